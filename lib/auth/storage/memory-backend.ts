@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { type Clock, systemClock } from '../../core/clock.js';
+import type { ItemInput, ListOptions, StorageBackend, StoredItem } from './storage-backend.js';
+
+/** In-process backend for unit tests and embedding. Same semantics as the durable backends. */
+export class MemoryBackend implements StorageBackend {
+  private readonly items = new Map<string, StoredItem>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  private live(key: string): StoredItem | undefined {
+    const item = this.items.get(key);
+    if (item === undefined) return undefined;
+    if (item.expiresAt !== undefined && item.expiresAt <= this.clock.now()) {
+      this.items.delete(key);
+      return undefined;
+    }
+    return item;
+  }
+
+  private write(input: ItemInput): StoredItem {
+    const item: StoredItem = {
+      key: input.key,
+      value: input.value,
+      revision: randomUUID(),
+      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
+    };
+    this.items.set(input.key, item);
+    return item;
+  }
+
+  async get(key: string): Promise<StoredItem | undefined> {
+    return this.live(key);
+  }
+
+  async put(item: ItemInput): Promise<StoredItem> {
+    return this.write(item);
+  }
+
+  async create(item: ItemInput): Promise<StoredItem | undefined> {
+    if (this.live(item.key) !== undefined) return undefined;
+    return this.write(item);
+  }
+
+  async compareAndSwap(item: ItemInput, expectedRevision: string): Promise<StoredItem | undefined> {
+    const current = this.live(item.key);
+    if (current === undefined || current.revision !== expectedRevision) return undefined;
+    return this.write(item);
+  }
+
+  async delete(key: string, expectedRevision?: string): Promise<boolean> {
+    const current = this.live(key);
+    if (current === undefined) return false;
+    if (expectedRevision !== undefined && current.revision !== expectedRevision) return false;
+    this.items.delete(key);
+    return true;
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<StoredItem[]> {
+    const keys = [...this.items.keys()].filter((key) => key.startsWith(prefix)).sort();
+    if (options.reverse) keys.reverse();
+    const out: StoredItem[] = [];
+    for (const key of keys) {
+      const item = this.live(key);
+      if (item !== undefined) out.push(item);
+      if (options.limit !== undefined && out.length >= options.limit) break;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}

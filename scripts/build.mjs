@@ -1,0 +1,26 @@
+// Bundles the CLI entries into dist/ so `npx midctl` / `npx midbot` start fast with plain node.
+// Dependencies stay external (resolved from node_modules at run time); only our own code is bundled.
+import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const candidates = {
+  midctl: 'bin/midctl.ts',
+  midbot: 'bin/midbot.ts',
+  demo: 'scripts/demo.ts',
+  bench: 'scripts/bench.ts',
+};
+const entries = Object.fromEntries(Object.entries(candidates).filter(([, file]) => existsSync(file)));
+
+await build({
+  entryPoints: entries,
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  banner: { js: '#!/usr/bin/env node' },
+});
