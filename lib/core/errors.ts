@@ -40,6 +40,13 @@ export class AccessDeniedError extends MidError {
 /** A join was refused (bad token, failed IAM proof, pin mismatch...). */
 export class JoinError extends MidError {
   override readonly httpStatus: number = 403;
+  /** The AWS identity STS vouched for, when the refusal came after STS answered (for the audit log). */
+  readonly awsArn?: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; awsArn?: string }) {
+    super(code, message, options);
+    if (options?.awsArn !== undefined) this.awsArn = options.awsArn;
+  }
 }
 
 /** A certificate could not be issued as requested. */

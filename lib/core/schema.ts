@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type MidError, InvalidRequestError } from './errors.js';
+import { InvalidRequestError, type MidError } from './errors.js';
 
 type ErrorFactory = (code: string, message: string) => MidError;
 
@@ -17,6 +17,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current = input;
   for (const part of path) {
     if (current === null || typeof current !== 'object') return undefined;
+    // Own properties only: a path segment such as `constructor` must not reach into the prototype.
+    if (!Object.hasOwn(current, part)) return undefined;
     current = (current as Record<PropertyKey, unknown>)[part];
   }
   return current;
@@ -25,11 +27,75 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 /** Short, safe rendering of an offending value for an error message. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
   if (typeof value === 'object') return 'a mapping';
   return String(value);
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  bigint: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  tuple: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  date: 'a date',
+  null: 'null',
+};
+
+function plural(count: number | bigint, word: string): string {
+  return `${count} ${word}${count === 1 || count === 1n ? '' : 's'}`;
+}
+
+/**
+ * Words for the issues zod reports without a schema-level message. Zod's own wording ("Invalid input:
+ * expected string, received number") speaks of JavaScript types; people fixing YAML think in strings,
+ * lists and mappings.
+ */
+const friendlyIssues: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case 'invalid_value': {
+      const values = issue.values.map((v) => JSON.stringify(v));
+      return values.length === 1 ? `expected ${values[0]}` : `expected one of ${values.join(', ')}`;
+    }
+    case 'too_small': {
+      if (issue.origin === 'array') return `expected at least ${plural(issue.minimum, 'item')}`;
+      if (issue.origin === 'string') return `expected at least ${plural(issue.minimum, 'character')}`;
+      return `expected ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}`;
+    }
+    case 'too_big': {
+      if (issue.origin === 'array') return `expected at most ${plural(issue.maximum, 'item')}`;
+      if (issue.origin === 'string') return `expected at most ${plural(issue.maximum, 'character')}`;
+      return `expected ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
+    }
+    default:
+      return undefined;
+  }
+};
+
+export interface ParseWithSchemaOptions {
+  /** Prefix for every path, e.g. the file name or `body`. */
+  root?: string;
+  /** Stable error code for the thrown error. @default 'invalid_input' */
+  code?: string;
+  /** Builds the thrown error. @default an `InvalidRequestError` */
+  error?: ErrorFactory;
+  /** Keys whose values must never be echoed (tokens, keys). */
+  redact?: readonly string[];
+  /**
+   * Where a path sits in the source text (e.g. `line 12` of a YAML file), shown after the path.
+   * Returning undefined shows nothing.
+   */
+  locate?: (path: readonly PropertyKey[]) => string | undefined;
 }
 
 /**
@@ -42,23 +108,36 @@ export function describeValue(value: unknown): string {
 export function parseWithSchema<S extends z.ZodType>(
   schema: S,
   input: unknown,
-  options: { root?: string; code?: string; error?: ErrorFactory; redact?: readonly string[] } = {},
+  options: ParseWithSchemaOptions = {},
 ): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: friendlyIssues });
   if (result.success) return result.data;
   const redact = new Set(options.redact ?? []);
+  const where = (path: readonly PropertyKey[], at: readonly PropertyKey[] = path): string => {
+    const location = options.locate?.(at);
+    const rendered = formatPath(path, options.root ?? '');
+    return location === undefined ? rendered : `${rendered} (${location})`;
+  };
   const lines = result.error.issues.slice(0, 5).map((issue) => {
     const issuePath = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
-      const keys = (issue as { keys: string[] }).keys;
-      const where = formatPath(issuePath, options.root ?? '');
-      return `${where}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}; remove ${keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+      const keys = issue.keys;
+      const at = keys[0] === undefined ? issuePath : [...issuePath, keys[0]];
+      return `${where(issuePath, at)}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}; remove ${keys.length > 1 ? 'them' : 'it'} or check the spelling`;
     }
-    const where = formatPath(issuePath, options.root ?? '');
+    if (issue.code === 'invalid_key') {
+      // zod puts the key itself last in the path and the key schema's complaint in `issues`.
+      const parent = issuePath.slice(0, -1);
+      const key = issuePath[issuePath.length - 1];
+      const reason = issue.issues[0]?.message ?? issue.message;
+      return `${where(parent, issuePath)}: key ${describeValue(key)} is not accepted, ${reason}`;
+    }
     const last = issuePath[issuePath.length - 1];
     const shown =
-      typeof last === 'string' && redact.has(last) ? '(value hidden)' : describeValue(valueAt(input, issuePath));
-    return `${where}: got ${shown}, ${issue.message}`;
+      typeof last === 'string' && redact.has(last)
+        ? '(value hidden)'
+        : describeValue(valueAt(input, issuePath));
+    return `${where(issuePath)}: got ${shown}, ${issue.message}`;
   });
   const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : '';
   const message = lines.join('; ') + more;

@@ -57,9 +57,10 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<StoredItem[]> {
-    const keys = [...this.items.keys()].filter((key) => key.startsWith(prefix)).sort();
+    const keys = [...this.items.keys()].filter((key) => key.startsWith(prefix)).sort(compareCodePoints);
     if (options.reverse) keys.reverse();
     const out: StoredItem[] = [];
+    if (options.limit !== undefined && options.limit <= 0) return out;
     for (const key of keys) {
       const item = this.live(key);
       if (item !== undefined) out.push(item);
@@ -69,4 +70,12 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Code point order, which is the UTF-8 byte order SQLite and DynamoDB sort keys by. The default
+ * `sort()` compares UTF-16 code units and would put U+1F600 before U+FF21.
+ */
+function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

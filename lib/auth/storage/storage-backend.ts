@@ -46,7 +46,10 @@ export interface StorageBackend {
    * this call removed it: of two concurrent deletes of one item exactly one sees true.
    */
   delete(key: string, expectedRevision?: string): Promise<boolean>;
-  /** Live items whose key starts with `prefix`, in key order. */
+  /**
+   * Live items whose key starts with `prefix` (matched literally), in key order: code point order, which
+   * is the UTF-8 byte order of SQLite and DynamoDB. A `limit` of 0 gives no items.
+   */
   list(prefix: string, options?: ListOptions): Promise<StoredItem[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,153 @@
+import { request as httpRequest } from 'node:http';
+import { Agent, request as httpsRequest } from 'node:https';
+import { MidError, UpstreamError } from '../core/errors.js';
+import { wireErrorSchema } from './wire-error.js';
+
+/** An error answer from the auth service, carrying its stable code, status and request id. */
+export class ApiError extends MidError {
+  override readonly httpStatus: number;
+  readonly requestId: string | undefined;
+
+  constructor(status: number, code: string, message: string, requestId?: string) {
+    super(code, message);
+    this.httpStatus = status;
+    this.requestId = requestId;
+  }
+}
+
+export interface ApiClientOptions {
+  /** `https://host:port` of the auth service. */
+  readonly baseUrl: string;
+  /** PEM CA(s) to trust for the service's TLS certificate; the system roots when absent. */
+  readonly ca?: string;
+  readonly timeoutMs?: number;
+  /** Adds authentication headers for a request (bot signature, bearer admin token, SigV4). */
+  readonly authenticate?: (
+    method: string,
+    path: string,
+    body: Buffer,
+  ) => Record<string, string> | Promise<Record<string, string>>;
+}
+
+export interface ApiCall {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly body?: unknown;
+  readonly query?: Record<string, string | undefined>;
+}
+
+/** Answers larger than this are refused: no answer of this API is anywhere near it. */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** A small JSON-over-HTTPS client for the /v1/ API, shared by midctl and the agent. */
+export class ApiClient {
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.url = new URL(options.baseUrl);
+    this.agent = new Agent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  async call<T>(call: ApiCall): Promise<T> {
+    const body = call.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(call.body));
+    const query = Object.entries(call.query ?? {}).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    );
+    const path = query.length === 0 ? call.path : `${call.path}?${new URLSearchParams(query).toString()}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(body.length > 0 ? { 'content-type': 'application/json' } : {}),
+      ...(await this.options.authenticate?.(call.method, call.path, body)),
+    };
+    const { status, text } = await this.send(call.method, path, headers, body);
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new UpstreamError(
+        'bad_response',
+        `the auth service at ${this.options.baseUrl} answered ${status} with something that is not JSON`,
+      );
+    }
+    if (status >= 200 && status < 300) return parsed as T;
+    const wire = wireErrorSchema.safeParse(parsed);
+    if (wire.success) {
+      throw new ApiError(status, wire.data.error.code, wire.data.error.message, wire.data.error.request_id);
+    }
+    throw new ApiError(status, 'http_error', `the auth service answered HTTP ${status}`);
+  }
+
+  private send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<{ status: number; text: string }> {
+    const timeoutMs = this.options.timeoutMs ?? 15_000;
+    const isHttps = this.url.protocol === 'https:';
+    const send = isHttps ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const request = send(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port || (isHttps ? 443 : 80),
+          method,
+          path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
+          headers: { ...headers, 'content-length': String(body.length) },
+          ...(isHttps ? { agent: this.agent } : {}),
+          timeout: timeoutMs,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) {
+              request.destroy(
+                new UpstreamError(
+                  'response_too_large',
+                  `the auth service's answer exceeds ${MAX_RESPONSE_BYTES} bytes`,
+                ),
+              );
+              return;
+            }
+            chunks.push(chunk);
+          });
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          response.on('error', reject);
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(
+          new UpstreamError(
+            'auth_timeout',
+            `the auth service at ${this.options.baseUrl} did not answer within ${timeoutMs} ms`,
+          ),
+        ),
+      );
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof MidError) return reject(error);
+        reject(
+          new UpstreamError(
+            'auth_unreachable',
+            `cannot reach the auth service at ${this.options.baseUrl}: ${error.code ?? error.message}; check that it is running and the address is right`,
+            { cause: error },
+          ),
+        );
+      });
+      request.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The paths of the wire protocol. Everything under `/v1/admin/` is for operators (IAM-authorised on
+ * AWS, admin credential locally); `/v1/bot/` is authenticated by a signature with the bot's key;
+ * `/v1/ping` and `/v1/join*` are public and authenticated by the join method itself.
+ */
+export const ROUTES = {
+  ping: '/v1/ping',
+  joinChallenge: '/v1/join/challenge',
+  join: '/v1/join',
+  botRenew: '/v1/bot/renew',
+  botCertificates: '/v1/bot/certificates',
+  botHeartbeat: '/v1/bot/heartbeat',
+  adminStatus: '/v1/admin/status',
+  adminResources: '/v1/admin/resources',
+  adminBots: '/v1/admin/bots',
+  adminTokens: '/v1/admin/tokens',
+  adminEvents: '/v1/admin/events',
+} as const;
+
+export const ADMIN_PREFIX = '/v1/admin/';
+export const BOT_PREFIX = '/v1/bot/';

@@ -1,0 +1,274 @@
+import type { AddBotRequest, AddBotResponse, StatusResponse, UpdateBotRequest } from '../api/admin.js';
+import {
+  AccessDeniedError,
+  ConfigError,
+  ConflictError,
+  InvalidRequestError,
+  NotFoundError,
+} from '../core/errors.js';
+import { randomHex } from '../core/random.js';
+import type { Bot } from '../resources/bot.js';
+import { parseResource, type Resource } from '../resources/resource.js';
+import type { Token } from '../resources/token.js';
+import type { AuditEvent, RecordedAuditEvent } from './audit-log.js';
+import type { AuthContext } from './auth-context.js';
+import { toBotInstanceResource } from './bot-instance-store.js';
+import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
+
+/** `tctl bots add` tokens live an hour unless asked otherwise. */
+export const DEFAULT_TOKEN_TTL_MS = 3_600_000;
+
+/** What users type after `midctl get` → the kind it means. */
+const KIND_ALIASES: Record<string, StoredKind | 'bot_instance'> = {
+  role: 'role',
+  roles: 'role',
+  bot: 'bot',
+  bots: 'bot',
+  token: 'token',
+  tokens: 'token',
+  app: 'app',
+  apps: 'app',
+  kube_cluster: 'kube_cluster',
+  kube_clusters: 'kube_cluster',
+  node: 'node',
+  nodes: 'node',
+  bot_instance: 'bot_instance',
+  bot_instances: 'bot_instance',
+};
+
+export function resolveKind(text: string): StoredKind | 'bot_instance' {
+  const kind = KIND_ALIASES[text];
+  if (kind === undefined) {
+    throw new InvalidRequestError(
+      'unknown_kind',
+      `unknown resource kind "${text}"; use one of ${Object.keys(KIND_ALIASES)
+        .filter((k) => k.endsWith('s'))
+        .join(', ')}`,
+    );
+  }
+  return kind;
+}
+
+export interface ResourceWriteResult {
+  readonly kind: string;
+  readonly name: string;
+  readonly action: 'created' | 'updated';
+}
+
+/** The operator's use cases: resources, bots, tokens, instances, status and the audit trail. */
+export class AdminService {
+  constructor(private readonly context: AuthContext) {}
+
+  private audit(actor: string, event: Omit<AuditEvent, 'actor'>): Promise<RecordedAuditEvent> {
+    return this.context.audit.record({ ...event, actor });
+  }
+
+  async status(): Promise<StatusResponse> {
+    const counts: Record<string, number> = {};
+    for (const kind of Object.keys(COLLECTION) as StoredKind[]) {
+      counts[COLLECTION[kind]] = (await this.context.resources.list(kind)).length;
+    }
+    counts['bot_instances'] = (await this.context.instances.list()).length;
+    return {
+      cluster_name: this.context.clusterName,
+      server_version: this.context.version,
+      signature_suite: this.context.cas.suite,
+      ca_pin: this.context.cas.caPin,
+      counts,
+    };
+  }
+
+  /** `midctl create -f`: every document is parsed and checked before anything is written. */
+  async putResources(
+    documents: readonly unknown[],
+    force: boolean,
+    actor: string,
+  ): Promise<ResourceWriteResult[]> {
+    const resources = documents.map((document, index) => {
+      const resource = parseResource(document, `resources[${index}]`);
+      if (resource.kind === 'bot_instance') {
+        throw new ConfigError('read_only_kind', 'bot_instance resources are created by joins, not by hand');
+      }
+      return resource as ResourceOf<StoredKind>;
+    });
+    for (const resource of resources) {
+      if (resource.kind === 'bot') await this.requireRoles(resource.spec.roles);
+    }
+    const results: ResourceWriteResult[] = [];
+    for (const resource of resources) {
+      const name = resource.metadata.name;
+      let action: ResourceWriteResult['action'] = 'created';
+      if (!(await this.context.resources.create(resource))) {
+        if (!force) {
+          throw new ConflictError(
+            'already_exists',
+            `${resource.kind} "${name}" already exists; use --force to replace it`,
+          );
+        }
+        await this.context.resources.put(resource);
+        action = 'updated';
+      }
+      await this.audit(actor, {
+        type: `resource.${action === 'created' ? 'create' : 'update'}`,
+        outcome: 'success',
+        resource: `${resource.kind}/${name}`,
+      });
+      results.push({ kind: resource.kind, name, action });
+    }
+    return results;
+  }
+
+  async getResources(kindText: string, name?: string, subName?: string): Promise<Record<string, unknown>[]> {
+    const kind = resolveKind(kindText);
+    if (kind === 'bot_instance') {
+      if (name !== undefined && subName !== undefined) {
+        return [toBotInstanceResource((await this.context.instances.require(name, subName)).record)];
+      }
+      return (await this.context.instances.list(name)).map(toBotInstanceResource);
+    }
+    if (name !== undefined) return [(await this.context.resources.require(kind, name)).resource];
+    return this.context.resources.list(kind);
+  }
+
+  async deleteResource(
+    kindText: string,
+    name: string,
+    subName: string | undefined,
+    actor: string,
+  ): Promise<void> {
+    const kind = resolveKind(kindText);
+    if (kind === 'bot_instance') {
+      if (subName === undefined)
+        throw new InvalidRequestError('missing_name', 'remove an instance as bot_instance/BOT/ID');
+      await this.context.instances.require(name, subName);
+      await this.context.storage.delete(`instances/${name}/${subName}`);
+      await this.audit(actor, {
+        type: 'resource.delete',
+        outcome: 'success',
+        resource: `bot_instance/${name}/${subName}`,
+        bot: name,
+      });
+      return;
+    }
+    if (!(await this.context.resources.delete(kind, name))) {
+      throw new NotFoundError(`${kind}_not_found`, `${kind} "${name}" does not exist`);
+    }
+    if (kind === 'bot') {
+      // A deleted bot leaves nothing that could still join or authenticate.
+      await this.context.instances.deleteAll(name);
+      for (const token of await this.context.resources.list('token')) {
+        if (token.spec.bot_name === name) await this.context.resources.delete('token', token.metadata.name);
+      }
+    }
+    await this.audit(actor, { type: 'resource.delete', outcome: 'success', resource: `${kind}/${name}` });
+  }
+
+  private async requireRoles(roles: readonly string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const role of roles)
+      if ((await this.context.resources.get('role', role)) === undefined) missing.push(role);
+    if (missing.length > 0) {
+      throw new NotFoundError(
+        'role_not_found',
+        `role${missing.length > 1 ? 's' : ''} ${missing.map((r) => `"${r}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first with \`midctl create -f role.yaml\``,
+      );
+    }
+  }
+
+  /** `midctl bots add`: the bot and, unless an existing token is named, a fresh single-use token. */
+  async addBot(request: AddBotRequest, actor: string): Promise<AddBotResponse> {
+    await this.requireRoles(request.roles);
+    const bot = parseResource(
+      {
+        kind: 'bot',
+        version: 'v1',
+        metadata: { name: request.name },
+        spec: {
+          roles: request.roles,
+          ...(request.logins === undefined ? {} : { traits: [{ name: 'logins', values: request.logins }] }),
+        },
+      },
+      'bot',
+    ) as Bot;
+    let token: Token;
+    if (request.token_name !== undefined) {
+      const existing = await this.context.resources.require('token', request.token_name);
+      if (existing.resource.spec.bot_name !== request.name) {
+        throw new AccessDeniedError(
+          'token_for_another_bot',
+          `token "${request.token_name}" is for bot "${existing.resource.spec.bot_name}", not "${request.name}"; set its bot_name or use another token`,
+        );
+      }
+      token = existing.resource;
+    } else {
+      token = this.newToken(request.name, request.ttl_seconds);
+    }
+    if (!(await this.context.resources.create(bot))) {
+      throw new ConflictError(
+        'already_exists',
+        `bot "${request.name}" already exists; add roles with \`midctl bots update ${request.name} --add-roles\``,
+      );
+    }
+    if (request.token_name === undefined) await this.context.resources.create(token);
+    await this.audit(actor, {
+      type: 'bot.create',
+      outcome: 'success',
+      bot: request.name,
+      roles: request.roles,
+    });
+    return {
+      bot,
+      token: {
+        name: token.metadata.name,
+        join_method: token.spec.join_method,
+        bot_name: token.spec.bot_name,
+        ...(token.metadata.expires === undefined ? {} : { expires: token.metadata.expires }),
+      },
+      ca_pins: [this.context.cas.caPin],
+      cluster_name: this.context.clusterName,
+    };
+  }
+
+  async updateBot(name: string, request: UpdateBotRequest, actor: string): Promise<Bot> {
+    const roles = request.set_roles ?? request.add_roles ?? [];
+    await this.requireRoles(roles);
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const current = await this.context.resources.require('bot', name);
+      const nextRoles = request.set_roles ?? [...new Set([...current.resource.spec.roles, ...roles])];
+      const next: Bot = { ...current.resource, spec: { ...current.resource.spec, roles: nextRoles } };
+      if (await this.context.resources.replace(next, current.revision)) {
+        await this.audit(actor, { type: 'bot.update', outcome: 'success', bot: name, roles: nextRoles });
+        return next;
+      }
+    }
+    throw new ConflictError('bot_contended', `bot "${name}" changed while updating it; try again`);
+  }
+
+  /** `midctl tokens add --type=bot`: a single-use token for an existing bot. */
+  async addToken(botName: string, ttlSeconds: number | undefined, actor: string): Promise<Token> {
+    await this.context.resources.require('bot', botName);
+    const token = this.newToken(botName, ttlSeconds);
+    await this.context.resources.create(token);
+    await this.audit(actor, { type: 'token.create', outcome: 'success', bot: botName });
+    return token;
+  }
+
+  private newToken(botName: string, ttlSeconds: number | undefined): Token {
+    const expires = new Date(this.context.clock.now() + (ttlSeconds ?? DEFAULT_TOKEN_TTL_MS / 1000) * 1000);
+    return parseResource(
+      {
+        kind: 'token',
+        version: 'v2',
+        metadata: { name: randomHex(this.context.random, 16), expires: expires.toISOString() },
+        spec: { roles: ['Bot'], join_method: 'token', bot_name: botName },
+      },
+      'token',
+    ) as Token;
+  }
+
+  async events(options: { limit?: number; type?: string; bot?: string }): Promise<RecordedAuditEvent[]> {
+    return this.context.audit.list(options);
+  }
+}
+
+export type { Resource };

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Random } from '../core/random.js';
+import type { StorageBackend } from './storage/storage-backend.js';
+
+/** Events are kept for a year, then expire from storage. */
+const RETENTION_MS = 366 * 24 * 3_600_000;
+
+export type AuditOutcome = 'success' | 'failure';
+
+/**
+ * One structured audit record (SECURITY rule 10): who, how, which bot and instance, which
+ * certificates, and for refusals a stable reason code. Never a secret: join tokens of the `token`
+ * method appear only as a fingerprint.
+ */
+export interface AuditEvent {
+  readonly type: string;
+  readonly outcome: AuditOutcome;
+  readonly code?: string;
+  readonly message?: string;
+  readonly actor?: string;
+  readonly bot?: string;
+  readonly instance?: string;
+  readonly join_method?: string;
+  readonly token_name?: string;
+  readonly token_fingerprint?: string;
+  readonly aws_arn?: string;
+  readonly aws_account?: string;
+  readonly output?: string;
+  readonly roles?: readonly string[];
+  readonly serials?: readonly string[];
+  readonly resource?: string;
+  readonly request_id?: string;
+  readonly remote_addr?: string;
+}
+
+export interface RecordedAuditEvent extends AuditEvent {
+  readonly time: string;
+  readonly id: string;
+}
+
+/** Fingerprint for a secret token: enough to correlate events, useless to join with. */
+export function tokenFingerprint(token: string): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly storage: StorageBackend,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly logger: Logger,
+  ) {}
+
+  async record(event: AuditEvent): Promise<RecordedAuditEvent> {
+    const now = this.clock.now();
+    const time = new Date(now).toISOString();
+    const id = `${time}.${this.random.bytes(6).toString('hex')}`;
+    const recorded: RecordedAuditEvent = { time, id, ...event };
+    await this.storage.put({
+      key: `events/${id}`,
+      value: JSON.stringify(recorded),
+      expiresAt: now + RETENTION_MS,
+    });
+    const log = event.outcome === 'success' ? this.logger.info : this.logger.warn;
+    log(`audit ${event.type} ${event.outcome}`, { ...event, audit: true });
+    return recorded;
+  }
+
+  /** Newest first. */
+  async list(options: { limit?: number; type?: string; bot?: string } = {}): Promise<RecordedAuditEvent[]> {
+    const limit = options.limit ?? 100;
+    const filtered = options.type !== undefined || options.bot !== undefined;
+    const items = await this.storage.list('events/', { reverse: true, ...(filtered ? {} : { limit }) });
+    const events = items.map((item) => JSON.parse(item.value) as RecordedAuditEvent);
+    return events
+      .filter(
+        (event) =>
+          options.type === undefined ||
+          event.type === options.type ||
+          event.type.startsWith(`${options.type}.`),
+      )
+      .filter((event) => options.bot === undefined || event.bot === options.bot)
+      .slice(0, limit);
+  }
+}

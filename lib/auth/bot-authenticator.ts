@@ -1,0 +1,185 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  type BotAuthHeaders,
+  parseBotAuthHeaders,
+  verifyBotRequestSignature,
+} from '../api/bot-request-signature.js';
+import { AccessDeniedError, AuthenticationError, MidError } from '../core/errors.js';
+import type { Bot } from '../resources/bot.js';
+import type { AuthContext, RequestMeta } from './auth-context.js';
+import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
+import type { BotInstanceRecord } from './bot-instance-store.js';
+
+/** How far a signed request's timestamp may be from the service's clock. */
+export const REQUEST_FRESHNESS_MS = 5 * 60_000;
+
+export interface BotRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Buffer;
+}
+
+/** A caller proven to hold the private key of a current bot identity certificate. */
+export interface AuthenticatedBot {
+  readonly bot: Bot;
+  readonly identity: BotIdentityName;
+  readonly instance: BotInstanceRecord;
+  readonly instanceRevision: string;
+  readonly serialHex: string;
+}
+
+/**
+ * Authenticates calls to the bot routes: certificate chain to the TLS user CA, validity, the bot
+ * identity name (output certificates are refused), freshness, the signature over the request with the
+ * certificate's key, a single-use nonce, and for renewable identities the generation counter — a stale
+ * generation means a copy of an old identity is in use, so the instance is locked (SECURITY rule 7).
+ */
+export class BotAuthenticator {
+  constructor(private readonly context: AuthContext) {}
+
+  async authenticate(request: BotRequest, meta: RequestMeta): Promise<AuthenticatedBot> {
+    let identity: BotIdentityName | undefined;
+    try {
+      const headers = parseBotAuthHeaders(request.headers);
+      const certificate = this.verifiedCertificate(headers);
+      identity = parseBotIdentityName(certificate.subjectAltName);
+      if (identity.clusterName !== this.context.clusterName) {
+        throw new AuthenticationError(
+          'wrong_cluster',
+          `the certificate belongs to cluster "${identity.clusterName}", not this one`,
+        );
+      }
+      this.checkSignature(request, headers, certificate);
+      await this.consumeNonce(headers.nonce);
+      return await this.checkInstance(identity, certificate.serialNumber.toLowerCase(), meta);
+    } catch (error) {
+      await this.context.audit.record({
+        type: 'bot.authenticate',
+        outcome: 'failure',
+        code: error instanceof MidError ? error.code : 'internal_error',
+        message: error instanceof MidError ? error.message : 'internal error',
+        request_id: meta.requestId,
+        ...(identity === undefined ? {} : { bot: identity.botName, instance: identity.instanceId }),
+      });
+      throw error;
+    }
+  }
+
+  private verifiedCertificate(headers: BotAuthHeaders): X509Certificate {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(headers.certificateDer);
+    } catch (error) {
+      throw new AuthenticationError(
+        'bot_auth_malformed',
+        'the bot certificate header does not hold a certificate',
+        { cause: error },
+      );
+    }
+    const ca = new X509Certificate(this.context.cas.tlsUser.certificatePem);
+    if (!certificate.checkIssued(ca) || !certificate.verify(ca.publicKey)) {
+      throw new AuthenticationError(
+        'untrusted_certificate',
+        'the bot certificate was not issued by this cluster',
+      );
+    }
+    const now = this.context.clock.now();
+    if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) {
+      throw new AuthenticationError(
+        'certificate_expired',
+        `the bot certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo}); a token-joined bot needs a new token, an IAM bot joins again`,
+      );
+    }
+    return certificate;
+  }
+
+  private checkSignature(request: BotRequest, headers: BotAuthHeaders, certificate: X509Certificate): void {
+    const skew = Math.abs(this.context.clock.now() - headers.timestamp);
+    if (skew > REQUEST_FRESHNESS_MS) {
+      throw new AuthenticationError(
+        'stale_request',
+        `the request was signed ${Math.round(skew / 1000)} s away from the service's clock (at most ${REQUEST_FRESHNESS_MS / 1000} s); check the clocks`,
+      );
+    }
+    const parts = {
+      method: request.method,
+      path: request.path,
+      timestamp: headers.timestamp,
+      nonce: headers.nonce,
+      body: request.body,
+    };
+    if (!verifyBotRequestSignature(parts, headers.signature, certificate.publicKey)) {
+      throw new AuthenticationError(
+        'bad_signature',
+        'the request signature does not match the bot certificate',
+      );
+    }
+  }
+
+  private async consumeNonce(nonce: string): Promise<void> {
+    const now = this.context.clock.now();
+    const created = await this.context.storage.create({
+      key: `nonces/${nonce}`,
+      value: '{}',
+      expiresAt: now + 2 * REQUEST_FRESHNESS_MS,
+    });
+    if (created === undefined) {
+      throw new AuthenticationError('replayed_request', 'this signed request was already used once');
+    }
+  }
+
+  private async checkInstance(
+    identity: BotIdentityName,
+    serialHex: string,
+    meta: RequestMeta,
+  ): Promise<AuthenticatedBot> {
+    const bot = await this.context.resources.get('bot', identity.botName);
+    if (bot === undefined) {
+      throw new AccessDeniedError('bot_not_found', `bot "${identity.botName}" was deleted`);
+    }
+    const found = await this.context.instances.get(identity.botName, identity.instanceId);
+    if (found === undefined) {
+      throw new AccessDeniedError(
+        'instance_not_found',
+        `bot instance ${identity.instanceId} was removed; the bot must join again`,
+      );
+    }
+    const { record, revision } = found;
+    if (record.locked !== undefined) {
+      throw new AccessDeniedError(
+        'instance_locked',
+        `bot instance ${identity.botName}/${identity.instanceId} is locked since ${record.locked.at} (${record.locked.reason}); join again with a new token`,
+      );
+    }
+    if (record.renewable && identity.generation !== record.generation) {
+      await this.lock(
+        record,
+        `a certificate of generation ${identity.generation} was used after generation ${record.generation} was issued`,
+      );
+      await this.context.audit.record({
+        type: 'bot.lock',
+        outcome: 'success',
+        code: 'generation_mismatch',
+        bot: identity.botName,
+        instance: identity.instanceId,
+        serials: [serialHex],
+        request_id: meta.requestId,
+        message: `presented generation ${identity.generation}, current ${record.generation}`,
+      });
+      throw new AccessDeniedError(
+        'generation_mismatch',
+        'this bot identity was renewed since this certificate was issued, so a copy of it is in use elsewhere; the instance is now locked. Join again with a new token',
+      );
+    }
+    return { bot: bot.resource, identity, instance: record, instanceRevision: revision, serialHex };
+  }
+
+  private async lock(record: BotInstanceRecord, reason: string): Promise<void> {
+    const at = new Date(this.context.clock.now()).toISOString();
+    await this.context.instances.update(record.bot_name, record.instance_id, (current) => ({
+      ...current,
+      locked: { at, reason },
+    }));
+  }
+}

@@ -1,0 +1,65 @@
+import type { KeyObject } from 'node:crypto';
+import type { BotIdentityResponse } from '../api/bot-identity.js';
+import type { Bot } from '../resources/bot.js';
+import type { AuthContext } from './auth-context.js';
+import { botIdentityUri } from './bot-identity-name.js';
+import { describeClusterCas } from './cluster-cas.js';
+import { resolveRoleSet } from './role-resolver.js';
+
+/** Bot identities live an hour by default, like tbot's; roles' max_session_ttl can only shorten that. */
+export const DEFAULT_BOT_IDENTITY_TTL_MS = 3_600_000;
+
+/** The Teleport convention: a bot named `robot` acts as user `bot-robot`. */
+export function botUserName(botName: string): string {
+  return `bot-${botName}`;
+}
+
+/** Issues a bot's own identity (X.509 + SSH) for one instance and generation. */
+export async function issueBotIdentity(
+  context: AuthContext,
+  options: {
+    bot: Bot;
+    instanceId: string;
+    generation: number;
+    renewable: boolean;
+    publicKey: KeyObject;
+  },
+): Promise<BotIdentityResponse> {
+  const { bot } = options;
+  const roleSet = await resolveRoleSet(context.resources, bot, bot.spec.roles);
+  const validity = context.issuer.validity(Math.min(DEFAULT_BOT_IDENTITY_TTL_MS, roleSet.maxSessionTtlMs()));
+  const user = botUserName(bot.metadata.name);
+  const tls = context.issuer.issueClientCertificate({
+    publicKey: options.publicKey,
+    subject: { commonName: user, organization: roleSet.names },
+    uris: [
+      botIdentityUri({
+        clusterName: context.clusterName,
+        botName: bot.metadata.name,
+        instanceId: options.instanceId,
+        generation: options.generation,
+      }),
+    ],
+    validity,
+  });
+  const sshCert = context.issuer.issueSshUserCertificate({
+    publicKey: options.publicKey,
+    keyId: user,
+    principals: roleSet.logins(),
+    validity,
+  }).line;
+  return {
+    cluster_name: context.clusterName,
+    bot_name: bot.metadata.name,
+    instance_id: options.instanceId,
+    generation: options.generation,
+    renewable: options.renewable,
+    roles: roleSet.names,
+    tls_cert: tls.pem,
+    ssh_cert: sshCert,
+    serial: tls.serialHex,
+    issued_at: new Date(context.clock.now()).toISOString(),
+    expires_at: tls.notAfter.toISOString(),
+    ca: describeClusterCas(context.cas),
+  };
+}

@@ -1,0 +1,145 @@
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import type { StorageBackend } from './storage/storage-backend.js';
+
+/** Teleport keeps the ten latest authentications and heartbeats of an instance. */
+export const HISTORY_LENGTH = 10;
+
+export interface InstanceAuthentication {
+  readonly auth_at: string;
+  readonly join_method: 'token' | 'iam' | 'renewal';
+  readonly join_token_name?: string;
+  readonly generation: number;
+  readonly aws_arn?: string;
+  readonly aws_account?: string;
+  readonly serial: string;
+}
+
+export interface InstanceHeartbeat {
+  readonly recorded_at: string;
+  readonly hostname: string;
+  readonly version: string;
+  readonly uptime_seconds: number;
+  readonly one_shot: boolean;
+  readonly outputs_written: number;
+}
+
+/** The server-side record of one bot instance (one fresh join and everything after it). */
+export interface BotInstanceRecord {
+  readonly bot_name: string;
+  readonly instance_id: string;
+  readonly created_at: string;
+  readonly join_method: 'token' | 'iam';
+  readonly renewable: boolean;
+  /** Bumped on every renewal; a certificate of an older generation locks the instance. */
+  readonly generation: number;
+  readonly current_serial: string;
+  /** For IAM instances: the validated identity this instance belongs to. */
+  readonly aws_arn?: string;
+  readonly locked?: { readonly at: string; readonly reason: string };
+  readonly initial_authentication: InstanceAuthentication;
+  readonly latest_authentications: readonly InstanceAuthentication[];
+  readonly initial_heartbeat?: InstanceHeartbeat;
+  readonly latest_heartbeats: readonly InstanceHeartbeat[];
+}
+
+export function pushBounded<T>(list: readonly T[], item: T): T[] {
+  return [...list, item].slice(-HISTORY_LENGTH);
+}
+
+function keyOf(botName: string, instanceId: string): string {
+  return `instances/${botName}/${instanceId}`;
+}
+
+/** Bot instances over the storage port; every update is a compare-and-swap so concurrent writers never lose history. */
+export class BotInstanceStore {
+  constructor(private readonly storage: StorageBackend) {}
+
+  async create(record: BotInstanceRecord): Promise<void> {
+    const created = await this.storage.create({
+      key: keyOf(record.bot_name, record.instance_id),
+      value: JSON.stringify(record),
+    });
+    if (created === undefined)
+      throw new ConflictError('instance_exists', `bot instance ${record.instance_id} already exists`);
+  }
+
+  async get(
+    botName: string,
+    instanceId: string,
+  ): Promise<{ record: BotInstanceRecord; revision: string } | undefined> {
+    const item = await this.storage.get(keyOf(botName, instanceId));
+    return item === undefined
+      ? undefined
+      : { record: JSON.parse(item.value) as BotInstanceRecord, revision: item.revision };
+  }
+
+  async require(
+    botName: string,
+    instanceId: string,
+  ): Promise<{ record: BotInstanceRecord; revision: string }> {
+    const found = await this.get(botName, instanceId);
+    if (found === undefined) {
+      throw new NotFoundError('instance_not_found', `bot instance ${botName}/${instanceId} does not exist`);
+    }
+    return found;
+  }
+
+  /** Replaces the record only if unchanged since `revision`; false when someone else wrote first. */
+  async replace(record: BotInstanceRecord, revision: string): Promise<boolean> {
+    const swapped = await this.storage.compareAndSwap(
+      { key: keyOf(record.bot_name, record.instance_id), value: JSON.stringify(record) },
+      revision,
+    );
+    return swapped !== undefined;
+  }
+
+  /** Applies `change` with optimistic concurrency, retrying on conflicts with the latest record. */
+  async update(
+    botName: string,
+    instanceId: string,
+    change: (record: BotInstanceRecord) => BotInstanceRecord,
+  ): Promise<BotInstanceRecord> {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const { record, revision } = await this.require(botName, instanceId);
+      const next = change(record);
+      if (await this.replace(next, revision)) return next;
+    }
+    throw new ConflictError(
+      'instance_contended',
+      `bot instance ${botName}/${instanceId} is being updated too often; try again`,
+    );
+  }
+
+  async list(botName?: string): Promise<BotInstanceRecord[]> {
+    const items = await this.storage.list(botName === undefined ? 'instances/' : `instances/${botName}/`);
+    return items.map((item) => JSON.parse(item.value) as BotInstanceRecord);
+  }
+
+  async deleteAll(botName: string): Promise<number> {
+    const items = await this.storage.list(`instances/${botName}/`);
+    await Promise.all(items.map((item) => this.storage.delete(item.key)));
+    return items.length;
+  }
+}
+
+/** The `bot_instance` resource as `midctl get bot_instance` shows it (Teleport's shape). */
+export function toBotInstanceResource(record: BotInstanceRecord): Record<string, unknown> {
+  return {
+    kind: 'bot_instance',
+    version: 'v1',
+    metadata: { name: record.instance_id },
+    spec: { bot_name: record.bot_name, instance_id: record.instance_id },
+    status: {
+      created_at: record.created_at,
+      join_method: record.join_method,
+      renewable: record.renewable,
+      generation: record.generation,
+      ...(record.aws_arn === undefined ? {} : { aws_arn: record.aws_arn }),
+      ...(record.locked === undefined ? {} : { locked: record.locked }),
+      initial_authentication: record.initial_authentication,
+      latest_authentications: record.latest_authentications,
+      ...(record.initial_heartbeat === undefined ? {} : { initial_heartbeat: record.initial_heartbeat }),
+      latest_heartbeats: record.latest_heartbeats,
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import type { KeyObject } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { IssuanceError } from '../core/errors.js';
+import type { Random } from '../core/random.js';
+import { DEFAULT_USER_EXTENSIONS, issueSshCertificate } from '../pki/ssh-certificate.js';
+import { type DistinguishedName, issueCertificate } from '../pki/x509-certificate.js';
+import type { CertificateAuthorities, TlsCa } from './certificate-authorities.js';
+
+/** NotBefore is backdated this much so that a client whose clock runs a little behind accepts the cert. */
+export const BACKDATE_MS = 60_000;
+
+/** Principal of SSH user certificates for roles without logins: no account can be called this. */
+export const NO_LOGIN_PRINCIPAL = '-mid-no-login';
+
+export interface Validity {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+export interface IssuedSshCertificate {
+  /** The certificate as one OpenSSH line. */
+  readonly line: string;
+  readonly serialHex: string;
+}
+
+export interface IssuedTlsCertificate extends Validity {
+  readonly pem: string;
+  readonly serialHex: string;
+}
+
+/**
+ * Signs every leaf the service hands out. All names and extensions come from the caller's resolved
+ * resource data, never from the request; lifetimes are cut at the CA's own NotAfter.
+ */
+export class CertificateIssuer {
+  constructor(
+    private readonly cas: CertificateAuthorities,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {}
+
+  validity(ttlMs: number, ca: TlsCa = this.cas.tlsUser): Validity {
+    if (!(ttlMs > 0))
+      throw new IssuanceError('invalid_ttl', `certificate TTL must be positive, got ${ttlMs} ms`);
+    const now = this.clock.now();
+    const notAfter = Math.min(now + ttlMs, ca.notAfter.getTime());
+    if (notAfter <= now) {
+      throw new IssuanceError('ca_expired', 'the certificate authority has expired; rotate the cluster CAs');
+    }
+    return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter) };
+  }
+
+  private keyUsage(publicKey: KeyObject): Array<'digitalSignature' | 'keyEncipherment'> {
+    return publicKey.asymmetricKeyType === 'rsa'
+      ? ['digitalSignature', 'keyEncipherment']
+      : ['digitalSignature'];
+  }
+
+  /** A client certificate signed by the TLS user CA. */
+  issueClientCertificate(options: {
+    publicKey: KeyObject;
+    subject: DistinguishedName;
+    uris?: string[];
+    validity: Validity;
+  }): IssuedTlsCertificate {
+    const serial = this.random.bytes(16);
+    const pem = issueCertificate(
+      {
+        serial,
+        subject: options.subject,
+        notBefore: options.validity.notBefore,
+        notAfter: options.validity.notAfter,
+        publicKey: options.publicKey,
+        isCa: false,
+        keyUsage: this.keyUsage(options.publicKey),
+        extendedKeyUsage: ['clientAuth'],
+        ...(options.uris === undefined ? {} : { uris: options.uris }),
+      },
+      { certificatePem: this.cas.tlsUser.certificatePem, privateKey: this.cas.tlsUser.privateKey },
+    );
+    return { pem, serialHex: serial.toString('hex'), ...options.validity };
+  }
+
+  /** The service's own serving certificate, signed by the TLS host CA. */
+  issueServerCertificate(options: {
+    publicKey: KeyObject;
+    dnsNames: string[];
+    ipAddresses: string[];
+    ttlMs: number;
+  }): IssuedTlsCertificate {
+    const validity = this.validity(options.ttlMs, this.cas.tlsHost);
+    const serial = this.random.bytes(16);
+    const pem = issueCertificate(
+      {
+        serial,
+        subject: { commonName: options.dnsNames[0] ?? 'localhost', organization: [this.cas.clusterName] },
+        notBefore: validity.notBefore,
+        notAfter: validity.notAfter,
+        publicKey: options.publicKey,
+        isCa: false,
+        keyUsage: this.keyUsage(options.publicKey),
+        extendedKeyUsage: ['serverAuth'],
+        dnsNames: options.dnsNames,
+        ipAddresses: options.ipAddresses,
+      },
+      { certificatePem: this.cas.tlsHost.certificatePem, privateKey: this.cas.tlsHost.privateKey },
+    );
+    return { pem, serialHex: serial.toString('hex'), ...validity };
+  }
+
+  private sshSerial(): bigint {
+    return this.random.bytes(8).readBigUInt64BE(0);
+  }
+
+  /** An OpenSSH user certificate whose principals are the roles' logins. */
+  issueSshUserCertificate(options: {
+    publicKey: KeyObject;
+    keyId: string;
+    principals: string[];
+    validity: Validity;
+  }): IssuedSshCertificate {
+    const serial = this.sshSerial();
+    const line = issueSshCertificate(
+      {
+        type: 'user',
+        publicKey: options.publicKey,
+        serial,
+        keyId: options.keyId,
+        // OpenSSH reads an empty principal list as "any user"; a name no account can have keeps a
+        // certificate of a bot without logins useless for SSH (Teleport does the same).
+        principals: options.principals.length > 0 ? options.principals : [NO_LOGIN_PRINCIPAL],
+        validAfter: options.validity.notBefore,
+        validBefore: options.validity.notAfter,
+        extensions: [...DEFAULT_USER_EXTENSIONS],
+        nonce: this.random.bytes(32),
+      },
+      this.cas.sshUser.privateKey,
+    );
+    return { line, serialHex: serial.toString(16).padStart(16, '0') };
+  }
+
+  /** An OpenSSH host certificate for an `ssh_host` output. */
+  issueSshHostCertificate(options: {
+    publicKey: KeyObject;
+    keyId: string;
+    principals: string[];
+    validity: Validity;
+  }): IssuedSshCertificate {
+    const serial = this.sshSerial();
+    const line = issueSshCertificate(
+      {
+        type: 'host',
+        publicKey: options.publicKey,
+        serial,
+        keyId: options.keyId,
+        principals: options.principals,
+        validAfter: options.validity.notBefore,
+        validBefore: options.validity.notAfter,
+        nonce: this.random.bytes(32),
+      },
+      this.cas.sshHost.privateKey,
+    );
+    return { line, serialHex: serial.toString(16).padStart(16, '0') };
+  }
+}

@@ -1,0 +1,285 @@
+import {
+  addBotRequestSchema,
+  addTokenRequestSchema,
+  putResourcesRequestSchema,
+  updateBotRequestSchema,
+} from '../../api/admin.js';
+import { renewRequestSchema } from '../../api/bot-identity.js';
+import { heartbeatRequestSchema } from '../../api/heartbeat.js';
+import { joinRequestSchema } from '../../api/join.js';
+import { outputCertificatesRequestSchema } from '../../api/output-certificates.js';
+import type { PingResponse } from '../../api/ping.js';
+import { ADMIN_PREFIX, ROUTES } from '../../api/routes.js';
+import { InvalidRequestError, LimitExceededError, MidError, NotFoundError } from '../../core/errors.js';
+import type { RequestMeta } from '../auth-context.js';
+import type { AuthService } from '../auth-service.js';
+import { describeClusterCas } from '../cluster-cas.js';
+import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
+import { parseJsonBody } from './json-body.js';
+
+type Handler = (request: ApiRequest, params: string[], meta: RequestMeta) => Promise<unknown>;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handler: Handler;
+}
+
+const SEGMENT = '([A-Za-z0-9._-]{1,253})';
+
+export interface ApiRouterOptions {
+  readonly admin: AdminAuthenticator;
+  /** Joins in flight at once; more are refused with 429 so that a flood cannot exhaust the service. */
+  readonly maxConcurrentJoins?: number;
+  /** Extra routes contributed by optional join methods (the IAM challenge). */
+  readonly extraRoutes?: readonly Route[];
+}
+
+function json(status: number, value: unknown): ApiResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: value === undefined ? '{}' : JSON.stringify(value),
+  };
+}
+
+/**
+ * The HTTP API of the auth service, independent of transport: the local HTTPS server and the Lambda
+ * adapter both hand it an `ApiRequest`. Handlers are thin: parse the body by schema, authenticate,
+ * call one use case. Only `MidError`s reach the caller; anything else is a generic 500 with a request id.
+ */
+export class ApiRouter {
+  private readonly routes: Route[];
+  private joinsInFlight = 0;
+  private readonly maxConcurrentJoins: number;
+
+  constructor(
+    private readonly service: AuthService,
+    private readonly options: ApiRouterOptions,
+  ) {
+    this.maxConcurrentJoins = options.maxConcurrentJoins ?? 256;
+    const admin = (
+      handler: (request: ApiRequest, params: string[], actor: string) => Promise<unknown>,
+    ): Handler => {
+      return (request, params) => handler(request, params, this.options.admin.authenticate(request));
+    };
+    const bot = <T>(
+      handler: (
+        caller: Awaited<ReturnType<AuthService['authenticator']['authenticate']>>,
+        request: ApiRequest,
+        meta: RequestMeta,
+      ) => Promise<T>,
+    ): Handler => {
+      return async (request, _params, meta) =>
+        handler(await this.service.authenticator.authenticate(request, meta), request, meta);
+    };
+    const exact = (path: string) => new RegExp(`^${path.replace(/\//g, '\\/')}$`);
+    this.routes = [
+      { method: 'GET', pattern: exact(ROUTES.ping), handler: async () => this.ping() },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.join),
+        handler: (request, _p, meta) =>
+          this.limitJoins(() =>
+            this.service.join.join(parseJsonBody(request.body, joinRequestSchema, ['token']), meta),
+          ),
+      },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.botRenew),
+        handler: bot((caller, request, meta) =>
+          this.service.renew(caller, parseJsonBody(request.body, renewRequestSchema), meta),
+        ),
+      },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.botCertificates),
+        handler: bot((caller, request, meta) =>
+          this.service.outputs.issue(
+            caller,
+            parseJsonBody(request.body, outputCertificatesRequestSchema),
+            meta,
+          ),
+        ),
+      },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.botHeartbeat),
+        handler: bot(async (caller, request) => {
+          await this.service.heartbeat(caller, parseJsonBody(request.body, heartbeatRequestSchema));
+          return {};
+        }),
+      },
+      {
+        method: 'GET',
+        pattern: exact(ROUTES.adminStatus),
+        handler: admin(() => this.service.admin.status()),
+      },
+      {
+        method: 'PUT',
+        pattern: exact(ROUTES.adminResources),
+        handler: admin(async (request, _p, actor) => {
+          const body = parseJsonBody(request.body, putResourcesRequestSchema);
+          return { results: await this.service.admin.putResources(body.resources, body.force, actor) };
+        }),
+      },
+      {
+        method: 'GET',
+        pattern: new RegExp(
+          `^${ROUTES.adminResources}/${SEGMENT}(?:/${SEGMENT})?(?:/${SEGMENT})?$`.replace(/\//g, '\\/'),
+        ),
+        handler: admin(async (_r, [kind, name, sub]) => ({
+          resources: await this.service.admin.getResources(kind as string, name, sub),
+        })),
+      },
+      {
+        method: 'DELETE',
+        pattern: new RegExp(
+          `^${ROUTES.adminResources}/${SEGMENT}/${SEGMENT}(?:/${SEGMENT})?$`.replace(/\//g, '\\/'),
+        ),
+        handler: admin(async (_r, [kind, name, sub], actor) => {
+          await this.service.admin.deleteResource(kind as string, name as string, sub, actor);
+          return {};
+        }),
+      },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.adminBots),
+        handler: admin((request, _p, actor) =>
+          this.service.admin.addBot(parseJsonBody(request.body, addBotRequestSchema), actor),
+        ),
+      },
+      {
+        method: 'PATCH',
+        pattern: new RegExp(`^${ROUTES.adminBots}/${SEGMENT}$`.replace(/\//g, '\\/')),
+        handler: admin(async (request, [name], actor) => ({
+          bot: await this.service.admin.updateBot(
+            name as string,
+            parseJsonBody(request.body, updateBotRequestSchema),
+            actor,
+          ),
+        })),
+      },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.adminTokens),
+        handler: admin(async (request, _p, actor) => {
+          const body = parseJsonBody(request.body, addTokenRequestSchema);
+          return { token: await this.service.admin.addToken(body.bot_name, body.ttl_seconds, actor) };
+        }),
+      },
+      {
+        method: 'GET',
+        pattern: exact(ROUTES.adminEvents),
+        handler: admin(async (request) => ({
+          events: await this.service.admin.events(eventQuery(request.query)),
+        })),
+      },
+      ...(options.extraRoutes ?? []),
+    ];
+  }
+
+  private ping(): PingResponse {
+    const { context } = this.service;
+    return {
+      cluster_name: context.clusterName,
+      server_version: context.version,
+      signature_suite: context.cas.suite,
+      ca_pin: context.cas.caPin,
+      ca: describeClusterCas(context.cas),
+    };
+  }
+
+  private async limitJoins<T>(work: () => Promise<T>): Promise<T> {
+    if (this.joinsInFlight >= this.maxConcurrentJoins) {
+      throw new LimitExceededError('too_many_joins', 'too many joins in flight; retry after a short wait');
+    }
+    this.joinsInFlight += 1;
+    try {
+      return await work();
+    } finally {
+      this.joinsInFlight -= 1;
+    }
+  }
+
+  async handle(request: ApiRequest): Promise<ApiResponse> {
+    const meta: RequestMeta = {
+      requestId: request.requestId,
+      ...(request.remoteAddr === undefined ? {} : { remoteAddr: request.remoteAddr }),
+    };
+    try {
+      const candidates = this.routes.filter((route) => route.pattern.test(request.path));
+      if (candidates.length === 0) {
+        throw new NotFoundError(
+          'no_such_route',
+          `no route ${request.path}; this service speaks the /v1/ API`,
+        );
+      }
+      const route = candidates.find((candidate) => candidate.method === request.method);
+      if (route === undefined) {
+        return json(405, {
+          error: {
+            code: 'method_not_allowed',
+            message: `${request.method} is not allowed on ${request.path}`,
+            request_id: request.requestId,
+          },
+        });
+      }
+      const params = (route.pattern.exec(request.path) ?? [])
+        .slice(1)
+        .filter((value): value is string => value !== undefined);
+      const result = await route.handler(request, params, meta);
+      return json(200, result);
+    } catch (error) {
+      return this.errorResponse(error, request);
+    }
+  }
+
+  private errorResponse(error: unknown, request: ApiRequest): ApiResponse {
+    if (error instanceof MidError) {
+      const status = error.code === 'too_many_joins' ? 429 : error.httpStatus;
+      if (status >= 500)
+        this.service.context.logger.error('request failed', {
+          request_id: request.requestId,
+          code: error.code,
+          error: error.message,
+        });
+      return json(status, {
+        error: { code: error.code, message: error.message, request_id: request.requestId },
+      });
+    }
+    this.service.context.logger.error('unexpected error', {
+      request_id: request.requestId,
+      path: request.path,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return json(500, {
+      error: {
+        code: 'internal_error',
+        message: `internal error; quote request id ${request.requestId} to the operator`,
+        request_id: request.requestId,
+      },
+    });
+  }
+}
+
+function eventQuery(query: URLSearchParams): { limit?: number; type?: string; bot?: string } {
+  const limitText = query.get('limit');
+  const limit = limitText === null ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0 && limit <= 1000)) {
+    throw new InvalidRequestError(
+      'invalid_query',
+      `limit: got "${limitText}", expected a whole number from 1 to 1000`,
+    );
+  }
+  const type = query.get('type') ?? undefined;
+  const bot = query.get('bot') ?? undefined;
+  return {
+    ...(limit === undefined ? {} : { limit }),
+    ...(type === undefined ? {} : { type }),
+    ...(bot === undefined ? {} : { bot }),
+  };
+}
+
+export const ADMIN_ROUTE_PREFIX = ADMIN_PREFIX;
+export type { Route as ApiRoute };

@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import { InvalidRequestError, LimitExceededError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
+
+/** No body on this API is near this; anything larger is refused before it is parsed. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Our bodies nest a few levels; a deep one is an attack on the parser. */
+export const MAX_JSON_DEPTH = 16;
+
+/** Depth of brackets outside strings, found in one pass without parsing. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') deepest = Math.max(deepest, ++depth);
+    else if (char === '}' || char === ']') depth -= 1;
+  }
+  return deepest;
+}
+
+/** Parses a request body as JSON and then with `schema`; every refusal names the field. */
+export function parseJsonBody<S extends z.ZodType>(
+  body: Buffer,
+  schema: S,
+  redact: readonly string[] = [],
+): z.output<S> {
+  if (body.length > MAX_BODY_BYTES) {
+    throw new LimitExceededError(
+      'body_too_large',
+      `the request body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+    );
+  }
+  const text = body.toString('utf8');
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new InvalidRequestError(
+      'body_too_deep',
+      `the request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError(
+      'malformed_json',
+      `the request body is not JSON: ${(error as Error).message}`,
+    );
+  }
+  return parseWithSchema(schema, value, { root: 'body', code: 'invalid_body', redact });
+}

@@ -1,0 +1,84 @@
+import type { BotIdentityResponse, RenewRequest } from '../api/bot-identity.js';
+import { AccessDeniedError, MidError } from '../core/errors.js';
+import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
+import type { AuthContext, RequestMeta } from './auth-context.js';
+import type { AuthenticatedBot } from './bot-authenticator.js';
+import { issueBotIdentity } from './bot-identity-issuer.js';
+import { pushBounded } from './bot-instance-store.js';
+
+/**
+ * Renews a token-joined bot's identity: the next generation, for a fresh key. The instance record is
+ * swapped at the revision the authenticator read, so two renewals racing with one certificate cannot
+ * both succeed; the loser is treated like any stale certificate and locks the instance.
+ */
+export async function renewIdentity(
+  context: AuthContext,
+  caller: AuthenticatedBot,
+  request: RenewRequest,
+  meta: RequestMeta,
+): Promise<BotIdentityResponse> {
+  const base = {
+    type: 'bot.renew',
+    bot: caller.bot.metadata.name,
+    instance: caller.instance.instance_id,
+    join_method: caller.instance.join_method,
+    request_id: meta.requestId,
+  };
+  try {
+    if (!caller.instance.renewable) {
+      throw new AccessDeniedError(
+        'not_renewable',
+        'identities from the iam join method are not renewed: the bot joins again on every run',
+      );
+    }
+    const publicKey = parseSubjectPublicKey(request.public_key);
+    const generation = caller.instance.generation + 1;
+    const identity = await issueBotIdentity(context, {
+      bot: caller.bot,
+      instanceId: caller.instance.instance_id,
+      generation,
+      renewable: true,
+      publicKey,
+    });
+    const swapped = await context.instances.replace(
+      {
+        ...caller.instance,
+        generation,
+        current_serial: identity.serial,
+        latest_authentications: pushBounded(caller.instance.latest_authentications, {
+          auth_at: identity.issued_at,
+          join_method: 'renewal',
+          generation,
+          serial: identity.serial,
+        }),
+      },
+      caller.instanceRevision,
+    );
+    if (!swapped) {
+      const at = new Date(context.clock.now()).toISOString();
+      await context.instances.update(caller.bot.metadata.name, caller.instance.instance_id, (record) => ({
+        ...record,
+        locked: { at, reason: 'two renewals raced with one certificate' },
+      }));
+      throw new AccessDeniedError(
+        'generation_mismatch',
+        'another renewal with this certificate happened at the same time, so a copy of this identity is in use elsewhere; the instance is now locked',
+      );
+    }
+    await context.audit.record({
+      ...base,
+      outcome: 'success',
+      serials: [identity.serial],
+      roles: identity.roles,
+    });
+    return identity;
+  } catch (error) {
+    await context.audit.record({
+      ...base,
+      outcome: 'failure',
+      code: error instanceof MidError ? error.code : 'internal_error',
+      message: error instanceof MidError ? error.message : 'internal error',
+    });
+    throw error;
+  }
+}

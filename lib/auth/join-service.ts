@@ -1,0 +1,217 @@
+import type { KeyObject } from 'node:crypto';
+import type { BotIdentityResponse } from '../api/bot-identity.js';
+import type { JoinRequest } from '../api/join.js';
+import { JoinError, MidError } from '../core/errors.js';
+import { randomUuid } from '../core/random.js';
+import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
+import type { Bot } from '../resources/bot.js';
+import type { Token } from '../resources/token.js';
+import { tokenFingerprint } from './audit-log.js';
+import type { AuthContext, RequestMeta } from './auth-context.js';
+import { issueBotIdentity } from './bot-identity-issuer.js';
+import type { BotInstanceRecord, InstanceAuthentication } from './bot-instance-store.js';
+import type { Revisioned } from './resource-store.js';
+import { resolveRoleSet } from './role-resolver.js';
+
+/**
+ * What a join method proved: the method checks its own proof (consuming a single-use token, or
+ * validating a signed STS request) and says which instance the join continues, if any.
+ */
+export interface JoinProof {
+  readonly awsArn?: string;
+  readonly awsAccount?: string;
+  /** An existing instance this join continues (IAM identities keep one instance per role session ARN). */
+  readonly continueInstanceId?: string;
+}
+
+export interface JoinMethod {
+  readonly name: 'token' | 'iam';
+  /** Checks the proof and consumes whatever must be single use. Throws JoinError on refusal. */
+  prove(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<JoinProof>;
+  /** Called once the instance exists, so the method can index it (IAM: ARN → instance). */
+  remember?(context: AuthContext, token: Token, proof: JoinProof, instanceId: string): Promise<void>;
+}
+
+const UNKNOWN_TOKEN =
+  'the join token is unknown or was deleted; ask an operator for a new one (`midctl bots add` or `midctl tokens add --type=bot --bot-name=NAME`)';
+
+/** The `POST /v1/join` use case: token lookup, the method's proof, a bot instance, and its identity. */
+export class JoinService {
+  private readonly methods: Map<string, JoinMethod>;
+
+  constructor(
+    private readonly context: AuthContext,
+    methods: readonly JoinMethod[],
+  ) {
+    this.methods = new Map(methods.map((method) => [method.name, method]));
+  }
+
+  async join(request: JoinRequest, meta: RequestMeta): Promise<BotIdentityResponse> {
+    const tokenRef =
+      request.join_method === 'token'
+        ? { token_fingerprint: tokenFingerprint(request.token) }
+        : { token_name: request.token };
+    const base = {
+      type: 'bot.join',
+      join_method: request.join_method,
+      request_id: meta.requestId,
+      ...tokenRef,
+    };
+    let bot: string | undefined;
+    try {
+      const token = await this.findToken(request);
+      const botName = token.resource.spec.bot_name;
+      bot = botName;
+      const method = this.methods.get(request.join_method);
+      if (method === undefined) {
+        throw new JoinError(
+          'join_method_unavailable',
+          `the ${request.join_method} join method is not enabled on this service`,
+        );
+      }
+      const publicKey = parseSubjectPublicKey(request.public_key);
+      const botResource = await this.context.resources.get('bot', botName);
+      if (botResource === undefined) {
+        throw new JoinError(
+          'bot_not_found',
+          `the token names bot "${botName}", which does not exist; create it with \`midctl bots add ${botName}\``,
+        );
+      }
+      // Refuse what would fail after the token is spent (a role deleted since the bot was made).
+      await resolveRoleSet(this.context.resources, botResource.resource, botResource.resource.spec.roles);
+      const proof = await method.prove(this.context, token, request);
+      const identity = await this.startOrContinueInstance(
+        botResource.resource,
+        token.resource,
+        method,
+        proof,
+        publicKey,
+      );
+      await this.context.audit.record({
+        ...base,
+        outcome: 'success',
+        bot,
+        instance: identity.instance_id,
+        serials: [identity.serial],
+        roles: identity.roles,
+        ...(proof.awsArn === undefined ? {} : { aws_arn: proof.awsArn, aws_account: proof.awsAccount }),
+      });
+      return identity;
+    } catch (error) {
+      await this.context.audit.record({
+        ...base,
+        outcome: 'failure',
+        code: error instanceof MidError ? error.code : 'internal_error',
+        message: error instanceof MidError ? error.message : 'internal error',
+        ...(bot === undefined ? {} : { bot }),
+        ...(error instanceof JoinError && error.awsArn !== undefined ? { aws_arn: error.awsArn } : {}),
+      });
+      throw error;
+    }
+  }
+
+  private async findToken(request: JoinRequest): Promise<Revisioned<Token>> {
+    const token = await this.context.resources.get('token', request.token);
+    if (token === undefined) {
+      if (request.join_method === 'token' && (await wasConsumed(this.context, request.token))) {
+        throw new JoinError(
+          'token_already_used',
+          'this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or restart the bot from its saved identity (storage) instead of joining again',
+        );
+      }
+      throw new JoinError('token_not_found', UNKNOWN_TOKEN);
+    }
+    const expires = token.resource.metadata.expires;
+    if (expires !== undefined && Date.parse(expires) <= this.context.clock.now()) {
+      throw new JoinError(
+        'token_expired',
+        `the join token expired at ${expires}; create a new one with \`midctl tokens add --type=bot --bot-name=${token.resource.spec.bot_name}\``,
+      );
+    }
+    if (token.resource.spec.join_method !== request.join_method) {
+      throw new JoinError(
+        'join_method_mismatch',
+        `the token is for the ${token.resource.spec.join_method} join method, but the bot used ${request.join_method}; set onboarding.join_method: ${token.resource.spec.join_method}`,
+      );
+    }
+    return token;
+  }
+
+  private async startOrContinueInstance(
+    bot: Bot,
+    token: Token,
+    method: JoinMethod,
+    proof: JoinProof,
+    publicKey: KeyObject,
+  ): Promise<BotIdentityResponse> {
+    const renewable = method.name === 'token';
+    const now = new Date(this.context.clock.now()).toISOString();
+    const existing =
+      proof.continueInstanceId === undefined
+        ? undefined
+        : await this.context.instances.get(bot.metadata.name, proof.continueInstanceId);
+    if (existing?.record.locked !== undefined) {
+      throw new JoinError(
+        'instance_locked',
+        `bot instance ${existing.record.instance_id} is locked (${existing.record.locked.reason}); an operator must remove it with \`midctl rm bot_instance/${bot.metadata.name}/${existing.record.instance_id}\``,
+      );
+    }
+    const instanceId = existing?.record.instance_id ?? randomUuid(this.context.random);
+    const generation = (existing?.record.generation ?? 0) + 1;
+    const identity = await issueBotIdentity(this.context, {
+      bot,
+      instanceId,
+      generation,
+      renewable,
+      publicKey,
+    });
+    const authentication: InstanceAuthentication = {
+      auth_at: now,
+      join_method: method.name,
+      join_token_name: method.name === 'token' ? tokenFingerprint(token.metadata.name) : token.metadata.name,
+      generation,
+      serial: identity.serial,
+      ...(proof.awsArn === undefined ? {} : { aws_arn: proof.awsArn, aws_account: proof.awsAccount }),
+    };
+    if (existing === undefined) {
+      const record: BotInstanceRecord = {
+        bot_name: bot.metadata.name,
+        instance_id: instanceId,
+        created_at: now,
+        join_method: method.name,
+        renewable,
+        generation,
+        current_serial: identity.serial,
+        ...(proof.awsArn === undefined ? {} : { aws_arn: proof.awsArn }),
+        initial_authentication: authentication,
+        latest_authentications: [authentication],
+        latest_heartbeats: [],
+      };
+      await this.context.instances.create(record);
+      await method.remember?.(this.context, token, proof, instanceId);
+    } else {
+      await this.context.instances.update(bot.metadata.name, instanceId, (record) => ({
+        ...record,
+        generation,
+        current_serial: identity.serial,
+        latest_authentications: [...record.latest_authentications, authentication].slice(-10),
+      }));
+    }
+    return identity;
+  }
+}
+
+/** Consumed tokens leave a tombstone (by fingerprint) so that a reuse gets a precise answer. */
+const TOMBSTONE_TTL_MS = 7 * 24 * 3_600_000;
+
+export async function markConsumed(context: AuthContext, tokenName: string): Promise<void> {
+  await context.storage.put({
+    key: `consumed_tokens/${tokenFingerprint(tokenName)}`,
+    value: JSON.stringify({ consumed_at: new Date(context.clock.now()).toISOString() }),
+    expiresAt: context.clock.now() + TOMBSTONE_TTL_MS,
+  });
+}
+
+async function wasConsumed(context: AuthContext, tokenName: string): Promise<boolean> {
+  return (await context.storage.get(`consumed_tokens/${tokenFingerprint(tokenName)}`)) !== undefined;
+}

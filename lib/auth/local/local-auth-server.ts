@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { type Clock, systemClock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { type Random, secureRandom } from '../../core/random.js';
+import { privateKeyToPem } from '../../pki/key-encoding.js';
+import { generateKeyPair, type SignatureSuiteName } from '../../pki/signature-suite.js';
+import { AuthService } from '../auth-service.js';
+import { FileCaStore } from '../file-ca-store.js';
+import { ApiRouter } from '../http/api-router.js';
+import { BearerAdminAuthenticator } from '../http/bearer-admin-authenticator.js';
+import { startHttpsServer } from '../http/https-server.js';
+import type { JoinMethod } from '../join-service.js';
+import { SqliteBackend } from '../storage/sqlite-backend.js';
+import { localServerFiles } from './local-server-files.js';
+
+export interface LocalAuthServerOptions {
+  readonly dataDir: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly clusterName?: string;
+  readonly suite?: SignatureSuiteName;
+  /** Extra names for the serving certificate (the address bots use, if not localhost). */
+  readonly publicAddrs?: readonly string[];
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly joinMethods?: readonly JoinMethod[];
+}
+
+export interface LocalAuthServer {
+  readonly url: string;
+  readonly port: number;
+  readonly clusterName: string;
+  readonly caPin: string;
+  readonly service: AuthService;
+  close(): Promise<void>;
+}
+
+/** Serving certificates of the local server are renewed at every start; a year is plenty. */
+const SERVER_CERT_TTL_MS = 365 * 24 * 3_600_000;
+
+function readOrCreateAdminToken(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/**
+ * `midctl auth start`: the auth service on one machine. State in `<data-dir>/state.db` (SQLite), CA
+ * keys in `<data-dir>/ca/`, the admin credential in `<data-dir>/admin-token`, all private to the owner.
+ * It writes `<data-dir>/auth-server.json` and `host-ca.pem` so that `midctl --data-dir` finds it.
+ */
+export async function startLocalAuthServer(options: LocalAuthServerOptions): Promise<LocalAuthServer> {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.dataDir, 0o700);
+  const files = localServerFiles(options.dataDir);
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? secureRandom;
+  const storage = SqliteBackend.open(join(options.dataDir, 'state.db'), { clock });
+  try {
+    const service = await AuthService.create({
+      ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+      ...(options.suite === undefined ? {} : { suite: options.suite }),
+      storage,
+      caStore: new FileCaStore(options.dataDir),
+      clock,
+      random,
+      logger: options.logger,
+      joinMethods: options.joinMethods ?? [],
+    });
+    const { cas } = service.context;
+    const adminToken = readOrCreateAdminToken(files.adminToken);
+    const router = new ApiRouter(service, { admin: new BearerAdminAuthenticator(adminToken) });
+    const host = options.host ?? '127.0.0.1';
+    const names = ['localhost', host, ...(options.publicAddrs ?? [])];
+    const { privateKey, publicKey } = generateKeyPair(cas.suite, 'subject');
+    const serving = service.context.issuer.issueServerCertificate({
+      publicKey,
+      dnsNames: [...new Set(names.filter((name) => isIP(name) === 0 && name !== '0.0.0.0'))],
+      ipAddresses: [
+        ...new Set(['127.0.0.1', '::1', ...names.filter((name) => isIP(name) !== 0 && name !== '0.0.0.0')]),
+      ],
+      ttlMs: SERVER_CERT_TTL_MS,
+    });
+    const server = await startHttpsServer({
+      router,
+      certificateChainPem: serving.pem + cas.tlsHost.certificatePem,
+      privateKeyPem: privateKeyToPem(privateKey),
+      host,
+      port: options.port ?? 3025,
+      logger: options.logger,
+    });
+    writeFileSync(files.hostCa, cas.tlsHost.certificatePem, { mode: 0o644 });
+    writeFileSync(
+      files.serverInfo,
+      `${JSON.stringify({ url: server.url, cluster_name: cas.clusterName, ca_pin: cas.caPin, pid: process.pid }, null, 2)}\n`,
+      { mode: 0o644 },
+    );
+    return {
+      url: server.url,
+      port: server.port,
+      clusterName: cas.clusterName,
+      caPin: cas.caPin,
+      service,
+      close: async () => {
+        await server.close();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}

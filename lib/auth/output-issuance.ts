@@ -1,0 +1,245 @@
+import type { KeyObject } from 'node:crypto';
+import type { OutputCertificatesRequest, OutputCertificatesResponse } from '../api/output-certificates.js';
+import { AccessDeniedError, InvalidRequestError, MidError, NotFoundError } from '../core/errors.js';
+import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
+import type { AuthContext, RequestMeta } from './auth-context.js';
+import type { AuthenticatedBot } from './bot-authenticator.js';
+import { botUserName } from './bot-identity-issuer.js';
+import type { Validity } from './certificate-issuer.js';
+import { describeClusterCas } from './cluster-cas.js';
+import { resolveRoleSet } from './role-resolver.js';
+import { type RoleSet, selectRoles } from './role-set.js';
+
+/** Output certificates live an hour unless the output asks for less (or the roles allow less). */
+export const DEFAULT_OUTPUT_TTL_MS = 3_600_000;
+
+/** Application certificates name their app in a URI SAN the app (or its proxy) checks. */
+export function appIdentityUri(clusterName: string, appName: string): string {
+  return `mid://${clusterName}/apps/${appName}`;
+}
+
+const FIELDS_BY_OUTPUT: Record<
+  OutputCertificatesRequest['output'],
+  ReadonlyArray<keyof OutputCertificatesRequest>
+> = {
+  identity: [],
+  application: ['app_name'],
+  kubernetes: ['kubernetes_cluster'],
+  ssh_host: ['principals'],
+};
+const KIND_FIELDS = ['app_name', 'kubernetes_cluster', 'principals'] as const;
+
+function checkFields(request: OutputCertificatesRequest): void {
+  const wanted = FIELDS_BY_OUTPUT[request.output];
+  for (const field of KIND_FIELDS) {
+    const given = request[field] !== undefined;
+    if (wanted.includes(field) && !given) {
+      throw new InvalidRequestError(
+        'missing_field',
+        `body.${field}: a ${request.output} output needs ${field}`,
+      );
+    }
+    if (!wanted.includes(field) && given) {
+      throw new InvalidRequestError(
+        'unexpected_field',
+        `body.${field}: not used by a ${request.output} output; remove it`,
+      );
+    }
+  }
+}
+
+interface Draft {
+  readonly tls_cert?: string;
+  readonly ssh_cert?: string;
+  readonly serial: string;
+  readonly extra: Partial<Pick<OutputCertificatesResponse, 'ssh' | 'app' | 'kubernetes'>>;
+}
+
+/**
+ * Issues the certificates of one output by role impersonation: the output's roles must be a subset of
+ * the bot's (never more), every name comes from resources, and the TTL is capped by the roles.
+ */
+export class OutputIssuance {
+  constructor(private readonly context: AuthContext) {}
+
+  async issue(
+    caller: AuthenticatedBot,
+    request: OutputCertificatesRequest,
+    meta: RequestMeta,
+  ): Promise<OutputCertificatesResponse> {
+    const base = {
+      type: 'cert.issue',
+      bot: caller.bot.metadata.name,
+      instance: caller.instance.instance_id,
+      output: request.output,
+      request_id: meta.requestId,
+    };
+    try {
+      checkFields(request);
+      const roleNames = selectRoles(caller.bot.spec.roles, request.roles);
+      const roleSet = await resolveRoleSet(this.context.resources, caller.bot, roleNames);
+      const publicKey = parseSubjectPublicKey(request.public_key);
+      const ttlMs = Math.min(
+        (request.ttl_seconds ?? DEFAULT_OUTPUT_TTL_MS / 1000) * 1000,
+        roleSet.maxSessionTtlMs(),
+      );
+      const validity = this.context.issuer.validity(ttlMs);
+      const draft = await this.draft(caller, request, roleSet, publicKey, validity);
+      const response: OutputCertificatesResponse = {
+        output: request.output,
+        cluster_name: this.context.clusterName,
+        bot_name: caller.bot.metadata.name,
+        roles: roleSet.names,
+        serial: draft.serial,
+        issued_at: new Date(this.context.clock.now()).toISOString(),
+        expires_at: validity.notAfter.toISOString(),
+        ...(draft.tls_cert === undefined ? {} : { tls_cert: draft.tls_cert }),
+        ...(draft.ssh_cert === undefined ? {} : { ssh_cert: draft.ssh_cert }),
+        ca: describeClusterCas(this.context.cas),
+        ...draft.extra,
+      };
+      await this.context.audit.record({
+        ...base,
+        outcome: 'success',
+        roles: roleSet.names,
+        serials: [draft.serial],
+      });
+      return response;
+    } catch (error) {
+      await this.context.audit.record({
+        ...base,
+        outcome: 'failure',
+        code: error instanceof MidError ? error.code : 'internal_error',
+        message: error instanceof MidError ? error.message : 'internal error',
+      });
+      throw error;
+    }
+  }
+
+  private async draft(
+    caller: AuthenticatedBot,
+    request: OutputCertificatesRequest,
+    roleSet: RoleSet,
+    publicKey: KeyObject,
+    validity: Validity,
+  ): Promise<Draft> {
+    const user = botUserName(caller.bot.metadata.name);
+    const issuer = this.context.issuer;
+    switch (request.output) {
+      case 'identity': {
+        const tls = issuer.issueClientCertificate({
+          publicKey,
+          subject: { commonName: user, organization: roleSet.names },
+          validity,
+        });
+        const logins = roleSet.logins();
+        const ssh_cert = issuer.issueSshUserCertificate({
+          publicKey,
+          keyId: user,
+          principals: logins,
+          validity,
+        }).line;
+        const nodes = (await this.context.resources.list('node'))
+          .filter((node) => roleSet.canAccessNode(node.metadata.labels ?? {}))
+          .map((node) => ({ name: node.metadata.name, hostname: node.spec.hostname, addr: node.spec.addr }));
+        return { tls_cert: tls.pem, ssh_cert, serial: tls.serialHex, extra: { ssh: { logins, nodes } } };
+      }
+      case 'application': {
+        const appName = request.app_name as string;
+        const app = await this.context.resources.get('app', appName);
+        if (app === undefined) {
+          throw new NotFoundError(
+            'app_not_found',
+            `app "${appName}" does not exist; list apps with \`midctl get apps\``,
+          );
+        }
+        if (!roleSet.canAccessApp(app.resource.metadata.labels ?? {})) {
+          throw new AccessDeniedError(
+            'app_not_allowed',
+            `the roles ${roleSet.names.join(', ')} do not allow app "${appName}" (app_labels)`,
+          );
+        }
+        const tls = issuer.issueClientCertificate({
+          publicKey,
+          subject: { commonName: user, organization: roleSet.names },
+          uris: [appIdentityUri(this.context.clusterName, appName)],
+          validity,
+        });
+        const { uri, public_addr } = app.resource.spec;
+        return {
+          tls_cert: tls.pem,
+          serial: tls.serialHex,
+          extra: { app: { name: appName, uri, ...(public_addr === undefined ? {} : { public_addr }) } },
+        };
+      }
+      case 'kubernetes': {
+        const clusterName = request.kubernetes_cluster as string;
+        const cluster = await this.context.resources.get('kube_cluster', clusterName);
+        if (cluster === undefined) {
+          throw new NotFoundError(
+            'kube_cluster_not_found',
+            `kube_cluster "${clusterName}" does not exist; list them with \`midctl get kube_clusters\``,
+          );
+        }
+        if (!roleSet.canAccessKubernetesCluster(cluster.resource.metadata.labels ?? {})) {
+          throw new AccessDeniedError(
+            'kube_cluster_not_allowed',
+            `the roles ${roleSet.names.join(', ')} do not allow Kubernetes cluster "${clusterName}" (kubernetes_labels)`,
+          );
+        }
+        const users = roleSet.kubernetesUsers();
+        const groups = roleSet.kubernetesGroups();
+        if (users.length === 0 && groups.length === 0) {
+          throw new AccessDeniedError(
+            'no_kubernetes_identity',
+            'the roles set neither kubernetes_users nor kubernetes_groups',
+          );
+        }
+        if (users.length > 1) {
+          throw new AccessDeniedError(
+            'ambiguous_kubernetes_user',
+            `the roles allow several kubernetes_users (${users.join(', ')}); narrow the output with roles: so that one remains`,
+          );
+        }
+        // As in Teleport: with only groups set, the Kubernetes user is the bot's user name.
+        const kubeUser = users[0] ?? user;
+        const tls = issuer.issueClientCertificate({
+          publicKey,
+          subject: { commonName: kubeUser, organization: groups },
+          validity,
+        });
+        const spec = cluster.resource.spec;
+        return {
+          tls_cert: tls.pem,
+          serial: tls.serialHex,
+          extra: {
+            kubernetes: {
+              cluster_name: clusterName,
+              api_server: spec.api_server,
+              ca_cert: spec.ca_cert,
+              ...(spec.tls_server_name === undefined ? {} : { tls_server_name: spec.tls_server_name }),
+              user: kubeUser,
+              groups,
+            },
+          },
+        };
+      }
+      case 'ssh_host': {
+        if (!roleSet.allowsRule('host_cert', 'create')) {
+          throw new AccessDeniedError(
+            'host_cert_not_allowed',
+            'ssh_host outputs need a role with `rules: [{resources: [host_cert], verbs: [create]}]`',
+          );
+        }
+        const principals = request.principals as string[];
+        const host = issuer.issueSshHostCertificate({
+          publicKey,
+          keyId: principals[0] as string,
+          principals,
+          validity,
+        });
+        return { ssh_cert: host.line, serial: host.serialHex, extra: {} };
+      }
+    }
+  }
+}

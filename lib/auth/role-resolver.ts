@@ -1,0 +1,32 @@
+import { AccessDeniedError } from '../core/errors.js';
+import type { Bot } from '../resources/bot.js';
+import type { ResourceStore } from './resource-store.js';
+import { RoleSet } from './role-set.js';
+
+/** The bot's traits as the role templates read them (`{{internal.logins}}` → traits.logins). */
+export function botTraits(bot: Bot): Record<string, string[]> {
+  const traits: Record<string, string[]> = {};
+  for (const trait of bot.spec.traits ?? []) traits[trait.name] = [...trait.values];
+  return traits;
+}
+
+/** Loads the named roles. A role that was deleted since the bot was created is refused by name. */
+export async function resolveRoleSet(
+  resources: ResourceStore,
+  bot: Bot,
+  roleNames: readonly string[],
+): Promise<RoleSet> {
+  const roles = await Promise.all(
+    roleNames.map(async (name) => {
+      const found = await resources.get('role', name);
+      if (found === undefined) {
+        throw new AccessDeniedError(
+          'role_not_found',
+          `bot "${bot.metadata.name}" holds role "${name}", which does not exist; create it or update the bot's roles`,
+        );
+      }
+      return found.resource;
+    }),
+  );
+  return new RoleSet(roles, botTraits(bot));
+}

@@ -1,0 +1,122 @@
+import { type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import type { z } from 'zod';
+import { ApiClient } from '../../api/api-client.js';
+import { type BotIdentityResponse, botIdentityResponseSchema } from '../../api/bot-identity.js';
+import { signBotRequest } from '../../api/bot-request-signature.js';
+import type { HeartbeatRequest } from '../../api/heartbeat.js';
+import { type JoinChallengeResponse, type JoinRequest, joinChallengeResponseSchema } from '../../api/join.js';
+import {
+  type OutputCertificatesRequest,
+  type OutputCertificatesResponse,
+  outputCertificatesResponseSchema,
+} from '../../api/output-certificates.js';
+import { type PingResponse, pingResponseSchema } from '../../api/ping.js';
+import { ROUTES } from '../../api/routes.js';
+import type { Clock } from '../../core/clock.js';
+import { UpstreamError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
+
+/** The bot's current identity: what it signs bot calls with. */
+export interface SigningIdentity {
+  readonly certificatePem: string;
+  readonly privateKey: KeyObject;
+}
+
+function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  return parseWithSchema(schema, value, {
+    root: what,
+    code: 'bad_response',
+    error: (code, message) =>
+      new UpstreamError(code, `the auth service sent an unexpected ${what}: ${message}`),
+  });
+}
+
+/** The agent's side of the wire: public calls (ping, join) and bot calls signed with its identity. */
+export class BotApiClient {
+  private readonly client: ApiClient;
+
+  constructor(
+    readonly authServer: string,
+    private readonly caPem: string | undefined,
+    private readonly clock: Clock,
+    private readonly timeoutMs = 15_000,
+  ) {
+    this.client = new ApiClient({
+      baseUrl: authServer,
+      ...(caPem === undefined ? {} : { ca: caPem }),
+      timeoutMs,
+    });
+  }
+
+  async ping(): Promise<PingResponse> {
+    return parseAnswer(
+      pingResponseSchema,
+      await this.client.call({ method: 'GET', path: ROUTES.ping }),
+      'ping answer',
+    );
+  }
+
+  async challenge(): Promise<JoinChallengeResponse> {
+    return parseAnswer(
+      joinChallengeResponseSchema,
+      await this.client.call({ method: 'POST', path: ROUTES.joinChallenge }),
+      'challenge',
+    );
+  }
+
+  async join(request: JoinRequest): Promise<BotIdentityResponse> {
+    return parseAnswer(
+      botIdentityResponseSchema,
+      await this.client.call({ method: 'POST', path: ROUTES.join, body: request }),
+      'join answer',
+    );
+  }
+
+  private signed(identity: SigningIdentity) {
+    const der = Buffer.from(new X509Certificate(identity.certificatePem).raw);
+    return (method: string, path: string, body: Buffer) =>
+      signBotRequest(
+        { method, path, timestamp: this.clock.now(), nonce: randomBytes(16).toString('hex'), body },
+        der,
+        identity.privateKey,
+      );
+  }
+
+  private botCall(identity: SigningIdentity, path: string, body: unknown): Promise<unknown> {
+    // Each bot call signs with the identity current at that moment, hence a client per identity.
+    const client = new ApiClient({
+      baseUrl: this.authServer,
+      ...(this.caPem === undefined ? {} : { ca: this.caPem }),
+      timeoutMs: this.timeoutMs,
+      authenticate: this.signed(identity),
+    });
+    return client.call({ method: 'POST', path, body }).finally(() => client.close());
+  }
+
+  async renew(identity: SigningIdentity, publicKeyPem: string): Promise<BotIdentityResponse> {
+    return parseAnswer(
+      botIdentityResponseSchema,
+      await this.botCall(identity, ROUTES.botRenew, { public_key: publicKeyPem }),
+      'renewal answer',
+    );
+  }
+
+  async issueOutput(
+    identity: SigningIdentity,
+    request: OutputCertificatesRequest,
+  ): Promise<OutputCertificatesResponse> {
+    return parseAnswer(
+      outputCertificatesResponseSchema,
+      await this.botCall(identity, ROUTES.botCertificates, request),
+      'output certificates',
+    );
+  }
+
+  async heartbeat(identity: SigningIdentity, request: HeartbeatRequest): Promise<void> {
+    await this.botCall(identity, ROUTES.botHeartbeat, request);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,83 @@
+import type { AddBotRequest, AddBotResponse, StatusResponse, UpdateBotRequest } from '../api/admin.js';
+import type { ApiClient } from '../api/api-client.js';
+import { ROUTES } from '../api/routes.js';
+
+export type ResourceJson = Record<string, unknown> & {
+  kind: string;
+  metadata: { name: string } & Record<string, unknown>;
+};
+
+export interface AuditEventJson extends Record<string, unknown> {
+  readonly time: string;
+  readonly type: string;
+  readonly outcome: string;
+  readonly code?: string;
+  readonly bot?: string;
+  readonly instance?: string;
+  readonly message?: string;
+}
+
+/** Typed calls to the operator routes of the auth service. */
+export class AdminApi {
+  constructor(readonly client: ApiClient) {}
+
+  status(): Promise<StatusResponse> {
+    return this.client.call({ method: 'GET', path: ROUTES.adminStatus });
+  }
+
+  async putResources(resources: readonly unknown[], force: boolean) {
+    return this.client.call<{ results: Array<{ kind: string; name: string; action: string }> }>({
+      method: 'PUT',
+      path: ROUTES.adminResources,
+      body: { resources, force },
+    });
+  }
+
+  async getResources(kind: string, ...names: string[]): Promise<ResourceJson[]> {
+    const path = [ROUTES.adminResources, kind, ...names.map(encodeURIComponent)].join('/');
+    return (await this.client.call<{ resources: ResourceJson[] }>({ method: 'GET', path })).resources;
+  }
+
+  async deleteResource(kind: string, ...names: string[]): Promise<void> {
+    await this.client.call({
+      method: 'DELETE',
+      path: [ROUTES.adminResources, kind, ...names.map(encodeURIComponent)].join('/'),
+    });
+  }
+
+  addBot(request: AddBotRequest): Promise<AddBotResponse> {
+    return this.client.call({ method: 'POST', path: ROUTES.adminBots, body: request });
+  }
+
+  async updateBot(name: string, request: UpdateBotRequest): Promise<ResourceJson> {
+    return (
+      await this.client.call<{ bot: ResourceJson }>({
+        method: 'PATCH',
+        path: `${ROUTES.adminBots}/${encodeURIComponent(name)}`,
+        body: request,
+      })
+    ).bot;
+  }
+
+  async addToken(botName: string, ttlSeconds?: number): Promise<ResourceJson> {
+    const body = { bot_name: botName, ...(ttlSeconds === undefined ? {} : { ttl_seconds: ttlSeconds }) };
+    return (
+      await this.client.call<{ token: ResourceJson }>({ method: 'POST', path: ROUTES.adminTokens, body })
+    ).token;
+  }
+
+  async events(query: { limit?: number; type?: string; bot?: string }): Promise<AuditEventJson[]> {
+    const params = {
+      limit: query.limit === undefined ? undefined : String(query.limit),
+      type: query.type,
+      bot: query.bot,
+    };
+    return (
+      await this.client.call<{ events: AuditEventJson[] }>({
+        method: 'GET',
+        path: ROUTES.adminEvents,
+        query: params,
+      })
+    ).events;
+  }
+}

@@ -1,0 +1,56 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { ApiClient } from '../api/api-client.js';
+import { normaliseAuthServer } from '../api/auth-server-address.js';
+import { localServerFiles } from '../auth/local/local-server-files.js';
+import { ConfigError } from '../core/errors.js';
+
+export interface ConnectionFlags {
+  readonly authServer?: string;
+  readonly dataDir?: string;
+}
+
+function readFileOrExplain(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      'data_dir_unreadable',
+      code === 'ENOENT'
+        ? `${file} does not exist: no auth server has started with this data directory yet; run \`midctl auth start --data-dir <dir>\``
+        : `cannot read ${what} at ${file} (${code}); run midctl as the user that owns the data directory`,
+    );
+  }
+}
+
+/**
+ * Builds the admin client from `--auth-server`/`--data-dir` (or MID_AUTH_SERVER/MID_DATA_DIR, applied by
+ * the entry). Locally the data directory provides the admin credential, the service's CA and, unless
+ * given, its address: like running `tctl` on the auth server.
+ */
+export function connectAdmin(flags: ConnectionFlags): ApiClient {
+  if (flags.dataDir === undefined) {
+    throw new ConfigError(
+      'missing_data_dir',
+      "midctl needs the auth server's data directory for the admin credential: pass --data-dir DIR or set MID_DATA_DIR",
+    );
+  }
+  const files = localServerFiles(flags.dataDir);
+  let url = flags.authServer;
+  if (url === undefined) {
+    if (!existsSync(files.serverInfo)) {
+      throw new ConfigError(
+        'auth_server_unknown',
+        `no auth server address: ${files.serverInfo} is missing; start it with \`midctl auth start --data-dir ${flags.dataDir}\` or pass --auth-server`,
+      );
+    }
+    url = (JSON.parse(readFileOrExplain(files.serverInfo, 'the server address')) as { url: string }).url;
+  }
+  const adminToken = readFileOrExplain(files.adminToken, 'the admin credential').trim();
+  const ca = readFileOrExplain(files.hostCa, "the service's CA certificate");
+  return new ApiClient({
+    baseUrl: normaliseAuthServer(url),
+    ca,
+    authenticate: () => ({ authorization: `Bearer ${adminToken}` }),
+  });
+}

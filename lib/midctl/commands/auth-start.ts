@@ -1,0 +1,52 @@
+import { isIP } from 'node:net';
+import { type LocalAuthServer, startLocalAuthServer } from '../../auth/local/local-auth-server.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { SignatureSuiteName } from '../../pki/signature-suite.js';
+
+export interface AuthStartOptions {
+  readonly dataDir: string;
+  readonly listen: string;
+  readonly clusterName?: string;
+  readonly suite?: SignatureSuiteName;
+  readonly publicAddrs: readonly string[];
+}
+
+/** Splits `HOST:PORT` (or `[v6]:PORT`) into its parts with a clear error. */
+export function parseListenAddress(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (
+    host === undefined ||
+    !(port >= 0 && port <= 65_535) ||
+    (match?.[1] !== undefined && isIP(host) !== 6)
+  ) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--listen: got "${value}", expected HOST:PORT such as 127.0.0.1:3025`,
+    );
+  }
+  return { host, port };
+}
+
+/** `midctl auth start`: runs the auth service until stopped. */
+export async function authStart(options: AuthStartOptions, logger: Logger): Promise<LocalAuthServer> {
+  const { host, port } = parseListenAddress(options.listen);
+  const server = await startLocalAuthServer({
+    dataDir: options.dataDir,
+    host,
+    port,
+    publicAddrs: options.publicAddrs,
+    logger,
+    ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+    ...(options.suite === undefined ? {} : { suite: options.suite }),
+  });
+  logger.info('auth service started', {
+    url: server.url,
+    cluster: server.clusterName,
+    ca_pin: server.caPin,
+    data_dir: options.dataDir,
+  });
+  return server;
+}

@@ -1,0 +1,161 @@
+import type { AddBotResponse } from '../../api/admin.js';
+import type { OutputFormat } from '../../cli/output-format.js';
+import { parseDuration } from '../../core/duration.js';
+import { ConfigError } from '../../core/errors.js';
+import type { AdminApi } from '../admin-api.js';
+import { describeTtl, formatResources } from './resources.js';
+
+export interface AddBotOptions {
+  readonly name: string;
+  readonly roles: string[];
+  readonly logins?: string[];
+  readonly token?: string;
+  readonly ttl?: string;
+  readonly format: 'text' | 'json';
+}
+
+export function splitList(value: string | undefined, flag: string): string[] {
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0)
+    throw new ConfigError('invalid_flag', `${flag}: give a comma-separated list, e.g. ${flag}=access,editor`);
+  return items;
+}
+
+function ttlSeconds(ttl: string | undefined): number | undefined {
+  return ttl === undefined ? undefined : Math.ceil(parseDuration(ttl, '--ttl') / 1000);
+}
+
+/** The follow-up `tctl bots add` prints: the token plus a ready midbot command and config. */
+function explainNewBot(response: AddBotResponse, authServer: string, now: number): string {
+  const pin = response.ca_pins[0] ?? '';
+  const { token } = response;
+  const lines = [
+    `The bot token: ${token.name}`,
+    token.join_method === 'token'
+      ? `This token ${describeTtl(token.expires, now)}.`
+      : `This is the ${token.join_method} token "${token.name}"; it is not a secret.`,
+    '',
+    'Run this midbot command on the host where the bot should run:',
+    '',
+    '> midbot start \\',
+    '   --data-dir=/var/lib/midbot \\',
+    '   --destination-dir=/opt/machine-id \\',
+    `   --token=${token.name} \\`,
+    `   --join-method=${token.join_method} \\`,
+    `   --ca-pin=${pin} \\`,
+    `   --auth-server=${authServer}`,
+    '',
+    'Or use this configuration file (midbot.yaml) with `midbot start -c midbot.yaml`:',
+    '',
+    'version: v2',
+    `auth_server: "${authServer}"`,
+    'onboarding:',
+    `  join_method: "${token.join_method}"`,
+    `  token: "${token.name}"`,
+    '  ca_pins:',
+    `  - "${pin}"`,
+    'storage:',
+    '  type: directory',
+    '  path: /var/lib/midbot',
+    'outputs:',
+    '  - type: identity',
+    '    destination:',
+    '      type: directory',
+    '      path: /opt/machine-id',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** `midctl bots add NAME --roles=R1,R2`. */
+export async function addBot(api: AdminApi, options: AddBotOptions, now: number): Promise<string> {
+  const ttl = ttlSeconds(options.ttl);
+  const response = await api.addBot({
+    name: options.name,
+    roles: options.roles,
+    ...(options.logins === undefined ? {} : { logins: options.logins }),
+    ...(options.token === undefined ? {} : { token_name: options.token }),
+    ...(ttl === undefined ? {} : { ttl_seconds: ttl }),
+  });
+  if (options.format === 'json') {
+    return `${JSON.stringify(
+      {
+        bot: options.name,
+        token: response.token.name,
+        join_method: response.token.join_method,
+        expires: response.token.expires ?? null,
+        ca_pin: response.ca_pins[0],
+        auth_server: api.client.baseUrl,
+        cluster_name: response.cluster_name,
+      },
+      null,
+      2,
+    )}\n`;
+  }
+  return explainNewBot(response, api.client.baseUrl, now);
+}
+
+export async function listBots(api: AdminApi, format: OutputFormat): Promise<string> {
+  return formatResources('bots', await api.getResources('bots'), format);
+}
+
+export async function removeBot(api: AdminApi, name: string): Promise<string> {
+  await api.deleteResource('bot', name);
+  return `bot "${name}" has been deleted, with its instances and tokens\n`;
+}
+
+export async function updateBot(
+  api: AdminApi,
+  name: string,
+  options: { addRoles?: string; setRoles?: string },
+): Promise<string> {
+  if ((options.addRoles === undefined) === (options.setRoles === undefined)) {
+    throw new ConfigError('invalid_flag', 'give exactly one of --add-roles or --set-roles');
+  }
+  const bot = await api.updateBot(
+    name,
+    options.addRoles !== undefined
+      ? { add_roles: splitList(options.addRoles, '--add-roles') }
+      : { set_roles: splitList(options.setRoles, '--set-roles') },
+  );
+  const roles = ((bot['spec'] as { roles: string[] }).roles ?? []).join(', ');
+  return `bot "${name}" now has roles: ${roles}\n`;
+}
+
+export async function listBotInstances(
+  api: AdminApi,
+  bot: string | undefined,
+  format: OutputFormat,
+): Promise<string> {
+  const resources = await api.getResources('bot_instance', ...(bot === undefined ? [] : [bot]));
+  return formatResources('bot_instance', resources, format);
+}
+
+export async function showBotInstance(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
+  const [bot, id, ...rest] = ref.split('/');
+  if (bot === undefined || id === undefined || rest.length > 0 || bot === '' || id === '') {
+    throw new ConfigError(
+      'invalid_reference',
+      `"${ref}" is not BOT/ID; list instance ids with \`midctl bots instances ls\``,
+    );
+  }
+  const resources = await api.getResources('bot_instance', bot, id);
+  return formatResources('bot_instance', resources, format === 'text' ? 'yaml' : format);
+}
+
+export async function addToken(
+  api: AdminApi,
+  options: { type: string; botName: string; ttl?: string; format: 'text' | 'json' },
+  now: number,
+): Promise<string> {
+  if (options.type !== 'bot')
+    throw new ConfigError('invalid_flag', `--type: got "${options.type}", only "bot" tokens exist`);
+  const token = await api.addToken(options.botName, ttlSeconds(options.ttl));
+  const expires = (token.metadata as { expires?: string }).expires;
+  if (options.format === 'json')
+    return `${JSON.stringify({ token: token.metadata.name, bot: options.botName, expires }, null, 2)}\n`;
+  return `The bot token: ${token.metadata.name}\nThis token ${describeTtl(expires, now)}.\nUse it with: midbot start --token=${token.metadata.name} ...\n`;
+}

@@ -1,0 +1,23 @@
+import { renderTable } from '../../cli/table.js';
+import type { AdminApi } from '../admin-api.js';
+
+/** `midctl events ls`: the audit trail, newest first. */
+export async function listEvents(
+  api: AdminApi,
+  options: { limit?: number; type?: string; bot?: string; format: 'text' | 'json' },
+): Promise<string> {
+  const events = await api.events(options);
+  if (options.format === 'json') return `${JSON.stringify(events, null, 2)}\n`;
+  return renderTable(
+    ['Time', 'Type', 'Outcome', 'Code', 'Bot', 'Instance', 'Detail'],
+    events.map((event) => [
+      event.time,
+      event.type,
+      event.outcome,
+      event.code ?? '',
+      event.bot ?? '',
+      event.instance?.slice(0, 8) ?? '',
+      String(event['resource'] ?? event['output'] ?? event['aws_arn'] ?? ''),
+    ]),
+  );
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import type { OutputFormat } from '../../cli/output-format.js';
+import { formatDuration } from '../../core/duration.js';
+import { ConfigError, InvalidRequestError } from '../../core/errors.js';
+import { parseResource } from '../../resources/resource.js';
+import { parseYamlDocuments, toYamlDocuments } from '../../resources/yaml-documents.js';
+import type { AdminApi, ResourceJson } from '../admin-api.js';
+import { renderResourceTable } from '../resource-table.js';
+
+function readInput(file: string, readStdin: () => string): string {
+  if (file === '-') return readStdin();
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'unreadable_file',
+      `-f ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
+  }
+}
+
+/** `midctl create -f FILE [--force]`: every document is checked locally (with line numbers) and by the service. */
+export async function createResources(
+  api: AdminApi,
+  options: { file: string; force: boolean },
+  readStdin: () => string,
+): Promise<string> {
+  const source = options.file === '-' ? '(stdin)' : options.file;
+  const documents = parseYamlDocuments(readInput(options.file, readStdin), source);
+  if (documents.length === 0) throw new ConfigError('empty_file', `${source} holds no resources`);
+  for (const [index, document] of documents.entries()) {
+    parseResource(document, documents.length > 1 ? `${source} document ${index + 1}` : source);
+  }
+    parseResource(document, documents.length > 1 ? `${source} document ${index + 1}` : source),
+  );
+  const { results } = await api.putResources(documents, options.force);
+  return results.map((result) => `${result.kind} "${result.name}" has been ${result.action}\n`).join('');
+}
+
+/** Splits `kind`, `kind/name` and `bot_instance/bot/id`. */
+export function parseResourceRef(ref: string, requireName: boolean): { kind: string; names: string[] } {
+  const [kind, ...names] = ref.split('/');
+  if (kind === undefined || kind === '' || names.some((name) => name === '') || names.length > 2) {
+    throw new InvalidRequestError(
+      'invalid_reference',
+      `"${ref}" is not a resource reference; write KIND, KIND/NAME or bot_instance/BOT/ID`,
+    );
+  }
+  if (requireName && names.length === 0) {
+    throw new InvalidRequestError(
+      'invalid_reference',
+      `"${ref}" names no resource; write KIND/NAME, e.g. role/access`,
+    );
+  }
+  return { kind, names };
+}
+
+const SINGULAR: Record<string, string> = {
+  roles: 'role',
+  bots: 'bot',
+  tokens: 'token',
+  apps: 'app',
+  kube_clusters: 'kube_cluster',
+  nodes: 'node',
+  bot_instances: 'bot_instance',
+};
+
+export function formatResources(
+  kind: string,
+  resources: readonly ResourceJson[],
+  format: OutputFormat,
+): string {
+  if (format === 'json')
+    return `${JSON.stringify(resources.length === 1 ? resources[0] : resources, null, 2)}\n`;
+  if (format === 'yaml') return toYamlDocuments(resources);
+  return renderResourceTable(SINGULAR[kind] ?? kind, resources);
+}
+
+/** `midctl get KIND[/NAME[/ID]]`. */
+export async function getResources(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
+  const { kind, names } = parseResourceRef(ref, false);
+  const resources = await api.getResources(kind, ...names);
+  return formatResources(kind, resources, format);
+}
+
+/** `midctl rm KIND/NAME`. */
+export async function removeResource(api: AdminApi, ref: string): Promise<string> {
+  const { kind, names } = parseResourceRef(ref, true);
+  await api.deleteResource(kind, ...names);
+  return `${SINGULAR[kind] ?? kind} "${names.join('/')}" has been deleted\n`;
+}
+
+export function describeTtl(expires: string | undefined, now: number): string {
+  if (expires === undefined) return 'never expires';
+  return `expires in ${formatDuration(Math.max(0, Date.parse(expires) - now))}`;
+}

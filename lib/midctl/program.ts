@@ -1,0 +1,265 @@
+import { Command, Option } from 'commander';
+import { parseOutputFormat } from '../cli/output-format.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { VERSION } from '../version.js';
+import { AdminApi } from './admin-api.js';
+import { connectAdmin } from './admin-connection.js';
+import { authStart } from './commands/auth-start.js';
+import {
+  addBot,
+  addToken,
+  listBotInstances,
+  listBots,
+  removeBot,
+  showBotInstance,
+  splitList,
+  updateBot,
+} from './commands/bots.js';
+import { listEvents } from './commands/events.js';
+import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
+import { showStatus } from './commands/status.js';
+
+/** What the commands need from the outside world; the entry passes the real ones, tests their own. */
+export interface MidctlIo {
+  write(text: string): void;
+  readStdin(): string;
+  now(): number;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); used by long-running commands. */
+  untilStopped(): Promise<void>;
+}
+
+interface GlobalFlags {
+  authServer?: string;
+  dataDir?: string;
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new ConfigError('invalid_flag', `expected a positive whole number, got "${value}"`);
+  return number;
+}
+
+/**
+ * The command table of `midctl`, the admin CLI (Teleport's `tctl`). Each action parses its flags into a
+ * typed call of one command function; only the entry turns errors into exit codes.
+ */
+export function buildMidctlProgram(io: MidctlIo): Command {
+  const program = new Command('midctl')
+    .description(
+      'Administer a Machine ID cluster: the auth service, roles, bots, join tokens, bot instances and the audit log.',
+    )
+    .version(VERSION, '-v, --version')
+    .addOption(
+      new Option('--auth-server <url>', 'address of the auth service (host:port or https URL)').env(
+        'MID_AUTH_SERVER',
+      ),
+    )
+    .addOption(
+      new Option(
+        '-d, --data-dir <dir>',
+        "the auth service's data directory (admin credential, CA, address)",
+      ).env('MID_DATA_DIR'),
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.write(text) });
+
+  const globals = (): GlobalFlags => program.opts<GlobalFlags>();
+  const api = () => new AdminApi(connectAdmin(globals()));
+  const run = async (work: (admin: AdminApi) => Promise<string>) => {
+    const admin = api();
+    try {
+      io.write(await work(admin));
+    } finally {
+      admin.client.close();
+    }
+  };
+
+  const auth = program.command('auth').description('Run the auth service');
+  auth
+    .command('start')
+    .description(
+      'Start the auth service with its state in a local data directory (creates the CAs on first start)',
+    )
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3025')
+    .option('--cluster-name <name>', 'name of a new cluster (an existing data directory keeps its own)')
+    .addOption(
+      new Option('--suite <suite>', 'signature suite of a new cluster').choices(['balanced', 'legacy']),
+    )
+    .option('--public-addr <name...>', 'extra DNS names or IPs for the serving certificate')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as text or json')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('--debug', 'verbose logs')
+    .action(
+      async (flags: {
+        listen: string;
+        clusterName?: string;
+        suite?: 'balanced' | 'legacy';
+        publicAddr?: string[];
+        logFormat: 'text' | 'json';
+        debug?: boolean;
+      }) => {
+        const dataDir = globals().dataDir;
+        if (dataDir === undefined)
+          throw new ConfigError(
+            'missing_data_dir',
+            'auth start needs --data-dir DIR (or MID_DATA_DIR) for its state and keys',
+          );
+        const logger = createLogger({ format: flags.logFormat, level: flags.debug ? 'debug' : 'info' });
+        const server = await authStart(
+          {
+            dataDir,
+            listen: flags.listen,
+            publicAddrs: flags.publicAddr ?? [],
+            ...(flags.clusterName === undefined ? {} : { clusterName: flags.clusterName }),
+            ...(flags.suite === undefined ? {} : { suite: flags.suite }),
+          },
+          logger,
+        );
+        await io.untilStopped();
+        logger.info('auth service stopping');
+        await server.close();
+      },
+    );
+
+  program
+    .command('status')
+    .description('Show the cluster name, version, signature suite and CA pin')
+    .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
+    .action((flags: { format: 'text' | 'json' }) => run((admin) => showStatus(admin, flags.format)));
+
+  program
+    .command('create')
+    .description('Create resources from a YAML file (several documents separated by ---)')
+    .requiredOption('-f, --file <file>', 'YAML file, or - for standard input')
+    .option('--force', 'replace resources that already exist', false)
+    .action((flags: { file: string; force: boolean }) =>
+      run((admin) => createResources(admin, flags, io.readStdin)),
+    );
+
+  program
+    .command('get')
+    .description('Show resources: roles, bots, tokens, apps, kube_clusters, nodes, bot_instance[/BOT[/ID]]')
+    .argument('<kind[/name]>', 'what to show, e.g. roles, role/access, bot_instance/robot')
+    .option('--format <format>', 'text, yaml or json', 'text')
+    .action((ref: string, flags: { format: string }) =>
+      run((admin) => getResources(admin, ref, parseOutputFormat(flags.format))),
+    );
+
+  program
+    .command('rm')
+    .description('Delete a resource, e.g. role/access or bot_instance/robot/ID')
+    .argument('<kind/name>')
+    .action((ref: string) => run((admin) => removeResource(admin, ref)));
+
+  const bots = program.command('bots').description('Manage bots');
+  bots
+    .command('add')
+    .description('Create a bot and a join token for it')
+    .argument('<name>')
+    .requiredOption('--roles <roles>', 'comma-separated roles the bot holds')
+    .option('--logins <logins>', 'comma-separated SSH logins (trait for {{internal.logins}})')
+    .option('--token <name>', 'use this existing token (e.g. an iam token) instead of a new one')
+    .option('--ttl <duration>', 'lifetime of the new token', '1h')
+    .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
+    .action(
+      (
+        name: string,
+        flags: { roles: string; logins?: string; token?: string; ttl: string; format: 'text' | 'json' },
+      ) =>
+        run((admin) =>
+          addBot(
+            admin,
+            {
+              name,
+              roles: splitList(flags.roles, '--roles'),
+              ...(flags.logins === undefined ? {} : { logins: splitList(flags.logins, '--logins') }),
+              ...(flags.token === undefined ? {} : { token: flags.token }),
+              ttl: flags.ttl,
+              format: flags.format,
+            },
+            io.now(),
+          ),
+        ),
+    );
+  bots
+    .command('ls')
+    .description('List bots')
+    .option('--format <format>', 'text, yaml or json', 'text')
+    .action((flags: { format: string }) => run((admin) => listBots(admin, parseOutputFormat(flags.format))));
+  bots
+    .command('rm')
+    .description('Delete a bot, its instances and its tokens')
+    .argument('<name>')
+    .action((name: string) => run((admin) => removeBot(admin, name)));
+  bots
+    .command('update')
+    .description("Change a bot's roles")
+    .argument('<name>')
+    .option('--add-roles <roles>', 'comma-separated roles to add')
+    .option('--set-roles <roles>', 'comma-separated roles that replace the current ones')
+    .action((name: string, flags: { addRoles?: string; setRoles?: string }) =>
+      run((admin) => updateBot(admin, name, flags)),
+    );
+  const instances = bots.command('instances').description('Inspect bot instances (one per fresh join)');
+  instances
+    .command('ls')
+    .description('List bot instances, of one bot or all')
+    .argument('[bot]')
+    .option('--format <format>', 'text, yaml or json', 'text')
+    .action((bot: string | undefined, flags: { format: string }) =>
+      run((admin) => listBotInstances(admin, bot, parseOutputFormat(flags.format))),
+    );
+  instances
+    .command('show')
+    .description('Show one bot instance with its latest authentications and heartbeats')
+    .argument('<bot/id>')
+    .option('--format <format>', 'yaml or json', 'yaml')
+    .action((ref: string, flags: { format: string }) =>
+      run((admin) => showBotInstance(admin, ref, parseOutputFormat(flags.format))),
+    );
+
+  const tokens = program.command('tokens').description('Manage join tokens');
+  tokens
+    .command('add')
+    .description('Create a single-use join token for a bot')
+    .requiredOption('--type <type>', 'token type (bot)')
+    .requiredOption('--bot-name <name>', 'the bot that joins with it')
+    .option('--ttl <duration>', 'lifetime', '1h')
+    .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
+    .action((flags: { type: string; botName: string; ttl: string; format: 'text' | 'json' }) =>
+      run((admin) => addToken(admin, flags, io.now())),
+    );
+  tokens
+    .command('ls')
+    .description('List join tokens')
+    .option('--format <format>', 'text, yaml or json', 'text')
+    .action((flags: { format: string }) =>
+      run(async (admin) =>
+        formatResources('tokens', await admin.getResources('tokens'), parseOutputFormat(flags.format)),
+      ),
+    );
+  tokens
+    .command('rm')
+    .description('Delete a join token')
+    .argument('<name>')
+    .action((name: string) => run((admin) => removeResource(admin, `token/${name}`)));
+
+  const events = program.command('events').description('Read the audit log');
+  events
+    .command('ls')
+    .description('List audit events, newest first')
+    .option('--limit <n>', 'how many', positiveInteger, 50)
+    .option('--type <type>', 'only this event type (e.g. bot.join)')
+    .option('--bot <name>', 'only events of this bot')
+    .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
+    .action((flags: { limit: number; type?: string; bot?: string; format: 'text' | 'json' }) =>
+      run((admin) => listEvents(admin, flags)),
+    );
+
+  return program;
+}
