@@ -31,8 +31,6 @@ export async function createResources(
   for (const [index, document] of documents.entries()) {
     parseResource(document, documents.length > 1 ? `${source} document ${index + 1}` : source);
   }
-    parseResource(document, documents.length > 1 ? `${source} document ${index + 1}` : source),
-  );
   const { results } = await api.putResources(documents, options.force);
   return results.map((result) => `${result.kind} "${result.name}" has been ${result.action}\n`).join('');
 }
