@@ -1,0 +1,204 @@
+import { X509Certificate } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { OutputCertificatesRequest } from '../../lib/api/output-certificates.js';
+import { ROUTES } from '../../lib/api/routes.js';
+import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
+import { generateKeyPair } from '../../lib/pki/signature-suite.js';
+import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
+import { createFixture, type Fixture, makeSigner, newPublicKeyPem, type Signer } from './auth-fixture.js';
+
+async function issue(fixture: Fixture, signer: Signer, body: Omit<OutputCertificatesRequest, 'public_key'> & { public_key?: string }) {
+  const request = { public_key: newPublicKeyPem(), ...body };
+  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botCertificates, request), { requestId: 't' });
+  return fixture.service.outputs.issue(caller, request, { requestId: 't' });
+}
+
+/** Renews like the agent: a fresh key, and a signer for the new identity. */
+async function renew(fixture: Fixture, signer: Signer): Promise<Signer> {
+  const keys = generateKeyPair('balanced', 'subject');
+  const request = { public_key: publicKeyToPem(keys.publicKey) };
+  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), { requestId: 't' });
+  const identity = await fixture.service.renew(caller, request, { requestId: 't' });
+  return makeSigner(identity, keys.privateKey, fixture.clock);
+}
+
+async function joined(roles: string[], logins?: string[]) {
+  const fixture = await createFixture();
+  const token = await fixture.addBot('robot', roles, logins);
+  const { signer } = await fixture.join(token);
+  return { fixture, signer };
+}
+
+describe('bot calls', () => {
+  describe('authentication', () => {
+    it('refuses a request signed more than five minutes ago', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const request = signer.request(ROUTES.botHeartbeat, {}, { timestamp: fixture.clock.now() - 6 * 60_000 });
+      await expect(fixture.service.authenticator.authenticate(request, { requestId: 't' })).rejects.toMatchObject({ code: 'stale_request' });
+    });
+
+    it('refuses a replayed request (same nonce twice)', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const request = signer.request(ROUTES.botHeartbeat, {});
+      await fixture.service.authenticator.authenticate(request, { requestId: 't' });
+      await expect(fixture.service.authenticator.authenticate(request, { requestId: 't' })).rejects.toMatchObject({ code: 'replayed_request' });
+    });
+
+    it('refuses a body changed after signing', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const request = { ...signer.request(ROUTES.botHeartbeat, { a: 1 }), body: Buffer.from('{"a":2}') };
+      await expect(fixture.service.authenticator.authenticate(request, { requestId: 't' })).rejects.toMatchObject({ code: 'bad_signature' });
+    });
+
+    it('refuses an expired bot certificate', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      fixture.clock.advance(2 * 3_600_000);
+      await expect(fixture.service.authenticator.authenticate(signer.request(ROUTES.botHeartbeat, {}), { requestId: 't' })).rejects.toMatchObject({
+        code: 'certificate_expired',
+      });
+    });
+
+    it('refuses requests without the signature headers', async () => {
+      const { fixture } = await joined(['ops']);
+      await expect(
+        fixture.service.authenticator.authenticate({ method: 'POST', path: ROUTES.botHeartbeat, headers: {}, body: Buffer.alloc(0) }, { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'bot_auth_missing' });
+    });
+
+    it('refuses a certificate from another cluster', async () => {
+      const { fixture } = await joined(['ops']);
+      const other = await joined(['ops']);
+      await expect(
+        fixture.service.authenticator.authenticate(other.signer.request(ROUTES.botHeartbeat, {}), { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'untrusted_certificate' });
+    });
+  });
+
+  describe('renewal and the generation counter', () => {
+    it('renews to the next generation for a fresh key', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const renewed = await renew(fixture, signer);
+      expect(renewed.identity.generation).toBe(2);
+      expect(renewed.identity.instance_id).toBe(signer.identity.instance_id);
+      const again = await renew(fixture, renewed);
+      expect(again.identity.generation).toBe(3);
+    });
+
+    it('locks the instance when a certificate of an older generation is used, and audits it', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      await renew(fixture, signer);
+      await expect(renew(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+      const { record } = await fixture.service.context.instances.require('robot', signer.identity.instance_id);
+      expect(record.locked?.reason).toContain('generation 1');
+      const locks = await fixture.service.admin.events({ type: 'bot.lock' });
+      expect(locks).toHaveLength(1);
+      expect(locks[0]).toMatchObject({ bot: 'robot', code: 'generation_mismatch' });
+    });
+
+    it('refuses every call of a locked instance, even with the newest certificate', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const renewed = await renew(fixture, signer);
+      await expect(renew(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+      // The renewed certificate is current, but its instance is now locked: the copy is not trusted either.
+      await expect(
+        fixture.service.authenticator.authenticate(renewed.request(ROUTES.botHeartbeat, {}), { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'instance_locked' });
+    });
+  });
+
+  describe('output certificates', () => {
+    it('issues an identity output with the roles logins, traits expanded, and the TTL capped by max_session_ttl', async () => {
+      const { fixture, signer } = await joined(['ops'], ['deploy']);
+      const output = await issue(fixture, signer, { output: 'identity', ttl_seconds: 24 * 3600 });
+      expect(output.ssh?.logins).toEqual(['deploy', 'root']);
+      const ssh = parseSshCertificate(output.ssh_cert as string);
+      expect(ssh.principals).toEqual(['deploy', 'root']);
+      expect(Date.parse(output.expires_at) - fixture.clock.now()).toBe(2 * 3_600_000);
+      const tls = new X509Certificate(output.tls_cert as string);
+      expect(tls.subject).toContain('CN=bot-robot');
+      expect(tls.subjectAltName).toBeUndefined();
+    });
+
+    it('lets an output narrow to a subset of the roles, and never more', async () => {
+      const { fixture, signer } = await joined(['ops', 'apps']);
+      const narrowed = await issue(fixture, signer, { output: 'identity', roles: ['apps'] });
+      expect(narrowed.roles).toEqual(['apps']);
+      expect(narrowed.ssh?.logins).toEqual([]);
+      await expect(issue(fixture, signer, { output: 'identity', roles: ['kube'] })).rejects.toMatchObject({
+        code: 'role_not_held',
+        message: expect.stringContaining('"kube"'),
+      });
+    });
+
+    it('refuses to let an output certificate act as a bot identity', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const keys = generateKeyPair('balanced', 'subject');
+      const output = await issue(fixture, signer, { output: 'identity', public_key: publicKeyToPem(keys.publicKey) });
+      // Properly signed with the output's own key: the certificate is genuine, but it is no bot identity.
+      const outputSigner = makeSigner({ ...signer.identity, tls_cert: output.tls_cert as string }, keys.privateKey, fixture.clock);
+      await expect(
+        fixture.service.authenticator.authenticate(outputSigner.request(ROUTES.botCertificates, {}), { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'not_a_bot_identity' });
+    });
+
+    it('issues an application certificate naming the app, only for apps the roles allow', async () => {
+      const { fixture, signer } = await joined(['apps']);
+      await fixture.service.admin.putResources(
+        [
+          { kind: 'app', version: 'v3', metadata: { name: 'grafana', labels: { team: 'payments' } }, spec: { uri: 'http://127.0.0.1:3000' } },
+          { kind: 'app', version: 'v3', metadata: { name: 'billing', labels: { team: 'finance' } }, spec: { uri: 'http://127.0.0.1:3001' } },
+        ],
+        false,
+        'test',
+      );
+      const output = await issue(fixture, signer, { output: 'application', app_name: 'grafana' });
+      expect(new X509Certificate(output.tls_cert as string).subjectAltName).toBe('URI:mid://example.test/apps/grafana');
+      await expect(issue(fixture, signer, { output: 'application', app_name: 'billing' })).rejects.toMatchObject({ code: 'app_not_allowed' });
+      await expect(issue(fixture, signer, { output: 'application', app_name: 'nope' })).rejects.toMatchObject({ code: 'app_not_found' });
+      await expect(issue(fixture, signer, { output: 'application' })).rejects.toMatchObject({ code: 'missing_field' });
+    });
+
+    it('issues Kubernetes client certificates with the user as CN and groups as O', async () => {
+      const { fixture, signer } = await joined(['kube']);
+      const caPem = fixture.service.context.cas.tlsHost.certificatePem;
+      await fixture.service.admin.putResources(
+        [{ kind: 'kube_cluster', version: 'v3', metadata: { name: 'k1', labels: { env: 'dev' } }, spec: { api_server: 'https://127.0.0.1:6443', ca_cert: caPem } }],
+        false,
+        'test',
+      );
+      const output = await issue(fixture, signer, { output: 'kubernetes', kubernetes_cluster: 'k1' });
+      const tls = new X509Certificate(output.tls_cert as string);
+      expect(tls.subject.split('\n')).toEqual(expect.arrayContaining(['CN=alice', 'O=viewers']));
+      expect(output.kubernetes).toMatchObject({ api_server: 'https://127.0.0.1:6443', user: 'alice', groups: ['viewers'] });
+    });
+
+    it('issues SSH host certificates only with the host_cert rule', async () => {
+      const { fixture, signer } = await joined(['ops', 'hosts']);
+      const output = await issue(fixture, signer, { output: 'ssh_host', principals: ['node1.example.test'] });
+      const cert = parseSshCertificate(output.ssh_cert as string);
+      expect(cert.type).toBe('host');
+      expect(cert.principals).toEqual(['node1.example.test']);
+      const plain = await joined(['ops']);
+      await expect(issue(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] })).rejects.toMatchObject({ code: 'host_cert_not_allowed' });
+    });
+
+    it('never issues past the CA expiry', async () => {
+      const fixture = await createFixture();
+      const caEnd = fixture.service.context.cas.tlsUser.notAfter.getTime();
+      fixture.clock.set(caEnd - 10 * 60_000);
+      const { signer } = await fixture.join(await fixture.addBot('robot', ['ops']));
+      expect(Date.parse(signer.identity.expires_at)).toBe(caEnd);
+      const output = await issue(fixture, signer, { output: 'identity' });
+      expect(Date.parse(new X509Certificate(output.tls_cert as string).validTo)).toBeLessThanOrEqual(caEnd);
+      fixture.clock.set(caEnd + 1);
+      expect(() => fixture.service.context.issuer.validity(3_600_000)).toThrow(/expired/);
+    });
+
+    it('records issuance with serials and roles in the audit log', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const output = await issue(fixture, signer, { output: 'identity' });
+      const [event] = await fixture.service.admin.events({ type: 'cert.issue' });
+      expect(event).toMatchObject({ outcome: 'success', bot: 'robot', output: 'identity', serials: [output.serial], roles: ['ops'] });
+    });
+  });
+});

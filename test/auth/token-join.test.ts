@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
+import { SqliteBackend } from '../../lib/auth/storage/sqlite-backend.js';
+import { ManualClock } from '../../lib/core/clock.js';
+import { createFixture, newPublicKeyPem, START } from './auth-fixture.js';
+
+describe('joining with a token', () => {
+  it('issues a bot identity and records a new bot instance', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops'], ['deploy']);
+    const { identity } = await fixture.join(token);
+    expect(identity.bot_name).toBe('robot');
+    expect(identity.generation).toBe(1);
+    expect(identity.renewable).toBe(true);
+    const [instance] = await fixture.service.context.instances.list('robot');
+    expect(instance?.instance_id).toBe(identity.instance_id);
+    expect(instance?.latest_authentications).toHaveLength(1);
+  });
+
+  it('refuses a token that was already used', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops']);
+    await fixture.join(token);
+    await expect(fixture.join(token)).rejects.toMatchObject({ code: 'token_already_used' });
+  });
+
+  it('refuses an expired token and names when it expired', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops']);
+    fixture.clock.advance(2 * 3_600_000);
+    await expect(fixture.join(token)).rejects.toMatchObject({ code: 'token_expired', message: expect.stringContaining('expired at') });
+  });
+
+  it('refuses an unknown token without revealing anything', async () => {
+    const fixture = await createFixture();
+    await expect(fixture.join('0123456789abcdef0123456789abcdef')).rejects.toMatchObject({ code: 'token_not_found' });
+  });
+
+  it('refuses a token whose bot was deleted (and deleting the bot deletes its tokens)', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops']);
+    await fixture.service.admin.deleteResource('bot', 'robot', undefined, 'test');
+    await expect(fixture.join(token)).rejects.toMatchObject({ code: 'token_not_found' });
+  });
+
+  it('refuses a token of the iam method presented as a token join', async () => {
+    const fixture = await createFixture();
+    await fixture.addBot('robot', ['ops']);
+    await fixture.service.admin.putResources(
+      [{ kind: 'token', version: 'v2', metadata: { name: 'iam-token' }, spec: { roles: ['Bot'], join_method: 'iam', bot_name: 'robot', allow: [{ aws_account: '111111111111' }] } }],
+      false,
+      'test',
+    );
+    await expect(fixture.join('iam-token')).rejects.toMatchObject({ code: 'join_method_mismatch' });
+  });
+
+  it('refuses `bots add --token` with a token for another bot', async () => {
+    const fixture = await createFixture();
+    await fixture.service.admin.putResources(
+      [{ kind: 'token', version: 'v2', metadata: { name: 'iam-token' }, spec: { roles: ['Bot'], join_method: 'iam', bot_name: 'other', allow: [{ aws_account: '111111111111' }] } }],
+      false,
+      'test',
+    );
+    await expect(fixture.service.admin.addBot({ name: 'robot', roles: ['ops'], token_name: 'iam-token' }, 'test')).rejects.toMatchObject({
+      code: 'token_for_another_bot',
+    });
+  });
+
+  it('refuses a weak public key and keeps the token', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops']);
+    const { generateKeyPairSync } = await import('node:crypto');
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await expect(
+      fixture.service.join.join({ join_method: 'token', token, public_key: weak }, { requestId: 't' }),
+    ).rejects.toMatchObject({ code: 'weak_public_key' });
+    await expect(fixture.join(token)).resolves.toBeDefined();
+  });
+
+  it('records every join, success and refusal, in the audit log without the token', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops']);
+    await fixture.join(token);
+    await fixture.join(token).catch(() => undefined);
+    const events = await fixture.service.admin.events({ type: 'bot.join' });
+    expect(events.map((event) => `${event.outcome}:${event.code ?? ''}`)).toEqual(['failure:token_already_used', 'success:']);
+    expect(JSON.stringify(events)).not.toContain(token);
+    expect(events[0]?.token_fingerprint).toMatch(/^sha256:[0-9a-f]{16}$/);
+  });
+
+  describe.each([
+    ['memory', async () => ({ storage: new MemoryBackend(new ManualClock(START)), cleanup: () => {} })],
+    [
+      'sqlite',
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'mid-join-race-'));
+        const storage = SqliteBackend.open(join(dir, 'state.db'), { clock: new ManualClock(START) });
+        return { storage, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    ],
+  ])('under concurrency on the %s backend', (_name, makeStorage) => {
+    it('lets exactly one of 50 parallel joins with one token win, and the audit log agrees', async () => {
+      const { storage, cleanup } = await makeStorage();
+      try {
+        const fixture = await createFixture(storage);
+        const token = await fixture.addBot('robot', ['ops']);
+        const results = await Promise.allSettled(
+          Array.from({ length: 50 }, () =>
+            fixture.service.join.join({ join_method: 'token', token, public_key: newPublicKeyPem() }, { requestId: 'race' }),
+          ),
+        );
+        const wins = results.filter((result) => result.status === 'fulfilled');
+        const losses = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+        expect(wins).toHaveLength(1);
+        expect(new Set(losses.map((loss) => (loss.reason as { code: string }).code))).toEqual(new Set(['token_already_used']));
+        expect(await fixture.service.context.instances.list('robot')).toHaveLength(1);
+        const events = await fixture.service.admin.events({ type: 'bot.join', limit: 1000 });
+        expect(events.filter((event) => event.outcome === 'success')).toHaveLength(1);
+        expect(events.filter((event) => event.outcome === 'failure')).toHaveLength(49);
+      } finally {
+        await storage.close();
+        cleanup();
+      }
+    });
+  });
+});
