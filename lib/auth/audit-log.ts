@@ -46,6 +46,8 @@ export function tokenFingerprint(token: string): string {
 }
 
 export class AuditLog {
+  private sequence = 0;
+
   constructor(
     private readonly storage: StorageBackend,
     private readonly clock: Clock,
@@ -56,7 +58,10 @@ export class AuditLog {
   async record(event: AuditEvent): Promise<RecordedAuditEvent> {
     const now = this.clock.now();
     const time = new Date(now).toISOString();
-    const id = `${time}.${this.random.bytes(6).toString('hex')}`;
+    // The sequence keeps this process's events in order within one millisecond; the random part keeps
+    // ids of concurrent service instances (Lambdas) apart.
+    this.sequence = (this.sequence + 1) % 1_000_000;
+    const id = `${time}.${String(this.sequence).padStart(6, '0')}.${this.random.bytes(4).toString('hex')}`;
     const recorded: RecordedAuditEvent = { time, id, ...event };
     await this.storage.put({
       key: `events/${id}`,

@@ -7,7 +7,10 @@ export const HISTORY_LENGTH = 10;
 export interface InstanceAuthentication {
   readonly auth_at: string;
   readonly join_method: 'token' | 'iam' | 'renewal';
+  /** Named only for methods whose token name is no secret (iam). */
   readonly join_token_name?: string;
+  /** For `token` joins, a fingerprint of the secret token. */
+  readonly join_token_fingerprint?: string;
   readonly generation: number;
   readonly aws_arn?: string;
   readonly aws_account?: string;

@@ -168,7 +168,9 @@ export class JoinService {
     const authentication: InstanceAuthentication = {
       auth_at: now,
       join_method: method.name,
-      join_token_name: method.name === 'token' ? tokenFingerprint(token.metadata.name) : token.metadata.name,
+      ...(method.name === 'token'
+        ? { join_token_fingerprint: tokenFingerprint(token.metadata.name) }
+        : { join_token_name: token.metadata.name }),
       generation,
       serial: identity.serial,
       ...(proof.awsArn === undefined ? {} : { aws_arn: proof.awsArn, aws_account: proof.awsAccount }),

@@ -1,6 +1,7 @@
 import { parseDuration } from '../core/duration.js';
 import { AccessDeniedError } from '../core/errors.js';
 import { matchLabels } from '../resources/labels.js';
+import { isKubernetesSubject, isPosixLogin } from '../resources/principals.js';
 import type { Role } from '../resources/role.js';
 import { expandTraitTemplates } from '../resources/traits.js';
 

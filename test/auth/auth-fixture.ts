@@ -2,8 +2,8 @@ import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { BotIdentityResponse } from '../../lib/api/bot-identity.js';
 import { signBotRequest } from '../../lib/api/bot-request-signature.js';
 import { AuthService } from '../../lib/auth/auth-service.js';
-import type { CaStore, StoredCas } from '../../lib/auth/certificate-authorities.js';
 import type { BotRequest } from '../../lib/auth/bot-authenticator.js';
+import type { CaStore, StoredCas } from '../../lib/auth/certificate-authorities.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import type { StorageBackend } from '../../lib/auth/storage/storage-backend.js';
 import { type Clock, ManualClock } from '../../lib/core/clock.js';
@@ -27,15 +27,35 @@ export class MemoryCaStore implements CaStore {
 export const START = Date.parse('2026-11-21T12:00:00Z');
 
 export const ROLES = [
-  { kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { allow: { logins: ['root', '{{internal.logins}}'], node_labels: { env: 'prod' } }, options: { max_session_ttl: '2h' } } },
-  { kind: 'role', version: 'v7', metadata: { name: 'apps' }, spec: { allow: { app_labels: { team: 'payments' } } } },
+  {
+    kind: 'role',
+    version: 'v7',
+    metadata: { name: 'ops' },
+    spec: {
+      allow: { logins: ['root', '{{internal.logins}}'], node_labels: { env: 'prod' } },
+      options: { max_session_ttl: '2h' },
+    },
+  },
+  {
+    kind: 'role',
+    version: 'v7',
+    metadata: { name: 'apps' },
+    spec: { allow: { app_labels: { team: 'payments' } } },
+  },
   {
     kind: 'role',
     version: 'v7',
     metadata: { name: 'kube' },
-    spec: { allow: { kubernetes_labels: { '*': '*' }, kubernetes_groups: ['viewers'], kubernetes_users: ['alice'] } },
+    spec: {
+      allow: { kubernetes_labels: { '*': '*' }, kubernetes_groups: ['viewers'], kubernetes_users: ['alice'] },
+    },
   },
-  { kind: 'role', version: 'v7', metadata: { name: 'hosts' }, spec: { allow: { rules: [{ resources: ['host_cert'], verbs: ['create'] }] } } },
+  {
+    kind: 'role',
+    version: 'v7',
+    metadata: { name: 'hosts' },
+    spec: { allow: { rules: [{ resources: ['host_cert'], verbs: ['create'] }] } },
+  },
 ];
 
 export interface Fixture {
@@ -66,14 +86,21 @@ export function makeSigner(identity: BotIdentityResponse, privateKey: KeyObject,
       const bytes = Buffer.from(JSON.stringify(body));
       const nonce = overrides.nonce ?? (nonceCounter++).toString(16).padStart(32, '0');
       const timestamp = overrides.timestamp ?? clock.now();
-      const headers = signBotRequest({ method: 'POST', path, timestamp, nonce, body: bytes }, der, privateKey);
+      const headers = signBotRequest(
+        { method: 'POST', path, timestamp, nonce, body: bytes },
+        der,
+        privateKey,
+      );
       return { method: 'POST', path, headers, body: bytes };
     },
   };
 }
 
 /** An auth service on a fixed clock, with the test roles created. */
-export async function createFixture(storage: StorageBackend = new MemoryBackend(new ManualClock(START)), clock = new ManualClock(START)): Promise<Fixture> {
+export async function createFixture(
+  storage: StorageBackend = new MemoryBackend(new ManualClock(START)),
+  clock = new ManualClock(START),
+): Promise<Fixture> {
   const service = await AuthService.create({
     clusterName: 'example.test',
     suite: 'balanced',
@@ -98,7 +125,10 @@ export async function createFixture(storage: StorageBackend = new MemoryBackend(
     storage,
     join,
     async addBot(name, roles, logins) {
-      const added = await service.admin.addBot({ name, roles, ...(logins === undefined ? {} : { logins }) }, 'test');
+      const added = await service.admin.addBot(
+        { name, roles, ...(logins === undefined ? {} : { logins }) },
+        'test',
+      );
       return added.token.name;
     },
   };

@@ -7,9 +7,16 @@ import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
 import { createFixture, type Fixture, makeSigner, newPublicKeyPem, type Signer } from './auth-fixture.js';
 
-async function issue(fixture: Fixture, signer: Signer, body: Omit<OutputCertificatesRequest, 'public_key'> & { public_key?: string }) {
+async function issue(
+  fixture: Fixture,
+  signer: Signer,
+  body: Omit<OutputCertificatesRequest, 'public_key'> & { public_key?: string },
+) {
   const request = { public_key: newPublicKeyPem(), ...body };
-  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botCertificates, request), { requestId: 't' });
+  const caller = await fixture.service.authenticator.authenticate(
+    signer.request(ROUTES.botCertificates, request),
+    { requestId: 't' },
+  );
   return fixture.service.outputs.issue(caller, request, { requestId: 't' });
 }
 
@@ -17,7 +24,9 @@ async function issue(fixture: Fixture, signer: Signer, body: Omit<OutputCertific
 async function renew(fixture: Fixture, signer: Signer): Promise<Signer> {
   const keys = generateKeyPair('balanced', 'subject');
   const request = { public_key: publicKeyToPem(keys.publicKey) };
-  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), { requestId: 't' });
+  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), {
+    requestId: 't',
+  });
   const identity = await fixture.service.renew(caller, request, { requestId: 't' });
   return makeSigner(identity, keys.privateKey, fixture.clock);
 }
@@ -33,27 +42,41 @@ describe('bot calls', () => {
   describe('authentication', () => {
     it('refuses a request signed more than five minutes ago', async () => {
       const { fixture, signer } = await joined(['ops']);
-      const request = signer.request(ROUTES.botHeartbeat, {}, { timestamp: fixture.clock.now() - 6 * 60_000 });
-      await expect(fixture.service.authenticator.authenticate(request, { requestId: 't' })).rejects.toMatchObject({ code: 'stale_request' });
+      const request = signer.request(
+        ROUTES.botHeartbeat,
+        {},
+        { timestamp: fixture.clock.now() - 6 * 60_000 },
+      );
+      await expect(
+        fixture.service.authenticator.authenticate(request, { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'stale_request' });
     });
 
     it('refuses a replayed request (same nonce twice)', async () => {
       const { fixture, signer } = await joined(['ops']);
       const request = signer.request(ROUTES.botHeartbeat, {});
       await fixture.service.authenticator.authenticate(request, { requestId: 't' });
-      await expect(fixture.service.authenticator.authenticate(request, { requestId: 't' })).rejects.toMatchObject({ code: 'replayed_request' });
+      await expect(
+        fixture.service.authenticator.authenticate(request, { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'replayed_request' });
     });
 
     it('refuses a body changed after signing', async () => {
       const { fixture, signer } = await joined(['ops']);
       const request = { ...signer.request(ROUTES.botHeartbeat, { a: 1 }), body: Buffer.from('{"a":2}') };
-      await expect(fixture.service.authenticator.authenticate(request, { requestId: 't' })).rejects.toMatchObject({ code: 'bad_signature' });
+      await expect(
+        fixture.service.authenticator.authenticate(request, { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'bad_signature' });
     });
 
     it('refuses an expired bot certificate', async () => {
       const { fixture, signer } = await joined(['ops']);
       fixture.clock.advance(2 * 3_600_000);
-      await expect(fixture.service.authenticator.authenticate(signer.request(ROUTES.botHeartbeat, {}), { requestId: 't' })).rejects.toMatchObject({
+      await expect(
+        fixture.service.authenticator.authenticate(signer.request(ROUTES.botHeartbeat, {}), {
+          requestId: 't',
+        }),
+      ).rejects.toMatchObject({
         code: 'certificate_expired',
       });
     });
@@ -61,7 +84,10 @@ describe('bot calls', () => {
     it('refuses requests without the signature headers', async () => {
       const { fixture } = await joined(['ops']);
       await expect(
-        fixture.service.authenticator.authenticate({ method: 'POST', path: ROUTES.botHeartbeat, headers: {}, body: Buffer.alloc(0) }, { requestId: 't' }),
+        fixture.service.authenticator.authenticate(
+          { method: 'POST', path: ROUTES.botHeartbeat, headers: {}, body: Buffer.alloc(0) },
+          { requestId: 't' },
+        ),
       ).rejects.toMatchObject({ code: 'bot_auth_missing' });
     });
 
@@ -69,7 +95,9 @@ describe('bot calls', () => {
       const { fixture } = await joined(['ops']);
       const other = await joined(['ops']);
       await expect(
-        fixture.service.authenticator.authenticate(other.signer.request(ROUTES.botHeartbeat, {}), { requestId: 't' }),
+        fixture.service.authenticator.authenticate(other.signer.request(ROUTES.botHeartbeat, {}), {
+          requestId: 't',
+        }),
       ).rejects.toMatchObject({ code: 'untrusted_certificate' });
     });
   });
@@ -88,7 +116,10 @@ describe('bot calls', () => {
       const { fixture, signer } = await joined(['ops']);
       await renew(fixture, signer);
       await expect(renew(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
-      const { record } = await fixture.service.context.instances.require('robot', signer.identity.instance_id);
+      const { record } = await fixture.service.context.instances.require(
+        'robot',
+        signer.identity.instance_id,
+      );
       expect(record.locked?.reason).toContain('generation 1');
       const locks = await fixture.service.admin.events({ type: 'bot.lock' });
       expect(locks).toHaveLength(1);
@@ -101,7 +132,9 @@ describe('bot calls', () => {
       await expect(renew(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
       // The renewed certificate is current, but its instance is now locked: the copy is not trusted either.
       await expect(
-        fixture.service.authenticator.authenticate(renewed.request(ROUTES.botHeartbeat, {}), { requestId: 't' }),
+        fixture.service.authenticator.authenticate(renewed.request(ROUTES.botHeartbeat, {}), {
+          requestId: 't',
+        }),
       ).rejects.toMatchObject({ code: 'instance_locked' });
     });
   });
@@ -133,11 +166,20 @@ describe('bot calls', () => {
     it('refuses to let an output certificate act as a bot identity', async () => {
       const { fixture, signer } = await joined(['ops']);
       const keys = generateKeyPair('balanced', 'subject');
-      const output = await issue(fixture, signer, { output: 'identity', public_key: publicKeyToPem(keys.publicKey) });
+      const output = await issue(fixture, signer, {
+        output: 'identity',
+        public_key: publicKeyToPem(keys.publicKey),
+      });
       // Properly signed with the output's own key: the certificate is genuine, but it is no bot identity.
-      const outputSigner = makeSigner({ ...signer.identity, tls_cert: output.tls_cert as string }, keys.privateKey, fixture.clock);
+      const outputSigner = makeSigner(
+        { ...signer.identity, tls_cert: output.tls_cert as string },
+        keys.privateKey,
+        fixture.clock,
+      );
       await expect(
-        fixture.service.authenticator.authenticate(outputSigner.request(ROUTES.botCertificates, {}), { requestId: 't' }),
+        fixture.service.authenticator.authenticate(outputSigner.request(ROUTES.botCertificates, {}), {
+          requestId: 't',
+        }),
       ).rejects.toMatchObject({ code: 'not_a_bot_identity' });
     });
 
@@ -145,31 +187,60 @@ describe('bot calls', () => {
       const { fixture, signer } = await joined(['apps']);
       await fixture.service.admin.putResources(
         [
-          { kind: 'app', version: 'v3', metadata: { name: 'grafana', labels: { team: 'payments' } }, spec: { uri: 'http://127.0.0.1:3000' } },
-          { kind: 'app', version: 'v3', metadata: { name: 'billing', labels: { team: 'finance' } }, spec: { uri: 'http://127.0.0.1:3001' } },
+          {
+            kind: 'app',
+            version: 'v3',
+            metadata: { name: 'grafana', labels: { team: 'payments' } },
+            spec: { uri: 'http://127.0.0.1:3000' },
+          },
+          {
+            kind: 'app',
+            version: 'v3',
+            metadata: { name: 'billing', labels: { team: 'finance' } },
+            spec: { uri: 'http://127.0.0.1:3001' },
+          },
         ],
         false,
         'test',
       );
       const output = await issue(fixture, signer, { output: 'application', app_name: 'grafana' });
-      expect(new X509Certificate(output.tls_cert as string).subjectAltName).toBe('URI:mid://example.test/apps/grafana');
-      await expect(issue(fixture, signer, { output: 'application', app_name: 'billing' })).rejects.toMatchObject({ code: 'app_not_allowed' });
-      await expect(issue(fixture, signer, { output: 'application', app_name: 'nope' })).rejects.toMatchObject({ code: 'app_not_found' });
-      await expect(issue(fixture, signer, { output: 'application' })).rejects.toMatchObject({ code: 'missing_field' });
+      expect(new X509Certificate(output.tls_cert as string).subjectAltName).toBe(
+        'URI:mid://example.test/apps/grafana',
+      );
+      await expect(
+        issue(fixture, signer, { output: 'application', app_name: 'billing' }),
+      ).rejects.toMatchObject({ code: 'app_not_allowed' });
+      await expect(issue(fixture, signer, { output: 'application', app_name: 'nope' })).rejects.toMatchObject(
+        { code: 'app_not_found' },
+      );
+      await expect(issue(fixture, signer, { output: 'application' })).rejects.toMatchObject({
+        code: 'missing_field',
+      });
     });
 
     it('issues Kubernetes client certificates with the user as CN and groups as O', async () => {
       const { fixture, signer } = await joined(['kube']);
       const caPem = fixture.service.context.cas.tlsHost.certificatePem;
       await fixture.service.admin.putResources(
-        [{ kind: 'kube_cluster', version: 'v3', metadata: { name: 'k1', labels: { env: 'dev' } }, spec: { api_server: 'https://127.0.0.1:6443', ca_cert: caPem } }],
+        [
+          {
+            kind: 'kube_cluster',
+            version: 'v3',
+            metadata: { name: 'k1', labels: { env: 'dev' } },
+            spec: { api_server: 'https://127.0.0.1:6443', ca_cert: caPem },
+          },
+        ],
         false,
         'test',
       );
       const output = await issue(fixture, signer, { output: 'kubernetes', kubernetes_cluster: 'k1' });
       const tls = new X509Certificate(output.tls_cert as string);
       expect(tls.subject.split('\n')).toEqual(expect.arrayContaining(['CN=alice', 'O=viewers']));
-      expect(output.kubernetes).toMatchObject({ api_server: 'https://127.0.0.1:6443', user: 'alice', groups: ['viewers'] });
+      expect(output.kubernetes).toMatchObject({
+        api_server: 'https://127.0.0.1:6443',
+        user: 'alice',
+        groups: ['viewers'],
+      });
     });
 
     it('issues SSH host certificates only with the host_cert rule', async () => {
@@ -179,7 +250,9 @@ describe('bot calls', () => {
       expect(cert.type).toBe('host');
       expect(cert.principals).toEqual(['node1.example.test']);
       const plain = await joined(['ops']);
-      await expect(issue(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] })).rejects.toMatchObject({ code: 'host_cert_not_allowed' });
+      await expect(
+        issue(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),
+      ).rejects.toMatchObject({ code: 'host_cert_not_allowed' });
     });
 
     it('never issues past the CA expiry', async () => {
@@ -198,7 +271,38 @@ describe('bot calls', () => {
       const { fixture, signer } = await joined(['ops']);
       const output = await issue(fixture, signer, { output: 'identity' });
       const [event] = await fixture.service.admin.events({ type: 'cert.issue' });
-      expect(event).toMatchObject({ outcome: 'success', bot: 'robot', output: 'identity', serials: [output.serial], roles: ['ops'] });
+      expect(event).toMatchObject({
+        outcome: 'success',
+        bot: 'robot',
+        output: 'identity',
+        serials: [output.serial],
+        roles: ['ops'],
+      });
     });
+  });
+});
+
+describe('bot instances as resources', () => {
+  it('render in the bot_instance shape that the resource schema accepts', async () => {
+    const { botInstanceSchema } = await import('../../lib/resources/bot-instance.js');
+    const { toBotInstanceResource } = await import('../../lib/auth/bot-instance-store.js');
+    const { fixture, signer } = await joined(['ops']);
+    const renewed = await renew(fixture, signer);
+    const caller = await fixture.service.authenticator.authenticate(
+      renewed.request(ROUTES.botHeartbeat, {}),
+      { requestId: 't' },
+    );
+    await fixture.service.heartbeat(caller, {
+      hostname: 'ci-1',
+      version: '0.1.0',
+      uptime_seconds: 5,
+      one_shot: true,
+      outputs_written: 2,
+    });
+    const [record] = await fixture.service.context.instances.list('robot');
+    expect(record?.latest_authentications.map((auth) => auth.join_method)).toEqual(['token', 'renewal']);
+    const resource = toBotInstanceResource(record!);
+    expect(botInstanceSchema.parse(resource)).toEqual(resource);
+    expect(JSON.stringify(resource)).not.toContain(signer.identity.tls_cert.slice(30, 60));
   });
 });

@@ -31,12 +31,17 @@ describe('joining with a token', () => {
     const fixture = await createFixture();
     const token = await fixture.addBot('robot', ['ops']);
     fixture.clock.advance(2 * 3_600_000);
-    await expect(fixture.join(token)).rejects.toMatchObject({ code: 'token_expired', message: expect.stringContaining('expired at') });
+    await expect(fixture.join(token)).rejects.toMatchObject({
+      code: 'token_expired',
+      message: expect.stringContaining('expired at'),
+    });
   });
 
   it('refuses an unknown token without revealing anything', async () => {
     const fixture = await createFixture();
-    await expect(fixture.join('0123456789abcdef0123456789abcdef')).rejects.toMatchObject({ code: 'token_not_found' });
+    await expect(fixture.join('0123456789abcdef0123456789abcdef')).rejects.toMatchObject({
+      code: 'token_not_found',
+    });
   });
 
   it('refuses a token whose bot was deleted (and deleting the bot deletes its tokens)', async () => {
@@ -50,7 +55,19 @@ describe('joining with a token', () => {
     const fixture = await createFixture();
     await fixture.addBot('robot', ['ops']);
     await fixture.service.admin.putResources(
-      [{ kind: 'token', version: 'v2', metadata: { name: 'iam-token' }, spec: { roles: ['Bot'], join_method: 'iam', bot_name: 'robot', allow: [{ aws_account: '111111111111' }] } }],
+      [
+        {
+          kind: 'token',
+          version: 'v2',
+          metadata: { name: 'iam-token' },
+          spec: {
+            roles: ['Bot'],
+            join_method: 'iam',
+            bot_name: 'robot',
+            allow: [{ aws_account: '111111111111' }],
+          },
+        },
+      ],
       false,
       'test',
     );
@@ -60,11 +77,25 @@ describe('joining with a token', () => {
   it('refuses `bots add --token` with a token for another bot', async () => {
     const fixture = await createFixture();
     await fixture.service.admin.putResources(
-      [{ kind: 'token', version: 'v2', metadata: { name: 'iam-token' }, spec: { roles: ['Bot'], join_method: 'iam', bot_name: 'other', allow: [{ aws_account: '111111111111' }] } }],
+      [
+        {
+          kind: 'token',
+          version: 'v2',
+          metadata: { name: 'iam-token' },
+          spec: {
+            roles: ['Bot'],
+            join_method: 'iam',
+            bot_name: 'other',
+            allow: [{ aws_account: '111111111111' }],
+          },
+        },
+      ],
       false,
       'test',
     );
-    await expect(fixture.service.admin.addBot({ name: 'robot', roles: ['ops'], token_name: 'iam-token' }, 'test')).rejects.toMatchObject({
+    await expect(
+      fixture.service.admin.addBot({ name: 'robot', roles: ['ops'], token_name: 'iam-token' }, 'test'),
+    ).rejects.toMatchObject({
       code: 'token_for_another_bot',
     });
   });
@@ -73,7 +104,9 @@ describe('joining with a token', () => {
     const fixture = await createFixture();
     const token = await fixture.addBot('robot', ['ops']);
     const { generateKeyPairSync } = await import('node:crypto');
-    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
     await expect(
       fixture.service.join.join({ join_method: 'token', token, public_key: weak }, { requestId: 't' }),
     ).rejects.toMatchObject({ code: 'weak_public_key' });
@@ -86,7 +119,10 @@ describe('joining with a token', () => {
     await fixture.join(token);
     await fixture.join(token).catch(() => undefined);
     const events = await fixture.service.admin.events({ type: 'bot.join' });
-    expect(events.map((event) => `${event.outcome}:${event.code ?? ''}`)).toEqual(['failure:token_already_used', 'success:']);
+    expect(events.map((event) => `${event.outcome}:${event.code ?? ''}`)).toEqual([
+      'failure:token_already_used',
+      'success:',
+    ]);
     expect(JSON.stringify(events)).not.toContain(token);
     expect(events[0]?.token_fingerprint).toMatch(/^sha256:[0-9a-f]{16}$/);
   });
@@ -109,13 +145,20 @@ describe('joining with a token', () => {
         const token = await fixture.addBot('robot', ['ops']);
         const results = await Promise.allSettled(
           Array.from({ length: 50 }, () =>
-            fixture.service.join.join({ join_method: 'token', token, public_key: newPublicKeyPem() }, { requestId: 'race' }),
+            fixture.service.join.join(
+              { join_method: 'token', token, public_key: newPublicKeyPem() },
+              { requestId: 'race' },
+            ),
           ),
         );
         const wins = results.filter((result) => result.status === 'fulfilled');
-        const losses = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+        const losses = results.filter(
+          (result): result is PromiseRejectedResult => result.status === 'rejected',
+        );
         expect(wins).toHaveLength(1);
-        expect(new Set(losses.map((loss) => (loss.reason as { code: string }).code))).toEqual(new Set(['token_already_used']));
+        expect(new Set(losses.map((loss) => (loss.reason as { code: string }).code))).toEqual(
+          new Set(['token_already_used']),
+        );
         expect(await fixture.service.context.instances.list('robot')).toHaveLength(1);
         const events = await fixture.service.admin.events({ type: 'bot.join', limit: 1000 });
         expect(events.filter((event) => event.outcome === 'success')).toHaveLength(1);

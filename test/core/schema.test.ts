@@ -11,7 +11,10 @@ const schema = z.strictObject({
 
 describe('parseWithSchema', () => {
   it('returns the typed value for valid input', () => {
-    expect(parseWithSchema(schema, { name: 'a', items: [{ port: 1 }] })).toEqual({ name: 'a', items: [{ port: 1 }] });
+    expect(parseWithSchema(schema, { name: 'a', items: [{ port: 1 }] })).toEqual({
+      name: 'a',
+      items: [{ port: 1 }],
+    });
   });
 
   it('names the path and the value of a wrong type', () => {
@@ -38,7 +41,76 @@ describe('parseWithSchema', () => {
 
   it('raises the error family the caller asks for', () => {
     expect(() =>
-      parseWithSchema(schema, {}, { error: (code, message) => new ConfigError(code, message), code: 'bad_config' }),
+      parseWithSchema(
+        schema,
+        {},
+        { error: (code, message) => new ConfigError(code, message), code: 'bad_config' },
+      ),
     ).toThrow(ConfigError);
+  });
+});
+
+describe('parseWithSchema messages', () => {
+  const message = (schema: z.ZodType, input: unknown, options = {}) => {
+    try {
+      parseWithSchema(schema, input, options);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return expect.unreachable();
+  };
+
+  it('speaks of strings, lists and mappings rather than JavaScript types', () => {
+    expect(message(schema, { name: 'a', items: 'x' })).toBe('items: got "x", expected a list');
+    expect(message(schema, { name: 'a', items: [[]] })).toBe('items[0]: got a list, expected a mapping');
+    expect(message(schema, { items: [] })).toBe('name: got nothing, expected a string');
+    expect(message(z.object({ n: z.number().int() }), { n: 1.5 })).toBe(
+      'n: got 1.5, expected a whole number',
+    );
+    expect(message(z.boolean(), 'yes')).toBe('(top level): got "yes", expected true or false');
+  });
+
+  it('lists allowed values and sizes plainly', () => {
+    expect(message(z.enum(['token', 'iam']), 'ec2')).toBe(
+      '(top level): got "ec2", expected one of "token", "iam"',
+    );
+    expect(message(z.literal('v1'), 'v2')).toBe('(top level): got "v2", expected "v1"');
+    expect(message(z.array(z.string()).min(1), [])).toBe('(top level): got a list, expected at least 1 item');
+    expect(message(z.string().max(3), 'abcd')).toBe('(top level): got "abcd", expected at most 3 characters');
+  });
+
+  it('keeps a message the schema itself gives', () => {
+    expect(message(z.string().min(1, 'expected a non-empty name'), '')).toBe(
+      '(top level): got "", expected a non-empty name',
+    );
+  });
+
+  it('names a refused record key and the reason', () => {
+    const labels = z.record(z.string().regex(/^[a-z]+$/, 'expected lowercase letters'), z.string());
+    expect(message(labels, { ok: 'x', 'Bad Key': 'y' }, { root: 'labels' })).toBe(
+      'labels: key "Bad Key" is not accepted, expected lowercase letters',
+    );
+  });
+
+  it('shows where a path sits in the source when it can', () => {
+    const locate = (path: readonly PropertyKey[]) => (path[0] === 'items' ? 'line 3' : undefined);
+    expect(message(schema, { name: 'a', items: [{ port: 'x' }] }, { locate })).toBe(
+      'items[0].port (line 3): got "x", expected a number',
+    );
+    expect(message(schema, { name: 'a', items: [], extra: 1 }, { locate })).toBe(
+      '(top level): unknown key "extra"; remove it or check the spelling',
+    );
+  });
+
+  it('shows dates as ISO times', () => {
+    expect(message(z.string(), new Date('2030-01-01T00:00:00Z'))).toBe(
+      '(top level): got 2030-01-01T00:00:00.000Z, expected a string',
+    );
+  });
+
+  it('does not follow a path into the prototype', () => {
+    expect(message(z.strictObject({ constructor: z.string() }), {})).toBe(
+      'constructor: got nothing, expected a string',
+    );
   });
 });

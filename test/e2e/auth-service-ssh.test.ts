@@ -8,7 +8,7 @@ import { systemClock } from '../../lib/core/clock.js';
 import { privateKeyToPem, publicKeyToPem } from '../../lib/pki/key-encoding.js';
 import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { type AuthServerProcess, runMidctl, startAuthServerProcess } from '../support/cli.js';
-import { runSsh, type SshdHandle, startSshd, sshCertificateLoginArgs } from '../support/sshd.js';
+import { runSsh, type SshdHandle, sshCertificateLoginArgs, startSshd } from '../support/sshd.js';
 
 const ROLES = `kind: role
 version: v6
@@ -53,17 +53,38 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
   });
 
   async function joinBot(name: string, roles: string) {
-    const added = await runMidctl(['--data-dir', server.dataDir, 'bots', 'add', name, `--roles=${roles}`, '--format', 'json']);
+    const added = await runMidctl([
+      '--data-dir',
+      server.dataDir,
+      'bots',
+      'add',
+      name,
+      `--roles=${roles}`,
+      '--format',
+      'json',
+    ]);
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
-    const { token, ca_pin, expires } = JSON.parse(added.stdout) as { token: string; ca_pin: string; expires: string };
+    const { token, ca_pin, expires } = JSON.parse(added.stdout) as {
+      token: string;
+      ca_pin: string;
+      expires: string;
+    };
     expect(ca_pin).toBe(server.caPin);
     expect(Date.parse(expires)).toBeGreaterThan(Date.now());
     const trust = await discoverClusterTrust(server.url, [ca_pin]);
     const client = new BotApiClient(server.url, trust.caPem, systemClock);
     const keys = generateKeyPair('balanced', 'subject');
-    const identity = await client.join({ join_method: 'token', token, public_key: publicKeyToPem(keys.publicKey) });
-    return { client, identity: { certificatePem: identity.tls_cert, privateKey: keys.privateKey }, joined: identity };
+    const identity = await client.join({
+      join_method: 'token',
+      token,
+      public_key: publicKeyToPem(keys.publicKey),
+    });
+    return {
+      client,
+      identity: { certificatePem: identity.tls_cert, privateKey: keys.privateKey },
+      joined: identity,
+    };
   }
 
   it('creates roles, bots and tokens, joins, and logs in over real OpenSSH', async () => {
@@ -98,7 +119,10 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
     // The client: a bot whose role allows login as root gets an SSH user certificate.
     const robot = await joinBot('robot', 'ops');
     const userKeys = generateKeyPair('balanced', 'subject');
-    const output = await robot.client.issueOutput(robot.identity, { output: 'identity', public_key: publicKeyToPem(userKeys.publicKey) });
+    const output = await robot.client.issueOutput(robot.identity, {
+      output: 'identity',
+      public_key: publicKeyToPem(userKeys.publicKey),
+    });
     expect(output.ssh?.logins).toEqual(['root']);
     const keyPath = join(dir, 'key');
     writeFileSync(keyPath, privateKeyToPem(userKeys.privateKey), { mode: 0o600 });
@@ -108,7 +132,13 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
     writeFileSync(knownHosts, `@cert-authority [127.0.0.1]:${sshd.port} ${hostCaType} ${hostCaBlob}\n`);
 
     const login = await runSsh([
-      ...sshCertificateLoginArgs({ port: sshd.port, user: 'root', identityFile: keyPath, certificateFile: `${keyPath}-cert.pub`, knownHostsFile: knownHosts }),
+      ...sshCertificateLoginArgs({
+        port: sshd.port,
+        user: 'root',
+        identityFile: keyPath,
+        certificateFile: `${keyPath}-cert.pub`,
+        knownHostsFile: knownHosts,
+      }),
       'echo machine-id-ok',
     ]);
     expect(login.stderr).not.toContain('Permission denied');
@@ -117,7 +147,13 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
 
     // A login the role does not allow is refused by sshd itself.
     const refused = await runSsh([
-      ...sshCertificateLoginArgs({ port: sshd.port, user: 'nobody', identityFile: keyPath, certificateFile: `${keyPath}-cert.pub`, knownHostsFile: knownHosts }),
+      ...sshCertificateLoginArgs({
+        port: sshd.port,
+        user: 'nobody',
+        identityFile: keyPath,
+        certificateFile: `${keyPath}-cert.pub`,
+        knownHostsFile: knownHosts,
+      }),
       'true',
     ]);
     expect(refused.code).not.toBe(0);
@@ -125,8 +161,12 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
 
     // The audit trail shows the joins and the issuance, and midctl sees the instances.
     const events = await runMidctl(['--data-dir', server.dataDir, 'events', 'ls', '--format', 'json']);
-    const types = (JSON.parse(events.stdout) as Array<{ type: string; outcome: string }>).map((e) => `${e.type}:${e.outcome}`);
-    expect(types).toEqual(expect.arrayContaining(['bot.join:success', 'cert.issue:success', 'bot.create:success']));
+    const types = (JSON.parse(events.stdout) as Array<{ type: string; outcome: string }>).map(
+      (e) => `${e.type}:${e.outcome}`,
+    );
+    expect(types).toEqual(
+      expect.arrayContaining(['bot.join:success', 'cert.issue:success', 'bot.create:success']),
+    );
     const instances = await runMidctl(['--data-dir', server.dataDir, 'bots', 'instances', 'ls', 'robot']);
     expect(instances.stdout).toContain(robot.joined.instance_id);
     robot.client.close();
@@ -134,13 +174,24 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
   });
 
   it('refuses a second join with the same token and says why', async () => {
-    const added = await runMidctl(['--data-dir', server.dataDir, 'bots', 'add', 'once', '--roles=ops', '--format', 'json']);
+    const added = await runMidctl([
+      '--data-dir',
+      server.dataDir,
+      'bots',
+      'add',
+      'once',
+      '--roles=ops',
+      '--format',
+      'json',
+    ]);
     const { token } = JSON.parse(added.stdout) as { token: string };
     const trust = await discoverClusterTrust(server.url, [server.caPin]);
     const client = new BotApiClient(server.url, trust.caPem, systemClock);
     const publicKey = publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey);
     await client.join({ join_method: 'token', token, public_key: publicKey });
-    await expect(client.join({ join_method: 'token', token, public_key: publicKey })).rejects.toMatchObject({ code: 'token_already_used' });
+    await expect(client.join({ join_method: 'token', token, public_key: publicKey })).rejects.toMatchObject({
+      code: 'token_already_used',
+    });
     client.close();
   });
 

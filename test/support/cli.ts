@@ -18,7 +18,10 @@ function envWithout(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs the built `midctl` as a real process. */
-export async function runMidctl(args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CommandResult> {
+export async function runMidctl(
+  args: readonly string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<CommandResult> {
   const result = await runCommand(process.execPath, [MIDCTL, ...args], {
     env: envWithout(options.env ?? {}),
     timeoutMs: 30_000,
@@ -29,8 +32,14 @@ export async function runMidctl(args: readonly string[], options: { input?: stri
 }
 
 /** Runs the built `midbot` as a real process. */
-export async function runMidbot(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CommandResult> {
-  const result = await runCommand(process.execPath, [MIDBOT, ...args], { env: envWithout(options.env ?? {}), timeoutMs: options.timeoutMs ?? 60_000 });
+export async function runMidbot(
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  const result = await runCommand(process.execPath, [MIDBOT, ...args], {
+    env: envWithout(options.env ?? {}),
+    timeoutMs: options.timeoutMs ?? 60_000,
+  });
   capturedCliOutput.push(result.stdout, result.stderr);
   return result;
 }
@@ -45,11 +54,18 @@ export interface AuthServerProcess {
 }
 
 /** Starts `midctl auth start` as a process on a free loopback port and waits until it serves. */
-export async function startAuthServerProcess(dataDir: string, extraArgs: readonly string[] = []): Promise<AuthServerProcess> {
-  const child = spawn(process.execPath, [MIDCTL, '--data-dir', dataDir, 'auth', 'start', '--listen', '127.0.0.1:0', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: envWithout({}),
-  });
+export async function startAuthServerProcess(
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<AuthServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [MIDCTL, '--data-dir', dataDir, 'auth', 'start', '--listen', '127.0.0.1:0', ...extraArgs],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: envWithout({}),
+    },
+  );
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
@@ -60,7 +76,8 @@ export async function startAuthServerProcess(dataDir: string, extraArgs: readonl
   const infoFile = join(dataDir, 'auth-server.json');
   const deadline = Date.now() + 20_000;
   while (!output.includes('auth service started')) {
-    if (child.exitCode !== null) throw new Error(`midctl auth start exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`midctl auth start exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`midctl auth start did not start in time:\n${output}`);

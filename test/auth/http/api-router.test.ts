@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lib/api/routes.js';
-import { ApiRouter } from '../../../lib/auth/http/api-router.js';
 import type { ApiRequest } from '../../../lib/auth/http/api-request.js';
+import { ApiRouter } from '../../../lib/auth/http/api-router.js';
 import { BearerAdminAuthenticator } from '../../../lib/auth/http/bearer-admin-authenticator.js';
 import { createFixture, newPublicKeyPem } from '../auth-fixture.js';
 
 const ADMIN_SECRET = 'a'.repeat(64);
 
-function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): ApiRequest {
+function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): ApiRequest {
   return {
     method,
     path,
@@ -20,7 +25,10 @@ function request(method: string, path: string, body?: unknown, headers: Record<s
 
 async function router(options: { maxConcurrentJoins?: number } = {}) {
   const fixture = await createFixture();
-  return { fixture, router: new ApiRouter(fixture.service, { admin: new BearerAdminAuthenticator(ADMIN_SECRET), ...options }) };
+  return {
+    fixture,
+    router: new ApiRouter(fixture.service, { admin: new BearerAdminAuthenticator(ADMIN_SECRET), ...options }),
+  };
 }
 
 const admin = { authorization: `Bearer ${ADMIN_SECRET}` };
@@ -30,7 +38,11 @@ describe('the HTTP API router', () => {
     const { router: api, fixture } = await router();
     const response = await api.handle(request('GET', ROUTES.ping));
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ cluster_name: 'example.test', signature_suite: 'balanced', ca_pin: fixture.service.context.cas.caPin });
+    expect(JSON.parse(response.body)).toMatchObject({
+      cluster_name: 'example.test',
+      signature_suite: 'balanced',
+      ca_pin: fixture.service.context.cas.caPin,
+    });
   });
 
   it('refuses admin routes without the admin credential', async () => {
@@ -38,7 +50,9 @@ describe('the HTTP API router', () => {
     const missing = await api.handle(request('GET', ROUTES.adminStatus));
     expect(missing.status).toBe(401);
     expect(JSON.parse(missing.body).error.code).toBe('admin_auth_failed');
-    const wrong = await api.handle(request('GET', ROUTES.adminStatus, undefined, { authorization: `Bearer ${'b'.repeat(64)}` }));
+    const wrong = await api.handle(
+      request('GET', ROUTES.adminStatus, undefined, { authorization: `Bearer ${'b'.repeat(64)}` }),
+    );
     expect(wrong.status).toBe(401);
     const right = await api.handle(request('GET', ROUTES.adminStatus, undefined, admin));
     expect(right.status).toBe(200);
@@ -46,7 +60,14 @@ describe('the HTTP API router', () => {
 
   it('refuses unknown fields in a body and names them', async () => {
     const { router: api } = await router();
-    const response = await api.handle(request('POST', ROUTES.join, { join_method: 'token', token: 'x', public_key: newPublicKeyPem(), bot: 'robot' }));
+    const response = await api.handle(
+      request('POST', ROUTES.join, {
+        join_method: 'token',
+        token: 'x',
+        public_key: newPublicKeyPem(),
+        bot: 'robot',
+      }),
+    );
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body).error.message).toContain('unknown key "bot"');
   });
@@ -54,7 +75,9 @@ describe('the HTTP API router', () => {
   it('never echoes the token of a malformed join', async () => {
     const { router: api } = await router();
     const secret = 'f'.repeat(300);
-    const response = await api.handle(request('POST', ROUTES.join, { join_method: 'token', token: secret, public_key: newPublicKeyPem() }));
+    const response = await api.handle(
+      request('POST', ROUTES.join, { join_method: 'token', token: secret, public_key: newPublicKeyPem() }),
+    );
     expect(response.status).toBe(400);
     expect(response.body).not.toContain(secret);
   });
@@ -68,7 +91,9 @@ describe('the HTTP API router', () => {
 
   it('refuses deeply nested JSON without recursing into it', async () => {
     const { router: api } = await router();
-    const response = await api.handle(request('POST', ROUTES.join, `${'['.repeat(10_000)}${']'.repeat(10_000)}`));
+    const response = await api.handle(
+      request('POST', ROUTES.join, `${'['.repeat(10_000)}${']'.repeat(10_000)}`),
+    );
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body).error.code).toBe('body_too_deep');
   });
@@ -87,14 +112,22 @@ describe('the HTTP API router', () => {
 
   it('bounds a join flood: joins beyond the limit in flight get 429', async () => {
     const { router: api, fixture } = await router({ maxConcurrentJoins: 4 });
-    const tokens = await Promise.all(Array.from({ length: 12 }, (_, i) => fixture.addBot(`bot${i}`, ['ops'])));
+    const tokens = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => fixture.addBot(`bot${i}`, ['ops'])),
+    );
     const responses = await Promise.all(
-      tokens.map((token) => api.handle(request('POST', ROUTES.join, { join_method: 'token', token, public_key: newPublicKeyPem() }))),
+      tokens.map((token) =>
+        api.handle(
+          request('POST', ROUTES.join, { join_method: 'token', token, public_key: newPublicKeyPem() }),
+        ),
+      ),
     );
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status === 200)).toHaveLength(4);
     expect(statuses.filter((status) => status === 429)).toHaveLength(8);
-    expect(JSON.parse(responses.find((response) => response.status === 429)?.body ?? '{}').error.code).toBe('too_many_joins');
+    expect(JSON.parse(responses.find((response) => response.status === 429)?.body ?? '{}').error.code).toBe(
+      'too_many_joins',
+    );
   });
 
   it('hides unexpected errors behind a generic 500 with the request id', async () => {
@@ -111,15 +144,29 @@ describe('the HTTP API router', () => {
 
   it('creates resources all-or-nothing and refuses overwrites without force', async () => {
     const { router: api } = await router();
-    const role = { kind: 'role', version: 'v7', metadata: { name: 'new' }, spec: { allow: { logins: ['ubuntu'] } } };
+    const role = {
+      kind: 'role',
+      version: 'v7',
+      metadata: { name: 'new' },
+      spec: { allow: { logins: ['ubuntu'] } },
+    };
     const bad = { kind: 'role', version: 'v7', metadata: { name: 'bad name' }, spec: {} };
-    const refused = await api.handle(request('PUT', ROUTES.adminResources, { resources: [role, bad] }, admin));
+    const refused = await api.handle(
+      request('PUT', ROUTES.adminResources, { resources: [role, bad] }, admin),
+    );
     expect(refused.status).toBe(400);
-    expect((await api.handle(request('GET', `${ROUTES.adminResources}/role/new`, undefined, admin))).status).toBe(404);
-    expect((await api.handle(request('PUT', ROUTES.adminResources, { resources: [role] }, admin))).status).toBe(200);
+    expect(
+      (await api.handle(request('GET', `${ROUTES.adminResources}/role/new`, undefined, admin))).status,
+    ).toBe(404);
+    expect(
+      (await api.handle(request('PUT', ROUTES.adminResources, { resources: [role] }, admin))).status,
+    ).toBe(200);
     const again = await api.handle(request('PUT', ROUTES.adminResources, { resources: [role] }, admin));
     expect(again.status).toBe(409);
     expect(JSON.parse(again.body).error.message).toContain('--force');
-    expect((await api.handle(request('PUT', ROUTES.adminResources, { resources: [role], force: true }, admin))).status).toBe(200);
+    expect(
+      (await api.handle(request('PUT', ROUTES.adminResources, { resources: [role], force: true }, admin)))
+        .status,
+    ).toBe(200);
   });
 });

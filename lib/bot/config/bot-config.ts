@@ -1,0 +1,353 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../../core/duration.js';
+
+/**
+ * The agent's configuration, in the shape of tbot's v2 YAML (`version: v2`, `onboarding`, `storage`,
+ * `outputs`). Keys keep their YAML spelling so that error messages, docs and the file agree; durations
+ * are read as Go-style text ("1h", "20m") and held as milliseconds.
+ *
+ * Paths in a config file must be absolute: under systemd the working directory is `/`, so a relative
+ * path would silently mean something else than it did in the shell where the file was written.
+ * (`midbot start --destination-dir ./out` resolves against the shell's working directory instead,
+ * see `configFromFlags`.)
+ */
+
+export const outputTypes = ['identity', 'application', 'kubernetes', 'ssh_host'] as const;
+export const destinationTypes = ['directory', 'memory', 'aws_secrets_manager'] as const;
+export const joinMethods = ['token', 'iam'] as const;
+
+/** The pin placeholder printed in Teleport's guides; it is not hex, so it can never be a real pin. */
+const GUIDE_PLACEHOLDER_PIN = /abdc1245efgh5678/;
+
+const oneOf = (values: readonly string[]) => `expected one of ${values.join(', ')}`;
+
+/** `z.string()` with a message that says what to write instead of zod's generic one. */
+const expectedOrRequired = (expected: string, missing?: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined
+    ? (missing ?? `expected ${expected} (this key is required)`)
+    : `expected ${expected}`;
+
+function text(expected: string, missing?: string) {
+  return z.string({ error: expectedOrRequired(expected, missing) });
+}
+
+function flag(expected: string) {
+  return z.boolean({ error: expectedOrRequired(expected) });
+}
+
+function list<T extends z.ZodType>(item: T, expected: string) {
+  return z.array(item, { error: expectedOrRequired(expected) });
+}
+
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T, expected = 'a mapping') {
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'invalid_type' ? expectedOrRequired(expected)(issue) : undefined),
+  });
+}
+
+/** A union on `type` whose error lists the accepted types, the way a person fixes it. */
+function byType<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]]>(
+  options: T,
+  types: readonly string[],
+  what: string,
+) {
+  return z.discriminatedUnion('type', options, {
+    error: (issue) => {
+      if (issue.code === 'invalid_union') return oneOf(types);
+      if (issue.code === 'invalid_type') {
+        return expectedOrRequired(what)(issue);
+      }
+      return undefined;
+    },
+  });
+}
+
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,252}$/;
+
+/** Role, app, cluster and login names: no spaces, quotes or control characters. */
+export function nameSchema(what: string) {
+  return text(what).regex(NAME, `expected ${what} (letters, digits, . _ @ -)`);
+}
+
+/** A Go-style duration ("1h", "20m", "90s"), held as milliseconds; zero is refused. */
+export const durationSchema = text('a duration like 1h, 20m or 90s').transform((value, ctx) => {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration; write it like 1h, 20m, 90s or 1h30m' });
+    return z.NEVER;
+  }
+  if (ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration longer than zero' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * An absolute filesystem path without `..` segments, normalised (no trailing slash, no `//`).
+ * Quotes, backslashes and control characters are refused too: the path ends up quoted inside ssh_config.
+ */
+export const absolutePathSchema = text('an absolute path such as /opt/machine-id').transform((value, ctx) => {
+  if (!path.posix.isAbsolute(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an absolute path (starting with /); relative paths change meaning under systemd',
+    });
+    return z.NEVER;
+  }
+  if (value.split('/').includes('..')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a path without ".." segments; write the folder it means',
+    });
+    return z.NEVER;
+  }
+  if (/["\\\x00-\x1f\x7f]/.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a path without quotes, backslashes or control characters',
+    });
+    return z.NEVER;
+  }
+  const normal = path.posix.normalize(value);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+});
+
+/**
+ * `host:port`, `host` or an https URL, normalised to an https URL without a trailing slash
+ * (`example.teleport.sh:443` → `https://example.teleport.sh:443`). Plain `http://` is accepted only
+ * for loopback addresses, where nothing crosses a network.
+ */
+export const authServerSchema = text(
+  'the auth service address, host:port or an https:// URL',
+  'required: set auth_server to the auth service address, e.g. auth.example.com:443',
+).transform((value, ctx) => {
+  const trimmed = value.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected host:port or an https:// URL' });
+    return z.NEVER;
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || /^127\./.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an https:// address (http:// is only accepted for localhost)',
+    });
+    return z.NEVER;
+  }
+  if (
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.hostname === ''
+  ) {
+    ctx.addIssue({ code: 'custom', message: 'expected host:port or a URL without user, query or fragment' });
+    return z.NEVER;
+  }
+  // URL drops a default port; keep what the user wrote so the value reads as they expect.
+  const explicitPort = /^[a-z]+:\/\/(?:\[[^\]]*\]|[^/:]*):(\d+)/i.exec(withScheme)?.[1];
+  const port =
+    url.port !== '' ? `:${url.port}` : explicitPort !== undefined ? `:${Number(explicitPort)}` : '';
+  const pathname = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.hostname}${port}${pathname}`;
+});
+
+/** `sha256:` + 64 hex digits, the SPKI hash printed by `midctl bots add` and `midctl status`. */
+export const caPinSchema = text('a CA pin like sha256:<64 hex digits>').transform((value, ctx) => {
+  const pin = value.trim().toLowerCase();
+  if (/^sha256:[0-9a-f]{64}$/.test(pin)) return pin;
+  ctx.addIssue({
+    code: 'custom',
+    message: GUIDE_PLACEHOLDER_PIN.test(pin)
+      ? "expected your cluster's CA pin; this is the guide's placeholder, copy the pin printed by `midctl bots add` or `midctl status`"
+      : 'expected sha256: followed by 64 hex digits, as printed by `midctl bots add` or `midctl status`',
+  });
+  return z.NEVER;
+});
+
+export const joinMethodSchema = z.enum(joinMethods, { error: () => oneOf(joinMethods) });
+
+/** The join token for `token`, or the token's name for `iam`. Never echoed in errors. */
+export const tokenSchema = text(
+  'the join token as text (put it in quotes)',
+  'required: set onboarding.token to the token printed by `midctl bots add`',
+).min(1, 'expected the join token, not an empty string');
+
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN =
+  /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+export const onboardingSchema = strictObject({
+  join_method: joinMethodSchema,
+  token: tokenSchema,
+  ca_pins: list(caPinSchema, 'a list of CA pins (sha256:...)').default([]),
+  /** A PEM file with the CA certificate to trust instead of (or as well as) pins. */
+  ca_path: absolutePathSchema.optional(),
+}).refine((onboarding) => onboarding.ca_pins.length > 0 || onboarding.ca_path !== undefined, {
+  message:
+    'expected ca_pins (or ca_path): midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
+  path: ['ca_pins'],
+});
+
+export const storageSchema = byType(
+  [
+    strictObject({ type: z.literal('directory'), path: absolutePathSchema }),
+    strictObject({ type: z.literal('memory') }),
+  ],
+  ['directory', 'memory'],
+  'a mapping with type: directory and path, or type: memory',
+);
+
+export const directoryDestinationSchema = strictObject({
+  type: z.literal('directory'),
+  path: absolutePathSchema,
+  // tbot's other modes follow symlinks when the kernel cannot refuse them; midbot never does.
+  symlinks: z
+    .enum(['secure', 'try-secure', 'insecure'], { error: () => oneOf(['secure']) })
+    .refine((mode) => mode === 'secure', {
+      message:
+        'expected secure: midbot never follows symlinks inside a destination (SECURITY rule 12); remove the key or set it to secure',
+    })
+    .optional(),
+});
+
+export const memoryDestinationSchema = strictObject({ type: z.literal('memory') });
+
+export const secretsManagerDestinationSchema = strictObject({
+  type: z.literal('aws_secrets_manager'),
+  /** Secret name or full ARN. */
+  name: text('a secret name or ARN').refine((value) => SECRET_NAME.test(value) || SECRET_ARN.test(value), {
+    message: 'expected a secret name (letters, digits, /_+=.@-, at most 512) or a Secrets Manager ARN',
+  }),
+  region: text('an AWS region like eu-west-1')
+    .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region like eu-west-1')
+    .optional(),
+  kms_key_id: text('a KMS key id, alias or ARN').min(1).max(2048).optional(),
+});
+
+export const destinationSchema = byType(
+  [directoryDestinationSchema, memoryDestinationSchema, secretsManagerDestinationSchema],
+  destinationTypes,
+  'a mapping with a type (directory, memory or aws_secrets_manager)',
+);
+
+const outputCommon = {
+  destination: destinationSchema,
+  /** A subset of the bot's roles; all of them when absent. */
+  roles: list(nameSchema('a role name'), 'a list of role names').optional(),
+};
+
+export const identityOutputSchema = strictObject({ type: z.literal('identity'), ...outputCommon });
+export const applicationOutputSchema = strictObject({
+  type: z.literal('application'),
+  ...outputCommon,
+  app_name: nameSchema('the app name'),
+  specific_tls_naming: flag('true or false').default(false),
+});
+export const kubernetesOutputSchema = strictObject({
+  type: z.literal('kubernetes'),
+  ...outputCommon,
+  kubernetes_cluster: nameSchema('the Kubernetes cluster name'),
+});
+export const sshHostOutputSchema = strictObject({
+  type: z.literal('ssh_host'),
+  ...outputCommon,
+  principals: list(nameSchema('a host name'), 'a list of host names (principals)').min(
+    1,
+    'expected at least one host name the certificate is for',
+  ),
+});
+
+export const outputSchema = byType(
+  [identityOutputSchema, applicationOutputSchema, kubernetesOutputSchema, sshHostOutputSchema],
+  outputTypes,
+  'a mapping with a type (identity, application, kubernetes or ssh_host)',
+);
+
+export const DEFAULT_CERTIFICATE_TTL_MS = 3_600_000;
+export const DEFAULT_RENEWAL_INTERVAL_MS = 1_200_000;
+
+const botConfigShape = {
+  version: z.literal('v2', { error: () => 'expected v2' }),
+  auth_server: authServerSchema,
+  onboarding: onboardingSchema,
+  storage: storageSchema,
+  outputs: list(outputSchema, 'a list of outputs').default([]),
+  /** Milliseconds. */
+  certificate_ttl: durationSchema.default(DEFAULT_CERTIFICATE_TTL_MS),
+  /** Milliseconds. */
+  renewal_interval: durationSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
+  oneshot: flag('true or false').default(false),
+  debug: flag('true or false').optional(),
+};
+
+export const botConfigSchema = strictObject(botConfigShape).superRefine((config, ctx) => {
+  for (const problem of findConfigProblems(config)) {
+    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  }
+});
+
+export type BotConfig = z.output<typeof botConfigSchema>;
+export type OutputConfig = BotConfig['outputs'][number];
+export type OutputType = OutputConfig['type'];
+export type DestinationConfig = OutputConfig['destination'];
+export type StorageConfig = BotConfig['storage'];
+export type OnboardingConfig = BotConfig['onboarding'];
+
+/** A rule that spans several fields, found after each field parsed on its own. */
+export interface ConfigProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * The rules no single field can check: renewal before expiry, one folder (or secret) per output, and
+ * the bot's own data kept out of every output.
+ */
+export function findConfigProblems(
+  config: Pick<BotConfig, 'outputs' | 'storage' | 'certificate_ttl' | 'renewal_interval'>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.renewal_interval >= config.certificate_ttl) {
+    problems.push({
+      path: ['renewal_interval'],
+      message: `is ${formatDuration(config.renewal_interval)}${config.renewal_interval === DEFAULT_RENEWAL_INTERVAL_MS ? ' (the default)' : ''}, which must be shorter than certificate_ttl (${formatDuration(config.certificate_ttl)}) or certificates expire before they are renewed; lower renewal_interval or raise certificate_ttl`,
+    });
+  }
+  const seen = new Map<string, number>();
+  config.outputs.forEach((output, index) => {
+    const destination = output.destination;
+    if (destination.type === 'memory') return;
+    const key = destination.type === 'directory' ? `dir:${destination.path}` : `secret:${destination.name}`;
+    const field = destination.type === 'directory' ? 'path' : 'name';
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({
+        path: ['outputs', index, 'destination', field],
+        message: `the same ${destination.type === 'directory' ? 'folder' : 'secret'} as outputs[${first}]; each output needs its own destination (outputs[${first}] and outputs[${index}] would overwrite each other's files)`,
+      });
+    } else {
+      seen.set(key, index);
+    }
+    if (
+      destination.type === 'directory' &&
+      config.storage.type === 'directory' &&
+      destination.path === config.storage.path
+    ) {
+      problems.push({
+        path: ['outputs', index, 'destination', 'path'],
+        message:
+          "the same folder as storage.path; the bot's own renewable identity must not sit where readers of this output can reach it, choose another folder",
+      });
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,241 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../../core/errors.js';
+import { formatPath, parseWithSchema } from '../../core/schema.js';
+import {
+  absolutePathSchema,
+  authServerSchema,
+  type BotConfig,
+  botConfigSchema,
+  caPinSchema,
+  durationSchema,
+  findConfigProblems,
+  joinMethodSchema,
+  tokenSchema,
+} from './bot-config.js';
+import { convertLegacyConfig } from './legacy-config.js';
+import { parseConfigYaml } from './parse-config-yaml.js';
+
+/** The result of reading a config: the typed value, and things the user should change but need not. */
+export interface LoadedBotConfig {
+  readonly config: BotConfig;
+  readonly warnings: string[];
+}
+
+/**
+ * The `midbot start` flags of the getting-started guide:
+ * `--data-dir D --destination-dir O --token T --join-method token --ca-pin P --auth-server A [--oneshot]`.
+ */
+export interface BotConfigFlags {
+  readonly dataDir?: string;
+  readonly destinationDir?: string;
+  readonly token?: string;
+  readonly joinMethod?: string;
+  readonly caPins?: readonly string[];
+  readonly authServer?: string;
+  readonly oneshot?: boolean;
+  readonly certificateTtl?: string;
+  readonly renewalInterval?: string;
+}
+
+export interface FlagOptions {
+  /** Relative `--data-dir` / `--destination-dir` resolve against this. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** Keys tbot users may bring along that midbot spells differently or does not need. */
+const KEY_HINTS: Record<string, string> = {
+  proxy_server: 'midbot talks to the auth service directly; use auth_server',
+  credential_ttl: 'midbot calls this certificate_ttl',
+  services: 'midbot has no services; describe what to write under outputs',
+  destinations:
+    'destinations is the v1 shape; with version: v2 write outputs (see the v1 conversion warning)',
+};
+
+/**
+ * Reads a midbot config file (v2, or the v1 shape with a warning). `source` names the file in errors.
+ *
+ * @throws ConfigError `invalid_config` naming the file, the key path, the value (never the token) and
+ *   the fix, e.g. `outputs[0].type: got "app", expected one of identity, application, kubernetes, ssh_host`.
+ *
+ * @example
+ * const { config, warnings } = loadBotConfig(await readFile('/etc/midbot.yaml', 'utf8'), '/etc/midbot.yaml');
+ */
+export function loadBotConfig(text: string, source: string): LoadedBotConfig {
+  const document = parseConfigYaml(text, source);
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw new ConfigError(
+      'invalid_config',
+      `${source}: expected a mapping at the top level (version: v2, auth_server, onboarding, ...)`,
+    );
+  }
+  const record = document as Record<string, unknown>;
+  const version = record['version'];
+  if (version === undefined || version === 'v1') {
+    if (version === undefined && ('outputs' in record || isTyped(record['storage']))) {
+      throw new ConfigError(
+        'invalid_config',
+        `${source}: version: got nothing, but the file uses v2 keys (outputs, storage.type); add \`version: v2\` at the top`,
+      );
+    }
+    return convertLegacyConfig(document, source);
+  }
+  for (const [key, hint] of Object.entries(KEY_HINTS)) {
+    if (key in record) {
+      throw new ConfigError('invalid_config', `${source}: ${key}: unknown key; ${hint}`);
+    }
+  }
+  return { config: parseConfig(botConfigSchema, document, source), warnings: [] };
+}
+
+/**
+ * The same `BotConfig` from `midbot start` flags alone: one identity output to `--destination-dir`
+ * (none without it) and directory storage at `--data-dir` (memory storage without it, which suits
+ * `--oneshot`; a long-running bot without a data dir must join again after a restart).
+ */
+export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}): BotConfig {
+  const checked = checkFlags(flags, options);
+  const missing = [
+    checked.auth_server === undefined ? '--auth-server' : undefined,
+    checked.token === undefined ? '--token' : undefined,
+  ].filter((name) => name !== undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      'invalid_config',
+      `flags: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required without a config file (-c)`,
+    );
+  }
+  if (checked.ca_pins === undefined || checked.ca_pins.length === 0) {
+    throw new ConfigError(
+      'invalid_config',
+      'flags: --ca-pin is required: midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
+    );
+  }
+  const raw = {
+    version: 'v2',
+    auth_server: checked.auth_server,
+    onboarding: {
+      join_method: checked.join_method ?? 'token',
+      token: checked.token,
+      ca_pins: checked.ca_pins,
+    },
+    storage:
+      checked.data_dir === undefined ? { type: 'memory' } : { type: 'directory', path: checked.data_dir },
+    outputs:
+      checked.destination_dir === undefined
+        ? []
+        : [{ type: 'identity', destination: { type: 'directory', path: checked.destination_dir } }],
+    ...(flags.certificateTtl === undefined ? {} : { certificate_ttl: flags.certificateTtl }),
+    ...(flags.renewalInterval === undefined ? {} : { renewal_interval: flags.renewalInterval }),
+    ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
+  };
+  return parseConfig(botConfigSchema, raw, 'flags');
+}
+
+/**
+ * Applies `midbot start` flags over a config file's values (flags win). `--destination-dir` replaces
+ * the file's outputs with one identity output, as tbot does, and says so in a warning.
+ */
+export function mergeFlags(
+  config: BotConfig,
+  flags: BotConfigFlags,
+  options: FlagOptions = {},
+): LoadedBotConfig {
+  const checked = checkFlags(flags, options);
+  const warnings: string[] = [];
+  const onboarding = {
+    ...config.onboarding,
+    ...(checked.join_method === undefined ? {} : { join_method: checked.join_method }),
+    ...(checked.token === undefined ? {} : { token: checked.token }),
+    ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
+  };
+  let outputs = config.outputs;
+  if (checked.destination_dir !== undefined) {
+    if (config.outputs.length > 0) {
+      warnings.push(
+        `--destination-dir ${checked.destination_dir} replaces the ${config.outputs.length} output(s) of the config file with one identity output`,
+      );
+    }
+    outputs = [{ type: 'identity', destination: { type: 'directory', path: checked.destination_dir } }];
+  }
+  const merged: BotConfig = {
+    ...config,
+    ...(checked.auth_server === undefined ? {} : { auth_server: checked.auth_server }),
+    onboarding,
+    ...(checked.data_dir === undefined ? {} : { storage: { type: 'directory', path: checked.data_dir } }),
+    outputs,
+    ...(checked.certificate_ttl === undefined ? {} : { certificate_ttl: checked.certificate_ttl }),
+    ...(checked.renewal_interval === undefined ? {} : { renewal_interval: checked.renewal_interval }),
+    ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
+  };
+  const problems = findConfigProblems(merged);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      'invalid_config',
+      `flags and config file: ${problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join('; ')}`,
+    );
+  }
+  return { config: merged, warnings };
+}
+
+/** Each flag through its field's schema, so an error names the flag the user typed. */
+function checkFlags(flags: BotConfigFlags, options: FlagOptions) {
+  const cwd = options.cwd ?? process.cwd();
+  const folder = (value: string | undefined, name: string) =>
+    value === undefined ? undefined : parseFlag(absolutePathSchema, path.resolve(cwd, value), name);
+  return {
+    auth_server:
+      flags.authServer === undefined
+        ? undefined
+        : parseFlag(authServerSchema, flags.authServer, '--auth-server'),
+    token: flags.token === undefined ? undefined : parseTokenFlag(flags.token),
+    join_method:
+      flags.joinMethod === undefined
+        ? undefined
+        : parseFlag(joinMethodSchema, flags.joinMethod, '--join-method'),
+    ca_pins: flags.caPins?.map((pin) => parseFlag(caPinSchema, pin, '--ca-pin')),
+    data_dir: folder(flags.dataDir, '--data-dir'),
+    destination_dir: folder(flags.destinationDir, '--destination-dir'),
+    certificate_ttl:
+      flags.certificateTtl === undefined
+        ? undefined
+        : parseFlag(durationSchema, flags.certificateTtl, '--certificate-ttl'),
+    renewal_interval:
+      flags.renewalInterval === undefined
+        ? undefined
+        : parseFlag(durationSchema, flags.renewalInterval, '--renewal-interval'),
+  };
+}
+
+function parseFlag<S extends z.ZodType>(schema: S, value: string, name: string): z.output<S> {
+  return parseWithSchema(schema, value, {
+    code: 'invalid_config',
+    error: (code, message) => new ConfigError(code, message),
+    root: name,
+  });
+}
+
+/** Wrapped in an object only so that `redact` hides the value; the error names the flag. */
+function parseTokenFlag(token: string): string {
+  return parseWithSchema(
+    z.strictObject({ token: tokenSchema }),
+    { token },
+    {
+      code: 'invalid_config',
+      redact: ['token', 'onboarding'],
+      error: (code, message) => new ConfigError(code, message.replace(/^token:/, '--token:')),
+    },
+  ).token;
+}
+
+function parseConfig<S extends z.ZodType>(schema: S, input: unknown, source: string): z.output<S> {
+  return parseWithSchema(schema, input, {
+    code: 'invalid_config',
+    redact: ['token', 'onboarding'],
+    error: (code, message) => new ConfigError(code, `${source}: ${message}`),
+  });
+}
+
+function isTyped(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && 'type' in value;
+}

@@ -1,0 +1,348 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import * as nodeFs from 'node:fs/promises';
+import path from 'node:path';
+import { DestinationError } from '../../core/errors.js';
+import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
+
+/**
+ * The directory destination (SECURITY rule 12).
+ *
+ * - Each output's files are first written to temporary files in the same folder (random names,
+ *   `O_CREAT|O_EXCL|O_NOFOLLOW`, fsync), then renamed over their targets, so a reader sees either the
+ *   old or the new file, never a partial one. If any temporary write fails, every temporary file is
+ *   removed and the previous artifacts are untouched.
+ * - Modes: 0600 for key material, 0644 otherwise (set explicitly, whatever the umask). When the folder
+ *   carries a default ACL that names readers (what `midbot init` sets up), key material is created with
+ *   group-class bits `r--` instead, because with POSIX ACLs those bits are the ACL mask: at 0600 the
+ *   mask would be `---` and the readers `midbot init` named could not read the key. This is only done
+ *   when the default ACL gives the owning group nothing (`group::---`), so the ACL alone decides.
+ * - Symlinks: the root folder must be a real folder, and a symlink planted at an artifact's name is
+ *   refused (`symlink_in_destination`) rather than replaced: `rename` would swap the link itself and
+ *   write nothing outside, but a link there means someone tampered with the folder, and a person
+ *   should look. Folders above the root may be symlinks (`/var/run` → `/run` is common); they belong
+ *   to whoever set up the machine.
+ *
+ * Residual race (Node has no `openat`, `O_PATH` or `RESOLVE_NO_SYMLINKS`): every operation resolves
+ * the full path again, so between the check that the root is a real folder and an `open`/`rename`
+ * inside it, someone able to rename entries in the root's *parent* folder could swap the root for a
+ * symlink and have the temporary file created, and renamed, in another folder. `O_NOFOLLOW` and
+ * `O_EXCL` protect only the last path component. Exploiting this needs write access to the parent of
+ * the destination, which is root's or the owner's; keep that folder (e.g. `/opt`) writable by them only.
+ * A symlink planted at an artifact's name between our last check and the `rename` is replaced by the
+ * new file (rename never follows it), so nothing is written outside the folder in that case.
+ */
+
+/** The filesystem calls the destination makes; tests inject failures (ENOSPC, EACCES) through it. */
+export interface DirectoryFs {
+  lstat(target: string): Promise<{ isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }>;
+  mkdir(target: string, options: { recursive: true; mode: number }): Promise<string | undefined>;
+  open(target: string, flags: number, mode?: number): Promise<DirectoryFileHandle>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(target: string): Promise<void>;
+}
+
+export interface DirectoryFileHandle {
+  writeFile(data: string | Uint8Array): Promise<void>;
+  readFile(): Promise<Buffer>;
+  stat(): Promise<{ isFile(): boolean }>;
+  chmod(mode: number): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DirectoryDestinationOptions {
+  /** @default node:fs/promises */
+  readonly fs?: DirectoryFs;
+  /** Suffix for temporary file names. @default 8 random bytes as hex */
+  readonly randomSuffix?: () => string;
+  /**
+   * Whether the folder's default ACL names readers and gives the owning group nothing.
+   * @default runs `getfacl --default` (false when getfacl is missing or fails)
+   */
+  readonly readerAclProbe?: (folder: string) => Promise<boolean>;
+}
+
+const SECRET_MODE = 0o600;
+const PUBLIC_MODE = 0o644;
+/** With a default ACL, the group bits become the mask: `r--` lets named readers in, nobody else. */
+const SECRET_MODE_WITH_READER_ACL = 0o640;
+const CREATED_FOLDER_MODE = 0o700;
+
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+// O_NONBLOCK so that a FIFO planted at an artifact's name cannot hang the bot.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+interface PendingFile {
+  readonly name: string;
+  readonly target: string;
+  readonly temp: string;
+}
+
+export class DirectoryDestination implements Destination {
+  readonly root: string;
+  private readonly fs: DirectoryFs;
+  private readonly randomSuffix: () => string;
+  private readonly readerAclProbe: (folder: string) => Promise<boolean>;
+
+  /** @param root absolute path of the folder (the config schema has normalised it). */
+  constructor(root: string, options: DirectoryDestinationOptions = {}) {
+    if (!path.isAbsolute(root) || root.split('/').includes('..')) {
+      throw new DestinationError(
+        'invalid_destination_path',
+        `destination folder ${JSON.stringify(root)} must be an absolute path without ".."`,
+      );
+    }
+    this.root = path.normalize(root);
+    this.fs = options.fs ?? nodeFs;
+    this.randomSuffix = options.randomSuffix ?? (() => randomBytes(8).toString('hex'));
+    this.readerAclProbe = options.readerAclProbe ?? hasReaderDefaultAcl;
+  }
+
+  describe(): string {
+    return `directory ${this.root}`;
+  }
+
+  async write(files: readonly ArtifactFile[]): Promise<void> {
+    checkArtifactFiles(files);
+    await this.ensureRoot();
+    for (const file of files) await this.checkTarget(file.name);
+    const readerAcl = files.some((file) => file.secret) ? await this.readerAclProbe(this.root) : false;
+
+    const pending: PendingFile[] = [];
+    try {
+      for (const file of files) {
+        const item = {
+          name: file.name,
+          target: path.join(this.root, file.name),
+          temp: path.join(this.root, `.${file.name}.${this.randomSuffix()}.tmp`),
+        };
+        await this.writeTemp(item, file, readerAcl, pending);
+      }
+      // Look again right before replacing anything: the writes above took time.
+      for (const file of files) await this.checkTarget(file.name);
+    } catch (error) {
+      await this.removeTemps(pending);
+      throw error;
+    }
+
+    const replaced: string[] = [];
+    for (const [index, item] of pending.entries()) {
+      try {
+        await this.fs.rename(item.temp, item.target);
+        replaced.push(item.name);
+      } catch (error) {
+        await this.removeTemps(pending.slice(index));
+        const kept =
+          replaced.length > 0
+            ? `already replaced: ${replaced.join(', ')}; the other files are the previous versions`
+            : KEPT;
+        throw mapFsError(error, item.target, this.root, { kept });
+      }
+    }
+    await this.syncRoot();
+  }
+
+  async read(name: string): Promise<Buffer | undefined> {
+    checkArtifactName(name);
+    const target = path.join(this.root, name);
+    try {
+      const root = await this.fs.lstat(this.root);
+      if (root.isSymbolicLink()) throw rootIsSymlink(this.root);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error instanceof DestinationError ? error : mapFsError(error, this.root, this.root, READING);
+    }
+    let handle: DirectoryFileHandle;
+    try {
+      handle = await this.fs.open(target, READ_FLAGS);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw mapFsError(error, target, this.root, READING);
+    }
+    try {
+      if (!(await handle.stat()).isFile()) throw notAFile(target);
+      return await handle.readFile();
+    } catch (error) {
+      throw error instanceof DestinationError ? error : mapFsError(error, target, this.root, READING);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  private async ensureRoot(): Promise<void> {
+    let stats: Awaited<ReturnType<DirectoryFs['lstat']>>;
+    try {
+      stats = await this.fs.lstat(this.root);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw mapFsError(error, this.root, this.root);
+      try {
+        await this.fs.mkdir(this.root, { recursive: true, mode: CREATED_FOLDER_MODE });
+        stats = await this.fs.lstat(this.root);
+      } catch (mkdirError) {
+        throw mapFsError(mkdirError, this.root, this.root);
+      }
+    }
+    if (stats.isSymbolicLink()) throw rootIsSymlink(this.root);
+    if (!stats.isDirectory()) {
+      throw new DestinationError(
+        'destination_not_a_folder',
+        `destination ${this.root} exists but is not a folder; move it away or choose another path`,
+      );
+    }
+  }
+
+  /** A missing target is fine; a symlink or anything but a regular file is refused. */
+  private async checkTarget(name: string): Promise<void> {
+    const target = path.join(this.root, name);
+    let stats: Awaited<ReturnType<DirectoryFs['lstat']>>;
+    try {
+      stats = await this.fs.lstat(target);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return;
+      throw mapFsError(error, target, this.root);
+    }
+    if (stats.isSymbolicLink()) {
+      throw new DestinationError(
+        'symlink_in_destination',
+        `${target} is a symlink; midbot never writes through symlinks in a destination. Someone may have tampered with ${this.root}: check who created the link, remove it, and run midbot again`,
+      );
+    }
+    if (!stats.isFile()) throw notAFile(target);
+  }
+
+  private async writeTemp(
+    item: PendingFile,
+    file: ArtifactFile,
+    readerAcl: boolean,
+    pending: PendingFile[],
+  ): Promise<void> {
+    const mode = file.secret ? (readerAcl ? SECRET_MODE_WITH_READER_ACL : SECRET_MODE) : PUBLIC_MODE;
+    let handle: DirectoryFileHandle;
+    try {
+      handle = await this.fs.open(item.temp, WRITE_FLAGS, mode);
+    } catch (error) {
+      throw mapFsError(error, item.target, this.root);
+    }
+    pending.push(item);
+    try {
+      await handle.writeFile(typeof file.data === 'string' ? file.data : new Uint8Array(file.data));
+      // Under a default ACL, chmod would rewrite the ACL mask and `other`; the ACL decides there.
+      if (!readerAcl) await handle.chmod(mode);
+      await handle.sync();
+    } catch (error) {
+      throw mapFsError(error, item.target, this.root);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  private async removeTemps(pending: readonly PendingFile[]): Promise<void> {
+    for (const item of pending) {
+      await this.fs.unlink(item.temp).catch(() => {});
+    }
+  }
+
+  /** Makes the renames durable; best effort, since some filesystems refuse fsync on a folder. */
+  private async syncRoot(): Promise<void> {
+    try {
+      const handle = await this.fs.open(this.root, constants.O_RDONLY | constants.O_DIRECTORY);
+      await handle.sync().finally(() => handle.close());
+    } catch {
+      // The files themselves were fsynced; only the folder entry's durability is at stake.
+    }
+  }
+}
+
+/**
+ * The default `readerAclProbe`: reads the folder's default ACL with `getfacl`. True when it names a
+ * user or group and the owning group gets nothing (`group::---`).
+ */
+export function hasReaderDefaultAcl(folder: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(
+      'getfacl',
+      ['--omit-header', '--numeric', '--absolute-names', '--default', '--', folder],
+      { timeout: 5000, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' } },
+      (error, stdout) => {
+        if (error) {
+          resolve(false);
+          return;
+        }
+        const entries = stdout.split('\n').map((line) => line.replace(/#.*$/, '').trim());
+        const namesReader = entries.some((entry) => /^(?:user|group):[^:]+:/.test(entry));
+        const groupGetsNothing = entries.includes('group::---');
+        resolve(namesReader && groupGetsNothing);
+      },
+    );
+  });
+}
+
+function rootIsSymlink(root: string): DestinationError {
+  return new DestinationError(
+    'symlink_in_destination',
+    `destination ${root} is a symlink; midbot does not follow symlinks in a destination. Point the config at the folder the link leads to`,
+  );
+}
+
+function notAFile(target: string): DestinationError {
+  return new DestinationError(
+    'not_a_file',
+    `${target} exists but is not a regular file (a folder, device or pipe); move it away so midbot can write the artifact`,
+  );
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+const KEPT = 'the previous artifacts are unchanged';
+const READING = { verb: 'read', kept: undefined } as const;
+
+/** Turns an fs error into one a person can act on, saying what happened to the previous artifacts. */
+function mapFsError(
+  error: unknown,
+  target: string,
+  root: string,
+  how: { verb?: 'read' | 'write'; kept?: string | undefined } = {},
+): DestinationError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const verb = how.verb ?? 'write';
+  const kept = 'kept' in how ? (how.kept === undefined ? '' : `; ${how.kept}`) : `; ${KEPT}`;
+  const cannot = `cannot ${verb} ${target}`;
+  const fail = (errorCode: string, message: string) =>
+    new DestinationError(errorCode, `${message}${kept}`, { cause: error });
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return fail(
+        'destination_full',
+        `${cannot}: ${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'}; free space on the filesystem holding ${root}`,
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return fail(
+        'destination_permission_denied',
+        `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
+      );
+    case 'EROFS':
+      return fail(
+        'destination_read_only',
+        `${cannot}: the filesystem is mounted read-only; choose a writable folder`,
+      );
+    case 'ELOOP':
+      return fail(
+        'symlink_in_destination',
+        `${cannot}: it (or its temporary file) is a symlink; midbot never follows symlinks in a destination. Check who created it and remove it`,
+      );
+    case 'EISDIR':
+    case 'ENOTDIR':
+      return fail('not_a_file', `${cannot}: a folder is in the way (${code}); move it away`);
+    default:
+      return fail(
+        `destination_${verb}_failed`,
+        `${cannot}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
+      );
+  }
+}

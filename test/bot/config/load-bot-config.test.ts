@@ -1,0 +1,593 @@
+import { describe, expect, it } from 'vitest';
+import { botConfigSchema } from '../../../lib/bot/config/bot-config.js';
+import { configFromFlags, loadBotConfig, mergeFlags } from '../../../lib/bot/config/load-bot-config.js';
+import { ConfigError } from '../../../lib/core/errors.js';
+
+const PIN = `sha256:${'1'.repeat(64)}`;
+const TOKEN = 'tok-SECRET-4f9a1c';
+const SOURCE = '/etc/midbot.yaml';
+
+/** The application guide's /etc/tbot.yaml, with our values. */
+const applicationGuide = `version: v2
+auth_server: "example.teleport.sh:443"
+onboarding:
+  join_method: "token"
+  token: "00000000000000000000000000000000"
+  ca_pins:
+  - "${PIN}"
+storage:
+  type: directory
+  path: /var/lib/teleport/bot
+outputs:
+  - type: application
+    destination:
+      type: directory
+      path: /opt/machine-id
+    app_name: grafana-example
+`;
+
+/** A v2 config with the given outputs block, for the guides that only show `outputs:`. */
+const withOutputs = (outputs: string, token = TOKEN) => `version: v2
+auth_server: "auth.example.com:443"
+onboarding:
+  join_method: token
+  token: "${token}"
+  ca_pins: ["${PIN}"]
+storage:
+  type: directory
+  path: /var/lib/midbot
+${outputs}`;
+
+/** The Kubernetes guide's v1 config, with our values. */
+const kubernetesGuideV1 = `auth_server: "teleport.example.com:443"
+onboarding:
+  join_method: "token"
+  token: "abcd123-insecure-do-not-use-this"
+  ca_pins:
+  - "${PIN}"
+storage:
+  directory: /var/lib/teleport/bot
+destinations:
+  - directory: /opt/machine-id
+    kubernetes_cluster: example-k8s-cluster
+`;
+
+function configError(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('invalid_config');
+    expect((error as Error).message).not.toContain(TOKEN);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadBotConfig: the guides', () => {
+  it('reads the application guide config', () => {
+    const { config, warnings } = loadBotConfig(applicationGuide, SOURCE);
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({
+      version: 'v2',
+      auth_server: 'https://example.teleport.sh:443',
+      onboarding: { join_method: 'token', token: '00000000000000000000000000000000', ca_pins: [PIN] },
+      storage: { type: 'directory', path: '/var/lib/teleport/bot' },
+      outputs: [
+        {
+          type: 'application',
+          destination: { type: 'directory', path: '/opt/machine-id' },
+          app_name: 'grafana-example',
+          specific_tls_naming: false,
+        },
+      ],
+      certificate_ttl: 3_600_000,
+      renewal_interval: 1_200_000,
+      oneshot: false,
+    });
+  });
+
+  it('reads the application guide output with specific_tls_naming', () => {
+    const { config } = loadBotConfig(
+      withOutputs(`outputs:
+  - type: application
+    destination:
+      type: directory
+      path: /opt/machine-id
+    app_name: grafana-example
+    specific_tls_naming: true
+`),
+      SOURCE,
+    );
+    expect(config.outputs[0]).toMatchObject({ type: 'application', specific_tls_naming: true });
+  });
+
+  it('reads the server guide identity output, comments included', () => {
+    const { config } = loadBotConfig(
+      withOutputs(`outputs:
+- type: identity
+  destination:
+    type: directory
+    # For this guide, /opt/machine-id is used as the destination directory.
+    # You may wish to customize this. Multiple outputs cannot share the same
+    # destination.
+    path: /opt/machine-id
+`),
+      SOURCE,
+    );
+    expect(config.outputs).toEqual([
+      { type: 'identity', destination: { type: 'directory', path: '/opt/machine-id' } },
+    ]);
+  });
+
+  it('reads the other output kinds and destinations', () => {
+    const { config } = loadBotConfig(
+      withOutputs(`outputs:
+  - type: kubernetes
+    kubernetes_cluster: example-k8s-cluster
+    roles: [machine-id-kube-role]
+    destination: {type: directory, path: /opt/kube/, symlinks: secure}
+  - type: ssh_host
+    principals: [node1.example.com, node1]
+    destination: {type: memory}
+  - type: identity
+    destination:
+      type: aws_secrets_manager
+      name: arn:aws:secretsmanager:eu-west-1:111111111111:secret:midbot/ci-AbCdEf
+      region: eu-west-1
+      kms_key_id: alias/midbot
+certificate_ttl: 2h
+renewal_interval: 30m
+oneshot: true
+debug: true
+`),
+      SOURCE,
+    );
+    expect(config.outputs.map((output) => output.type)).toEqual(['kubernetes', 'ssh_host', 'identity']);
+    expect(config.outputs[0]?.destination).toEqual({
+      type: 'directory',
+      path: '/opt/kube',
+      symlinks: 'secure',
+    });
+    expect(config.certificate_ttl).toBe(7_200_000);
+    expect(config.renewal_interval).toBe(1_800_000);
+    expect(config.oneshot).toBe(true);
+  });
+
+  it('converts the Kubernetes guide v1 config, with a warning showing the v2 text', () => {
+    const { config, warnings } = loadBotConfig(kubernetesGuideV1, SOURCE);
+    expect(config.storage).toEqual({ type: 'directory', path: '/var/lib/teleport/bot' });
+    expect(config.outputs).toEqual([
+      {
+        type: 'kubernetes',
+        destination: { type: 'directory', path: '/opt/machine-id' },
+        kubernetes_cluster: 'example-k8s-cluster',
+      },
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(SOURCE);
+    expect(warnings[0]).toContain('version: v2');
+    expect(warnings[0]).toContain('- type: kubernetes');
+    expect(warnings[0]).not.toContain('abcd123-insecure-do-not-use-this');
+    // The v2 text in the warning is itself a valid config once the rest of the file is added.
+    const v2Part = warnings[0]?.split('\n').slice(2, -1).join('\n') ?? '';
+    const v2 = loadBotConfig(
+      `${v2Part}\nauth_server: teleport.example.com:443\nonboarding: {join_method: token, token: "abcd123-insecure-do-not-use-this", ca_pins: ["${PIN}"]}\n`,
+      'v2.yaml',
+    );
+    expect(v2).toEqual({ config, warnings: [] });
+  });
+
+  it('converts v1 app and plain destinations to application and identity outputs', () => {
+    const { config } = loadBotConfig(
+      `version: v1
+auth_server: auth.example.com:443
+onboarding: {join_method: iam, token: iam-token, ca_pins: ["${PIN}"]}
+storage: {memory: true}
+destinations:
+  - directory: /opt/app
+    app: grafana-example
+    roles: [app-role]
+  - directory: {path: /opt/ssh}
+`,
+      SOURCE,
+    );
+    expect(config.storage).toEqual({ type: 'memory' });
+    expect(config.outputs).toEqual([
+      {
+        type: 'application',
+        destination: { type: 'directory', path: '/opt/app' },
+        roles: ['app-role'],
+        app_name: 'grafana-example',
+        specific_tls_naming: false,
+      },
+      { type: 'identity', destination: { type: 'directory', path: '/opt/ssh' } },
+    ]);
+  });
+});
+
+describe('loadBotConfig: mistakes get an error naming the file, the key, the value and the fix', () => {
+  it.each([
+    ['malformed YAML', withOutputs('outputs: [\n'), /\/etc\/midbot\.yaml:\d+:\d+: .*/],
+    [
+      'a duplicate key',
+      withOutputs('outputs: []\noutputs: []\n'),
+      /midbot\.yaml:11:1: duplicate key "outputs"; each key may appear once/,
+    ],
+    [
+      'a duplicate token key',
+      withOutputs('outputs: []\n').replace(
+        '  join_method: token\n',
+        `  token: "${TOKEN}-2"\n  join_method: token\n`,
+      ),
+      /duplicate key "token"/,
+    ],
+    [
+      'an alias',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: &d {type: directory, path: /a}\n  - type: identity\n    destination: *d\n',
+      ),
+      /YAML anchor &d is not allowed/,
+    ],
+    ['a merge key', withOutputs('outputs: []\nextra:\n  <<: {a: 1}\n'), /merge keys \(<<\) are not allowed/],
+    ['a tag', withOutputs('outputs: []\ncertificate_ttl: !!str 1h\n'), /YAML tag !!str is not allowed/],
+    ['a custom tag', withOutputs('outputs: []\ndebug: !env DEBUG\n'), /Unresolved tag: !env|YAML tag !env/],
+    ['two documents', `${withOutputs('outputs: []\n')}---\nversion: v2\n`, /second YAML document/],
+    ['an empty file', '# nothing here\n', /holds no YAML document/],
+    ['a list at the top', '- version: v2\n', /expected a mapping at the top level/],
+    [
+      'an unknown top-level key',
+      withOutputs('outputs: []\nproxy: x\n'),
+      /\(top level\): unknown key "proxy"/,
+    ],
+    [
+      'a tbot key midbot spells differently',
+      withOutputs('outputs: []\ncredential_ttl: 1h\n'),
+      /credential_ttl: .*certificate_ttl/,
+    ],
+    [
+      'an unknown onboarding key',
+      withOutputs('outputs: []\n').replace('  join_method: token\n', '  join_method: token\n  tokne: x\n'),
+      /onboarding: unknown key "tokne"/,
+    ],
+    [
+      'an unknown storage key',
+      withOutputs('outputs: []\n').replace(
+        '  path: /var/lib/midbot\n',
+        '  path: /var/lib/midbot\n  mode: 700\n',
+      ),
+      /storage: unknown key "mode"/,
+    ],
+    [
+      'an unknown output key',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: memory}\n    ssh_config: off\n'),
+      /outputs\[0\]: unknown key "ssh_config"/,
+    ],
+    [
+      'an unknown destination key',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: /a, acls: try}\n'),
+      /outputs\[0\]\.destination: unknown key "acls"/,
+    ],
+    [
+      'a wrong type',
+      withOutputs('outputs: []\noneshot: "yes"\n'),
+      /oneshot: got "yes", expected true or false/,
+    ],
+    [
+      'a YAML 1.1 boolean',
+      withOutputs('outputs: []\noneshot: yes\n'),
+      /oneshot: got "yes", expected true or false/,
+    ],
+    [
+      'outputs as a mapping',
+      withOutputs('outputs:\n  type: identity\n'),
+      /outputs: got a mapping, expected a list of outputs/,
+    ],
+    [
+      'a bad duration',
+      withOutputs('outputs: []\ncertificate_ttl: 1d\n'),
+      /certificate_ttl: got "1d", expected a duration; write it like 1h, 20m, 90s or 1h30m/,
+    ],
+    [
+      'a duration as a number',
+      withOutputs('outputs: []\nrenewal_interval: 1200\n'),
+      /renewal_interval: got 1200, expected a duration like 1h, 20m or 90s/,
+    ],
+    [
+      'renewal_interval not below certificate_ttl',
+      withOutputs('outputs: []\ncertificate_ttl: 20m\n'),
+      /renewal_interval: .*20m.* must be shorter than certificate_ttl \(20m\)/,
+    ],
+    [
+      'a bad CA pin',
+      withOutputs('outputs: []\n').replace(PIN, 'sha256:1234'),
+      /onboarding\.ca_pins\[0\]: got "sha256:1234", expected sha256: followed by 64 hex digits/,
+    ],
+    [
+      "the guide's placeholder pin",
+      withOutputs('outputs: []\n').replace(
+        PIN,
+        'sha256:abdc1245efgh5678abdc1245efgh5678abdc1245efgh5678abdc1245efgh5678',
+      ),
+      /this is the guide's placeholder, copy the pin printed by `midctl bots add`/,
+    ],
+    [
+      'no CA pin',
+      withOutputs('outputs: []\n').replace(`  ca_pins: ["${PIN}"]\n`, ''),
+      /onboarding\.ca_pins: .*only joins a cluster it can authenticate/,
+    ],
+    [
+      'an unknown join method',
+      withOutputs('outputs: []\n').replace('join_method: token', 'join_method: github'),
+      /onboarding\.join_method: got "github", expected one of token, iam/,
+    ],
+    [
+      'an unknown output type',
+      withOutputs('outputs:\n  - type: app\n    destination: {type: memory}\n'),
+      /outputs\[0\]\.type: got "app", expected one of identity, application, kubernetes, ssh_host/,
+    ],
+    [
+      'an unknown destination type',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: s3}\n'),
+      /outputs\[0\]\.destination\.type: got "s3", expected one of directory, memory, aws_secrets_manager/,
+    ],
+    [
+      'a missing app_name',
+      withOutputs('outputs:\n  - type: application\n    destination: {type: memory}\n'),
+      /outputs\[0\]\.app_name: got nothing, expected the app name \(this key is required\)/,
+    ],
+    [
+      'a missing kubernetes_cluster',
+      withOutputs('outputs:\n  - type: kubernetes\n    destination: {type: memory}\n'),
+      /outputs\[0\]\.kubernetes_cluster: got nothing/,
+    ],
+    [
+      'empty principals',
+      withOutputs('outputs:\n  - type: ssh_host\n    principals: []\n    destination: {type: memory}\n'),
+      /outputs\[0\]\.principals: got a list, expected at least one host name/,
+    ],
+    [
+      'a relative destination path',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: machine-id}\n'),
+      /outputs\[0\]\.destination\.path: got "machine-id", expected an absolute path/,
+    ],
+    [
+      'a destination path with ..',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: /opt/../etc}\n'),
+      /outputs\[0\]\.destination\.path: got "\/opt\/\.\.\/etc", expected a path without "\.\." segments/,
+    ],
+    [
+      'a destination path with a quote',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: "/opt/a\\"b"}\n'),
+      /expected a path without quotes/,
+    ],
+    [
+      'symlinks: insecure',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: directory, path: /a, symlinks: insecure}\n',
+      ),
+      /outputs\[0\]\.destination\.symlinks: got "insecure", expected secure: midbot never follows symlinks/,
+    ],
+    [
+      'two outputs in one folder',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: directory, path: /opt/a}\n  - type: application\n    app_name: x\n    destination: {type: directory, path: /opt/a/}\n',
+      ),
+      /outputs\[1\]\.destination\.path: got "\/opt\/a\/", the same folder as outputs\[0\]; .*outputs\[0\] and outputs\[1\]/,
+    ],
+    [
+      'two outputs in one secret',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: aws_secrets_manager, name: midbot/x}\n  - type: identity\n    destination: {type: aws_secrets_manager, name: midbot/x}\n',
+      ),
+      /outputs\[1\]\.destination\.name: got "midbot\/x", the same secret as outputs\[0\]/,
+    ],
+    [
+      'an output in the storage folder',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: directory, path: /var/lib/midbot}\n',
+      ),
+      /outputs\[0\]\.destination\.path: .*the same folder as storage\.path/,
+    ],
+    [
+      'a bad secret name',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: aws_secrets_manager, name: "a b"}\n',
+      ),
+      /outputs\[0\]\.destination\.name: got "a b", expected a secret name/,
+    ],
+    [
+      'an http auth server',
+      withOutputs('outputs: []\n').replace('"auth.example.com:443"', 'http://auth.example.com'),
+      /auth_server: got "http:\/\/auth\.example\.com", expected an https:\/\/ address/,
+    ],
+    [
+      'a v2 file without version',
+      withOutputs('outputs: []\n').replace('version: v2\n', ''),
+      /version: got nothing, but the file uses v2 keys .* add `version: v2`/,
+    ],
+    [
+      'an unknown version',
+      withOutputs('outputs: []\n').replace('version: v2', 'version: v3'),
+      /version: got "v3", expected v2/,
+    ],
+    [
+      'v1 destinations with version: v2',
+      withOutputs('destinations: []\n'),
+      /destinations: unknown key; destinations is the v1 shape/,
+    ],
+    [
+      'a v1 destination with both app and kubernetes_cluster',
+      kubernetesGuideV1.replace('    kubernetes_cluster', '    app: grafana\n    kubernetes_cluster'),
+      /destinations\[0\]: has both kubernetes_cluster and app/,
+    ],
+    [
+      'a v1 unknown destination key',
+      kubernetesGuideV1.replace('    kubernetes_cluster', '    configs: []\n    kubernetes_cluster'),
+      /destinations\[0\]: unknown key "configs"/,
+    ],
+  ])('refuses %s', (_name, text, message) => {
+    const error = configError(() => loadBotConfig(text, SOURCE));
+    expect(error.message).toMatch(message);
+    expect(error.message.startsWith(SOURCE)).toBe(true);
+  });
+
+  it.each([
+    ['a number', withOutputs('outputs: []\n').replace(`"${TOKEN}"`, '0000')],
+    ['a list', withOutputs('outputs: []\n').replace(`"${TOKEN}"`, `["${TOKEN}"]`)],
+    ['an unterminated string', withOutputs('outputs: []\n').replace(`"${TOKEN}"`, `"${TOKEN}`)],
+    ['an empty string', withOutputs('outputs: []\n').replace(`"${TOKEN}"`, '""')],
+    ['a tagged string', withOutputs('outputs: []\n').replace(`"${TOKEN}"`, `!!binary ${TOKEN}`)],
+    ['a mapping', withOutputs('outputs: []\n').replace(`"${TOKEN}"`, `{value: "${TOKEN}"}`)],
+    [
+      'written in place of onboarding',
+      withOutputs('outputs: []\n').replace(/onboarding:\n(?: {2}.*\n)+/, `onboarding: "${TOKEN}"\n`),
+    ],
+    ['in a v1 file', kubernetesGuideV1.replace('"abcd123-insecure-do-not-use-this"', `[${TOKEN}]`)],
+  ])('never echoes the token, even when it is %s', (_name, text) => {
+    const error = configError(() => loadBotConfig(text, SOURCE));
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.message).not.toContain('tok-SECRET');
+  });
+
+  it('never echoes the token in other errors of the same file', () => {
+    const error = configError(() =>
+      loadBotConfig(withOutputs('outputs:\n  - type: bogus\ncertificate_ttl: 5x\n'), SOURCE),
+    );
+    expect(error.message).toContain('outputs[0].type');
+    expect(error.message).toContain('certificate_ttl');
+  });
+
+  it('refuses a file too large to be a config', () => {
+    const error = configError(() =>
+      loadBotConfig(`# ${'x'.repeat(300 * 1024)}\n${applicationGuide}`, SOURCE),
+    );
+    expect(error.message).toMatch(/larger than 256 KiB/);
+  });
+
+  it('normalises the auth server address', () => {
+    const address = (value: string) =>
+      loadBotConfig(withOutputs('outputs: []\n').replace('"auth.example.com:443"', value), SOURCE).config
+        .auth_server;
+    expect(address('auth.example.com')).toBe('https://auth.example.com');
+    expect(address('auth.example.com:3025')).toBe('https://auth.example.com:3025');
+    expect(address('https://abc.execute-api.eu-west-1.amazonaws.com/prod/')).toBe(
+      'https://abc.execute-api.eu-west-1.amazonaws.com/prod',
+    );
+    expect(address('"[::1]:3025"')).toBe('https://[::1]:3025');
+    expect(address('http://127.0.0.1:3025')).toBe('http://127.0.0.1:3025');
+  });
+
+  it('exports a schema that enforces the cross-field rules on its own', () => {
+    const result = botConfigSchema.safeParse({
+      version: 'v2',
+      auth_server: 'a:1',
+      onboarding: { join_method: 'token', token: 'x', ca_pins: [PIN] },
+      storage: { type: 'memory' },
+      certificate_ttl: '10m',
+      renewal_interval: '10m',
+    });
+    expect(result.success).toBe(false);
+  });
+});
+
+describe('configFromFlags and mergeFlags', () => {
+  const startFlags = {
+    dataDir: '/var/lib/teleport/bot',
+    destinationDir: '/opt/machine-id',
+    token: '00000000000000000000000000000000',
+    joinMethod: 'token',
+    caPins: [PIN],
+    authServer: 'example.teleport.sh:443',
+  };
+
+  it("builds the same config as the equivalent file from the getting-started guide's flags", () => {
+    const fromFlags = configFromFlags(startFlags);
+    const fromFile = loadBotConfig(
+      `version: v2
+auth_server: example.teleport.sh:443
+onboarding:
+  join_method: token
+  token: "00000000000000000000000000000000"
+  ca_pins: ["${PIN}"]
+storage: {type: directory, path: /var/lib/teleport/bot}
+outputs:
+  - type: identity
+    destination: {type: directory, path: /opt/machine-id}
+`,
+      SOURCE,
+    ).config;
+    expect(fromFlags).toEqual(fromFile);
+  });
+
+  it('joins with IAM and runs once when asked', () => {
+    const config = configFromFlags({ ...startFlags, token: 'iam-token', joinMethod: 'iam', oneshot: true });
+    expect(config.onboarding).toEqual({ join_method: 'iam', token: 'iam-token', ca_pins: [PIN] });
+    expect(config.oneshot).toBe(true);
+  });
+
+  it('resolves relative folders against the working directory and keeps the bot in memory without --data-dir', () => {
+    const config = configFromFlags(
+      { ...startFlags, dataDir: undefined, destinationDir: './out' },
+      { cwd: '/home/ci/job' },
+    );
+    expect(config.storage).toEqual({ type: 'memory' });
+    expect(config.outputs[0]?.destination).toEqual({ type: 'directory', path: '/home/ci/job/out' });
+  });
+
+  it.each([
+    [
+      { ...startFlags, caPins: ['sha256:xyz'] },
+      /--ca-pin: got "sha256:xyz", expected sha256: followed by 64 hex/,
+    ],
+    [{ ...startFlags, caPins: [] }, /--ca-pin is required/],
+    [{ ...startFlags, joinMethod: 'github' }, /--join-method: got "github", expected one of token, iam/],
+    [{ ...startFlags, authServer: undefined }, /--auth-server is required/],
+    [{ ...startFlags, token: undefined, authServer: undefined }, /--auth-server and --token are required/],
+    [{ ...startFlags, token: '' }, /--token: got \(value hidden\)/],
+    [{ ...startFlags, certificateTtl: 'soon' }, /--certificate-ttl: got "soon", expected a duration/],
+    [{ ...startFlags, renewalInterval: '2h' }, /renewal_interval: .*must be shorter than certificate_ttl/],
+    [{ ...startFlags, destinationDir: '/var/lib/teleport/bot' }, /same folder as storage\.path/],
+  ])('refuses bad flags: %#', (flags, message) => {
+    const error = configError(() => configFromFlags(flags));
+    expect(error.message).toMatch(message);
+  });
+
+  it('lets flags override the file', () => {
+    const file = loadBotConfig(applicationGuide, SOURCE).config;
+    const { config, warnings } = mergeFlags(file, {
+      token: TOKEN,
+      authServer: 'https://other.example.com',
+      caPins: [`sha256:${'2'.repeat(64)}`],
+      certificateTtl: '2h',
+      oneshot: true,
+    });
+    expect(warnings).toEqual([]);
+    expect(config.onboarding.token).toBe(TOKEN);
+    expect(config.onboarding.ca_pins).toEqual([`sha256:${'2'.repeat(64)}`]);
+    expect(config.auth_server).toBe('https://other.example.com');
+    expect(config.certificate_ttl).toBe(7_200_000);
+    expect(config.oneshot).toBe(true);
+    expect(config.outputs).toEqual(file.outputs);
+    expect(config.storage).toEqual(file.storage);
+  });
+
+  it('replaces the outputs with one identity output for --destination-dir, and says so', () => {
+    const file = loadBotConfig(applicationGuide, SOURCE).config;
+    const { config, warnings } = mergeFlags(file, {
+      destinationDir: '/opt/other',
+      dataDir: '/var/lib/other',
+    });
+    expect(config.outputs).toEqual([
+      { type: 'identity', destination: { type: 'directory', path: '/opt/other' } },
+    ]);
+    expect(config.storage).toEqual({ type: 'directory', path: '/var/lib/other' });
+    expect(warnings[0]).toMatch(/--destination-dir \/opt\/other replaces the 1 output\(s\)/);
+  });
+
+  it('checks the merged result as a whole', () => {
+    const file = loadBotConfig(applicationGuide, SOURCE).config;
+    const error = configError(() => mergeFlags(file, { renewalInterval: '1h' }));
+    expect(error.message).toMatch(/renewal_interval: .*must be shorter than certificate_ttl \(1h\)/);
+  });
+});

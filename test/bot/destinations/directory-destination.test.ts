@@ -1,0 +1,308 @@
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ArtifactFile } from '../../../lib/bot/destinations/destination.js';
+import {
+  DirectoryDestination,
+  type DirectoryFileHandle,
+  type DirectoryFs,
+} from '../../../lib/bot/destinations/directory-destination.js';
+import { DestinationError } from '../../../lib/core/errors.js';
+import { runCommand } from '../../support/run-command.js';
+
+let work: string;
+let root: string;
+
+beforeEach(async () => {
+  work = await fs.mkdtemp(path.join(tmpdir(), 'midbot-dest-'));
+  root = path.join(work, 'out');
+});
+
+afterEach(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+const noAcl = { readerAclProbe: async () => false };
+
+const output = (version: string): ArtifactFile[] => [
+  { name: 'key', data: `private key ${version}\n`, secret: true },
+  { name: 'tlscert', data: `certificate ${version}\n`, secret: false },
+  { name: 'key-cert.pub', data: Buffer.from(`ssh cert ${version}\n`), secret: false },
+];
+
+async function contents(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await fs.readdir(dir)).sort())
+    out[name] = await fs.readFile(path.join(dir, name), 'utf8');
+  return out;
+}
+
+async function destinationError(promise: Promise<unknown>): Promise<DestinationError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DestinationError);
+    return error as DestinationError;
+  }
+  throw new Error('expected a DestinationError');
+}
+
+/** Real fs calls, with a hook that may throw before any of them. */
+function faultyFs(fail: (call: string, target: string) => NodeJS.ErrnoException | undefined): DirectoryFs {
+  const check = (call: string, target: string) => {
+    const error = fail(call, target);
+    if (error) throw error;
+  };
+  return {
+    lstat: async (target) => {
+      check('lstat', target);
+      return fs.lstat(target);
+    },
+    mkdir: async (target, options) => {
+      check('mkdir', target);
+      return fs.mkdir(target, options);
+    },
+    rename: async (from, to) => {
+      check('rename', to);
+      return fs.rename(from, to);
+    },
+    unlink: async (target) => {
+      check('unlink', target);
+      return fs.unlink(target);
+    },
+    open: async (target, flags, mode) => {
+      check('open', target);
+      const handle = await fs.open(target, flags, mode);
+      const wrapped: DirectoryFileHandle = {
+        writeFile: async (data) => {
+          check('write', target);
+          return handle.writeFile(data);
+        },
+        readFile: () => handle.readFile(),
+        stat: () => handle.stat(),
+        chmod: (mode) => handle.chmod(mode),
+        sync: async () => {
+          check('sync', target);
+          return handle.sync();
+        },
+        close: () => handle.close(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+const errno = (code: string): NodeJS.ErrnoException =>
+  Object.assign(new Error(`${code}: simulated`), { code });
+
+describe('DirectoryDestination', () => {
+  it('creates a missing folder with mode 0700 and writes keys 0600, other files 0644', async () => {
+    const nested = path.join(root, 'a', 'b');
+    await new DirectoryDestination(nested, noAcl).write(output('v1'));
+    expect((await fs.stat(nested)).mode & 0o777).toBe(0o700);
+    expect((await fs.stat(path.join(nested, 'key'))).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(path.join(nested, 'tlscert'))).mode & 0o777).toBe(0o644);
+    expect(await contents(nested)).toEqual({
+      key: 'private key v1\n',
+      'key-cert.pub': 'ssh cert v1\n',
+      tlscert: 'certificate v1\n',
+    });
+  });
+
+  it('sets 0600 on a key even where a previous version was world-readable', async () => {
+    await fs.mkdir(root);
+    await fs.writeFile(path.join(root, 'key'), 'old', { mode: 0o666 });
+    await fs.chmod(path.join(root, 'key'), 0o666);
+    await new DirectoryDestination(root, noAcl).write(output('v2'));
+    expect((await fs.stat(path.join(root, 'key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces files whole: a concurrent reader sees the old or the new content, never a mix', async () => {
+    const destination = new DirectoryDestination(root, noAcl);
+    const big = (fill: string) => fill.repeat(4 * 1024 * 1024);
+    const oldText = big('a');
+    const newText = big('b');
+    await destination.write([{ name: 'tlscacerts', data: oldText, secret: false }]);
+
+    let writing = true;
+    let reads = 0;
+    const seen = new Set<string>();
+    const reader = (async () => {
+      while (writing) {
+        reads += 1;
+        const text = await fs.readFile(path.join(root, 'tlscacerts'), 'utf8');
+        seen.add(text === oldText ? 'old' : text === newText ? 'new' : `partial:${text.length}`);
+      }
+    })();
+    for (let round = 0; round < 3; round += 1) {
+      await destination.write([
+        { name: 'tlscacerts', data: round % 2 === 0 ? newText : oldText, secret: false },
+      ]);
+    }
+    writing = false;
+    await reader;
+
+    expect(reads).toBeGreaterThan(3);
+    expect([...seen].filter((kind) => kind.startsWith('partial'))).toEqual([]);
+    expect(await fs.readdir(root)).toEqual(['tlscacerts']);
+    expect(await fs.readFile(path.join(root, 'tlscacerts'), 'utf8')).toBe(newText);
+  });
+
+  it('refuses a symlink planted at an artifact name and leaves its target and every file untouched', async () => {
+    const destination = new DirectoryDestination(root, noAcl);
+    await destination.write(output('v1'));
+    const outside = path.join(work, 'outside-secret');
+    await fs.writeFile(outside, 'do not touch\n');
+    await fs.rm(path.join(root, 'key'));
+    await fs.symlink(outside, path.join(root, 'key'));
+
+    const error = await destinationError(destination.write(output('v2')));
+    expect(error.code).toBe('symlink_in_destination');
+    expect(error.message).toContain(path.join(root, 'key'));
+
+    expect(await fs.readFile(outside, 'utf8')).toBe('do not touch\n');
+    expect((await fs.lstat(path.join(root, 'key'))).isSymbolicLink()).toBe(true);
+    expect(await fs.readFile(path.join(root, 'tlscert'), 'utf8')).toBe('certificate v1\n');
+    expect((await fs.readdir(root)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('refuses to read through a symlink', async () => {
+    await fs.mkdir(root);
+    await fs.writeFile(path.join(work, 'outside'), 'x');
+    await fs.symlink(path.join(work, 'outside'), path.join(root, 'key'));
+    const error = await destinationError(new DirectoryDestination(root, noAcl).read('key'));
+    expect(error.code).toBe('symlink_in_destination');
+  });
+
+  it('refuses a destination folder that is itself a symlink', async () => {
+    const real = path.join(work, 'real');
+    await fs.mkdir(real);
+    await fs.symlink(real, root);
+    const error = await destinationError(new DirectoryDestination(root, noAcl).write(output('v1')));
+    expect(error.code).toBe('symlink_in_destination');
+    expect(await fs.readdir(real)).toEqual([]);
+  });
+
+  it.each(['../escape', '..', 'a/b', '/etc/passwd', '.hidden', 'nul\0byte', '', 'a..b'])(
+    'refuses the artifact name %j',
+    async (name) => {
+      const error = await destinationError(
+        new DirectoryDestination(root, noAcl).write([{ name, data: 'x', secret: false }]),
+      );
+      expect(error.code).toBe('invalid_artifact_name');
+      await expect(fs.readdir(work)).resolves.toEqual([]);
+    },
+  );
+
+  it('refuses a relative root or one with ..', () => {
+    expect(() => new DirectoryDestination('out')).toThrow(DestinationError);
+    expect(() => new DirectoryDestination('/opt/../etc')).toThrow(/without "\.\."/);
+  });
+
+  it('leaves the previous files in place when a folder sits where a file should go', async () => {
+    const destination = new DirectoryDestination(root, noAcl);
+    await destination.write(output('v1'));
+    await fs.rm(path.join(root, 'tlscert'));
+    await fs.mkdir(path.join(root, 'tlscert'));
+
+    const error = await destinationError(destination.write(output('v2')));
+    expect(error.code).toBe('not_a_file');
+    expect(error.message).toContain(path.join(root, 'tlscert'));
+    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v1\n');
+    expect(await fs.readFile(path.join(root, 'key-cert.pub'), 'utf8')).toBe('ssh cert v1\n');
+  });
+
+  it('maps a full disk to a clear error, removes its temporary files and keeps the previous artifacts', async () => {
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    let writes = 0;
+    const destination = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: faultyFs((call) => {
+        if (call !== 'write') return undefined;
+        writes += 1;
+        return writes === 2 ? errno('ENOSPC') : undefined;
+      }),
+    });
+
+    const error = await destinationError(destination.write(output('v2')));
+    expect(error.code).toBe('destination_full');
+    expect(error.message).toMatch(/no space left on the device; free space on the filesystem holding .*out/);
+    expect(error.message).toContain('the previous artifacts are unchanged');
+    expect(error.cause).toMatchObject({ code: 'ENOSPC' });
+    expect(await contents(root)).toEqual({
+      key: 'private key v1\n',
+      'key-cert.pub': 'ssh cert v1\n',
+      tlscert: 'certificate v1\n',
+    });
+  });
+
+  it('maps permission errors to a clear error naming the folder and the fix', async () => {
+    const destination = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: faultyFs((call) => (call === 'open' ? errno('EACCES') : undefined)),
+    });
+    await fs.mkdir(root);
+    const error = await destinationError(destination.write(output('v1')));
+    expect(error.code).toBe('destination_permission_denied');
+    expect(error.message).toContain(`midbot init --destination-dir ${root}`);
+    expect(await fs.readdir(root)).toEqual([]);
+  });
+
+  it('says which files were replaced when a rename fails half way, and cleans up the rest', async () => {
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    let renames = 0;
+    const destination = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: faultyFs((call) => {
+        if (call !== 'rename') return undefined;
+        renames += 1;
+        return renames === 2 ? errno('EIO') : undefined;
+      }),
+    });
+    const error = await destinationError(destination.write(output('v2')));
+    expect(error.message).toContain('already replaced: key');
+    expect(await contents(root)).toEqual({
+      key: 'private key v2\n',
+      'key-cert.pub': 'ssh cert v1\n',
+      tlscert: 'certificate v1\n',
+    });
+  });
+
+  it('reads back what it wrote, and nothing for a file never written', async () => {
+    const destination = new DirectoryDestination(root, noAcl);
+    expect(await destination.read('key')).toBeUndefined();
+    await destination.write(output('v1'));
+    expect((await destination.read('key'))?.toString()).toBe('private key v1\n');
+    expect(await destination.read('identity')).toBeUndefined();
+  });
+
+  it('refuses to read a pipe planted at an artifact name instead of hanging on it', async () => {
+    await fs.mkdir(root);
+    const made = await runCommand('mkfifo', [path.join(root, 'key')]);
+    expect(made.code).toBe(0);
+    const error = await destinationError(new DirectoryDestination(root, noAcl).read('key'));
+    expect(error.code).toBe('not_a_file');
+  });
+
+  it('creates keys readable through the ACL when the folder has a default ACL naming readers', async () => {
+    await fs.mkdir(root, { mode: 0o700 });
+    const setfacl = await runCommand('setfacl', [
+      '--set',
+      'u::rwx,g::---,o::---,d:u::rw-,d:u:65534:r--,d:g::---,d:m::r--,d:o::---',
+      root,
+    ]);
+    if (setfacl.code !== 0) return; // filesystem without ACLs: covered by the init tests where available
+    await new DirectoryDestination(root).write(output('v1'));
+    const acl = await runCommand('getfacl', ['--omit-header', '--numeric', path.join(root, 'key')]);
+    expect(acl.stdout).toContain('user:65534:r--\n');
+    expect(acl.stdout).toContain('mask::r--');
+    expect(acl.stdout).toContain('group::---');
+    expect(acl.stdout).toContain('other::---');
+  });
+
+  it('keeps keys at 0600 when the folder has no default ACL', async () => {
+    await new DirectoryDestination(root).write(output('v1'));
+    expect((await fs.stat(path.join(root, 'key'))).mode & 0o777).toBe(0o600);
+  });
+});
