@@ -246,8 +246,11 @@ function createPrivateFile(path: string): void {
 
 function initialise(db: Database.Database, path: string, clock: Clock): void {
   db.pragma('journal_mode = WAL');
-  // A lost commit after power loss could bring back a consumed single-use token, so pay for the fsync.
-  db.pragma('synchronous = FULL');
+  // WAL with synchronous=NORMAL: a crash of the process loses nothing; a power loss may roll back the
+  // last commits, always as a consistent prefix (a consumed token comes back only together with the
+  // instance its join created). FULL would fsync every commit and cap token joins at about half the
+  // rate (measured with `npm run bench`); the README's security section states this trade-off.
+  db.pragma('synchronous = NORMAL');
   // The immediate transaction takes the write lock up front: a read-only or locked file fails here, at
   // start-up, rather than on the first join, and two processes opening a new file create the table once.
   db.transaction(() => {
