@@ -9,7 +9,20 @@ export interface ArtifactFile {
 }
 
 /**
- * Where an output's artifacts go: a folder, memory, or (later) a Secrets Manager secret.
+ * What was issued, for destinations that store it next to the files (the Secrets Manager destination
+ * writes it into the secret's JSON and derives its idempotency token from the serial).
+ */
+export interface OutputMetadata {
+  readonly bot: string;
+  /** The output's name in logs: its type plus what it is for (`application grafana`). */
+  readonly output: string;
+  readonly serial: string;
+  readonly issuedAt: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * Where an output's artifacts go: a folder, memory, or a Secrets Manager secret.
  *
  * `write` takes all of an output's files at once and replaces them as one unit as far as the medium
  * allows; on failure the previous artifacts stay in place and a `DestinationError` says what failed.
@@ -17,7 +30,7 @@ export interface ArtifactFile {
 export interface Destination {
   /** For logs and errors, e.g. `directory /opt/machine-id`. */
   describe(): string;
-  write(files: readonly ArtifactFile[]): Promise<void>;
+  write(files: readonly ArtifactFile[], metadata?: OutputMetadata): Promise<void>;
   /** The file's content, or `undefined` when it was never written. */
   read(name: string): Promise<Buffer | undefined>;
 }
