@@ -21,11 +21,15 @@ export interface ApiClientOptions {
   /** PEM CA(s) to trust for the service's TLS certificate; the system roots when absent. */
   readonly ca?: string;
   readonly timeoutMs?: number;
-  /** Adds authentication headers for a request (bot signature, bearer admin token, SigV4). */
+  /**
+   * Adds authentication headers for a request (bot signature, bearer admin token, SigV4). `path` is the
+   * API path; `url` the full URL the request goes to (SigV4 signs its host, path and query).
+   */
   readonly authenticate?: (
     method: string,
     path: string,
     body: Buffer,
+    url: URL,
   ) => Record<string, string> | Promise<Record<string, string>>;
 }
 
@@ -59,10 +63,11 @@ export class ApiClient {
       (entry): entry is [string, string] => entry[1] !== undefined,
     );
     const path = query.length === 0 ? call.path : `${call.path}?${new URLSearchParams(query).toString()}`;
+    const url = new URL(`${this.url.pathname.replace(/\/$/, '')}${path}`, this.url);
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...(body.length > 0 ? { 'content-type': 'application/json' } : {}),
-      ...(await this.options.authenticate?.(call.method, call.path, body)),
+      ...(await this.options.authenticate?.(call.method, call.path, body, url)),
     };
     const { status, text } = await this.send(call.method, path, headers, body);
     let parsed: unknown;

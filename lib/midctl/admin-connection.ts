@@ -3,10 +3,14 @@ import { ApiClient } from '../api/api-client.js';
 import { normaliseAuthServer } from '../api/auth-server-address.js';
 import { localServerFiles } from '../auth/local/local-server-files.js';
 import { ConfigError } from '../core/errors.js';
+import { awsAdminSigner } from './aws-admin-signer.js';
 
 export interface ConnectionFlags {
   readonly authServer?: string;
   readonly dataDir?: string;
+  /** Sign admin calls with AWS SigV4 (the deployed API authorises operators with IAM). */
+  readonly awsIam?: boolean;
+  readonly awsRegion?: string;
 }
 
 function readFileOrExplain(file: string, what: string): string {
@@ -29,6 +33,18 @@ function readFileOrExplain(file: string, what: string): string {
  * given, its address: like running `tctl` on the auth server.
  */
 export function connectAdmin(flags: ConnectionFlags): ApiClient {
+  if (flags.awsIam) {
+    if (flags.authServer === undefined) {
+      throw new ConfigError(
+        'missing_auth_server',
+        '--aws-iam needs --auth-server https://<api-id>.execute-api.<region>.amazonaws.com (the stack output AuthApiUrl)',
+      );
+    }
+    return new ApiClient({
+      baseUrl: normaliseAuthServer(flags.authServer),
+      authenticate: awsAdminSigner(flags.awsRegion === undefined ? {} : { region: flags.awsRegion }),
+    });
+  }
   if (flags.dataDir === undefined) {
     throw new ConfigError(
       'missing_data_dir',

@@ -32,6 +32,8 @@ export interface MidctlIo {
 interface GlobalFlags {
   authServer?: string;
   dataDir?: string;
+  awsIam?: boolean;
+  awsRegion?: string;
 }
 
 function positiveInteger(value: string): number {
