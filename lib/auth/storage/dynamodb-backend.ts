@@ -1,0 +1,444 @@
+/**
+ * The auth service's store on AWS: one DynamoDB table.
+ *
+ * Table layout (the `MachineIdAuth` construct creates it; {@link createDynamoDbTable} does the same for
+ * tests and local use):
+ *
+ * | attribute    | type | role                                                                      |
+ * |--------------|------|---------------------------------------------------------------------------|
+ * | `pk`         | S    | partition key: the key's first segment, the collection (`tokens`)          |
+ * | `sk`         | S    | sort key: the full key (`tokens/abc`)                                      |
+ * | `value`      | S    | the item's JSON text                                                       |
+ * | `revision`   | S    | a fresh random UUID on every write; conditional writes compare it         |
+ * | `expires_at` | N    | epoch milliseconds; absent for items that never expire                    |
+ * | `ttl`        | N    | epoch seconds (rounded up), the table's TTL attribute, only for cleanup   |
+ *
+ * Billing PAY_PER_REQUEST, no secondary indexes, TTL enabled on `ttl`. The partition key is the
+ * collection because `list` always asks for a prefix that starts with a whole first segment, so every
+ * list is a single-partition Query on a sort key range. The price is that one collection (say `events/`,
+ * the audit log) lives in one partition; DynamoDB splits hot partitions by sort key range, which is enough
+ * for an auth service's write rate.
+ *
+ * DynamoDB's TTL deletes expired items lazily, up to days late, so `ttl` only reclaims space: every read
+ * and every condition also compares `expires_at` with this backend's clock, which is what makes an item
+ * invisible at exactly `expiresAt`.
+ *
+ * Each conditional operation is one conditional PutItem or DeleteItem: DynamoDB evaluates the condition
+ * and applies the write atomically per item, which gives the port's "exactly one of N concurrent writers"
+ * guarantee without transactions.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { StorageError } from '../../core/errors.js';
+import type { ItemInput, ListOptions, StorageBackend, StoredItem } from './storage-backend.js';
+
+export interface DynamoDbBackendOptions {
+  /** Built once per cold start by the caller, who also owns it: `close()` leaves it open. */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /**
+   * The most items one Query page may evaluate. Only tests set it, to exercise pagination without
+   * writing megabytes.
+   * @internal
+   * @default DynamoDB's own 1 MB pages
+   */
+  readonly pageSize?: number;
+}
+
+type Attributes = Record<string, AttributeValue>;
+
+const LIVE = '(attribute_not_exists(#exp) OR #exp > :now)';
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+const ACCESS_DENIED = new Set(['AccessDeniedException', 'KMSAccessDeniedException']);
+
+/**
+ * {@link StorageBackend} on a DynamoDB table laid out as described at the top of this file.
+ *
+ * @example
+ * const client = new DynamoDBClient({}); // once per cold start
+ * const storage = new DynamoDbBackend({ client, tableName: process.env.TABLE_NAME });
+ */
+export class DynamoDbBackend implements StorageBackend {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+  private readonly pageSize: number | undefined;
+  private closed = false;
+
+  constructor(options: DynamoDbBackendOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.clock = options.clock ?? systemClock;
+    this.pageSize = options.pageSize;
+  }
+
+  async get(key: string): Promise<StoredItem | undefined> {
+    const output = await this.call('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: primaryKey(key),
+          // A single-use token or challenge read stale could be accepted twice; a strongly consistent
+          // read sees every write acknowledged before it.
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (output.Item === undefined) return undefined;
+    const item = this.toItem(output.Item);
+    return item.expiresAt !== undefined && item.expiresAt <= this.clock.now() ? undefined : item;
+  }
+
+  async put(input: ItemInput): Promise<StoredItem> {
+    const written = withRevision(input);
+    await this.call('PutItem', () =>
+      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(written) })),
+    );
+    return written;
+  }
+
+  async create(input: ItemInput): Promise<StoredItem | undefined> {
+    return this.conditionalPut(input, 'attribute_not_exists(#sk) OR #exp <= :now', { '#sk': 'sk' }, {});
+  }
+
+  async compareAndSwap(input: ItemInput, expectedRevision: string): Promise<StoredItem | undefined> {
+    // A missing item has no revision, so the first clause also keeps this from creating one.
+    return this.conditionalPut(
+      input,
+      `#rev = :expected AND ${LIVE}`,
+      { '#rev': 'revision' },
+      { ':expected': { S: expectedRevision } },
+    );
+  }
+
+  async delete(key: string, expectedRevision?: string): Promise<boolean> {
+    const names: Record<string, string> = { '#sk': 'sk', '#exp': 'expires_at' };
+    const values: Attributes = { ':now': { N: String(this.clock.now()) } };
+    let condition = `attribute_exists(#sk) AND ${LIVE}`;
+    if (expectedRevision !== undefined) {
+      condition += ' AND #rev = :expected';
+      names['#rev'] = 'revision';
+      values[':expected'] = { S: expectedRevision };
+    }
+    try {
+      await this.call('DeleteItem', () =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: primaryKey(key),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      // Unlike a put, a delete leaves nothing to recognise our own earlier attempt by: when the SDK
+      // retries a delete whose first attempt landed (its answer lost), the retry fails the condition and
+      // this answers false. That fails closed: a single-use token is refused, never accepted twice.
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<StoredItem[]> {
+    const collection = collectionOf(prefix, 'list prefix');
+    if (!prefix.startsWith(`${collection}/`)) {
+      throw new StorageError(
+        'storage_invalid_key',
+        'A list prefix must start with a whole collection name and "/" (such as "instances/"), because ' +
+          'the collection is the DynamoDB partition key.',
+      );
+    }
+    const limit = options.limit === undefined ? undefined : Math.max(0, Math.floor(options.limit));
+    const out: StoredItem[] = [];
+    if (limit === 0) return out;
+    const now = this.clock.now();
+    // The first page asks for exactly what is wanted. Expired items still count against a page's Limit
+    // (DynamoDB filters after it), so each further page asks for twice as many as the last: a long run of
+    // expired items costs a few round trips rather than one per item.
+    let pageLimit = limit;
+    let startKey: Attributes | undefined;
+    do {
+      const requested = minDefined(pageLimit, this.pageSize);
+      const page: QueryCommandOutput = await this.call('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            FilterExpression: LIVE,
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#exp': 'expires_at' },
+            ExpressionAttributeValues: {
+              ':pk': { S: collection },
+              ':prefix': { S: prefix },
+              ':now': { N: String(now) },
+            },
+            ScanIndexForward: !options.reverse,
+            ConsistentRead: true,
+            ...(requested === undefined ? {} : { Limit: requested }),
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      for (const attributes of page.Items ?? []) {
+        out.push(this.toItem(attributes));
+        if (limit !== undefined && out.length >= limit) return out;
+      }
+      startKey = page.LastEvaluatedKey;
+      if (limit !== undefined && pageLimit !== undefined) {
+        pageLimit = Math.max(limit - out.length, pageLimit * 2);
+      }
+    } while (startKey !== undefined);
+    return out;
+  }
+
+  /** Marks this backend closed. The DynamoDB client belongs to the caller and stays usable. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async conditionalPut(
+    input: ItemInput,
+    condition: string,
+    names: Record<string, string>,
+    values: Attributes,
+  ): Promise<StoredItem | undefined> {
+    const written = withRevision(input);
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: toAttributes(written),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { ...names, '#exp': 'expires_at' },
+            ExpressionAttributeValues: { ...values, ':now': { N: String(this.clock.now()) } },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return written;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // When the SDK retries a write whose first attempt landed but whose answer was lost (a timeout, a
+      // 5xx), the retry fails its own condition. The item DynamoDB hands back then carries the revision
+      // this call generated, which no other writer can have: the write is ours and succeeded. Without this
+      // a landed renewal would be reported as a lost race and could lock a healthy bot instance.
+      const current = error.Item?.['revision'];
+      return current !== undefined && 'S' in current && current.S === written.revision ? written : undefined;
+    }
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      throw new StorageError(
+        'storage_unavailable',
+        `The DynamoDB backend for ${this.tableName} has been closed.`,
+      );
+    }
+    try {
+      return await send();
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw error;
+      throw toStorageError(error, this.tableName, operation);
+    }
+  }
+
+  private toItem(attributes: Attributes): StoredItem {
+    const key = stringOf(attributes['sk']);
+    const value = stringOf(attributes['value']);
+    const revision = stringOf(attributes['revision']);
+    const expiresAtText = attributes['expires_at'];
+    const expiresAt =
+      expiresAtText === undefined ? undefined : 'N' in expiresAtText ? Number(expiresAtText.N) : Number.NaN;
+    if (key === undefined || value === undefined || revision === undefined || Number.isNaN(expiresAt)) {
+      // Names only: the item's value may hold a secret.
+      throw new StorageError(
+        'storage_corrupt',
+        `An item in the DynamoDB table ${this.tableName} lacks a string sk, value or revision, or has a ` +
+          'non-numeric expires_at. Something other than the auth service wrote to the table; remove that ' +
+          'item or restore the table from a backup.',
+      );
+    }
+    return { key, value, revision, ...(expiresAt === undefined ? {} : { expiresAt }) };
+  }
+}
+
+/**
+ * Creates the table with the layout described at the top of this file, waits until it is ACTIVE and
+ * turns on TTL for `ttl` where the endpoint supports it (dynalite does not; that only delays cleanup).
+ * An existing table is accepted as is, so a local setup can call this on every start.
+ */
+export async function createDynamoDbTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw toStorageError(error, tableName, 'CreateTable');
+  }
+  try {
+    await waitUntilTableExists(
+      { client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 },
+      { TableName: tableName },
+    );
+  } catch (error) {
+    throw toStorageError(error, tableName, 'DescribeTable');
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      }),
+    );
+  } catch (error) {
+    const name = errorName(error);
+    const alreadyOn = name === 'ValidationException' && /already enabled/i.test(errorMessage(error));
+    if (name !== 'UnknownOperationException' && !alreadyOn) {
+      throw toStorageError(error, tableName, 'UpdateTimeToLive');
+    }
+  }
+}
+
+function withRevision(input: ItemInput): StoredItem {
+  return {
+    key: input.key,
+    value: input.value,
+    revision: randomUUID(),
+    ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
+  };
+}
+
+function primaryKey(key: string): Attributes {
+  return { pk: { S: collectionOf(key, 'key') }, sk: { S: key } };
+}
+
+function toAttributes(item: StoredItem): Attributes {
+  const attributes: Attributes = {
+    ...primaryKey(item.key),
+    value: { S: item.value },
+    revision: { S: item.revision },
+  };
+  if (item.expiresAt !== undefined) {
+    attributes['expires_at'] = { N: String(item.expiresAt) };
+    // Rounded up so TTL can never remove an item before `expires_at` hides it.
+    attributes['ttl'] = { N: String(Math.ceil(item.expiresAt / 1000)) };
+  }
+  return attributes;
+}
+
+/** The first `/`-separated segment, which DynamoDB needs non-empty as the partition key. */
+function collectionOf(key: string, what: string): string {
+  const slash = key.indexOf('/');
+  const collection = slash === -1 ? key : key.slice(0, slash);
+  if (collection === '') {
+    // The key itself is not quoted: some keys embed token names.
+    throw new StorageError(
+      'storage_invalid_key',
+      `A storage ${what} must start with a non-empty collection name (such as "tokens/"), which is the ` +
+        'DynamoDB partition key.',
+    );
+  }
+  return collection;
+}
+
+function stringOf(attribute: AttributeValue | undefined): string | undefined {
+  return attribute !== undefined && 'S' in attribute ? attribute.S : undefined;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+interface ConditionalCheckFailed {
+  readonly name: 'ConditionalCheckFailedException';
+  readonly Item?: Attributes;
+}
+
+function isConditionalCheckFailed(error: unknown): error is ConditionalCheckFailed {
+  return errorName(error) === 'ConditionalCheckFailedException';
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Maps an SDK failure to a `StorageError`. The SDK has already retried throttling and transient
+ * failures by the time one arrives here. Messages name the table and the action, never a key or value.
+ */
+function toStorageError(error: unknown, tableName: string, operation: string): StorageError {
+  if (error instanceof StorageError) return error;
+  const name = errorName(error) ?? 'Error';
+  const detail = errorMessage(error);
+  const cause = { cause: error };
+  if (name === 'ResourceNotFoundException') {
+    return new StorageError(
+      'storage_unavailable',
+      `The DynamoDB table ${tableName} does not exist in this account and region (dynamodb:${operation} ` +
+        'answered ResourceNotFoundException). Deploy the stack that creates it (cdk deploy), or set the ' +
+        "auth service's table name and region to an existing table.",
+      cause,
+    );
+  }
+  if (THROTTLING.has(name)) {
+    return new StorageError(
+      'storage_throttled',
+      `DynamoDB kept throttling dynamodb:${operation} on table ${tableName} after the SDK's retries ` +
+        `(${name}). Retry later; if it persists, check the table's capacity mode and the account's ` +
+        'DynamoDB quotas.',
+      cause,
+    );
+  }
+  if (ACCESS_DENIED.has(name)) {
+    return new StorageError(
+      'storage_access_denied',
+      `The auth service is not allowed dynamodb:${operation} on table ${tableName} (${name}: ${detail}). ` +
+        "Grant the function's role that action on the table (the MachineIdAuth construct does), and " +
+        'kms:Decrypt if the table uses a customer managed key.',
+      cause,
+    );
+  }
+  return new StorageError(
+    'storage_unavailable',
+    `dynamodb:${operation} on table ${tableName} failed (${name}: ${detail}).`,
+    cause,
+  );
+}
