@@ -34,32 +34,42 @@ export class RoleSet {
     return this.roles.map((role) => role.spec.deny ?? {});
   }
 
+  /**
+   * Trait values come from the bot, not from the role's author: `accept` drops those that are not valid
+   * where they land (a login, a Kubernetes subject), as Teleport skips invalid logins.
+   */
   private collect(
     pick: (conditions: Conditions) => readonly string[] | undefined,
     from: Conditions[],
+    accept: (value: string) => boolean,
   ): string[] {
     const values = from.flatMap((conditions) =>
-      expandTraitTemplates([...(pick(conditions) ?? [])], { ...this.traits }),
+      expandTraitTemplates([...(pick(conditions) ?? [])], this.traits, accept),
     );
     return [...new Set(values)].sort();
   }
 
-  private allowedStrings(pick: (conditions: Conditions) => readonly string[] | undefined): string[] {
-    const denied = new Set(this.collect(pick, this.denies()));
-    return this.collect(pick, this.allows()).filter((value) => !denied.has(value) && !denied.has('*'));
+  private allowedStrings(
+    pick: (conditions: Conditions) => readonly string[] | undefined,
+    accept: (value: string) => boolean,
+  ): string[] {
+    const denied = new Set(this.collect(pick, this.denies(), () => true));
+    return this.collect(pick, this.allows(), accept).filter(
+      (value) => !denied.has(value) && !denied.has('*'),
+    );
   }
 
   /** SSH logins (certificate principals). */
   logins(): string[] {
-    return this.allowedStrings((conditions) => conditions.logins);
+    return this.allowedStrings((conditions) => conditions.logins, isPosixLogin);
   }
 
   kubernetesUsers(): string[] {
-    return this.allowedStrings((conditions) => conditions.kubernetes_users);
+    return this.allowedStrings((conditions) => conditions.kubernetes_users, isKubernetesSubject);
   }
 
   kubernetesGroups(): string[] {
-    return this.allowedStrings((conditions) => conditions.kubernetes_groups);
+    return this.allowedStrings((conditions) => conditions.kubernetes_groups, isKubernetesSubject);
   }
 
   private labelAccess(pick: (conditions: Conditions) => Conditions['app_labels'], labels: Labels): boolean {

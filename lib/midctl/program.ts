@@ -96,6 +96,12 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         .default('text'),
     )
     .option('--debug', 'verbose logs')
+    .addOption(
+      new Option(
+        '--insecure-sts-endpoint-for-tests <url>',
+        'TESTS ONLY: send iam join checks to this loopback STS emulator instead of AWS',
+      ).hideHelp(),
+    )
     .action(
       async (flags: {
         listen: string;
@@ -104,6 +110,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         publicAddr?: string[];
         logFormat: 'text' | 'json';
         debug?: boolean;
+        insecureStsEndpointForTests?: string;
       }) => {
         const dataDir = globals().dataDir;
         if (dataDir === undefined)
@@ -119,6 +126,9 @@ export function buildMidctlProgram(io: MidctlIo): Command {
             publicAddrs: flags.publicAddr ?? [],
             ...(flags.clusterName === undefined ? {} : { clusterName: flags.clusterName }),
             ...(flags.suite === undefined ? {} : { suite: flags.suite }),
+            ...(flags.insecureStsEndpointForTests === undefined
+              ? {}
+              : { stsEndpointOverrideForTests: flags.insecureStsEndpointForTests }),
           },
           logger,
         );

@@ -306,3 +306,33 @@ describe('bot instances as resources', () => {
     expect(JSON.stringify(resource)).not.toContain(signer.identity.tls_cert.slice(30, 60));
   });
 });
+
+describe('trait templates', () => {
+  it('drops trait values that are not valid logins instead of putting them into certificates', async () => {
+    const fixture = await createFixture();
+    await fixture.service.admin.putResources(
+      [
+        {
+          kind: 'bot',
+          version: 'v1',
+          metadata: { name: 'tricky' },
+          spec: { roles: ['ops'], traits: [{ name: 'logins', values: ['deploy'] }] },
+        },
+      ],
+      false,
+      'test',
+    );
+    const roleSet = new (await import('../../lib/auth/role-set.js')).RoleSet(
+      [
+        {
+          kind: 'role',
+          version: 'v7',
+          metadata: { name: 'x' },
+          spec: { allow: { logins: ['{{external.logins}}'] } },
+        } as never,
+      ],
+      { logins: ['good', 'Bad Login', 'a,b', '-oProxyCommand=x'] },
+    );
+    expect(roleSet.logins()).toEqual(['good']);
+  });
+});

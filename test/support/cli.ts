@@ -102,3 +102,74 @@ export async function startAuthServerProcess(
     },
   };
 }
+
+/** `midctl bots add NAME --roles=…` through the real CLI; the single-use token and the CA pin it printed. */
+export async function addBotWithMidctl(
+  dataDir: string,
+  name: string,
+  roles: readonly string[],
+): Promise<{ token: string; caPin: string; authServer: string }> {
+  const added = await runMidctl([
+    '--data-dir',
+    dataDir,
+    'bots',
+    'add',
+    name,
+    `--roles=${roles.join(',')}`,
+    '--format',
+    'json',
+  ]);
+  if (added.code !== 0) throw new Error(`midctl bots add ${name} failed: ${added.stderr}`);
+  const parsed = JSON.parse(added.stdout) as { token: string; ca_pin: string; auth_server: string };
+  return { token: parsed.token, caPin: parsed.ca_pin, authServer: parsed.auth_server };
+}
+
+/** A long-running `midbot start` (the daemon), with its log lines collected. */
+export interface MidbotProcess {
+  readonly process: ChildProcess;
+  logs(): string;
+  /** Resolves once `pattern` matches the logs `count` times; rejects after `timeoutMs` or when midbot exits. */
+  waitForLog(pattern: RegExp, count?: number, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function startMidbotProcess(args: readonly string[]): MidbotProcess {
+  const child = spawn(process.execPath, [MIDBOT, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: envWithout({}),
+  });
+  let output = '';
+  const append = (chunk: string) => {
+    output += chunk;
+  };
+  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stderr?.setEncoding('utf8').on('data', append);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return {
+    process: child,
+    logs: () => output,
+    async waitForLog(pattern, count = 1, timeoutMs = 20_000) {
+      const global = new RegExp(
+        pattern.source,
+        pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`,
+      );
+      const deadline = Date.now() + timeoutMs;
+      while ((output.match(global)?.length ?? 0) < count) {
+        if (child.exitCode !== null) throw new Error(`midbot exited with ${child.exitCode}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`no ${count}× ${pattern} in midbot's log:\n${output}`);
+        await new Promise((done) => setTimeout(done, 50));
+      }
+    },
+    async stop() {
+      capturedCliOutput.push(output);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      return child.exitCode;
+    },
+  };
+}

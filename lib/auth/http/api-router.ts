@@ -23,6 +23,8 @@ interface Route {
   readonly method: string;
   readonly pattern: RegExp;
   readonly handler: Handler;
+  /** Counted against `maxConcurrentJoins` (public join-related routes such as the IAM challenge). */
+  readonly limitedLikeJoins?: boolean;
 }
 
 const SEGMENT = '([A-Za-z0-9._-]{1,253})';
@@ -175,7 +177,16 @@ export class ApiRouter {
           events: await this.service.admin.events(eventQuery(request.query)),
         })),
       },
-      ...(options.extraRoutes ?? []),
+      ...(options.extraRoutes ?? []).map(
+        (route): Route =>
+          route.limitedLikeJoins === true
+            ? {
+                ...route,
+                handler: (request, params, meta) =>
+                  this.limitJoins(() => route.handler(request, params, meta)),
+              }
+            : route,
+      ),
     ];
   }
 

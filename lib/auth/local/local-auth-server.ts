@@ -12,6 +12,8 @@ import { FileCaStore } from '../file-ca-store.js';
 import { ApiRouter } from '../http/api-router.js';
 import { BearerAdminAuthenticator } from '../http/bearer-admin-authenticator.js';
 import { startHttpsServer } from '../http/https-server.js';
+import { type IamJoinOptions, iamJoinMethod } from '../iam/iam-join-method.js';
+import { joinChallengeRoute } from '../iam/join-challenge-route.js';
 import type { JoinMethod } from '../join-service.js';
 import { SqliteBackend } from '../storage/sqlite-backend.js';
 import { localServerFiles } from './local-server-files.js';
@@ -28,6 +30,11 @@ export interface LocalAuthServerOptions {
   readonly clock?: Clock;
   readonly random?: Random;
   readonly joinMethods?: readonly JoinMethod[];
+  /**
+   * The `iam` join method and its `POST /v1/join/challenge` route; `false` turns both off.
+   * @default enabled, reaching the real STS endpoints
+   */
+  readonly iamJoin?: IamJoinOptions | false;
 }
 
 export interface LocalAuthServer {
@@ -60,6 +67,7 @@ export async function startLocalAuthServer(options: LocalAuthServerOptions): Pro
   const files = localServerFiles(options.dataDir);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
+  const iam = options.iamJoin === false ? undefined : iamJoinMethod(options.iamJoin ?? {});
   const storage = SqliteBackend.open(join(options.dataDir, 'state.db'), { clock });
   try {
     const service = await AuthService.create({
@@ -70,11 +78,14 @@ export async function startLocalAuthServer(options: LocalAuthServerOptions): Pro
       clock,
       random,
       logger: options.logger,
-      joinMethods: options.joinMethods ?? [],
+      joinMethods: [...(iam === undefined ? [] : [iam]), ...(options.joinMethods ?? [])],
     });
     const { cas } = service.context;
     const adminToken = readOrCreateAdminToken(files.adminToken);
-    const router = new ApiRouter(service, { admin: new BearerAdminAuthenticator(adminToken) });
+    const router = new ApiRouter(service, {
+      admin: new BearerAdminAuthenticator(adminToken),
+      extraRoutes: iam === undefined ? [] : [joinChallengeRoute(service.context)],
+    });
     const host = options.host ?? '127.0.0.1';
     const names = ['localhost', host, ...(options.publicAddrs ?? [])];
     const { privateKey, publicKey } = generateKeyPair(cas.suite, 'subject');

@@ -10,6 +10,8 @@ export interface AuthStartOptions {
   readonly clusterName?: string;
   readonly suite?: SignatureSuiteName;
   readonly publicAddrs: readonly string[];
+  /** TESTS ONLY: a loopback STS emulator the iam join method connects to instead of AWS. */
+  readonly stsEndpointOverrideForTests?: string;
 }
 
 /** Splits `HOST:PORT` (or `[v6]:PORT`) into its parts with a clear error. */
@@ -41,7 +43,15 @@ export async function authStart(options: AuthStartOptions, logger: Logger): Prom
     logger,
     ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
     ...(options.suite === undefined ? {} : { suite: options.suite }),
+    ...(options.stsEndpointOverrideForTests === undefined
+      ? {}
+      : { iamJoin: { stsEndpointOverrideForTests: options.stsEndpointOverrideForTests } }),
   });
+  if (options.stsEndpointOverrideForTests !== undefined) {
+    logger.warn('iam joins are checked against a TEST STS endpoint, not AWS', {
+      sts_endpoint: options.stsEndpointOverrideForTests,
+    });
+  }
   logger.info('auth service started', {
     url: server.url,
     cluster: server.clusterName,

@@ -1,0 +1,132 @@
+import type { JoinRequest } from '../../api/join.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Token } from '../../resources/token.js';
+import type { AuthContext } from '../auth-context.js';
+import type { JoinMethod, JoinProof } from '../join-service.js';
+import type { Revisioned } from '../resource-store.js';
+import { HttpStsClient } from './http-sts-client.js';
+import { authorizeAwsIdentity } from './iam-allow-rules.js';
+import { findContinuedInstance, rememberIamInstance } from './iam-instance-continuity.js';
+import { IamJoinError, StsUnavailableError } from './iam-join-error.js';
+import { consumeJoinChallenge } from './join-challenges.js';
+import { validateSignedStsRequest } from './signed-sts-request.js';
+import { readGetCallerIdentityAnswer } from './sts-answer.js';
+import { type StsAnswer, StsCallError, type StsCaller } from './sts-caller.js';
+
+export interface IamJoinOptions {
+  /**
+   * How the service reaches STS.
+   * @default an {@link HttpStsClient} with `stsTimeoutMs` and `stsEndpointOverrideForTests`
+   */
+  readonly sts?: StsCaller;
+  /** Refuse signed requests for endpoints that are not FIPS validated. @default false */
+  readonly requireFips?: boolean;
+  /** Deadline of the STS call when `sts` is not given. @default 5000 */
+  readonly stsTimeoutMs?: number;
+  /**
+   * TESTS ONLY: where the default STS client connects (a loopback URL, see {@link HttpStsClient}).
+   * The host checks still run on the host the client signed for.
+   * @default undefined
+   */
+  readonly stsEndpointOverrideForTests?: string;
+}
+
+/**
+ * The `iam` join method (SECURITY rules 1–6): the bot proves its AWS identity with a signed
+ * `sts:GetCallerIdentity` request that carries a single-use challenge and this cluster's name in signed
+ * headers. The service checks every part of it, spends the challenge, sends a request it builds
+ * itself to the allowlisted STS host, reads the answer strictly and matches the token's allow rules.
+ *
+ * Residual risk: the allow rules match ARNs, and ARNs are names. A role deleted and re-created under
+ * the same name (by anyone who may do so in the account) matches the same rules; the token format has
+ * no field for the role's unique id (`AROA…`) yet.
+ *
+ * @example
+ * const service = await AuthService.create({ ...options, joinMethods: [iamJoinMethod()] });
+ */
+export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
+  if (options.sts !== undefined && options.stsEndpointOverrideForTests !== undefined) {
+    throw new ConfigError(
+      'invalid_iam_join_options',
+      'give either an STS caller or an STS endpoint override for tests, not both',
+    );
+  }
+  const sts =
+    options.sts ??
+    new HttpStsClient({
+      ...(options.stsTimeoutMs === undefined ? {} : { timeoutMs: options.stsTimeoutMs }),
+      ...(options.stsEndpointOverrideForTests === undefined
+        ? {}
+        : { stsEndpointOverrideForTests: options.stsEndpointOverrideForTests }),
+    });
+  return {
+    name: 'iam',
+    async prove(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<JoinProof> {
+      if (request.iam === undefined) {
+        throw new IamJoinError(
+          'sts_request_malformed',
+          'an iam join must carry the signed STS GetCallerIdentity request in "iam"; the agent adds it when onboarding.join_method is iam',
+        );
+      }
+      // Everything about the request is checked before any I/O; the challenge is spent before STS
+      // is asked, so a replayed request never reaches STS.
+      const validated = validateSignedStsRequest(request.iam, {
+        clusterName: context.clusterName,
+        requireFips: options.requireFips === true,
+      });
+      await consumeJoinChallenge(context, validated.challenge);
+      const answer = await callSts(sts, {
+        host: validated.endpoint.host,
+        headers: validated.headers,
+        body: validated.body,
+      });
+      const identity = readGetCallerIdentityAnswer(answer, validated.endpoint);
+      authorizeAwsIdentity(token.resource, identity);
+      const awsArn = identity.principal.arn;
+      const botName = token.resource.spec.bot_name;
+      const continueInstanceId = await findContinuedInstance(
+        context,
+        botName,
+        awsArn,
+        request.previous_certificate,
+      );
+      if (continueInstanceId !== undefined) {
+        // Checked here as well as by the join service so that the refusal is audited with the ARN.
+        const existing = await context.instances.get(botName, continueInstanceId);
+        if (existing?.record.locked !== undefined) {
+          throw new IamJoinError(
+            'instance_locked',
+            `bot instance ${continueInstanceId} of ${awsArn} is locked (${existing.record.locked.reason}); an operator must remove it with \`midctl rm bot_instance/${botName}/${continueInstanceId}\``,
+            { awsArn },
+          );
+        }
+      }
+      return {
+        awsArn,
+        awsAccount: identity.principal.account,
+        ...(continueInstanceId === undefined ? {} : { continueInstanceId }),
+      };
+    },
+    async remember(context: AuthContext, token: Token, proof: JoinProof, instanceId: string): Promise<void> {
+      if (proof.awsArn !== undefined) {
+        await rememberIamInstance(context, token.spec.bot_name, proof.awsArn, instanceId);
+      }
+    },
+  };
+}
+
+async function callSts(sts: StsCaller, request: Parameters<StsCaller['send']>[0]): Promise<StsAnswer> {
+  try {
+    return await sts.send(request);
+  } catch (error) {
+    if (error instanceof StsCallError && error.code === 'sts_response_too_large') {
+      throw new IamJoinError('sts_response_invalid', `STS's answer was refused: ${error.message}`, {
+        cause: error,
+      });
+    }
+    const reason = error instanceof StsCallError ? error.message : 'STS could not be reached';
+    throw new StsUnavailableError(`${reason}; the challenge is spent, so get a new one and retry`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import type { JoinChallengeResponse } from '../../api/join.js';
+import type { Clock } from '../../core/clock.js';
+import { ConfigError, StorageError } from '../../core/errors.js';
+import type { Random } from '../../core/random.js';
+import type { StorageBackend } from '../storage/storage-backend.js';
+import { IamJoinError } from './iam-join-error.js';
+
+/** How long a challenge may be used: long enough to sign and send, short enough to be worthless later. */
+export const DEFAULT_CHALLENGE_TTL_MS = 2 * 60_000;
+/** SECURITY rule 3: never more than five minutes. */
+export const MAX_CHALLENGE_TTL_MS = 5 * 60_000;
+/** SECURITY rule 3: at least 32 random bytes. */
+export const CHALLENGE_BYTES = 32;
+
+/** 32 bytes in base64url without padding. */
+const CHALLENGE_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+const PREFIX = 'iam_challenges/';
+const USED_PREFIX = 'iam_challenges_used/';
+/**
+ * Challenges stay in storage this long past their expiry (and spent ones leave a marker as long), so
+ * that a late or repeated use gets "expired" or "replayed" instead of a vague "unknown".
+ */
+const AFTERLIFE_MS = 10 * 60_000;
+
+/** What issuing and consuming challenges needs: the service's storage, clock and randomness. */
+export interface ChallengeContext {
+  readonly storage: StorageBackend;
+  readonly clock: Clock;
+  readonly random: Random;
+}
+
+interface StoredChallenge {
+  readonly expires_at: number;
+}
+
+/** Checks a configured challenge lifetime against SECURITY rule 3. */
+export function checkChallengeTtl(ttlMs: number): number {
+  if (!Number.isInteger(ttlMs) || ttlMs < 1_000 || ttlMs > MAX_CHALLENGE_TTL_MS) {
+    throw new ConfigError(
+      'invalid_challenge_ttl',
+      `the IAM challenge lifetime must be from 1 s to ${MAX_CHALLENGE_TTL_MS / 1000} s, got ${ttlMs} ms`,
+    );
+  }
+  return ttlMs;
+}
+
+/**
+ * `POST /v1/join/challenge`: a fresh single-use challenge, stored with create-if-absent so that even a
+ * (practically impossible) collision can never hand one challenge to two callers.
+ */
+export async function issueJoinChallenge(
+  context: ChallengeContext,
+  ttlMs: number = DEFAULT_CHALLENGE_TTL_MS,
+): Promise<JoinChallengeResponse> {
+  checkChallengeTtl(ttlMs);
+  const expiresAt = context.clock.now() + ttlMs;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const challenge = context.random.bytes(CHALLENGE_BYTES).toString('base64url');
+    const value: StoredChallenge = { expires_at: expiresAt };
+    const created = await context.storage.create({
+      key: `${PREFIX}${challenge}`,
+      value: JSON.stringify(value),
+      expiresAt: expiresAt + AFTERLIFE_MS,
+    });
+    if (created !== undefined) return { challenge, expires_at: new Date(expiresAt).toISOString() };
+  }
+  throw new StorageError(
+    'challenge_collision',
+    'could not store a fresh challenge; the random source is broken',
+  );
+}
+
+/**
+ * Spends a challenge: one conditional delete at the revision read, so of any number of concurrent
+ * joins carrying it exactly one gets past this point (SECURITY rule 3). Called before STS is asked,
+ * so a replayed signed request never reaches STS.
+ */
+export async function consumeJoinChallenge(context: ChallengeContext, challenge: string): Promise<void> {
+  const fresh = 'get a new one from POST /v1/join/challenge and sign again';
+  if (!CHALLENGE_FORMAT.test(challenge)) {
+    throw new IamJoinError(
+      'challenge_unknown',
+      `the signed challenge is not one this service issues; ${fresh}`,
+    );
+  }
+  const item = await context.storage.get(`${PREFIX}${challenge}`);
+  if (item === undefined) {
+    const used = await context.storage.get(`${USED_PREFIX}${challenge}`);
+    throw used === undefined
+      ? new IamJoinError('challenge_unknown', `the signed challenge is unknown to this service; ${fresh}`)
+      : new IamJoinError('challenge_replayed', `the signed challenge was already used; ${fresh}`);
+  }
+  if (!(await context.storage.delete(item.key, item.revision))) {
+    throw new IamJoinError(
+      'challenge_replayed',
+      `the signed challenge was used by another join at the same moment; ${fresh}`,
+    );
+  }
+  const stored = JSON.parse(item.value) as StoredChallenge;
+  await context.storage.put({
+    key: `${USED_PREFIX}${challenge}`,
+    value: '{}',
+    expiresAt: stored.expires_at + AFTERLIFE_MS,
+  });
+  if (stored.expires_at <= context.clock.now()) {
+    throw new IamJoinError(
+      'challenge_expired',
+      `the signed challenge expired at ${new Date(stored.expires_at).toISOString()}; ${fresh}`,
+    );
+  }
+}

@@ -1,0 +1,27 @@
+import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+
+/** How long a Secrets Manager call may take before it counts as failed (and is retried). */
+export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 } as const;
+
+/**
+ * The client the `SecretsManagerDestination` expects: SDK retries off (`maxAttempts: 1`, the
+ * destination retries with its own backoff and a fixed request token) and timeouts on, since the
+ * SDK's default is to wait forever. Build it once per cold start and share it.
+ *
+ * `throwOnRequestTimeout` is needed: without it the SDK only logs a warning when `requestTimeout`
+ * passes and keeps waiting.
+ *
+ * @example
+ * const client = createSecretsManagerClient({ region: 'eu-west-1' });
+ */
+export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
+  return new SecretsManagerClient({
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: SECRETS_MANAGER_TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+    ...config,
+  });
+}

@@ -1,0 +1,264 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SECRET_ARN, SECRET_NAME } from '../bot/destinations/secret-value.js';
+import { ConsumerError, IdentityExpiredError, SecretsManagerUnavailableError } from './errors.js';
+import type { Identity } from './identity.js';
+import { parseIdentity } from './identity.js';
+import { type IdentityCache, MemoryIdentityCache } from './identity-cache.js';
+import { type IdentityFetcher, SecretsManagerFetcher, secretsManagerError } from './identity-fetcher.js';
+
+/** Passed to `onRefreshError` when a refresh failed and the loader served its cached identity instead. */
+export interface RefreshErrorContext {
+  readonly secretId: string;
+  /** The still-valid identity that was served. */
+  readonly served: Identity;
+}
+
+export interface IdentityLoaderOptions {
+  /**
+   * The client the default fetcher uses; build it once and share it. Ignored when `fetcher` is given.
+   * @default a client for the environment's region and credentials (see {@link SecretsManagerFetcher})
+   */
+  readonly client?: SecretsManagerClient;
+  /** @default new SecretsManagerFetcher({ client }) */
+  readonly fetcher?: IdentityFetcher;
+  /** @default new MemoryIdentityCache() */
+  readonly cache?: IdentityCache;
+  /** Epoch milliseconds. @default Date.now */
+  readonly clock?: () => number;
+  /**
+   * Refresh once less than this fraction of the identity's lifetime (expires_at − issued_at) remains.
+   * With the default schedule (1 h certificates, renewed every 20 min) a third means the loader
+   * picks up the renewal 40 min in, when the bot has written it 20 min earlier. Between 0 and 1.
+   * @default 1/3
+   */
+  readonly refreshWhenRemaining?: number;
+  /**
+   * While refreshing is due, ask Secrets Manager at most this often: when the bot has not renewed
+   * yet, or Secrets Manager is down, every call would otherwise go to Secrets Manager.
+   * An expired cached identity is always refetched.
+   * @default 30_000
+   */
+  readonly minRefreshIntervalMs?: number;
+  /**
+   * Called when a refresh failed because Secrets Manager was unavailable and the cached, still valid
+   * identity was served instead; for logs and metrics. The error carries no secret value.
+   * @default nothing
+   */
+  readonly onRefreshError?: (error: SecretsManagerUnavailableError, context: RefreshErrorContext) => void;
+}
+
+const DEFAULT_REFRESH_WHEN_REMAINING = 1 / 3;
+const DEFAULT_MIN_REFRESH_INTERVAL_MS = 30_000;
+
+/**
+ * Loads bot identities from Secrets Manager and keeps them in a cache (SECURITY rule 14):
+ *
+ * - a cached identity is served until less than `refreshWhenRemaining` of its lifetime remains, then
+ *   fetched again; concurrent callers share one in-flight fetch;
+ * - if Secrets Manager is unavailable (throttled, 5xx, network, timeout), the cached identity is
+ *   served for as long as it is valid, and `onRefreshError` is told;
+ * - an expired identity is never returned: {@link IdentityExpiredError} instead;
+ * - a definite answer (not found, access denied, a value that is not an identity) is thrown even
+ *   when something is cached: it is a configuration change, not an outage.
+ *
+ * @example
+ * // Once per process (a Lambda's module scope, an ECS task's start-up):
+ * const loader = new IdentityLoader({ client: new SecretsManagerClient({}) });
+ * // Per request: cheap, it hits Secrets Manager only when a refresh is due.
+ * const identity = await loader.load('midbot/ci/grafana');
+ * const agent = createMtlsAgent(identity, { ca: grafanaCaPem });
+ */
+export class IdentityLoader {
+  private readonly fetcher: IdentityFetcher;
+  private readonly cache: IdentityCache;
+  private readonly clock: () => number;
+  private readonly refreshWhenRemaining: number;
+  private readonly minRefreshIntervalMs: number;
+  private readonly onRefreshError: IdentityLoaderOptions['onRefreshError'];
+  private readonly inFlight = new Map<string, Promise<Identity>>();
+
+  constructor(options: IdentityLoaderOptions = {}) {
+    const fraction = options.refreshWhenRemaining ?? DEFAULT_REFRESH_WHEN_REMAINING;
+    if (!(fraction > 0 && fraction < 1)) {
+      throw new ConsumerError(
+        'invalid_option',
+        `refreshWhenRemaining must be a fraction of the lifetime between 0 and 1 (e.g. 1/3), got ${fraction}`,
+      );
+    }
+    const interval = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
+    if (!(interval >= 0 && Number.isFinite(interval))) {
+      throw new ConsumerError('invalid_option', `minRefreshIntervalMs must be 0 or more, got ${interval}`);
+    }
+    this.fetcher = options.fetcher ?? new SecretsManagerFetcher({ client: options.client });
+    this.cache = options.cache ?? new MemoryIdentityCache();
+    this.clock = options.clock ?? Date.now;
+    this.refreshWhenRemaining = fraction;
+    this.minRefreshIntervalMs = interval;
+    this.onRefreshError = options.onRefreshError;
+  }
+
+  /**
+   * The current identity of the output written to `secretId` (a secret name or ARN).
+   *
+   * @throws {@link IdentityExpiredError} when the only identity to be had has expired.
+   * @throws {@link IdentityNotFoundError}, {@link IdentityAccessDeniedError}, {@link IdentityFormatError}.
+   * @throws {@link SecretsManagerUnavailableError} when Secrets Manager failed and nothing valid is cached.
+   *
+   * @example
+   * const { tlsCert, key } = await loader.load('arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot/ci/app-AbCdEf');
+   */
+  async load(secretId: string): Promise<Identity> {
+    checkSecretId(secretId);
+    const now = this.clock();
+    const entry = this.cache.get(secretId);
+    if (entry !== undefined && now < entry.identity.expiresAt.getTime()) {
+      if (!this.refreshDue(entry.identity, now)) return entry.identity;
+      if (now - entry.checkedAt < this.minRefreshIntervalMs) return entry.identity;
+    }
+    return this.refresh(secretId);
+  }
+
+  /**
+   * Drops the cached identity of `secretId`, so the next `load` fetches it.
+   *
+   * @example
+   * loader.invalidate('midbot/ci/grafana'); // after the app answered 401 to the current certificate
+   */
+  invalidate(secretId: string): void {
+    this.cache.delete(secretId);
+  }
+
+  private refreshDue(identity: Identity, now: number): boolean {
+    const expires = identity.expiresAt.getTime();
+    const lifetime = expires - identity.issuedAt.getTime();
+    return expires - now < lifetime * this.refreshWhenRemaining;
+  }
+
+  private refresh(secretId: string): Promise<Identity> {
+    const pending = this.inFlight.get(secretId);
+    if (pending !== undefined) return pending;
+    const fetching = this.fetchAndCache(secretId).finally(() => this.inFlight.delete(secretId));
+    this.inFlight.set(secretId, fetching);
+    return fetching;
+  }
+
+  private async fetchAndCache(secretId: string): Promise<Identity> {
+    let value: string;
+    try {
+      value = await this.fetcher.fetch(secretId);
+    } catch (error) {
+      return this.serveCached(secretId, secretsManagerError(error, secretId));
+    }
+    const fetched = parseIdentity(value, secretId);
+    const now = this.clock();
+    const cached = this.cache.get(secretId)?.identity;
+    // Right after the bot writes, a read may still get the previous version: never step back to it.
+    const identity =
+      cached !== undefined && cached.issuedAt.getTime() > fetched.issuedAt.getTime() ? cached : fetched;
+    if (now >= identity.expiresAt.getTime()) {
+      throw new IdentityExpiredError(
+        `the identity in secret ${secretId} (output ${identity.output} of bot ${identity.bot}) expired at ${identity.expiresAt.toISOString()}: the bot has not renewed it. Check the bot's logs and schedule`,
+        { secretId, expiresAt: identity.expiresAt },
+      );
+    }
+    this.cache.set(secretId, { identity, checkedAt: now });
+    return identity;
+  }
+
+  /** After a failed fetch: the cached identity if the failure is an outage and it is still valid. */
+  private serveCached(secretId: string, error: ConsumerError): Identity {
+    if (!(error instanceof SecretsManagerUnavailableError)) throw error;
+    const entry = this.cache.get(secretId);
+    if (entry === undefined) throw error;
+    const now = this.clock();
+    const { identity } = entry;
+    if (now >= identity.expiresAt.getTime()) {
+      throw new IdentityExpiredError(
+        `the cached identity from secret ${secretId} expired at ${identity.expiresAt.toISOString()} and no newer one could be read: ${error.message}`,
+        { cause: error, secretId, expiresAt: identity.expiresAt },
+      );
+    }
+    this.cache.set(secretId, { identity, checkedAt: now });
+    try {
+      this.onRefreshError?.(error, { secretId, served: identity });
+    } catch {
+      // A failing log hook must not turn a served identity into an outage.
+    }
+    return identity;
+  }
+}
+
+export interface LoadIdentityOptions {
+  /** The secret's name or ARN. */
+  readonly secretId: string;
+  /** @default a client for the environment's region and credentials */
+  readonly client?: SecretsManagerClient;
+  /** Epoch milliseconds. @default Date.now */
+  readonly clock?: () => number;
+  /** @default 1/3 (see {@link IdentityLoaderOptions.refreshWhenRemaining}) */
+  readonly refreshWhenRemaining?: number;
+}
+
+/**
+ * Loaders shared by `loadIdentity` calls with the same options, so that calling it on every request
+ * still caches. Keyed by identity of the options' values (pass the same client object each time);
+ * bounded, so that a caller building a new client per call cannot grow it without end.
+ */
+const sharedLoaders: Array<{
+  client: SecretsManagerClient | undefined;
+  clock: (() => number) | undefined;
+  refreshWhenRemaining: number | undefined;
+  loader: IdentityLoader;
+}> = [];
+const MAX_SHARED_LOADERS = 16;
+
+/**
+ * Loads an identity through a process-wide {@link IdentityLoader} (one per distinct client, clock
+ * and refresh setting): cached, refreshed when a third of its lifetime remains, served from the
+ * cache while Secrets Manager is unavailable, never expired. For hooks, a custom fetcher or cache,
+ * make an `IdentityLoader`.
+ *
+ * @example
+ * import { loadIdentity, createMtlsAgent } from 'serverless-machine-id/consumer';
+ *
+ * const client = new SecretsManagerClient({}); // once per cold start
+ * export const handler = async () => {
+ *   const identity = await loadIdentity({ secretId: process.env.IDENTITY_SECRET_ARN!, client });
+ *   https.get('https://billing.internal/api', { agent: createMtlsAgent(identity, { ca }) }, onAnswer);
+ * };
+ */
+export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
+  let shared = sharedLoaders.find(
+    (entry) =>
+      entry.client === options.client &&
+      entry.clock === options.clock &&
+      entry.refreshWhenRemaining === options.refreshWhenRemaining,
+  );
+  if (shared === undefined) {
+    shared = {
+      client: options.client,
+      clock: options.clock,
+      refreshWhenRemaining: options.refreshWhenRemaining,
+      loader: new IdentityLoader({
+        ...(options.client !== undefined ? { client: options.client } : {}),
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+        ...(options.refreshWhenRemaining !== undefined
+          ? { refreshWhenRemaining: options.refreshWhenRemaining }
+          : {}),
+      }),
+    };
+    sharedLoaders.push(shared);
+    if (sharedLoaders.length > MAX_SHARED_LOADERS) sharedLoaders.shift();
+  }
+  return shared.loader.load(options.secretId);
+}
+
+function checkSecretId(secretId: string): void {
+  if (typeof secretId !== 'string' || (!SECRET_NAME.test(secretId) && !SECRET_ARN.test(secretId))) {
+    throw new ConsumerError(
+      'invalid_secret_id',
+      `${JSON.stringify(String(secretId).slice(0, 100))} is not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-) or secret ARN`,
+      { secretId: String(secretId) },
+    );
+  }
+}

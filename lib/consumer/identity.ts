@@ -1,0 +1,155 @@
+import { inspect } from 'node:util';
+import { z } from 'zod';
+import { SECRET_METADATA_KEYS } from '../bot/destinations/secret-value.js';
+import { IdentityFormatError } from './errors.js';
+
+/**
+ * One output of a bot, as the bot last wrote it to its secret: every artifact file's text, the
+ * common ones under typed names, and when it was issued and expires.
+ *
+ * `console.log(identity)` and `JSON.stringify(identity)` show the metadata and the file names only,
+ * never the key material; read the fields to get the content.
+ *
+ * @example
+ * const identity = await loadIdentity({ secretId: 'midbot/ci/grafana' });
+ * console.log(`${identity.output} of bot ${identity.bot}, valid until ${identity.expiresAt.toISOString()}`);
+ * const agent = createMtlsAgent(identity, { ca: appCaPem });
+ */
+export interface Identity {
+  /** The secret it was read from, as given to the loader. */
+  readonly secretId: string;
+  readonly bot: string;
+  /** The output's name in the bot's logs, e.g. `application grafana`. */
+  readonly output: string;
+  /** Serial of the output's certificate. */
+  readonly serial: string;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+  /** Every artifact by its file name (`tlscert`, `key`, `ssh_config`, `kubeconfig.yaml`, ...). */
+  readonly files: Readonly<Record<string, string>>;
+  /** `tlscert`: the PEM client certificate. */
+  readonly tlsCert?: string;
+  /** `key`: the PEM private key (of both the TLS and the SSH certificate). */
+  readonly key?: string;
+  /** `tlscacerts`: the cluster's TLS user CA certificates, PEM. */
+  readonly tlsCaCerts?: string;
+  /** `key-cert.pub`: the OpenSSH user certificate. */
+  readonly sshCert?: string;
+  /** `kubeconfig.yaml`, with the credentials embedded. */
+  readonly kubeconfig?: string;
+}
+
+const TYPED_FIELDS = {
+  tlsCert: 'tlscert',
+  key: 'key',
+  tlsCaCerts: 'tlscacerts',
+  sshCert: 'key-cert.pub',
+  kubeconfig: 'kubeconfig.yaml',
+} as const;
+
+const text = (what: string) =>
+  z
+    .string({ error: `expected ${what} as a string` })
+    .min(1, { error: `expected ${what}, got an empty string` });
+const time = (what: string) =>
+  text(what).refine((value) => !Number.isNaN(Date.parse(value)), {
+    error: `expected ${what} as an ISO 8601 time`,
+  });
+
+// Issue messages are written here, never zod's defaults, so that no message can quote a value.
+const secretValueSchema = z
+  .object(
+    {
+      expires_at: time('the expiry time'),
+      issued_at: time('the issue time'),
+      bot: text('the bot name'),
+      output: text('the output name'),
+      serial: text('the certificate serial'),
+    },
+    { error: 'expected a JSON object' },
+  )
+  .catchall(z.string({ error: 'expected every artifact as a string' }));
+
+/**
+ * Parses a secret value the bot wrote (DESIGN, Artifacts: a flat JSON object of file names and
+ * `expires_at`, `issued_at`, `bot`, `output`, `serial`) into an {@link Identity}. Checks the format,
+ * not the expiry: the loader decides what to do with an expired one.
+ *
+ * @throws {@link IdentityFormatError} when the value is not that object; the message names the key,
+ * never a value.
+ *
+ * @example
+ * const identity = parseIdentity(secretString, 'midbot/ci/identity');
+ */
+export function parseIdentity(secretString: string, secretId: string): Identity {
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch (error) {
+    // Not the SyntaxError itself as the cause: V8's message quotes a piece of the input.
+    throw new IdentityFormatError(
+      `secret ${secretId} is not JSON; it was not written by midbot's aws_secrets_manager destination`,
+      { cause: error instanceof Error ? new Error(error.name) : undefined, secretId },
+    );
+  }
+  const parsed = secretValueSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `key ${JSON.stringify(String(issue.path[0]))}: ` : '';
+    throw new IdentityFormatError(
+      `secret ${secretId} is not a midbot identity: ${where}${issue?.message ?? 'unexpected shape'}`,
+      { secretId },
+    );
+  }
+  const value = parsed.data;
+  const issuedAt = new Date(value.issued_at);
+  const expiresAt = new Date(value.expires_at);
+  if (expiresAt.getTime() <= issuedAt.getTime()) {
+    throw new IdentityFormatError(
+      `secret ${secretId}: expires_at ${value.expires_at} is not after issued_at ${value.issued_at}`,
+      { secretId },
+    );
+  }
+  // fromEntries defines own properties, so even a key named `__proto__` stays a plain entry.
+  const files: Record<string, string> = Object.fromEntries(
+    Object.entries(value).filter(([name]) => !(SECRET_METADATA_KEYS as readonly string[]).includes(name)),
+  );
+  const typed: Record<string, string> = {};
+  for (const [field, fileName] of Object.entries(TYPED_FIELDS)) {
+    const content = files[fileName];
+    if (content !== undefined) typed[field] = content;
+  }
+  return redacted({
+    secretId,
+    bot: value.bot,
+    output: value.output,
+    serial: value.serial,
+    issuedAt,
+    expiresAt,
+    files: Object.freeze(files),
+    ...typed,
+  });
+}
+
+/** What `toJSON` and `util.inspect` show of an identity: no file content. */
+function summary(identity: Identity) {
+  return {
+    secretId: identity.secretId,
+    bot: identity.bot,
+    output: identity.output,
+    serial: identity.serial,
+    issuedAt: identity.issuedAt.toISOString(),
+    expiresAt: identity.expiresAt.toISOString(),
+    files: Object.keys(identity.files).sort(),
+  };
+}
+
+// Identities end up in log lines by accident (`logger.info({ identity })`); a private key must not.
+function redacted(identity: Identity): Identity {
+  Object.defineProperty(identity, 'toJSON', { value: () => summary(identity), enumerable: false });
+  Object.defineProperty(identity, inspect.custom, {
+    value: () => ({ ...summary(identity), content: '[redacted]' }),
+    enumerable: false,
+  });
+  return Object.freeze(identity);
+}

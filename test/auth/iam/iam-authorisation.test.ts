@@ -1,0 +1,181 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectRefused } from './expect-refusal.js';
+import {
+  ACCOUNT,
+  bot,
+  CI_ROLE_RULE,
+  createIamFixture,
+  type IamFixture,
+  IDENTITIES,
+  iamToken,
+  OTHER_ACCOUNT,
+} from './iam-fixture.js';
+
+let fixture: IamFixture;
+afterEach(async () => {
+  await fixture?.close();
+});
+
+describe('authorising an iam join', () => {
+  it('refuses an identity in an account the token does not allow, and audits its ARN', async () => {
+    fixture = await createIamFixture();
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(IDENTITIES.otherAccount)),
+      'aws_account_not_allowed',
+      {
+        stsRequests: 1,
+        awsArn: IDENTITIES.otherAccount.arn,
+        message: OTHER_ACCOUNT,
+      },
+    );
+  });
+
+  it('refuses a role the aws_arn rule does not name, and audits its ARN', async () => {
+    fixture = await createIamFixture();
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(IDENTITIES.otherRole)),
+      'aws_arn_not_allowed',
+      {
+        stsRequests: 1,
+        awsArn: IDENTITIES.otherRole.arn,
+      },
+    );
+  });
+
+  it('does not let a rule for an account match an ARN of another account', async () => {
+    fixture = await createIamFixture({
+      allow: [
+        { aws_account: ACCOUNT, aws_arn: CI_ROLE_RULE },
+        { aws_account: OTHER_ACCOUNT, aws_arn: `arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/deploy-role/*` },
+      ],
+    });
+    // ci-role in the other account: its account is allowed, but only for deploy-role.
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(IDENTITIES.otherAccount)),
+      'aws_arn_not_allowed',
+      {
+        stsRequests: 1,
+        awsArn: IDENTITIES.otherAccount.arn,
+      },
+    );
+  });
+
+  it('hints at the assumed-role form when a rule names the IAM role ARN', async () => {
+    fixture = await createIamFixture({
+      allow: [{ aws_account: ACCOUNT, aws_arn: `arn:aws:iam::${ACCOUNT}:role/ci-role` }],
+    });
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'aws_arn_not_allowed', {
+      stsRequests: 1,
+      awsArn: IDENTITIES.session1.arn,
+      message: 'assumed-role/NAME/*',
+    });
+  });
+
+  it('joins the bot the token names, never the bot of another token', async () => {
+    fixture = await createIamFixture();
+    await fixture.service.admin.putResources(
+      [
+        bot('deployer', ['apps']),
+        iamToken('deploy-token', 'deployer', [{ aws_account: ACCOUNT, aws_arn: CI_ROLE_RULE }]),
+      ],
+      false,
+      'test',
+    );
+    const deployer = await fixture.join(await fixture.sign(), { token: 'deploy-token' });
+    expect(deployer).toMatchObject({ bot_name: 'deployer', roles: ['apps'] });
+    // The robot's token, used with the same proof, gives the robot's identity and roles, nothing more.
+    const robot = await fixture.join(await fixture.sign());
+    expect(robot).toMatchObject({ bot_name: 'robot', roles: ['ops'] });
+  });
+
+  it('refuses a token whose bot no longer exists, before any STS call', async () => {
+    fixture = await createIamFixture();
+    await fixture.service.admin.putResources(
+      [iamToken('orphan-token', 'ghost', [{ aws_account: ACCOUNT }])],
+      false,
+      'test',
+    );
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(), { token: 'orphan-token' }),
+      'bot_not_found',
+      {
+        stsRequests: 0,
+      },
+    );
+  });
+
+  it('refuses an expired token before any STS call and leaves the challenge unspent', async () => {
+    fixture = await createIamFixture();
+    const expires = new Date(fixture.clock.now() + 60_000).toISOString();
+    await fixture.service.admin.putResources(
+      [iamToken('short-token', 'robot', [{ aws_account: ACCOUNT, aws_arn: CI_ROLE_RULE }], expires)],
+      false,
+      'test',
+    );
+    fixture.clock.advance(60_000);
+    const signed = await fixture.sign();
+    await expectRefused(fixture, fixture.join(signed, { token: 'short-token' }), 'token_expired', {
+      stsRequests: 0,
+    });
+    await expect(fixture.join(signed)).resolves.toMatchObject({ bot_name: 'robot' });
+  });
+
+  it('refuses a deleted token before any STS call', async () => {
+    fixture = await createIamFixture();
+    await fixture.service.admin.deleteResource('token', 'ci-token', undefined, 'test');
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'token_not_found', { stsRequests: 0 });
+  });
+
+  it('refuses a token of the token method presented for an iam join', async () => {
+    fixture = await createIamFixture();
+    const { token } = await fixture.service.admin.addBot({ name: 'tokenbot', roles: ['ops'] }, 'test');
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(), { token: token.name }),
+      'join_method_mismatch',
+      {
+        stsRequests: 0,
+      },
+    );
+  });
+
+  it('keeps an iam token reusable: it is not consumed by a join', async () => {
+    fixture = await createIamFixture();
+    await fixture.join(await fixture.sign(IDENTITIES.session1));
+    await fixture.join(await fixture.sign(IDENTITIES.session2));
+    expect(await fixture.service.context.resources.get('token', 'ci-token')).toBeDefined();
+  });
+
+  it('refuses to continue a locked instance, and audits the ARN', async () => {
+    fixture = await createIamFixture();
+    const first = await fixture.join(await fixture.sign());
+    await fixture.service.context.instances.update('robot', first.instance_id, (record) => ({
+      ...record,
+      locked: { at: new Date(fixture.clock.now()).toISOString(), reason: 'locked by a test' },
+    }));
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'instance_locked', {
+      stsRequests: 2,
+      awsArn: IDENTITIES.session1.arn,
+      message: 'locked by a test',
+    });
+    // Another session of the role is another instance and is not affected.
+    await expect(fixture.join(await fixture.sign(IDENTITIES.session2))).resolves.toMatchObject({
+      bot_name: 'robot',
+    });
+  });
+
+  it('starts a fresh instance when the remembered one was removed', async () => {
+    fixture = await createIamFixture();
+    const first = await fixture.join(await fixture.sign());
+    await fixture.service.admin.deleteResource('bot_instance', 'robot', first.instance_id, 'test');
+    const second = await fixture.join(await fixture.sign());
+    expect(second.instance_id).not.toBe(first.instance_id);
+    expect(second.generation).toBe(1);
+    const third = await fixture.join(await fixture.sign());
+    expect(third.instance_id).toBe(second.instance_id);
+  });
+});

@@ -1,0 +1,443 @@
+import { inspect } from 'node:util';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ConsumerError,
+  type Identity,
+  IdentityAccessDeniedError,
+  IdentityExpiredError,
+  type IdentityFetcher,
+  IdentityFormatError,
+  IdentityLoader,
+  type IdentityLoaderOptions,
+  IdentityNotFoundError,
+  loadIdentity,
+  MemoryIdentityCache,
+  SecretsManagerUnavailableError,
+} from '../../lib/consumer/index.js';
+import { MidError } from '../../lib/core/errors.js';
+import { AWS_TEST_CREDENTIALS } from '../support/aws-test-credentials.js';
+import {
+  type SecretsManagerEmulator,
+  startSecretsManagerEmulator,
+} from '../support/secrets-manager-emulator.js';
+import { MINUTE, writeIdentitySecret } from './identity-secret.js';
+
+const SECRET = 'midbot/ci/grafana';
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+const KEY = '-----BEGIN PRIVATE KEY-----\nPRIVATE-KEY-MATERIAL\n-----END PRIVATE KEY-----\n';
+
+const FILES = {
+  tlscert: '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n',
+  key: KEY,
+  tlscacerts: '-----BEGIN CERTIFICATE-----\nuser ca\n-----END CERTIFICATE-----\n',
+  'key-cert.pub': 'ssh-ed25519-cert-v01@openssh.com AAAA\n',
+  'kubeconfig.yaml': 'apiVersion: v1\nkind: Config\n',
+  known_hosts: '@cert-authority *.example.test ssh-ed25519 AAAA\n',
+};
+
+let sm: SecretsManagerEmulator;
+let client: SecretsManagerClient;
+let now: number;
+const clock = () => now;
+
+beforeEach(async () => {
+  sm = await startSecretsManagerEmulator();
+  // One attempt, so each emulator fault is one failed load; the default client retries.
+  client = new SecretsManagerClient({
+    region: sm.region,
+    endpoint: sm.url,
+    credentials: { ...AWS_TEST_CREDENTIALS },
+    maxAttempts: 1,
+  });
+  now = T0;
+});
+
+afterEach(async () => {
+  client.destroy();
+  await sm.stop();
+});
+
+const gets = () => sm.calls.filter((call) => call === 'GetSecretValue').length;
+
+function loader(options: IdentityLoaderOptions = {}): IdentityLoader {
+  return new IdentityLoader({ client, clock, ...options });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConsumerError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConsumerError);
+    expect(error).toBeInstanceOf(MidError);
+    expect((error as Error).message).not.toContain('PRIVATE-KEY-MATERIAL');
+    return error as ConsumerError;
+  }
+  throw new Error('expected a ConsumerError');
+}
+
+describe('IdentityLoader', () => {
+  it('reads the secret the bot wrote and types its artifacts', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+
+    const identity = await loader().load(SECRET);
+
+    expect(identity).toMatchObject({
+      secretId: SECRET,
+      bot: 'ci',
+      output: 'application grafana',
+      serial: 'serial-1',
+      issuedAt: new Date(T0),
+      expiresAt: new Date(T0 + 60 * MINUTE),
+      tlsCert: FILES.tlscert,
+      key: KEY,
+      tlsCaCerts: FILES.tlscacerts,
+      sshCert: FILES['key-cert.pub'],
+      kubeconfig: FILES['kubeconfig.yaml'],
+    });
+    expect(identity.files).toEqual(FILES);
+  });
+
+  it('never shows key material when an identity is logged', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+
+    const identity = await loader().load(SECRET);
+
+    for (const shown of [
+      JSON.stringify(identity),
+      inspect(identity, { depth: 5 }),
+      `${JSON.stringify({ identity })}`,
+    ]) {
+      expect(shown).not.toContain('PRIVATE-KEY-MATERIAL');
+      expect(shown).toContain('serial-1');
+    }
+    expect(JSON.parse(JSON.stringify(identity)).files).toEqual(Object.keys(FILES).sort());
+  });
+
+  it('serves the cache until a third of the lifetime remains, then fetches, at most every 30 s', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader();
+
+    now = T0 + 10 * MINUTE;
+    await ids.load(SECRET);
+    now = T0 + 39 * MINUTE; // 21 min of 60 left
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+    expect(gets()).toBe(1);
+
+    now = T0 + 41 * MINUTE; // 19 min left: due; the bot has not renewed yet
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+    expect(gets()).toBe(2);
+    now += 10_000;
+    await ids.load(SECRET);
+    expect(gets()).toBe(2);
+
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0 + 40 * MINUTE, serial: 'serial-2' });
+    now = T0 + 42 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('serial-2');
+    expect(gets()).toBe(3);
+    now = T0 + 79 * MINUTE; // 21 min left of the new one
+    expect((await ids.load(SECRET)).serial).toBe('serial-2');
+    expect(gets()).toBe(3);
+  });
+
+  it('honours refreshWhenRemaining', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader({ refreshWhenRemaining: 0.5 });
+
+    await ids.load(SECRET);
+    now = T0 + 29 * MINUTE;
+    await ids.load(SECRET);
+    expect(gets()).toBe(1);
+    now = T0 + 31 * MINUTE;
+    await ids.load(SECRET);
+    expect(gets()).toBe(2);
+    expect(() => loader({ refreshWhenRemaining: 1 })).toThrow(/between 0 and 1/);
+  });
+
+  it('keeps serving the cached identity while Secrets Manager is unavailable, then refuses once it expired', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const reported: Array<{ code: string; secretId: string; serial: string }> = [];
+    const ids = loader({
+      onRefreshError: (error, context) =>
+        reported.push({ code: error.code, secretId: context.secretId, serial: context.served.serial }),
+    });
+    await ids.load(SECRET);
+
+    sm.setFault('GetSecretValue', { kind: 'internal-error', status: 503 });
+    now = T0 + 45 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+    now = T0 + 59 * MINUTE;
+    sm.setFault('GetSecretValue', { kind: 'throttle' });
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+    expect(reported).toEqual([
+      { code: 'secrets_manager_unavailable', secretId: SECRET, serial: 'serial-1' },
+      { code: 'secrets_manager_unavailable', secretId: SECRET, serial: 'serial-1' },
+    ]);
+
+    now = T0 + 60 * MINUTE;
+    const error = await rejection(ids.load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityExpiredError);
+    expect(error.code).toBe('identity_expired');
+    expect((error as IdentityExpiredError).expiresAt).toEqual(new Date(T0 + 60 * MINUTE));
+    expect(error.cause).toBeInstanceOf(SecretsManagerUnavailableError);
+    expect(error.message).toMatch(
+      /expired at 2030-01-01T01:00:00.000Z and no newer one could be read: .*Throttling/,
+    );
+  });
+
+  it('serves the cached identity when Secrets Manager cannot be reached at all', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader();
+    await ids.load(SECRET);
+    await sm.stop();
+
+    now = T0 + 50 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+    const fresh = await rejection(loader().load(SECRET));
+    expect(fresh).toBeInstanceOf(SecretsManagerUnavailableError);
+    expect(fresh.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('throws SecretsManagerUnavailableError when nothing is cached', async () => {
+    sm.setFault('GetSecretValue', { kind: 'throttle' });
+
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(SecretsManagerUnavailableError);
+    expect(error.code).toBe('secrets_manager_unavailable');
+    expect(error.secretId).toBe(SECRET);
+  });
+
+  it('says when the secret does not exist', async () => {
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityNotFoundError);
+    expect(error.code).toBe('identity_not_found');
+    expect(error.message).toMatch(
+      /midbot\/ci\/grafana cannot be read: ResourceNotFoundException .*the bot has run/,
+    );
+  });
+
+  it('says when the secret exists but the bot has not written a value yet', async () => {
+    await client.send(new CreateSecretCommand({ Name: SECRET }));
+
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityNotFoundError);
+    expect(error.message).toMatch(/staging label: AWSCURRENT/);
+  });
+
+  it('refuses a binary secret value', async () => {
+    await client.send(new CreateSecretCommand({ Name: SECRET, SecretBinary: Buffer.from('binary') }));
+
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityFormatError);
+    expect(error.message).toMatch(/holds a binary value/);
+  });
+
+  it('says when it may not read the secret, even with a valid identity cached', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader();
+    await ids.load(SECRET);
+    sm.setFault('GetSecretValue', { kind: 'access-denied' });
+
+    now = T0 + 45 * MINUTE;
+    const error = await rejection(ids.load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityAccessDeniedError);
+    expect(error.message).toMatch(/secretsmanager:GetSecretValue/);
+  });
+
+  it('refuses a value that is not JSON without quoting it', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    await client.send(
+      new PutSecretValueCommand({ SecretId: SECRET, SecretString: 'PRIVATE-KEY-MATERIAL not json' }),
+    );
+
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityFormatError);
+    expect(error.code).toBe('identity_format_invalid');
+    expect(error.message).toMatch(/is not JSON/);
+  });
+
+  it.each([
+    [
+      'a missing expires_at',
+      { issued_at: '2030-01-01T00:00:00Z', bot: 'b', output: 'o', serial: 's' },
+      /"expires_at": expected the expiry time as a string/,
+    ],
+    [
+      'a malformed issued_at',
+      { expires_at: '2030-01-01T01:00:00Z', issued_at: 'yesterday', bot: 'b', output: 'o', serial: 's' },
+      /"issued_at": expected the issue time as an ISO 8601 time/,
+    ],
+    [
+      'an empty serial',
+      {
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: '',
+      },
+      /"serial": expected the certificate serial, got an empty string/,
+    ],
+    [
+      'a file that is not a string',
+      {
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+        key: { pem: 'PRIVATE-KEY-MATERIAL' },
+      },
+      /"key": expected every artifact as a string/,
+    ],
+    [
+      'expiry before issue',
+      {
+        expires_at: '2030-01-01T00:00:00Z',
+        issued_at: '2030-01-01T01:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+      },
+      /is not after issued_at/,
+    ],
+    ['a list', ['PRIVATE-KEY-MATERIAL'], /expected a JSON object/],
+  ])('refuses %s', async (_, value, message) => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    await client.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: JSON.stringify(value) }));
+
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityFormatError);
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses an identity that had already expired when it was read', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0 - 90 * MINUTE, serial: 'stale' });
+
+    const error = await rejection(loader().load(SECRET));
+
+    expect(error).toBeInstanceOf(IdentityExpiredError);
+    expect(error.message).toMatch(/expired at 2029-12-31T23:30:00.000Z: the bot has not renewed it/);
+  });
+
+  it('shares one fetch between 20 concurrent loads', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader();
+
+    const identities = await Promise.all(Array.from({ length: 20 }, () => ids.load(SECRET)));
+
+    expect(gets()).toBe(1);
+    expect(new Set(identities).size).toBe(1);
+  });
+
+  it('shares one failing fetch between concurrent loads too', async () => {
+    sm.setFault('GetSecretValue', { kind: 'delay', ms: 100, process: 'after-delay' });
+    const ids = loader();
+
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => ids.load(SECRET)));
+
+    expect(gets()).toBe(1);
+    expect(results.every((r) => r.status === 'rejected' && r.reason instanceof IdentityNotFoundError)).toBe(
+      true,
+    );
+  });
+
+  it('never steps back to an older version a lagging read returns', async () => {
+    const versions = [
+      { issued: T0 + 40 * MINUTE, serial: 'new' },
+      { issued: T0, serial: 'old' },
+    ];
+    const fetcher: IdentityFetcher = {
+      fetch: async () => {
+        const next = versions.shift() ?? { issued: T0, serial: 'old' };
+        return JSON.stringify({
+          ...FILES,
+          issued_at: new Date(next.issued).toISOString(),
+          expires_at: new Date(next.issued + 60 * MINUTE).toISOString(),
+          bot: 'ci',
+          output: 'o',
+          serial: next.serial,
+        });
+      },
+    };
+    const cache = new MemoryIdentityCache();
+    const ids = new IdentityLoader({ fetcher, cache, clock, minRefreshIntervalMs: 0 });
+
+    now = T0 + 45 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('new');
+    now = T0 + 85 * MINUTE; // due again
+    expect((await ids.load(SECRET)).serial).toBe('new');
+    expect(cache.get(SECRET)?.checkedAt).toBe(T0 + 85 * MINUTE);
+  });
+
+  it('treats an unknown error from a custom fetcher as an outage', async () => {
+    let fail = false;
+    const fetcher: IdentityFetcher = {
+      fetch: async () => {
+        if (fail) throw new Error('socket hang up');
+        return JSON.stringify({
+          ...FILES,
+          issued_at: new Date(T0).toISOString(),
+          expires_at: new Date(T0 + 60 * MINUTE).toISOString(),
+          bot: 'ci',
+          output: 'o',
+          serial: 's',
+        });
+      },
+    };
+    const ids = new IdentityLoader({ fetcher, clock });
+    await ids.load(SECRET);
+    fail = true;
+
+    now = T0 + 50 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('s');
+    const error = await rejection(new IdentityLoader({ fetcher, clock }).load(SECRET));
+    expect(error).toBeInstanceOf(SecretsManagerUnavailableError);
+  });
+
+  it('fetches again after invalidate', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader();
+    await ids.load(SECRET);
+
+    ids.invalidate(SECRET);
+    await ids.load(SECRET);
+
+    expect(gets()).toBe(2);
+  });
+
+  it('refuses a secret id Secrets Manager could not accept, before any call', async () => {
+    const error = await rejection(loader().load('midbot ci'));
+
+    expect(error.code).toBe('invalid_secret_id');
+    expect(sm.calls).toEqual([]);
+  });
+});
+
+describe('loadIdentity', () => {
+  it('caches across calls made with the same client and clock', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+
+    const first: Identity = await loadIdentity({ secretId: SECRET, client, clock });
+    now = T0 + 30 * MINUTE;
+    const second = await loadIdentity({ secretId: SECRET, client, clock });
+
+    expect(second).toBe(first);
+    expect(gets()).toBe(1);
+    now = T0 + 41 * MINUTE;
+    await loadIdentity({ secretId: SECRET, client, clock });
+    expect(gets()).toBe(2);
+  });
+});
