@@ -8,6 +8,7 @@ const candidates = {
   midbot: 'bin/midbot.ts',
   demo: 'scripts/demo.ts',
   bench: 'scripts/bench.ts',
+  consumer: 'lib/consumer/index.ts',
 };
 const entries = Object.fromEntries(Object.entries(candidates).filter(([, file]) => existsSync(file)));
 
@@ -22,5 +23,6 @@ await build({
   packages: 'external',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // Executables get a shebang; the consumer library is imported, not run, but a comment line is harmless.
   banner: { js: '#!/usr/bin/env node' },
 });
