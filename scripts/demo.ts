@@ -24,6 +24,8 @@ function run(tool: 'midctl' | 'midbot', args: string[], options: { quiet?: boole
   console.log(`$ ${tool} ${args.join(' ')}`);
   const result = spawnSync(process.execPath, [join(DIST, `${tool}.mjs`), ...args], { encoding: 'utf8' });
   if (!options.quiet) process.stdout.write(result.stdout.replace(/^/gm, '  ').replace(/ {2}$/, ''));
+  // midbot reports what it did in its log (standard error), like tbot.
+  if (tool === 'midbot') process.stdout.write(result.stderr.replace(/^/gm, '  ').replace(/ {2}$/, ''));
   if (result.status !== 0) {
     process.stderr.write(result.stderr);
     throw new Error(`${tool} ${args[0]} failed with exit code ${result.status}`);

@@ -191,11 +191,19 @@ export const onboardingSchema = strictObject({
   ca_pins: list(caPinSchema, 'a list of CA pins (sha256:...)').default([]),
   /** A PEM file with the CA certificate to trust instead of (or as well as) pins. */
   ca_path: absolutePathSchema.optional(),
-}).refine((onboarding) => onboarding.ca_pins.length > 0 || onboarding.ca_path !== undefined, {
-  message:
-    'expected ca_pins (or ca_path): midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
-  path: ['ca_pins'],
-});
+  /**
+   * The auth service has a publicly trusted certificate (the API Gateway deployment): authenticate it
+   * with the system's roots instead of a pin. The TLS handshake must then verify; nothing is skipped.
+   */
+  public_tls: z.boolean().default(false),
+}).refine(
+  (onboarding) => onboarding.ca_pins.length > 0 || onboarding.ca_path !== undefined || onboarding.public_tls,
+  {
+    message:
+      'expected ca_pins (or ca_path, or public_tls: true for an auth service with a publicly trusted certificate): midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
+    path: ['ca_pins'],
+  },
+);
 
 export const storageSchema = byType(
   [

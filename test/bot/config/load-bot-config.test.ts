@@ -71,7 +71,12 @@ describe('loadBotConfig: the guides', () => {
     expect(config).toEqual({
       version: 'v2',
       auth_server: 'https://example.teleport.sh:443',
-      onboarding: { join_method: 'token', token: '00000000000000000000000000000000', ca_pins: [PIN] },
+      onboarding: {
+        join_method: 'token',
+        token: '00000000000000000000000000000000',
+        ca_pins: [PIN],
+        public_tls: false,
+      },
       storage: { type: 'directory', path: '/var/lib/teleport/bot' },
       outputs: [
         {
@@ -522,7 +527,12 @@ outputs:
 
   it('joins with IAM and runs once when asked', () => {
     const config = configFromFlags({ ...startFlags, token: 'iam-token', joinMethod: 'iam', oneshot: true });
-    expect(config.onboarding).toEqual({ join_method: 'iam', token: 'iam-token', ca_pins: [PIN] });
+    expect(config.onboarding).toEqual({
+      join_method: 'iam',
+      token: 'iam-token',
+      ca_pins: [PIN],
+      public_tls: false,
+    });
     expect(config.oneshot).toBe(true);
   });
 
@@ -589,5 +599,19 @@ outputs:
     const file = loadBotConfig(applicationGuide, SOURCE).config;
     const error = configError(() => mergeFlags(file, { renewalInterval: '1h' }));
     expect(error.message).toMatch(/renewal_interval: .*must be shorter than certificate_ttl \(1h\)/);
+  });
+});
+
+describe('public_tls', () => {
+  it('lets a bot authenticate a publicly trusted auth service without a pin, and only when asked', () => {
+    const base =
+      'version: v2\nauth_server: https://abc.execute-api.eu-west-1.amazonaws.com\nonboarding:\n  join_method: iam\n  token: robot-iam\n';
+    const rest = 'storage:\n  type: memory\noutputs: []\n';
+    expect(loadBotConfig(`${base}  public_tls: true\n${rest}`, SOURCE).config.onboarding.public_tls).toBe(
+      true,
+    );
+    expect(() => loadBotConfig(`${base}${rest}`, SOURCE)).toThrow(
+      /expected ca_pins \(or ca_path, or public_tls: true/,
+    );
   });
 });

@@ -1,0 +1,301 @@
+import type { Clock } from '../../core/clock.js';
+import { formatDuration } from '../../core/duration.js';
+import { MidError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { VERSION } from '../../version.js';
+import type { SigningIdentity } from '../auth-client/bot-api-client.js';
+import type { BotConfig } from '../config/bot-config.js';
+import { BotIdentityKeeper } from './bot-identity-keeper.js';
+import { BotRunError, isTransient } from './bot-run-error.js';
+import { type ClusterConnection, type ConnectOptions, connectToCluster } from './cluster-connection.js';
+import { type IdentityStore, identityStoreFor } from './identity-store.js';
+import type { JoinProofProvider } from './join-proof-provider.js';
+import { joinProofProviderFor } from './join-proof-providers.js';
+import {
+  type DestinationFactory,
+  describeOutputTarget,
+  type ResolvedOutput,
+  resolveOutputs,
+} from './output-destinations.js';
+import { writeOutput } from './output-writer.js';
+import { type BackoffOptions, backoffDelay } from './retry-backoff.js';
+import type { OutputResult, RunSummary } from './run-summary.js';
+import type { Sleep } from './sleep.js';
+
+export interface BotAgentOptions {
+  /** The parsed config (`loadBotConfig`, `configFromFlags`, `mergeFlags`). */
+  readonly config: BotConfig;
+  readonly clock: Clock;
+  /** How the daemon waits between runs; must return early when its signal aborts. */
+  readonly sleep: Sleep;
+  readonly logger: Logger;
+  /** Reported in heartbeats. */
+  readonly hostname: string;
+  /** [0, 1) for the retry jitter. @default Math.random */
+  readonly random?: () => number;
+  readonly backoff?: BackoffOptions;
+  /** @default from `config.storage` */
+  readonly identityStore?: IdentityStore;
+  /** @default directory and memory destinations */
+  readonly destinationFactory?: DestinationFactory;
+  /** @default from `config.onboarding.join_method` */
+  readonly joinProof?: JoinProofProvider;
+  /** Options of the connection to the auth service (CA file reader, timeouts). */
+  readonly connect?: Omit<ConnectOptions, 'clock'>;
+}
+
+/**
+ * The agent (our `tbot`): each run checks the auth service's CA pin (once per process), renews or joins
+ * the bot's identity and saves it, then writes every output with a fresh key and reports a heartbeat.
+ *
+ * Outputs are independent: one failing is reported and the others are still written, and a failed output
+ * keeps its previous artifacts. `run` repeats this every `renewal_interval`, retries failures that may
+ * pass (the service unreachable) with exponential backoff, and stops on ones that need a person (a
+ * refused token, a CA pin mismatch).
+ *
+ * @example
+ * const agent = new BotAgent({ config, clock: systemClock, sleep: timerSleep, logger, hostname: 'ci-1' });
+ * const summary = await agent.runOnce();
+ */
+export class BotAgent {
+  readonly outputs: readonly ResolvedOutput[];
+  private readonly config: BotConfig;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly keeper: BotIdentityKeeper;
+  private readonly startedAt: number;
+  private connection: ClusterConnection | undefined;
+  private wake: AbortController | undefined;
+  private renderRequested = false;
+
+  constructor(private readonly options: BotAgentOptions) {
+    this.config = options.config;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.startedAt = options.clock.now();
+    this.outputs = resolveOutputs(options.config.outputs, options.destinationFactory);
+    this.keeper = new BotIdentityKeeper(
+      options.identityStore ?? identityStoreFor(options.config.storage),
+      options.joinProof ?? joinProofProviderFor(options.config.onboarding),
+      options.clock,
+      options.logger,
+    );
+  }
+
+  /** Renews (or joins) once and writes every output. Throws `BotRunError` when no identity could be had. */
+  async runOnce(): Promise<RunSummary> {
+    const connection = await this.connect();
+    const current = await this.keeper.refresh(connection);
+    const results: OutputResult[] = [];
+    for (const output of this.outputs) {
+      results.push(await this.writeOne(connection, current.signing, output));
+    }
+    const written = results.filter((result) => result.status === 'written').length;
+    const heartbeat = await this.heartbeat(connection, current.signing, written);
+    const { identity } = current;
+    const summary: RunSummary = {
+      identity: {
+        botName: identity.bot_name,
+        instanceId: identity.instance_id,
+        generation: identity.generation,
+        serial: identity.serial,
+        expiresAt: identity.expires_at,
+        obtained: current.obtained,
+      },
+      outputs: results,
+      written,
+      failed: results.length - written,
+      heartbeat,
+    };
+    const fields = { written, failed: summary.failed, identity_expires_at: identity.expires_at };
+    if (summary.failed === 0) this.logger.info(`Wrote ${written} of ${results.length} outputs`, fields);
+    else this.logger.warn(`Wrote ${written} of ${results.length} outputs; ${summary.failed} failed`, fields);
+    return summary;
+  }
+
+  /**
+   * Runs until `signal` aborts: a run, then a wait of `renewal_interval` (or a retry sooner after a
+   * failure that may pass). Resolves when stopped; rejects with the error of a failure that retrying
+   * cannot fix. The artifacts of the last good run stay in place whatever happens.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    let attempt = 0;
+    while (!signal.aborted) {
+      let failure: string | undefined;
+      try {
+        const summary = await this.runOnce();
+        const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
+        if (transient.length > 0) {
+          failure = `${transient.length} output${transient.length === 1 ? '' : 's'} could not be written (${transient.map((output) => `outputs[${output.index}]`).join(', ')})`;
+        }
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        failure = error instanceof Error ? error.message : String(error);
+        // Check the pin again on the next attempt: the service may have come back with another CA.
+        this.close();
+      }
+      if (signal.aborted) break;
+      let delay: number;
+      if (failure === undefined) {
+        attempt = 0;
+        delay = this.config.renewal_interval;
+        this.logger.info(`Next renewal in ${formatDuration(delay)}`, { at: this.isoIn(delay) });
+      } else {
+        attempt += 1;
+        delay = backoffDelay(
+          attempt,
+          this.config.renewal_interval,
+          this.options.random ?? Math.random,
+          this.options.backoff,
+        );
+        this.logger.warn(
+          `${failure.replace(/\.$/, '')}. The artifacts of the last good run stay in place; retrying in ${formatDuration(delay)}`,
+          { attempt, retry_at: this.isoIn(delay) },
+        );
+      }
+      await this.pause(delay, signal);
+    }
+    this.logger.info('Stopped');
+  }
+
+  /** SIGHUP: renew and write every output now instead of at the next interval. */
+  reload(): void {
+    this.logger.info('Reload requested: renewing and writing every output now');
+    this.renderRequested = true;
+    this.wake?.abort();
+  }
+
+  close(): void {
+    this.connection?.client.close();
+    this.connection = undefined;
+  }
+
+  private async pause(delay: number, signal: AbortSignal): Promise<void> {
+    if (this.renderRequested) {
+      this.renderRequested = false;
+      return;
+    }
+    const wake = new AbortController();
+    this.wake = wake;
+    try {
+      await this.options.sleep(delay, AbortSignal.any([signal, wake.signal]));
+    } finally {
+      this.wake = undefined;
+      this.renderRequested = false;
+    }
+  }
+
+  private async connect(): Promise<ClusterConnection> {
+    if (this.connection !== undefined) return this.connection;
+    try {
+      this.connection = await connectToCluster(this.config.auth_server, this.config.onboarding, {
+        ...this.options.connect,
+        clock: this.clock,
+      });
+    } catch (error) {
+      throw new BotRunError('connecting to the auth service', error);
+    }
+    this.logger.info('Connected to the auth service', {
+      auth_server: this.config.auth_server,
+      cluster: this.connection.ping.cluster_name,
+      ca_pin: this.connection.pin,
+    });
+    return this.connection;
+  }
+
+  private async writeOne(
+    connection: ClusterConnection,
+    signing: SigningIdentity,
+    output: ResolvedOutput,
+  ): Promise<OutputResult> {
+    const base = {
+      index: output.index,
+      type: output.config.type,
+      target: describeOutputTarget(output.config),
+      destination: output.destination.describe(),
+    };
+    this.logger.debug(`Requesting certificates for outputs[${output.index}] (${base.target})`, {
+      destination: base.destination,
+    });
+    try {
+      const written = await writeOutput({
+        client: connection.client,
+        signing,
+        suite: connection.ping.signature_suite,
+        output,
+        certificateTtlMs: this.config.certificate_ttl,
+      });
+      this.logger.info(generatedMessage(output), {
+        output: `outputs[${output.index}]`,
+        destination: base.destination,
+        roles: written.roles.join(','),
+        serial: written.serial,
+        expires_at: written.expiresAt,
+      });
+      return {
+        status: 'written',
+        ...base,
+        serial: written.serial,
+        expiresAt: written.expiresAt,
+        files: written.files,
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const retryable = isTransient(error);
+      this.logger.error(`Failed to write outputs[${output.index}] (${base.target}): ${message}`, {
+        destination: base.destination,
+        code: error instanceof MidError ? error.code : 'internal_error',
+        previous_artifacts: 'kept',
+      });
+      return {
+        status: 'failed',
+        ...base,
+        code: error instanceof MidError ? error.code : 'internal_error',
+        message,
+        retryable,
+      };
+    }
+  }
+
+  private async heartbeat(
+    connection: ClusterConnection,
+    signing: SigningIdentity,
+    written: number,
+  ): Promise<boolean> {
+    try {
+      await connection.client.heartbeat(signing, {
+        hostname: this.options.hostname.slice(0, 253),
+        version: VERSION,
+        uptime_seconds: Math.max(0, Math.floor((this.clock.now() - this.startedAt) / 1000)),
+        one_shot: this.config.oneshot,
+        outputs_written: written,
+      });
+      return true;
+    } catch (error) {
+      // The artifacts are written; a missed heartbeat only leaves `midctl bots instances` a run behind.
+      this.logger.warn('Could not record the heartbeat', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return false;
+    }
+  }
+
+  private isoIn(ms: number): string {
+    return new Date(this.clock.now() + ms).toISOString();
+  }
+}
+
+/** tbot's wording, so that `grep -i app` and `grep -i kubernetes` in the journal find the lines. */
+function generatedMessage(output: ResolvedOutput): string {
+  const { config } = output;
+  switch (config.type) {
+    case 'identity':
+      return 'Generated identity';
+    case 'application':
+      return `Generated identity for app "${config.app_name}"`;
+    case 'kubernetes':
+      return `Generated identity for Kubernetes cluster "${config.kubernetes_cluster}"`;
+    case 'ssh_host':
+      return `Generated host certificate for ${config.principals.join(', ')}`;
+  }
+}

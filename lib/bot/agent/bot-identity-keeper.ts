@@ -1,0 +1,229 @@
+import type { BotIdentityResponse } from '../../api/bot-identity.js';
+import type { Clock } from '../../core/clock.js';
+import { MidError, StorageError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { parsePrivateKeyPem, privateKeyToPem, publicKeyToPem } from '../../pki/key-encoding.js';
+import { generateKeyPair } from '../../pki/signature-suite.js';
+import type { SigningIdentity } from '../auth-client/bot-api-client.js';
+import { BotRunError } from './bot-run-error.js';
+import type { ClusterConnection } from './cluster-connection.js';
+import type { IdentityStore } from './identity-store.js';
+import type { JoinProofProvider } from './join-proof-provider.js';
+import type { StoredIdentity } from './stored-identity.js';
+
+/** The bot's identity for one run, and how it was obtained. */
+export interface CurrentIdentity {
+  readonly identity: BotIdentityResponse;
+  readonly signing: SigningIdentity;
+  readonly obtained: 'joined' | 'renewed';
+}
+
+/** Refusals that mean this identity is finished: only a fresh join (with a new token) helps. */
+const IDENTITY_GONE = new Set([
+  'generation_mismatch',
+  'instance_locked',
+  'instance_not_found',
+  'bot_not_found',
+  'certificate_expired',
+  'not_renewable',
+]);
+
+/** Refusals of the token itself. */
+const TOKEN_REFUSED = new Set(['token_already_used', 'token_not_found', 'token_expired']);
+
+function newTokenHint(botName: string | undefined): string {
+  return botName === undefined
+    ? 'Ask the operator for a new join token (`midctl bots add NAME --roles=...` for a new bot, or `midctl tokens add --type=bot --bot-name=NAME`) and pass it with --token or onboarding.token.'
+    : `Create a new join token with \`midctl tokens add --type=bot --bot-name=${botName}\` (or \`midctl bots add\` for a new bot) and pass it with --token or onboarding.token.`;
+}
+
+/**
+ * Keeps the bot's own renewable identity: loads it from storage, renews it (token-joined identities) or
+ * joins (first run, expired identity, changed token, IAM), and saves every new identity before anything
+ * else uses it. The auth service locks an instance when a certificate of an older generation shows up,
+ * so an identity, once renewed, is never presented again: the renewed one is held in memory until it is
+ * saved, and a failed save is retried before the next renewal.
+ */
+export class BotIdentityKeeper {
+  private current: StoredIdentity | undefined;
+  /** How `current` was obtained while it is not saved yet. */
+  private unsaved: 'joined' | 'renewed' | undefined;
+  private loaded = false;
+
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly proof: JoinProofProvider,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The identity to use for this run: renewed or freshly joined, and already saved. */
+  async refresh(connection: ClusterConnection): Promise<CurrentIdentity> {
+    if (this.unsaved !== undefined && this.current !== undefined) await this.save(this.current, this.unsaved);
+    const stored = await this.load();
+    const reason = this.reasonToJoin(stored, connection);
+    const next =
+      reason === undefined && stored !== undefined
+        ? await this.renew(stored, connection)
+        : await this.join(stored, connection, reason);
+    return {
+      identity: next.stored.identity,
+      signing: signingOf(next.stored),
+      obtained: next.obtained,
+    };
+  }
+
+  /** What is in storage (once per process; afterwards what this keeper holds is newer). */
+  private async load(): Promise<StoredIdentity | undefined> {
+    if (this.loaded) return this.current;
+    try {
+      this.current = await this.store.load();
+    } catch (error) {
+      if (!(error instanceof StorageError && error.code === 'invalid_stored_identity')) {
+        throw new BotRunError('loading the stored identity', error);
+      }
+      this.logger.warn('The stored bot identity cannot be read; joining again with the token', {
+        storage: this.store.describe(),
+        reason: error.message,
+      });
+      this.current = undefined;
+    }
+    this.loaded = true;
+    return this.current;
+  }
+
+  /** Why the stored identity cannot be renewed, or undefined when it can. */
+  private reasonToJoin(
+    stored: StoredIdentity | undefined,
+    connection: ClusterConnection,
+  ): { readonly log: string; readonly context?: string } | undefined {
+    if (stored === undefined) return { log: 'No stored identity; joining the cluster' };
+    const { identity } = stored;
+    if (identity.cluster_name !== connection.ping.cluster_name) {
+      return {
+        log: `The stored identity belongs to cluster "${identity.cluster_name}", not "${connection.ping.cluster_name}"; joining the cluster`,
+      };
+    }
+    if (stored.onboardingFingerprint !== this.proof.fingerprint) {
+      return {
+        log: 'The join token changed since the stored identity was issued; joining with the new token',
+      };
+    }
+    if (Date.parse(identity.expires_at) <= this.clock.now()) {
+      return {
+        log: `The stored identity expired at ${identity.expires_at}; joining again with the token`,
+        context: `the stored identity of bot "${identity.bot_name}" expired at ${identity.expires_at}, so midbot joined again with the token, and the auth service answered: `,
+      };
+    }
+    if (!identity.renewable) return { log: 'Joining again (identities of this join method are not renewed)' };
+    return undefined;
+  }
+
+  private async renew(
+    stored: StoredIdentity,
+    connection: ClusterConnection,
+  ): Promise<{ stored: StoredIdentity; obtained: 'renewed' }> {
+    this.logger.debug('Renewing the bot identity', {
+      instance: stored.identity.instance_id,
+      generation: stored.identity.generation,
+      expires_at: stored.identity.expires_at,
+    });
+    const keys = generateKeyPair(connection.ping.signature_suite, 'subject');
+    let response: BotIdentityResponse;
+    try {
+      response = await connection.client.renew(signingOf(stored), publicKeyToPem(keys.publicKey));
+    } catch (error) {
+      const gone = error instanceof MidError && IDENTITY_GONE.has(error.code);
+      throw new BotRunError(
+        'renewing the bot identity',
+        error,
+        gone ? { hint: `The bot must join again. ${newTokenHint(stored.identity.bot_name)}` } : {},
+      );
+    }
+    const next: StoredIdentity = {
+      identity: response,
+      privateKeyPem: privateKeyToPem(keys.privateKey),
+      onboardingFingerprint: stored.onboardingFingerprint,
+    };
+    this.hold(next, 'renewed');
+    await this.save(next, 'renewed');
+    this.logger.info('Renewed the bot identity', {
+      bot: response.bot_name,
+      instance: response.instance_id,
+      generation: response.generation,
+      expires_at: response.expires_at,
+    });
+    return { stored: next, obtained: 'renewed' };
+  }
+
+  private async join(
+    stored: StoredIdentity | undefined,
+    connection: ClusterConnection,
+    reason: { readonly log: string; readonly context?: string } | undefined,
+  ): Promise<{ stored: StoredIdentity; obtained: 'joined' }> {
+    if (reason !== undefined) this.logger.info(reason.log, { join_method: this.proof.method });
+    const step = `joining the cluster with the ${this.proof.method === 'token' ? 'join token' : `${this.proof.method} join method`}`;
+    const keys = generateKeyPair(connection.ping.signature_suite, 'subject');
+    // An IAM identity still valid continues its instance instead of starting a new one.
+    const previous =
+      stored !== undefined &&
+      !stored.identity.renewable &&
+      stored.identity.cluster_name === connection.ping.cluster_name &&
+      Date.parse(stored.identity.expires_at) > this.clock.now()
+        ? { previous_certificate: stored.identity.tls_cert }
+        : {};
+    let response: BotIdentityResponse;
+    try {
+      const proof = await this.proof.prove(connection.client, { clusterName: connection.ping.cluster_name });
+      response = await connection.client.join({
+        ...proof,
+        public_key: publicKeyToPem(keys.publicKey),
+        ...previous,
+      });
+    } catch (error) {
+      const refused = error instanceof MidError && TOKEN_REFUSED.has(error.code);
+      throw new BotRunError(step, error, {
+        ...(reason?.context === undefined ? {} : { context: reason.context }),
+        ...(refused ? { hint: newTokenHint(stored?.identity.bot_name) } : {}),
+      });
+    }
+    const next: StoredIdentity = {
+      identity: response,
+      privateKeyPem: privateKeyToPem(keys.privateKey),
+      onboardingFingerprint: this.proof.fingerprint,
+    };
+    this.hold(next, 'joined');
+    await this.save(next, 'joined');
+    this.logger.info(`Joined the cluster as bot "${response.bot_name}"`, {
+      cluster: response.cluster_name,
+      instance: response.instance_id,
+      generation: response.generation,
+      roles: response.roles.join(','),
+      expires_at: response.expires_at,
+    });
+    return { stored: next, obtained: 'joined' };
+  }
+
+  /** From here on the previous identity is dead to the service; only this one may be presented. */
+  private hold(next: StoredIdentity, how: 'joined' | 'renewed'): void {
+    this.current = next;
+    this.loaded = true;
+    this.unsaved = how;
+  }
+
+  private async save(next: StoredIdentity, how: 'joined' | 'renewed'): Promise<void> {
+    try {
+      await this.store.save(next);
+      this.unsaved = undefined;
+    } catch (error) {
+      throw new BotRunError('saving the bot identity', error, {
+        context: `the auth service ${how === 'renewed' ? 'renewed' : 'issued'} the identity (generation ${next.identity.generation}), but it could not be saved to ${this.store.describe()}: `,
+        hint: 'midbot keeps it in memory and saves it before anything else on the next attempt; if midbot stops before then, the copy in storage is outdated and the bot must join again with a new token.',
+      });
+    }
+  }
+}
+
+function signingOf(stored: StoredIdentity): SigningIdentity {
+  return { certificatePem: stored.identity.tls_cert, privateKey: parsePrivateKeyPem(stored.privateKeyPem) };
+}

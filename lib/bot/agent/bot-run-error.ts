@@ -1,0 +1,43 @@
+import { ApiError } from '../../api/api-client.js';
+import { DestinationError, MidError, StorageError, UpstreamError } from '../../core/errors.js';
+
+/**
+ * A run of the agent failed at one step. The message says which step and why (the cause's message,
+ * which never holds a secret), `code` is the cause's stable code, and `retryable` says whether trying
+ * again later can help (the service was down) or a person must act (a refused token, a wrong pin).
+ */
+export class BotRunError extends MidError {
+  /** What the agent was doing, e.g. `renewing the bot identity`. */
+  readonly step: string;
+  readonly retryable: boolean;
+
+  constructor(step: string, cause: unknown, extra: { context?: string; hint?: string } = {}) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(
+      cause instanceof MidError ? cause.code : 'internal_error',
+      `${step} failed: ${extra.context ?? ''}${message}${extra.hint === undefined ? '' : `${/[.!?]$/.test(message) ? '' : '.'} ${extra.hint}`}`,
+      { cause },
+    );
+    this.step = step;
+    this.retryable = isTransient(cause);
+  }
+}
+
+/** Destination failures a later attempt may not meet again (a full disk gets freed, I/O hiccups). */
+const TRANSIENT_DESTINATION_CODES = new Set(['destination_full', 'destination_write_failed']);
+
+/**
+ * Whether an error is worth retrying: the auth service unreachable, timing out, overloaded or failing
+ * (5xx, 429), or storage that failed for a passing reason. Refusals (4xx), bad config and a CA pin
+ * mismatch are not: retrying would only repeat them.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof BotRunError) return error.retryable;
+  if (error instanceof ApiError) return error.httpStatus >= 500 || error.httpStatus === 429;
+  if (error instanceof UpstreamError) return true;
+  if (error instanceof StorageError) return error.code !== 'invalid_stored_identity';
+  if (error instanceof DestinationError) return TRANSIENT_DESTINATION_CODES.has(error.code);
+  if (error instanceof MidError) return false;
+  // Node network errors that escaped a wrapper (ECONNRESET and the like).
+  return typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string';
+}

@@ -1,0 +1,84 @@
+import type { OutputCertificatesRequest, OutputCertificatesResponse } from '../../api/output-certificates.js';
+import { privateKeyToPem, publicKeyToPem } from '../../pki/key-encoding.js';
+import type { SignatureSuiteName } from '../../pki/signature-suite.js';
+import { generateKeyPair } from '../../pki/signature-suite.js';
+import { toAuthorizedKey } from '../../pki/ssh-public-key.js';
+import type { BotApiClient, SigningIdentity } from '../auth-client/bot-api-client.js';
+import type { OutputConfig } from '../config/bot-config.js';
+import { renderOutput } from '../render/render-output.js';
+import { outputName, type ResolvedOutput } from './output-destinations.js';
+
+/** What one output's write produced. */
+export interface WrittenOutput {
+  readonly serial: string;
+  readonly expiresAt: string;
+  readonly roles: readonly string[];
+  readonly files: readonly string[];
+}
+
+export interface WriteOutputInput {
+  readonly client: BotApiClient;
+  readonly signing: SigningIdentity;
+  readonly suite: SignatureSuiteName;
+  readonly output: ResolvedOutput;
+  readonly certificateTtlMs: number;
+}
+
+/** The certificate request of an output: its kind, narrowed roles, TTL and the name it is for. */
+export function outputRequest(
+  config: OutputConfig,
+  publicKeyPem: string,
+  certificateTtlMs: number,
+): OutputCertificatesRequest {
+  const base = {
+    public_key: publicKeyPem,
+    ttl_seconds: Math.max(1, Math.ceil(certificateTtlMs / 1000)),
+    ...(config.roles === undefined || config.roles.length === 0 ? {} : { roles: config.roles }),
+  };
+  switch (config.type) {
+    case 'identity':
+      return { output: 'identity', ...base };
+    case 'application':
+      return { output: 'application', ...base, app_name: config.app_name };
+    case 'kubernetes':
+      return { output: 'kubernetes', ...base, kubernetes_cluster: config.kubernetes_cluster };
+    case 'ssh_host':
+      return { output: 'ssh_host', ...base, principals: config.principals };
+  }
+}
+
+/**
+ * One output of one run: a fresh key pair (never reused across outputs or runs, so a leaked key dies
+ * with its certificate), the certificates for it, the rendered files, and one write of all of them.
+ * Everything is built in memory first, so a failure at any step leaves the previous artifacts as they were.
+ */
+export async function writeOutput(input: WriteOutputInput): Promise<WrittenOutput> {
+  const { output } = input;
+  const keys = generateKeyPair(input.suite, 'subject');
+  const response: OutputCertificatesResponse = await input.client.issueOutput(
+    input.signing,
+    outputRequest(output.config, publicKeyToPem(keys.publicKey), input.certificateTtlMs),
+  );
+  const files = renderOutput(
+    output.config.type,
+    response,
+    { privateKeyPem: privateKeyToPem(keys.privateKey), sshPublicKey: toAuthorizedKey(keys.publicKey) },
+    {
+      artifactDir: output.artifactDir,
+      specificTlsNaming: output.config.type === 'application' && output.config.specific_tls_naming,
+    },
+  );
+  await output.destination.write(files, {
+    bot: response.bot_name,
+    output: outputName(output.config),
+    serial: response.serial,
+    issuedAt: response.issued_at,
+    expiresAt: response.expires_at,
+  });
+  return {
+    serial: response.serial,
+    expiresAt: response.expires_at,
+    roles: response.roles,
+    files: files.map((file) => file.name),
+  };
+}

@@ -1,0 +1,23 @@
+import type { Sleep } from '../bot/agent/sleep.js';
+import type { Clock } from '../core/clock.js';
+
+/** The signals `midbot start` reacts to: SIGHUP writes every output now, the others stop it. */
+export type MidbotSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
+
+/** What the commands need from the outside world; the entry passes the real ones, tests their own. */
+export interface MidbotIo {
+  /** Standard output: what a command prints as its result. */
+  write(text: string): void;
+  /** One log line (standard error). */
+  writeLog(line: string): void;
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  hostname(): string;
+  /** Relative `--data-dir`, `--destination-dir` and `-c` resolve against this. */
+  cwd(): string;
+  readFile(path: string): string;
+  /** The process environment (AWS_REGION for the iam join and Secrets Manager outputs). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Calls `handler` on each `signal` until the returned function is called. */
+  onSignal(signal: MidbotSignal, handler: () => void): () => void;
+}

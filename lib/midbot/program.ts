@@ -1,0 +1,135 @@
+import { Command, Option } from 'commander';
+import { ConfigError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { type InitOptions, init } from './commands/init.js';
+import { type StartOptions, start } from './commands/start.js';
+import type { MidbotIo } from './midbot-io.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+interface StartFlags {
+  config?: string;
+  dataDir?: string;
+  destinationDir?: string;
+  token?: string;
+  joinMethod?: string;
+  caPin?: string[];
+  authServer?: string;
+  oneshot?: boolean;
+  certificateTtl?: string;
+  renewalInterval?: string;
+  logFormat: 'text' | 'json';
+  debug?: boolean;
+}
+
+interface InitFlags {
+  config?: string;
+  destinationDir?: string;
+  initDir?: string;
+  owner?: string;
+  botUser: string;
+  readerUser: string;
+}
+
+/** The command functions the table calls; tests pass recorders to check the argv mapping. */
+export interface MidbotCommands {
+  start(options: StartOptions, io: MidbotIo): Promise<unknown>;
+  init(options: InitOptions, io: MidbotIo): Promise<string>;
+}
+
+/**
+ * The command table of `midbot`, the agent CLI (Teleport's `tbot`). Each action maps its flags onto a
+ * typed call of one command function; only the entry turns errors into exit codes.
+ */
+export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { start, init }): Command {
+  const program = new Command('midbot')
+    .description(
+      'The Machine ID agent: joins the cluster as a bot, keeps its identity renewed, and writes short-lived certificates (outputs) for other tools.',
+    )
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.write(text) })
+    // Before the subcommands, so that they inherit it: the entry maps CommanderError to the exit code.
+    .exitOverride();
+
+  program
+    .command('start')
+    .description(
+      'Join (or renew) and write every output, then keep renewing every renewal_interval; --oneshot runs once and exits',
+    )
+    .option('-c, --config <file>', 'config file (version: v2, or the v1 shape with a warning)')
+    .option(
+      '--data-dir <dir>',
+      'where the bot keeps its own renewable identity (storage); memory when absent',
+    )
+    .option(
+      '--destination-dir <dir>',
+      'write one identity output to this folder (replaces the outputs of -c)',
+    )
+    .option('--token <token>', 'the join token from `midctl bots add` (never printed)')
+    .option('--join-method <method>', 'token or iam')
+    .option('--ca-pin <pin>', "the cluster's CA pin (sha256:...); repeat for several", collect)
+    .option('--auth-server <address>', 'the auth service, host:port or https URL')
+    .option('--oneshot', 'renew and write everything once, then exit')
+    .option('--certificate-ttl <duration>', 'lifetime of output certificates, e.g. 1h')
+    .option('--renewal-interval <duration>', 'time between renewals, e.g. 20m (shorter than the TTL)')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as text or json')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('--debug', 'verbose logs')
+    .action(async (flags: StartFlags) => {
+      await commands.start(
+        {
+          logFormat: flags.logFormat,
+          ...(flags.debug === undefined ? {} : { debug: flags.debug }),
+          ...(flags.config === undefined ? {} : { config: flags.config }),
+          ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
+          ...(flags.destinationDir === undefined ? {} : { destinationDir: flags.destinationDir }),
+          ...(flags.token === undefined ? {} : { token: flags.token }),
+          ...(flags.joinMethod === undefined ? {} : { joinMethod: flags.joinMethod }),
+          ...(flags.caPin === undefined ? {} : { caPins: flags.caPin }),
+          ...(flags.authServer === undefined ? {} : { authServer: flags.authServer }),
+          ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
+          ...(flags.certificateTtl === undefined ? {} : { certificateTtl: flags.certificateTtl }),
+          ...(flags.renewalInterval === undefined ? {} : { renewalInterval: flags.renewalInterval }),
+        },
+        io,
+      );
+    });
+
+  program
+    .command('init')
+    .description(
+      'Prepare a destination folder: the bot user may write it, the reader user may read it, nobody else (POSIX ACLs; run as root)',
+    )
+    .option('-c, --config <file>', 'take the folder from the one directory output of this config')
+    .option('--destination-dir <dir>', 'the folder to prepare')
+    .addOption(new Option('--init-dir <dir>', 'the same as --destination-dir (tbot spelling)').hideHelp())
+    .option('--owner <user:group>', 'owner of the folder (default: the bot user and its group)')
+    .requiredOption('--bot-user <user>', 'the user midbot runs as')
+    .requiredOption('--reader-user <user>', 'the user of the service that reads the artifacts')
+    .action(async (flags: InitFlags) => {
+      if (flags.destinationDir !== undefined && flags.initDir !== undefined) {
+        throw new ConfigError('invalid_flag', 'give --destination-dir or --init-dir, not both');
+      }
+      const destinationDir = flags.destinationDir ?? flags.initDir;
+      io.write(
+        await commands.init(
+          {
+            botUser: flags.botUser,
+            readerUser: flags.readerUser,
+            ...(flags.config === undefined ? {} : { config: flags.config }),
+            ...(destinationDir === undefined ? {} : { destinationDir }),
+            ...(flags.owner === undefined ? {} : { owner: flags.owner }),
+          },
+          io,
+        ),
+      );
+    });
+
+  return program;
+}

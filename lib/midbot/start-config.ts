@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { BotConfigFlags, LoadedBotConfig } from '../bot/config/load-bot-config.js';
+import { configFromFlags, loadBotConfig, mergeFlags } from '../bot/config/load-bot-config.js';
+import { ConfigError } from '../core/errors.js';
+
+/** Reads `-c FILE` with a message that names the flag and the file. */
+export function readConfigFile(file: string, cwd: string, readFile: (path: string) => string): string {
+  try {
+    return readFile(path.resolve(cwd, file));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      'unreadable_config',
+      code === 'ENOENT'
+        ? `-c ${file}: no such file; write the config there (see \`midctl bots add\` for an example) or pass the flags instead`
+        : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The config `midbot start` runs with: the file given with `-c` (v2, or v1 with a conversion warning)
+ * with the flags applied over it, or the flags alone.
+ */
+export function loadStartConfig(
+  configFile: string | undefined,
+  flags: BotConfigFlags,
+  io: { cwd(): string; readFile(path: string): string },
+): LoadedBotConfig {
+  const cwd = io.cwd();
+  if (configFile === undefined) return { config: configFromFlags(flags, { cwd }), warnings: [] };
+  const loaded = loadBotConfig(readConfigFile(configFile, cwd, io.readFile), configFile);
+  const merged = mergeFlags(loaded.config, flags, { cwd });
+  return { config: merged.config, warnings: [...loaded.warnings, ...merged.warnings] };
+}

@@ -1,0 +1,189 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LocalAuthServer, startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
+import type { Sleep } from '../../../lib/bot/agent/sleep.js';
+import { silentLogger } from '../../../lib/core/logger.js';
+import {
+  agentConfig,
+  type Cluster,
+  captureLog,
+  fileText,
+  memoryOutput,
+  newAgent,
+  scriptedSleep,
+  startCluster,
+} from './agent-fixture.js';
+
+const TWENTY_MINUTES = 1_200_000;
+
+let cluster: Cluster | undefined;
+
+afterEach(async () => {
+  await cluster?.dispose();
+  cluster = undefined;
+});
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'base64')]));
+}
+
+describe('BotAgent.run', () => {
+  it('retries with backoff while the auth service is down, keeps the artifacts, and recovers', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('daemon', ['ops']);
+    const out = join(c.dataDir, 'out');
+    const log = captureLog();
+    const stop = new AbortController();
+    let before: Record<string, string> = {};
+    const during: Array<Record<string, string>> = [];
+    const { sleep, delays } = scriptedSleep(async (delay, call) => {
+      if (call === 1) {
+        // The first run went well; take the service away before the next renewal.
+        before = snapshot(out);
+        await c.stop();
+        return;
+      }
+      if (delay === TWENTY_MINUTES) {
+        stop.abort();
+        return;
+      }
+      during.push(snapshot(out));
+      if (call === 4) await c.restart();
+    });
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        outputs: [{ type: 'identity', destination: { type: 'directory', path: out } }],
+      }),
+      { sleep, logger: log.logger, random: () => 0 },
+    );
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(delays).toEqual([TWENTY_MINUTES, 1_000, 2_000, 4_000, TWENTY_MINUTES]);
+    expect(during).toEqual([before, before, before]);
+    const text = log.text();
+    expect(text).toMatch(
+      /WARN {2}renewing the bot identity failed: cannot reach the auth service at https:\/\/127\.0\.0\.1:\d+: ECONNREFUSED.*The artifacts of the last good run stay in place; retrying in 1s attempt=1 retry_at=\S+/,
+    );
+    expect(text).toContain('retrying in 2s attempt=2');
+    expect(text).toContain('retrying in 4s attempt=3');
+    expect(text).toContain('Next renewal in 20m');
+    // Recovery renewed the same instance: nothing was presented twice, nothing locked.
+    const [instance] = await c.instances('daemon');
+    expect(instance?.status.generation).toBe(2);
+    expect(instance?.status.locked).toBeUndefined();
+    expect(snapshot(out)['tlscert']).not.toBe(before['tlscert']);
+  });
+
+  it('stops, naming the new pin, when the service comes back with another CA', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('moved', ['ops']);
+    let impostor: LocalAuthServer | undefined;
+    const { sleep, delays } = scriptedSleep(async (_delay, call) => {
+      if (call === 1) {
+        await c.stop();
+        impostor = await startLocalAuthServer({
+          dataDir: join(c.dataDir, 'impostor'),
+          port: c.port,
+          clusterName: 'example.test',
+          logger: silentLogger,
+        });
+      }
+    });
+    const agent = newAgent(c, agentConfig(c, token), { sleep });
+    try {
+      const error = await agent.run(new AbortController().signal).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ca_pin_mismatch' });
+      expect((error as Error).message).toContain(`presented CA ${impostor?.caPin}`);
+      // The renewal over the old trust fails (one retry); the reconnect checks the pin and stops.
+      expect(delays).toEqual([TWENTY_MINUTES, 1_000]);
+    } finally {
+      agent.close();
+      await impostor?.close();
+    }
+  });
+
+  it('re-issues every output at once on reload (SIGHUP) instead of waiting for the interval', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('hup', ['ops']);
+    const stop = new AbortController();
+    const started: Array<() => void> = [];
+    const delays: number[] = [];
+    // A sleep that really waits until it is woken, as the timer sleep does.
+    const sleep: Sleep = (delay, signal) =>
+      new Promise((resolve) => {
+        delays.push(delay);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        started.shift()?.();
+      });
+    const sleeping = () => new Promise<void>((resolve) => started.push(resolve));
+    const log = captureLog();
+    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
+
+    const firstSleep = sleeping();
+    const running = agent.run(stop.signal);
+    await firstSleep;
+    const firstCert = await fileText(memoryOutput(agent, 0), 'tlscert');
+
+    const secondSleep = sleeping();
+    agent.reload();
+    await secondSleep;
+    const secondCert = await fileText(memoryOutput(agent, 0), 'tlscert');
+
+    stop.abort();
+    await running;
+    agent.close();
+    expect(delays).toEqual([TWENTY_MINUTES, TWENTY_MINUTES]);
+    expect(secondCert).not.toBe(firstCert);
+    expect(log.text()).toContain('Reload requested: renewing and writing every output now');
+    expect(log.text()).toContain('Stopped');
+    const [instance] = await c.instances('hup');
+    expect(instance?.status.generation).toBe(2);
+  });
+
+  it('a reload during a run starts the next run right after it', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('busy', ['ops']);
+    const stop = new AbortController();
+    let runs = 0;
+    const { sleep, delays } = scriptedSleep(() => {
+      stop.abort();
+    });
+    const agent = newAgent(c, agentConfig(c, token), { sleep });
+    const runOnce = agent.runOnce.bind(agent);
+    agent.runOnce = async () => {
+      runs += 1;
+      const summary = await runOnce();
+      if (runs === 1) agent.reload();
+      return summary;
+    };
+    await agent.run(stop.signal);
+    agent.close();
+    expect(runs).toBe(2);
+    expect(delays).toEqual([TWENTY_MINUTES]);
+  });
+
+  it('waits for the regular interval when an output is refused (retrying cannot help)', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('refused', ['ops']);
+    const stop = new AbortController();
+    const { sleep, delays } = scriptedSleep(() => stop.abort());
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        outputs: [{ type: 'application', app_name: 'payroll', destination: { type: 'memory' } }],
+      }),
+      { sleep },
+    );
+    await agent.run(stop.signal);
+    agent.close();
+    expect(delays).toEqual([TWENTY_MINUTES]);
+  });
+});

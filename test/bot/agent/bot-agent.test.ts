@@ -1,0 +1,397 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotRunError } from '../../../lib/bot/agent/bot-run-error.js';
+import { DestinationIdentityStore, type IdentityStore } from '../../../lib/bot/agent/identity-store.js';
+import { STORED_IDENTITY_FILE, type StoredIdentity } from '../../../lib/bot/agent/stored-identity.js';
+import type { Destination, OutputMetadata } from '../../../lib/bot/destinations/destination.js';
+import { MemoryDestination } from '../../../lib/bot/destinations/memory-destination.js';
+import { DestinationError } from '../../../lib/core/errors.js';
+import {
+  agentConfig,
+  type Cluster,
+  captureLog,
+  fileText,
+  memoryOutput,
+  newAgent,
+  startCluster,
+} from './agent-fixture.js';
+
+let cluster: Cluster;
+let work: string;
+let botCount = 0;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  work = mkdtempSync(join(tmpdir(), 'midbot-agent-dirs-'));
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A new bot (unique name) and its single-use token. */
+async function newBot(roles: string[] = ['ops'], ttlSeconds?: number) {
+  botCount += 1;
+  const name = `robot${botCount}`;
+  return { name, token: await cluster.addBot(name, roles, ttlSeconds) };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<BotRunError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(BotRunError);
+    return error as BotRunError;
+  }
+  throw new Error('expected the run to fail');
+}
+
+describe('BotAgent identity', () => {
+  it('joins on the first run and renews the same instance on the next', async () => {
+    const bot = await newBot();
+    const log = captureLog();
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token), { logger: log.logger });
+    const first = await agent.runOnce();
+    const second = await agent.runOnce();
+    agent.close();
+
+    expect(first.identity).toMatchObject({ botName: bot.name, generation: 1, obtained: 'joined' });
+    expect(second.identity).toMatchObject({
+      botName: bot.name,
+      instanceId: first.identity.instanceId,
+      generation: 2,
+      obtained: 'renewed',
+    });
+    expect(second.identity.serial).not.toBe(first.identity.serial);
+    const [instance, ...others] = await cluster.instances(bot.name);
+    expect(others).toEqual([]);
+    expect(instance?.status.generation).toBe(2);
+    expect(instance?.status.locked).toBeUndefined();
+    expect(log.text()).toContain(`Joined the cluster as bot "${bot.name}"`);
+    expect(log.text()).toContain('Renewed the bot identity');
+    expect(log.text()).not.toContain(bot.token);
+  });
+
+  it('resumes from directory storage after a restart, with the spent token still configured', async () => {
+    const bot = await newBot();
+    const storage = join(work, `${bot.name}-storage`);
+    const config = agentConfig(cluster, bot.token, { storage: { type: 'directory', path: storage } });
+    const first = newAgent(cluster, config);
+    const joined = await first.runOnce();
+    first.close();
+
+    const file = join(storage, STORED_IDENTITY_FILE);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { identity: { generation: number } };
+    expect(saved.identity.generation).toBe(1);
+    expect(readFileSync(file, 'utf8')).not.toContain(bot.token);
+
+    // A new process: nothing in memory, the token in the config already consumed.
+    const restarted = newAgent(cluster, config);
+    const resumed = await restarted.runOnce();
+    restarted.close();
+    expect(resumed.identity).toMatchObject({
+      instanceId: joined.identity.instanceId,
+      generation: 2,
+      obtained: 'renewed',
+    });
+    expect(
+      (JSON.parse(readFileSync(file, 'utf8')) as { identity: { generation: number } }).identity.generation,
+    ).toBe(2);
+  });
+
+  it('joins again with the new token after the configured token changed', async () => {
+    const bot = await newBot();
+    const store = new DestinationIdentityStore(new MemoryDestination());
+    const first = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    const joined = await first.runOnce();
+    first.close();
+    const second = newAgent(cluster, agentConfig(cluster, await cluster.addToken(bot.name)), {
+      identityStore: store,
+    });
+    const rejoined = await second.runOnce();
+    second.close();
+    expect(rejoined.identity.obtained).toBe('joined');
+    expect(rejoined.identity.instanceId).not.toBe(joined.identity.instanceId);
+  });
+
+  it('refuses a token that was already used, saying how to get a new one', async () => {
+    const bot = await newBot();
+    const first = newAgent(cluster, agentConfig(cluster, bot.token));
+    await first.runOnce();
+    first.close();
+    const second = newAgent(cluster, agentConfig(cluster, bot.token));
+    const error = await rejection(second.runOnce());
+    second.close();
+    expect(error.code).toBe('token_already_used');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toMatch(
+      /^joining the cluster with the join token failed: this join token was already used/,
+    );
+    expect(error.message).toContain('midctl tokens add --type=bot');
+    expect(error.message).toContain('midctl bots add');
+    expect(error.message).not.toContain(bot.token);
+  });
+
+  it('refuses an expired token', async () => {
+    const bot = await newBot(['ops'], 60);
+    cluster.clock.advance(2 * 60_000);
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token));
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.code).toBe('token_expired');
+    expect(error.message).toMatch(/the join token expired at \S+; create a new one with `midctl tokens add/);
+  });
+
+  it('joins again with the token when the stored identity expired, and says why that failed', async () => {
+    const bot = await newBot();
+    const store = new DestinationIdentityStore(new MemoryDestination());
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    const joined = await agent.runOnce();
+    agent.close();
+
+    cluster.clock.advance(2 * 3_600_000);
+    const restarted = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    const error = await rejection(restarted.runOnce());
+    restarted.close();
+    expect(error.code).toBe('token_already_used');
+    expect(error.message).toContain(
+      `the stored identity of bot "${bot.name}" expired at ${joined.identity.expiresAt}, so midbot joined again with the token`,
+    );
+    expect(error.message).toContain(`midctl tokens add --type=bot --bot-name=${bot.name}`);
+
+    // With a new token the bot is back, as a new instance.
+    const fresh = newAgent(cluster, agentConfig(cluster, await cluster.addToken(bot.name)), {
+      identityStore: store,
+    });
+    const rejoined = await fresh.runOnce();
+    fresh.close();
+    expect(rejoined.identity.obtained).toBe('joined');
+  });
+
+  it('keeps a renewed identity it could not save and saves it before renewing again', async () => {
+    const bot = await newBot();
+    const inner = new DestinationIdentityStore(new MemoryDestination());
+    let failSaves = 0;
+    const saved: number[] = [];
+    const store: IdentityStore = {
+      describe: () => 'flaky store',
+      load: () => inner.load(),
+      save: async (identity: StoredIdentity) => {
+        if (failSaves > 0) {
+          failSaves -= 1;
+          throw new DestinationError('destination_full', 'no space left on the device');
+        }
+        saved.push(identity.identity.generation);
+        await inner.save(identity);
+      },
+    };
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    await agent.runOnce();
+    failSaves = 1;
+    const error = await rejection(agent.runOnce());
+    expect(error.message).toMatch(
+      /^saving the bot identity failed: the auth service renewed the identity \(generation 2\)/,
+    );
+    expect(error.retryable).toBe(true);
+    expect(memoryOutput(agent, 0).names()).toContain('tlscert');
+
+    const next = await agent.runOnce();
+    agent.close();
+    // Generation 2 was saved first; presenting generation 1 again would have locked the instance.
+    expect(saved).toEqual([1, 2, 3]);
+    expect(next.identity.generation).toBe(3);
+    const [instance] = await cluster.instances(bot.name);
+    expect(instance?.status.locked).toBeUndefined();
+  });
+
+  it('joins with the token when the stored identity is unreadable', async () => {
+    const bot = await newBot();
+    const storage = join(work, `${bot.name}-corrupt`);
+    const config = agentConfig(cluster, bot.token, { storage: { type: 'directory', path: storage } });
+    mkdirSync(storage, { recursive: true, mode: 0o700 });
+    writeFileSync(join(storage, STORED_IDENTITY_FILE), '{"version": 1, "identity": "half a file', {
+      mode: 0o600,
+    });
+    const log = captureLog();
+    const agent = newAgent(cluster, config, { logger: log.logger });
+    const summary = await agent.runOnce();
+    agent.close();
+    expect(summary.identity.obtained).toBe('joined');
+    expect(log.text()).toContain('The stored bot identity cannot be read; joining again with the token');
+  });
+
+  it('aborts on a CA pin that does not match, naming the pin the service presented', async () => {
+    const bot = await newBot();
+    const wrongPin = `sha256:${'ab'.repeat(32)}`;
+    const config = agentConfig(cluster, bot.token);
+    const agent = newAgent(cluster, {
+      ...config,
+      onboarding: { ...config.onboarding, ca_pins: [wrongPin] },
+    });
+    const error = await rejection(agent.runOnce());
+    expect(error.code).toBe('ca_pin_mismatch');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain(`presented CA ${cluster.server.caPin}`);
+    expect(error.message).toContain(wrongPin);
+    // A daemon stops too: no retry, no insecure fallback.
+    await expect(agent.run(new AbortController().signal)).rejects.toMatchObject({ code: 'ca_pin_mismatch' });
+    agent.close();
+    // The token was never sent: it still works.
+    const good = newAgent(cluster, config);
+    await expect(good.runOnce()).resolves.toMatchObject({ identity: { obtained: 'joined' } });
+    good.close();
+  });
+});
+
+describe('BotAgent outputs', () => {
+  it('uses a fresh key for every output on every run', async () => {
+    const bot = await newBot(['ops', 'apps']);
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        outputs: [
+          { type: 'identity', destination: { type: 'memory' } },
+          { type: 'application', app_name: 'grafana', destination: { type: 'memory' } },
+        ],
+      }),
+    );
+    const keys: string[] = [];
+    const serials: string[] = [];
+    for (let run = 0; run < 2; run += 1) {
+      const summary = await agent.runOnce();
+      for (const index of [0, 1]) {
+        keys.push(await fileText(memoryOutput(agent, index), 'key'));
+        const result = summary.outputs[index];
+        if (result?.status !== 'written') throw new Error(`outputs[${index}] failed`);
+        serials.push(result.serial);
+        // The certificate written is for the key written next to it.
+        const cert = new X509Certificate(await fileText(memoryOutput(agent, index), 'tlscert'));
+        expect(cert.checkPrivateKey(createPrivateKey(keys.at(-1) as string))).toBe(true);
+      }
+    }
+    agent.close();
+    expect(new Set(keys).size).toBe(4);
+    expect(new Set(serials).size).toBe(4);
+  });
+
+  it('narrows each output to its roles', async () => {
+    const bot = await newBot(['ops', 'apps']);
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        outputs: [
+          { type: 'identity', roles: ['ops'], destination: { type: 'memory' } },
+          { type: 'identity', destination: { type: 'memory' } },
+          { type: 'identity', roles: ['hosts'], destination: { type: 'memory' } },
+        ],
+      }),
+    );
+    const summary = await agent.runOnce();
+    agent.close();
+    const subject = async (index: number) =>
+      new X509Certificate(await fileText(memoryOutput(agent, index), 'tlscert')).subject;
+    expect(await subject(0)).toContain('O=ops');
+    expect(await subject(0)).not.toContain('apps');
+    expect(await subject(1)).toMatch(/O=apps[\s\S]*O=ops|O=ops[\s\S]*O=apps/);
+    // A role the bot does not hold is refused for that output only.
+    expect(summary.outputs[2]).toMatchObject({ status: 'failed', code: 'role_not_held', retryable: false });
+    expect(memoryOutput(agent, 2).names()).toEqual([]);
+    expect(summary.written).toBe(2);
+  });
+
+  it('writes the other outputs when one is for an app the roles do not allow, and keeps its old files', async () => {
+    const bot = await newBot(['ops', 'apps']);
+    const payroll = join(work, `${bot.name}-payroll`);
+    mkdirSync(payroll, { recursive: true });
+    writeFileSync(join(payroll, 'tlscert'), 'previous certificate\n');
+    const log = captureLog();
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        outputs: [
+          { type: 'application', app_name: 'grafana', destination: { type: 'memory' } },
+          { type: 'application', app_name: 'payroll', destination: { type: 'directory', path: payroll } },
+          { type: 'identity', destination: { type: 'memory' } },
+        ],
+      }),
+      { logger: log.logger },
+    );
+    const summary = await agent.runOnce();
+    agent.close();
+    expect(summary.outputs.map((output) => output.status)).toEqual(['written', 'failed', 'written']);
+    expect(summary.outputs[1]).toMatchObject({
+      code: 'app_not_allowed',
+      target: 'app "payroll"',
+      destination: `directory ${payroll}`,
+    });
+    expect(readFileSync(join(payroll, 'tlscert'), 'utf8')).toBe('previous certificate\n');
+    expect(memoryOutput(agent, 0).names()).toEqual(['key', 'tlscacerts', 'tlscert']);
+    expect(memoryOutput(agent, 2).names()).toContain('ssh_config');
+    expect(log.text()).toContain('Generated identity for app "grafana"');
+    expect(log.text()).toMatch(
+      /Failed to write outputs\[1\] \(app "payroll"\): the roles .* do not allow app "payroll"/,
+    );
+    expect(log.text()).toContain('Wrote 2 of 3 outputs; 1 failed');
+    // The heartbeat counts what was written.
+    const [instance] = await cluster.instances(bot.name);
+    expect(instance?.status.latest_heartbeats.at(-1)?.outputs_written).toBe(2);
+  });
+
+  it('hands each destination the metadata of what was issued, with all files in one write', async () => {
+    const bot = await newBot(['ops', 'apps']);
+    const writes: Array<{ names: string[]; metadata: OutputMetadata | undefined }> = [];
+    const recording: Destination = {
+      describe: () => 'recording',
+      read: async () => undefined,
+      write: async (files, metadata) => {
+        writes.push({ names: files.map((file) => file.name), metadata });
+      },
+    };
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        outputs: [{ type: 'application', app_name: 'grafana', destination: { type: 'memory' } }],
+      }),
+      { destinationFactory: () => ({ destination: recording, artifactDir: '/unused' }) },
+    );
+    const summary = await agent.runOnce();
+    agent.close();
+    const written = summary.outputs[0];
+    if (written?.status !== 'written') throw new Error('outputs[0] failed');
+    expect(writes).toEqual([
+      {
+        names: ['tlscert', 'key', 'tlscacerts'],
+        metadata: {
+          bot: bot.name,
+          output: 'application grafana',
+          serial: written.serial,
+          issuedAt: expect.any(String),
+          expiresAt: written.expiresAt,
+        },
+      },
+    ]);
+  });
+
+  it('records one heartbeat per run on the bot instance', async () => {
+    const bot = await newBot();
+    const agent = newAgent(cluster, { ...agentConfig(cluster, bot.token), oneshot: true });
+    const summary = await agent.runOnce();
+    agent.close();
+    expect(summary.heartbeat).toBe(true);
+    const [instance] = await cluster.instances(bot.name);
+    expect(instance?.metadata.name).toBe(summary.identity.instanceId);
+    expect(instance?.status.latest_heartbeats).toEqual([
+      expect.objectContaining({
+        hostname: 'test-host',
+        one_shot: true,
+        outputs_written: 1,
+        version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,302 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutputsFailedError } from '../../../lib/bot/agent/outputs-failed-error.js';
+import type { Sleep } from '../../../lib/bot/agent/sleep.js';
+import { start } from '../../../lib/midbot/commands/start.js';
+import type { MidbotIo, MidbotSignal } from '../../../lib/midbot/midbot-io.js';
+import { buildMidbotProgram } from '../../../lib/midbot/program.js';
+import { type Cluster, startCluster } from './agent-fixture.js';
+
+let cluster: Cluster;
+let work: string;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  work = mkdtempSync(join(tmpdir(), 'midbot-cli-'));
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface FakeIo extends MidbotIo {
+  readonly logs: string[];
+  readonly stdout: string[];
+  readonly handlers: Map<MidbotSignal, () => void>;
+}
+
+function fakeIo(sleep: Sleep = async () => {}): FakeIo {
+  const logs: string[] = [];
+  const stdout: string[] = [];
+  const handlers = new Map<MidbotSignal, () => void>();
+  return {
+    logs,
+    stdout,
+    handlers,
+    write: (text) => stdout.push(text),
+    writeLog: (line) => logs.push(line),
+    clock: cluster.clock,
+    sleep,
+    hostname: () => 'cli-host',
+    cwd: () => work,
+    readFile: (path) => readFileSync(path, 'utf8'),
+    onSignal: (signal, handler) => {
+      handlers.set(signal, handler);
+      return () => handlers.delete(signal);
+    },
+  };
+}
+
+function configFile(name: string, token: string, outputs: string): string {
+  const file = join(work, name);
+  writeFileSync(
+    file,
+    `version: v2
+auth_server: "${cluster.url}"
+onboarding:
+  join_method: token
+  token: "${token}"
+  ca_pins: ["${cluster.server.caPin}"]
+storage:
+  type: directory
+  path: ${join(work, `${name}-storage`)}
+${outputs}`,
+  );
+  return file;
+}
+
+describe('midbot start', () => {
+  it('runs once from a config file, flags winning over the file', async () => {
+    const token = await cluster.addBot('cli-once', ['ops']);
+    const file = configFile('once.yaml', 'not-the-token', 'outputs: []\n');
+    const io = fakeIo();
+    const summary = await start(
+      { config: 'once.yaml', token, oneshot: true, destinationDir: 'out-once', logFormat: 'json' },
+      io,
+    );
+    expect(file).toContain(work);
+    expect(summary?.written).toBe(1);
+    expect(readFileSync(join(work, 'out-once', 'tlscert'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    const messages = io.logs.map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toContain('Joined the cluster as bot "cli-once"');
+    expect(io.logs.join('\n')).not.toContain(token);
+  });
+
+  it('fails a oneshot run when an output failed, naming it', async () => {
+    const token = await cluster.addBot('cli-denied', ['ops']);
+    configFile(
+      'denied.yaml',
+      token,
+      `outputs:
+  - type: application
+    app_name: payroll
+    destination:
+      type: directory
+      path: ${join(work, 'out-denied')}
+oneshot: true
+`,
+    );
+    const error = await start({ config: 'denied.yaml', logFormat: 'text' }, fakeIo()).catch((e) => e);
+    expect(error).toBeInstanceOf(OutputsFailedError);
+    expect(error.message).toMatch(
+      /^1 of 1 output failed \(their previous artifacts stay in place\): outputs\[0\] \(app "payroll", directory \S+out-denied\): the roles ops do not allow app "payroll"/,
+    );
+  });
+
+  it('wires SIGHUP to a re-render and SIGTERM to a clean stop', async () => {
+    const token = await cluster.addBot('cli-daemon', ['ops']);
+    configFile(
+      'daemon.yaml',
+      token,
+      `outputs:
+  - type: identity
+    destination:
+      type: directory
+      path: ${join(work, 'out-daemon')}
+`,
+    );
+    const waits: Array<() => void> = [];
+    const sleep: Sleep = (_delay, signal) =>
+      new Promise((resolve) => {
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        waits.shift()?.();
+      });
+    const nextSleep = () => new Promise<void>((resolve) => waits.push(resolve));
+    const io = fakeIo(sleep);
+    const first = nextSleep();
+    const running = start({ config: 'daemon.yaml', logFormat: 'text' }, io);
+    await first;
+    const before = readFileSync(join(work, 'out-daemon', 'tlscert'), 'utf8');
+    const second = nextSleep();
+    io.handlers.get('SIGHUP')?.();
+    await second;
+    expect(readFileSync(join(work, 'out-daemon', 'tlscert'), 'utf8')).not.toBe(before);
+    io.handlers.get('SIGTERM')?.();
+    await expect(running).resolves.toBeUndefined();
+    expect(io.handlers.size).toBe(0);
+    expect(io.logs.filter((line) => line.includes('Generated identity'))).toHaveLength(2);
+  });
+});
+
+describe('midbot command table', () => {
+  it.each([
+    [['start', '--help'], /--ca-pin <pin>[\s\S]*--oneshot[\s\S]*--log-format <format>/],
+    [['init', '--help'], /--bot-user <user>[\s\S]*--reader-user <user>/],
+    [['--help'], /start[\s\S]*init/],
+  ])('prints help for %j', async (argv, pattern) => {
+    const io = fakeIo();
+    const program = buildMidbotProgram(io);
+    await expect(program.parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({ exitCode: 0 });
+    expect(io.stdout.join('')).toMatch(pattern);
+  });
+
+  it.each([
+    [
+      [
+        'start',
+        '--oneshot',
+        '--data-dir',
+        'd',
+        '--destination-dir',
+        'o',
+        '--token',
+        't',
+        '--ca-pin',
+        'p1',
+        '--ca-pin',
+        'p2',
+        '--auth-server',
+        'a:443',
+      ],
+      {
+        logFormat: 'text',
+        oneshot: true,
+        dataDir: 'd',
+        destinationDir: 'o',
+        token: 't',
+        caPins: ['p1', 'p2'],
+        authServer: 'a:443',
+      },
+    ],
+    [
+      [
+        'start',
+        '-c',
+        'f.yaml',
+        '--join-method',
+        'iam',
+        '--certificate-ttl',
+        '2h',
+        '--renewal-interval',
+        '30m',
+        '--log-format',
+        'json',
+        '--debug',
+      ],
+      {
+        config: 'f.yaml',
+        joinMethod: 'iam',
+        certificateTtl: '2h',
+        renewalInterval: '30m',
+        logFormat: 'json',
+        debug: true,
+      },
+    ],
+    [['start', '-c', 'f.yaml'], { config: 'f.yaml', logFormat: 'text' }],
+  ])('maps %j onto start', async (argv, expected) => {
+    const calls: unknown[] = [];
+    const program = buildMidbotProgram(fakeIo(), {
+      start: async (options) => calls.push(options),
+      init: async () => '',
+    });
+    await program.parseAsync(['node', 'midbot', ...argv]);
+    expect(calls).toEqual([expected]);
+  });
+
+  it.each([
+    [
+      [
+        'init',
+        '--destination-dir',
+        '/opt/m',
+        '--owner',
+        'bot:bot',
+        '--bot-user',
+        'bot',
+        '--reader-user',
+        'app',
+      ],
+      { destinationDir: '/opt/m', owner: 'bot:bot', botUser: 'bot', readerUser: 'app' },
+    ],
+    [
+      ['init', '-c', '/etc/midbot.yaml', '--init-dir=/opt/m', '--bot-user=bot', '--reader-user=app'],
+      { config: '/etc/midbot.yaml', destinationDir: '/opt/m', botUser: 'bot', readerUser: 'app' },
+    ],
+  ])('maps %j onto init and prints what it did', async (argv, expected) => {
+    const calls: unknown[] = [];
+    const io = fakeIo();
+    const program = buildMidbotProgram(io, {
+      start: async () => undefined,
+      init: async (options) => {
+        calls.push(options);
+        return 'created /opt/m\n';
+      },
+    });
+    await program.parseAsync(['node', 'midbot', ...argv]);
+    expect(calls).toEqual([expected]);
+    expect(io.stdout.join('')).toBe('created /opt/m\n');
+  });
+
+  it('collects repeated --ca-pin flags and refuses a bad one by flag name', async () => {
+    const io = fakeIo();
+    const program = buildMidbotProgram(io);
+    await expect(
+      program.parseAsync([
+        'node',
+        'midbot',
+        'start',
+        '--oneshot',
+        '--auth-server',
+        cluster.url,
+        '--token',
+        'tok',
+        '--ca-pin',
+        cluster.server.caPin,
+        '--ca-pin',
+        'sha256:nope',
+      ]),
+    ).rejects.toThrow(/^--ca-pin: got "sha256:nope", expected sha256: followed by 64 hex digits/);
+  });
+
+  it('asks which folder to prepare when the config has several', async () => {
+    configFile(
+      'two.yaml',
+      'tok',
+      `outputs:
+  - type: identity
+    destination: {type: directory, path: /opt/a}
+  - type: identity
+    destination: {type: directory, path: /opt/b}
+`,
+    );
+    const program = buildMidbotProgram(fakeIo());
+    await expect(
+      program.parseAsync([
+        'node',
+        'midbot',
+        'init',
+        '-c',
+        'two.yaml',
+        '--bot-user',
+        'root',
+        '--reader-user',
+        'root',
+      ]),
+    ).rejects.toThrow(
+      'two.yaml has 2 directory outputs (/opt/a, /opt/b); say which to prepare with --destination-dir',
+    );
+  });
+});

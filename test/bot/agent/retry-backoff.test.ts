@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../../../lib/bot/agent/retry-backoff.js';
+
+const TWENTY_MINUTES = 1_200_000;
+
+describe('backoffDelay', () => {
+  it.each([
+    [1, 1_000],
+    [2, 2_000],
+    [3, 4_000],
+    [8, 128_000],
+    [9, 256_000],
+    [10, 300_000],
+    [40, 300_000],
+  ])('waits %i → %i ms without jitter, capped at 5 minutes', (attempt, delay) => {
+    expect(backoffDelay(attempt, TWENTY_MINUTES, () => 0)).toBe(delay);
+  });
+
+  it('never waits as long as half the renewal interval', () => {
+    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, 3_000, () => 0))).toEqual([
+      1_000, 1_500, 1_500, 1_500,
+    ]);
+  });
+
+  it('takes up to a fifth off at random so that bots failing together spread out', () => {
+    expect(backoffDelay(3, TWENTY_MINUTES, () => 0.999)).toBe(3_201);
+    expect(backoffDelay(3, TWENTY_MINUTES, () => 0.5)).toBe(3_600);
+  });
+});

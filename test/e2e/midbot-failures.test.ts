@@ -1,0 +1,217 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AuthServerProcess,
+  addBotWithMidctl as addBot,
+  runMidbot as runMidbotProcess,
+  runMidctl,
+  startAuthServerProcess,
+  startMidbotProcess,
+} from '../support/cli.js';
+
+const ROLE = `kind: role
+version: v6
+metadata:
+  name: ops
+spec:
+  allow:
+    logins: ['root']
+`;
+
+/**
+ * What a person meets when something is wrong, with the real CLI: one `ERROR:` line naming the cause
+ * and a non-zero exit, nothing written where nothing should be, and a daemon that rides out an auth
+ * service outage with its last artifacts in place.
+ */
+describe('midbot when things go wrong', () => {
+  let dir: string;
+  let server: AuthServerProcess;
+  const tokens: string[] = [];
+  const printed: string[] = [];
+  const runMidbot = async (args: string[]) => {
+    const result = await runMidbotProcess(args);
+    printed.push(result.stdout, result.stderr);
+    return result;
+  };
+  const addBotWithMidctl = async (dataDir: string, name: string, roles: string[]) => {
+    const bot = await addBot(dataDir, name, roles);
+    tokens.push(bot.token);
+    return bot;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'midbot-e2e-fail-'));
+    server = await startAuthServerProcess(join(dir, 'data'), ['--cluster-name', 'example.test']);
+    writeFileSync(join(dir, 'role.yaml'), ROLE);
+    expect(
+      (await runMidctl(['--data-dir', server.dataDir, 'create', '-f', join(dir, 'role.yaml')])).code,
+    ).toBe(0);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const flags = (token: string, caPin: string, out: string, extra: string[] = []) => [
+    'start',
+    '--oneshot',
+    '--auth-server',
+    server.url,
+    '--token',
+    token,
+    '--ca-pin',
+    caPin,
+    '--destination-dir',
+    out,
+    ...extra,
+  ];
+
+  it('aborts on a wrong --ca-pin, showing the pin the service presented, and keeps the token unspent', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'pinned', ['ops']);
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    const refused = await runMidbot(flags(bot.token, wrong, join(dir, 'pinned-wrong')));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^ERROR: connecting to the auth service failed: .*presented CA ${server.caPin}.*${wrong}`,
+        'm',
+      ),
+    );
+    expect(existsSync(join(dir, 'pinned-wrong'))).toBe(false);
+    expect(refused.stderr).not.toContain(bot.token);
+
+    const accepted = await runMidbot(flags(bot.token, bot.caPin, join(dir, 'pinned')));
+    expect(accepted.code).toBe(0);
+  });
+
+  it('refuses a token used twice with one ERROR line that says what to do', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'twice', ['ops']);
+    expect((await runMidbot(flags(bot.token, bot.caPin, join(dir, 'twice-1')))).code).toBe(0);
+    const again = await runMidbot(flags(bot.token, bot.caPin, join(dir, 'twice-2')));
+    expect(again.code).toBe(1);
+    const errors = again.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/this join token was already used.*midctl tokens add --type=bot/);
+    expect(again.stdout + again.stderr).not.toContain(bot.token);
+  });
+
+  it('names the path of an unknown key in the config file', async () => {
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(
+      file,
+      `version: v2
+auth_server: "${server.url}"
+onboarding:
+  join_method: token
+  token: "some-token"
+  ca_pins: ["${server.caPin}"]
+storage:
+  type: memory
+outputs:
+  - type: identity
+    destination:
+      type: directory
+      paht: /opt/machine-id
+`,
+    );
+    const result = await runMidbot(['start', '--oneshot', '-c', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^ERROR: ${file}: .*outputs\\[0\\]\\.destination: unknown key "paht"; remove it or check the spelling`,
+        'm',
+      ),
+    );
+    expect(result.stderr).not.toContain('some-token');
+  });
+
+  it('refuses to write through a symlink planted at <dest>/key and leaves its target alone', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'planted', ['ops']);
+    const out = join(dir, 'planted-out');
+    mkdirSync(out, { mode: 0o700 });
+    const outside = join(dir, 'outside-secret');
+    writeFileSync(outside, 'precious\n');
+    symlinkSync(outside, join(out, 'key'));
+    const result = await runMidbot(flags(bot.token, bot.caPin, out));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^ERROR: 1 of 1 output failed .*planted-out\/key is a symlink; midbot never writes through symlinks/m,
+    );
+    expect(readFileSync(outside, 'utf8')).toBe('precious\n');
+    expect(readdirSync(out)).toEqual(['key']);
+  });
+
+  it('keeps the artifacts while the auth service is down, retries, recovers, and re-renders on SIGHUP', async () => {
+    const data = join(dir, 'outage-data');
+    let auth = await startAuthServerProcess(data, ['--cluster-name', 'outage.test']);
+    const port = new URL(auth.url).port;
+    expect((await runMidctl(['--data-dir', data, 'create', '-f', join(dir, 'role.yaml')])).code).toBe(0);
+    const bot = await addBotWithMidctl(data, 'daemon', ['ops']);
+    const out = join(dir, 'daemon-out');
+    const midbot = startMidbotProcess([
+      'start',
+      '--auth-server',
+      auth.url,
+      '--token',
+      bot.token,
+      '--ca-pin',
+      bot.caPin,
+      '--data-dir',
+      join(dir, 'daemon-storage'),
+      '--destination-dir',
+      out,
+      '--renewal-interval',
+      '2s',
+      '--certificate-ttl',
+      '1m',
+    ]);
+    try {
+      await midbot.waitForLog(/Wrote 1 of 1 outputs/);
+      const snapshot = () =>
+        Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(join(out, name), 'base64')]));
+      await auth.stop();
+      const before = snapshot();
+      await midbot.waitForLog(/retrying in \S+ attempt=2/);
+      expect(snapshot()).toEqual(before);
+      expect(midbot.logs()).toMatch(
+        /WARN {2}renewing the bot identity failed: cannot reach the auth service at https:\/\/127\.0\.0\.1:\d+: ECONNREFUSED.*The artifacts of the last good run stay in place; retrying in (\d+ms|1s) attempt=1/,
+      );
+
+      auth = await startAuthServerProcess(data, ['--listen', `127.0.0.1:${port}`]);
+      const written = (midbot.logs().match(/Wrote 1 of 1 outputs/g) ?? []).length;
+      await midbot.waitForLog(/Wrote 1 of 1 outputs/, written + 1);
+      expect(snapshot()['tlscert']).not.toBe(before['tlscert']);
+
+      const hup = (midbot.logs().match(/Wrote 1 of 1 outputs/g) ?? []).length;
+      midbot.process.kill('SIGHUP');
+      await midbot.waitForLog(/Reload requested/);
+      await midbot.waitForLog(/Wrote 1 of 1 outputs/, hup + 1);
+    } finally {
+      const code = await midbot.stop();
+      await auth.stop();
+      expect(code).toBe(0);
+    }
+    printed.push(midbot.logs());
+    expect(midbot.logs()).toContain('Stopped');
+    expect(midbot.logs()).not.toContain(bot.token);
+  }, 60_000);
+
+  it('never printed a token or a private key in any of the runs above', () => {
+    const everything = printed.join('\n');
+    expect(tokens.length).toBeGreaterThan(3);
+    for (const token of tokens) expect(everything).not.toContain(token);
+    expect(everything).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
+  });
+});

@@ -1,0 +1,201 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AuthServerProcess,
+  addBotWithMidctl,
+  runMidbot,
+  runMidctl,
+  startAuthServerProcess,
+} from '../support/cli.js';
+import { runCommand } from '../support/run-command.js';
+import { ensureLocalUser, type SshdHandle, startSshd } from '../support/sshd.js';
+
+const canRun = process.getuid?.() === 0 && existsSync('/usr/sbin/sshd');
+
+const ROLES = `kind: role
+version: v6
+metadata:
+  name: ops
+spec:
+  allow:
+    logins: ['root']
+    node_labels:
+      env: dev
+---
+kind: role
+version: v7
+metadata:
+  name: host-issuer
+spec:
+  allow:
+    rules:
+      - resources: [host_cert]
+        verbs: [create]
+`;
+
+/**
+ * The server-access guide with real processes: `midbot start --oneshot -c config.yaml` for an ssh_host
+ * output that configures a real sshd, and for an identity output whose ssh_config logs into it with
+ * plain OpenSSH (`ssh -F ssh_config root@node1.<cluster>`).
+ */
+describe.skipIf(!canRun)('midbot with OpenSSH', () => {
+  let dir: string;
+  let server: AuthServerProcess;
+  let sshd: SshdHandle | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'midbot-e2e-ssh-'));
+    server = await startAuthServerProcess(join(dir, 'data'), ['--cluster-name', 'example.test']);
+    writeFileSync(join(dir, 'roles.yaml'), ROLES);
+    const created = await runMidctl(['--data-dir', server.dataDir, 'create', '-f', join(dir, 'roles.yaml')]);
+    expect(created.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await sshd?.stop();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function writeConfig(name: string, token: string, caPin: string, outputs: string): string {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `version: v2
+auth_server: "${server.url.replace('https://', '')}"
+onboarding:
+  join_method: token
+  token: "${token}"
+  ca_pins:
+    - "${caPin}"
+storage:
+  type: directory
+  path: ${join(dir, `${name}-storage`)}
+${outputs}`,
+    );
+    return file;
+  }
+
+  it('configures sshd from an ssh_host output and logs in with the identity output', async () => {
+    // The host: its bot writes the host key, certificate and user CA for sshd.
+    const hostBot = await addBotWithMidctl(server.dataDir, 'host-bot', ['host-issuer']);
+    const hostDir = join(dir, 'host');
+    const hostConfig = writeConfig(
+      'host',
+      hostBot.token,
+      hostBot.caPin,
+      `outputs:
+  - type: ssh_host
+    principals: [node1.example.test]
+    destination:
+      type: directory
+      path: ${hostDir}
+`,
+    );
+    const hostRun = await runMidbot(['start', '--oneshot', '-c', hostConfig]);
+    expect(hostRun.stderr).toContain('Generated host certificate for node1.example.test');
+    expect(hostRun.code).toBe(0);
+    expect(statSync(join(hostDir, 'ssh_host')).mode & 0o777).toBe(0o600);
+    sshd = await startSshd({
+      hostKeyPath: join(hostDir, 'ssh_host'),
+      hostCertificatePath: join(hostDir, 'ssh_host-cert.pub'),
+      trustedUserCaKeysPath: join(hostDir, 'ssh_host-user-ca.pub'),
+    });
+
+    const nodeFile = join(dir, 'node.yaml');
+    writeFileSync(
+      nodeFile,
+      `kind: node
+version: v2
+sub_kind: openssh
+metadata:
+  name: node1
+  labels:
+    env: dev
+spec:
+  addr: 127.0.0.1:${sshd.port}
+  hostname: node1
+`,
+    );
+    expect((await runMidctl(['--data-dir', server.dataDir, 'create', '-f', nodeFile])).code).toBe(0);
+
+    // The client: an identity output.
+    const robot = await addBotWithMidctl(server.dataDir, 'robot', ['ops']);
+    const out = join(dir, 'machine-id');
+    const robotConfig = writeConfig(
+      'robot',
+      robot.token,
+      robot.caPin,
+      `outputs:
+  - type: identity
+    destination:
+      type: directory
+      path: ${out}
+`,
+    );
+    const run = await runMidbot(['start', '--oneshot', '-c', robotConfig]);
+    expect(run.stderr).toContain('Joined the cluster as bot "robot"');
+    expect(run.stderr).toContain('Wrote 1 of 1 outputs');
+    expect(run.stderr).not.toContain(robot.token);
+    expect(run.stdout + run.stderr).not.toMatch(/PRIVATE KEY/);
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(out, 'ssh_config'), 'utf8')).toContain(
+      `Host node1.example.test\n    HostName 127.0.0.1\n    Port ${sshd.port}`,
+    );
+
+    const ssh = (target: string, command: string) =>
+      runCommand('/usr/bin/ssh', [
+        '-F',
+        join(out, 'ssh_config'),
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=5',
+        target,
+        command,
+      ]);
+    const login = await ssh('root@node1.example.test', 'echo ok');
+    expect(login.stderr).not.toMatch(/Permission denied|Host key verification failed/);
+    expect(login.stdout.trim()).toBe('ok');
+    expect(login.code).toBe(0);
+
+    // A login the role does not allow is refused by sshd itself.
+    const other = await ensureLocalUser('midbotother');
+    const refused = await ssh(`${other.name}@node1.example.test`, 'echo should-not-run');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).not.toContain('should-not-run');
+    expect(refused.stderr).toContain('Permission denied');
+
+    const verify = await runCommand('openssl', [
+      'verify',
+      '-CAfile',
+      join(out, 'tlscacerts'),
+      join(out, 'tlscert'),
+    ]);
+    expect(verify.stdout).toContain(': OK');
+    expect(verify.code).toBe(0);
+
+    // The heartbeat of the run is on the bot instance.
+    const list = await runMidctl([
+      '--data-dir',
+      server.dataDir,
+      'bots',
+      'instances',
+      'ls',
+      'robot',
+      '--format',
+      'json',
+    ]);
+    const instances = JSON.parse(list.stdout) as
+      | Array<{ metadata: { name: string } }>
+      | { metadata: { name: string } };
+    const id = (Array.isArray(instances) ? instances[0] : instances)?.metadata.name;
+    const show = await runMidctl(['--data-dir', server.dataDir, 'bots', 'instances', 'show', `robot/${id}`]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/latest_heartbeats:\s*\n\s*- recorded_at: \S+\n\s*hostname: \S+/);
+    expect(show.stdout).toContain('one_shot: true');
+    expect(show.stdout).toContain('outputs_written: 1');
+  });
+});
