@@ -91,8 +91,22 @@ export class AdminService {
       }
       return resource as ResourceOf<StoredKind>;
     });
+    // Roles created by the same file count: a deployment applies roles and the bots holding them at once.
+    const rolesInBatch = new Set(resources.filter((r) => r.kind === 'role').map((r) => r.metadata.name));
     for (const resource of resources) {
-      if (resource.kind === 'bot') await this.requireRoles(resource.spec.roles);
+      if (resource.kind === 'bot')
+        await this.requireRoles(resource.spec.roles.filter((role) => !rolesInBatch.has(role)));
+    }
+    if (!force) {
+      // Refuse before writing anything, so a file is applied whole or not at all.
+      for (const resource of resources) {
+        if ((await this.context.resources.get(resource.kind, resource.metadata.name)) !== undefined) {
+          throw new ConflictError(
+            'already_exists',
+            `${resource.kind} "${resource.metadata.name}" already exists; use --force to replace it`,
+          );
+        }
+      }
     }
     const results: ResourceWriteResult[] = [];
     for (const resource of resources) {

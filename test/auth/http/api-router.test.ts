@@ -170,3 +170,24 @@ describe('the HTTP API router', () => {
     ).toBe(200);
   });
 });
+
+describe('applying resources', () => {
+  it('accepts a bot together with the roles it holds, and writes nothing when one resource already exists', async () => {
+    const fixture = await createFixture();
+    const role = {
+      kind: 'role',
+      version: 'v7',
+      metadata: { name: 'fresh' },
+      spec: { allow: { logins: ['ubuntu'] } },
+    };
+    const bot = { kind: 'bot', version: 'v1', metadata: { name: 'fresh-bot' }, spec: { roles: ['fresh'] } };
+    await fixture.service.admin.putResources([role, bot], false, 'test');
+    const other = { kind: 'role', version: 'v7', metadata: { name: 'other' }, spec: {} };
+    await expect(fixture.service.admin.putResources([other, role], false, 'test')).rejects.toMatchObject({
+      code: 'already_exists',
+    });
+    await expect(fixture.service.admin.getResources('role', 'other')).rejects.toMatchObject({
+      code: 'role_not_found',
+    });
+  });
+});

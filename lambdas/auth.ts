@@ -1,0 +1,96 @@
+/**
+ * The auth service on AWS: API Gateway HTTP API (payload 2.0) events go to the same router as the local
+ * server; CloudFormation custom resource events apply the deployment's resources. A composition root
+ * only: dependencies are built once per cold start and reused while the Lambda is warm (the CAs are
+ * loaded from Secrets Manager once, not per request).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AuthService } from '../lib/auth/auth-service.js';
+import { isHttpApiEvent, toApiRequest, toHttpApiResult } from '../lib/auth/aws/api-gateway-event.js';
+import { readAuthLambdaEnvironment } from '../lib/auth/aws/lambda-environment.js';
+import { isProvisioningEvent, provisionResources } from '../lib/auth/aws/resource-provisioning.js';
+import { ApiRouter } from '../lib/auth/http/api-router.js';
+import { TransportAdminAuthenticator } from '../lib/auth/http/bearer-admin-authenticator.js';
+import { iamJoinMethod } from '../lib/auth/iam/iam-join-method.js';
+import { joinChallengeRoute } from '../lib/auth/iam/join-challenge-route.js';
+import { SecretsManagerCaStore } from '../lib/auth/secrets-manager-ca-store.js';
+import { DynamoDbBackend } from '../lib/auth/storage/dynamodb-backend.js';
+import { systemClock } from '../lib/core/clock.js';
+import { ConfigError, MidError } from '../lib/core/errors.js';
+import { createLogger } from '../lib/core/logger.js';
+import { secureRandom } from '../lib/core/random.js';
+
+interface Ready {
+  readonly service: AuthService;
+  readonly router: ApiRouter;
+}
+
+async function build(): Promise<Ready> {
+  const env = readAuthLambdaEnvironment(process.env);
+  const logger = createLogger({ format: 'json', level: env.MID_LOG_LEVEL }, { service: 'machine-id-auth' });
+  const service = await AuthService.create({
+    clusterName: env.MID_CLUSTER_NAME,
+    suite: env.MID_SIGNATURE_SUITE,
+    storage: new DynamoDbBackend({ client: new DynamoDBClient({}), tableName: env.MID_TABLE_NAME }),
+    caStore: new SecretsManagerCaStore({
+      client: new SecretsManagerClient({}),
+      secretId: env.MID_CA_SECRET_ID,
+    }),
+    clock: systemClock,
+    random: secureRandom,
+    logger,
+    joinMethods: [
+      iamJoinMethod(
+        env.MID_INSECURE_STS_ENDPOINT_FOR_TESTS === undefined
+          ? {}
+          : { stsEndpointOverrideForTests: env.MID_INSECURE_STS_ENDPOINT_FOR_TESTS },
+      ),
+    ],
+  });
+  const router = new ApiRouter(service, {
+    admin: new TransportAdminAuthenticator(),
+    extraRoutes: [joinChallengeRoute(service.context)],
+  });
+  return { service, router };
+}
+
+let ready: Promise<Ready> | undefined;
+
+function dependencies(): Promise<Ready> {
+  // A failed cold start (a throttled CA read) must not poison every later invocation of this instance.
+  ready ??= build().catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  return ready;
+}
+
+export async function handler(event: unknown, context?: { awsRequestId?: string }): Promise<unknown> {
+  const { service, router } = await dependencies();
+  if (isProvisioningEvent(event)) return provisionResources(service, event);
+  if (!isHttpApiEvent(event)) {
+    throw new ConfigError(
+      'unknown_event',
+      'the auth Lambda takes API Gateway HTTP API (2.0) events and CloudFormation custom resource events',
+    );
+  }
+  let request: ReturnType<typeof toApiRequest>;
+  try {
+    request = toApiRequest(event);
+  } catch (error) {
+    const requestId = context?.awsRequestId ?? 'unknown';
+    const status = error instanceof MidError ? error.httpStatus : 400;
+    const code = error instanceof MidError ? error.code : 'invalid_event';
+    const message = error instanceof MidError ? error.message : 'the request could not be read';
+    return toHttpApiResult(
+      {
+        status,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: { code, message, request_id: requestId } }),
+      },
+      requestId,
+    );
+  }
+  return toHttpApiResult(await router.handle(request), request.requestId);
+}
