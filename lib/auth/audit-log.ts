@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import { JoinError, MidError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Random } from '../core/random.js';
 import type { StorageBackend } from './storage/storage-backend.js';
@@ -38,6 +39,22 @@ export interface AuditEvent {
 export interface RecordedAuditEvent extends AuditEvent {
   readonly time: string;
   readonly id: string;
+}
+
+/**
+ * The fields of a refusal's audit record: the error's stable code and message (both written for the
+ * caller, so they hold no secret), and the validated AWS identity when STS had answered.
+ */
+export function refusal(error: unknown): Pick<AuditEvent, 'outcome' | 'code' | 'message' | 'aws_arn'> {
+  if (!(error instanceof MidError))
+    return { outcome: 'failure', code: 'internal_error', message: 'internal error' };
+  const awsArn = error instanceof JoinError ? error.awsArn : undefined;
+  return {
+    outcome: 'failure',
+    code: error.code,
+    message: error.message,
+    ...(awsArn === undefined ? {} : { aws_arn: awsArn }),
+  };
 }
 
 /** Fingerprint for a secret token: enough to correlate events, useless to join with. */

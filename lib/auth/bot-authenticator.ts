@@ -4,8 +4,9 @@ import {
   parseBotAuthHeaders,
   verifyBotRequestSignature,
 } from '../api/bot-request-signature.js';
-import { AccessDeniedError, AuthenticationError, MidError } from '../core/errors.js';
+import { AccessDeniedError, AuthenticationError } from '../core/errors.js';
 import type { Bot } from '../resources/bot.js';
+import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
 import type { BotInstanceRecord } from './bot-instance-store.js';
@@ -56,9 +57,7 @@ export class BotAuthenticator {
     } catch (error) {
       await this.context.audit.record({
         type: 'bot.authenticate',
-        outcome: 'failure',
-        code: error instanceof MidError ? error.code : 'internal_error',
-        message: error instanceof MidError ? error.message : 'internal error',
+        ...refusal(error),
         request_id: meta.requestId,
         ...(identity === undefined ? {} : { bot: identity.botName, instance: identity.instanceId }),
       });

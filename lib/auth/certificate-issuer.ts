@@ -17,6 +17,13 @@ export interface Validity {
   readonly notAfter: Date;
 }
 
+export interface SshCertificateRequest {
+  readonly publicKey: KeyObject;
+  readonly keyId: string;
+  readonly principals: string[];
+  readonly validity: Validity;
+}
+
 export interface IssuedSshCertificate {
   /** The certificate as one OpenSSH line. */
   readonly line: string;
@@ -113,52 +120,35 @@ export class CertificateIssuer {
   }
 
   /** An OpenSSH user certificate whose principals are the roles' logins. */
-  issueSshUserCertificate(options: {
-    publicKey: KeyObject;
-    keyId: string;
-    principals: string[];
-    validity: Validity;
-  }): IssuedSshCertificate {
-    const serial = this.sshSerial();
-    const line = issueSshCertificate(
-      {
-        type: 'user',
-        publicKey: options.publicKey,
-        serial,
-        keyId: options.keyId,
-        // OpenSSH reads an empty principal list as "any user"; a name no account can have keeps a
-        // certificate of a bot without logins useless for SSH (Teleport does the same).
-        principals: options.principals.length > 0 ? options.principals : [NO_LOGIN_PRINCIPAL],
-        validAfter: options.validity.notBefore,
-        validBefore: options.validity.notAfter,
-        extensions: [...DEFAULT_USER_EXTENSIONS],
-        nonce: this.random.bytes(32),
-      },
-      this.cas.sshUser.privateKey,
-    );
-    return { line, serialHex: serial.toString(16).padStart(16, '0') };
+  issueSshUserCertificate(options: SshCertificateRequest): IssuedSshCertificate {
+    return this.issueSsh('user', {
+      ...options,
+      // OpenSSH reads an empty principal list as "any user"; a name no account can have keeps a
+      // certificate of a bot without logins useless for SSH (Teleport does the same).
+      principals: options.principals.length > 0 ? options.principals : [NO_LOGIN_PRINCIPAL],
+    });
   }
 
   /** An OpenSSH host certificate for an `ssh_host` output. */
-  issueSshHostCertificate(options: {
-    publicKey: KeyObject;
-    keyId: string;
-    principals: string[];
-    validity: Validity;
-  }): IssuedSshCertificate {
+  issueSshHostCertificate(options: SshCertificateRequest): IssuedSshCertificate {
+    return this.issueSsh('host', options);
+  }
+
+  private issueSsh(type: 'user' | 'host', options: SshCertificateRequest): IssuedSshCertificate {
     const serial = this.sshSerial();
     const line = issueSshCertificate(
       {
-        type: 'host',
+        type,
         publicKey: options.publicKey,
         serial,
         keyId: options.keyId,
         principals: options.principals,
         validAfter: options.validity.notBefore,
         validBefore: options.validity.notAfter,
+        ...(type === 'user' ? { extensions: [...DEFAULT_USER_EXTENSIONS] } : {}),
         nonce: this.random.bytes(32),
       },
-      this.cas.sshHost.privateKey,
+      type === 'user' ? this.cas.sshUser.privateKey : this.cas.sshHost.privateKey,
     );
     return { line, serialHex: serial.toString(16).padStart(16, '0') };
   }

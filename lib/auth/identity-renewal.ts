@@ -1,6 +1,7 @@
 import type { BotIdentityResponse, RenewRequest } from '../api/bot-identity.js';
-import { AccessDeniedError, MidError } from '../core/errors.js';
+import { AccessDeniedError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
+import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
@@ -75,9 +76,7 @@ export async function renewIdentity(
   } catch (error) {
     await context.audit.record({
       ...base,
-      outcome: 'failure',
-      code: error instanceof MidError ? error.code : 'internal_error',
-      message: error instanceof MidError ? error.message : 'internal error',
+      ...refusal(error),
     });
     throw error;
   }

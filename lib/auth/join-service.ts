@@ -1,12 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { BotIdentityResponse } from '../api/bot-identity.js';
 import type { JoinRequest } from '../api/join.js';
-import { JoinError, MidError } from '../core/errors.js';
+import { JoinError } from '../core/errors.js';
 import { randomUuid } from '../core/random.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
 import type { Bot } from '../resources/bot.js';
 import type { Token } from '../resources/token.js';
-import { tokenFingerprint } from './audit-log.js';
+import { refusal, tokenFingerprint } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
 import type { BotInstanceRecord, InstanceAuthentication } from './bot-instance-store.js';
@@ -98,14 +98,7 @@ export class JoinService {
       });
       return identity;
     } catch (error) {
-      await this.context.audit.record({
-        ...base,
-        outcome: 'failure',
-        code: error instanceof MidError ? error.code : 'internal_error',
-        message: error instanceof MidError ? error.message : 'internal error',
-        ...(bot === undefined ? {} : { bot }),
-        ...(error instanceof JoinError && error.awsArn !== undefined ? { aws_arn: error.awsArn } : {}),
-      });
+      await this.context.audit.record({ ...base, ...refusal(error), ...(bot === undefined ? {} : { bot }) });
       throw error;
     }
   }

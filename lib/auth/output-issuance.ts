@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { OutputCertificatesRequest, OutputCertificatesResponse } from '../api/output-certificates.js';
-import { AccessDeniedError, InvalidRequestError, MidError, NotFoundError } from '../core/errors.js';
+import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
+import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { botUserName } from './bot-identity-issuer.js';
@@ -108,9 +109,7 @@ export class OutputIssuance {
     } catch (error) {
       await this.context.audit.record({
         ...base,
-        outcome: 'failure',
-        code: error instanceof MidError ? error.code : 'internal_error',
-        message: error instanceof MidError ? error.message : 'internal error',
+        ...refusal(error),
       });
       throw error;
     }

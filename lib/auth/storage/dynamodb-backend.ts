@@ -1,33 +1,3 @@
-/**
- * The auth service's store on AWS: one DynamoDB table.
- *
- * Table layout (the `MachineIdAuth` construct creates it; {@link createDynamoDbTable} does the same for
- * tests and local use):
- *
- * | attribute    | type | role                                                                      |
- * |--------------|------|---------------------------------------------------------------------------|
- * | `pk`         | S    | partition key: the key's first segment, the collection (`tokens`)          |
- * | `sk`         | S    | sort key: the full key (`tokens/abc`)                                      |
- * | `value`      | S    | the item's JSON text                                                       |
- * | `revision`   | S    | a fresh random UUID on every write; conditional writes compare it         |
- * | `expires_at` | N    | epoch milliseconds; absent for items that never expire                    |
- * | `ttl`        | N    | epoch seconds (rounded up), the table's TTL attribute, only for cleanup   |
- *
- * Billing PAY_PER_REQUEST, no secondary indexes, TTL enabled on `ttl`. The partition key is the
- * collection because `list` always asks for a prefix that starts with a whole first segment, so every
- * list is a single-partition Query on a sort key range. The price is that one collection (say `events/`,
- * the audit log) lives in one partition; DynamoDB splits hot partitions by sort key range, which is enough
- * for an auth service's write rate.
- *
- * DynamoDB's TTL deletes expired items lazily, up to days late, so `ttl` only reclaims space: every read
- * and every condition also compares `expires_at` with this backend's clock, which is what makes an item
- * invisible at exactly `expiresAt`.
- *
- * Each conditional operation is one conditional PutItem or DeleteItem: DynamoDB evaluates the condition
- * and applies the write atomically per item, which gives the port's "exactly one of N concurrent writers"
- * guarantee without transactions.
- */
-import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   CreateTableCommand,
@@ -42,7 +12,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
-import type { ItemInput, ListOptions, StorageBackend, StoredItem } from './storage-backend.js';
+import {
+  type ItemInput,
+  type ListOptions,
+  type StorageBackend,
+  type StoredItem,
+  withNewRevision,
+} from './storage-backend.js';
 
 export interface DynamoDbBackendOptions {
   /** Built once per cold start by the caller, who also owns it: `close()` leaves it open. */
@@ -108,7 +84,7 @@ export class DynamoDbBackend implements StorageBackend {
   }
 
   async put(input: ItemInput): Promise<StoredItem> {
-    const written = withRevision(input);
+    const written = withNewRevision(input);
     await this.call('PutItem', () =>
       this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(written) })),
     );
@@ -222,7 +198,7 @@ export class DynamoDbBackend implements StorageBackend {
     names: Record<string, string>,
     values: Attributes,
   ): Promise<StoredItem | undefined> {
-    const written = withRevision(input);
+    const written = withNewRevision(input);
     try {
       await this.call('PutItem', () =>
         this.client.send(
@@ -329,15 +305,6 @@ export async function createDynamoDbTable(client: DynamoDBClient, tableName: str
       throw toStorageError(error, tableName, 'UpdateTimeToLive');
     }
   }
-}
-
-function withRevision(input: ItemInput): StoredItem {
-  return {
-    key: input.key,
-    value: input.value,
-    revision: randomUUID(),
-    ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
-  };
 }
 
 function primaryKey(key: string): Attributes {

@@ -1,6 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../../core/clock.js';
-import type { ItemInput, ListOptions, StorageBackend, StoredItem } from './storage-backend.js';
+import {
+  type ItemInput,
+  type ListOptions,
+  type StorageBackend,
+  type StoredItem,
+  withNewRevision,
+} from './storage-backend.js';
 
 /** In-process backend for unit tests and embedding. Same semantics as the durable backends. */
 export class MemoryBackend implements StorageBackend {
@@ -19,12 +24,7 @@ export class MemoryBackend implements StorageBackend {
   }
 
   private write(input: ItemInput): StoredItem {
-    const item: StoredItem = {
-      key: input.key,
-      value: input.value,
-      revision: randomUUID(),
-      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
-    };
+    const item = withNewRevision(input);
     this.items.set(input.key, item);
     return item;
   }

@@ -1,10 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
-import type { ItemInput, ListOptions, StorageBackend, StoredItem } from './storage-backend.js';
+import {
+  type ItemInput,
+  type ListOptions,
+  type StorageBackend,
+  type StoredItem,
+  withNewRevision,
+} from './storage-backend.js';
 
 export interface SqliteBackendOptions {
   /** @default systemClock */
@@ -114,7 +119,7 @@ export class SqliteBackend implements StorageBackend {
 
   async put(item: ItemInput): Promise<StoredItem> {
     return this.run(() => {
-      const written = withRevision(item);
+      const written = withNewRevision(item);
       this.statements.put.run(toRow(written));
       this.afterWrite();
       return written;
@@ -123,7 +128,7 @@ export class SqliteBackend implements StorageBackend {
 
   async create(item: ItemInput): Promise<StoredItem | undefined> {
     return this.run(() => {
-      const written = withRevision(item);
+      const written = withNewRevision(item);
       const { changes } = this.statements.create.run({ ...toRow(written), now: this.clock.now() });
       if (changes === 0) return undefined;
       this.afterWrite();
@@ -133,7 +138,7 @@ export class SqliteBackend implements StorageBackend {
 
   async compareAndSwap(item: ItemInput, expectedRevision: string): Promise<StoredItem | undefined> {
     return this.run(() => {
-      const written = withRevision(item);
+      const written = withNewRevision(item);
       const { changes } = this.statements.compareAndSwap.run({
         ...toRow(written),
         expected: expectedRevision,
@@ -275,15 +280,6 @@ function initialise(db: Database.Database, path: string, clock: Clock): void {
     }
     db.prepare('DELETE FROM items WHERE expires_at <= ?').run(clock.now());
   }).immediate();
-}
-
-function withRevision(input: ItemInput): StoredItem {
-  return {
-    key: input.key,
-    value: input.value,
-    revision: randomUUID(),
-    ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
-  };
 }
 
 function toRow(item: StoredItem): Row {

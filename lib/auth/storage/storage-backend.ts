@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * The storage port of the auth service: a small key-value interface that an in-memory map, an embedded
  * SQLite file and a DynamoDB table can all implement with the same guarantees.
@@ -24,6 +26,16 @@ export interface ItemInput {
   readonly key: string;
   readonly value: string;
   readonly expiresAt?: number;
+}
+
+/** The stored form of a write: the input with a fresh random revision. */
+export function withNewRevision(input: ItemInput): StoredItem {
+  return {
+    key: input.key,
+    value: input.value,
+    revision: randomUUID(),
+    ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
+  };
 }
 
 export interface ListOptions {
