@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { z } from 'zod';
 import { SECRET_METADATA_KEYS } from '../bot/destinations/secret-value.js';
-import { IdentityFormatError } from './errors.js';
+import { IdentityFormatError, IdentityNotFoundError } from './errors.js';
 
 /**
  * One output of a bot, as the bot last wrote it to its secret: every artifact file's text, the
@@ -90,6 +90,18 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
     throw new IdentityFormatError(
       `secret ${secretId} is not JSON; it was not written by midbot's aws_secrets_manager destination`,
       { cause: error instanceof Error ? new Error(error.name) : undefined, secretId },
+    );
+  }
+  // The MachineIdBot construct creates each output's secret with this placeholder; the bot's first
+  // run replaces it. Until then there is nothing to read, which is "not found", not "malformed".
+  if (
+    typeof json === 'object' &&
+    json !== null &&
+    (json as { uninitialised?: unknown }).uninitialised === true
+  ) {
+    throw new IdentityNotFoundError(
+      `secret ${secretId} holds no identity yet: the bot has not run since it was deployed (it runs on its schedule, or now with \`aws lambda invoke\`)`,
+      { secretId },
     );
   }
   const parsed = secretValueSchema.safeParse(json);

@@ -441,3 +441,16 @@ describe('loadIdentity', () => {
     expect(gets()).toBe(2);
   });
 });
+
+describe('a secret the bot has not written yet', () => {
+  it('is reported as not issued yet, not as a malformed identity', async () => {
+    const { parseIdentity } = await import('../../lib/consumer/identity.js');
+    const { IdentityNotFoundError } = await import('../../lib/consumer/errors.js');
+    expect(() => parseIdentity('{"uninitialised":true}', 'machine-id/robot/identity')).toThrow(
+      IdentityNotFoundError,
+    );
+    expect(() => parseIdentity('{"uninitialised":true}', 'machine-id/robot/identity')).toThrow(
+      /has not run since it was deployed/,
+    );
+  });
+});

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { ConfigError } from '../core/errors.js';
+import { parseWithSchema } from '../core/schema.js';
+import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
+import { parseResource } from '../resources/resource.js';
+import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
+
+/**
+ * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
+ * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
+ * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value.
+ * What the constructs check themselves (names, output fields, renewal against TTL) they check at synth,
+ * with the same kind of message.
+ */
+
+const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
+const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const OUTPUT_TYPES = ['identity', 'application', 'kubernetes', 'ssh_host'] as const;
+/** Retentions CloudWatch Logs accepts (0, "never expire", is left out: logs here should expire). */
+const RETENTION_DAYS = Object.values(RetentionDays).filter(
+  (days): days is number => typeof days === 'number' && days > 0,
+);
+/** Kinds the deployment file may apply; bots and their tokens come from `bots:`. */
+const DEPLOYABLE_KINDS = ['role', 'app', 'kube_cluster', 'node'] as const;
+
+const durationSchema = z.string({ error: 'expected a duration like 20m or 1h' }).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration like 20m, 1h or 1h30m' });
+    return z.NEVER;
+  }
+});
+
+const outputSchema = z.strictObject({
+  name: z.string(),
+  type: z.enum(OUTPUT_TYPES),
+  app_name: z.string().optional(),
+  specific_tls_naming: z.boolean().optional(),
+  kubernetes_cluster: z.string().optional(),
+  principals: z.array(z.string()).optional(),
+  roles: z.array(z.string()).optional(),
+});
+
+const botSchema = z.strictObject({
+  name: z.string(),
+  roles: z.array(z.string()).min(1, 'a bot needs at least one role'),
+  renewal_interval: durationSchema.optional(),
+  certificate_ttl: durationSchema.optional(),
+  flexible_time_window: durationSchema.optional(),
+  secret_name_prefix: z.string().optional(),
+  outputs: z.array(outputSchema).min(1, 'a bot needs at least one output'),
+  readers: z
+    .array(z.string().regex(ROLE_ARN, 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/app'))
+    .optional(),
+});
+
+const resourceSchema = z
+  .record(z.string(), z.unknown(), {
+    error: 'expected a resource (a mapping with kind, version, metadata, spec)',
+  })
+  .superRefine((resource, ctx) => {
+    const kind = resource['kind'];
+    if (typeof kind === 'string' && !(DEPLOYABLE_KINDS as readonly string[]).includes(kind)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        input: kind,
+        message:
+          kind === 'bot' || kind === 'token'
+            ? `${kind} resources come from the bots: section (each bot gets its IAM join token); remove it from resources`
+            : `resources may be ${DEPLOYABLE_KINDS.join(', ')}`,
+      });
+    }
+  });
+
+/** The schema of a deployment file (see `deploy/example.yaml` for what each field means). */
+export const deploymentSchema = z.strictObject({
+  cluster_name: z.string({ error: 'expected the cluster name, e.g. cluster_name: prod.example.com' }),
+  signature_suite: z.enum(SIGNATURE_SUITES as [SignatureSuiteName, ...SignatureSuiteName[]]).optional(),
+  kms_key_arn: z
+    .string()
+    .regex(
+      KMS_KEY_ARN,
+      'expected a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/<key id> (not an alias)',
+    )
+    .optional(),
+  log_retention_days: z
+    .number()
+    .refine((days) => RETENTION_DAYS.includes(days), {
+      message: `expected a retention CloudWatch Logs offers: ${RETENTION_DAYS.join(', ')}`,
+    })
+    .optional(),
+  resources: z.array(resourceSchema).default([]),
+  bots: z.array(botSchema).default([]),
+});
+
+/** A parsed deployment file. Durations are milliseconds. */
+export type Deployment = z.output<typeof deploymentSchema> & {
+  /** `resources` as multi-document YAML, checked against the resource schemas. */
+  readonly resourcesYaml: string | undefined;
+};
+/** One entry of `bots:`. */
+export type DeploymentBot = Deployment['bots'][number];
+/** One output of a bot in the deployment file. */
+export type DeploymentOutput = DeploymentBot['outputs'][number];
+
+/**
+ * Parses a deployment file's text.
+ *
+ * @param source names the file in errors.
+ * @throws ConfigError `invalid_deployment` naming the path (and line) of every problem found, or
+ *   `invalid_yaml` / `invalid_resource` for unreadable YAML or an invalid resource.
+ */
+export function parseDeployment(text: string, source: string): Deployment {
+  const documents = readYamlDocuments(text, source);
+  const [document, second] = documents;
+  if (document === undefined) {
+    throw new ConfigError(
+      'invalid_deployment',
+      `${source}: the file is empty; start from deploy/example.yaml`,
+    );
+  }
+  if (second !== undefined) {
+    throw new ConfigError(
+      'invalid_deployment',
+      `${source}: line ${second.line} starts a second YAML document; a deployment file holds one (put resources under resources:)`,
+    );
+  }
+  const parsed = parseWithSchema(deploymentSchema, document.value, {
+    root: '',
+    code: 'invalid_deployment',
+    error: (code, message) => new ConfigError(code, `${source}: ${message}`),
+    locate: document.locate,
+  });
+  parsed.resources.forEach((resource, index) => {
+    const at = document.locate(['resources', index]);
+    parseResource(resource, `${source} resources[${index}]${at === undefined ? '' : ` (${at})`}`);
+  });
+  const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
+  return { ...parsed, resourcesYaml };
+}
+
+/** Reads and parses the deployment file at `path`. */
+export function loadDeployment(path: string): Deployment {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'invalid_deployment',
+      `cannot read the deployment file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass one with -c deployment=<file> or MID_DEPLOYMENT=<file>`,
+      { cause: error },
+    );
+  }
+  return parseDeployment(text, path);
+}

@@ -1,0 +1,579 @@
+import { CustomResource, Duration, Lazy, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { ROUTES } from '../api/routes.js';
+import { ConfigError } from '../core/errors.js';
+import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
+import { resourceNameProblem } from '../resources/metadata.js';
+import { isReadOnlyKind, parseResources, type Resource } from '../resources/resource.js';
+import {
+  botJoinResources,
+  iamTokenName,
+  type MachineIdBotRegistration,
+  renderYamlDocuments,
+} from './bot-join-resources.js';
+import { invalidProps } from './invalid-props.js';
+import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
+import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
+
+/** DynamoDB actions the auth service uses: single-item reads and conditional writes, and Query. */
+export const AUTH_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+] as const;
+
+/** Secrets Manager actions the auth service uses on its CA secret. */
+export const AUTH_CA_SECRET_ACTIONS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:DescribeSecret',
+] as const;
+
+/** Log levels the auth Lambda reads from `MID_LOG_LEVEL`. */
+export type MachineIdLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Properties of {@link MachineIdAuth}. */
+export interface MachineIdAuthProps {
+  /**
+   * The cluster's name: in every certificate, and the audience of every IAM join (a join signed for
+   * another cluster is refused). Changing it after the first deploy invalidates every bot identity.
+   *
+   * @default - the stack name
+   */
+  readonly clusterName?: string;
+
+  /**
+   * Key algorithms of the CAs and of issued certificates: `balanced` (ECDSA P-256 and Ed25519) or
+   * `legacy` (RSA-2048). Read once, when the CAs are created on the first request.
+   *
+   * @default 'balanced'
+   */
+  readonly signatureSuite?: SignatureSuiteName;
+
+  /**
+   * What happens to the table (bots, instances, audit log) and the CA secret when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * A customer managed key for the table and the CA secret. Its key policy must let IAM policies in
+   * this account grant its use (the default key policy does); the auth role is granted exactly what
+   * DynamoDB and Secrets Manager need, through those services only.
+   *
+   * @default - the table uses the AWS owned key and the CA secret the AWS managed key `aws/secretsmanager`
+   */
+  readonly kmsKey?: kms.IKey;
+
+  /**
+   * How long the auth Lambda's logs and the API access logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Resources to create or replace on every deploy, as multi-document YAML (`role`, `app`,
+   * `kube_cluster`, `node`, `bot` and `iam` tokens). Checked at synth with the same schemas the service
+   * uses. Bots created with {@link MachineIdBot} add their own `bot` and `token` here; do not list them.
+   * `token`-method tokens are refused: their name is the secret, and the template is not a secret store.
+   *
+   * @default - no resources besides those of the bots
+   */
+  readonly resources?: string;
+
+  /**
+   * `MID_LOG_LEVEL` of the auth Lambda.
+   *
+   * @default - the service's default (info)
+   */
+  readonly logLevel?: MachineIdLogLevel;
+
+  /**
+   * Request rate limits of the API stage. They bound a flood of joins before it reaches the Lambda and
+   * DynamoDB (each join also calls STS).
+   *
+   * @default - 50 requests per second, bursts of 100
+   */
+  readonly throttle?: apigwv2.ThrottleSettings;
+
+  /**
+   * The auth Lambda's TypeScript entry, bundled with esbuild.
+   *
+   * @default - `lambdas/auth.ts` of this repository
+   */
+  readonly entry?: string;
+
+  /**
+   * Prebuilt code for the auth Lambda instead of bundling `entry` (handler `index.handler`). Meant for
+   * tests that do not need a real bundle.
+   *
+   * @default - `entry` bundled with esbuild
+   */
+  readonly code?: lambda.Code;
+}
+
+const DEFAULT_THROTTLE: apigwv2.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
+const LOG_LEVELS: readonly MachineIdLogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * The Machine ID auth service on AWS: a Lambda behind an HTTP API, its state in a DynamoDB table, its
+ * CA keys in a Secrets Manager secret, and a custom resource that applies resources (roles, bots and
+ * their join tokens) on every deploy.
+ *
+ * Routes under `/v1/admin/` are authorised by AWS IAM at the API (SigV4; see {@link grantAdmin});
+ * ping, join and bot routes are public at the API and authenticated by the service itself (IAM join
+ * proofs, signatures made with the bot's key).
+ *
+ * @example
+ * const auth = new MachineIdAuth(this, 'Auth', { clusterName: 'prod.example.com', resources: rolesYaml });
+ * auth.grantAdmin(operatorRole);
+ * new CfnOutput(this, 'AuthServer', { value: auth.apiUrl });
+ */
+export class MachineIdAuth extends Construct {
+  /** The cluster name certificates and joins are bound to. */
+  public readonly clusterName: string;
+
+  /** The signature suite of the cluster. */
+  public readonly signatureSuite: SignatureSuiteName;
+
+  /** The service's base URL, `https://<id>.execute-api.<region>.amazonaws.com` (no trailing slash). */
+  public readonly apiUrl: string;
+
+  /** The HTTP API. */
+  public readonly api: apigwv2.HttpApi;
+
+  /** The auth Lambda. */
+  public readonly function: lambda.IFunction;
+
+  /** The auth Lambda's execution role. */
+  public readonly role: iam.IRole;
+
+  /** The table holding resources, bot instances, challenges and the audit log. */
+  public readonly table: dynamodb.ITable;
+
+  /** The secret holding the CA private keys. Only the auth role may read or write its value. */
+  public readonly caSecret: secretsmanager.ISecret;
+
+  /** The customer managed key, if one was given. */
+  public readonly kmsKey?: kms.IKey;
+
+  /** Alarms on the Lambda's errors and throttles and the API's 5xx answers; add actions to them. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  /**
+   * The custom resource that applies the resources. Bots depend on it, so that their first run finds
+   * their join token.
+   */
+  public readonly resourcesApplied: CustomResource;
+
+  private readonly userResources: string | undefined;
+  private readonly userResourceNames = new Set<string>();
+  private readonly bots: MachineIdBotRegistration[] = [];
+
+  constructor(scope: Construct, id: string, props: MachineIdAuthProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.clusterName = props.clusterName ?? stack.stackName;
+    this.signatureSuite = props.signatureSuite ?? 'balanced';
+    this.validate(props);
+    this.userResources = props.resources;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    if (props.kmsKey !== undefined) this.kmsKey = props.kmsKey;
+
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Challenges, nonces and bot instances carry an expiry; DynamoDB deletes them for free.
+      timeToLiveAttribute: 'ttl',
+      ...(props.kmsKey === undefined
+        ? {}
+        : { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.kmsKey }),
+      removalPolicy,
+    });
+    this.table = table;
+
+    const caSecret = new secretsmanager.Secret(this, 'CaSecret', {
+      description: `Machine ID cluster ${this.clusterName}: certificate authority private keys, written once by the auth service`,
+      secretStringValue: SecretValue.unsafePlainText(UNINITIALISED_SECRET_VALUE),
+      ...(props.kmsKey === undefined ? {} : { encryptionKey: props.kmsKey }),
+      removalPolicy,
+    });
+    this.caSecret = caSecret;
+
+    const auth = createMachineIdFunction(this, 'Function', {
+      description: `Machine ID auth service of cluster ${this.clusterName}`,
+      entry: props.entry ?? `${LAMBDAS_DIR}auth.ts`,
+      code: props.code,
+      memorySize: 512,
+      // Well under the API's 30 s integration limit; a cold start that creates the CAs (RSA in the
+      // legacy suite) is the slowest request.
+      timeout: Duration.seconds(29),
+      logRetention,
+      environment: {
+        MID_CLUSTER_NAME: this.clusterName,
+        MID_SIGNATURE_SUITE: this.signatureSuite,
+        MID_TABLE_NAME: table.tableName,
+        MID_CA_SECRET_ID: caSecret.secretArn,
+        ...(props.logLevel === undefined ? {} : { MID_LOG_LEVEL: props.logLevel }),
+      },
+    });
+    this.function = auth.function;
+    this.role = auth.role;
+    this.grantServiceAccess(auth.role, table, caSecret, props.kmsKey);
+
+    this.api = this.createApi(auth.function, props.throttle ?? DEFAULT_THROTTLE, logRetention);
+    this.apiUrl = this.api.apiEndpoint;
+    this.resourcesApplied = this.createResourcesCustomResource(auth.function, logRetention);
+    this.createAlarms(auth.function);
+    this.suppressNagFindings(auth.role);
+  }
+
+  /**
+   * Lets `grantee` call the admin routes (`/v1/admin/*`): `execute-api:Invoke` on them and nothing
+   * else. That is what `midctl --aws-iam` needs; whoever holds it administers the cluster.
+   */
+  public grantAdmin(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.api.arnForExecuteApi('*', '/v1/admin/*', '*')],
+    });
+  }
+
+  /**
+   * Registers a bot: its `bot` resource and `iam` join token are applied with the other resources.
+   * {@link MachineIdBot} calls this; call it yourself only for a bot Lambda you build another way.
+   */
+  public addBot(bot: MachineIdBotRegistration): void {
+    if (this.bots.some((known) => known.botName === bot.botName)) {
+      throw invalidProps(
+        this,
+        `a bot named "${bot.botName}" is already registered with this auth; give each MachineIdBot its own botName`,
+      );
+    }
+    for (const name of [`bot/${bot.botName}`, `token/${iamTokenName(bot.botName)}`]) {
+      if (this.userResourceNames.has(name)) {
+        throw invalidProps(
+          this,
+          `resources already define ${name}, which MachineIdBot "${bot.botName}" creates; remove it from resources`,
+        );
+      }
+    }
+    this.bots.push(bot);
+  }
+
+  /** Names of the registered bots, in registration order. */
+  public get botNames(): string[] {
+    return this.bots.map((bot) => bot.botName);
+  }
+
+  private validate(props: MachineIdAuthProps): void {
+    const problem = resourceNameProblem(this.clusterName);
+    if (problem !== undefined) {
+      throw invalidProps(
+        this,
+        `clusterName "${this.clusterName}" cannot be used: ${problem}${props.clusterName === undefined ? ' (it defaults to the stack name; set clusterName)' : ''}`,
+      );
+    }
+    if (!SIGNATURE_SUITES.includes(this.signatureSuite)) {
+      throw invalidProps(
+        this,
+        `signatureSuite "${String(this.signatureSuite)}" is not known; use one of ${SIGNATURE_SUITES.join(', ')}`,
+      );
+    }
+    if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
+      throw invalidProps(
+        this,
+        `logLevel "${String(props.logLevel)}" is not known; use one of ${LOG_LEVELS.join(', ')}`,
+      );
+    }
+    if (props.resources !== undefined) {
+      for (const resource of this.checkResources(props.resources)) {
+        this.userResourceNames.add(`${resource.kind}/${resource.metadata.name}`);
+      }
+    }
+  }
+
+  private checkResources(text: string): Resource[] {
+    let resources: Resource[];
+    try {
+      resources = parseResources(text, 'resources');
+    } catch (error) {
+      if (error instanceof ConfigError) throw invalidProps(this, error.message);
+      throw error;
+    }
+    const seen = new Set<string>();
+    for (const resource of resources) {
+      const key = `${resource.kind}/${resource.metadata.name}`;
+      if (isReadOnlyKind(resource.kind)) {
+        throw invalidProps(
+          this,
+          `resources: ${resource.kind} resources are written by the auth service, not deployed; remove it`,
+        );
+      }
+      if (resource.kind === 'token' && resource.spec.join_method !== 'iam') {
+        throw invalidProps(
+          this,
+          `resources: a token with join_method ${resource.spec.join_method} is a secret and does not belong in a CloudFormation template; create it with \`midctl bots add\` or use join_method: iam`,
+        );
+      }
+      if (seen.has(key)) {
+        throw invalidProps(this, `resources: ${key} is defined twice; keep one`);
+      }
+      seen.add(key);
+    }
+    return resources;
+  }
+
+  private grantServiceAccess(
+    role: iam.Role,
+    table: dynamodb.Table,
+    caSecret: secretsmanager.Secret,
+    kmsKey: kms.IKey | undefined,
+  ): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AuthTable',
+        actions: [...AUTH_TABLE_ACTIONS],
+        resources: [table.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CaSecret',
+        actions: [...AUTH_CA_SECRET_ACTIONS],
+        resources: [caSecret.secretArn],
+      }),
+    );
+    // The CA keys are the keys to everything this service vouches for: even principals whose own
+    // policies allow secretsmanager:* on every secret may not read or replace them. CloudFormation keeps
+    // working (it creates, describes, updates metadata and deletes; it never reads or puts the value).
+    caSecret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheAuthServiceUsesTheCaKeys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
+      }),
+    );
+    if (kmsKey !== undefined) {
+      const region = Stack.of(this).region;
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'KeyViaDynamoDb',
+          actions: [
+            'kms:Decrypt',
+            'kms:DescribeKey',
+            'kms:Encrypt',
+            'kms:ReEncrypt*',
+            'kms:GenerateDataKey*',
+          ],
+          resources: [kmsKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'KeyViaSecretsManager',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [kmsKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+        }),
+      );
+    }
+  }
+
+  private createApi(
+    fn: lambda.IFunction,
+    throttle: apigwv2.ThrottleSettings,
+    logRetention: logs.RetentionDays,
+  ): apigwv2.HttpApi {
+    const api = new apigwv2.HttpApi(this, 'Api', {
+      description: `Machine ID auth service of cluster ${this.clusterName}`,
+      // The stage is created below with throttling and access logs, which the default stage lacks.
+      createDefaultStage: false,
+    });
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        // Who called which route, and for admin routes the IAM identity that signed the request.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            userAgent: '$context.identity.userAgent',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latency: '$context.responseLatency',
+            iamUser: '$context.identity.userArn',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+
+    const integration = new HttpLambdaIntegration('AuthIntegration', fn, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+    });
+    const publicRoutes: Array<[string, apigwv2.HttpMethod]> = [
+      [ROUTES.ping, apigwv2.HttpMethod.GET],
+      [ROUTES.joinChallenge, apigwv2.HttpMethod.POST],
+      [ROUTES.join, apigwv2.HttpMethod.POST],
+      ['/v1/bot/{proxy+}', apigwv2.HttpMethod.POST],
+    ];
+    for (const [path, method] of publicRoutes) {
+      api.addRoutes({ path, methods: [method], integration });
+    }
+    api.addRoutes({
+      path: '/v1/admin/{proxy+}',
+      methods: [apigwv2.HttpMethod.ANY],
+      integration,
+      authorizer: new HttpIamAuthorizer(),
+    });
+    return api;
+  }
+
+  private createResourcesCustomResource(
+    fn: lambda.IFunction,
+    logRetention: logs.RetentionDays,
+  ): CustomResource {
+    // The provider framework answers CloudFormation (also when the handler throws or times out), so the
+    // auth handler only returns or throws; a hand-rolled response that never arrives stalls a deploy
+    // for an hour.
+    const provider = new cr.Provider(this, 'ResourcesProvider', {
+      onEventHandler: fn,
+      logGroup: new logs.LogGroup(this, 'ResourcesProviderLogs', { retention: logRetention }),
+    });
+    NagSuppressions.addResourceSuppressions(
+      provider,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'The CDK custom resource provider framework attaches AWSLambdaBasicExecutionRole to its own function, which only forwards CloudFormation events to the auth Lambda',
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+          ],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'The provider framework may invoke any version of the auth Lambda (`<function arn>:*`); it is still that one function',
+          appliesTo: [{ regex: '/^Resource::<.*Function[0-9A-F]{8}\\.Arn>:\\*$/g' }],
+        },
+      ],
+      true,
+    );
+    return new CustomResource(this, 'Resources', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::MachineIdResources',
+      properties: {
+        // Rendered at synth end, after every MachineIdBot has registered.
+        Resources: Lazy.string({ produce: () => this.renderResources() }),
+      },
+    });
+  }
+
+  /** The YAML the custom resource applies: the given resources first (roles before the bots that name them). */
+  private renderResources(): string {
+    const parts: string[] = [];
+    const given = this.userResources?.trim();
+    if (given !== undefined && given !== '') parts.push(`${given.replace(/^---\s*\n/, '')}\n`);
+    const documents = this.bots.flatMap((bot) => botJoinResources(this, bot));
+    if (documents.length > 0) parts.push(renderYamlDocuments(documents));
+    return parts.join('---\n');
+  }
+
+  private createAlarms(fn: lambda.IFunction): void {
+    const period = Duration.minutes(5);
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+      this.alarms.push(
+        new cloudwatch.Alarm(this, id, {
+          metric,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: `Machine ID cluster ${this.clusterName}: ${description}`,
+        }),
+      );
+    };
+    alarm(
+      'ErrorsAlarm',
+      fn.metricErrors({ period, statistic: 'Sum' }),
+      'the auth Lambda failed (uncaught errors or timeouts); see its log group',
+    );
+    alarm(
+      'ThrottlesAlarm',
+      fn.metricThrottles({ period, statistic: 'Sum' }),
+      'the auth Lambda was throttled; joins and renewals may fail',
+    );
+    alarm(
+      'Api5xxAlarm',
+      this.api.metricServerError({ period, statistic: 'Sum' }),
+      'the API answered 5xx; see the access logs and the auth Lambda log group',
+    );
+  }
+
+  private suppressNagFindings(role: iam.Role): void {
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'kms:ReEncrypt* and kms:GenerateDataKey* are the action families DynamoDB uses with a customer managed table key; they apply to that one key and only through DynamoDB (kms:ViaService)',
+          appliesTo: ['Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.caSecret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The CA keys are rotated by a CA rollover in the auth service, not by a Secrets Manager rotation Lambda; a rotation that replaced them would invalidate every issued certificate',
+      },
+    ]);
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Ping, join and bot routes are public by design and authenticated by the service: IAM join proofs (signed sts:GetCallerIdentity with a single-use challenge) and signatures with the bot key. Admin routes use the IAM authorizer',
+        },
+      ],
+      true,
+    );
+  }
+}

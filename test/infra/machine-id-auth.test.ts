@@ -1,0 +1,331 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
+import { UNINITIALISED_SECRET_VALUE } from '../../lib/infra/uninitialised-secret-value.js';
+import { getAtt, INLINE_CODE, logicalIdOf, newStack, propsErrorOf, ref } from './support.js';
+
+const ROLES = `kind: role
+version: v7
+metadata:
+  name: access
+spec:
+  allow:
+    logins: [root]
+`;
+
+const stack = newStack();
+const auth = new MachineIdAuth(stack, 'Auth', {
+  clusterName: 'test.example',
+  signatureSuite: 'legacy',
+  logLevel: 'debug',
+  resources: ROLES,
+  code: INLINE_CODE,
+});
+const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+auth.grantAdmin(operator);
+
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
+const id = { fn: '', role: '', table: '', secret: '', api: '', resources: '' };
+
+beforeAll(() => {
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+  id.fn = logicalIdOf(stack, 'Auth/Function');
+  id.role = logicalIdOf(stack, 'Auth/FunctionRole');
+  id.table = logicalIdOf(stack, 'Auth/Table');
+  id.secret = logicalIdOf(stack, 'Auth/CaSecret');
+  id.api = logicalIdOf(stack, 'Auth/Api');
+  id.resources = logicalIdOf(stack, 'Auth/Resources');
+});
+
+function statementsOf(roleId: string): Array<Record<string, unknown>> {
+  return Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleId)] } }),
+  ).flatMap(
+    (policy) =>
+      (policy as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties
+        .PolicyDocument.Statement,
+  );
+}
+
+describe('MachineIdAuth state', () => {
+  it('keeps state in an on-demand table with point-in-time recovery and a ttl attribute', () => {
+    const table = resources[id.table];
+    expect(table?.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    expect(table?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('creates the CA secret with the placeholder the CA store initialises, and retains it', () => {
+    const secret = resources[id.secret];
+    expect(secret?.Properties['SecretString']).toBe(UNINITIALISED_SECRET_VALUE);
+    expect(secret?.Properties['GenerateSecretString']).toBeUndefined();
+    expect(secret?.Properties['KmsKeyId']).toBeUndefined();
+    expect(secret?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('denies reading or replacing the CA keys to every principal but the auth role', () => {
+    template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      SecretId: ref(id.secret),
+      ResourcePolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'OnlyTheAuthServiceUsesTheCaKeys',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+            Resource: '*',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': getAtt(id.role) } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('removes table and secret with the stack when asked to', () => {
+    const other = newStack('Disposable');
+    new MachineIdAuth(other, 'Auth', { removalPolicy: RemovalPolicy.DESTROY, code: INLINE_CODE });
+    const disposable = Template.fromStack(other);
+    disposable.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    disposable.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+    // The cluster name defaults to the stack name.
+    disposable.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ MID_CLUSTER_NAME: 'Disposable', MID_SIGNATURE_SUITE: 'balanced' }),
+      },
+    });
+  });
+});
+
+describe('MachineIdAuth function', () => {
+  it('runs on Node.js 22 or newer on ARM64 with the service configuration', () => {
+    const properties = resources[id.fn]?.Properties as Record<string, unknown>;
+    expect(Number(/^nodejs(\d+)\.x$/.exec(String(properties['Runtime']))?.[1])).toBeGreaterThanOrEqual(22);
+    expect(properties['Architectures']).toEqual(['arm64']);
+    expect(properties['Environment']).toEqual({
+      Variables: {
+        MID_CLUSTER_NAME: 'test.example',
+        MID_SIGNATURE_SUITE: 'legacy',
+        MID_TABLE_NAME: ref(id.table),
+        MID_CA_SECRET_ID: ref(id.secret),
+        MID_LOG_LEVEL: 'debug',
+      },
+    });
+  });
+
+  it('lets the auth role read and conditionally write the table, and use its CA secret, and nothing else', () => {
+    const statements = statementsOf(id.role);
+    expect(statements).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: getAtt(logicalIdOf(stack, 'Auth/FunctionLogs')),
+      },
+      {
+        Sid: 'AuthTable',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Effect: 'Allow',
+        Resource: getAtt(id.table),
+      },
+      {
+        Sid: 'CaSecret',
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+        ],
+        Effect: 'Allow',
+        Resource: ref(id.secret),
+      },
+    ]);
+    expect(resources[id.role]?.Properties['ManagedPolicyArns']).toBeUndefined();
+  });
+});
+
+describe('MachineIdAuth API', () => {
+  function route(routeKey: string): Record<string, unknown> {
+    const found = Object.values(resources).filter(
+      (resource) =>
+        resource.Type === 'AWS::ApiGatewayV2::Route' && resource.Properties['RouteKey'] === routeKey,
+    );
+    expect(found, routeKey).toHaveLength(1);
+    return (found[0] as { Properties: Record<string, unknown> }).Properties;
+  }
+
+  it('authorises the admin routes with AWS IAM', () => {
+    expect(route('ANY /v1/admin/{proxy+}')['AuthorizationType']).toBe('AWS_IAM');
+  });
+
+  it('leaves ping, join and bot routes to the service, which authenticates them itself', () => {
+    for (const key of ['GET /v1/ping', 'POST /v1/join/challenge', 'POST /v1/join', 'POST /v1/bot/{proxy+}']) {
+      expect(['NONE', undefined], key).toContain(route(key)['AuthorizationType']);
+    }
+  });
+
+  it('has no other routes, so nothing else reaches the Lambda', () => {
+    const keys = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
+      .map((resource) => resource.Properties['RouteKey']);
+    expect(keys.sort()).toEqual(
+      [
+        'ANY /v1/admin/{proxy+}',
+        'GET /v1/ping',
+        'POST /v1/bot/{proxy+}',
+        'POST /v1/join',
+        'POST /v1/join/challenge',
+      ].sort(),
+    );
+  });
+
+  it('sends every route to the auth Lambda with payload format 2.0', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: getAtt(id.fn),
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('throttles the stage and writes access logs with the caller identity', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: {
+        DestinationArn: getAtt(logicalIdOf(stack, 'Auth/ApiAccessLogs')),
+        Format: Match.stringLikeRegexp('"iamUser":"\\$context.identity.userArn"'),
+      },
+    });
+  });
+
+  it('grants admins execute-api:Invoke on the admin routes only', () => {
+    const statements = statementsOf(logicalIdOf(stack, '/Operator'));
+    expect(statements).toEqual([
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':execute-api:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':',
+              ref(id.api),
+              '/*/*/v1/admin/*',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+});
+
+describe('MachineIdAuth resources', () => {
+  it('applies the given resources through a custom resource backed by the auth Lambda', () => {
+    const custom = resources[id.resources];
+    expect(custom?.Type).toBe('Custom::MachineIdResources');
+    expect(custom?.Properties['Resources']).toBe(ROLES);
+    const provider = logicalIdOf(stack, 'Auth/ResourcesProvider/framework-onEvent');
+    expect(custom?.Properties['ServiceToken']).toEqual(getAtt(provider));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ USER_ON_EVENT_FUNCTION_ARN: getAtt(id.fn) }) },
+    });
+  });
+});
+
+describe('MachineIdAuth alarms', () => {
+  it('alarms on Lambda errors, throttles and API 5xx answers', () => {
+    for (const [namespace, metric] of [
+      ['AWS/Lambda', 'Errors'],
+      ['AWS/Lambda', 'Throttles'],
+      ['AWS/ApiGateway', '5xx'],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: namespace,
+        MetricName: metric,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+    expect(auth.alarms).toHaveLength(3);
+  });
+});
+
+describe('MachineIdAuth props', () => {
+  it('refuses a cluster name that cannot go into a certificate, naming it and the rule', () => {
+    const message = propsErrorOf(
+      () => new MachineIdAuth(newStack(), 'Auth', { clusterName: 'my cluster', code: INLINE_CODE }),
+    );
+    expect(message).toBe(
+      'Test/Auth: clusterName "my cluster" cannot be used: a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+    );
+  });
+
+  it('says the cluster name came from the stack name when it did', () => {
+    const message = propsErrorOf(
+      () => new MachineIdAuth(newStack('A'.repeat(70)), 'Auth', { code: INLINE_CODE }),
+    );
+    expect(message).toContain('it defaults to the stack name; set clusterName');
+  });
+
+  it('refuses token-method tokens in resources: their name is the secret', () => {
+    const token = `kind: token
+version: v2
+metadata:
+  name: ${'a'.repeat(32)}
+spec:
+  roles: [Bot]
+  join_method: token
+  bot_name: ci
+`;
+    const message = propsErrorOf(
+      () => new MachineIdAuth(newStack(), 'Auth', { resources: token, code: INLINE_CODE }),
+    );
+    expect(message).toContain('a token with join_method token is a secret');
+    expect(message).not.toContain('a'.repeat(32));
+  });
+
+  it('refuses resources the service would refuse, with the schema message', () => {
+    const message = propsErrorOf(
+      () =>
+        new MachineIdAuth(newStack(), 'Auth', {
+          resources:
+            'kind: role\nversion: v7\nmetadata:\n  name: ops\nspec:\n  allow:\n    logins: [root]\n  colour: red\n',
+          code: INLINE_CODE,
+        }),
+    );
+    expect(message).toMatch(/role "ops".*unknown key "colour"/);
+  });
+
+  it('refuses a bot that resources already define', () => {
+    const stack2 = newStack();
+    const auth2 = new MachineIdAuth(stack2, 'Auth', {
+      resources: 'kind: bot\nversion: v1\nmetadata:\n  name: ci\nspec:\n  roles: [access]\n',
+      code: INLINE_CODE,
+    });
+    const role = new iam.Role(stack2, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    expect(propsErrorOf(() => auth2.addBot({ botName: 'ci', roles: ['access'], role }))).toContain(
+      'resources already define bot/ci, which MachineIdBot "ci" creates; remove it from resources',
+    );
+  });
+});

@@ -1,0 +1,135 @@
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
+import { MachineIdBot, type MachineIdBotProps } from '../../lib/infra/machine-id-bot.js';
+import { INLINE_CODE, newStack, propsErrorOf } from './support.js';
+
+/** Builds a bot with `patch` over valid props; construction alone validates, no synth needed. */
+function botError(patch: Partial<MachineIdBotProps>): string {
+  const stack = newStack();
+  const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+  return propsErrorOf(
+    () =>
+      new MachineIdBot(stack, 'Bot', {
+        auth,
+        botName: 'ci',
+        roles: ['access'],
+        outputs: [{ name: 'ssh', type: 'identity' }],
+        code: INLINE_CODE,
+        ...patch,
+      }),
+  );
+}
+
+describe('MachineIdBot props', () => {
+  it('refuses a renewal interval that is not shorter than the certificate TTL, naming both and the fix', () => {
+    expect(botError({ renewalInterval: Duration.hours(1) })).toBe(
+      'Test/Bot: renewalInterval (1 hour) must be shorter than certificateTtl (1 hour), or certificates expire before they are renewed; lower renewalInterval or raise certificateTtl',
+    );
+    expect(
+      botError({ renewalInterval: Duration.minutes(30), certificateTtl: Duration.minutes(20) }),
+    ).toContain('renewalInterval (30 minutes) must be shorter than certificateTtl (20 minutes)');
+  });
+
+  it('refuses a flexible window that lets a run start after the certificates expired', () => {
+    expect(
+      botError({ renewalInterval: Duration.minutes(50), flexibleTimeWindow: Duration.minutes(10) }),
+    ).toContain(
+      'renewalInterval (50 minutes) plus flexibleTimeWindow (10 minutes) must be shorter than certificateTtl (1 hour)',
+    );
+  });
+
+  it('refuses a renewal interval that is not whole minutes', () => {
+    expect(botError({ renewalInterval: Duration.seconds(90) })).toContain(
+      'renewalInterval is 1 minute 30 seconds; EventBridge Scheduler runs at whole minutes',
+    );
+  });
+
+  it('refuses a bad bot name, naming it and the rule', () => {
+    expect(botError({ botName: 'ci bot' })).toBe(
+      'Test/Bot: botName "ci bot" cannot be used: a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+    );
+    expect(botError({ botName: 'b'.repeat(60) })).toContain(
+      `is 60 characters long; at most 59, so that its join token "${'b'.repeat(60)}-iam" is a valid name`,
+    );
+  });
+
+  it('refuses a bot without outputs, showing what one looks like', () => {
+    expect(botError({ outputs: [] })).toBe(
+      'Test/Bot: outputs is empty; a bot needs at least one output, e.g. outputs: [{ name: "identity", type: "identity" }]',
+    );
+  });
+
+  it('refuses a bot without roles', () => {
+    expect(botError({ roles: [] })).toContain('roles is empty; a bot needs at least one role');
+  });
+
+  it('refuses an output that asks for a role the bot does not hold', () => {
+    expect(botError({ outputs: [{ name: 'ssh', type: 'identity', roles: ['admin'] }] })).toContain(
+      'outputs[0].roles: the bot does not hold role "admin"; an output may only ask for roles the bot has (access)',
+    );
+  });
+
+  it('refuses type-specific fields that are missing or on the wrong type', () => {
+    expect(botError({ outputs: [{ name: 'app', type: 'application' }] })).toContain(
+      'outputs[0]: an output of type application needs appName, the name of the `app` resource',
+    );
+    expect(botError({ outputs: [{ name: 'kube', type: 'kubernetes' }] })).toContain(
+      'outputs[0]: an output of type kubernetes needs kubernetesCluster',
+    );
+    expect(botError({ outputs: [{ name: 'host', type: 'ssh_host', principals: [] }] })).toContain(
+      'outputs[0]: an ssh_host output needs principals',
+    );
+    expect(botError({ outputs: [{ name: 'ssh', type: 'identity', appName: 'grafana' }] })).toContain(
+      'outputs[0].appName only applies to application outputs, and this one is identity; remove appName or set type: application',
+    );
+  });
+
+  it('refuses two outputs with one name, and an unknown type', () => {
+    expect(
+      botError({
+        outputs: [
+          { name: 'ssh', type: 'identity' },
+          { name: 'ssh', type: 'identity' },
+        ],
+      }),
+    ).toContain('outputs[1].name "ssh" is used twice');
+    expect(botError({ outputs: [{ name: 'x', type: 'database' as never }] })).toContain(
+      'outputs[0].type "database" is not an output type; use one of identity, application, kubernetes, ssh_host',
+    );
+  });
+
+  it('refuses two bots with one name on one auth', () => {
+    const stack = newStack();
+    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+    const props = {
+      auth,
+      botName: 'ci',
+      roles: ['access'],
+      outputs: [{ name: 'ssh', type: 'identity' as const }],
+      code: INLINE_CODE,
+    };
+    new MachineIdBot(stack, 'One', props);
+    expect(propsErrorOf(() => new MachineIdBot(stack, 'Two', props))).toContain(
+      'a bot named "ci" is already registered with this auth',
+    );
+  });
+
+  it('refuses a bot in another stack than its auth', () => {
+    const authStack = newStack('AuthStack');
+    const auth = new MachineIdAuth(authStack, 'Auth', { code: INLINE_CODE });
+    const botStack = newStack('BotStack');
+    expect(
+      propsErrorOf(
+        () =>
+          new MachineIdBot(botStack, 'Bot', {
+            auth,
+            botName: 'ci',
+            roles: ['access'],
+            outputs: [{ name: 'ssh', type: 'identity' }],
+            code: INLINE_CODE,
+          }),
+      ),
+    ).toContain("create the bot in the auth's stack");
+  });
+});

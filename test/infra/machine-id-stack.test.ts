@@ -1,0 +1,125 @@
+import { App, Aspects, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDeployment, parseDeployment } from '../../lib/infra/deployment.js';
+import { MachineIdStack, stackIdFor } from '../../lib/infra/machine-id-stack.js';
+import { cdkContext, INLINE_CODE } from './support.js';
+
+const CMK_DEPLOYMENT = `cluster_name: cmk.example
+kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+bots:
+  - name: ci
+    roles: [access]
+    readers: [arn:aws:iam::210987654321:role/elsewhere]
+    outputs:
+      - name: ssh
+        type: identity
+      - name: host
+        type: ssh_host
+        principals: [node1.example.com]
+`;
+
+/** The stack `bin/app.ts` builds, with the AWS Solutions rules applied as the app applies them. */
+function nagChecked(deploymentStack: (app: App) => Stack): Stack {
+  const app = new App({ context: cdkContext() });
+  const stack = deploymentStack(app);
+  Aspects.of(app).add(new AwsSolutionsChecks());
+  return stack;
+}
+
+const example = nagChecked((app) => {
+  const deployment = loadDeployment(new URL('../../deploy/example.yaml', import.meta.url).pathname);
+  return new MachineIdStack(app, stackIdFor(deployment.cluster_name), {
+    deployment,
+    code: { auth: INLINE_CODE, bot: INLINE_CODE },
+  });
+});
+const withKey = nagChecked((app) => {
+  const deployment = parseDeployment(CMK_DEPLOYMENT, 'cmk.yaml');
+  return new MachineIdStack(app, stackIdFor(deployment.cluster_name), {
+    deployment,
+    code: { auth: INLINE_CODE, bot: INLINE_CODE },
+  });
+});
+
+let template: Template;
+beforeAll(() => {
+  template = Template.fromStack(example);
+});
+
+/** Every AWS Solutions finding left without a suppression, as `rule at path: message`. */
+function unsuppressedFindings(stack: Stack): string[] {
+  const annotations = Annotations.fromStack(stack);
+  return [
+    ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-')),
+    ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-')),
+  ].map((finding) => `${finding.id}: ${String(finding.entry.data)}`);
+}
+
+describe('MachineIdStack', () => {
+  it('names the stack after the cluster', () => {
+    expect(example.stackName).toBe('MachineId-example-test');
+    expect(stackIdFor('a_b.c')).toBe('MachineId-a-b-c');
+  });
+
+  it('builds the auth, every bot and every output of the deployment file', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1 + 2);
+    template.resourceCountIs('Custom::MachineIdResources', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'machine-id/grafana-client/grafana',
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'machine-id/deployer/ssh' });
+  });
+
+  it('outputs the API URL, the admin ARN and each output secret', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Description?: string }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'AdminInvokeArn',
+        'AuthServer',
+        'Bot0Function',
+        'Bot0Output0Secret',
+        'Bot1Function',
+        'Bot1Output0Secret',
+        'ClusterName',
+      ].sort(),
+    );
+    expect(outputs['AuthServer']?.Description).toContain('midctl --auth-server <this> --aws-iam');
+  });
+
+  it('leaves no AWS Solutions finding unsuppressed', () => {
+    expect(unsuppressedFindings(example)).toEqual([]);
+  });
+
+  it('leaves no AWS Solutions finding unsuppressed with a customer managed key and cross-account readers', () => {
+    expect(unsuppressedFindings(withKey)).toEqual([]);
+    Template.fromStack(withKey).hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      ResourcePolicy: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReadersRead',
+            Principal: { AWS: 'arn:aws:iam::210987654321:role/elsewhere' },
+          }),
+        ]),
+      }),
+    });
+  });
+
+  it('gives every suppression a written reason', () => {
+    const suppressions = example.node.findAll().flatMap((construct) => {
+      const metadata = (construct.node.defaultChild ?? construct) as {
+        getMetadata?: (key: string) => unknown;
+      };
+      const nag = metadata.getMetadata?.('cdk_nag') as {
+        rules_to_suppress?: Array<{ id: string; reason: string }>;
+      };
+      return nag?.rules_to_suppress ?? [];
+    });
+    expect(suppressions.length).toBeGreaterThan(0);
+    for (const suppression of suppressions) {
+      expect(suppression.reason.length, suppression.id).toBeGreaterThan(40);
+    }
+  });
+});
