@@ -1,0 +1,115 @@
+import { Agent, type IncomingMessage, request } from 'node:http';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { ApiClient } from '../../lib/api/api-client.js';
+import { ROUTES } from '../../lib/api/routes.js';
+import { GET_CALLER_IDENTITY_BODY } from '../../lib/bot/iam/sign-get-caller-identity.js';
+
+/** How many requests one bot run makes to each server (averages over runs, hence numbers). */
+export interface RoundTripCounts {
+  readonly auth: number;
+  readonly sts: number;
+  readonly secretsManager: number;
+  readonly dynamodb: number;
+}
+
+/** Where the servers are, and what to call them with. */
+export interface RoundTripTargets {
+  readonly authUrl: string;
+  readonly authCa: string;
+  readonly stsUrl: string;
+  readonly secretsManagerUrl: string;
+  /** An existing secret, for DescribeSecret. */
+  readonly secretId: string;
+  readonly dynamodbUrl: string;
+  readonly tableName: string;
+  readonly region: string;
+  readonly credentials: AwsCredentialIdentity;
+}
+
+export interface BareRoundTrips {
+  /** One run's auth, STS and Secrets Manager round trips in a row (the target's baseline). */
+  readonly runMs: readonly number[];
+  /** One `GET /v1/ping` on a new connection (TLS handshake included), as each bot call makes it. */
+  readonly newConnectionPingMs: readonly number[];
+  /** As many bare GetItem round trips to dynalite as the auth Lambda's DynamoDB calls in one run. */
+  readonly dynamodbMs: readonly number[];
+}
+
+/**
+ * One bot run's round trips with nothing behind them, as many of each kind as the run makes, one after
+ * the other as the run does, on warm connections; `runs` samples of their total. Auth calls are
+ * `GET /v1/ping` through the stand-in (the real handler's cheapest route), STS calls an unsigned POST
+ * (answered 403 straight away), Secrets Manager calls a DescribeSecret with the real SDK client. The
+ * other two figures are not in the target; they say where the rest of a run's time can go.
+ */
+export async function timeBareRoundTrips(
+  traffic: RoundTripCounts,
+  runs: number,
+  servers: RoundTripTargets,
+): Promise<BareRoundTrips> {
+  const authOptions = { baseUrl: servers.authUrl, ca: servers.authCa };
+  const auth = new ApiClient(authOptions);
+  const stsAgent = new Agent({ keepAlive: true });
+  const aws = { region: servers.region, credentials: servers.credentials };
+  const secretsManager = new SecretsManagerClient({ ...aws, endpoint: servers.secretsManagerUrl });
+  const dynamodb = new DynamoDBClient({ ...aws, endpoint: servers.dynamodbUrl });
+  const postSts = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        servers.stsUrl,
+        {
+          method: 'POST',
+          agent: stsAgent,
+          headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        },
+        (res: IncomingMessage) => res.resume().on('end', resolve).on('error', reject),
+      );
+      req.on('error', reject);
+      req.end(GET_CALLER_IDENTITY_BODY);
+    });
+  const times = async (count: number, call: () => Promise<unknown>) => {
+    for (let i = 0; i < Math.round(count); i += 1) await call();
+  };
+  const oneRun = async () => {
+    await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
+    await times(traffic.sts, postSts);
+    await times(traffic.secretsManager, () =>
+      secretsManager.send(new DescribeSecretCommand({ SecretId: servers.secretId })),
+    );
+  };
+  const newConnectionPing = async () => {
+    const client = new ApiClient(authOptions);
+    await client.call({ method: 'GET', path: ROUTES.ping }).finally(() => client.close());
+  };
+  const getItems = () =>
+    times(traffic.dynamodb, () =>
+      dynamodb.send(
+        new GetItemCommand({ TableName: servers.tableName, Key: { pk: { S: 'bench' }, sk: { S: 'bench' } } }),
+      ),
+    );
+  const sample = async (work: () => Promise<unknown>) => {
+    // Warm-up: connections open and code paths compiled, as in the bot's warm runs.
+    for (let i = 0; i < 5; i += 1) await work();
+    const samples: number[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      const start = performance.now();
+      await work();
+      samples.push(performance.now() - start);
+    }
+    return samples;
+  };
+  try {
+    return {
+      runMs: await sample(oneRun),
+      newConnectionPingMs: await sample(newConnectionPing),
+      dynamodbMs: await sample(getItems),
+    };
+  } finally {
+    auth.close();
+    stsAgent.destroy();
+    secretsManager.destroy();
+    dynamodb.destroy();
+  }
+}

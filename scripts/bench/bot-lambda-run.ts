@@ -1,0 +1,219 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-backend.js';
+import { startDynalite } from '../../test/support/dynalite.js';
+import { startLambdaHttpAdapter } from '../../test/support/lambda-http-adapter.js';
+import { createOpensslCa } from '../../test/support/openssl-ca.js';
+import { startSecretsManagerEmulator } from '../../test/support/secrets-manager-emulator.js';
+import { startStsEmulator } from '../../test/support/sts-emulator.js';
+import { type BareRoundTrips, type RoundTripCounts, timeBareRoundTrips } from './bare-round-trips.js';
+import { captureOutput } from './captured-output.js';
+import { countServerTraffic } from './server-traffic.js';
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const BOT_KEYS = {
+  accessKeyId: 'ASIABOTLAMBDAROLE001',
+  secretAccessKey: 'bot-lambda-secret',
+  sessionToken: 'bot-lambda-session',
+};
+const TABLE = 'machine-id-state';
+const SECRETS = { identity: 'machine-id/bench/identity', grafana: 'machine-id/bench/grafana' };
+
+const RESOURCES = `kind: role
+version: v7
+metadata: {name: ops}
+spec: {allow: {logins: [root], app_labels: {team: payments}}}
+---
+kind: app
+version: v3
+metadata: {name: grafana, labels: {team: payments}}
+spec: {uri: 'https://grafana.internal'}
+---
+kind: bot
+version: v1
+metadata: {name: bench}
+spec: {roles: [ops]}
+---
+kind: token
+version: v2
+metadata: {name: bench-iam}
+spec:
+  roles: [Bot]
+  join_method: iam
+  bot_name: bench
+  allow: [{aws_account: '${ACCOUNT}', aws_arn: 'arn:aws:sts::${ACCOUNT}:assumed-role/bench-bot-role/*'}]
+`;
+
+function botConfig(authServer: string, caPath: string): string {
+  return `version: v2
+auth_server: ${authServer}
+onboarding: {join_method: iam, token: bench-iam, ca_path: ${caPath}}
+storage: {type: memory}
+oneshot: true
+outputs:
+  - type: identity
+    destination: {type: aws_secrets_manager, name: ${SECRETS.identity}}
+  - type: application
+    app_name: grafana
+    destination: {type: aws_secrets_manager, name: ${SECRETS.grafana}}
+`;
+}
+
+type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
+
+/** Requests (and new TCP connections) one bot run causes at each server, averaged over the warm runs. */
+export interface RunTraffic extends RoundTripCounts {
+  /** Auth Lambda invocations through the API Gateway stand-in. */
+  readonly auth: number;
+  /** New TLS connections the bot opened to the stand-in. */
+  readonly authConnections: number;
+  readonly sts: number;
+  readonly secretsManager: number;
+  /** Secrets Manager operations of one run, in order. */
+  readonly secretsManagerOperations: readonly string[];
+  /** The auth Lambda's DynamoDB calls behind those auth calls (the bot waits on them through it). */
+  readonly dynamodb: number;
+}
+
+export interface BotLambdaBench {
+  /** The first invocation: the handler builds its agent and clients, pings, joins. */
+  readonly coldMs: number;
+  readonly warmMs: readonly number[];
+  readonly traffic: RunTraffic;
+  readonly bare: BareRoundTrips;
+}
+
+/**
+ * The serverless shape in this process, as in `test/e2e/serverless.test.ts`: the bundled auth Lambda
+ * behind the HTTPS API Gateway stand-in, with DynamoDB (dynalite), Secrets Manager and STS emulators; the
+ * bundled bot Lambda invoked once cold, then `runs` times warm, writing an `identity` and an
+ * `application` output to Secrets Manager. The bundles are the files measured for size and cold start.
+ */
+export async function benchBotLambda(
+  bundles: { auth: string; bot: string },
+  runs: number,
+): Promise<BotLambdaBench> {
+  const dir = mkdtempSync(join(tmpdir(), 'mid-bench-lambda-'));
+  const savedEnv = { ...process.env };
+  const stops: Array<() => Promise<void>> = [];
+  const counter = countServerTraffic();
+  const output = captureOutput();
+  try {
+    const dynalite = await startDynalite();
+    stops.push(() => dynalite.stop());
+    const secrets = await startSecretsManagerEmulator({
+      acceptAnyCredentials: true,
+      region: REGION,
+      accountId: ACCOUNT,
+    });
+    stops.push(() => secrets.stop());
+    const sts = await startStsEmulator({
+      identities: [
+        {
+          ...BOT_KEYS,
+          arn: `arn:aws:sts::${ACCOUNT}:assumed-role/bench-bot-role/machine-id-bot-bench`,
+          account: ACCOUNT,
+          userId: 'AROABENCHROLE:machine-id-bot-bench',
+        },
+      ],
+    });
+    stops.push(() => sts.stop());
+    await createDynamoDbTable(
+      new DynamoDBClient({ endpoint: dynalite.endpoint, region: REGION, credentials: BOT_KEYS }),
+      TABLE,
+    );
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: BOT_KEYS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: BOT_KEYS.secretAccessKey,
+      AWS_SESSION_TOKEN: BOT_KEYS.sessionToken,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      MID_CLUSTER_NAME: 'bench.test',
+      MID_TABLE_NAME: TABLE,
+      MID_CA_SECRET_ID: 'machine-id/ca',
+      MID_INSECURE_STS_ENDPOINT_FOR_TESTS: sts.url,
+      AWS_LAMBDA_FUNCTION_NAME: 'machine-id-bot-bench',
+    });
+    const auth = (await import(pathToFileURL(bundles.auth).href)) as { handler: Handler };
+    const adapterCa = await createOpensslCa(dir, 'api gateway stand-in');
+    const serving = await adapterCa.issue({
+      commonName: '127.0.0.1',
+      usage: 'server',
+      ipAddresses: ['127.0.0.1'],
+    });
+    const adapter = await startLambdaHttpAdapter({
+      handler: auth.handler,
+      certPem: serving.certPem + adapterCa.certPem,
+      keyPem: serving.keyPem,
+    });
+    stops.push(() => adapter.stop());
+    await auth.handler({
+      RequestType: 'Create',
+      ResourceProperties: { ServiceToken: 'arn:aws:lambda:provider', Resources: RESOURCES },
+    });
+    process.env['MID_BOT_CONFIG'] = botConfig(adapter.url, adapterCa.certPath);
+    const bot = (await import(pathToFileURL(bundles.bot).href)) as { handler: Handler };
+    const event = { source: 'aws.scheduler', 'detail-type': 'Scheduled Event' };
+
+    let start = performance.now();
+    const first = (await bot.handler(event)) as { outputs: unknown[] };
+    const coldMs = performance.now() - start;
+    // A run that wrote less than asked would be fast for the wrong reason (failed runs throw anyway).
+    if (first.outputs.length !== 2) throw new Error(`the bot wrote ${first.outputs.length} outputs, not 2`);
+
+    const servers = { adapter: adapter.port, dynamodb: dynalite.port };
+    const before = {
+      auth: adapter.invocations(),
+      sts: sts.requests.length,
+      secretsManager: secrets.calls.length,
+      dynamodb: counter.requests(servers.dynamodb),
+      authConnections: counter.connections(servers.adapter),
+    };
+    const warmMs: number[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      start = performance.now();
+      await bot.handler(event);
+      warmMs.push(performance.now() - start);
+    }
+    const perRun = (total: number) => total / runs;
+    const secretsManagerCalls = perRun(secrets.calls.length - before.secretsManager);
+    const traffic: RunTraffic = {
+      auth: perRun(adapter.invocations() - before.auth),
+      authConnections: perRun(counter.connections(servers.adapter) - before.authConnections),
+      sts: perRun(sts.requests.length - before.sts),
+      secretsManager: secretsManagerCalls,
+      secretsManagerOperations: secrets.calls.slice(-Math.round(secretsManagerCalls)),
+      dynamodb: perRun(counter.requests(servers.dynamodb) - before.dynamodb),
+    };
+    const bare = await timeBareRoundTrips(traffic, runs, {
+      authUrl: adapter.url,
+      authCa: adapterCa.certPem,
+      stsUrl: sts.url,
+      secretsManagerUrl: secrets.url,
+      secretId: SECRETS.identity,
+      dynamodbUrl: dynalite.endpoint,
+      tableName: TABLE,
+      region: REGION,
+      credentials: BOT_KEYS,
+    });
+    return { coldMs, warmMs, traffic, bare };
+  } catch (error) {
+    output.restore();
+    console.error(output.captured().join('\n'));
+    throw error;
+  } finally {
+    output.restore();
+    counter.stop();
+    for (const stop of stops.reverse()) await stop();
+    // Back to the caller's environment, in place: node's process.env is not a plain object.
+    for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+    Object.assign(process.env, savedEnv);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
