@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, name, ttlSeconds } from './wire-schemas.js';
 
 /** Bodies of the operator routes under /v1/admin/. Resources travel as JSON objects of the YAML kinds. */

@@ -38,7 +38,19 @@ export interface ApiCall {
   readonly path: string;
   readonly body?: unknown;
   readonly query?: Record<string, string | undefined>;
+  /** Authenticates this call instead of the client's default (a bot signs with its current identity). */
+  readonly authenticate?: ApiClientOptions['authenticate'];
 }
+
+/** A reused keep-alive connection turned out closed before the request was sent. */
+class StaleConnectionError extends UpstreamError {
+  constructor(baseUrl: string, cause: Error) {
+    super('auth_unreachable', `the connection to the auth service at ${baseUrl} was closed`, { cause });
+  }
+}
+
+/** Idle connections that may turn out closed at once (each is tried at most once). */
+const STALE_RETRIES = 3;
 
 /** Answers larger than this are refused: no answer of this API is anywhere near it. */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -64,12 +76,23 @@ export class ApiClient {
     );
     const path = query.length === 0 ? call.path : `${call.path}?${new URLSearchParams(query).toString()}`;
     const url = new URL(`${this.url.pathname.replace(/\/$/, '')}${path}`, this.url);
-    const headers: Record<string, string> = {
+    const headers = async (): Promise<Record<string, string>> => ({
       accept: 'application/json',
       ...(body.length > 0 ? { 'content-type': 'application/json' } : {}),
-      ...(await this.options.authenticate?.(call.method, call.path, body, url)),
-    };
-    const { status, text } = await this.send(call.method, path, headers, body);
+      ...(await (call.authenticate ?? this.options.authenticate)?.(call.method, call.path, body, url)),
+    });
+    // A kept-alive connection the server closed while we were idle (or a Lambda was frozen) fails on
+    // first use before the request reached the service: send it again, signed afresh (a bot
+    // signature's nonce is single use), on the next connection.
+    let answer: { status: number; text: string } | undefined;
+    for (let attempt = 0; answer === undefined; attempt += 1) {
+      try {
+        answer = await this.send(call.method, path, await headers(), body);
+      } catch (error) {
+        if (!(error instanceof StaleConnectionError) || attempt >= STALE_RETRIES) throw error;
+      }
+    }
+    const { status, text } = answer;
     let parsed: unknown;
     try {
       parsed = text === '' ? {} : JSON.parse(text);
@@ -140,6 +163,9 @@ export class ApiClient {
       );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error instanceof MidError) return reject(error);
+        if (request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          return reject(new StaleConnectionError(this.options.baseUrl, error));
+        }
         reject(
           new UpstreamError(
             'auth_unreachable',

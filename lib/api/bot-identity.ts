@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { certificatePem, clusterCasSchema, isoTime, publicKeyPem, sshLine } from './wire-schemas.js';
 
 /** Answer to a join or a renewal: the bot's own identity, used to call the bot routes. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const heartbeatRequestSchema = z.strictObject({
   hostname: z.string().max(253),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { certificatePem, isoTime, name, publicKeyPem } from './wire-schemas.js';
 
 export const joinChallengeResponseSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { clusterCasSchema } from './wire-schemas.js';
 
 export const pingResponseSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every error answer on the wire has this shape; `code` is stable and machine readable. */
 export const wireErrorSchema = z.strictObject({

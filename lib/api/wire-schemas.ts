@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Building blocks shared by the request and response schemas of the agent ↔ auth service wire.

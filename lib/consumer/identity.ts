@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SECRET_METADATA_KEYS } from '../bot/destinations/secret-value.js';
 import { IdentityFormatError, IdentityNotFoundError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidRequestError, type MidError } from './errors.js';
 
 type ErrorFactory = (code: string, message: string) => MidError;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';

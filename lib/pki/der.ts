@@ -1,4 +1,5 @@
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import asn1 from 'node-forge/lib/asn1.js';
 import { PkiError } from '../core/errors.js';
 
 /**
@@ -6,7 +7,6 @@ import { PkiError } from '../core/errors.js';
  * byte); everything here takes and returns Buffers so that the rest of `lib/pki` never sees them.
  */
 
-const { asn1 } = forge;
 export type Asn1Node = forge.asn1.Asn1;
 
 const UNIVERSAL = asn1.Class.UNIVERSAL;

@@ -1,5 +1,5 @@
 import { KeyObject, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import asn1 from 'node-forge/lib/asn1.js';
 import { PkiError } from '../core/errors.js';
 import {
   type Asn1Node,
@@ -227,9 +227,7 @@ export function readCertificateStructure(der: Buffer): CertificateStructure {
 function readTime(node: Asn1Node | undefined): Date {
   const value = bytesOf(node, 'malformed_certificate', 'certificate validity').toString('binary');
   const date =
-    node?.type === forge.asn1.Type.UTCTIME
-      ? forge.asn1.utcTimeToDate(value)
-      : forge.asn1.generalizedTimeToDate(value);
+    node?.type === asn1.Type.UTCTIME ? asn1.utcTimeToDate(value) : asn1.generalizedTimeToDate(value);
   if (Number.isNaN(date.getTime())) {
     throw new PkiError('malformed_certificate', 'The certificate validity dates cannot be read.');
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsAccountSchema, timestampSchema } from './fields.js';
 import { resourceNameSchema } from './metadata.js';
 import { checkedString, describeCharacter, findUnsafeCharacter } from './text.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationSchema } from './fields.js';
 import { metadataSchema, resourceNameSchema } from './metadata.js';
 import { isPosixLogin, kubernetesSubjectProblem, LOGIN_RULE } from './principals.js';

@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { describeCharacter, findUnsafeCharacter } from './text.js';
 

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { dnsNameSchema, urlProblem } from './fields.js';
 import { metadataSchema } from './metadata.js';
 import { checkedString } from './text.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkedString, describeCharacter, findCharacterOutside, findUnsafeCharacter } from './text.js';
 
 /** The rule for every resource name, as error messages state it. */

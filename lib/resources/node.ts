@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dnsNameSchema, hostPortProblem } from './fields.js';
 import { metadataSchema } from './metadata.js';
 import { checkedString } from './text.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeCharacter, findUnsafeCharacter } from './text.js';
 import { looksLikeTraitTemplate, parseTraitTemplate, TRAIT_TEMPLATE_RULE } from './traits.js';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { describeValue, parseWithSchema } from '../core/schema.js';
 import { APP_VERSIONS, type App, appSchema } from './app.js';

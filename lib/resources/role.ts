@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationSchema } from './fields.js';
 import { labelSelectorSchema, metadataSchema } from './metadata.js';
 import { deniedLoginSchema, kubernetesSubjectSchema, loginSchema } from './principals.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Characters that never belong in a name, label or principal: C0/C1 controls, DEL, zero-width and

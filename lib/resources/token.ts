@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsAccountSchema, timestampSchema } from './fields.js';
 import { descriptionSchema, labelsSchema, resourceNameSchema } from './metadata.js';
 import { describeCharacter, findCharacterOutside } from './text.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BotIdentityResponse, botIdentityResponseSchema } from '../../api/bot-identity.js';
 import { StorageError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';

@@ -1,5 +1,5 @@
 import { type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiClient } from '../../api/api-client.js';
 import { type BotIdentityResponse, botIdentityResponseSchema } from '../../api/bot-identity.js';
 import { signBotRequest } from '../../api/bot-request-signature.js';
@@ -37,9 +37,9 @@ export class BotApiClient {
 
   constructor(
     readonly authServer: string,
-    private readonly caPem: string | undefined,
+    caPem: string | undefined,
     private readonly clock: Clock,
-    private readonly timeoutMs = 15_000,
+    timeoutMs = 15_000,
   ) {
     this.client = new ApiClient({
       baseUrl: authServer,
@@ -82,15 +82,9 @@ export class BotApiClient {
       );
   }
 
+  /** Signed with the identity current at that moment, on the client's kept-alive connections. */
   private botCall(identity: SigningIdentity, path: string, body: unknown): Promise<unknown> {
-    // Each bot call signs with the identity current at that moment, hence a client per identity.
-    const client = new ApiClient({
-      baseUrl: this.authServer,
-      ...(this.caPem === undefined ? {} : { ca: this.caPem }),
-      timeoutMs: this.timeoutMs,
-      authenticate: this.signed(identity),
-    });
-    return client.call({ method: 'POST', path, body }).finally(() => client.close());
+    return this.client.call({ method: 'POST', path, body, authenticate: this.signed(identity) });
   }
 
   async renew(identity: SigningIdentity, publicKeyPem: string): Promise<BotIdentityResponse> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../../core/clock.js';
 import { InvalidRequestError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';

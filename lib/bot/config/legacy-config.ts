@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema } from '../../core/schema.js';
 import {
