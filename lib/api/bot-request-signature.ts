@@ -63,6 +63,15 @@ export interface BotAuthHeaders {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const NONCE = /^[0-9a-f]{32}$/;
 
+/**
+ * Base64 exactly as the agent writes it. Node's decoder skips what it cannot use (a stray or missing
+ * character, unused bits), so one header could be written several ways; only the canonical writing,
+ * which decodes and encodes back to the same text, is accepted.
+ */
+function isCanonicalBase64(text: string): boolean {
+  return BASE64.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
+}
+
 function refuse(message: string): never {
   throw new AuthenticationError('bot_auth_malformed', message);
 }
@@ -84,12 +93,12 @@ export function parseBotAuthHeaders(headers: Readonly<Record<string, string | un
       `bot routes need the ${Object.values(BOT_AUTH_HEADERS).join(', ')} headers; use midbot or the agent library to call them`,
     );
   }
-  if (certificate.length > 12_000 || !BASE64.test(certificate))
+  if (certificate.length > 12_000 || !isCanonicalBase64(certificate))
     refuse(`${BOT_AUTH_HEADERS.certificate} is not base64 DER`);
   if (!/^\d{13}$/.test(timestamp))
     refuse(`${BOT_AUTH_HEADERS.timestamp} must be milliseconds since the epoch`);
   if (!NONCE.test(nonce)) refuse(`${BOT_AUTH_HEADERS.nonce} must be 32 lowercase hex characters`);
-  if (signature.length > 1_024 || !BASE64.test(signature))
+  if (signature.length > 1_024 || !isCanonicalBase64(signature))
     refuse(`${BOT_AUTH_HEADERS.signature} is not base64`);
   return {
     certificateDer: Buffer.from(certificate, 'base64'),

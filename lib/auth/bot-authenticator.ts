@@ -8,8 +8,9 @@ import { AccessDeniedError, AuthenticationError } from '../core/errors.js';
 import type { Bot } from '../resources/bot.js';
 import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
+import { awaitAll } from './await-all.js';
 import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
-import type { BotInstanceRecord } from './bot-instance-store.js';
+import type { BotInstanceRecord, StoredInstance } from './bot-instance-store.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
 export const REQUEST_FRESHNESS_MS = 5 * 60_000;
@@ -21,7 +22,11 @@ export interface BotRequest {
   readonly body: Buffer;
 }
 
-/** A caller proven to hold the private key of a current bot identity certificate. */
+/**
+ * A caller proven to hold the private key of a current bot identity certificate, with the bot and its
+ * instance as read for this request: the use case works from these (the instance record at
+ * `instanceRevision`, for a compare-and-swap) instead of reading them again.
+ */
 export interface AuthenticatedBot {
   readonly bot: Bot;
   readonly identity: BotIdentityName;
@@ -52,8 +57,21 @@ export class BotAuthenticator {
         );
       }
       this.checkSignature(request, headers, certificate);
-      await this.consumeNonce(headers.nonce);
-      return await this.checkInstance(identity, certificate.serialNumber.toLowerCase(), meta);
+      // One round trip: the nonce is spent while the bot and its instance are read. Reading is not
+      // acting on the request; nothing is checked, written or issued until the nonce is known to be
+      // fresh, and a replay is refused as one whatever else was found.
+      const [, bot, instance] = await awaitAll([
+        this.consumeNonce(headers.nonce),
+        this.context.resources.get('bot', identity.botName),
+        this.context.instances.get(identity.botName, identity.instanceId),
+      ]);
+      return await this.checkInstance(
+        identity,
+        bot?.resource,
+        instance,
+        certificate.serialNumber.toLowerCase(),
+        meta,
+      );
     } catch (error) {
       await this.context.audit.record({
         type: 'bot.authenticate',
@@ -130,14 +148,14 @@ export class BotAuthenticator {
 
   private async checkInstance(
     identity: BotIdentityName,
+    bot: Bot | undefined,
+    found: StoredInstance | undefined,
     serialHex: string,
     meta: RequestMeta,
   ): Promise<AuthenticatedBot> {
-    const bot = await this.context.resources.get('bot', identity.botName);
     if (bot === undefined) {
       throw new AccessDeniedError('bot_not_found', `bot "${identity.botName}" was deleted`);
     }
-    const found = await this.context.instances.get(identity.botName, identity.instanceId);
     if (found === undefined) {
       throw new AccessDeniedError(
         'instance_not_found',
@@ -153,7 +171,7 @@ export class BotAuthenticator {
     }
     if (record.renewable && identity.generation !== record.generation) {
       await this.lock(
-        record,
+        found,
         `a certificate of generation ${identity.generation} was used after generation ${record.generation} was issued`,
       );
       await this.context.audit.record({
@@ -171,14 +189,11 @@ export class BotAuthenticator {
         'this bot identity was renewed since this certificate was issued, so a copy of it is in use elsewhere; the instance is now locked. Join again with a new token',
       );
     }
-    return { bot: bot.resource, identity, instance: record, instanceRevision: revision, serialHex };
+    return { bot, identity, instance: record, instanceRevision: revision, serialHex };
   }
 
-  private async lock(record: BotInstanceRecord, reason: string): Promise<void> {
+  private async lock(found: StoredInstance, reason: string): Promise<void> {
     const at = new Date(this.context.clock.now()).toISOString();
-    await this.context.instances.update(record.bot_name, record.instance_id, (current) => ({
-      ...current,
-      locked: { at, reason },
-    }));
+    await this.context.instances.updateFrom(found, (current) => ({ ...current, locked: { at, reason } }));
   }
 }

@@ -4,7 +4,7 @@ import type { Bot } from '../resources/bot.js';
 import type { AuthContext } from './auth-context.js';
 import { botIdentityUri } from './bot-identity-name.js';
 import { describeClusterCas } from './cluster-cas.js';
-import { resolveRoleSet } from './role-resolver.js';
+import type { RoleSet } from './role-set.js';
 
 /** Bot identities live an hour by default, like tbot's; roles' max_session_ttl can only shorten that. */
 export const DEFAULT_BOT_IDENTITY_TTL_MS = 3_600_000;
@@ -14,19 +14,22 @@ export function botUserName(botName: string): string {
   return `bot-${botName}`;
 }
 
-/** Issues a bot's own identity (X.509 + SSH) for one instance and generation. */
-export async function issueBotIdentity(
+/**
+ * Issues a bot's own identity (X.509 + SSH) for one instance and generation, with the bot's roles as
+ * the caller resolved them in this request (`resolveRoleSet` with all of `bot.spec.roles`).
+ */
+export function issueBotIdentity(
   context: AuthContext,
   options: {
     bot: Bot;
+    roleSet: RoleSet;
     instanceId: string;
     generation: number;
     renewable: boolean;
     publicKey: KeyObject;
   },
-): Promise<BotIdentityResponse> {
-  const { bot } = options;
-  const roleSet = await resolveRoleSet(context.resources, bot, bot.spec.roles);
+): BotIdentityResponse {
+  const { bot, roleSet } = options;
   const validity = context.issuer.validity(Math.min(DEFAULT_BOT_IDENTITY_TTL_MS, roleSet.maxSessionTtlMs()));
   const user = botUserName(bot.metadata.name);
   const tls = context.issuer.issueClientCertificate({

@@ -45,6 +45,12 @@ export interface BotInstanceRecord {
   readonly latest_heartbeats: readonly InstanceHeartbeat[];
 }
 
+/** An instance record with the revision it was read at, for a compare-and-swap against it. */
+export interface StoredInstance {
+  readonly record: BotInstanceRecord;
+  readonly revision: string;
+}
+
 export function pushBounded<T>(list: readonly T[], item: T): T[] {
   return [...list, item].slice(-HISTORY_LENGTH);
 }
@@ -66,20 +72,14 @@ export class BotInstanceStore {
       throw new ConflictError('instance_exists', `bot instance ${record.instance_id} already exists`);
   }
 
-  async get(
-    botName: string,
-    instanceId: string,
-  ): Promise<{ record: BotInstanceRecord; revision: string } | undefined> {
+  async get(botName: string, instanceId: string): Promise<StoredInstance | undefined> {
     const item = await this.storage.get(keyOf(botName, instanceId));
     return item === undefined
       ? undefined
       : { record: JSON.parse(item.value) as BotInstanceRecord, revision: item.revision };
   }
 
-  async require(
-    botName: string,
-    instanceId: string,
-  ): Promise<{ record: BotInstanceRecord; revision: string }> {
+  async require(botName: string, instanceId: string): Promise<StoredInstance> {
     const found = await this.get(botName, instanceId);
     if (found === undefined) {
       throw new NotFoundError('instance_not_found', `bot instance ${botName}/${instanceId} does not exist`);
@@ -97,13 +97,36 @@ export class BotInstanceStore {
   }
 
   /** Applies `change` with optimistic concurrency, retrying on conflicts with the latest record. */
-  async update(
+  update(
     botName: string,
     instanceId: string,
     change: (record: BotInstanceRecord) => BotInstanceRecord,
   ): Promise<BotInstanceRecord> {
+    return this.swapLoop(botName, instanceId, change, undefined);
+  }
+
+  /**
+   * Like {@link update}, starting from the record this request already read instead of reading it
+   * again: the first attempt swaps at `known.revision`, and only a conflict (someone wrote since) costs
+   * a fresh read. `change` then sees the newer record, so it must check again whatever it relies on.
+   */
+  updateFrom(
+    known: StoredInstance,
+    change: (record: BotInstanceRecord) => BotInstanceRecord,
+  ): Promise<BotInstanceRecord> {
+    return this.swapLoop(known.record.bot_name, known.record.instance_id, change, known);
+  }
+
+  private async swapLoop(
+    botName: string,
+    instanceId: string,
+    change: (record: BotInstanceRecord) => BotInstanceRecord,
+    known: StoredInstance | undefined,
+  ): Promise<BotInstanceRecord> {
+    let current = known;
     for (let attempt = 0; attempt < 20; attempt += 1) {
-      const { record, revision } = await this.require(botName, instanceId);
+      const { record, revision } = current ?? (await this.require(botName, instanceId));
+      current = undefined;
       const next = change(record);
       if (await this.replace(next, revision)) return next;
     }

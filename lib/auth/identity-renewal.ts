@@ -6,6 +6,7 @@ import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
 import { pushBounded } from './bot-instance-store.js';
+import { resolveRoleSet } from './role-resolver.js';
 
 /**
  * Renews a token-joined bot's identity: the next generation, for a fresh key. The instance record is
@@ -34,8 +35,10 @@ export async function renewIdentity(
     }
     const publicKey = parseSubjectPublicKey(request.public_key);
     const generation = caller.instance.generation + 1;
-    const identity = await issueBotIdentity(context, {
+    const roleSet = await resolveRoleSet(context.resources, caller.bot, caller.bot.spec.roles);
+    const identity = issueBotIdentity(context, {
       bot: caller.bot,
+      roleSet,
       instanceId: caller.instance.instance_id,
       generation,
       renewable: true,

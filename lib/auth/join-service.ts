@@ -8,10 +8,17 @@ import type { Bot } from '../resources/bot.js';
 import type { Token } from '../resources/token.js';
 import { refusal, tokenFingerprint } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
+import { awaitAll } from './await-all.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
-import type { BotInstanceRecord, InstanceAuthentication } from './bot-instance-store.js';
+import {
+  type BotInstanceRecord,
+  type InstanceAuthentication,
+  pushBounded,
+  type StoredInstance,
+} from './bot-instance-store.js';
 import type { Revisioned } from './resource-store.js';
 import { resolveRoleSet } from './role-resolver.js';
+import type { RoleSet } from './role-set.js';
 
 /**
  * What a join method proved: the method checks its own proof (consuming a single-use token, or
@@ -20,16 +27,29 @@ import { resolveRoleSet } from './role-resolver.js';
 export interface JoinProof {
   readonly awsArn?: string;
   readonly awsAccount?: string;
-  /** An existing instance this join continues (IAM identities keep one instance per role session ARN). */
-  readonly continueInstanceId?: string;
+  /**
+   * An existing instance this join continues (IAM identities keep one instance per role session ARN),
+   * as the method read it: the join swaps it at this revision instead of reading it again.
+   */
+  readonly continueInstance?: StoredInstance;
 }
 
 export interface JoinMethod {
   readonly name: 'token' | 'iam';
-  /** Checks the proof and consumes whatever must be single use. Throws JoinError on refusal. */
-  prove(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<JoinProof>;
+  /**
+   * Starts a join: checks what needs no I/O and reads what the proof needs, changing nothing. The join
+   * service reads the bot and its roles meanwhile, and calls `prove` only if they are found. Throws
+   * JoinError on refusal.
+   */
+  begin(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<StartedJoin>;
   /** Called once the instance exists, so the method can index it (IAM: ARN → instance). */
   remember?(context: AuthContext, token: Token, proof: JoinProof, instanceId: string): Promise<void>;
+}
+
+/** A join a method has begun: what it read, ready to be spent. */
+export interface StartedJoin {
+  /** Checks the proof and consumes whatever must be single use. Throws JoinError on refusal. */
+  prove(): Promise<JoinProof>;
 }
 
 const UNKNOWN_TOKEN =
@@ -70,18 +90,19 @@ export class JoinService {
         );
       }
       const publicKey = parseSubjectPublicKey(request.public_key);
-      const botResource = await this.context.resources.get('bot', botName);
-      if (botResource === undefined) {
-        throw new JoinError(
-          'bot_not_found',
-          `the token names bot "${botName}", which does not exist; create it with \`midctl bots add ${botName}\``,
-        );
-      }
-      // Refuse what would fail after the token is spent (a role deleted since the bot was made).
-      await resolveRoleSet(this.context.resources, botResource.resource, botResource.resource.spec.roles);
-      const proof = await method.prove(this.context, token, request);
+      // The bot and its roles are read while the method reads what its proof needs (an IAM challenge).
+      // Nothing is spent until both are done, so what would fail after a token or a challenge is spent
+      // (a role deleted since the bot was made) is refused first, and a refusal of the bot comes before
+      // one of the proof as if they had run one after the other. The identity is issued with these
+      // roles, not read again.
+      const [admitted, started] = await awaitAll([
+        this.admit(botName),
+        method.begin(this.context, token, request),
+      ]);
+      const proof = await started.prove();
       const identity = await this.startOrContinueInstance(
-        botResource.resource,
+        admitted.bot,
+        admitted.roleSet,
         token.resource,
         method,
         proof,
@@ -101,6 +122,19 @@ export class JoinService {
       await this.context.audit.record({ ...base, ...refusal(error), ...(bot === undefined ? {} : { bot }) });
       throw error;
     }
+  }
+
+  /** The bot a join is for, and its roles. */
+  private async admit(botName: string): Promise<{ bot: Bot; roleSet: RoleSet }> {
+    const found = await this.context.resources.get('bot', botName);
+    if (found === undefined) {
+      throw new JoinError(
+        'bot_not_found',
+        `the token names bot "${botName}", which does not exist; create it with \`midctl bots add ${botName}\``,
+      );
+    }
+    const bot = found.resource;
+    return { bot, roleSet: await resolveRoleSet(this.context.resources, bot, bot.spec.roles) };
   }
 
   private async findToken(request: JoinRequest): Promise<Revisioned<Token>> {
@@ -132,6 +166,7 @@ export class JoinService {
 
   private async startOrContinueInstance(
     bot: Bot,
+    roleSet: RoleSet,
     token: Token,
     method: JoinMethod,
     proof: JoinProof,
@@ -139,20 +174,13 @@ export class JoinService {
   ): Promise<BotIdentityResponse> {
     const renewable = method.name === 'token';
     const now = new Date(this.context.clock.now()).toISOString();
-    const existing =
-      proof.continueInstanceId === undefined
-        ? undefined
-        : await this.context.instances.get(bot.metadata.name, proof.continueInstanceId);
-    if (existing?.record.locked !== undefined) {
-      throw new JoinError(
-        'instance_locked',
-        `bot instance ${existing.record.instance_id} is locked (${existing.record.locked.reason}); an operator must remove it with \`midctl rm bot_instance/${bot.metadata.name}/${existing.record.instance_id}\``,
-      );
-    }
+    const existing = proof.continueInstance;
+    if (existing !== undefined) refuseLocked(existing.record);
     const instanceId = existing?.record.instance_id ?? randomUuid(this.context.random);
     const generation = (existing?.record.generation ?? 0) + 1;
-    const identity = await issueBotIdentity(this.context, {
+    const identity = issueBotIdentity(this.context, {
       bot,
+      roleSet,
       instanceId,
       generation,
       renewable,
@@ -182,17 +210,34 @@ export class JoinService {
         latest_authentications: [authentication],
         latest_heartbeats: [],
       };
-      await this.context.instances.create(record);
-      await method.remember?.(this.context, token, proof, instanceId);
+      // The method's index (IAM: ARN → instance) is written alongside: it is only ever followed to an
+      // instance that exists and belongs to the same ARN.
+      await awaitAll([
+        this.context.instances.create(record),
+        method.remember?.(this.context, token, proof, instanceId) ?? Promise.resolve(),
+      ]);
     } else {
-      await this.context.instances.update(bot.metadata.name, instanceId, (record) => ({
-        ...record,
-        generation,
-        current_serial: identity.serial,
-        latest_authentications: [...record.latest_authentications, authentication].slice(-10),
-      }));
+      await this.context.instances.updateFrom(existing, (record) => {
+        // A newer record than the one checked above (someone wrote since): it may be locked by now.
+        refuseLocked(record);
+        return {
+          ...record,
+          generation,
+          current_serial: identity.serial,
+          latest_authentications: pushBounded(record.latest_authentications, authentication),
+        };
+      });
     }
     return identity;
+  }
+}
+
+function refuseLocked(record: BotInstanceRecord): void {
+  if (record.locked !== undefined) {
+    throw new JoinError(
+      'instance_locked',
+      `bot instance ${record.instance_id} is locked (${record.locked.reason}); an operator must remove it with \`midctl rm bot_instance/${record.bot_name}/${record.instance_id}\``,
+    );
   }
 }
 

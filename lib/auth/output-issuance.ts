@@ -2,8 +2,12 @@ import type { KeyObject } from 'node:crypto';
 import type { OutputCertificatesRequest, OutputCertificatesResponse } from '../api/output-certificates.js';
 import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
+import type { App } from '../resources/app.js';
+import type { KubeCluster } from '../resources/kube-cluster.js';
+import type { Node } from '../resources/node.js';
 import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
+import { awaitAll } from './await-all.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { botUserName } from './bot-identity-issuer.js';
 import type { Validity } from './certificate-issuer.js';
@@ -49,6 +53,13 @@ function checkFields(request: OutputCertificatesRequest): void {
   }
 }
 
+/** The resources an output names, as read for this request (undefined: not found). */
+interface Named {
+  readonly nodes?: readonly Node[];
+  readonly app?: App | undefined;
+  readonly kubeCluster?: KubeCluster | undefined;
+}
+
 interface Draft {
   readonly tls_cert?: string;
   readonly ssh_cert?: string;
@@ -78,14 +89,19 @@ export class OutputIssuance {
     try {
       checkFields(request);
       const roleNames = selectRoles(caller.bot.spec.roles, request.roles);
-      const roleSet = await resolveRoleSet(this.context.resources, caller.bot, roleNames);
       const publicKey = parseSubjectPublicKey(request.public_key);
+      // The roles and the resources the output names do not depend on each other: one round trip. A
+      // missing role is still refused before a missing app or cluster.
+      const [roleSet, named] = await awaitAll([
+        resolveRoleSet(this.context.resources, caller.bot, roleNames),
+        this.readNamed(request),
+      ]);
       const ttlMs = Math.min(
         (request.ttl_seconds ?? DEFAULT_OUTPUT_TTL_MS / 1000) * 1000,
         roleSet.maxSessionTtlMs(),
       );
       const validity = this.context.issuer.validity(ttlMs);
-      const draft = await this.draft(caller, request, roleSet, publicKey, validity);
+      const draft = this.draft(caller, request, roleSet, named, publicKey, validity);
       const response: OutputCertificatesResponse = {
         output: request.output,
         cluster_name: this.context.clusterName,
@@ -115,13 +131,30 @@ export class OutputIssuance {
     }
   }
 
-  private async draft(
+  private async readNamed(request: OutputCertificatesRequest): Promise<Named> {
+    const resources = this.context.resources;
+    switch (request.output) {
+      case 'identity':
+        return { nodes: await resources.list('node') };
+      case 'application':
+        return { app: (await resources.get('app', request.app_name as string))?.resource };
+      case 'kubernetes':
+        return {
+          kubeCluster: (await resources.get('kube_cluster', request.kubernetes_cluster as string))?.resource,
+        };
+      case 'ssh_host':
+        return {};
+    }
+  }
+
+  private draft(
     caller: AuthenticatedBot,
     request: OutputCertificatesRequest,
     roleSet: RoleSet,
+    named: Named,
     publicKey: KeyObject,
     validity: Validity,
-  ): Promise<Draft> {
+  ): Draft {
     const user = botUserName(caller.bot.metadata.name);
     const issuer = this.context.issuer;
     switch (request.output) {
@@ -138,21 +171,21 @@ export class OutputIssuance {
           principals: logins,
           validity,
         }).line;
-        const nodes = (await this.context.resources.list('node'))
+        const nodes = (named.nodes ?? [])
           .filter((node) => roleSet.canAccessNode(node.metadata.labels ?? {}))
           .map((node) => ({ name: node.metadata.name, hostname: node.spec.hostname, addr: node.spec.addr }));
         return { tls_cert: tls.pem, ssh_cert, serial: tls.serialHex, extra: { ssh: { logins, nodes } } };
       }
       case 'application': {
         const appName = request.app_name as string;
-        const app = await this.context.resources.get('app', appName);
+        const app = named.app;
         if (app === undefined) {
           throw new NotFoundError(
             'app_not_found',
             `app "${appName}" does not exist; list apps with \`midctl get apps\``,
           );
         }
-        if (!roleSet.canAccessApp(app.resource.metadata.labels ?? {})) {
+        if (!roleSet.canAccessApp(app.metadata.labels ?? {})) {
           throw new AccessDeniedError(
             'app_not_allowed',
             `the roles ${roleSet.names.join(', ')} do not allow app "${appName}" (app_labels)`,
@@ -164,7 +197,7 @@ export class OutputIssuance {
           uris: [appIdentityUri(this.context.clusterName, appName)],
           validity,
         });
-        const { uri, public_addr } = app.resource.spec;
+        const { uri, public_addr } = app.spec;
         return {
           tls_cert: tls.pem,
           serial: tls.serialHex,
@@ -173,14 +206,14 @@ export class OutputIssuance {
       }
       case 'kubernetes': {
         const clusterName = request.kubernetes_cluster as string;
-        const cluster = await this.context.resources.get('kube_cluster', clusterName);
+        const cluster = named.kubeCluster;
         if (cluster === undefined) {
           throw new NotFoundError(
             'kube_cluster_not_found',
             `kube_cluster "${clusterName}" does not exist; list them with \`midctl get kube_clusters\``,
           );
         }
-        if (!roleSet.canAccessKubernetesCluster(cluster.resource.metadata.labels ?? {})) {
+        if (!roleSet.canAccessKubernetesCluster(cluster.metadata.labels ?? {})) {
           throw new AccessDeniedError(
             'kube_cluster_not_allowed',
             `the roles ${roleSet.names.join(', ')} do not allow Kubernetes cluster "${clusterName}" (kubernetes_labels)`,
@@ -207,7 +240,7 @@ export class OutputIssuance {
           subject: { commonName: kubeUser, organization: groups },
           validity,
         });
-        const spec = cluster.resource.spec;
+        const spec = cluster.spec;
         return {
           tls_cert: tls.pem,
           serial: tls.serialHex,

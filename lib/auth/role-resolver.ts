@@ -1,5 +1,7 @@
 import { AccessDeniedError } from '../core/errors.js';
 import type { Bot } from '../resources/bot.js';
+import type { Role } from '../resources/role.js';
+import { awaitAll } from './await-all.js';
 import type { ResourceStore } from './resource-store.js';
 import { RoleSet } from './role-set.js';
 
@@ -10,13 +12,17 @@ export function botTraits(bot: Bot): Record<string, string[]> {
   return traits;
 }
 
-/** Loads the named roles. A role that was deleted since the bot was created is refused by name. */
+/**
+ * Loads the named roles, in parallel (one round trip of latency). A role that was deleted since the bot was
+ * created is refused by name. Read on every request that needs them, never cached: a changed role
+ * takes effect at once. A request that needs the roles more than once passes this set along.
+ */
 export async function resolveRoleSet(
   resources: ResourceStore,
   bot: Bot,
   roleNames: readonly string[],
 ): Promise<RoleSet> {
-  const roles = await Promise.all(
+  const roles = await awaitAll<Role[]>(
     roleNames.map(async (name) => {
       const found = await resources.get('role', name);
       if (found === undefined) {

@@ -6,7 +6,7 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StorageError } from '../core/errors.js';
 import type { CaStore, StoredCas } from './certificate-authorities.js';
 

@@ -1,7 +1,7 @@
 import { JoinError } from '../core/errors.js';
 import type { Token } from '../resources/token.js';
 import type { AuthContext } from './auth-context.js';
-import { type JoinMethod, type JoinProof, markConsumed } from './join-service.js';
+import { type JoinMethod, markConsumed, type StartedJoin } from './join-service.js';
 import type { Revisioned } from './resource-store.js';
 
 /**
@@ -11,15 +11,23 @@ import type { Revisioned } from './resource-store.js';
  */
 export const tokenJoinMethod: JoinMethod = {
   name: 'token',
-  async prove(context: AuthContext, token: Revisioned<Token>): Promise<JoinProof> {
-    const consumed = await context.resources.delete('token', token.resource.metadata.name, token.revision);
-    if (!consumed) {
-      throw new JoinError(
-        'token_already_used',
-        'this join token was just used by another join: tokens of the token method are single use; create a new one with `midctl tokens add --type=bot --bot-name=NAME`',
-      );
-    }
-    await markConsumed(context, token.resource.metadata.name);
-    return {};
+  // The token, read by the join service, is all there is to read.
+  async begin(context: AuthContext, token: Revisioned<Token>): Promise<StartedJoin> {
+    return {
+      async prove() {
+        // The tombstone goes first: a join that finds the token gone must also find the tombstone, or it
+        // would be told "unknown token" instead of "already used" (over DynamoDB the gap is a round trip).
+        const name = token.resource.metadata.name;
+        await markConsumed(context, name);
+        const consumed = await context.resources.delete('token', name, token.revision);
+        if (!consumed) {
+          throw new JoinError(
+            'token_already_used',
+            'this join token was just used by another join: tokens of the token method are single use; create a new one with `midctl tokens add --type=bot --bot-name=NAME`',
+          );
+        }
+        return {};
+      },
+    };
   },
 };

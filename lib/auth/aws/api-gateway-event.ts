@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidRequestError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import type { ApiRequest, ApiResponse } from '../http/api-request.js';
@@ -52,7 +52,18 @@ export function toApiRequest(event: unknown): ApiRequest {
     throw new InvalidRequestError('body_too_large', `the request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed.headers)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(parsed.headers)) {
+    const lower = name.toLowerCase();
+    // API Gateway sends lower-case names with repeats joined; two spellings of one name mean the event
+    // was not made by it, and keeping either value would be a guess.
+    if (Object.hasOwn(headers, lower)) {
+      throw new InvalidRequestError(
+        'invalid_event',
+        `event.headers.${lower}: the header is given more than once (under different spellings); send it once`,
+      );
+    }
+    headers[lower] = value;
+  }
   const userArn = parsed.requestContext.authorizer?.iam?.userArn;
   return {
     method: parsed.requestContext.http.method.toUpperCase(),

@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import {
   addBotRequestSchema,
   addTokenRequestSchema,
@@ -11,8 +12,10 @@ import { outputCertificatesRequestSchema } from '../../api/output-certificates.j
 import type { PingResponse } from '../../api/ping.js';
 import { ADMIN_PREFIX, ROUTES } from '../../api/routes.js';
 import { InvalidRequestError, LimitExceededError, MidError, NotFoundError } from '../../core/errors.js';
+import { type AuditEvent, refusal } from '../audit-log.js';
 import type { RequestMeta } from '../auth-context.js';
 import type { AuthService } from '../auth-service.js';
+import type { AuthenticatedBot } from '../bot-authenticator.js';
 import { describeClusterCas } from '../cluster-cas.js';
 import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
 import { parseJsonBody } from './json-body.js';
@@ -82,24 +85,36 @@ export class ApiRouter {
         method: 'POST',
         pattern: exact(ROUTES.join),
         handler: (request, _p, meta) =>
-          this.limitJoins(() =>
-            this.service.join.join(parseJsonBody(request.body, joinRequestSchema, ['token']), meta),
+          this.limitJoins(async () =>
+            this.service.join.join(
+              await this.auditedBody(request, joinRequestSchema, { type: 'bot.join' }, meta, ['token']),
+              meta,
+            ),
           ),
       },
       {
         method: 'POST',
         pattern: exact(ROUTES.botRenew),
-        handler: bot((caller, request, meta) =>
-          this.service.renew(caller, parseJsonBody(request.body, renewRequestSchema), meta),
+        handler: bot(async (caller, request, meta) =>
+          this.service.renew(
+            caller,
+            await this.auditedBody(request, renewRequestSchema, { type: 'bot.renew', ...who(caller) }, meta),
+            meta,
+          ),
         ),
       },
       {
         method: 'POST',
         pattern: exact(ROUTES.botCertificates),
-        handler: bot((caller, request, meta) =>
+        handler: bot(async (caller, request, meta) =>
           this.service.outputs.issue(
             caller,
-            parseJsonBody(request.body, outputCertificatesRequestSchema),
+            await this.auditedBody(
+              request,
+              outputCertificatesRequestSchema,
+              { type: 'cert.issue', ...who(caller) },
+              meta,
+            ),
             meta,
           ),
         ),
@@ -201,6 +216,26 @@ export class ApiRouter {
     };
   }
 
+  /**
+   * The body of a join or an issuance. One that is refused never reaches the use case, which audits
+   * its own refusals, so it is audited here: every join and issuance attempt leaves a record
+   * (SECURITY rule 10). The message names the field; `redact` keeps the token out of it.
+   */
+  private async auditedBody<S extends z.ZodType>(
+    request: ApiRequest,
+    schema: S,
+    event: Pick<AuditEvent, 'type' | 'bot' | 'instance'>,
+    meta: RequestMeta,
+    redact: readonly string[] = [],
+  ): Promise<z.output<S>> {
+    try {
+      return parseJsonBody(request.body, schema, redact);
+    } catch (error) {
+      await this.service.context.audit.record({ ...event, ...refusal(error), request_id: meta.requestId });
+      throw error;
+    }
+  }
+
   private async limitJoins<T>(work: () => Promise<T>): Promise<T> {
     if (this.joinsInFlight >= this.maxConcurrentJoins) {
       throw new LimitExceededError('too_many_joins', 'too many joins in flight; retry after a short wait');
@@ -272,6 +307,10 @@ export class ApiRouter {
       },
     });
   }
+}
+
+function who(caller: AuthenticatedBot): Pick<AuditEvent, 'bot' | 'instance'> {
+  return { bot: caller.bot.metadata.name, instance: caller.instance.instance_id };
 }
 
 function eventQuery(query: URLSearchParams): { limit?: number; type?: string; bot?: string } {

@@ -22,6 +22,9 @@ export interface RunningHttpsServer {
   close(): Promise<void>;
 }
 
+/** How much of a refused body is still read (and dropped) so that the client can read the 413. */
+const MAX_DRAINED_BYTES = 1024 * 1024;
+
 /** Serves the API router over HTTPS with node:https (the local `midctl auth start`). */
 export async function startHttpsServer(options: HttpsServerOptions): Promise<RunningHttpsServer> {
   const server: Server = createServer(
@@ -30,22 +33,31 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
       const chunks: Buffer[] = [];
       let size = 0;
       let refused = false;
+      const refuse = () => {
+        refused = true;
+        chunks.length = 0;
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(
+          JSON.stringify({
+            error: {
+              code: 'body_too_large',
+              message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+            },
+          }),
+        );
+      };
+      // Refused at once when announced; the rest of the body is then read and dropped (up to a bound)
+      // rather than cut off: closing a socket with unread data resets it, and the client would see
+      // "socket hang up" instead of the 413 that tells it what was wrong.
+      if (Number(req.headers['content-length']) > MAX_BODY_BYTES) refuse();
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
+        if (refused) {
+          if (size > MAX_BODY_BYTES + MAX_DRAINED_BYTES) req.destroy();
+          return;
+        }
         if (size > MAX_BODY_BYTES) {
-          if (!refused) {
-            refused = true;
-            res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-            res.end(
-              JSON.stringify({
-                error: {
-                  code: 'body_too_large',
-                  message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
-                },
-              }),
-            );
-            req.destroy();
-          }
+          refuse();
           return;
         }
         chunks.push(chunk);

@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { AuthContext } from '../auth-context.js';
 import { parseBotIdentityName } from '../bot-identity-name.js';
+import type { BotInstanceRecord, StoredInstance } from '../bot-instance-store.js';
 
 const PREFIX = 'iam_instances/';
 
@@ -26,46 +27,16 @@ export async function rememberIamInstance(
 }
 
 /**
- * The instance an IAM join continues. One instance per bot and validated ARN (the full assumed-role
- * ARN, session name included): a Lambda that joins again every run keeps one instance with a growing
- * history, while every ECS task or EC2 role session (each its own session name) is an instance of its own.
- *
- * A bot that still holds a valid bot certificate of this cluster may present it; it is followed only
- * when it names this bot and an instance that belongs to the very same ARN, so presenting someone
- * else's certificate gains nothing.
+ * The instance a presented bot certificate names, for {@link findContinuedInstance}: undefined unless
+ * it is a valid, current bot certificate of this cluster and bot. No I/O, so that the join can read the
+ * instance along with the challenge, before STS has said whose the request is.
  */
-export async function findContinuedInstance(
+export function certifiedInstanceId(
   context: AuthContext,
   botName: string,
-  awsArn: string,
-  previousCertificatePem: string | undefined,
-): Promise<string | undefined> {
-  const fromCertificate =
-    previousCertificatePem === undefined
-      ? undefined
-      : await instanceOfCertificate(context, botName, awsArn, previousCertificatePem);
-  if (fromCertificate !== undefined) return fromCertificate;
-  const item = await context.storage.get(indexKey(botName, awsArn));
-  if (item === undefined) return undefined;
-  const entry = JSON.parse(item.value) as IndexEntry;
-  return entry.aws_arn === awsArn ? entry.instance_id : undefined;
-}
-
-async function instanceOfCertificate(
-  context: AuthContext,
-  botName: string,
-  awsArn: string,
-  pem: string,
-): Promise<string | undefined> {
-  const instanceId = certifiedInstance(context, botName, pem);
-  if (instanceId === undefined) return undefined;
-  const instance = await context.instances.get(botName, instanceId);
-  if (instance?.record.join_method !== 'iam' || instance.record.aws_arn !== awsArn) return undefined;
-  return instanceId;
-}
-
-/** The instance a valid, current bot certificate of this cluster and bot names; undefined otherwise. */
-function certifiedInstance(context: AuthContext, botName: string, pem: string): string | undefined {
+  pem: string | undefined,
+): string | undefined {
+  if (pem === undefined) return undefined;
   try {
     const certificate = new X509Certificate(pem);
     const ca = new X509Certificate(context.cas.tlsUser.certificatePem);
@@ -78,4 +49,33 @@ function certifiedInstance(context: AuthContext, botName: string, pem: string): 
     // A certificate that cannot be read only means there is nothing to continue: the join goes on.
     return undefined;
   }
+}
+
+/**
+ * The instance an IAM join continues, with the revision it was read at. One instance per bot and
+ * validated ARN (the full assumed-role ARN, session name included): a Lambda that joins again every run
+ * keeps one instance with a growing history, while every ECS task or EC2 role session (each its own
+ * session name) is an instance of its own.
+ *
+ * `presented` is the instance a presented bot certificate names (see {@link certifiedInstanceId}), as
+ * read; it is followed only when it belongs to the very same ARN, so presenting someone else's
+ * certificate gains nothing. Otherwise the ARN's index entry is, under the same condition.
+ */
+export async function findContinuedInstance(
+  context: AuthContext,
+  botName: string,
+  awsArn: string,
+  presented: StoredInstance | undefined,
+): Promise<StoredInstance | undefined> {
+  if (presented !== undefined && belongsTo(presented.record, awsArn)) return presented;
+  const item = await context.storage.get(indexKey(botName, awsArn));
+  if (item === undefined) return undefined;
+  const entry = JSON.parse(item.value) as IndexEntry;
+  if (entry.aws_arn !== awsArn) return undefined;
+  const indexed = await context.instances.get(botName, entry.instance_id);
+  return indexed !== undefined && belongsTo(indexed.record, awsArn) ? indexed : undefined;
+}
+
+function belongsTo(record: BotInstanceRecord, awsArn: string): boolean {
+  return record.join_method === 'iam' && record.aws_arn === awsArn;
 }

@@ -2,13 +2,19 @@ import type { JoinRequest } from '../../api/join.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Token } from '../../resources/token.js';
 import type { AuthContext } from '../auth-context.js';
-import type { JoinMethod, JoinProof } from '../join-service.js';
+import { awaitAll } from '../await-all.js';
+import type { StoredInstance } from '../bot-instance-store.js';
+import type { JoinMethod, JoinProof, StartedJoin } from '../join-service.js';
 import type { Revisioned } from '../resource-store.js';
 import { HttpStsClient } from './http-sts-client.js';
 import { authorizeAwsIdentity } from './iam-allow-rules.js';
-import { findContinuedInstance, rememberIamInstance } from './iam-instance-continuity.js';
+import {
+  certifiedInstanceId,
+  findContinuedInstance,
+  rememberIamInstance,
+} from './iam-instance-continuity.js';
 import { IamJoinError, StsUnavailableError } from './iam-join-error.js';
-import { consumeJoinChallenge } from './join-challenges.js';
+import { findJoinChallenge, spendJoinChallenge } from './join-challenges.js';
 import { validateSignedStsRequest } from './signed-sts-request.js';
 import { readGetCallerIdentityAnswer } from './sts-answer.js';
 import { type StsAnswer, StsCallError, type StsCaller } from './sts-caller.js';
@@ -61,7 +67,7 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
     });
   return {
     name: 'iam',
-    async prove(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<JoinProof> {
+    async begin(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<StartedJoin> {
       if (request.iam === undefined) {
         throw new IamJoinError(
           'sts_request_malformed',
@@ -74,37 +80,33 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
         clusterName: context.clusterName,
         requireFips: options.requireFips === true,
       });
-      await consumeJoinChallenge(context, validated.challenge);
-      const answer = await callSts(sts, {
-        host: validated.endpoint.host,
-        headers: validated.headers,
-        body: validated.body,
-      });
-      const identity = readGetCallerIdentityAnswer(answer, validated.endpoint);
-      authorizeAwsIdentity(token.resource, identity);
-      const awsArn = identity.principal.arn;
       const botName = token.resource.spec.bot_name;
-      const continueInstanceId = await findContinuedInstance(
-        context,
-        botName,
-        awsArn,
-        request.previous_certificate,
-      );
-      if (continueInstanceId !== undefined) {
-        // Checked here as well as by the join service so that the refusal is audited with the ARN.
-        const existing = await context.instances.get(botName, continueInstanceId);
-        if (existing?.record.locked !== undefined) {
-          throw new IamJoinError(
-            'instance_locked',
-            `bot instance ${continueInstanceId} of ${awsArn} is locked (${existing.record.locked.reason}); an operator must remove it with \`midctl rm bot_instance/${botName}/${continueInstanceId}\``,
-            { awsArn },
-          );
-        }
-      }
+      // Only reads until `prove`: the challenge, and the instance a presented certificate names, whose
+      // continuation is decided once STS has said whose the request is.
+      const certified = certifiedInstanceId(context, botName, request.previous_certificate);
+      const [challenge, presented] = await awaitAll([
+        findJoinChallenge(context, validated.challenge),
+        certified === undefined ? Promise.resolve(undefined) : context.instances.get(botName, certified),
+      ]);
       return {
-        awsArn,
-        awsAccount: identity.principal.account,
-        ...(continueInstanceId === undefined ? {} : { continueInstanceId }),
+        async prove() {
+          await spendJoinChallenge(context, challenge);
+          const answer = await callSts(sts, {
+            host: validated.endpoint.host,
+            headers: validated.headers,
+            body: validated.body,
+          });
+          const identity = readGetCallerIdentityAnswer(answer, validated.endpoint);
+          authorizeAwsIdentity(token.resource, identity);
+          const awsArn = identity.principal.arn;
+          const continued = await findContinuedInstance(context, botName, awsArn, presented);
+          refuseLocked(continued, awsArn);
+          return {
+            awsArn,
+            awsAccount: identity.principal.account,
+            ...(continued === undefined ? {} : { continueInstance: continued }),
+          };
+        },
       };
     },
     async remember(context: AuthContext, token: Token, proof: JoinProof, instanceId: string): Promise<void> {
@@ -113,6 +115,18 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
       }
     },
   };
+}
+
+/** Checked here as well as by the join service so that the refusal is audited with the ARN. */
+function refuseLocked(continued: StoredInstance | undefined, awsArn: string): void {
+  const locked = continued?.record.locked;
+  if (continued === undefined || locked === undefined) return;
+  const { bot_name, instance_id } = continued.record;
+  throw new IamJoinError(
+    'instance_locked',
+    `bot instance ${instance_id} of ${awsArn} is locked (${locked.reason}); an operator must remove it with \`midctl rm bot_instance/${bot_name}/${instance_id}\``,
+    { awsArn },
+  );
 }
 
 async function callSts(sts: StsCaller, request: Parameters<StsCaller['send']>[0]): Promise<StsAnswer> {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROUTES } from '../../api/routes.js';
 import type { ApiRoute } from '../http/api-router.js';
 import { parseJsonBody } from '../http/json-body.js';

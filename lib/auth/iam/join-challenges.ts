@@ -70,42 +70,72 @@ export async function issueJoinChallenge(
   );
 }
 
+/** A challenge as {@link findJoinChallenge} read it: known to this service, not spent yet. */
+export interface FoundChallenge {
+  readonly challenge: string;
+  readonly key: string;
+  readonly revision: string;
+  readonly expiresAt: number;
+}
+
+const FRESH = 'get a new one from POST /v1/join/challenge and sign again';
+
 /**
  * Spends a challenge: one conditional delete at the revision read, so of any number of concurrent
  * joins carrying it exactly one gets past this point (SECURITY rule 3). Called before STS is asked,
  * so a replayed signed request never reaches STS.
  */
 export async function consumeJoinChallenge(context: ChallengeContext, challenge: string): Promise<void> {
-  const fresh = 'get a new one from POST /v1/join/challenge and sign again';
+  await spendJoinChallenge(context, await findJoinChallenge(context, challenge));
+}
+
+/**
+ * The first half of {@link consumeJoinChallenge}: reads the challenge, changing nothing, and refuses one
+ * that is malformed, unknown or already spent. A join reads it alongside the bot.
+ */
+export async function findJoinChallenge(
+  context: ChallengeContext,
+  challenge: string,
+): Promise<FoundChallenge> {
   if (!CHALLENGE_FORMAT.test(challenge)) {
     throw new IamJoinError(
       'challenge_unknown',
-      `the signed challenge is not one this service issues; ${fresh}`,
+      `the signed challenge is not one this service issues; ${FRESH}`,
     );
   }
   const item = await context.storage.get(`${PREFIX}${challenge}`);
   if (item === undefined) {
     const used = await context.storage.get(`${USED_PREFIX}${challenge}`);
     throw used === undefined
-      ? new IamJoinError('challenge_unknown', `the signed challenge is unknown to this service; ${fresh}`)
-      : new IamJoinError('challenge_replayed', `the signed challenge was already used; ${fresh}`);
-  }
-  if (!(await context.storage.delete(item.key, item.revision))) {
-    throw new IamJoinError(
-      'challenge_replayed',
-      `the signed challenge was used by another join at the same moment; ${fresh}`,
-    );
+      ? new IamJoinError('challenge_unknown', `the signed challenge is unknown to this service; ${FRESH}`)
+      : new IamJoinError('challenge_replayed', `the signed challenge was already used; ${FRESH}`);
   }
   const stored = JSON.parse(item.value) as StoredChallenge;
+  return { challenge, key: item.key, revision: item.revision, expiresAt: stored.expires_at };
+}
+
+/**
+ * The second half of {@link consumeJoinChallenge}: spends the challenge at the revision it was read at,
+ * or refuses it when another join spent it first; then refuses it if it had expired.
+ */
+export async function spendJoinChallenge(context: ChallengeContext, found: FoundChallenge): Promise<void> {
+  // The "used" marker goes first: a replay that finds the challenge gone must also find the marker, or
+  // it would be told "unknown" instead of "replayed" (over DynamoDB the gap is a round trip).
   await context.storage.put({
-    key: `${USED_PREFIX}${challenge}`,
+    key: `${USED_PREFIX}${found.challenge}`,
     value: '{}',
-    expiresAt: stored.expires_at + AFTERLIFE_MS,
+    expiresAt: found.expiresAt + AFTERLIFE_MS,
   });
-  if (stored.expires_at <= context.clock.now()) {
+  if (!(await context.storage.delete(found.key, found.revision))) {
+    throw new IamJoinError(
+      'challenge_replayed',
+      `the signed challenge was used by another join at the same moment; ${FRESH}`,
+    );
+  }
+  if (found.expiresAt <= context.clock.now()) {
     throw new IamJoinError(
       'challenge_expired',
-      `the signed challenge expired at ${new Date(stored.expires_at).toISOString()}; ${fresh}`,
+      `the signed challenge expired at ${new Date(found.expiresAt).toISOString()}; ${FRESH}`,
     );
   }
 }

@@ -18,7 +18,7 @@ import {
   resolveOutputs,
 } from './output-destinations.js';
 import { writeOutput } from './output-writer.js';
-import { type BackoffOptions, backoffDelay } from './retry-backoff.js';
+import { type BackoffOptions, backoffDelay, retryBeforeExpiry } from './retry-backoff.js';
 import type { OutputResult, RunSummary } from './run-summary.js';
 import type { Sleep } from './sleep.js';
 
@@ -120,10 +120,17 @@ export class BotAgent {
    */
   async run(signal: AbortSignal): Promise<void> {
     let attempt = 0;
+    // When what the last good runs left in place expires: the bot identity, and each written output.
+    let identityUntil = Number.POSITIVE_INFINITY;
+    const outputUntil = new Map<number, number>();
     while (!signal.aborted) {
       let failure: string | undefined;
       try {
         const summary = await this.runOnce();
+        identityUntil = Date.parse(summary.identity.expiresAt);
+        for (const output of summary.outputs) {
+          if (output.status === 'written') outputUntil.set(output.index, Date.parse(output.expiresAt));
+        }
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
           failure = `${transient.length} output${transient.length === 1 ? '' : 's'} could not be written (${transient.map((output) => `outputs[${output.index}]`).join(', ')})`;
@@ -142,11 +149,14 @@ export class BotAgent {
         this.logger.info(`Next renewal in ${formatDuration(delay)}`, { at: this.isoIn(delay) });
       } else {
         attempt += 1;
-        delay = backoffDelay(
-          attempt,
-          this.config.renewal_interval,
-          this.options.random ?? Math.random,
-          this.options.backoff,
+        delay = retryBeforeExpiry(
+          backoffDelay(
+            attempt,
+            this.config.renewal_interval,
+            this.options.random ?? Math.random,
+            this.options.backoff,
+          ),
+          Math.min(identityUntil, ...outputUntil.values()) - this.clock.now(),
         );
         this.logger.warn(
           `${failure.replace(/\.$/, '')}. The artifacts of the last good run stay in place; retrying in ${formatDuration(delay)}`,

@@ -90,5 +90,6 @@ export async function removeResource(api: AdminApi, ref: string): Promise<string
 
 export function describeTtl(expires: string | undefined, now: number): string {
   if (expires === undefined) return 'never expires';
-  return `expires in ${formatDuration(Math.max(0, Date.parse(expires) - now))}`;
+  // Whole seconds: the milliseconds between issuing and printing are noise ("1h", not "59m59s966ms").
+  return `expires in ${formatDuration(Math.max(0, Math.round((Date.parse(expires) - now) / 1000) * 1000))}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../../lib/bot/agent/retry-backoff.js';
+import { backoffDelay, retryBeforeExpiry } from '../../../lib/bot/agent/retry-backoff.js';
 
 const TWENTY_MINUTES = 1_200_000;
 
@@ -25,5 +25,18 @@ describe('backoffDelay', () => {
   it('takes up to a fifth off at random so that bots failing together spread out', () => {
     expect(backoffDelay(3, TWENTY_MINUTES, () => 0.999)).toBe(3_201);
     expect(backoffDelay(3, TWENTY_MINUTES, () => 0.5)).toBe(3_600);
+  });
+});
+
+describe('retryBeforeExpiry', () => {
+  it('retries at the latest halfway to the expiry of what is in place, never sooner than 1 s', () => {
+    expect(retryBeforeExpiry(300_000, 90 * 60_000)).toBe(300_000);
+    expect(retryBeforeExpiry(300_000, 90_000)).toBe(45_000);
+    expect(retryBeforeExpiry(300_000, 1_500)).toBe(1_000);
+  });
+
+  it('leaves the delay alone once everything has expired', () => {
+    expect(retryBeforeExpiry(300_000, 0)).toBe(300_000);
+    expect(retryBeforeExpiry(300_000, -5_000)).toBe(300_000);
   });
 });

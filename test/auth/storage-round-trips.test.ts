@@ -1,0 +1,333 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OutputCertificatesRequest } from '../../lib/api/output-certificates.js';
+import { ROUTES } from '../../lib/api/routes.js';
+import type { BotInstanceRecord } from '../../lib/auth/bot-instance-store.js';
+import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
+import type { ItemInput } from '../../lib/auth/storage/storage-backend.js';
+import { ManualClock } from '../../lib/core/clock.js';
+import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
+import { generateKeyPair } from '../../lib/pki/signature-suite.js';
+import { CountingBackend } from '../support/counting-backend.js';
+import {
+  createFixture,
+  type Fixture,
+  makeSigner,
+  newPublicKeyPem,
+  type Signer,
+  START,
+} from './auth-fixture.js';
+import { createIamFixture, type IamFixture } from './iam/iam-fixture.js';
+
+/**
+ * What each request costs in storage round trips, on a backend that counts them: the calls (DynamoDB
+ * requests, each billed and throttled) and the waves, calls that had to wait for the previous wave to
+ * answer (the latency a bot sees: each wave is a round trip, several ms on DynamoDB).
+ *
+ * The waves are asserted whole, so that any change in a request's I/O shows up here. Their order is
+ * also what the guarantees rest on: the bot and roles are found before a token or challenge is spent,
+ * the challenge is spent before STS is asked, the nonce is spent before anything is checked or written,
+ * the instance is written before the audit record, and the audit record before the answer.
+ *
+ * Before these were cut (same requests, same fixtures): token join 10 calls in 8 waves, renewal 7 in
+ * 6, an output 7 in 6, heartbeat 5 in 5, iam join 11–13 in 11–13.
+ */
+
+const HEARTBEAT = {
+  hostname: 'ci-1',
+  version: '0.1.0',
+  uptime_seconds: 5,
+  one_shot: true,
+  outputs_written: 2,
+};
+
+async function tokenFixture(storage?: (clock: ManualClock) => MemoryBackend) {
+  const clock = new ManualClock(START);
+  const counter = new CountingBackend(storage?.(clock) ?? new MemoryBackend(clock));
+  const fixture = await createFixture(counter, clock);
+  await fixture.service.admin.putResources(
+    [
+      {
+        kind: 'app',
+        version: 'v3',
+        metadata: { name: 'grafana', labels: { team: 'payments' } },
+        spec: { uri: 'https://grafana.internal' },
+      },
+    ],
+    false,
+    'test',
+  );
+  const token = await fixture.addBot('robot', ['ops', 'apps']);
+  return { fixture, counter, token };
+}
+
+/** Runs one request on a fresh count and gives its cost. No item may be read twice by one request. */
+async function measure(counter: CountingBackend, request: () => Promise<unknown>) {
+  counter.reset();
+  await request();
+  const reads = counter
+    .calls()
+    .filter((call) => call.operation === 'get')
+    .map((call) => call.key);
+  expect(reads.filter((key, index) => reads.indexOf(key) !== index)).toEqual([]);
+  return { calls: counter.calls().length, depth: counter.depth(), waves: counter.waves() };
+}
+
+async function issue(fixture: Fixture, signer: Signer, body: Omit<OutputCertificatesRequest, 'public_key'>) {
+  const request = { public_key: newPublicKeyPem(), ...body };
+  const caller = await fixture.service.authenticator.authenticate(
+    signer.request(ROUTES.botCertificates, request),
+    { requestId: 't' },
+  );
+  return fixture.service.outputs.issue(caller, request, { requestId: 't' });
+}
+
+async function renew(fixture: Fixture, signer: Signer): Promise<Signer> {
+  const keys = generateKeyPair('balanced', 'subject');
+  const request = { public_key: publicKeyToPem(keys.publicKey) };
+  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), {
+    requestId: 't',
+  });
+  const identity = await fixture.service.renew(caller, request, { requestId: 't' });
+  return makeSigner(identity, keys.privateKey, fixture.clock);
+}
+
+async function heartbeat(fixture: Fixture, signer: Signer) {
+  const caller = await fixture.service.authenticator.authenticate(
+    signer.request(ROUTES.botHeartbeat, HEARTBEAT),
+    { requestId: 't' },
+  );
+  await fixture.service.heartbeat(caller, HEARTBEAT);
+}
+
+/** The bot's signed calls all start with one wave: the nonce spent while the bot and instance are read. */
+const AUTHENTICATION = ['create nonces', 'get bots/robot', 'get instances/robot'];
+
+describe('storage round trips per request', () => {
+  it('a token join: 8 calls in 7 waves, the roles read once, before the token is spent', async () => {
+    const { fixture, counter, token } = await tokenFixture();
+
+    const cost = await measure(counter, () => fixture.join(token));
+
+    expect(cost.waves).toEqual([
+      ['get tokens'],
+      ['get bots/robot'],
+      ['get roles/apps', 'get roles/ops'],
+      ['put consumed_tokens'],
+      ['delete tokens'],
+      ['create instances/robot'],
+      ['put events'],
+    ]);
+    expect(cost).toMatchObject({ calls: 8, depth: 7 });
+  });
+
+  it('a renewal: 7 calls in 4 waves, swapping the instance at the revision the authenticator read', async () => {
+    const { fixture, counter, token } = await tokenFixture();
+    const { signer } = await fixture.join(token);
+
+    const cost = await measure(counter, () => renew(fixture, signer));
+
+    expect(cost.waves).toEqual([
+      AUTHENTICATION,
+      ['get roles/apps', 'get roles/ops'],
+      ['compareAndSwap instances/robot'],
+      ['put events'],
+    ]);
+    expect(cost).toMatchObject({ calls: 7, depth: 4 });
+  });
+
+  it('an output: 7 calls in 3 waves, the roles read alongside the app or the node list', async () => {
+    const { fixture, counter, token } = await tokenFixture();
+    const { signer } = await fixture.join(token);
+
+    const identity = await measure(counter, () => issue(fixture, signer, { output: 'identity' }));
+    const application = await measure(counter, () =>
+      issue(fixture, signer, { output: 'application', app_name: 'grafana' }),
+    );
+
+    expect(identity.waves).toEqual([
+      AUTHENTICATION,
+      ['get roles/apps', 'get roles/ops', 'list nodes'],
+      ['put events'],
+    ]);
+    expect(identity).toMatchObject({ calls: 7, depth: 3 });
+    expect(application.waves).toEqual([
+      AUTHENTICATION,
+      ['get apps/grafana', 'get roles/apps', 'get roles/ops'],
+      ['put events'],
+    ]);
+    expect(application).toMatchObject({ calls: 7, depth: 3 });
+  });
+
+  it('a heartbeat: 4 calls in 2 waves, without reading the instance again', async () => {
+    const { fixture, counter, token } = await tokenFixture();
+    const { signer } = await fixture.join(token);
+
+    const cost = await measure(counter, () => heartbeat(fixture, signer));
+
+    expect(cost.waves).toEqual([AUTHENTICATION, ['compareAndSwap instances/robot']]);
+    expect(cost).toMatchObject({ calls: 4, depth: 2 });
+  });
+
+  describe('iam joins', () => {
+    let iam: IamFixture;
+    let counter: CountingBackend;
+    afterEach(async () => {
+      await iam?.close();
+    });
+
+    async function iamFixture() {
+      iam = await createIamFixture({
+        storage: (clock) => {
+          counter = new CountingBackend(new MemoryBackend(clock));
+          return counter;
+        },
+      });
+    }
+
+    /** The bot, the challenge and a presented certificate's instance are read at once. */
+    const ADMISSION = ['get bots/robot', 'get iam_challenges'];
+    /** Spending the challenge: its marker first, then the conditional delete; STS is asked after. */
+    const SPENDING = [['put iam_challenges_used'], ['delete iam_challenges']];
+
+    it('a first iam join: 10 calls in 8 waves, the instance and its ARN index written at once', async () => {
+      await iamFixture();
+      const signed = await iam.sign();
+
+      const cost = await measure(counter, () => iam.join(signed));
+
+      expect(cost.waves).toEqual([
+        ['get tokens'],
+        ADMISSION,
+        ['get roles/ops'],
+        ...SPENDING,
+        ['get iam_instances'],
+        ['create instances/robot', 'put iam_instances'],
+        ['put events'],
+      ]);
+      expect(cost).toMatchObject({ calls: 10, depth: 8 });
+    });
+
+    it('an iam join found by its ARN: 10 calls in 9 waves, the instance read once', async () => {
+      await iamFixture();
+      await iam.join(await iam.sign());
+      const signed = await iam.sign();
+
+      const cost = await measure(counter, () => iam.join(signed));
+
+      expect(cost.waves).toEqual([
+        ['get tokens'],
+        ADMISSION,
+        ['get roles/ops'],
+        ...SPENDING,
+        ['get iam_instances'],
+        ['get instances/robot'],
+        ['compareAndSwap instances/robot'],
+        ['put events'],
+      ]);
+      expect(cost).toMatchObject({ calls: 10, depth: 9 });
+    });
+
+    it('an iam join presenting its previous certificate (a warm Lambda run): 9 calls in 7 waves', async () => {
+      await iamFixture();
+      const first = await iam.join(await iam.sign());
+      const signed = await iam.sign();
+
+      const cost = await measure(counter, () => iam.join(signed, { previous_certificate: first.tls_cert }));
+
+      expect(cost.waves).toEqual([
+        ['get tokens'],
+        [...ADMISSION, 'get instances/robot'],
+        ['get roles/ops'],
+        ...SPENDING,
+        ['compareAndSwap instances/robot'],
+        ['put events'],
+      ]);
+      expect(cost).toMatchObject({ calls: 9, depth: 7 });
+    });
+
+    it('a challenge: 1 call', async () => {
+      await iamFixture();
+      const cost = await measure(counter, () => iam.challenge());
+      expect(cost).toMatchObject({ calls: 1, depth: 1 });
+    });
+  });
+});
+
+/**
+ * A memory backend that, right before the first swap of an instance record, lets another writer
+ * change that record: what a request read is then stale, as when two requests for one instance overlap.
+ */
+class InterferingBackend extends MemoryBackend {
+  interfere: ((record: BotInstanceRecord) => BotInstanceRecord) | undefined;
+
+  override async compareAndSwap(item: ItemInput, expectedRevision: string) {
+    const change = this.interfere;
+    if (change !== undefined && item.key.startsWith('instances/')) {
+      this.interfere = undefined;
+      const current = await this.get(item.key);
+      if (current !== undefined) {
+        await this.put({ key: item.key, value: JSON.stringify(change(JSON.parse(current.value))) });
+      }
+    }
+    return super.compareAndSwap(item, expectedRevision);
+  }
+}
+
+describe('working from what a request already read', () => {
+  it('records a heartbeat on the newer record when the instance changed since it was read', async () => {
+    let storage: InterferingBackend | undefined;
+    const { fixture, token } = await tokenFixture((clock) => {
+      storage = new InterferingBackend(clock);
+      return storage;
+    });
+    const { signer } = await fixture.join(token);
+    const earlier = { ...HEARTBEAT, recorded_at: new Date(START).toISOString(), hostname: 'earlier' };
+    (storage as InterferingBackend).interfere = (record) => ({
+      ...record,
+      latest_heartbeats: [...record.latest_heartbeats, earlier],
+    });
+
+    await heartbeat(fixture, signer);
+
+    const [record] = await fixture.service.context.instances.list('robot');
+    expect(record?.latest_heartbeats.map((beat) => beat.hostname)).toEqual(['earlier', 'ci-1']);
+  });
+
+  it('refuses an iam join whose instance was locked after it was read, and audits the refusal', async () => {
+    let storage: InterferingBackend | undefined;
+    const iam = await createIamFixture({
+      storage: (clock) => {
+        storage = new InterferingBackend(clock);
+        return storage;
+      },
+    });
+    try {
+      const first = await iam.join(await iam.sign());
+      (storage as InterferingBackend).interfere = (record) => ({
+        ...record,
+        locked: { at: new Date(START).toISOString(), reason: 'locked by an operator' },
+      });
+
+      await expect(
+        iam.join(await iam.sign(), { previous_certificate: first.tls_cert }),
+      ).rejects.toMatchObject({ code: 'instance_locked' });
+
+      const [record] = await iam.service.context.instances.list('robot');
+      expect(record).toMatchObject({ generation: 1, current_serial: first.serial });
+      expect(await iam.lastJoinEvent()).toMatchObject({ outcome: 'failure', code: 'instance_locked' });
+    } finally {
+      await iam.close();
+    }
+  });
+
+  it('locks a renewable instance when a stale generation is presented, whatever was read before', async () => {
+    const { fixture, token } = await tokenFixture();
+    const { signer } = await fixture.join(token);
+    await renew(fixture, signer);
+
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+
+    const [record] = await fixture.service.context.instances.list('robot');
+    expect(record?.locked?.reason).toContain('generation 1 was used after generation 2');
+  });
+});
