@@ -143,7 +143,7 @@ export class OutputIssuance {
           kubeCluster: (await resources.get('kube_cluster', request.kubernetes_cluster as string))?.resource,
         };
       case 'ssh_host':
-        return {};
+        return { nodes: await resources.list('node') };
     }
   }
 
@@ -264,6 +264,7 @@ export class OutputIssuance {
           );
         }
         const principals = request.principals as string[];
+        checkHostPrincipals(principals, named.nodes ?? [], this.context.clusterName);
         const host = issuer.issueSshHostCertificate({
           publicKey,
           keyId: principals[0] as string,
@@ -273,5 +274,30 @@ export class OutputIssuance {
         return { ssh_cert: host.line, serial: host.serialHex, extra: {} };
       }
     }
+  }
+}
+
+/**
+ * The names a registered node answers to: its hostname, hostname.<cluster>, and the host of its address.
+ * A host certificate may only name these, so a bot allowed to create host certificates still cannot
+ * mint one for a host the cluster does not know (SECURITY rule 9: names come from resource data).
+ */
+export function nodeNames(node: Node, clusterName: string): string[] {
+  const host = node.spec.addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return [node.spec.hostname, `${node.spec.hostname}.${clusterName}`, host];
+}
+
+function checkHostPrincipals(
+  principals: readonly string[],
+  nodes: readonly Node[],
+  clusterName: string,
+): void {
+  const known = new Set(nodes.flatMap((node) => nodeNames(node, clusterName)));
+  const unknown = principals.filter((principal) => !known.has(principal));
+  if (unknown.length > 0) {
+    throw new AccessDeniedError(
+      'unknown_host_principal',
+      `host certificates name registered nodes only; ${unknown.map((p) => `"${p}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not the hostname, hostname.${clusterName} or address of any node. Register the host with \`midctl create -f node.yaml\` (kind: node, sub_kind: openssh)`,
+    );
   }
 }

@@ -40,6 +40,17 @@ export const tokenAllowRuleSchema = z
         if (problem !== undefined) ctx.addIssue({ code: 'custom', input: value, message: problem });
       })
       .optional(),
+    /**
+     * The role's unique id (`AROA…`, from `aws iam get-role`), optional. A role deleted and re-created
+     * under the same name gets a new id, so pinning it stops the new role inheriting access.
+     */
+    aws_role_id: z
+      .string()
+      .regex(
+        /^AROA[A-Z0-9]{8,128}$/,
+        'expected a role unique id like AROAEXAMPLEID123 (aws iam get-role --query Role.RoleId)',
+      )
+      .optional(),
   })
   .superRefine((rule, ctx) => {
     const account = rule.aws_arn === undefined ? undefined : ARN.exec(rule.aws_arn)?.[3];

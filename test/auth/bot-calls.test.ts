@@ -245,10 +245,33 @@ describe('bot calls', () => {
 
     it('issues SSH host certificates only with the host_cert rule', async () => {
       const { fixture, signer } = await joined(['ops', 'hosts']);
+      await fixture.service.admin.putResources(
+        [
+          {
+            kind: 'node',
+            sub_kind: 'openssh',
+            version: 'v2',
+            metadata: { name: 'node1' },
+            spec: { addr: '10.0.0.5:22', hostname: 'node1' },
+          },
+        ],
+        false,
+        'test',
+      );
       const output = await issue(fixture, signer, { output: 'ssh_host', principals: ['node1.example.test'] });
       const cert = parseSshCertificate(output.ssh_cert as string);
       expect(cert.type).toBe('host');
       expect(cert.principals).toEqual(['node1.example.test']);
+      // A host the cluster does not know gets no host certificate, whatever the bot's rules allow.
+      await expect(
+        issue(fixture, signer, { output: 'ssh_host', principals: ['github.com'] }),
+      ).rejects.toMatchObject({
+        code: 'unknown_host_principal',
+        message: expect.stringContaining('"github.com"'),
+      });
+      await expect(
+        issue(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5', 'node1'] }),
+      ).resolves.toBeDefined();
       const plain = await joined(['ops']);
       await expect(
         issue(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),

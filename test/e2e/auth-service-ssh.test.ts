@@ -29,6 +29,15 @@ spec:
     rules:
       - resources: [host_cert]
         verbs: [create]
+---
+kind: node
+sub_kind: openssh
+version: v2
+metadata:
+  name: node1
+spec:
+  addr: 127.0.0.1:22
+  hostname: node1
 `;
 
 /**

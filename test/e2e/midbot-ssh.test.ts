@@ -94,6 +94,25 @@ ${outputs}`,
       path: ${hostDir}
 `,
     );
+    // Host certificates only name registered nodes: register node1 first (its port is known later).
+    const nodeFile = join(dir, 'node.yaml');
+    const writeNode = (addr: string) =>
+      writeFileSync(
+        nodeFile,
+        `kind: node
+version: v2
+sub_kind: openssh
+metadata:
+  name: node1
+  labels:
+    env: dev
+spec:
+  addr: ${addr}
+  hostname: node1
+`,
+      );
+    writeNode('127.0.0.1:22');
+    expect((await runMidctl(['--data-dir', server.dataDir, 'create', '-f', nodeFile])).code).toBe(0);
     const hostRun = await runMidbot(['start', '--oneshot', '-c', hostConfig]);
     expect(hostRun.stderr).toContain('Generated host certificate for node1.example.test');
     expect(hostRun.code).toBe(0);
@@ -104,22 +123,10 @@ ${outputs}`,
       trustedUserCaKeysPath: join(hostDir, 'ssh_host-user-ca.pub'),
     });
 
-    const nodeFile = join(dir, 'node.yaml');
-    writeFileSync(
-      nodeFile,
-      `kind: node
-version: v2
-sub_kind: openssh
-metadata:
-  name: node1
-  labels:
-    env: dev
-spec:
-  addr: 127.0.0.1:${sshd.port}
-  hostname: node1
-`,
+    writeNode(`127.0.0.1:${sshd.port}`);
+    expect((await runMidctl(['--data-dir', server.dataDir, 'create', '--force', '-f', nodeFile])).code).toBe(
+      0,
     );
-    expect((await runMidctl(['--data-dir', server.dataDir, 'create', '-f', nodeFile])).code).toBe(0);
 
     // The client: an identity output.
     const robot = await addBotWithMidctl(server.dataDir, 'robot', ['ops']);

@@ -30,7 +30,19 @@ export function authorizeAwsIdentity(token: Token, identity: AwsIdentity): void 
       { awsArn },
     );
   }
-  if (inAccount.some((rule) => rule.aws_arn === undefined || matchArnGlob(rule.aws_arn, awsArn))) return;
+  const byArn = inAccount.filter((rule) => rule.aws_arn === undefined || matchArnGlob(rule.aws_arn, awsArn));
+  // STS's UserId of a role session is `<role unique id>:<session name>`.
+  const roleId = identity.userId.includes(':')
+    ? identity.userId.slice(0, identity.userId.indexOf(':'))
+    : undefined;
+  if (byArn.some((rule) => rule.aws_role_id === undefined || rule.aws_role_id === roleId)) return;
+  if (byArn.length > 0) {
+    throw new IamJoinError(
+      'aws_role_id_mismatch',
+      `${awsArn} matches token "${token.metadata.name}", but its role's unique id is not the pinned aws_role_id: the role was deleted and re-created, or is another role of that name; update aws_role_id if this is intended`,
+      { awsArn },
+    );
+  }
   // A common slip: an IAM role ARN never equals the ARN of a session of that role.
   const hint = inAccount.some((rule) => rule.aws_arn !== undefined && IAM_ROLE_ARN.test(rule.aws_arn))
     ? '; note that a rule naming arn:aws:iam::ACCOUNT:role/NAME never matches, write arn:aws:sts::ACCOUNT:assumed-role/NAME/*'

@@ -26,6 +26,7 @@ export type IamJoinErrorCode =
   | 'principal_type_not_allowed'
   | 'aws_account_not_allowed'
   | 'aws_arn_not_allowed'
+  | 'aws_role_id_mismatch'
   | 'instance_locked';
 
 /** A refused `iam` join. `awsArn` is set once STS vouched for an identity, for the audit log. */

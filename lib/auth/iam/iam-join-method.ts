@@ -43,9 +43,9 @@ export interface IamJoinOptions {
  * headers. The service checks every part of it, spends the challenge, sends a request it builds
  * itself to the allowlisted STS host, reads the answer strictly and matches the token's allow rules.
  *
- * Residual risk: the allow rules match ARNs, and ARNs are names. A role deleted and re-created under
- * the same name (by anyone who may do so in the account) matches the same rules; the token format has
- * no field for the role's unique id (`AROA…`) yet.
+ * ARNs are names: a role deleted and re-created under the same name matches the same `aws_arn`. An
+ * allow rule may pin the role's unique id (`aws_role_id`, the `AROA…` part of STS's UserId), which a
+ * re-created role does not share.
  *
  * @example
  * const service = await AuthService.create({ ...options, joinMethods: [iamJoinMethod()] });

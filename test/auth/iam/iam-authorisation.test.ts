@@ -17,6 +17,27 @@ afterEach(async () => {
 });
 
 describe('authorising an iam join', () => {
+  it('checks a pinned role unique id, so a re-created role of the same name does not inherit access', async () => {
+    const ciRoleId = 'AROACIROLE7777777777';
+    fixture = await createIamFixture({
+      allow: [{ aws_account: ACCOUNT, aws_arn: CI_ROLE_RULE, aws_role_id: ciRoleId }],
+    });
+    await expect(fixture.join(await fixture.sign(IDENTITIES.session1))).resolves.toBeDefined();
+    await fixture.close();
+    fixture = await createIamFixture({
+      allow: [{ aws_account: ACCOUNT, aws_arn: CI_ROLE_RULE, aws_role_id: 'AROAOLDROLEDELETED01' }],
+    });
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(IDENTITIES.session1)),
+      'aws_role_id_mismatch',
+      {
+        stsRequests: 1,
+        awsArn: IDENTITIES.session1.arn,
+      },
+    );
+  });
+
   it('refuses an identity in an account the token does not allow, and audits its ARN', async () => {
     fixture = await createIamFixture();
     await expectRefused(

@@ -85,7 +85,7 @@ export function credentialsOf(identity: StsIdentity) {
 export function iamToken(
   name: string,
   botName: string,
-  allow: Array<{ aws_account: string; aws_arn?: string }>,
+  allow: Array<{ aws_account: string; aws_arn?: string; aws_role_id?: string }>,
   expires?: string,
 ) {
   return {
@@ -132,7 +132,7 @@ export interface IamFixture {
 export interface IamFixtureOptions {
   readonly storage?: (clock: ManualClock) => StorageBackend;
   readonly iam?: Omit<IamJoinOptions, 'sts' | 'stsEndpointOverrideForTests'>;
-  readonly allow?: Array<{ aws_account: string; aws_arn?: string }>;
+  readonly allow?: Array<{ aws_account: string; aws_arn?: string; aws_role_id?: string }>;
 }
 
 /**
