@@ -56,6 +56,7 @@ function json(status: number, value: unknown): ApiResponse {
 export class ApiRouter {
   private readonly routes: Route[];
   private joinsInFlight = 0;
+  private flood = { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
   private readonly maxConcurrentJoins: number;
 
   constructor(
@@ -85,7 +86,7 @@ export class ApiRouter {
         method: 'POST',
         pattern: exact(ROUTES.join),
         handler: (request, _p, meta) =>
-          this.limitJoins(async () =>
+          this.limitJoins(meta, async () =>
             this.service.join.join(
               await this.auditedBody(request, joinRequestSchema, { type: 'bot.join' }, meta, ['token']),
               meta,
@@ -198,7 +199,7 @@ export class ApiRouter {
             ? {
                 ...route,
                 handler: (request, params, meta) =>
-                  this.limitJoins(() => route.handler(request, params, meta)),
+                  this.limitJoins(meta, () => route.handler(request, params, meta)),
               }
             : route,
       ),
@@ -236,9 +237,14 @@ export class ApiRouter {
     }
   }
 
-  private async limitJoins<T>(work: () => Promise<T>): Promise<T> {
+  private async limitJoins<T>(meta: RequestMeta, work: () => Promise<T>): Promise<T> {
     if (this.joinsInFlight >= this.maxConcurrentJoins) {
-      throw new LimitExceededError('too_many_joins', 'too many joins in flight; retry after a short wait');
+      const error = new LimitExceededError(
+        'too_many_joins',
+        'too many joins in flight; retry after a short wait',
+      );
+      await this.auditFloodRefusal(error, meta);
+      throw error;
     }
     this.joinsInFlight += 1;
     try {
@@ -246,6 +252,28 @@ export class ApiRouter {
     } finally {
       this.joinsInFlight -= 1;
     }
+  }
+
+  /**
+   * Joins refused by the flood limit are audited too (SECURITY rule 10), but at most one record a
+   * second, carrying how many more were refused since the previous one: a flood must not turn into a
+   * flood of storage writes.
+   */
+  private async auditFloodRefusal(error: LimitExceededError, meta: RequestMeta): Promise<void> {
+    const now = this.service.context.clock.now();
+    if (now - this.flood.recordedAt < 1_000) {
+      this.flood.since += 1;
+      return;
+    }
+    const since = this.flood.since;
+    this.flood = { recordedAt: now, since: 0 };
+    await this.service.context.audit.record({
+      type: 'bot.join',
+      ...refusal(error),
+      message: `${error.message}${since > 0 ? ` (${since} more refused since the previous record)` : ''}`,
+      request_id: meta.requestId,
+      ...(meta.remoteAddr === undefined ? {} : { remote_addr: meta.remoteAddr }),
+    });
   }
 
   async handle(request: ApiRequest): Promise<ApiResponse> {

@@ -128,6 +128,26 @@ describe('the HTTP API router', () => {
     expect(JSON.parse(responses.find((response) => response.status === 429)?.body ?? '{}').error.code).toBe(
       'too_many_joins',
     );
+    // Audited, but as one record per second of flood (the clock stands still here), not one per request.
+    const refused = (await fixture.service.admin.events({ type: 'bot.join' })).filter(
+      (event) => event.code === 'too_many_joins',
+    );
+    expect(refused).toHaveLength(1);
+    fixture.clock.advance(1_000);
+    const late = await Promise.all(Array.from({ length: 12 }, (_, i) => fixture.addBot(`late${i}`, ['ops'])));
+    const again = await Promise.all(
+      late.map((token) =>
+        api.handle(
+          request('POST', ROUTES.join, { join_method: 'token', token, public_key: newPublicKeyPem() }),
+        ),
+      ),
+    );
+    expect(again.some((response) => response.status === 429)).toBe(true);
+    const after = (await fixture.service.admin.events({ type: 'bot.join' })).filter(
+      (event) => event.code === 'too_many_joins',
+    );
+    expect(after).toHaveLength(2);
+    expect(after[0]?.message).toMatch(/\(\d+ more refused since the previous record\)/);
   });
 
   it('hides unexpected errors behind a generic 500 with the request id', async () => {
