@@ -90,6 +90,9 @@ describe('the local HTTPS server', () => {
     expect(answer.status).toBe(413);
     expect(code(answer)).toBe('body_too_large');
     expect(await ping()).toBe(200);
+    // A refused join is audited (sampled at one record a second under a flood).
+    const events = await server.service.admin.events({ type: 'bot.join' });
+    expect(events.some((event) => event.code === 'body_too_large' && event.outcome === 'failure')).toBe(true);
   });
 
   it('answers 413 to a chunked body that grows past the limit, without reading all of it', async () => {

@@ -10,7 +10,7 @@ import { heartbeatRequestSchema } from '../../api/heartbeat.js';
 import { joinRequestSchema } from '../../api/join.js';
 import { outputCertificatesRequestSchema } from '../../api/output-certificates.js';
 import type { PingResponse } from '../../api/ping.js';
-import { ADMIN_PREFIX, ROUTES } from '../../api/routes.js';
+import { ADMIN_PREFIX, BOT_PREFIX, ROUTES } from '../../api/routes.js';
 import { InvalidRequestError, LimitExceededError, MidError, NotFoundError } from '../../core/errors.js';
 import { type AuditEvent, refusal } from '../audit-log.js';
 import type { RequestMeta } from '../auth-context.js';
@@ -18,7 +18,7 @@ import type { AuthService } from '../auth-service.js';
 import type { AuthenticatedBot } from '../bot-authenticator.js';
 import { describeClusterCas } from '../cluster-cas.js';
 import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
-import { parseJsonBody } from './json-body.js';
+import { MAX_BODY_BYTES, parseJsonBody } from './json-body.js';
 
 type Handler = (request: ApiRequest, params: string[], meta: RequestMeta) => Promise<unknown>;
 
@@ -56,7 +56,7 @@ function json(status: number, value: unknown): ApiResponse {
 export class ApiRouter {
   private readonly routes: Route[];
   private joinsInFlight = 0;
-  private flood = { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
+  private readonly floods = new Map<string, { recordedAt: number; since: number }>();
   private readonly maxConcurrentJoins: number;
 
   constructor(
@@ -243,7 +243,7 @@ export class ApiRouter {
         'too_many_joins',
         'too many joins in flight; retry after a short wait',
       );
-      await this.auditFloodRefusal(error, meta);
+      await this.auditSampledRefusal('bot.join', error, meta);
       throw error;
     }
     this.joinsInFlight += 1;
@@ -255,25 +255,43 @@ export class ApiRouter {
   }
 
   /**
-   * Joins refused by the flood limit are audited too (SECURITY rule 10), but at most one record a
-   * second, carrying how many more were refused since the previous one: a flood must not turn into a
-   * flood of storage writes.
+   * Refusals a flood produces (joins over the in-flight limit, oversized bodies) are audited too
+   * (SECURITY rule 10), but at most one record a second per kind, carrying how many more were refused
+   * since the previous one: a flood must not turn into a flood of storage writes.
    */
-  private async auditFloodRefusal(error: LimitExceededError, meta: RequestMeta): Promise<void> {
+  private async auditSampledRefusal(type: string, error: MidError, meta: RequestMeta): Promise<void> {
     const now = this.service.context.clock.now();
-    if (now - this.flood.recordedAt < 1_000) {
-      this.flood.since += 1;
+    const key = `${type}/${error.code}`;
+    const window = this.floods.get(key) ?? { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
+    if (now - window.recordedAt < 1_000) {
+      window.since += 1;
+      this.floods.set(key, window);
       return;
     }
-    const since = this.flood.since;
-    this.flood = { recordedAt: now, since: 0 };
+    const since = window.since;
+    this.floods.set(key, { recordedAt: now, since: 0 });
     await this.service.context.audit.record({
-      type: 'bot.join',
+      type,
       ...refusal(error),
       message: `${error.message}${since > 0 ? ` (${since} more refused since the previous record)` : ''}`,
       request_id: meta.requestId,
       ...(meta.remoteAddr === undefined ? {} : { remote_addr: meta.remoteAddr }),
     });
+  }
+
+  /** For transports that refuse a body for its size before routing (the local HTTPS server's 413). */
+  async auditOversizedBody(path: string, meta: RequestMeta): Promise<void> {
+    const type =
+      path === ROUTES.join
+        ? 'bot.join'
+        : path.startsWith(BOT_PREFIX)
+          ? `bot.${path.slice(BOT_PREFIX.length)}`
+          : 'request';
+    const error = new LimitExceededError(
+      'body_too_large',
+      `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+    );
+    await this.auditSampledRefusal(type, error, meta);
   }
 
   async handle(request: ApiRequest): Promise<ApiResponse> {

@@ -36,15 +36,33 @@ export async function startHttpsServer(options: HttpsServerOptions): Promise<Run
       const refuse = () => {
         refused = true;
         chunks.length = 0;
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(
-          JSON.stringify({
-            error: {
-              code: 'body_too_large',
-              message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
-            },
-          }),
-        );
+        const path = new URL(req.url ?? '/', 'https://localhost').pathname;
+        const meta = {
+          requestId: randomUUID(),
+          ...(req.socket.remoteAddress === undefined ? {} : { remoteAddr: req.socket.remoteAddress }),
+        };
+        // Audited (sampled under a flood) before the answer, like every other refusal.
+        options.router
+          .auditOversizedBody(path, meta)
+          .catch((error: unknown) =>
+            options.logger.error('audit of an oversized body failed', { error: String(error) }),
+          )
+          .finally(() => {
+            res.writeHead(413, {
+              'content-type': 'application/json',
+              connection: 'close',
+              'x-request-id': meta.requestId,
+            });
+            res.end(
+              JSON.stringify({
+                error: {
+                  code: 'body_too_large',
+                  message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+                  request_id: meta.requestId,
+                },
+              }),
+            );
+          });
       };
       // Refused at once when announced; the rest of the body is then read and dropped (up to a bound)
       // rather than cut off: closing a socket with unread data resets it, and the client would see
