@@ -1,8 +1,5 @@
 import { CustomResource, Duration, Lazy, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,11 +10,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { ROUTES } from '../api/routes.js';
 import { ConfigError } from '../core/errors.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { resourceNameProblem } from '../resources/metadata.js';
 import { isReadOnlyKind, parseResources, type Resource } from '../resources/resource.js';
+import { createAuthHttpApi } from './auth-http-api.js';
 import {
   botJoinResources,
   iamTokenName,
@@ -240,7 +237,12 @@ export class MachineIdAuth extends Construct {
     this.role = auth.role;
     this.grantServiceAccess(auth.role, table, caSecret, props.kmsKey);
 
-    this.api = this.createApi(auth.function, props.throttle ?? DEFAULT_THROTTLE, logRetention);
+    this.api = createAuthHttpApi(this, {
+      fn: auth.function,
+      throttle: props.throttle ?? DEFAULT_THROTTLE,
+      logRetention,
+      clusterName: this.clusterName,
+    });
     this.apiUrl = this.api.apiEndpoint;
     this.resourcesApplied = this.createResourcesCustomResource(auth.function, logRetention);
     this.createAlarms(auth.function);
@@ -402,64 +404,6 @@ export class MachineIdAuth extends Construct {
         }),
       );
     }
-  }
-
-  private createApi(
-    fn: lambda.IFunction,
-    throttle: apigwv2.ThrottleSettings,
-    logRetention: logs.RetentionDays,
-  ): apigwv2.HttpApi {
-    const api = new apigwv2.HttpApi(this, 'Api', {
-      description: `Machine ID auth service of cluster ${this.clusterName}`,
-      // The stage is created below with throttling and access logs, which the default stage lacks.
-      createDefaultStage: false,
-    });
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
-    new apigwv2.HttpStage(this, 'Stage', {
-      httpApi: api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle,
-      accessLogSettings: {
-        destination: new apigwv2.LogGroupLogDestination(accessLogs),
-        // Who called which route, and for admin routes the IAM identity that signed the request.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            time: '$context.requestTime',
-            ip: '$context.identity.sourceIp',
-            userAgent: '$context.identity.userAgent',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            latency: '$context.responseLatency',
-            iamUser: '$context.identity.userArn',
-            integrationError: '$context.integrationErrorMessage',
-            authorizerError: '$context.authorizer.error',
-          }),
-        ),
-      },
-    });
-
-    const integration = new HttpLambdaIntegration('AuthIntegration', fn, {
-      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-    });
-    const publicRoutes: Array<[string, apigwv2.HttpMethod]> = [
-      [ROUTES.ping, apigwv2.HttpMethod.GET],
-      [ROUTES.joinChallenge, apigwv2.HttpMethod.POST],
-      [ROUTES.join, apigwv2.HttpMethod.POST],
-      ['/v1/bot/{proxy+}', apigwv2.HttpMethod.POST],
-    ];
-    for (const [path, method] of publicRoutes) {
-      api.addRoutes({ path, methods: [method], integration });
-    }
-    api.addRoutes({
-      path: '/v1/admin/{proxy+}',
-      methods: [apigwv2.HttpMethod.ANY],
-      integration,
-      authorizer: new HttpIamAuthorizer(),
-    });
-    return api;
   }
 
   private createResourcesCustomResource(

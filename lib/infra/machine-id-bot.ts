@@ -10,16 +10,15 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { resourceNameProblem } from '../resources/metadata.js';
 import { iamTokenName } from './bot-join-resources.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdAuth } from './machine-id-auth.js';
 import {
   MachineIdBotOutput,
   type MachineIdBotOutputProps,
-  type MachineIdOutputType,
   SECRET_WRITE_ACTIONS,
 } from './machine-id-bot-output.js';
+import { validateMachineIdBotProps } from './machine-id-bot-props-validation.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
 import { renderBotConfig } from './render-bot-config.js';
 
@@ -110,14 +109,6 @@ export interface MachineIdBotProps {
   readonly code?: lambda.Code;
 }
 
-const OUTPUT_TYPES: readonly MachineIdOutputType[] = ['identity', 'application', 'kubernetes', 'ssh_host'];
-
-/** The agent config's rule for app, cluster and host names. */
-const AGENT_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,252}$/;
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]*$/;
-/** `<botName>-iam` must itself be a valid resource name (at most 63 characters). */
-const MAX_BOT_NAME = 63 - '-iam'.length;
-
 /**
  * A Machine ID bot on AWS: a Lambda that EventBridge Scheduler runs every `renewalInterval`; each run
  * joins the auth service with the IAM method (as the Lambda's own role), issues every output and writes
@@ -172,7 +163,12 @@ export class MachineIdBot extends Construct {
     this.certificateTtl = props.certificateTtl ?? Duration.hours(1);
     const flexibleWindow = props.flexibleTimeWindow ?? Duration.minutes(5);
     const secretNamePrefix = props.secretNamePrefix ?? `machine-id/${props.botName}/`;
-    this.validate(props, flexibleWindow, secretNamePrefix);
+    validateMachineIdBotProps(this, props, {
+      renewalInterval: this.renewalInterval,
+      certificateTtl: this.certificateTtl,
+      flexibleWindow,
+      secretNamePrefix,
+    });
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     // An invocation still queued when the next one is due is redundant; let it go.
     const maxEventAge = Duration.seconds(Math.min(this.renewalInterval.toSeconds(), 6 * 3600));
@@ -335,179 +331,6 @@ export class MachineIdBot extends Construct {
       }),
       ...this.outputs.map((output) => output.expiryAlarm),
     );
-  }
-
-  private validate(props: MachineIdBotProps, flexibleWindow: Duration, secretNamePrefix: string): void {
-    const { botName } = props;
-    const nameProblem = resourceNameProblem(botName);
-    if (nameProblem !== undefined) {
-      throw invalidProps(this, `botName "${botName}" cannot be used: ${nameProblem}`);
-    }
-    if (botName.length > MAX_BOT_NAME) {
-      throw invalidProps(
-        this,
-        `botName "${botName}" is ${botName.length} characters long; at most ${MAX_BOT_NAME}, so that its join token "${iamTokenName(botName)}" is a valid name`,
-      );
-    }
-    if (Stack.of(props.auth) !== Stack.of(this)) {
-      throw invalidProps(
-        this,
-        `bot "${botName}" is in stack ${Stack.of(this).stackName} but its auth is in stack ${Stack.of(props.auth).stackName}; create the bot in the auth's stack (the auth applies the bot's join token, which names the bot's role)`,
-      );
-    }
-    this.validateRoles(props.roles);
-    this.validateOutputs(props.outputs, props.roles, secretNamePrefix);
-    this.validateTimes(flexibleWindow);
-  }
-
-  private validateRoles(roles: readonly string[]): void {
-    if (roles.length === 0) {
-      throw invalidProps(this, 'roles is empty; a bot needs at least one role, e.g. roles: ["access"]');
-    }
-    const seen = new Set<string>();
-    for (const role of roles) {
-      const problem = resourceNameProblem(role);
-      if (problem !== undefined)
-        throw invalidProps(this, `roles: "${role}" cannot be a role name: ${problem}`);
-      if (seen.has(role)) throw invalidProps(this, `roles: "${role}" is listed twice; list it once`);
-      seen.add(role);
-    }
-  }
-
-  private validateOutputs(
-    outputs: readonly MachineIdBotOutputProps[],
-    botRoles: readonly string[],
-    secretNamePrefix: string,
-  ): void {
-    if (outputs.length === 0) {
-      throw invalidProps(
-        this,
-        'outputs is empty; a bot needs at least one output, e.g. outputs: [{ name: "identity", type: "identity" }]',
-      );
-    }
-    if (!SECRET_NAME.test(secretNamePrefix)) {
-      throw invalidProps(
-        this,
-        `secretNamePrefix "${secretNamePrefix}" cannot start a secret name; use letters, digits and / _ + = . @ -`,
-      );
-    }
-    const seen = new Set<string>();
-    outputs.forEach((output, index) => {
-      const at = `outputs[${index}]`;
-      const nameProblem = resourceNameProblem(output.name);
-      if (nameProblem !== undefined) {
-        throw invalidProps(this, `${at}.name "${output.name}" cannot be used: ${nameProblem}`);
-      }
-      if (seen.has(output.name)) {
-        throw invalidProps(this, `${at}.name "${output.name}" is used twice; each output needs its own name`);
-      }
-      seen.add(output.name);
-      if (`${secretNamePrefix}${output.name}`.length > 512) {
-        throw invalidProps(
-          this,
-          `${at}: the secret name would exceed 512 characters; shorten secretNamePrefix`,
-        );
-      }
-      if (!OUTPUT_TYPES.includes(output.type)) {
-        throw invalidProps(
-          this,
-          `${at}.type "${String(output.type)}" is not an output type; use one of ${OUTPUT_TYPES.join(', ')}`,
-        );
-      }
-      this.validateOutputFields(output, at);
-      for (const role of output.roles ?? []) {
-        if (!botRoles.includes(role)) {
-          throw invalidProps(
-            this,
-            `${at}.roles: the bot does not hold role "${role}"; an output may only ask for roles the bot has (${botRoles.join(', ')}), so add it to the bot's roles or remove it here`,
-          );
-        }
-      }
-      if (output.roles !== undefined && output.roles.length === 0) {
-        throw invalidProps(this, `${at}.roles is empty; remove it to use all the bot's roles, or list some`);
-      }
-    });
-  }
-
-  private validateOutputFields(output: MachineIdBotOutputProps, at: string): void {
-    const fields: Array<[keyof MachineIdBotOutputProps, MachineIdOutputType]> = [
-      ['appName', 'application'],
-      ['specificTlsNaming', 'application'],
-      ['kubernetesCluster', 'kubernetes'],
-      ['principals', 'ssh_host'],
-    ];
-    for (const [field, type] of fields) {
-      if (output[field] !== undefined && output.type !== type) {
-        throw invalidProps(
-          this,
-          `${at}.${field} only applies to ${type} outputs, and this one is ${output.type}; remove ${field} or set type: ${type}`,
-        );
-      }
-    }
-    const required = (field: 'appName' | 'kubernetesCluster', what: string) => {
-      const value = output[field];
-      if (value === undefined) {
-        throw invalidProps(
-          this,
-          `${at}: an output of type ${output.type} needs ${field}, the name of the ${what}`,
-        );
-      }
-      if (!AGENT_NAME.test(value)) {
-        throw invalidProps(
-          this,
-          `${at}.${field} "${value}" is not a valid name; use letters, digits and . _ @ -`,
-        );
-      }
-    };
-    if (output.type === 'application') required('appName', '`app` resource');
-    if (output.type === 'kubernetes') required('kubernetesCluster', '`kube_cluster` resource');
-    if (output.type === 'ssh_host') {
-      if (output.principals === undefined || output.principals.length === 0) {
-        throw invalidProps(
-          this,
-          `${at}: an ssh_host output needs principals, the host names its certificate is for, e.g. ["node1.example.com"]`,
-        );
-      }
-      for (const principal of output.principals) {
-        if (!AGENT_NAME.test(principal)) {
-          throw invalidProps(
-            this,
-            `${at}.principals: "${principal}" is not a valid host name; use letters, digits and . _ @ -`,
-          );
-        }
-      }
-    }
-  }
-
-  private validateTimes(flexibleWindow: Duration): void {
-    const interval = this.renewalInterval;
-    const minutes = interval.toMinutes({ integral: false });
-    if (!Number.isInteger(minutes) || minutes < 1) {
-      throw invalidProps(
-        this,
-        `renewalInterval is ${interval.toHumanString()}; EventBridge Scheduler runs at whole minutes, so use e.g. Duration.minutes(20)`,
-      );
-    }
-    const window = flexibleWindow.toMinutes({ integral: false });
-    if (!Number.isInteger(window) || window < 0 || window > 1440) {
-      throw invalidProps(
-        this,
-        `flexibleTimeWindow is ${flexibleWindow.toHumanString()}; use whole minutes from 0 (off) to 1440, e.g. Duration.minutes(5)`,
-      );
-    }
-    const ttl = this.certificateTtl;
-    if (interval.toSeconds() >= ttl.toSeconds()) {
-      throw invalidProps(
-        this,
-        `renewalInterval (${interval.toHumanString()}) must be shorter than certificateTtl (${ttl.toHumanString()}), or certificates expire before they are renewed; lower renewalInterval or raise certificateTtl`,
-      );
-    }
-    if (interval.toSeconds() + flexibleWindow.toSeconds() >= ttl.toSeconds()) {
-      throw invalidProps(
-        this,
-        `renewalInterval (${interval.toHumanString()}) plus flexibleTimeWindow (${flexibleWindow.toHumanString()}) must be shorter than certificateTtl (${ttl.toHumanString()}): a run may start that late, after the certificates expired; lower either, or raise certificateTtl`,
-      );
-    }
   }
 
   private suppressNagFindings(deadLetterQueue: sqs.Queue, scheduleRole: iam.Role): void {
