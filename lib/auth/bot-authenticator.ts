@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import {
   type BotAuthHeaders,
   parseBotAuthHeaders,
@@ -9,6 +9,7 @@ import type { Bot } from '../resources/bot.js';
 import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
+import { verifyBotCertificate } from './bot-certificate.js';
 import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
 import type { BotInstanceRecord, StoredInstance } from './bot-instance-store.js';
 
@@ -48,7 +49,11 @@ export class BotAuthenticator {
     let identity: BotIdentityName | undefined;
     try {
       const headers = parseBotAuthHeaders(request.headers);
-      const certificate = this.verifiedCertificate(headers);
+      const certificate = verifyBotCertificate(
+        headers.certificateDer,
+        this.context.cas.tlsUser,
+        this.context.clock,
+      );
       identity = parseBotIdentityName(certificate.subjectAltName);
       if (identity.clusterName !== this.context.clusterName) {
         throw new AuthenticationError(
@@ -81,34 +86,6 @@ export class BotAuthenticator {
       });
       throw error;
     }
-  }
-
-  private verifiedCertificate(headers: BotAuthHeaders): X509Certificate {
-    let certificate: X509Certificate;
-    try {
-      certificate = new X509Certificate(headers.certificateDer);
-    } catch (error) {
-      throw new AuthenticationError(
-        'bot_auth_malformed',
-        'the bot certificate header does not hold a certificate',
-        { cause: error },
-      );
-    }
-    const ca = new X509Certificate(this.context.cas.tlsUser.certificatePem);
-    if (!certificate.checkIssued(ca) || !certificate.verify(ca.publicKey)) {
-      throw new AuthenticationError(
-        'untrusted_certificate',
-        'the bot certificate was not issued by this cluster',
-      );
-    }
-    const now = this.context.clock.now();
-    if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) {
-      throw new AuthenticationError(
-        'certificate_expired',
-        `the bot certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo}); a token-joined bot needs a new token, an IAM bot joins again`,
-      );
-    }
-    return certificate;
   }
 
   private checkSignature(request: BotRequest, headers: BotAuthHeaders, certificate: X509Certificate): void {

@@ -33,6 +33,8 @@ export interface CaStore {
 
 export interface TlsCa {
   readonly certificatePem: string;
+  /** The same certificate, parsed once: every bot call is checked against it. */
+  readonly certificate: X509Certificate;
   readonly privateKey: KeyObject;
   readonly notAfter: Date;
 }
@@ -59,11 +61,15 @@ export class CertificateAuthorities {
   }
 
   static fromStored(stored: StoredCas): CertificateAuthorities {
-    const tls = (entry: StoredCas['tlsUser']): TlsCa => ({
-      certificatePem: entry.certificatePem,
-      privateKey: parsePrivateKeyPem(entry.privateKeyPem),
-      notAfter: readNotAfter(entry.certificatePem),
-    });
+    const tls = (entry: StoredCas['tlsUser']): TlsCa => {
+      const certificate = new X509Certificate(entry.certificatePem);
+      return {
+        certificatePem: entry.certificatePem,
+        certificate,
+        privateKey: parsePrivateKeyPem(entry.privateKeyPem),
+        notAfter: new Date(certificate.validTo),
+      };
+    };
     const ssh = (entry: StoredCas['sshUser'], comment: string): SshCa => {
       const privateKey = parsePrivateKeyPem(entry.privateKeyPem);
       return { privateKey, publicKeyLine: toAuthorizedKey(publicOf(privateKey), comment) };
@@ -81,10 +87,6 @@ export class CertificateAuthorities {
 
 function publicOf(privateKey: KeyObject): KeyObject {
   return createPublicKey(privateKey);
-}
-
-function readNotAfter(certificatePem: string): Date {
-  return new Date(new X509Certificate(certificatePem).validTo);
 }
 
 function selfSignedCa(

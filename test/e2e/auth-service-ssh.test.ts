@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotApiClient } from '../../lib/bot/auth-client/bot-api-client.js';
+import { BotApiClient, signingIdentity } from '../../lib/bot/auth-client/bot-api-client.js';
 import { discoverClusterTrust } from '../../lib/bot/auth-client/cluster-trust.js';
 import { systemClock } from '../../lib/core/clock.js';
 import { privateKeyToPem, publicKeyToPem } from '../../lib/pki/key-encoding.js';
@@ -91,7 +91,7 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
     });
     return {
       client,
-      identity: { certificatePem: identity.tls_cert, privateKey: keys.privateKey },
+      identity: signingIdentity(identity.tls_cert, keys.privateKey),
       joined: identity,
     };
   }

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BotIdentityResponse } from '../../lib/api/bot-identity.js';
 import { localServerFiles } from '../../lib/auth/local/local-server-files.js';
-import { BotApiClient } from '../../lib/bot/auth-client/bot-api-client.js';
+import { BotApiClient, signingIdentity } from '../../lib/bot/auth-client/bot-api-client.js';
 import { systemClock } from '../../lib/core/clock.js';
 import { MidError } from '../../lib/core/errors.js';
 import { AdminApi } from '../../lib/midctl/admin-api.js';
@@ -114,7 +114,7 @@ describe('the auth service killed in the middle of renewals and joins', () => {
     const renew = async (bot: Bot) => {
       const next = keys();
       const identity = await client.renew(
-        { certificatePem: bot.identity.tls_cert, privateKey: bot.key },
+        signingIdentity(bot.identity.tls_cert, bot.key),
         next.pem,
       );
       answers += 1;
@@ -151,7 +151,7 @@ describe('the auth service killed in the middle of renewals and joins', () => {
       for (const bot of bots) {
         const current = bot.renewed ?? { identity: bot.identity, key: bot.key };
         const attempt = await client
-          .renew({ certificatePem: current.identity.tls_cert, privateKey: current.key }, keys().pem)
+          .renew(signingIdentity(current.identity.tls_cert, current.key), keys().pem)
           .then(
             (identity) => ({ identity }),
             (error: unknown) => ({ error }),
@@ -219,7 +219,7 @@ describe('the auth service killed in the middle of renewals and joins', () => {
         token: added.token.name,
         public_key: first.pem,
       });
-      const signing = { certificatePem: identity.tls_cert, privateKey: first.key };
+      const signing = signingIdentity(identity.tls_cert, first.key);
       // The server commits this renewal; the bot never sees the answer (as when the process dies).
       await client.renew(signing, keys().pem);
       const again = await client.renew(signing, keys().pem).catch((error: unknown) => error);

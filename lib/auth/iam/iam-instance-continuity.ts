@@ -1,5 +1,6 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AuthContext } from '../auth-context.js';
+import { verifyBotCertificate } from '../bot-certificate.js';
 import { parseBotIdentityName } from '../bot-identity-name.js';
 import type { BotInstanceRecord, StoredInstance } from '../bot-instance-store.js';
 
@@ -38,11 +39,7 @@ export function certifiedInstanceId(
 ): string | undefined {
   if (pem === undefined) return undefined;
   try {
-    const certificate = new X509Certificate(pem);
-    const ca = new X509Certificate(context.cas.tlsUser.certificatePem);
-    if (!certificate.checkIssued(ca) || !certificate.verify(ca.publicKey)) return undefined;
-    const now = context.clock.now();
-    if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) return undefined;
+    const certificate = verifyBotCertificate(pem, context.cas.tlsUser, context.clock);
     const name = parseBotIdentityName(certificate.subjectAltName);
     return name.clusterName === context.clusterName && name.botName === botName ? name.instanceId : undefined;
   } catch {

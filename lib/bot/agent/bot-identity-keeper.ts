@@ -4,7 +4,7 @@ import { MidError, StorageError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { parsePrivateKeyPem, privateKeyToPem, publicKeyToPem } from '../../pki/key-encoding.js';
 import { generateKeyPair } from '../../pki/signature-suite.js';
-import type { SigningIdentity } from '../auth-client/bot-api-client.js';
+import { type SigningIdentity, signingIdentity } from '../auth-client/bot-api-client.js';
 import { BotRunError } from './bot-run-error.js';
 import type { ClusterConnection } from './cluster-connection.js';
 import type { IdentityStore } from './identity-store.js';
@@ -225,5 +225,5 @@ export class BotIdentityKeeper {
 }
 
 function signingOf(stored: StoredIdentity): SigningIdentity {
-  return { certificatePem: stored.identity.tls_cert, privateKey: parsePrivateKeyPem(stored.privateKeyPem) };
+  return signingIdentity(stored.identity.tls_cert, parsePrivateKeyPem(stored.privateKeyPem));
 }

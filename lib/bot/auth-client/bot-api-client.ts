@@ -1,4 +1,4 @@
-import { type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import type * as z from 'zod';
 import { ApiClient } from '../../api/api-client.js';
 import { type BotIdentityResponse, botIdentityResponseSchema } from '../../api/bot-identity.js';
@@ -15,11 +15,20 @@ import { ROUTES } from '../../api/routes.js';
 import type { Clock } from '../../core/clock.js';
 import { UpstreamError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
+import { decodePemBlock } from '../../pki/pem.js';
 
 /** The bot's current identity: what it signs bot calls with. */
 export interface SigningIdentity {
   readonly certificatePem: string;
+  /** The same certificate as DER, decoded once: every bot call sends it. */
+  readonly certificateDer: Buffer;
   readonly privateKey: KeyObject;
+}
+
+/** A {@link SigningIdentity} from the identity certificate (PEM) and its private key. */
+export function signingIdentity(certificatePem: string, privateKey: KeyObject): SigningIdentity {
+  const { der } = decodePemBlock(certificatePem, 'bad_identity', 'bot identity certificate');
+  return { certificatePem, certificateDer: der, privateKey };
 }
 
 function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
@@ -73,11 +82,10 @@ export class BotApiClient {
   }
 
   private signed(identity: SigningIdentity) {
-    const der = Buffer.from(new X509Certificate(identity.certificatePem).raw);
     return (method: string, path: string, body: Buffer) =>
       signBotRequest(
         { method, path, timestamp: this.clock.now(), nonce: randomBytes(16).toString('hex'), body },
-        der,
+        identity.certificateDer,
         identity.privateKey,
       );
   }
