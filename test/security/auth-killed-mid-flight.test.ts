@@ -113,10 +113,7 @@ describe('the auth service killed in the middle of renewals and joins', () => {
     let answers = 0;
     const renew = async (bot: Bot) => {
       const next = keys();
-      const identity = await client.renew(
-        signingIdentity(bot.identity.tls_cert, bot.key),
-        next.pem,
-      );
+      const identity = await client.renew(signingIdentity(bot.identity.tls_cert, bot.key), next.pem);
       answers += 1;
       bot.renewed = { identity, key: next.key };
     };

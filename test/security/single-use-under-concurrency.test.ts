@@ -7,7 +7,7 @@ import type { RecordedAuditEvent } from '../../lib/auth/audit-log.js';
 import { createDynamoDbTable, DynamoDbBackend } from '../../lib/auth/storage/dynamodb-backend.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import { SqliteBackend } from '../../lib/auth/storage/sqlite-backend.js';
-import type { StorageBackend } from '../../lib/auth/storage/storage-backend.js';
+import type { ItemInput, StorageBackend } from '../../lib/auth/storage/storage-backend.js';
 import { ManualClock } from '../../lib/core/clock.js';
 import { JoinError } from '../../lib/core/errors.js';
 import { createFixture, newPublicKeyPem, START } from '../auth/auth-fixture.js';
@@ -159,13 +159,24 @@ class WindowBackend extends MemoryBackend {
     super(clock);
   }
 
+  // A token is spent by a conditional delete, a challenge by a compare-and-swap that marks it used.
   override async delete(key: string, expectedRevision?: string) {
     const deleted = await super.delete(key, expectedRevision);
-    if (deleted && key.startsWith(this.secretPrefix) && this.late === undefined && this.racer) {
+    if (deleted) await this.raceAfterSpending(key);
+    return deleted;
+  }
+
+  override async compareAndSwap(item: ItemInput, expectedRevision: string) {
+    const swapped = await super.compareAndSwap(item, expectedRevision);
+    if (swapped !== undefined) await this.raceAfterSpending(item.key);
+    return swapped;
+  }
+
+  private async raceAfterSpending(key: string): Promise<void> {
+    if (key.startsWith(this.secretPrefix) && this.late === undefined && this.racer) {
       this.late = this.racer().catch((error: unknown) => error);
       await this.late;
     }
-    return deleted;
   }
 
   lateOutcome(): Promise<unknown> | undefined {

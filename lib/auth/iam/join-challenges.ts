@@ -15,10 +15,9 @@ export const CHALLENGE_BYTES = 32;
 /** 32 bytes in base64url without padding. */
 const CHALLENGE_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 const PREFIX = 'iam_challenges/';
-const USED_PREFIX = 'iam_challenges_used/';
 /**
- * Challenges stay in storage this long past their expiry (and spent ones leave a marker as long), so
- * that a late or repeated use gets "expired" or "replayed" instead of a vague "unknown".
+ * Challenges stay in storage this long past their expiry (spent ones marked as such), so that a late or
+ * repeated use gets "expired" or "replayed" instead of a vague "unknown".
  */
 const AFTERLIFE_MS = 10 * 60_000;
 
@@ -31,6 +30,8 @@ export interface ChallengeContext {
 
 interface StoredChallenge {
   readonly expires_at: number;
+  /** Set when a join spent it (epoch ms). */
+  readonly used_at?: number;
 }
 
 /** Checks a configured challenge lifetime against SECURITY rule 3. */
@@ -81,9 +82,9 @@ export interface FoundChallenge {
 const FRESH = 'get a new one from POST /v1/join/challenge and sign again';
 
 /**
- * Spends a challenge: one conditional delete at the revision read, so of any number of concurrent
- * joins carrying it exactly one gets past this point (SECURITY rule 3). Called before STS is asked,
- * so a replayed signed request never reaches STS.
+ * Spends a challenge: one compare-and-swap at the revision read that marks it used, so of any number of
+ * concurrent joins carrying it exactly one gets past this point (SECURITY rule 3). Called before STS is
+ * asked, so a replayed signed request never reaches STS.
  */
 export async function consumeJoinChallenge(context: ChallengeContext, challenge: string): Promise<void> {
   await spendJoinChallenge(context, await findJoinChallenge(context, challenge));
@@ -105,12 +106,12 @@ export async function findJoinChallenge(
   }
   const item = await context.storage.get(`${PREFIX}${challenge}`);
   if (item === undefined) {
-    const used = await context.storage.get(`${USED_PREFIX}${challenge}`);
-    throw used === undefined
-      ? new IamJoinError('challenge_unknown', `the signed challenge is unknown to this service; ${FRESH}`)
-      : new IamJoinError('challenge_replayed', `the signed challenge was already used; ${FRESH}`);
+    throw new IamJoinError('challenge_unknown', `the signed challenge is unknown to this service; ${FRESH}`);
   }
   const stored = JSON.parse(item.value) as StoredChallenge;
+  if (stored.used_at !== undefined) {
+    throw new IamJoinError('challenge_replayed', `the signed challenge was already used; ${FRESH}`);
+  }
   return { challenge, key: item.key, revision: item.revision, expiresAt: stored.expires_at };
 }
 
@@ -119,14 +120,13 @@ export async function findJoinChallenge(
  * or refuses it when another join spent it first; then refuses it if it had expired.
  */
 export async function spendJoinChallenge(context: ChallengeContext, found: FoundChallenge): Promise<void> {
-  // The "used" marker goes first: a replay that finds the challenge gone must also find the marker, or
-  // it would be told "unknown" instead of "replayed" (over DynamoDB the gap is a round trip).
-  await context.storage.put({
-    key: `${USED_PREFIX}${found.challenge}`,
-    value: '{}',
-    expiresAt: found.expiresAt + AFTERLIFE_MS,
-  });
-  if (!(await context.storage.delete(found.key, found.revision))) {
+  // Marked, not deleted: one write spends it, and a replay still finds it and is told "replayed".
+  const spent: StoredChallenge = { expires_at: found.expiresAt, used_at: context.clock.now() };
+  const swapped = await context.storage.compareAndSwap(
+    { key: found.key, value: JSON.stringify(spent), expiresAt: found.expiresAt + AFTERLIFE_MS },
+    found.revision,
+  );
+  if (swapped === undefined) {
     throw new IamJoinError(
       'challenge_replayed',
       `the signed challenge was used by another join at the same moment; ${FRESH}`,
