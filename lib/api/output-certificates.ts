@@ -61,4 +61,39 @@ export const outputCertificatesResponseSchema = z.strictObject({
 });
 export type OutputCertificatesResponse = z.infer<typeof outputCertificatesResponseSchema>;
 
+/**
+ * Most outputs one batch may ask for; an agent with more sends several batches. Keeps a request well
+ * under the body limit and an answer well under API Gateway's.
+ */
+export const MAX_OUTPUTS_PER_BATCH = 32;
+
+/**
+ * A bot asks for the certificates of several outputs in one call (`POST /v1/bot/certificates/batch`):
+ * one authentication, the roles and resources read once, one round trip. Each output has its own key.
+ */
+export const outputCertificatesBatchRequestSchema = z.strictObject({
+  outputs: z.array(outputCertificatesRequestSchema).min(1).max(MAX_OUTPUTS_PER_BATCH),
+});
+export type OutputCertificatesBatchRequest = z.infer<typeof outputCertificatesBatchRequestSchema>;
+
+/** What one output of a batch got: its certificates, or the refusal the single call would have given. */
+export const outputResultSchema = z.union([
+  z.strictObject({ certificates: outputCertificatesResponseSchema }),
+  z.strictObject({
+    error: z.strictObject({
+      code: z.string(),
+      message: z.string(),
+      /** The HTTP status the single-output call answers this refusal with. */
+      status: z.number().int().min(400).max(499),
+    }),
+  }),
+]);
+export type OutputResult = z.infer<typeof outputResultSchema>;
+
+/** The answers in the order of the request's outputs. A failure of the service fails the whole call. */
+export const outputCertificatesBatchResponseSchema = z.strictObject({
+  outputs: z.array(outputResultSchema).max(MAX_OUTPUTS_PER_BATCH),
+});
+export type OutputCertificatesBatchResponse = z.infer<typeof outputCertificatesBatchResponseSchema>;
+
 export { clusterCasSchema };

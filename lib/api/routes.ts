@@ -9,6 +9,7 @@ export const ROUTES = {
   join: '/v1/join',
   botRenew: '/v1/bot/renew',
   botCertificates: '/v1/bot/certificates',
+  botCertificatesBatch: '/v1/bot/certificates/batch',
   botHeartbeat: '/v1/bot/heartbeat',
   adminStatus: '/v1/admin/status',
   adminResources: '/v1/admin/resources',

@@ -1,6 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import type { OutputCertificatesRequest, OutputCertificatesResponse } from '../api/output-certificates.js';
-import { AccessDeniedError, InvalidRequestError, NotFoundError } from '../core/errors.js';
+import type {
+  OutputCertificatesRequest,
+  OutputCertificatesResponse,
+  OutputResult,
+} from '../api/output-certificates.js';
+import { AccessDeniedError, InvalidRequestError, MidError, NotFoundError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
 import type { App } from '../resources/app.js';
 import type { KubeCluster } from '../resources/kube-cluster.js';
@@ -12,6 +16,7 @@ import type { AuthenticatedBot } from './bot-authenticator.js';
 import { botUserName } from './bot-identity-issuer.js';
 import type { Validity } from './certificate-issuer.js';
 import { describeClusterCas } from './cluster-cas.js';
+import { ReadOnce, type ResourceReader } from './request-reads.js';
 import { resolveRoleSet } from './role-resolver.js';
 import { type RoleSet, selectRoles } from './role-set.js';
 
@@ -74,10 +79,35 @@ interface Draft {
 export class OutputIssuance {
   constructor(private readonly context: AuthContext) {}
 
+  /**
+   * The outputs of one batch, issued side by side: the roles and resources they share are read once, so
+   * the batch costs the round trips of one output. Each output is issued, refused and audited as
+   * {@link issue} would; a refusal is that output's answer, while a failure of the service itself (storage
+   * down) fails the whole batch, as it would fail each single call.
+   */
+  async issueAll(
+    caller: AuthenticatedBot,
+    requests: readonly OutputCertificatesRequest[],
+    meta: RequestMeta,
+  ): Promise<OutputResult[]> {
+    const reads = new ReadOnce(this.context.resources);
+    const settled = await Promise.allSettled(
+      requests.map((request) => this.issue(caller, request, meta, reads)),
+    );
+    const failure = settled.find((result) => result.status === 'rejected' && !isRefusal(result.reason));
+    if (failure?.status === 'rejected') throw failure.reason;
+    return settled.map((result) => {
+      if (result.status === 'fulfilled') return { certificates: result.value };
+      const refused = result.reason as MidError;
+      return { error: { code: refused.code, message: refused.message, status: refused.httpStatus } };
+    });
+  }
+
   async issue(
     caller: AuthenticatedBot,
     request: OutputCertificatesRequest,
     meta: RequestMeta,
+    reads: ResourceReader = this.context.resources,
   ): Promise<OutputCertificatesResponse> {
     const base = {
       type: 'cert.issue',
@@ -93,8 +123,8 @@ export class OutputIssuance {
       // The roles and the resources the output names do not depend on each other: one round trip. A
       // missing role is still refused before a missing app or cluster.
       const [roleSet, named] = await awaitAll([
-        resolveRoleSet(this.context.resources, caller.bot, roleNames),
-        this.readNamed(request),
+        resolveRoleSet(reads, caller.bot, roleNames),
+        this.readNamed(request, reads),
       ]);
       const ttlMs = Math.min(
         (request.ttl_seconds ?? DEFAULT_OUTPUT_TTL_MS / 1000) * 1000,
@@ -131,8 +161,7 @@ export class OutputIssuance {
     }
   }
 
-  private async readNamed(request: OutputCertificatesRequest): Promise<Named> {
-    const resources = this.context.resources;
+  private async readNamed(request: OutputCertificatesRequest, resources: ResourceReader): Promise<Named> {
     switch (request.output) {
       case 'identity':
         return { nodes: await resources.list('node') };
@@ -275,6 +304,11 @@ export class OutputIssuance {
       }
     }
   }
+}
+
+/** A refusal of the caller's request (4xx), as opposed to a failure of the service. */
+function isRefusal(error: unknown): error is MidError {
+  return error instanceof MidError && error.httpStatus >= 400 && error.httpStatus < 500;
 }
 
 /**

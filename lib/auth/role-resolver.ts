@@ -2,7 +2,7 @@ import { AccessDeniedError } from '../core/errors.js';
 import type { Bot } from '../resources/bot.js';
 import type { Role } from '../resources/role.js';
 import { awaitAll } from './await-all.js';
-import type { ResourceStore } from './resource-store.js';
+import type { ResourceReader } from './request-reads.js';
 import { RoleSet } from './role-set.js';
 
 /** The bot's traits as the role templates read them (`{{internal.logins}}` → traits.logins). */
@@ -18,7 +18,7 @@ export function botTraits(bot: Bot): Record<string, string[]> {
  * takes effect at once. A request that needs the roles more than once passes this set along.
  */
 export async function resolveRoleSet(
-  resources: ResourceStore,
+  resources: ResourceReader,
   bot: Bot,
   roleNames: readonly string[],
 ): Promise<RoleSet> {

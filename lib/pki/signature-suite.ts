@@ -32,11 +32,13 @@ const SUITES: Record<SignatureSuiteName, Record<KeyRole, Algorithm>> = {
   },
 };
 
+export interface KeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
 /** A fresh key pair for `role` under `suite`. */
-export function generateKeyPair(
-  suite: SignatureSuiteName,
-  role: KeyRole,
-): { privateKey: KeyObject; publicKey: KeyObject } {
+export function generateKeyPair(suite: SignatureSuiteName, role: KeyRole): KeyPair {
   const algorithm = SUITES[suite]?.[role];
   switch (algorithm?.type) {
     case 'ec':

@@ -158,6 +158,32 @@ describe('storage round trips per request', () => {
     expect(application).toMatchObject({ calls: 7, depth: 3 });
   });
 
+  it('a batch of outputs: the waves of one output, the roles they share read once', async () => {
+    const { fixture, counter, token } = await tokenFixture();
+    const { signer } = await fixture.join(token);
+    const requests: OutputCertificatesRequest[] = [
+      { output: 'identity', public_key: newPublicKeyPem() },
+      { output: 'application', app_name: 'grafana', public_key: newPublicKeyPem() },
+      { output: 'application', app_name: 'grafana', public_key: newPublicKeyPem(), roles: ['apps'] },
+    ];
+
+    const cost = await measure(counter, async () => {
+      const caller = await fixture.service.authenticator.authenticate(
+        signer.request(ROUTES.botCertificatesBatch, { outputs: requests }),
+        { requestId: 't' },
+      );
+      const results = await fixture.service.outputs.issueAll(caller, requests, { requestId: 't' });
+      expect(results.every((result) => 'certificates' in result)).toBe(true);
+    });
+
+    expect(cost.waves).toEqual([
+      AUTHENTICATION,
+      ['get apps/grafana', 'get roles/apps', 'get roles/ops', 'list nodes'],
+      ['put events', 'put events', 'put events'],
+    ]);
+    expect(cost).toMatchObject({ calls: 10, depth: 3 });
+  });
+
   it('a heartbeat: 4 calls in 2 waves, without reading the instance again', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);

@@ -11,7 +11,10 @@ import { renewRequestSchema } from '../../lib/api/bot-identity.js';
 import { BOT_AUTH_HEADERS, parseBotAuthHeaders } from '../../lib/api/bot-request-signature.js';
 import { heartbeatRequestSchema } from '../../lib/api/heartbeat.js';
 import { joinRequestSchema, type SignedStsRequest } from '../../lib/api/join.js';
-import { outputCertificatesRequestSchema } from '../../lib/api/output-certificates.js';
+import {
+  outputCertificatesBatchRequestSchema,
+  outputCertificatesRequestSchema,
+} from '../../lib/api/output-certificates.js';
 import { toApiRequest } from '../../lib/auth/aws/api-gateway-event.js';
 import type { ApiRequest } from '../../lib/auth/http/api-request.js';
 import { parseJsonBody } from '../../lib/auth/http/json-body.js';
@@ -110,6 +113,15 @@ const SAMPLES: Record<string, BodySample> = {
   'POST /v1/bot/certificates (ssh_host)': {
     schema: outputCertificatesRequestSchema,
     value: () => ({ output: 'ssh_host', public_key: publicKey, principals: ['node1.example.test'] }),
+  },
+  'POST /v1/bot/certificates/batch': {
+    schema: outputCertificatesBatchRequestSchema,
+    value: () => ({
+      outputs: [
+        { output: 'identity', public_key: publicKey },
+        { output: 'application', public_key: publicKey, roles: ['apps'], app_name: 'grafana' },
+      ],
+    }),
   },
   'POST /v1/bot/heartbeat': {
     schema: heartbeatRequestSchema,

@@ -8,7 +8,10 @@ import {
 import { renewRequestSchema } from '../../api/bot-identity.js';
 import { heartbeatRequestSchema } from '../../api/heartbeat.js';
 import { joinRequestSchema } from '../../api/join.js';
-import { outputCertificatesRequestSchema } from '../../api/output-certificates.js';
+import {
+  outputCertificatesBatchRequestSchema,
+  outputCertificatesRequestSchema,
+} from '../../api/output-certificates.js';
 import type { PingResponse } from '../../api/ping.js';
 import { ADMIN_PREFIX, BOT_PREFIX, ROUTES } from '../../api/routes.js';
 import { InvalidRequestError, LimitExceededError, MidError, NotFoundError } from '../../core/errors.js';
@@ -119,6 +122,19 @@ export class ApiRouter {
             meta,
           ),
         ),
+      },
+      {
+        method: 'POST',
+        pattern: exact(ROUTES.botCertificatesBatch),
+        handler: bot(async (caller, request, meta) => {
+          const body = await this.auditedBody(
+            request,
+            outputCertificatesBatchRequestSchema,
+            { type: 'cert.issue', ...who(caller) },
+            meta,
+          );
+          return { outputs: await this.service.outputs.issueAll(caller, body.outputs, meta) };
+        }),
       },
       {
         method: 'POST',

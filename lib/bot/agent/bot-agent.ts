@@ -1,3 +1,4 @@
+import type { OutputCertificatesResponse } from '../../api/output-certificates.js';
 import type { Clock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { MidError } from '../../core/errors.js';
@@ -17,7 +18,7 @@ import {
   type ResolvedOutput,
   resolveOutputs,
 } from './output-destinations.js';
-import { writeOutput } from './output-writer.js';
+import { type PendingOutput, prepareOutput, writeIssuedOutput } from './output-writer.js';
 import { type BackoffOptions, backoffDelay, retryBeforeExpiry } from './retry-backoff.js';
 import type { OutputResult, RunSummary } from './run-summary.js';
 import type { Sleep } from './sleep.js';
@@ -86,10 +87,7 @@ export class BotAgent {
   async runOnce(): Promise<RunSummary> {
     const connection = await this.connect();
     const current = await this.keeper.refresh(connection);
-    const results: OutputResult[] = [];
-    for (const output of this.outputs) {
-      results.push(await this.writeOne(connection, current.signing, output));
-    }
+    const results = await this.writeOutputs(connection, current.signing);
     const written = results.filter((result) => result.status === 'written').length;
     const heartbeat = await this.heartbeat(connection, current.signing, written);
     const { identity } = current;
@@ -213,28 +211,49 @@ export class BotAgent {
     return this.connection;
   }
 
-  private async writeOne(
+  /**
+   * Every output with a fresh key, issued in one batch call (one authentication and one round trip for
+   * all of them), then rendered and written side by side. An output the service refused, or whose
+   * destination failed, is reported and keeps its previous artifacts; the others are still written.
+   */
+  private async writeOutputs(
     connection: ClusterConnection,
     signing: SigningIdentity,
-    output: ResolvedOutput,
+  ): Promise<OutputResult[]> {
+    if (this.outputs.length === 0) return [];
+    const pending = this.outputs.map((output) =>
+      prepareOutput(output, connection.ping.signature_suite, this.config.certificate_ttl),
+    );
+    this.logger.debug(
+      `Requesting certificates for ${pending.length} output${pending.length === 1 ? '' : 's'}`,
+    );
+    let issued: ReadonlyArray<OutputCertificatesResponse | Error>;
+    try {
+      issued = await connection.client.issueOutputs(
+        signing,
+        pending.map((output) => output.request),
+      );
+    } catch (error) {
+      issued = pending.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    return Promise.all(pending.map((output, index) => this.writeOne(output, issued[index])));
+  }
+
+  private async writeOne(
+    pending: PendingOutput,
+    issued: OutputCertificatesResponse | Error | undefined,
   ): Promise<OutputResult> {
+    const { output } = pending;
     const base = {
       index: output.index,
       type: output.config.type,
       target: describeOutputTarget(output.config),
       destination: output.destination.describe(),
     };
-    this.logger.debug(`Requesting certificates for outputs[${output.index}] (${base.target})`, {
-      destination: base.destination,
-    });
     try {
-      const written = await writeOutput({
-        client: connection.client,
-        signing,
-        suite: connection.ping.signature_suite,
-        output,
-        certificateTtlMs: this.config.certificate_ttl,
-      });
+      if (issued === undefined || issued instanceof Error)
+        throw issued ?? new Error('no answer for this output');
+      const written = await writeIssuedOutput(pending, issued);
       this.logger.info(generatedMessage(output), {
         output: `outputs[${output.index}]`,
         destination: base.destination,

@@ -1,9 +1,7 @@
 import type { OutputCertificatesRequest, OutputCertificatesResponse } from '../../api/output-certificates.js';
 import { privateKeyToPem, publicKeyToPem } from '../../pki/key-encoding.js';
-import type { SignatureSuiteName } from '../../pki/signature-suite.js';
-import { generateKeyPair } from '../../pki/signature-suite.js';
+import { generateKeyPair, type KeyPair, type SignatureSuiteName } from '../../pki/signature-suite.js';
 import { toAuthorizedKey } from '../../pki/ssh-public-key.js';
-import type { BotApiClient, SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { OutputConfig } from '../config/bot-config.js';
 import { renderOutput } from '../render/render-output.js';
 import { outputName, type ResolvedOutput } from './output-destinations.js';
@@ -14,14 +12,6 @@ export interface WrittenOutput {
   readonly expiresAt: string;
   readonly roles: readonly string[];
   readonly files: readonly string[];
-}
-
-export interface WriteOutputInput {
-  readonly client: BotApiClient;
-  readonly signing: SigningIdentity;
-  readonly suite: SignatureSuiteName;
-  readonly output: ResolvedOutput;
-  readonly certificateTtlMs: number;
 }
 
 /** The certificate request of an output: its kind, narrowed roles, TTL and the name it is for. */
@@ -47,18 +37,39 @@ export function outputRequest(
   }
 }
 
+/** An output about to be issued: its fresh key pair and the certificate request for it. */
+export interface PendingOutput {
+  readonly output: ResolvedOutput;
+  readonly keys: KeyPair;
+  readonly request: OutputCertificatesRequest;
+}
+
 /**
- * One output of one run: a fresh key pair (never reused across outputs or runs, so a leaked key dies
- * with its certificate), the certificates for it, the rendered files, and one write of all of them.
- * Everything is built in memory first, so a failure at any step leaves the previous artifacts as they were.
+ * Starts one output of one run with a fresh key pair: never reused across outputs or runs, so a leaked
+ * key dies with its certificate.
  */
-export async function writeOutput(input: WriteOutputInput): Promise<WrittenOutput> {
-  const { output } = input;
-  const keys = generateKeyPair(input.suite, 'subject');
-  const response: OutputCertificatesResponse = await input.client.issueOutput(
-    input.signing,
-    outputRequest(output.config, publicKeyToPem(keys.publicKey), input.certificateTtlMs),
-  );
+export function prepareOutput(
+  output: ResolvedOutput,
+  suite: SignatureSuiteName,
+  certificateTtlMs: number,
+): PendingOutput {
+  const keys = generateKeyPair(suite, 'subject');
+  return {
+    output,
+    keys,
+    request: outputRequest(output.config, publicKeyToPem(keys.publicKey), certificateTtlMs),
+  };
+}
+
+/**
+ * Renders an issued output and writes all its files in one destination write. Everything is built in
+ * memory first, so a failure at any step leaves the previous artifacts as they were.
+ */
+export async function writeIssuedOutput(
+  pending: PendingOutput,
+  response: OutputCertificatesResponse,
+): Promise<WrittenOutput> {
+  const { output, keys } = pending;
   const files = renderOutput(
     output.config.type,
     response,

@@ -1,13 +1,15 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import type * as z from 'zod';
-import { ApiClient } from '../../api/api-client.js';
+import { ApiClient, ApiError } from '../../api/api-client.js';
 import { type BotIdentityResponse, botIdentityResponseSchema } from '../../api/bot-identity.js';
 import { signBotRequest } from '../../api/bot-request-signature.js';
 import type { HeartbeatRequest } from '../../api/heartbeat.js';
 import { type JoinChallengeResponse, type JoinRequest, joinChallengeResponseSchema } from '../../api/join.js';
 import {
+  MAX_OUTPUTS_PER_BATCH,
   type OutputCertificatesRequest,
   type OutputCertificatesResponse,
+  outputCertificatesBatchResponseSchema,
   outputCertificatesResponseSchema,
 } from '../../api/output-certificates.js';
 import { type PingResponse, pingResponseSchema } from '../../api/ping.js';
@@ -112,6 +114,41 @@ export class BotApiClient {
       await this.botCall(identity, ROUTES.botCertificates, request),
       'output certificates',
     );
+  }
+
+  /**
+   * The certificates of several outputs in as few calls as the batch limit allows (one for up to
+   * {@link MAX_OUTPUTS_PER_BATCH}), in request order: each the output's certificates, or the service's
+   * refusal of that output as the {@link ApiError} the single call would have thrown. A failed call
+   * rejects as a whole.
+   */
+  async issueOutputs(
+    identity: SigningIdentity,
+    requests: readonly OutputCertificatesRequest[],
+  ): Promise<Array<OutputCertificatesResponse | ApiError>> {
+    const answers: Array<OutputCertificatesResponse | ApiError> = [];
+    for (let start = 0; start < requests.length; start += MAX_OUTPUTS_PER_BATCH) {
+      const batch = requests.slice(start, start + MAX_OUTPUTS_PER_BATCH);
+      const { outputs } = parseAnswer(
+        outputCertificatesBatchResponseSchema,
+        await this.botCall(identity, ROUTES.botCertificatesBatch, { outputs: batch }),
+        'output certificates',
+      );
+      if (outputs.length !== batch.length) {
+        throw new UpstreamError(
+          'bad_response',
+          `the auth service answered ${outputs.length} outputs for the ${batch.length} asked for`,
+        );
+      }
+      for (const result of outputs) {
+        answers.push(
+          'certificates' in result
+            ? result.certificates
+            : new ApiError(result.error.status, result.error.code, result.error.message),
+        );
+      }
+    }
+    return answers;
   }
 
   async heartbeat(identity: SigningIdentity, request: HeartbeatRequest): Promise<void> {

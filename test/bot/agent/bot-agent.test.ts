@@ -1,8 +1,13 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_OUTPUTS_PER_BATCH } from '../../../lib/api/output-certificates.js';
+import { ROUTES } from '../../../lib/api/routes.js';
 import { BotRunError } from '../../../lib/bot/agent/bot-run-error.js';
 import { DestinationIdentityStore, type IdentityStore } from '../../../lib/bot/agent/identity-store.js';
 import { STORED_IDENTITY_FILE, type StoredIdentity } from '../../../lib/bot/agent/stored-identity.js';
@@ -38,6 +43,16 @@ async function newBot(roles: string[] = ['ops'], ttlSeconds?: number) {
   botCount += 1;
   const name = `robot${botCount}`;
   return { name, token: await cluster.addBot(name, roles, ttlSeconds) };
+}
+
+/** Records the path of every request the cluster's HTTPS server receives, until `stop`. */
+function countBotCalls(target: Cluster, paths: string[]) {
+  const onRequest = (message: unknown) => {
+    const { request } = message as { request: IncomingMessage };
+    if ((request.socket.address() as AddressInfo).port === target.port) paths.push(request.url ?? '');
+  };
+  subscribe('http.server.request.start', onRequest);
+  return { stop: () => unsubscribe('http.server.request.start', onRequest) };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<BotRunError> {
@@ -375,6 +390,38 @@ describe('BotAgent outputs', () => {
         },
       },
     ]);
+  });
+
+  it('asks for all outputs in one call, and in several when there are more than a batch holds', async () => {
+    const bot = await newBot(['ops', 'apps']);
+    const count = MAX_OUTPUTS_PER_BATCH + 1;
+    const audited = async () =>
+      (await cluster.server.service.admin.events({ type: 'cert.issue', bot: bot.name, limit: 1000 })).length;
+    const calls: string[] = [];
+    const counting = countBotCalls(cluster, calls);
+    try {
+      const agent = newAgent(
+        cluster,
+        agentConfig(cluster, bot.token, {
+          outputs: Array.from({ length: count }, () => ({
+            type: 'application',
+            app_name: 'grafana',
+            destination: { type: 'memory' },
+          })),
+        }),
+      );
+      const summary = await agent.runOnce();
+      agent.close();
+      expect(summary.written).toBe(count);
+      expect(
+        new Set(summary.outputs.map((output) => output.status === 'written' && output.serial)).size,
+      ).toBe(count);
+      expect(await audited()).toBe(count);
+      expect(calls.filter((path) => path === ROUTES.botCertificatesBatch)).toHaveLength(2);
+      expect(calls).not.toContain(ROUTES.botCertificates);
+    } finally {
+      counting.stop();
+    }
   });
 
   it('records one heartbeat per run on the bot instance', async () => {

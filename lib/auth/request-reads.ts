@@ -1,0 +1,32 @@
+import type { ResourceOf, ResourceStore, Revisioned, StoredKind } from './resource-store.js';
+
+/** The resource reads a use case makes: the store itself, or one request's {@link ReadOnce}. */
+export type ResourceReader = Pick<ResourceStore, 'get' | 'list'>;
+
+/**
+ * The resource reads of one request, each made once however many parts of the request need it: the
+ * outputs of a batch share the bot's roles and the node list instead of paying a round trip each.
+ * Lives only as long as its request, so a changed role or app still takes effect at the next one.
+ */
+export class ReadOnce implements ResourceReader {
+  private readonly reads = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly store: ResourceReader) {}
+
+  get<K extends StoredKind>(kind: K, name: string): Promise<Revisioned<ResourceOf<K>> | undefined> {
+    return this.once(`get ${kind}/${name}`, () => this.store.get(kind, name));
+  }
+
+  list<K extends StoredKind>(kind: K): Promise<ResourceOf<K>[]> {
+    return this.once(`list ${kind}`, () => this.store.list(kind));
+  }
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let pending = this.reads.get(key) as Promise<T> | undefined;
+    if (pending === undefined) {
+      pending = read();
+      this.reads.set(key, pending);
+    }
+    return pending;
+  }
+}
