@@ -3,16 +3,49 @@ import type { Clock } from '../core/clock.js';
 import { AuthenticationError } from '../core/errors.js';
 import type { TlsCa } from './certificate-authorities.js';
 
+/** Certificates already found to be signed by a CA, per CA, by their exact text. */
+const signedBy = new WeakMap<X509Certificate, Map<string, X509Certificate>>();
+/** Enough for every bot of a cluster; the oldest entry goes first. */
+const MAX_REMEMBERED = 1_000;
+
 /**
  * A certificate a bot presents, checked against the cluster's TLS user CA: issued and signed by it, and
  * valid now. Says nothing yet about whose it is (see `parseBotIdentityName`) or whether the presenter
  * holds its key (the request signature).
+ *
+ * A bot presents the same certificate on every call until it renews, so the parse and the CA signature
+ * check are remembered by the certificate's exact bytes (a warm Lambda or the local server skips both on
+ * the next call). Validity is checked against the clock on every call.
  */
 export function verifyBotCertificate(
   certificateText: Buffer | string,
   ca: TlsCa,
   clock: Clock,
 ): X509Certificate {
+  let remembered = signedBy.get(ca.certificate);
+  if (remembered === undefined) {
+    remembered = new Map();
+    signedBy.set(ca.certificate, remembered);
+  }
+  const key = typeof certificateText === 'string' ? certificateText : certificateText.toString('base64');
+  let certificate = remembered.get(key);
+  if (certificate === undefined) {
+    certificate = signedCertificate(certificateText, ca);
+    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(key, certificate);
+  }
+  const now = clock.now();
+  if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) {
+    throw new AuthenticationError(
+      'certificate_expired',
+      `the bot certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo}); a token-joined bot needs a new token, an IAM bot joins again`,
+    );
+  }
+  return certificate;
+}
+
+/** Parses the certificate and checks that the CA issued and signed it. */
+function signedCertificate(certificateText: Buffer | string, ca: TlsCa): X509Certificate {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificateText);
@@ -20,22 +53,13 @@ export function verifyBotCertificate(
     throw new AuthenticationError(
       'bot_auth_malformed',
       'the bot certificate header does not hold a certificate',
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
   if (!certificate.checkIssued(ca.certificate) || !certificate.verify(ca.certificate.publicKey)) {
     throw new AuthenticationError(
       'untrusted_certificate',
       'the bot certificate was not issued by this cluster',
-    );
-  }
-  const now = clock.now();
-  if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) {
-    throw new AuthenticationError(
-      'certificate_expired',
-      `the bot certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo}); a token-joined bot needs a new token, an IAM bot joins again`,
     );
   }
   return certificate;

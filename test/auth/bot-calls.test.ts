@@ -81,6 +81,32 @@ describe('bot calls', () => {
       });
     });
 
+    it('still refuses a certificate it accepted before once it has expired', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const call = () =>
+        fixture.service.authenticator.authenticate(signer.request(ROUTES.botHeartbeat, {}), {
+          requestId: 't',
+        });
+      await expect(call()).resolves.toMatchObject({ bot: { metadata: { name: 'robot' } } });
+      fixture.clock.advance(2 * 3_600_000);
+      await expect(call()).rejects.toMatchObject({ code: 'certificate_expired' });
+    });
+
+    it('refuses a certificate another cluster accepted, and accepts its own after refusing', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const other = await joined(['ops']);
+      const heartbeat = (service: typeof fixture.service, from: typeof signer) =>
+        service.authenticator.authenticate(from.request(ROUTES.botHeartbeat, {}), { requestId: 't' });
+      await expect(heartbeat(other.fixture.service, other.signer)).resolves.toBeDefined();
+      await expect(heartbeat(fixture.service, other.signer)).rejects.toMatchObject({
+        code: 'untrusted_certificate',
+      });
+      await expect(heartbeat(fixture.service, signer)).resolves.toBeDefined();
+      await expect(heartbeat(other.fixture.service, signer)).rejects.toMatchObject({
+        code: 'untrusted_certificate',
+      });
+    });
+
     it('refuses requests without the signature headers', async () => {
       const { fixture } = await joined(['ops']);
       await expect(
