@@ -28,24 +28,37 @@ export interface RoundTripTargets {
   readonly credentials: AwsCredentialIdentity;
 }
 
+/** How a run's requests to one server went out: the sizes of the groups sent at once, in order. */
+export interface RoundTripWaves {
+  readonly dynamodb: readonly number[];
+  readonly secretsManager: readonly number[];
+}
+
 export interface BareRoundTrips {
-  /** One run's auth, STS and Secrets Manager round trips in a row (the target's baseline). */
+  /**
+   * Every round trip one run waits on, with nothing behind it, in the run's order and concurrency (the
+   * target's baseline): its auth calls one after the other, the STS call the auth Lambda makes, the
+   * auth Lambda's DynamoDB calls in the same waves, and the Secrets Manager writes in the same waves.
+   */
+  readonly fullMs: readonly number[];
+  /** Only the bot's own round trips (auth, STS, Secrets Manager), one after the other. */
   readonly runMs: readonly number[];
   /** One `GET /v1/ping` on a new connection (TLS handshake included), as each bot call makes it. */
   readonly newConnectionPingMs: readonly number[];
-  /** As many bare GetItem round trips to dynalite as the auth Lambda's DynamoDB calls in one run. */
+  /** As many bare GetItem round trips to dynalite as the auth Lambda's DynamoDB calls, one after another. */
   readonly dynamodbMs: readonly number[];
 }
 
 /**
- * One bot run's round trips with nothing behind them, as many of each kind as the run makes, one after
- * the other as the run does, on warm connections; `runs` samples of their total. Auth calls are
- * `GET /v1/ping` through the stand-in (the real handler's cheapest route), STS calls an unsigned POST
- * (answered 403 straight away), Secrets Manager calls a DescribeSecret with the real SDK client. The
- * other two figures are not in the target; they say where the rest of a run's time can go.
+ * One bot run's round trips with nothing behind them, as many of each kind as the run makes and as
+ * many at once as the run sends them, on warm connections; `runs` samples of their total. Auth calls
+ * are `GET /v1/ping` through the stand-in (the real handler's cheapest route), STS calls an unsigned
+ * POST (answered 403 straight away), Secrets Manager calls a DescribeSecret and DynamoDB calls a GetItem
+ * with the real SDK clients.
  */
 export async function timeBareRoundTrips(
   traffic: RoundTripCounts,
+  waves: RoundTripWaves,
   runs: number,
   servers: RoundTripTargets,
 ): Promise<BareRoundTrips> {
@@ -72,23 +85,30 @@ export async function timeBareRoundTrips(
   const times = async (count: number, call: () => Promise<unknown>) => {
     for (let i = 0; i < Math.round(count); i += 1) await call();
   };
+  const describeSecret = () => secretsManager.send(new DescribeSecretCommand({ SecretId: servers.secretId }));
+  const getItem = () =>
+    dynamodb.send(
+      new GetItemCommand({ TableName: servers.tableName, Key: { pk: { S: 'bench' }, sk: { S: 'bench' } } }),
+    );
+  const inWaves = async (sizes: readonly number[], call: () => Promise<unknown>) => {
+    for (const size of sizes) await Promise.all(Array.from({ length: size }, call));
+  };
   const oneRun = async () => {
     await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
     await times(traffic.sts, postSts);
-    await times(traffic.secretsManager, () =>
-      secretsManager.send(new DescribeSecretCommand({ SecretId: servers.secretId })),
-    );
+    await times(traffic.secretsManager, describeSecret);
+  };
+  const fullRun = async () => {
+    await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
+    await times(traffic.sts, postSts);
+    await inWaves(waves.dynamodb, getItem);
+    await inWaves(waves.secretsManager, describeSecret);
   };
   const newConnectionPing = async () => {
     const client = new ApiClient(authOptions);
     await client.call({ method: 'GET', path: ROUTES.ping }).finally(() => client.close());
   };
-  const getItems = () =>
-    times(traffic.dynamodb, () =>
-      dynamodb.send(
-        new GetItemCommand({ TableName: servers.tableName, Key: { pk: { S: 'bench' }, sk: { S: 'bench' } } }),
-      ),
-    );
+  const getItems = () => times(traffic.dynamodb, getItem);
   const sample = async (work: () => Promise<unknown>) => {
     // Warm-up: connections open and code paths compiled, as in the bot's warm runs.
     for (let i = 0; i < 5; i += 1) await work();
@@ -102,6 +122,7 @@ export async function timeBareRoundTrips(
   };
   try {
     return {
+      fullMs: await sample(fullRun),
       runMs: await sample(oneRun),
       newConnectionPingMs: await sample(newConnectionPing),
       dynamodbMs: await sample(getItems),

@@ -11,7 +11,7 @@ import { startSecretsManagerEmulator } from '../../test/support/secrets-manager-
 import { startStsEmulator } from '../../test/support/sts-emulator.js';
 import { type BareRoundTrips, type RoundTripCounts, timeBareRoundTrips } from './bare-round-trips.js';
 import { captureOutput } from './captured-output.js';
-import { countServerTraffic } from './server-traffic.js';
+import { countServerTraffic, waves } from './server-traffic.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -79,11 +79,18 @@ export interface RunTraffic extends RoundTripCounts {
   readonly dynamodb: number;
 }
 
+/** How the last warm run's requests went out: sizes of the groups in flight at once, in order. */
+export interface RunWaves {
+  readonly dynamodb: readonly number[];
+  readonly secretsManager: readonly number[];
+}
+
 export interface BotLambdaBench {
   /** The first invocation: the handler builds its agent and clients, pings, joins. */
   readonly coldMs: number;
   readonly warmMs: readonly number[];
   readonly traffic: RunTraffic;
+  readonly waves: RunWaves;
   readonly bare: BareRoundTrips;
 }
 
@@ -167,7 +174,11 @@ export async function benchBotLambda(
     // A run that wrote less than asked would be fast for the wrong reason (failed runs throw anyway).
     if (first.outputs.length !== 2) throw new Error(`the bot wrote ${first.outputs.length} outputs, not 2`);
 
-    const servers = { adapter: adapter.port, dynamodb: dynalite.port };
+    const servers = {
+      adapter: adapter.port,
+      dynamodb: dynalite.port,
+      secretsManager: Number(new URL(secrets.url).port),
+    };
     const before = {
       auth: adapter.invocations(),
       sts: sts.requests.length,
@@ -176,11 +187,20 @@ export async function benchBotLambda(
       authConnections: counter.connections(servers.adapter),
     };
     const warmMs: number[] = [];
+    let lastRun = { dynamodb: 0, secretsManager: 0 };
     for (let run = 0; run < runs; run += 1) {
+      lastRun = {
+        dynamodb: counter.requests(servers.dynamodb),
+        secretsManager: counter.requests(servers.secretsManager),
+      };
       start = performance.now();
       await bot.handler(event);
       warmMs.push(performance.now() - start);
     }
+    const runWaves: RunWaves = {
+      dynamodb: waves(counter.spans(servers.dynamodb, lastRun.dynamodb)),
+      secretsManager: waves(counter.spans(servers.secretsManager, lastRun.secretsManager)),
+    };
     const perRun = (total: number) => total / runs;
     const secretsManagerCalls = perRun(secrets.calls.length - before.secretsManager);
     const traffic: RunTraffic = {
@@ -191,7 +211,7 @@ export async function benchBotLambda(
       secretsManagerOperations: secrets.calls.slice(-Math.round(secretsManagerCalls)),
       dynamodb: perRun(counter.requests(servers.dynamodb) - before.dynamodb),
     };
-    const bare = await timeBareRoundTrips(traffic, runs, {
+    const bare = await timeBareRoundTrips(traffic, runWaves, runs, {
       authUrl: adapter.url,
       authCa: adapterCa.certPem,
       stsUrl: sts.url,
@@ -202,7 +222,7 @@ export async function benchBotLambda(
       region: REGION,
       credentials: BOT_KEYS,
     });
-    return { coldMs, warmMs, traffic, bare };
+    return { coldMs, warmMs, traffic, waves: runWaves, bare };
   } catch (error) {
     output.restore();
     console.error(output.captured().join('\n'));
