@@ -38,8 +38,7 @@ export interface JoinMethod {
   readonly name: 'token' | 'iam';
   /**
    * Starts a join: checks what needs no I/O and reads what the proof needs, changing nothing. The join
-   * service reads the bot and its roles meanwhile, and calls `prove` only if they are found. Throws
-   * JoinError on refusal.
+   * service reads the bot meanwhile, and calls `prove` only if it is found. Throws JoinError on refusal.
    */
   begin(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<StartedJoin>;
   /** Called once the instance exists, so the method can index it (IAM: ARN → instance). */
@@ -48,8 +47,15 @@ export interface JoinMethod {
 
 /** A join a method has begun: what it read, ready to be spent. */
 export interface StartedJoin {
-  /** Checks the proof and consumes whatever must be single use. Throws JoinError on refusal. */
-  prove(): Promise<JoinProof>;
+  /**
+   * Checks the proof and consumes whatever must be single use. Throws JoinError on refusal.
+   *
+   * `admitted` settles once the bot's roles are read (rejecting when one is missing). Nothing costly
+   * may be spent and nobody called before it resolves: a token is only consumed after, so that a
+   * misconfigured bot does not burn it. A method may spend what is cheap to get again alongside the
+   * roles read (an IAM challenge, which the agent asks for on every join), to save a round trip.
+   */
+  prove(admitted: Promise<unknown>): Promise<JoinProof>;
 }
 
 const UNKNOWN_TOKEN =
@@ -90,19 +96,19 @@ export class JoinService {
         );
       }
       const publicKey = parseSubjectPublicKey(request.public_key);
-      // The bot and its roles are read while the method reads what its proof needs (an IAM challenge).
-      // Nothing is spent until both are done, so what would fail after a token or a challenge is spent
-      // (a role deleted since the bot was made) is refused first, and a refusal of the bot comes before
-      // one of the proof as if they had run one after the other. The identity is issued with these
-      // roles, not read again.
-      const [admitted, started] = await awaitAll([
-        this.admit(botName),
+      // The bot is read while the method reads what its proof needs (an IAM challenge), and its roles
+      // while the method spends what is cheap to get again (see StartedJoin.prove): a refusal of the
+      // bot comes before one of the proof, as if they had run one after the other, and a token is only
+      // consumed once the roles are found. The identity is issued with these roles, not read again.
+      const [admittedBot, started] = await awaitAll([
+        this.findBot(botName),
         method.begin(this.context, token, request),
       ]);
-      const proof = await started.prove();
+      const roles = resolveRoleSet(this.context.resources, admittedBot, admittedBot.spec.roles);
+      const [roleSet, proof] = await awaitAll([roles, started.prove(roles)]);
       const identity = await this.startOrContinueInstance(
-        admitted.bot,
-        admitted.roleSet,
+        admittedBot,
+        roleSet,
         token.resource,
         method,
         proof,
@@ -124,8 +130,8 @@ export class JoinService {
     }
   }
 
-  /** The bot a join is for, and its roles. */
-  private async admit(botName: string): Promise<{ bot: Bot; roleSet: RoleSet }> {
+  /** The bot a join is for. */
+  private async findBot(botName: string): Promise<Bot> {
     const found = await this.context.resources.get('bot', botName);
     if (found === undefined) {
       throw new JoinError(
@@ -133,8 +139,7 @@ export class JoinService {
         `the token names bot "${botName}", which does not exist; create it with \`midctl bots add ${botName}\``,
       );
     }
-    const bot = found.resource;
-    return { bot, roleSet: await resolveRoleSet(this.context.resources, bot, bot.spec.roles) };
+    return found.resource;
   }
 
   private async findToken(request: JoinRequest): Promise<Revisioned<Token>> {

@@ -14,7 +14,9 @@ export const tokenJoinMethod: JoinMethod = {
   // The token, read by the join service, is all there is to read.
   async begin(context: AuthContext, token: Revisioned<Token>): Promise<StartedJoin> {
     return {
-      async prove() {
+      async prove(admitted) {
+        // A token is worth keeping: spent only once the bot's roles are known to exist.
+        await admitted;
         // The tombstone goes first: a join that finds the token gone must also find the tombstone, or it
         // would be told "unknown token" instead of "already used" (over DynamoDB the gap is a round trip).
         const name = token.resource.metadata.name;

@@ -51,6 +51,20 @@ describe('joining with a token', () => {
     await expect(fixture.join(token)).rejects.toMatchObject({ code: 'token_not_found' });
   });
 
+  it('refuses a bot whose role is gone without spending its token', async () => {
+    const fixture = await createFixture();
+    const token = await fixture.addBot('robot', ['ops']);
+    const robot = await fixture.service.context.resources.get('bot', 'robot');
+    if (robot === undefined) throw new Error('no robot');
+    await fixture.service.context.resources.put({
+      ...robot.resource,
+      spec: { ...robot.resource.spec, roles: ['ops', 'gone'] },
+    });
+    await expect(fixture.join(token)).rejects.toMatchObject({ code: 'role_not_found' });
+    await fixture.service.context.resources.put(robot.resource);
+    await expect(fixture.join(token)).resolves.toMatchObject({ identity: { bot_name: 'robot' } });
+  });
+
   it('refuses a token of the iam method presented as a token join', async () => {
     const fixture = await createFixture();
     await fixture.addBot('robot', ['ops']);

@@ -89,8 +89,10 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
         certified === undefined ? Promise.resolve(undefined) : context.instances.get(botName, certified),
       ]);
       return {
-        async prove() {
-          await spendJoinChallenge(context, challenge);
+        async prove(admitted) {
+          // Spent alongside the roles read: the agent asks for a fresh challenge on every join anyway.
+          // STS is only asked once the roles are found.
+          await awaitAll([admitted, spendJoinChallenge(context, challenge)]);
           const answer = await callSts(sts, {
             host: validated.endpoint.host,
             headers: validated.headers,

@@ -129,6 +129,24 @@ describe('authorising an iam join', () => {
     );
   });
 
+  it('refuses a bot whose role is gone before any STS call; the challenge is spent, a new one works', async () => {
+    fixture = await createIamFixture();
+    const robot = await fixture.service.context.resources.get('bot', 'robot');
+    if (robot === undefined) throw new Error('the fixture has no robot');
+    await fixture.service.context.resources.put({
+      ...robot.resource,
+      spec: { ...robot.resource.spec, roles: ['ops', 'gone'] },
+    });
+    const signed = await fixture.sign();
+    await expect(fixture.join(signed)).rejects.toMatchObject({ code: 'role_not_found' });
+    expect(fixture.emulator.requests).toHaveLength(0);
+    expect(await fixture.lastJoinEvent()).toMatchObject({ outcome: 'failure', code: 'role_not_found' });
+    // Read alongside the roles, the challenge was spent: the agent asks for a fresh one on every join.
+    await fixture.service.context.resources.put(robot.resource);
+    await expect(fixture.join(signed)).rejects.toMatchObject({ code: 'challenge_replayed' });
+    await expect(fixture.join(await fixture.sign())).resolves.toMatchObject({ bot_name: 'robot' });
+  });
+
   it('refuses an expired token before any STS call and leaves the challenge unspent', async () => {
     fixture = await createIamFixture();
     const expires = new Date(fixture.clock.now() + 60_000).toISOString();
