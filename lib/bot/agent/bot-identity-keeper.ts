@@ -66,11 +66,7 @@ export class BotIdentityKeeper {
       reason === undefined && stored !== undefined
         ? await this.renew(stored, connection)
         : await this.join(stored, connection, reason);
-    return {
-      identity: next.stored.identity,
-      signing: signingOf(next.stored),
-      obtained: next.obtained,
-    };
+    return { identity: next.stored.identity, signing: next.signing, obtained: next.obtained };
   }
 
   /** What is in storage (once per process; afterwards what this keeper holds is newer). */
@@ -122,7 +118,7 @@ export class BotIdentityKeeper {
   private async renew(
     stored: StoredIdentity,
     connection: ClusterConnection,
-  ): Promise<{ stored: StoredIdentity; obtained: 'renewed' }> {
+  ): Promise<{ stored: StoredIdentity; signing: SigningIdentity; obtained: 'renewed' }> {
     this.logger.debug('Renewing the bot identity', {
       instance: stored.identity.instance_id,
       generation: stored.identity.generation,
@@ -153,14 +149,19 @@ export class BotIdentityKeeper {
       generation: response.generation,
       expires_at: response.expires_at,
     });
-    return { stored: next, obtained: 'renewed' };
+    // Signs with the key in hand: reading it back from its PEM costs more than the signature.
+    return {
+      stored: next,
+      signing: signingIdentity(response.tls_cert, keys.privateKey),
+      obtained: 'renewed',
+    };
   }
 
   private async join(
     stored: StoredIdentity | undefined,
     connection: ClusterConnection,
     reason: { readonly log: string; readonly context?: string } | undefined,
-  ): Promise<{ stored: StoredIdentity; obtained: 'joined' }> {
+  ): Promise<{ stored: StoredIdentity; signing: SigningIdentity; obtained: 'joined' }> {
     if (reason !== undefined) this.logger.info(reason.log, { join_method: this.proof.method });
     const step = `joining the cluster with the ${this.proof.method === 'token' ? 'join token' : `${this.proof.method} join method`}`;
     const keys = generateKeyPair(connection.ping.signature_suite, 'subject');
@@ -201,7 +202,7 @@ export class BotIdentityKeeper {
       roles: response.roles.join(','),
       expires_at: response.expires_at,
     });
-    return { stored: next, obtained: 'joined' };
+    return { stored: next, signing: signingIdentity(response.tls_cert, keys.privateKey), obtained: 'joined' };
   }
 
   /** From here on the previous identity is dead to the service; only this one may be presented. */
