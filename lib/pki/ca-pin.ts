@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import { certificateDer } from './certificate-der.js';
+import { certificateSpki } from './certificate-spki.js';
 import { canonicalSpkiDer } from './key-encoding.js';
-import { certificateDer, readCertificateStructure } from './x509-certificate.js';
 
 /**
  * Teleport's CA pin: `sha256:` followed by the lowercase hex SHA-256 of the CA certificate's
@@ -11,8 +12,7 @@ import { certificateDer, readCertificateStructure } from './x509-certificate.js'
  * caPin(caCertificatePem); // 'sha256:9c0f...'
  */
 export function caPin(certificatePem: string): string {
-  const { subjectPublicKeyInfo } = readCertificateStructure(certificateDer(certificatePem));
-  return `sha256:${sha256Hex(subjectPublicKeyInfo)}`;
+  return `sha256:${sha256Hex(certificateSpki(certificateDer(certificatePem)))}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { KeyObject, X509Certificate } from 'node:crypto';
 import asn1 from 'node-forge/lib/asn1.js';
 import { PkiError } from '../core/errors.js';
+import { certificateDer } from './certificate-der.js';
 import {
   type Asn1Node,
   bitString,
@@ -18,7 +19,7 @@ import {
 } from './der.js';
 import { describeKey } from './key-description.js';
 import { canonicalSpkiDer } from './key-encoding.js';
-import { decodePemBlock, encodePem } from './pem.js';
+import { encodePem } from './pem.js';
 import {
   authorityKeyIdentifierExtension,
   basicConstraintsExtension,
@@ -77,7 +78,6 @@ export interface SelfSignedIssuer {
 
 const MIN_SERIAL_BYTES = 16;
 const MAX_SERIAL_OCTETS = 20;
-const MAX_CERTIFICATE_PEM = 64 * 1024;
 
 /**
  * Builds a certificate from `template` with node-forge's ASN.1 layer and signs it with `node:crypto`.
@@ -178,22 +178,7 @@ export function parseCertificate(pem: string): ParsedCertificate {
   };
 }
 
-/** The DER of one "CERTIFICATE" PEM block. */
-export function certificateDer(pem: string): Buffer {
-  if (typeof pem !== 'string' || pem.length > MAX_CERTIFICATE_PEM) {
-    throw new PkiError(
-      'malformed_certificate',
-      `A certificate PEM must be a string of at most ${MAX_CERTIFICATE_PEM} characters.`,
-    );
-  }
-  const { label, der } = decodePemBlock(pem, 'malformed_certificate', 'certificate');
-  if (label !== 'CERTIFICATE') {
-    throw new PkiError('malformed_certificate', `Expected a "CERTIFICATE" PEM block but got "${label}".`);
-  }
-  return der;
-}
-
-/** The parts of a certificate that issuance and CA pins need, as exact DER. */
+/** The parts of an issuer's certificate that issuance needs, as exact DER. */
 export interface CertificateStructure {
   subjectName: Asn1Node;
   subjectPublicKeyInfo: Buffer;
