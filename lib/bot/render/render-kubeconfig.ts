@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toYamlText } from '../../core/yaml-text.js';
 
 export interface KubeconfigInput {
   /** The Kubernetes cluster's name; also names the context and the user entry. */
@@ -15,7 +15,8 @@ export interface KubeconfigInput {
 
 /**
  * `kubeconfig.yaml` with everything embedded (base64 `*-data` fields): consumers have no agent
- * binary to run as an exec credential plugin, and the file stays valid wherever it is copied.
+ * binary to run as an exec credential plugin, and the file stays valid wherever it is copied. Values a
+ * YAML 1.1 reader such as kubectl could take for something else than text are quoted (`toYamlText`).
  */
 export function renderKubeconfig(input: KubeconfigInput): string {
   const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -46,5 +47,5 @@ export function renderKubeconfig(input: KubeconfigInput): string {
     'current-context': name,
     preferences: {},
   };
-  return stringify(config, { indent: 2, lineWidth: 0 });
+  return toYamlText(config);
 }
