@@ -1,14 +1,15 @@
 /**
  * A bot on AWS: invoked by EventBridge Scheduler (every 20 minutes by default) or directly, it runs the
  * agent once — iam join, every output issued and written to its Secrets Manager secret, one heartbeat —
- * and returns a summary. A composition root only: the config (`MID_BOT_CONFIG`, the v2 YAML the
- * MachineIdBot construct renders) is validated and the clients are built once per cold start.
+ * and returns a summary. A composition root only: the config (`MID_BOT_CONFIG`, the v2 config the
+ * MachineIdBot construct renders as JSON; YAML set by hand works too) is validated and the clients are
+ * built once per cold start.
  */
 import { BotAgent } from '../lib/bot/agent/bot-agent.js';
 import { timerSleep } from '../lib/bot/agent/sleep.js';
 import { awsDestinationFactory, awsJoinProof } from '../lib/bot/aws/aws-agent-adapters.js';
 import { runBotLambda } from '../lib/bot/aws/bot-lambda-run.js';
-import { loadBotConfig } from '../lib/bot/config/load-bot-config.js';
+import { loadBotConfigLazily } from '../lib/bot/config/load-bot-config-lazily.js';
 import { systemClock } from '../lib/core/clock.js';
 import { ConfigError, MidError } from '../lib/core/errors.js';
 import { createLogger, type Logger } from '../lib/core/logger.js';
@@ -19,17 +20,17 @@ interface Ready {
   readonly functionName: string;
 }
 
-function build(): Ready {
+async function build(): Promise<Ready> {
   const functionName = process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'machine-id-bot';
   const logger = createLogger({ format: 'json' }, { service: 'machine-id-bot', function: functionName });
   const text = process.env['MID_BOT_CONFIG'];
   if (text === undefined || text.trim() === '') {
     throw new ConfigError(
       'missing_config',
-      'MID_BOT_CONFIG is not set: the MachineIdBot construct passes the bot config (v2 YAML) in it',
+      'MID_BOT_CONFIG is not set: the MachineIdBot construct passes the bot config (v2, as JSON) in it',
     );
   }
-  const { config, warnings } = loadBotConfig(text, 'MID_BOT_CONFIG');
+  const { config, warnings } = await loadBotConfigLazily(text, 'MID_BOT_CONFIG');
   for (const warning of warnings) logger.warn(warning);
   const aws = { region: process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] };
   const joinProof = awsJoinProof(config.onboarding, aws);
@@ -45,11 +46,21 @@ function build(): Ready {
   return { agent, logger, functionName };
 }
 
-let ready: Ready | undefined;
+let ready: Promise<Ready> | undefined;
+
+function dependencies(): Promise<Ready> {
+  // A refusal is not cached: each invocation reads the config again and reports it again.
+  ready ??= build().catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  return ready;
+}
 
 export async function handler(event: unknown): Promise<unknown> {
+  let built: Ready;
   try {
-    ready ??= build();
+    built = await dependencies();
   } catch (error) {
     // Logged with the cause and the fix, then thrown so the invocation is marked failed and alarmed.
     createLogger({ format: 'json' }).error('bot Lambda configuration refused', {
@@ -58,7 +69,7 @@ export async function handler(event: unknown): Promise<unknown> {
     });
     throw error;
   }
-  const { agent, logger, functionName } = ready;
+  const { agent, logger, functionName } = built;
   try {
     return await runBotLambda(agent, event, {
       clock: systemClock,

@@ -1,66 +1,87 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { isoTime, name, ttlSeconds } from './wire-schemas.js';
 
-/** Bodies of the operator routes under /v1/admin/. Resources travel as JSON objects of the YAML kinds. */
-export const putResourcesRequestSchema = z.strictObject({
-  resources: z.array(z.record(z.string(), z.unknown())).min(1).max(100),
-  /** Replace resources that already exist (like `tctl create --force`). */
-  force: z.boolean().default(false),
-});
+/**
+ * Bodies of the operator routes under /v1/admin/. Resources travel as JSON objects of the YAML kinds.
+ * The schemas are built on first use: operator calls are rare, and the auth service's cold starts
+ * mostly serve bots.
+ */
+export const putResourcesRequestSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    resources: z.array(z.record(z.string(), z.unknown())).min(1).max(100),
+    /** Replace resources that already exist (like `tctl create --force`). */
+    force: z.boolean().default(false),
+  }),
+);
 export type PutResourcesRequest = z.infer<typeof putResourcesRequestSchema>;
 
-export const putResourcesResponseSchema = z.strictObject({
-  results: z.array(
-    z.strictObject({ kind: z.string(), name: z.string(), action: z.enum(['created', 'updated']) }),
-  ),
-});
+export const putResourcesResponseSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    results: z.array(
+      z.strictObject({ kind: z.string(), name: z.string(), action: z.enum(['created', 'updated']) }),
+    ),
+  }),
+);
 
-export const addBotRequestSchema = z.strictObject({
-  name,
-  roles: z.array(name).min(1).max(64),
-  logins: z.array(z.string().max(64)).max(64).optional(),
-  /** Use this existing token (e.g. an iam token) instead of creating a single-use one. */
-  token_name: name.optional(),
-  ttl_seconds: ttlSeconds.optional(),
-});
+export const addBotRequestSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    name,
+    roles: z.array(name).min(1).max(64),
+    logins: z.array(z.string().max(64)).max(64).optional(),
+    /** Use this existing token (e.g. an iam token) instead of creating a single-use one. */
+    token_name: name.optional(),
+    ttl_seconds: ttlSeconds.optional(),
+  }),
+);
 export type AddBotRequest = z.infer<typeof addBotRequestSchema>;
 
-export const tokenSummarySchema = z.strictObject({
-  name: z.string(),
-  join_method: z.enum(['token', 'iam']),
-  bot_name: z.string(),
-  expires: isoTime.optional(),
-});
+export const tokenSummarySchema = builtOnFirstUse(() =>
+  z.strictObject({
+    name: z.string(),
+    join_method: z.enum(['token', 'iam']),
+    bot_name: z.string(),
+    expires: isoTime.optional(),
+  }),
+);
 
-export const addBotResponseSchema = z.strictObject({
-  bot: z.record(z.string(), z.unknown()),
-  token: tokenSummarySchema,
-  ca_pins: z.array(z.string()),
-  cluster_name: z.string(),
-});
+export const addBotResponseSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    bot: z.record(z.string(), z.unknown()),
+    token: tokenSummarySchema,
+    ca_pins: z.array(z.string()),
+    cluster_name: z.string(),
+  }),
+);
 export type AddBotResponse = z.infer<typeof addBotResponseSchema>;
 
-export const updateBotRequestSchema = z
-  .strictObject({
-    add_roles: z.array(name).min(1).max(64).optional(),
-    set_roles: z.array(name).min(1).max(64).optional(),
-  })
-  .refine((body) => (body.add_roles === undefined) !== (body.set_roles === undefined), {
-    message: 'give exactly one of add_roles or set_roles',
-  });
+export const updateBotRequestSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      add_roles: z.array(name).min(1).max(64).optional(),
+      set_roles: z.array(name).min(1).max(64).optional(),
+    })
+    .refine((body) => (body.add_roles === undefined) !== (body.set_roles === undefined), {
+      message: 'give exactly one of add_roles or set_roles',
+    }),
+);
 export type UpdateBotRequest = z.infer<typeof updateBotRequestSchema>;
 
-export const addTokenRequestSchema = z.strictObject({
-  bot_name: name,
-  ttl_seconds: ttlSeconds.optional(),
-});
+export const addTokenRequestSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    bot_name: name,
+    ttl_seconds: ttlSeconds.optional(),
+  }),
+);
 export type AddTokenRequest = z.infer<typeof addTokenRequestSchema>;
 
-export const statusResponseSchema = z.strictObject({
-  cluster_name: z.string(),
-  server_version: z.string(),
-  signature_suite: z.enum(['balanced', 'legacy']),
-  ca_pin: z.string(),
-  counts: z.record(z.string(), z.number()),
-});
+export const statusResponseSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    cluster_name: z.string(),
+    server_version: z.string(),
+    signature_suite: z.enum(['balanced', 'legacy']),
+    ca_pin: z.string(),
+    counts: z.record(z.string(), z.number()),
+  }),
+);
 export type StatusResponse = z.infer<typeof statusResponseSchema>;

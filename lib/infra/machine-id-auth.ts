@@ -13,7 +13,8 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../core/errors.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { resourceNameProblem } from '../resources/metadata.js';
-import { isReadOnlyKind, parseResources, type Resource } from '../resources/resource.js';
+import { parseResources } from '../resources/parse-resources.js';
+import { isReadOnlyKind, type Resource } from '../resources/resource.js';
 import { createAuthHttpApi } from './auth-http-api.js';
 import {
   botJoinResources,

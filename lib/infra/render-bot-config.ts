@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { formatDuration } from '../core/duration.js';
 import type { MachineIdBotOutputProps } from './machine-id-bot-output.js';
 
@@ -20,8 +19,11 @@ export interface BotConfigInput {
  * The agent's v2 config for `MID_BOT_CONFIG`: IAM join, in-memory storage (each run joins afresh, so no
  * renewable identity is kept anywhere between runs), one run per invocation, each output to its own
  * secret. There are no CA pins: `public_tls` has the agent authenticate the API by its publicly trusted
- * certificate (API Gateway's), as any HTTPS client would. Strings are double-quoted so that the ARNs and the URL, which resolve only at
- * deploy time, stay plain strings whatever characters they hold.
+ * certificate (API Gateway's), as any HTTPS client would.
+ *
+ * Written as JSON, which is YAML too: the agent reads JSON without loading a YAML parser, which the
+ * Lambda's cold start then never pays for. The ARNs and the URL resolve only at deploy time, inside
+ * JSON strings; they hold no quote, backslash or control character, so the text stays valid JSON.
  */
 export function renderBotConfig(input: BotConfigInput): string {
   const config = {
@@ -42,5 +44,5 @@ export function renderBotConfig(input: BotConfigInput): string {
       destination: { type: 'aws_secrets_manager', name: secretArn },
     })),
   };
-  return stringify(config, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 });
+  return JSON.stringify(config);
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { durationSchema } from './fields.js';
 import { metadataSchema, resourceNameSchema } from './metadata.js';
 import { isPosixLogin, kubernetesSubjectProblem, LOGIN_RULE } from './principals.js';
@@ -19,55 +20,61 @@ function traitValueProblem(trait: string, value: string): string | undefined {
 }
 
 /** A bot trait: `{name: logins, values: [ubuntu]}`. */
-export const botTraitSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(
-        TRAIT_NAME,
-        'expected a trait name of 1 to 64 letters, digits, "_", ".", ":" or "-", e.g. logins',
-      ),
-    values: z.array(z.string()),
-  })
-  .superRefine((trait, ctx) => {
-    for (const [index, value] of trait.values.entries()) {
-      const problem = traitValueProblem(trait.name, value);
-      if (problem !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['values', index], input: value, message: problem });
-    }
-  });
+export const botTraitSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      name: z
+        .string()
+        .regex(
+          TRAIT_NAME,
+          'expected a trait name of 1 to 64 letters, digits, "_", ".", ":" or "-", e.g. logins',
+        ),
+      values: z.array(z.string()),
+    })
+    .superRefine((trait, ctx) => {
+      for (const [index, value] of trait.values.entries()) {
+        const problem = traitValueProblem(trait.name, value);
+        if (problem !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['values', index], input: value, message: problem });
+      }
+    }),
+);
 
 /** `spec` of a bot. */
-export const botSpecSchema = z
-  .strictObject({
-    roles: z
-      .array(resourceNameSchema)
-      .min(1, 'a bot needs at least one role; list role names, e.g. roles: [access]'),
-    traits: z.array(botTraitSchema).optional(),
-    max_session_ttl: durationSchema.optional(),
-  })
-  .superRefine((spec, ctx) => {
-    const seen = new Set<string>();
-    for (const [index, trait] of (spec.traits ?? []).entries()) {
-      if (seen.has(trait.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['traits', index, 'name'],
-          input: trait.name,
-          message: 'this trait is listed twice; put all its values in one entry',
-        });
+export const botSpecSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      roles: z
+        .array(resourceNameSchema)
+        .min(1, 'a bot needs at least one role; list role names, e.g. roles: [access]'),
+      traits: z.array(botTraitSchema).optional(),
+      max_session_ttl: durationSchema.optional(),
+    })
+    .superRefine((spec, ctx) => {
+      const seen = new Set<string>();
+      for (const [index, trait] of (spec.traits ?? []).entries()) {
+        if (seen.has(trait.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['traits', index, 'name'],
+            input: trait.name,
+            message: 'this trait is listed twice; put all its values in one entry',
+          });
+        }
+        seen.add(trait.name);
       }
-      seen.add(trait.name);
-    }
-  });
+    }),
+);
 
 /** A bot (`kind: bot`, version v1): a machine user holding roles. */
-export const botSchema = z.strictObject({
-  kind: z.literal('bot'),
-  version: z.enum(BOT_VERSIONS),
-  metadata: metadataSchema,
-  spec: botSpecSchema,
-});
+export const botSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    kind: z.literal('bot'),
+    version: z.enum(BOT_VERSIONS),
+    metadata: metadataSchema,
+    spec: botSpecSchema,
+  }),
+);
 
 /** A bot. */
 export type Bot = z.infer<typeof botSchema>;

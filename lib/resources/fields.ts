@@ -1,44 +1,18 @@
 import { isIPv6 } from 'node:net';
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { parseDuration } from '../core/duration.js';
+import { parseRfc3339 } from './rfc3339.js';
 import { describeCharacter, findUnsafeCharacter } from './text.js';
 
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 const TIME_HINT = 'expected an RFC 3339 time such as "2030-01-01T00:00:00Z"';
-
-/**
- * Milliseconds since the epoch for an RFC 3339 time, or undefined. Each field is range-checked first
- * because `Date.parse` quietly rolls "2030-02-30" over into March and accepts "24:00".
- */
-export function parseRfc3339(value: string): number | undefined {
-  const match = RFC3339.exec(value);
-  if (match === null) return undefined;
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] =
-    match.slice(1).map((part) => Number(part ?? 0));
-  const lastDay = new Date(0);
-  lastDay.setUTCFullYear(year, month, 0);
-  const valid =
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= lastDay.getUTCDate() &&
-    hour <= 23 &&
-    minute <= 59 &&
-    second <= 59 &&
-    offsetHour <= 23 &&
-    offsetMinute <= 59;
-  const time = valid ? Date.parse(value) : Number.NaN;
-  return Number.isNaN(time) ? undefined : time;
-}
 
 /**
  * A point in time written as an RFC 3339 string or as a YAML `!!timestamp`, normalised to the ISO form
  * `2030-01-01T00:00:00.000Z` so that stored values compare and sort as text.
  */
-export const timestampSchema = z
-  .union([z.string(), z.date()], { error: TIME_HINT })
-  .transform((value, ctx): string => {
+export const timestampSchema = builtOnFirstUse(() =>
+  z.union([z.string(), z.date()], { error: TIME_HINT }).transform((value, ctx): string => {
     const time = typeof value === 'string' ? parseRfc3339(value) : value.getTime();
     const year = time === undefined ? Number.NaN : new Date(time).getUTCFullYear();
     // Years outside 0000-9999 have no RFC 3339 form.
@@ -47,30 +21,35 @@ export const timestampSchema = z
       return z.NEVER;
     }
     return new Date(time).toISOString();
-  });
+  }),
+);
 
 /** A Go-style duration such as `8h`, `30m` or `1h30m`, longer than zero; kept as written. */
-export const durationSchema = z.string().superRefine((value, ctx) => {
-  let ms: number;
-  try {
-    ms = parseDuration(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', input: value, message: 'expected a duration such as 8h, 30m or 1h30m' });
-    return;
-  }
-  if (ms <= 0)
-    ctx.addIssue({ code: 'custom', input: value, message: 'expected a duration longer than zero' });
-});
+export const durationSchema = builtOnFirstUse(() =>
+  z.string().superRefine((value, ctx) => {
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', input: value, message: 'expected a duration such as 8h, 30m or 1h30m' });
+      return;
+    }
+    if (ms <= 0)
+      ctx.addIssue({ code: 'custom', input: value, message: 'expected a duration longer than zero' });
+  }),
+);
 
 /** A 12-digit AWS account ID, as a string. */
-export const awsAccountSchema = z
-  .string({
-    error: (issue) =>
-      typeof issue.input === 'number'
-        ? 'AWS account IDs must be quoted so YAML keeps them as text, with any leading zeros: write aws_account: "123456789012"'
-        : 'expected a 12-digit AWS account ID in quotes, e.g. "123456789012"',
-  })
-  .regex(/^\d{12}$/, 'expected a 12-digit AWS account ID, e.g. "123456789012"');
+export const awsAccountSchema = builtOnFirstUse(() =>
+  z
+    .string({
+      error: (issue) =>
+        typeof issue.input === 'number'
+          ? 'AWS account IDs must be quoted so YAML keeps them as text, with any leading zeros: write aws_account: "123456789012"'
+          : 'expected a 12-digit AWS account ID in quotes, e.g. "123456789012"',
+    })
+    .regex(/^\d{12}$/, 'expected a 12-digit AWS account ID, e.g. "123456789012"'),
+);
 
 const DNS_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
 
@@ -82,12 +61,14 @@ export function isDnsName(value: string): boolean {
 }
 
 /** A DNS host name (used in ssh_config and certificates, so nothing else is accepted). */
-export const dnsNameSchema = z
-  .string()
-  .refine(
-    isDnsName,
-    'expected a host name: letters, digits and "-" in labels separated by ".", e.g. web-1.example.com',
-  );
+export const dnsNameSchema = builtOnFirstUse(() =>
+  z
+    .string()
+    .refine(
+      isDnsName,
+      'expected a host name: letters, digits and "-" in labels separated by ".", e.g. web-1.example.com',
+    ),
+);
 
 /** What is wrong with a `host:port` (port optional unless `requirePort`), or undefined. */
 export function hostPortProblem(value: string, requirePort: boolean): string | undefined {

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { dnsNameSchema, urlProblem } from './fields.js';
 import { metadataSchema } from './metadata.js';
 import { checkedString } from './text.js';
@@ -36,19 +37,21 @@ export function caCertificatesProblem(pem: string): string | undefined {
 }
 
 /** A Kubernetes cluster (`kind: kube_cluster`, version v3) that `kubernetes` outputs write kubeconfigs for. */
-export const kubeClusterSchema = z.strictObject({
-  kind: z.literal('kube_cluster'),
-  version: z.enum(KUBE_CLUSTER_VERSIONS),
-  metadata: metadataSchema,
-  spec: z.strictObject({
-    /** The API server, an https URL. */
-    api_server: checkedString((value) => urlProblem(value, ['https:'])),
-    /** PEM of the CA the API server's certificate chains to (one or more certificates). */
-    ca_cert: checkedString(caCertificatesProblem),
-    /** Name to verify the API server certificate against when it differs from the URL's host. */
-    tls_server_name: dnsNameSchema.optional(),
+export const kubeClusterSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    kind: z.literal('kube_cluster'),
+    version: z.enum(KUBE_CLUSTER_VERSIONS),
+    metadata: metadataSchema,
+    spec: z.strictObject({
+      /** The API server, an https URL. */
+      api_server: checkedString((value) => urlProblem(value, ['https:'])),
+      /** PEM of the CA the API server's certificate chains to (one or more certificates). */
+      ca_cert: checkedString(caCertificatesProblem),
+      /** Name to verify the API server certificate against when it differs from the URL's host. */
+      tls_server_name: dnsNameSchema.optional(),
+    }),
   }),
-});
+);
 
 /** A Kubernetes cluster. */
 export type KubeCluster = z.infer<typeof kubeClusterSchema>;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { checkedString, describeCharacter, findCharacterOutside, findUnsafeCharacter } from './text.js';
 
 /** The rule for every resource name, as error messages state it. */
@@ -24,7 +25,7 @@ export function resourceNameProblem(name: string): string | undefined {
 }
 
 /** A resource name (see {@link RESOURCE_NAME_RULE}). */
-export const resourceNameSchema = checkedString(resourceNameProblem);
+export const resourceNameSchema = builtOnFirstUse(() => checkedString(resourceNameProblem));
 
 const LABEL_KEY_RULE = 'label keys are 1 to 128 letters, digits, "/", ".", "_", ":" or "-"';
 const LABEL_KEY_CHARACTER = /[a-zA-Z0-9/._:-]/;
@@ -53,48 +54,49 @@ function selectorValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-const labelKeySchema = checkedString(labelKeyProblem);
-
 /** Labels on a resource: `env: prod`. */
-export const labelsSchema = z
-  .record(labelKeySchema, checkedString(labelValueProblem))
-  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, {
-    message: `a resource has at most ${MAX_LABELS} labels`,
-  });
+export const labelsSchema = builtOnFirstUse(() =>
+  z
+    .record(checkedString(labelKeyProblem), checkedString(labelValueProblem))
+    .refine((labels) => Object.keys(labels).length <= MAX_LABELS, {
+      message: `a resource has at most ${MAX_LABELS} labels`,
+    }),
+);
 
 /** Labels on a resource. */
 export type Labels = z.infer<typeof labelsSchema>;
-
-const selectorValueSchema = checkedString(selectorValueProblem);
 
 /**
  * A label selector in a role (`node_labels`, `app_labels`, `kubernetes_labels`): each key maps to one
  * value or a list of values, any of which may match; `*` inside a value is a wildcard and `'*': '*'`
  * selects everything.
  */
-export const labelSelectorSchema = z
-  .record(
-    checkedString((key) => (key === '*' ? undefined : labelKeyProblem(key))),
-    z.union([selectorValueSchema, z.array(selectorValueSchema).min(1, 'expected at least one value')], {
-      error: 'expected a label value or a list of label values (quote numbers: "1")',
-    }),
-  )
-  .superRefine((selector, ctx) => {
-    const wildcard = selector['*'];
-    if (wildcard === undefined) return;
-    const values = Array.isArray(wildcard) ? wildcard : [wildcard];
-    if (values.some((value) => value !== '*')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['*'],
-        input: wildcard,
-        message: `the key "*" only takes the value "*" ('*': '*' selects everything); name a label key to select by value`,
-      });
-    }
-  })
-  .refine((selector) => Object.keys(selector).length <= MAX_LABELS, {
-    message: `a selector has at most ${MAX_LABELS} keys`,
-  });
+export const labelSelectorSchema = builtOnFirstUse(() => {
+  const valueSchema = checkedString(selectorValueProblem);
+  return z
+    .record(
+      checkedString((key) => (key === '*' ? undefined : labelKeyProblem(key))),
+      z.union([valueSchema, z.array(valueSchema).min(1, 'expected at least one value')], {
+        error: 'expected a label value or a list of label values (quote numbers: "1")',
+      }),
+    )
+    .superRefine((selector, ctx) => {
+      const wildcard = selector['*'];
+      if (wildcard === undefined) return;
+      const values = Array.isArray(wildcard) ? wildcard : [wildcard];
+      if (values.some((value) => value !== '*')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['*'],
+          input: wildcard,
+          message: `the key "*" only takes the value "*" ('*': '*' selects everything); name a label key to select by value`,
+        });
+      }
+    })
+    .refine((selector) => Object.keys(selector).length <= MAX_LABELS, {
+      message: `a selector has at most ${MAX_LABELS} keys`,
+    });
+});
 
 /** A label selector (see {@link labelSelectorSchema}). */
 export type LabelSelector = z.infer<typeof labelSelectorSchema>;
@@ -107,14 +109,16 @@ function descriptionProblem(value: string): string | undefined {
 }
 
 /** A free-text description: line breaks and tabs allowed, other control characters not. */
-export const descriptionSchema = checkedString(descriptionProblem);
+export const descriptionSchema = builtOnFirstUse(() => checkedString(descriptionProblem));
 
 /** `metadata` shared by the kinds an operator writes. */
-export const metadataSchema = z.strictObject({
-  name: resourceNameSchema,
-  description: descriptionSchema.optional(),
-  labels: labelsSchema.optional(),
-});
+export const metadataSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    name: resourceNameSchema,
+    description: descriptionSchema.optional(),
+    labels: labelsSchema.optional(),
+  }),
+);
 
 /** `metadata` of a resource. */
 export type Metadata = z.infer<typeof metadataSchema>;

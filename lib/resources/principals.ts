@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { describeCharacter, findUnsafeCharacter } from './text.js';
 import { looksLikeTraitTemplate, parseTraitTemplate, TRAIT_TEMPLATE_RULE } from './traits.js';
 
@@ -75,15 +76,17 @@ function principalSchema(problemOf: (value: string) => string | undefined) {
 }
 
 /** An SSH login in a role: a POSIX user name or a trait template such as `{{internal.logins}}`. */
-export const loginSchema = principalSchema(templateOr(loginProblem));
+export const loginSchema = builtOnFirstUse(() => principalSchema(templateOr(loginProblem)));
 
 /** A login in a role's `deny`, where `*` (every login) is also meaningful. */
-export const deniedLoginSchema = principalSchema(
-  templateOr((value) => (value === '*' ? undefined : loginProblem(value))),
+export const deniedLoginSchema = builtOnFirstUse(() =>
+  principalSchema(templateOr((value) => (value === '*' ? undefined : loginProblem(value)))),
 );
 
 /** A Kubernetes user or group in a role: a name (see {@link KUBERNETES_SUBJECT_RULE}) or a trait template. */
-export const kubernetesSubjectSchema = principalSchema(templateOr(kubernetesSubjectProblem));
+export const kubernetesSubjectSchema = builtOnFirstUse(() =>
+  principalSchema(templateOr(kubernetesSubjectProblem)),
+);
 
 /** What is wrong with a trait value in its own right, whatever field it is later used in. */
 export const traitValueProblem = kubernetesSubjectProblem;

@@ -9,7 +9,6 @@ import { resourceNameProblem } from './metadata.js';
 import { NODE_VERSIONS, type Node, nodeSchema } from './node.js';
 import { ROLE_VERSIONS, type Role, roleSchema } from './role.js';
 import { TOKEN_VERSIONS, type Token, tokenSchema } from './token.js';
-import { readYamlDocuments } from './yaml-documents.js';
 
 /** Any resource. Narrow on `kind`. */
 export type Resource = Role | Bot | Token | BotInstance | App | KubeCluster | Node;
@@ -32,6 +31,11 @@ export type ResourceKind = (typeof RESOURCE_KINDS)[number];
  */
 export const READ_ONLY_KINDS: readonly ResourceKind[] = ['bot_instance'];
 
+/**
+ * The schema of each kind. Like every schema in `lib/resources`, they are built on first use
+ * (`builtOnFirstUse`): the auth service checks resources only on admin calls and deploys, which few of
+ * its cold starts serve.
+ */
 const KINDS: Record<ResourceKind, { versions: readonly string[]; schema: z.ZodType<Resource> }> = {
   role: { versions: ROLE_VERSIONS, schema: roleSchema },
   bot: { versions: BOT_VERSIONS, schema: botSchema },
@@ -125,22 +129,17 @@ function parseAt(doc: unknown, context: Context): Resource {
  * Checks one resource (already read from YAML or JSON) against the schema of its kind and version.
  *
  * @param source names the input in errors (a file name, `request body`).
+ * @param locate where the value at a path was written (`line 12`), for errors about a resource read
+ *   from a file (see `parseResources`).
  * @throws ConfigError `invalid_resource` naming the kind and name, the path of each bad field, its
  *   value and what to write instead. Unknown kinds and versions list the supported ones.
  * @example
  * const role = parseResource({ kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: {} });
  */
-export function parseResource(doc: unknown, source?: string): Resource {
-  return parseAt(doc, { source });
-}
-
-/**
- * Reads every resource of a multi-document YAML text. Errors name the source and the line of the
- * offending field.
- *
- * @throws ConfigError `invalid_yaml` for YAML that cannot be read safely, `invalid_resource` for a
- *   document that is not a valid resource.
- */
-export function parseResources(text: string, source: string): Resource[] {
-  return readYamlDocuments(text, source).map((doc) => parseAt(doc.value, { source, locate: doc.locate }));
+export function parseResource(
+  doc: unknown,
+  source?: string,
+  locate?: (path: readonly PropertyKey[]) => string | undefined,
+): Resource {
+  return parseAt(doc, { source, locate });
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { durationSchema } from './fields.js';
 import { labelSelectorSchema, metadataSchema } from './metadata.js';
 import { deniedLoginSchema, kubernetesSubjectSchema, loginSchema } from './principals.js';
@@ -28,24 +29,28 @@ function kubernetesNameProblem(what: string) {
 }
 
 /** A Kubernetes resource a role grants access to, e.g. `{kind: pod, namespace: "*", name: "*"}`. */
-export const kubernetesResourceSchema = z.strictObject({
-  kind: checkedString(wordProblem('Kubernetes resource kind', 'pod')),
-  namespace: checkedString(kubernetesNameProblem('namespace')),
-  name: checkedString(kubernetesNameProblem('resource name')),
-  verbs: z
-    .array(checkedString(wordProblem('Kubernetes verb', 'get')))
-    .min(1)
-    .optional(),
-});
+export const kubernetesResourceSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    kind: checkedString(wordProblem('Kubernetes resource kind', 'pod')),
+    namespace: checkedString(kubernetesNameProblem('namespace')),
+    name: checkedString(kubernetesNameProblem('resource name')),
+    verbs: z
+      .array(checkedString(wordProblem('Kubernetes verb', 'get')))
+      .min(1)
+      .optional(),
+  }),
+);
 
 /**
  * A permission on the cluster's own resources. Only `create` on `host_cert` has a meaning here (it
  * allows `ssh_host` outputs); other resources and verbs are accepted so Teleport roles paste cleanly.
  */
-export const roleRuleSchema = z.strictObject({
-  resources: z.array(checkedString(wordProblem('resource', 'host_cert'))).min(1),
-  verbs: z.array(checkedString(wordProblem('verb', 'create'))).min(1),
-});
+export const roleRuleSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    resources: z.array(checkedString(wordProblem('resource', 'host_cert'))).min(1),
+    verbs: z.array(checkedString(wordProblem('verb', 'create'))).min(1),
+  }),
+);
 
 function conditionsSchema(logins: typeof loginSchema) {
   return z.strictObject({
@@ -61,55 +66,59 @@ function conditionsSchema(logins: typeof loginSchema) {
 }
 
 /** What a role allows or denies. */
-export const roleConditionsSchema = conditionsSchema(loginSchema);
+export const roleConditionsSchema = builtOnFirstUse(() => conditionsSchema(loginSchema));
 
 /** `spec` of a role. `deny` may also name the login `*`. */
-export const roleSpecSchema = z.strictObject({
-  allow: roleConditionsSchema.optional(),
-  deny: conditionsSchema(deniedLoginSchema).optional(),
-  options: z
-    .strictObject({
-      /** Longest certificate lifetime, e.g. `8h`. */
-      max_session_ttl: durationSchema.optional(),
-    })
-    .optional(),
-});
+export const roleSpecSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    allow: roleConditionsSchema.optional(),
+    deny: conditionsSchema(deniedLoginSchema).optional(),
+    options: z
+      .strictObject({
+        /** Longest certificate lifetime, e.g. `8h`. */
+        max_session_ttl: durationSchema.optional(),
+      })
+      .optional(),
+  }),
+);
 
 /**
  * A role (`kind: role`, versions v5, v6, v7). The versions share one shape; as in Teleport, before v7
  * `kubernetes_resources` may only name `pod` and cannot list `verbs`.
  */
-export const roleSchema = z
-  .strictObject({
-    kind: z.literal('role'),
-    version: z.enum(ROLE_VERSIONS),
-    metadata: metadataSchema,
-    spec: roleSpecSchema,
-  })
-  .superRefine((role, ctx) => {
-    if (role.version === 'v7') return;
-    for (const side of ['allow', 'deny'] as const) {
-      for (const [index, resource] of (role.spec[side]?.kubernetes_resources ?? []).entries()) {
-        const path = ['spec', side, 'kubernetes_resources', index];
-        if (resource.kind !== 'pod') {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'kind'],
-            input: resource.kind,
-            message: `role ${role.version} only supports kind "pod" here; use version v7 for other kinds`,
-          });
-        }
-        if (resource.verbs !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'verbs'],
-            input: resource.verbs,
-            message: `verbs need role version v7; remove them or set version: v7`,
-          });
+export const roleSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      kind: z.literal('role'),
+      version: z.enum(ROLE_VERSIONS),
+      metadata: metadataSchema,
+      spec: roleSpecSchema,
+    })
+    .superRefine((role, ctx) => {
+      if (role.version === 'v7') return;
+      for (const side of ['allow', 'deny'] as const) {
+        for (const [index, resource] of (role.spec[side]?.kubernetes_resources ?? []).entries()) {
+          const path = ['spec', side, 'kubernetes_resources', index];
+          if (resource.kind !== 'pod') {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'kind'],
+              input: resource.kind,
+              message: `role ${role.version} only supports kind "pod" here; use version v7 for other kinds`,
+            });
+          }
+          if (resource.verbs !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'verbs'],
+              input: resource.verbs,
+              message: `verbs need role version v7; remove them or set version: v7`,
+            });
+          }
         }
       }
-    }
-  });
+    }),
+);
 
 /** A role. */
 export type Role = z.infer<typeof roleSchema>;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { awsAccountSchema, timestampSchema } from './fields.js';
 import { descriptionSchema, labelsSchema, resourceNameSchema } from './metadata.js';
 import { describeCharacter, findCharacterOutside } from './text.js';
@@ -28,96 +29,102 @@ function arnProblem(value: string): string | undefined {
 }
 
 /** One rule of an `iam` token: who may join. */
-export const tokenAllowRuleSchema = z
-  .strictObject({
-    /** The AWS account, matched exactly. */
-    aws_account: awsAccountSchema,
-    /** The caller's ARN, `*` and `?` as wildcards (optional). */
-    aws_arn: z
-      .string()
-      .superRefine((value, ctx) => {
-        const problem = arnProblem(value);
-        if (problem !== undefined) ctx.addIssue({ code: 'custom', input: value, message: problem });
-      })
-      .optional(),
-    /**
-     * The role's unique id (`AROA…`, from `aws iam get-role`), optional. A role deleted and re-created
-     * under the same name gets a new id, so pinning it stops the new role inheriting access.
-     */
-    aws_role_id: z
-      .string()
-      .regex(
-        /^AROA[A-Z0-9]{8,128}$/,
-        'expected a role unique id like AROAEXAMPLEID123 (aws iam get-role --query Role.RoleId)',
-      )
-      .optional(),
-  })
-  .superRefine((rule, ctx) => {
-    const account = rule.aws_arn === undefined ? undefined : ARN.exec(rule.aws_arn)?.[3];
-    if (account !== undefined && account !== rule.aws_account) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['aws_arn'],
-        input: rule.aws_arn,
-        message: `the ARN is in account ${account} but aws_account is ${rule.aws_account}; it could never match, make them agree`,
-      });
-    }
-  });
+export const tokenAllowRuleSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      /** The AWS account, matched exactly. */
+      aws_account: awsAccountSchema,
+      /** The caller's ARN, `*` and `?` as wildcards (optional). */
+      aws_arn: z
+        .string()
+        .superRefine((value, ctx) => {
+          const problem = arnProblem(value);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', input: value, message: problem });
+        })
+        .optional(),
+      /**
+       * The role's unique id (`AROA…`, from `aws iam get-role`), optional. A role deleted and re-created
+       * under the same name gets a new id, so pinning it stops the new role inheriting access.
+       */
+      aws_role_id: z
+        .string()
+        .regex(
+          /^AROA[A-Z0-9]{8,128}$/,
+          'expected a role unique id like AROAEXAMPLEID123 (aws iam get-role --query Role.RoleId)',
+        )
+        .optional(),
+    })
+    .superRefine((rule, ctx) => {
+      const account = rule.aws_arn === undefined ? undefined : ARN.exec(rule.aws_arn)?.[3];
+      if (account !== undefined && account !== rule.aws_account) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aws_arn'],
+          input: rule.aws_arn,
+          message: `the ARN is in account ${account} but aws_account is ${rule.aws_account}; it could never match, make them agree`,
+        });
+      }
+    }),
+);
 
 /** `spec` of a join token. */
-export const tokenSpecSchema = z
-  .strictObject({
-    roles: z.array(z.string()).refine((roles) => roles.length === 1 && roles[0] === 'Bot', {
-      message: 'only bot join tokens are supported for now; write roles: [Bot]',
+export const tokenSpecSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      roles: z.array(z.string()).refine((roles) => roles.length === 1 && roles[0] === 'Bot', {
+        message: 'only bot join tokens are supported for now; write roles: [Bot]',
+      }),
+      join_method: z.enum(JOIN_METHODS),
+      bot_name: resourceNameSchema,
+      allow: z.array(tokenAllowRuleSchema).optional(),
+    })
+    .superRefine((spec, ctx) => {
+      if (spec.join_method === 'iam' && (spec.allow === undefined || spec.allow.length === 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['allow'],
+          input: spec.allow,
+          message:
+            'an iam token needs at least one allow rule naming the AWS account that may join, e.g. allow: [{aws_account: "123456789012"}]',
+        });
+      }
+      if (spec.join_method === 'token' && spec.allow !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['allow'],
+          input: spec.allow,
+          message: 'allow rules only apply to iam tokens; remove allow or set join_method: iam',
+        });
+      }
     }),
-    join_method: z.enum(JOIN_METHODS),
-    bot_name: resourceNameSchema,
-    allow: z.array(tokenAllowRuleSchema).optional(),
-  })
-  .superRefine((spec, ctx) => {
-    if (spec.join_method === 'iam' && (spec.allow === undefined || spec.allow.length === 0)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['allow'],
-        input: spec.allow,
-        message:
-          'an iam token needs at least one allow rule naming the AWS account that may join, e.g. allow: [{aws_account: "123456789012"}]',
-      });
-    }
-    if (spec.join_method === 'token' && spec.allow !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['allow'],
-        input: spec.allow,
-        message: 'allow rules only apply to iam tokens; remove allow or set join_method: iam',
-      });
-    }
-  });
+);
 
 /** A join token (`kind: token`, version v2) that lets one bot join. */
-export const tokenSchema = z
-  .strictObject({
-    kind: z.literal('token'),
-    version: z.enum(TOKEN_VERSIONS),
-    metadata: z.strictObject({
-      name: resourceNameSchema,
-      description: descriptionSchema.optional(),
-      labels: labelsSchema.optional(),
-      /** When the token stops working, normalised to an ISO time. */
-      expires: timestampSchema.optional(),
+export const tokenSchema = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      kind: z.literal('token'),
+      version: z.enum(TOKEN_VERSIONS),
+      metadata: z.strictObject({
+        name: resourceNameSchema,
+        description: descriptionSchema.optional(),
+        labels: labelsSchema.optional(),
+        /** When the token stops working, normalised to an ISO time. */
+        expires: timestampSchema.optional(),
+      }),
+      spec: tokenSpecSchema,
+    })
+    .superRefine((token, ctx) => {
+      if (token.spec.join_method === 'token' && token.metadata.name.length < MIN_SECRET_TOKEN_NAME) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metadata', 'name'],
+          input: token.metadata.name,
+          message: `a token-method token's name is its secret and must be at least ${MIN_SECRET_TOKEN_NAME} random characters; let \`midctl bots add\` generate one`,
+        });
+      }
     }),
-    spec: tokenSpecSchema,
-  })
-  .superRefine((token, ctx) => {
-    if (token.spec.join_method === 'token' && token.metadata.name.length < MIN_SECRET_TOKEN_NAME) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['metadata', 'name'],
-        input: token.metadata.name,
-        message: `a token-method token's name is its secret and must be at least ${MIN_SECRET_TOKEN_NAME} random characters; let \`midctl bots add\` generate one`,
-      });
-    }
-  });
+);
 
 /** A join token. */
 export type Token = z.infer<typeof tokenSchema>;

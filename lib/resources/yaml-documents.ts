@@ -17,7 +17,7 @@ import {
   stringify,
 } from 'yaml';
 import { ConfigError } from '../core/errors.js';
-import { parseRfc3339 } from './fields.js';
+import { parseRfc3339 } from './rfc3339.js';
 
 /** Largest YAML text accepted, in bytes (UTF-8). Resources and configs are a few KiB. */
 export const MAX_YAML_BYTES = 1024 * 1024;

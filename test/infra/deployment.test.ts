@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/core/errors.js';
 import { loadDeployment, parseDeployment } from '../../lib/infra/deployment.js';
-import { parseResources } from '../../lib/resources/resource.js';
+import { parseResources } from '../../lib/resources/parse-resources.js';
 
 const MINIMAL = `cluster_name: prod.example.com
 bots:

@@ -6,11 +6,12 @@ import { parse } from 'yaml';
 import { describeOutputTarget } from '../../lib/bot/agent/output-destinations.js';
 import type { OutputConfig } from '../../lib/bot/config/bot-config.js';
 import { loadBotConfig } from '../../lib/bot/config/load-bot-config.js';
+import { loadBotConfigLazily } from '../../lib/bot/config/load-bot-config-lazily.js';
 import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
 import { MachineIdBot } from '../../lib/infra/machine-id-bot.js';
 import { type MachineIdBotOutputProps, outputTarget } from '../../lib/infra/machine-id-bot-output.js';
 import { UNINITIALISED_SECRET_VALUE } from '../../lib/infra/uninitialised-secret-value.js';
-import { parseResources } from '../../lib/resources/resource.js';
+import { parseResources } from '../../lib/resources/parse-resources.js';
 import {
   getAtt,
   INLINE_CODE,
@@ -205,7 +206,14 @@ describe('MachineIdBot function', () => {
     });
   });
 
-  it("renders a config the bot Lambda loads as it is, with the agent's own loader", () => {
+  it('writes the config as JSON, which reads as the same YAML document', () => {
+    const environment = template.toJSON().Resources[id.ciFunction].Properties.Environment.Variables;
+    const text = resolveJoin(environment.MID_BOT_CONFIG, () => 'arn:aws:secretsmanager:eu-west-1:1:secret:x');
+    expect(text.trimStart().startsWith('{')).toBe(true);
+    expect(JSON.parse(text)).toEqual(parse(text));
+  });
+
+  it("renders a config the bot Lambda loads as it is, with the agent's own loader", async () => {
     const environment = template.toJSON().Resources[id.otherFunction].Properties.Environment.Variables;
     const text = resolveJoin(environment.MID_BOT_CONFIG, (token) =>
       JSON.stringify(token).includes('ApiEndpoint')
@@ -213,6 +221,8 @@ describe('MachineIdBot function', () => {
         : 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:machine-id/other/kube-AbCdEf',
     );
     const { config } = loadBotConfig(text, 'MID_BOT_CONFIG');
+    // The Lambda's loader reads the JSON without the YAML parser, to the same config.
+    expect(await loadBotConfigLazily(text, 'MID_BOT_CONFIG')).toEqual({ config, warnings: [] });
     expect(config).toMatchObject({
       auth_server: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
       onboarding: { join_method: 'iam', token: 'other-iam', public_tls: true, ca_pins: [] },

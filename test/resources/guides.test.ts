@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseResources } from '../../lib/resources/resource.js';
+import { parseResources } from '../../lib/resources/parse-resources.js';
 
 const fixture = (name: string) => {
   const path = new URL(`./fixtures/${name}`, import.meta.url);

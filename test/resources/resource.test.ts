@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parseResources } from '../../lib/resources/parse-resources.js';
 import {
   isReadOnlyKind,
   parseResource,
-  parseResources,
   READ_ONLY_KINDS,
   RESOURCE_KINDS,
   SUPPORTED_VERSIONS,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseResource, parseResources } from '../../lib/resources/resource.js';
+import { parseResources } from '../../lib/resources/parse-resources.js';
+import { parseResource } from '../../lib/resources/resource.js';
 import { configErrorOf, withField } from './helpers.js';
 
 const iam = {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { loadBotConfig } from '../../lib/bot/config/load-bot-config.js';
 import { ConfigError } from '../../lib/core/errors.js';
-import { parseResources } from '../../lib/resources/resource.js';
+import { parseResources } from '../../lib/resources/parse-resources.js';
 import {
   applyTextEdit,
   edit,

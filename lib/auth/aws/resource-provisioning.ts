@@ -1,19 +1,22 @@
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../core/built-on-first-use.js';
 import { NotFoundError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
-import { parseYamlDocuments } from '../../resources/yaml-documents.js';
 import type { AuthService } from '../auth-service.js';
 
 /**
  * The CloudFormation custom resource (through the CDK Provider framework) that applies the deployment's
- * resources — roles, apps, bots and their iam tokens — to the auth service on every deploy.
+ * resources — roles, apps, bots and their iam tokens — to the auth service on every deploy. The schema
+ * is built, and the YAML parser loaded, when such an event first arrives: only deploys send one.
  */
-export const provisioningEventSchema = z.looseObject({
-  RequestType: z.enum(['Create', 'Update', 'Delete']),
-  ResourceProperties: z.looseObject({ Resources: z.string().max(1_000_000).default('') }),
-  OldResourceProperties: z.looseObject({ Resources: z.string().max(1_000_000).default('') }).optional(),
-  PhysicalResourceId: z.string().optional(),
-});
+export const provisioningEventSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    RequestType: z.enum(['Create', 'Update', 'Delete']),
+    ResourceProperties: z.looseObject({ Resources: z.string().max(1_000_000).default('') }),
+    OldResourceProperties: z.looseObject({ Resources: z.string().max(1_000_000).default('') }).optional(),
+    PhysicalResourceId: z.string().optional(),
+  }),
+);
 export type ProvisioningEvent = z.infer<typeof provisioningEventSchema>;
 
 export const PHYSICAL_RESOURCE_ID = 'machine-id-resources';
@@ -25,8 +28,8 @@ export function isProvisioningEvent(event: unknown): boolean {
   );
 }
 
-function references(yaml: string): Array<{ kind: string; name: string }> {
-  return parseYamlDocuments(yaml, 'Resources').map((document) => {
+function references(documents: readonly unknown[]): Array<{ kind: string; name: string }> {
+  return documents.map((document) => {
     const { kind, metadata } = document as { kind: string; metadata: { name: string } };
     return { kind, name: metadata.name };
   });
@@ -53,20 +56,23 @@ export async function provisionResources(
   event: unknown,
 ): Promise<{ PhysicalResourceId: string; Data: { Applied: number } }> {
   const parsed = parseWithSchema(provisioningEventSchema, event, { root: 'event', code: 'invalid_event' });
-  const wanted = parsed.ResourceProperties.Resources;
+  // The resources come as YAML. The parser is loaded here, when a deploy sends them: the API requests
+  // that make up the rest of the auth Lambda's cold starts never evaluate it. (The bundler turns the
+  // module, and everything it imports, into a function run on first use; it imports nothing of zod,
+  // which every request needs at once and which starts slower when wrapped so.)
+  const { parseYamlDocuments } = await import('../../resources/yaml-documents.js');
+  const documents = parseYamlDocuments(parsed.ResourceProperties.Resources, 'Resources');
   if (parsed.RequestType === 'Delete') {
-    await removeAll(service, references(wanted));
+    await removeAll(service, references(documents));
     return { PhysicalResourceId: parsed.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID, Data: { Applied: 0 } };
   }
-  const documents = parseYamlDocuments(wanted, 'Resources');
   if (documents.length > 0) await service.admin.putResources(documents, true, ACTOR);
   if (parsed.RequestType === 'Update' && parsed.OldResourceProperties !== undefined) {
-    const kept = new Set(references(wanted).map((ref) => `${ref.kind}/${ref.name}`));
+    const kept = new Set(references(documents).map((ref) => `${ref.kind}/${ref.name}`));
+    const old = parseYamlDocuments(parsed.OldResourceProperties.Resources, 'Resources');
     await removeAll(
       service,
-      references(parsed.OldResourceProperties.Resources).filter(
-        (ref) => !kept.has(`${ref.kind}/${ref.name}`),
-      ),
+      references(old).filter((ref) => !kept.has(`${ref.kind}/${ref.name}`)),
     );
   }
   return { PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: documents.length } };

@@ -1,7 +1,8 @@
-import { stringify } from 'yaml';
 import * as z from 'zod';
+import { builtOnFirstUse } from '../../core/built-on-first-use.js';
 import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema } from '../../core/schema.js';
+import { toYamlText } from '../../core/yaml-text.js';
 import {
   absolutePathSchema,
   authServerSchema,
@@ -27,42 +28,53 @@ import {
  * ```
  *
  * It is converted to v2 (each destination becomes an output) with a warning that shows the v2 text.
+ * Its schemas are built on first use: a v1 file is rare, and the bot Lambda, whose config the
+ * MachineIdBot construct writes as v2, never needs them.
  */
 
-const legacyDirectorySchema = z.union([absolutePathSchema, z.strictObject({ path: absolutePathSchema })], {
-  error: () => 'expected a folder path such as /opt/machine-id',
-});
-
-const legacyDestinationSchema = z.strictObject(
-  {
-    directory: legacyDirectorySchema,
-    kubernetes_cluster: nameSchema('the Kubernetes cluster name').optional(),
-    app: nameSchema('the app name').optional(),
-    roles: z.array(nameSchema('a role name')).optional(),
-  },
-  {
-    error: (issue) => (issue.code === 'invalid_type' ? 'expected a mapping with directory: PATH' : undefined),
-  },
+const legacyDirectorySchema = builtOnFirstUse(() =>
+  z.union([absolutePathSchema, z.strictObject({ path: absolutePathSchema })], {
+    error: () => 'expected a folder path such as /opt/machine-id',
+  }),
 );
 
-const legacyStorageSchema = z.union(
-  [z.strictObject({ directory: legacyDirectorySchema }), z.strictObject({ memory: z.literal(true) })],
-  { error: () => 'expected directory: PATH or memory: true' },
+const legacyDestinationSchema = builtOnFirstUse(() =>
+  z.strictObject(
+    {
+      directory: legacyDirectorySchema,
+      kubernetes_cluster: nameSchema('the Kubernetes cluster name').optional(),
+      app: nameSchema('the app name').optional(),
+      roles: z.array(nameSchema('a role name')).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? 'expected a mapping with directory: PATH' : undefined,
+    },
+  ),
 );
 
-export const legacyConfigSchema = z.strictObject({
-  version: z.literal('v1', { error: () => 'expected v1 or v2' }).optional(),
-  auth_server: authServerSchema,
-  onboarding: onboardingSchema,
-  storage: legacyStorageSchema,
-  destinations: z
-    .array(legacyDestinationSchema, { error: () => 'expected a list of destinations' })
-    .default([]),
-  certificate_ttl: durationSchema.default(DEFAULT_CERTIFICATE_TTL_MS),
-  renewal_interval: durationSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
-  oneshot: z.boolean({ error: () => 'expected true or false' }).default(false),
-  debug: z.boolean({ error: () => 'expected true or false' }).optional(),
-});
+const legacyStorageSchema = builtOnFirstUse(() =>
+  z.union(
+    [z.strictObject({ directory: legacyDirectorySchema }), z.strictObject({ memory: z.literal(true) })],
+    { error: () => 'expected directory: PATH or memory: true' },
+  ),
+);
+
+export const legacyConfigSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    version: z.literal('v1', { error: () => 'expected v1 or v2' }).optional(),
+    auth_server: authServerSchema,
+    onboarding: onboardingSchema,
+    storage: legacyStorageSchema,
+    destinations: z
+      .array(legacyDestinationSchema, { error: () => 'expected a list of destinations' })
+      .default([]),
+    certificate_ttl: durationSchema.default(DEFAULT_CERTIFICATE_TTL_MS),
+    renewal_interval: durationSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
+    oneshot: z.boolean({ error: () => 'expected true or false' }).default(false),
+    debug: z.boolean({ error: () => 'expected true or false' }).optional(),
+  }),
+);
 
 type LegacyDestination = z.output<typeof legacyDestinationSchema>;
 
@@ -138,23 +150,20 @@ function folder(value: z.output<typeof legacyDirectorySchema>): string {
 
 /** The warning shows the v2 text for the parts that changed; the rest of the file stays as it is. */
 function legacyWarning(source: string, config: BotConfig): string {
-  const v2 = stringify(
-    {
-      version: 'v2',
-      storage: config.storage,
-      outputs: config.outputs.map((output) =>
-        output.type === 'application' && !output.specific_tls_naming
-          ? {
-              type: output.type,
-              destination: output.destination,
-              app_name: output.app_name,
-              roles: output.roles,
-            }
-          : output,
-      ),
-    },
-    { indent: 2 },
-  ).trimEnd();
+  const v2 = toYamlText({
+    version: 'v2',
+    storage: config.storage,
+    outputs: config.outputs.map((output) =>
+      output.type === 'application' && !output.specific_tls_naming
+        ? {
+            type: output.type,
+            destination: output.destination,
+            app_name: output.app_name,
+            roles: output.roles,
+          }
+        : output,
+    ),
+  }).trimEnd();
   return [
     `${source}: this file uses the v1 config shape (storage.directory, destinations), which midbot converts for now.`,
     'Write it as v2: add `version: v2` and replace `storage` and `destinations` with:',

@@ -6,21 +6,18 @@ import {
   absolutePathSchema,
   authServerSchema,
   type BotConfig,
-  botConfigSchema,
   caPinSchema,
   durationSchema,
   findConfigProblems,
   joinMethodSchema,
   tokenSchema,
 } from './bot-config.js';
-import { convertLegacyConfig } from './legacy-config.js';
+import { type LoadedBotConfig, readConfigDocument } from './config-document.js';
+import { parseConfigJson } from './parse-config-json.js';
 import { parseConfigYaml } from './parse-config-yaml.js';
+import { parseV2Config } from './parse-v2-config.js';
 
-/** The result of reading a config: the typed value, and things the user should change but need not. */
-export interface LoadedBotConfig {
-  readonly config: BotConfig;
-  readonly warnings: string[];
-}
+export type { LoadedBotConfig } from './config-document.js';
 
 /**
  * The `midbot start` flags of the getting-started guide:
@@ -43,17 +40,9 @@ export interface FlagOptions {
   readonly cwd?: string;
 }
 
-/** Keys tbot users may bring along that midbot spells differently or does not need. */
-const KEY_HINTS: Record<string, string> = {
-  proxy_server: 'midbot talks to the auth service directly; use auth_server',
-  credential_ttl: 'midbot calls this certificate_ttl',
-  services: 'midbot has no services; describe what to write under outputs',
-  destinations:
-    'destinations is the v1 shape; with version: v2 write outputs (see the v1 conversion warning)',
-};
-
 /**
- * Reads a midbot config file (v2, or the v1 shape with a warning). `source` names the file in errors.
+ * Reads a midbot config file (v2, or the v1 shape with a warning), in YAML or in JSON (JSON is read
+ * without the YAML parser but as strictly). `source` names the file in errors.
  *
  * @throws ConfigError `invalid_config` naming the file, the key path, the value (never the token) and
  *   the fix, e.g. `outputs[0].type: got "app", expected one of identity, application, kubernetes, ssh_host`.
@@ -62,30 +51,7 @@ const KEY_HINTS: Record<string, string> = {
  * const { config, warnings } = loadBotConfig(await readFile('/etc/midbot.yaml', 'utf8'), '/etc/midbot.yaml');
  */
 export function loadBotConfig(text: string, source: string): LoadedBotConfig {
-  const document = parseConfigYaml(text, source);
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
-    throw new ConfigError(
-      'invalid_config',
-      `${source}: expected a mapping at the top level (version: v2, auth_server, onboarding, ...)`,
-    );
-  }
-  const record = document as Record<string, unknown>;
-  const version = record['version'];
-  if (version === undefined || version === 'v1') {
-    if (version === undefined && ('outputs' in record || isTyped(record['storage']))) {
-      throw new ConfigError(
-        'invalid_config',
-        `${source}: version: got nothing, but the file uses v2 keys (outputs, storage.type); add \`version: v2\` at the top`,
-      );
-    }
-    return convertLegacyConfig(document, source);
-  }
-  for (const [key, hint] of Object.entries(KEY_HINTS)) {
-    if (key in record) {
-      throw new ConfigError('invalid_config', `${source}: ${key}: unknown key; ${hint}`);
-    }
-  }
-  return { config: parseConfig(botConfigSchema, document, source), warnings: [] };
+  return readConfigDocument(parseConfigJson(text, source) ?? parseConfigYaml(text, source), source);
 }
 
 /**
@@ -129,7 +95,7 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
     ...(flags.renewalInterval === undefined ? {} : { renewal_interval: flags.renewalInterval }),
     ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
   };
-  return parseConfig(botConfigSchema, raw, 'flags');
+  return parseV2Config(raw, 'flags');
 }
 
 /**
@@ -226,16 +192,4 @@ function parseTokenFlag(token: string): string {
       error: (code, message) => new ConfigError(code, message.replace(/^token:/, '--token:')),
     },
   ).token;
-}
-
-function parseConfig<S extends z.ZodType>(schema: S, input: unknown, source: string): z.output<S> {
-  return parseWithSchema(schema, input, {
-    code: 'invalid_config',
-    redact: ['token', 'onboarding'],
-    error: (code, message) => new ConfigError(code, `${source}: ${message}`),
-  });
-}
-
-function isTyped(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && 'type' in value;
 }

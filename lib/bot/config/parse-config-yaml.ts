@@ -1,8 +1,6 @@
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { ConfigError } from '../../core/errors.js';
-
-/** Config files are a few hundred bytes; anything near this is a mistake or an attack on the parser. */
-export const MAX_CONFIG_BYTES = 256 * 1024;
+import { checkConfigSize } from './config-size.js';
 
 const YAML_ERROR_HINTS: Record<string, string> = {
   DUPLICATE_KEY: 'each key may appear once in a mapping; remove or merge the duplicate',
@@ -21,11 +19,7 @@ const YAML_ERROR_HINTS: Record<string, string> = {
  * line holding the join token.
  */
 export function parseConfigYaml(text: string, source: string): unknown {
-  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
-    throw invalid(
-      `${source}: the file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; is this the right file?`,
-    );
-  }
+  checkConfigSize(text, source);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     version: '1.2',

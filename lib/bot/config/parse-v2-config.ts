@@ -1,0 +1,31 @@
+import { ConfigError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
+import { type BotConfig, botConfigSchema } from './bot-config.js';
+
+/** Keys tbot users may bring along that midbot spells differently or does not need. */
+const KEY_HINTS: Record<string, string> = {
+  proxy_server: 'midbot talks to the auth service directly; use auth_server',
+  credential_ttl: 'midbot calls this certificate_ttl',
+  services: 'midbot has no services; describe what to write under outputs',
+  destinations:
+    'destinations is the v1 shape; with version: v2 write outputs (see the v1 conversion warning)',
+};
+
+/**
+ * Checks a v2 config (read from YAML or JSON, or built from flags) against the schema.
+ *
+ * @throws ConfigError `invalid_config` naming `source`, the key path, the value (never the token) and
+ *   the fix.
+ */
+export function parseV2Config(document: Record<string, unknown>, source: string): BotConfig {
+  for (const [key, hint] of Object.entries(KEY_HINTS)) {
+    if (key in document) {
+      throw new ConfigError('invalid_config', `${source}: ${key}: unknown key; ${hint}`);
+    }
+  }
+  return parseWithSchema(botConfigSchema, document, {
+    code: 'invalid_config',
+    redact: ['token', 'onboarding'],
+    error: (code, message) => new ConfigError(code, `${source}: ${message}`),
+  });
+}
