@@ -26,9 +26,10 @@ import { invalidProps } from './invalid-props.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
-/** DynamoDB actions the auth service uses: single-item reads and conditional writes, and Query. */
+/** DynamoDB actions the auth service uses: item reads (batched when side by side), conditional writes, Query. */
 export const AUTH_TABLE_ACTIONS = [
   'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
   'dynamodb:PutItem',
   'dynamodb:DeleteItem',
   'dynamodb:Query',

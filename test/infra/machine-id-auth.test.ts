@@ -138,7 +138,13 @@ describe('MachineIdAuth function', () => {
       },
       {
         Sid: 'AuthTable',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Action: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+        ],
         Effect: 'Allow',
         Resource: getAtt(id.table),
       },

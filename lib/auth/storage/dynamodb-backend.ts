@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   CreateTableCommand,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -12,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
+import { CoalescedReads } from './coalesced-reads.js';
 import {
   type ItemInput,
   type ListOptions,
@@ -44,6 +47,10 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
 ]);
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'KMSAccessDeniedException']);
+/** BatchGetItem takes at most this many keys. */
+const MAX_BATCH_GET_KEYS = 100;
+/** Rounds of keys a BatchGetItem left unprocessed (throttling) before the reads fail. */
+const UNPROCESSED_ROUNDS = 5;
 
 /**
  * {@link StorageBackend} on a DynamoDB table laid out as described at the top of this file.
@@ -57,6 +64,7 @@ export class DynamoDbBackend implements StorageBackend {
   private readonly tableName: string;
   private readonly clock: Clock;
   private readonly pageSize: number | undefined;
+  private readonly reads = new CoalescedReads<Attributes>((keys) => this.fetch(keys));
   private closed = false;
 
   constructor(options: DynamoDbBackendOptions) {
@@ -66,21 +74,58 @@ export class DynamoDbBackend implements StorageBackend {
     this.pageSize = options.pageSize;
   }
 
+  /**
+   * Strongly consistent: a single-use token or challenge read stale could be accepted twice. Reads
+   * asked for side by side go out as one BatchGetItem (see {@link CoalescedReads}).
+   */
   async get(key: string): Promise<StoredItem | undefined> {
-    const output = await this.call('GetItem', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: primaryKey(key),
-          // A single-use token or challenge read stale could be accepted twice; a strongly consistent
-          // read sees every write acknowledged before it.
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    if (output.Item === undefined) return undefined;
-    const item = this.toItem(output.Item);
+    const attributes = await this.reads.read(key);
+    if (attributes === undefined) return undefined;
+    const item = this.toItem(attributes);
     return item.expiresAt !== undefined && item.expiresAt <= this.clock.now() ? undefined : item;
+  }
+
+  /** The items of `keys` that exist, by key: one GetItem for one key, BatchGetItem for more. */
+  private async fetch(keys: readonly string[]): Promise<Map<string, Attributes>> {
+    const found = new Map<string, Attributes>();
+    if (keys.length === 1) {
+      const [key] = keys as [string];
+      const output = await this.call('GetItem', () =>
+        this.client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: primaryKey(key), ConsistentRead: true }),
+        ),
+      );
+      if (output.Item !== undefined) found.set(key, output.Item);
+      return found;
+    }
+    for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
+      let unprocessed: Attributes[] = keys.slice(start, start + MAX_BATCH_GET_KEYS).map(primaryKey);
+      for (let round = 0; unprocessed.length > 0; round += 1) {
+        if (round === UNPROCESSED_ROUNDS) {
+          throw new StorageError(
+            'storage_throttled',
+            `DynamoDB left ${unprocessed.length} keys of a dynamodb:BatchGetItem on table ${this.tableName} ` +
+              `unprocessed after ${UNPROCESSED_ROUNDS} rounds. Retry later; if it persists, check the ` +
+              "table's capacity mode and the account's DynamoDB quotas.",
+          );
+        }
+        if (round > 0) await sleep(unprocessedDelayMs(round));
+        const asked = unprocessed;
+        const output: BatchGetItemCommandOutput = await this.call('BatchGetItem', () =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.tableName]: { Keys: asked, ConsistentRead: true } },
+            }),
+          ),
+        );
+        for (const attributes of output.Responses?.[this.tableName] ?? []) {
+          const key = stringOf(attributes['sk']);
+          if (key !== undefined) found.set(key, attributes);
+        }
+        unprocessed = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   async put(input: ItemInput): Promise<StoredItem> {
@@ -305,6 +350,15 @@ export async function createDynamoDbTable(client: DynamoDBClient, tableName: str
       throw toStorageError(error, tableName, 'UpdateTimeToLive');
     }
   }
+}
+
+/** Full jitter over an exponential ceiling, as AWS recommends for unprocessed batch keys. */
+function unprocessedDelayMs(round: number): number {
+  return Math.random() * Math.min(1_000, 25 * 2 ** round);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function primaryKey(key: string): Attributes {

@@ -196,6 +196,118 @@ describe('DynamoDbBackend', () => {
     expect((await backend.list('events/', { limit: 5 })).map((item) => item.key)).toEqual(live.slice(0, 5));
   });
 
+  describe('reads side by side', () => {
+    /** The operations the backend's client sends from now on, by command name. */
+    function recordOperations(): string[] {
+      const operations: string[] = [];
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          operations.push(String(context.commandName));
+          return next(args);
+        },
+        { step: 'initialize', name: `record-${tableName}` },
+      );
+      return operations;
+    }
+
+    afterEach(() => {
+      client.middlewareStack.remove(`record-${tableName}`);
+    });
+
+    it('go out as one BatchGetItem: each key once, found and missing ones answered alike', async () => {
+      await backend.put({ key: 'bots/robot', value: '{"bot":1}' });
+      await backend.put({ key: 'instances/robot/1', value: '{"instance":1}' });
+      const operations = recordOperations();
+
+      const [bot, instance, missing, botAgain] = await Promise.all([
+        backend.get('bots/robot'),
+        backend.get('instances/robot/1'),
+        backend.get('tokens/none'),
+        backend.get('bots/robot'),
+      ]);
+
+      expect(operations).toEqual(['BatchGetItemCommand']);
+      expect(bot).toMatchObject({ key: 'bots/robot', value: '{"bot":1}' });
+      expect(botAgain).toEqual(bot);
+      expect(instance).toMatchObject({ key: 'instances/robot/1', value: '{"instance":1}' });
+      expect(missing).toBeUndefined();
+    });
+
+    it('hide expired items, and a read alone is still one GetItem', async () => {
+      await backend.put({ key: 'nonces/a', value: '{}', expiresAt: T0 + 1_000 });
+      await backend.put({ key: 'nonces/b', value: '{}', expiresAt: T0 + 5_000 });
+      clock.advance(2_000);
+      const operations = recordOperations();
+
+      const [a, b] = await Promise.all([backend.get('nonces/a'), backend.get('nonces/b')]);
+      const alone = await backend.get('nonces/b');
+
+      expect(a).toBeUndefined();
+      expect(b).toMatchObject({ key: 'nonces/b' });
+      expect(alone).toEqual(b);
+      expect(operations).toEqual(['BatchGetItemCommand', 'GetItemCommand']);
+    });
+
+    it('see the writes that came before them (strongly consistent)', async () => {
+      const created = await backend.create({ key: 'iam_challenges/x', value: '{"n":1}' });
+      if (created === undefined) throw new Error('not created');
+      await backend.compareAndSwap({ key: 'iam_challenges/x', value: '{"n":2}' }, created.revision);
+      const [challenge] = await Promise.all([backend.get('iam_challenges/x'), backend.get('bots/none')]);
+      expect(challenge?.value).toBe('{"n":2}');
+    });
+
+    it('split more than 100 keys into several batches', async () => {
+      const keys = Array.from({ length: 130 }, (_, index) => `roles/r${index}`);
+      for (const key of keys.slice(0, 3)) await backend.put({ key, value: `"${key}"` });
+      const operations = recordOperations();
+
+      const items = await Promise.all(keys.map((key) => backend.get(key)));
+
+      expect(operations).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand']);
+      expect(items.filter((item) => item !== undefined).map((item) => item?.value)).toEqual([
+        '"roles/r0"',
+        '"roles/r1"',
+        '"roles/r2"',
+      ]);
+    });
+
+    it('ask again for keys DynamoDB left unprocessed, and give up with storage_throttled', async () => {
+      await backend.put({ key: 'bots/robot', value: '{}' });
+      await backend.put({ key: 'roles/ops', value: '{}' });
+      let leaveUnprocessed = 2;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === 'BatchGetItemCommand' && leaveUnprocessed > 0) {
+            leaveUnprocessed -= 1;
+            const output = result.output as {
+              Responses?: Record<string, unknown[]>;
+              UnprocessedKeys?: unknown;
+            };
+            // DynamoDB under throttling: nothing read, every key handed back.
+            const input = args.input as { RequestItems: Record<string, { Keys: unknown[] }> };
+            output.Responses = { [tableName]: [] };
+            output.UnprocessedKeys = {
+              [tableName]: { Keys: input.RequestItems[tableName]?.Keys, ConsistentRead: true },
+            };
+          }
+          return result;
+        },
+        { step: 'initialize', name: `record-${tableName}` },
+      );
+
+      const [bot, role] = await Promise.all([backend.get('bots/robot'), backend.get('roles/ops')]);
+      expect(bot?.key).toBe('bots/robot');
+      expect(role?.key).toBe('roles/ops');
+
+      leaveUnprocessed = 100;
+      await expect(Promise.all([backend.get('bots/robot'), backend.get('roles/ops')])).rejects.toMatchObject({
+        code: 'storage_throttled',
+        message: expect.stringContaining('BatchGetItem'),
+      });
+    });
+  });
+
   it('lets exactly one of 100 parallel deletes of one revision succeed over real HTTP', async () => {
     const token = await backend.put({ key: 'tokens/once', value: '{}', expiresAt: T0 + 60_000 });
 
