@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AuthenticationError } from '../core/errors.js';
+import { certificateDer } from '../pki/certificate-der.js';
 import type { TlsCa } from './certificate-authorities.js';
 
 /** Certificates already found to be signed by a CA, per CA, by their exact text. */
@@ -27,7 +28,11 @@ export function verifyBotCertificate(
     remembered = new Map();
     signedBy.set(ca.certificate, remembered);
   }
-  const key = typeof certificateText === 'string' ? certificateText : certificateText.toString('base64');
+  // Keyed by the DER, whichever form it came in: a bot presents its certificate as DER on calls and
+  // as PEM when it joins again, and both should find what the other left.
+  const key = (typeof certificateText === 'string' ? pemDer(certificateText) : certificateText).toString(
+    'base64',
+  );
   let certificate = remembered.get(key);
   if (certificate === undefined) {
     certificate = signedCertificate(certificateText, ca);
@@ -42,6 +47,15 @@ export function verifyBotCertificate(
     );
   }
   return certificate;
+}
+
+/** The DER of a PEM certificate, or the text itself when it is not one PEM block (parsed as is below). */
+function pemDer(text: string): Buffer {
+  try {
+    return certificateDer(text);
+  } catch {
+    return Buffer.from(text);
+  }
 }
 
 /** Parses the certificate and checks that the CA issued and signed it. */

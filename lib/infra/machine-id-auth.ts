@@ -26,11 +26,12 @@ import { invalidProps } from './invalid-props.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
-/** DynamoDB actions the auth service uses: item reads (batched when side by side), conditional writes, Query. */
+/** DynamoDB actions the auth service uses: item reads and writes (batched when side by side), conditional writes, Query. */
 export const AUTH_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
   'dynamodb:PutItem',
+  'dynamodb:BatchWriteItem',
   'dynamodb:DeleteItem',
   'dynamodb:Query',
 ] as const;

@@ -140,6 +140,7 @@ describe('MachineIdAuth function', () => {
         Sid: 'AuthTable',
         Action: [
           'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
           'dynamodb:PutItem',

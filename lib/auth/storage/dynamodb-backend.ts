@@ -2,6 +2,8 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
   CreateTableCommand,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -10,11 +12,11 @@ import {
   QueryCommand,
   type QueryCommandOutput,
   UpdateTimeToLiveCommand,
+  type WriteRequest,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
-import { CoalescedReads } from './coalesced-reads.js';
 import {
   type ItemInput,
   type ListOptions,
@@ -22,6 +24,7 @@ import {
   type StoredItem,
   withNewRevision,
 } from './storage-backend.js';
+import { TurnBatch } from './turn-batch.js';
 
 export interface DynamoDbBackendOptions {
   /** Built once per cold start by the caller, who also owns it: `close()` leaves it open. */
@@ -49,6 +52,8 @@ const THROTTLING = new Set([
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'KMSAccessDeniedException']);
 /** BatchGetItem takes at most this many keys. */
 const MAX_BATCH_GET_KEYS = 100;
+/** BatchWriteItem takes at most this many requests, none two for one key. */
+const MAX_BATCH_WRITE_ITEMS = 25;
 /** Rounds of keys a BatchGetItem left unprocessed (throttling) before the reads fail. */
 const UNPROCESSED_ROUNDS = 5;
 
@@ -64,7 +69,14 @@ export class DynamoDbBackend implements StorageBackend {
   private readonly tableName: string;
   private readonly clock: Clock;
   private readonly pageSize: number | undefined;
-  private readonly reads = new CoalescedReads<Attributes>((keys) => this.fetch(keys));
+  private readonly reads = new TurnBatch<string, Attributes | undefined>(async (keys) => {
+    const found = await this.fetch([...new Set(keys)]);
+    return keys.map((key) => found.get(key));
+  });
+  private readonly puts = new TurnBatch<StoredItem, void>(async (items) => {
+    await this.write(items);
+    return items.map(() => undefined);
+  });
   private closed = false;
 
   constructor(options: DynamoDbBackendOptions) {
@@ -76,10 +88,10 @@ export class DynamoDbBackend implements StorageBackend {
 
   /**
    * Strongly consistent: a single-use token or challenge read stale could be accepted twice. Reads
-   * asked for side by side go out as one BatchGetItem (see {@link CoalescedReads}).
+   * asked for side by side go out as one BatchGetItem (see {@link TurnBatch}).
    */
   async get(key: string): Promise<StoredItem | undefined> {
-    const attributes = await this.reads.read(key);
+    const attributes = await this.reads.add(key);
     if (attributes === undefined) return undefined;
     const item = this.toItem(attributes);
     return item.expiresAt !== undefined && item.expiresAt <= this.clock.now() ? undefined : item;
@@ -101,14 +113,7 @@ export class DynamoDbBackend implements StorageBackend {
     for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
       let unprocessed: Attributes[] = keys.slice(start, start + MAX_BATCH_GET_KEYS).map(primaryKey);
       for (let round = 0; unprocessed.length > 0; round += 1) {
-        if (round === UNPROCESSED_ROUNDS) {
-          throw new StorageError(
-            'storage_throttled',
-            `DynamoDB left ${unprocessed.length} keys of a dynamodb:BatchGetItem on table ${this.tableName} ` +
-              `unprocessed after ${UNPROCESSED_ROUNDS} rounds. Retry later; if it persists, check the ` +
-              "table's capacity mode and the account's DynamoDB quotas.",
-          );
-        }
+        if (round === UNPROCESSED_ROUNDS) throw this.unprocessed('BatchGetItem', unprocessed.length);
         if (round > 0) await sleep(unprocessedDelayMs(round));
         const asked = unprocessed;
         const output: BatchGetItemCommandOutput = await this.call('BatchGetItem', () =>
@@ -128,12 +133,34 @@ export class DynamoDbBackend implements StorageBackend {
     return found;
   }
 
+  /** Puts made side by side go out as one BatchWriteItem (see {@link TurnBatch}). */
   async put(input: ItemInput): Promise<StoredItem> {
     const written = withNewRevision(input);
-    await this.call('PutItem', () =>
-      this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(written) })),
-    );
+    await this.puts.add(written);
     return written;
+  }
+
+  /** One PutItem for one item, BatchWriteItem for more (a key twice goes in separate batches). */
+  private async write(items: readonly StoredItem[]): Promise<void> {
+    if (items.length === 1) {
+      const [item] = items as [StoredItem];
+      await this.call('PutItem', () =>
+        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toAttributes(item) })),
+      );
+      return;
+    }
+    for (const batch of writeBatches(items)) {
+      let unprocessed: WriteRequest[] = batch.map((item) => ({ PutRequest: { Item: toAttributes(item) } }));
+      for (let round = 0; unprocessed.length > 0; round += 1) {
+        if (round === UNPROCESSED_ROUNDS) throw this.unprocessed('BatchWriteItem', unprocessed.length);
+        if (round > 0) await sleep(unprocessedDelayMs(round));
+        const asked = unprocessed;
+        const output: BatchWriteItemCommandOutput = await this.call('BatchWriteItem', () =>
+          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: asked } })),
+        );
+        unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
   }
 
   async create(input: ItemInput): Promise<StoredItem | undefined> {
@@ -269,6 +296,15 @@ export class DynamoDbBackend implements StorageBackend {
     }
   }
 
+  private unprocessed(operation: string, count: number): StorageError {
+    return new StorageError(
+      'storage_throttled',
+      `DynamoDB left ${count} items of a dynamodb:${operation} on table ${this.tableName} unprocessed ` +
+        `after ${UNPROCESSED_ROUNDS} rounds. Retry later; if it persists, check the table's capacity ` +
+        "mode and the account's DynamoDB quotas.",
+    );
+  }
+
   private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
     if (this.closed) {
       throw new StorageError(
@@ -350,6 +386,20 @@ export async function createDynamoDbTable(client: DynamoDBClient, tableName: str
       throw toStorageError(error, tableName, 'UpdateTimeToLive');
     }
   }
+}
+
+/** Items in batches BatchWriteItem takes: at most 25 each, and a key at most once per batch. */
+function writeBatches(items: readonly StoredItem[]): StoredItem[][] {
+  const batches: StoredItem[][] = [];
+  for (const item of items) {
+    const batch = batches.find(
+      (candidate) =>
+        candidate.length < MAX_BATCH_WRITE_ITEMS && !candidate.some((other) => other.key === item.key),
+    );
+    if (batch === undefined) batches.push([item]);
+    else batch.push(item);
+  }
+  return batches;
 }
 
 /** Full jitter over an exponential ceiling, as AWS recommends for unprocessed batch keys. */

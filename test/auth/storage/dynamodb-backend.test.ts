@@ -196,7 +196,7 @@ describe('DynamoDbBackend', () => {
     expect((await backend.list('events/', { limit: 5 })).map((item) => item.key)).toEqual(live.slice(0, 5));
   });
 
-  describe('reads side by side', () => {
+  describe('reads and writes side by side', () => {
     /** The operations the backend's client sends from now on, by command name. */
     function recordOperations(): string[] {
       const operations: string[] = [];
@@ -269,6 +269,51 @@ describe('DynamoDbBackend', () => {
         '"roles/r1"',
         '"roles/r2"',
       ]);
+    });
+
+    it('write puts made side by side with one BatchWriteItem, a key twice in order', async () => {
+      const operations = recordOperations();
+
+      const [first, , second] = await Promise.all([
+        backend.put({ key: 'events/1', value: '"one"' }),
+        backend.put({ key: 'events/2', value: '"two"', expiresAt: T0 + 60_000 }),
+        backend.put({ key: 'events/1', value: '"one again"' }),
+      ]);
+
+      expect(operations).toEqual(['BatchWriteItemCommand', 'BatchWriteItemCommand']);
+      expect(first.revision).not.toBe(second.revision);
+      const stored = await Promise.all([backend.get('events/1'), backend.get('events/2')]);
+      expect(stored.map((item) => item?.value)).toEqual(['"one again"', '"two"']);
+      expect(stored[0]?.revision).toBe(second.revision);
+      expect(stored[1]?.expiresAt).toBe(T0 + 60_000);
+    });
+
+    it('write again the items DynamoDB left unprocessed', async () => {
+      let leaveUnprocessed = 1;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'BatchWriteItemCommand' && leaveUnprocessed > 0) {
+            leaveUnprocessed -= 1;
+            // DynamoDB under throttling: nothing written, every request handed back.
+            const input = args.input as { RequestItems: Record<string, unknown[]> };
+            return {
+              output: { $metadata: {}, UnprocessedItems: input.RequestItems },
+              response: {},
+            } as Awaited<ReturnType<typeof next>>;
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: `record-${tableName}` },
+      );
+
+      await Promise.all([
+        backend.put({ key: 'events/a', value: '"a"' }),
+        backend.put({ key: 'events/b', value: '"b"' }),
+      ]);
+
+      expect(leaveUnprocessed).toBe(0);
+      expect((await backend.get('events/a'))?.value).toBe('"a"');
+      expect((await backend.get('events/b'))?.value).toBe('"b"');
     });
 
     it('ask again for keys DynamoDB left unprocessed, and give up with storage_throttled', async () => {
