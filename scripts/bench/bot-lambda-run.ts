@@ -48,19 +48,26 @@ spec:
   allow: [{aws_account: '${ACCOUNT}', aws_arn: 'arn:aws:sts::${ACCOUNT}:assumed-role/bench-bot-role/*'}]
 `;
 
+/**
+ * The bot's config as the MachineIdBot construct writes it (JSON, see `lib/infra/render-bot-config.ts`),
+ * except that the agent trusts the stand-in's CA file instead of public roots.
+ */
 function botConfig(authServer: string, caPath: string): string {
-  return `version: v2
-auth_server: ${authServer}
-onboarding: {join_method: iam, token: bench-iam, ca_path: ${caPath}}
-storage: {type: memory}
-oneshot: true
-outputs:
-  - type: identity
-    destination: {type: aws_secrets_manager, name: ${SECRETS.identity}}
-  - type: application
-    app_name: grafana
-    destination: {type: aws_secrets_manager, name: ${SECRETS.grafana}}
-`;
+  return JSON.stringify({
+    version: 'v2',
+    auth_server: authServer,
+    onboarding: { join_method: 'iam', token: 'bench-iam', ca_path: caPath },
+    storage: { type: 'memory' },
+    oneshot: true,
+    outputs: [
+      { type: 'identity', destination: { type: 'aws_secrets_manager', name: SECRETS.identity } },
+      {
+        type: 'application',
+        app_name: 'grafana',
+        destination: { type: 'aws_secrets_manager', name: SECRETS.grafana },
+      },
+    ],
+  });
 }
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
