@@ -60,6 +60,7 @@ export async function timeBareRoundTrips(
   traffic: RoundTripCounts,
   waves: RoundTripWaves,
   runs: number,
+  warmUpRuns: number,
   servers: RoundTripTargets,
 ): Promise<BareRoundTrips> {
   const authOptions = { baseUrl: servers.authUrl, ca: servers.authCa };
@@ -110,8 +111,8 @@ export async function timeBareRoundTrips(
   };
   const getItems = () => times(traffic.dynamodb, getItem);
   const sample = async (work: () => Promise<unknown>) => {
-    // Warm-up: connections open and code paths compiled, as in the bot's warm runs.
-    for (let i = 0; i < 5; i += 1) await work();
+    // Warm-up: connections open and code paths optimised, as for the bot's measured runs.
+    for (let i = 0; i < warmUpRuns; i += 1) await work();
     const samples: number[] = [];
     for (let run = 0; run < runs; run += 1) {
       const start = performance.now();

@@ -95,6 +95,9 @@ export interface RunWaves {
 export interface BotLambdaBench {
   /** The first invocation: the handler builds its agent and clients, pings, joins. */
   readonly coldMs: number;
+  /** The warm-up runs, in order: a fresh process runs slower while V8 optimises the hot paths. */
+  readonly warmUpMs: readonly number[];
+  /** The measured warm runs, after the warm-up. */
   readonly warmMs: readonly number[];
   readonly traffic: RunTraffic;
   readonly waves: RunWaves;
@@ -104,12 +107,15 @@ export interface BotLambdaBench {
 /**
  * The serverless shape in this process, as in `test/e2e/serverless.test.ts`: the bundled auth Lambda
  * behind the HTTPS API Gateway stand-in, with DynamoDB (dynalite), Secrets Manager and STS emulators; the
- * bundled bot Lambda invoked once cold, then `runs` times warm, writing an `identity` and an
- * `application` output to Secrets Manager. The bundles are the files measured for size and cold start.
+ * bundled bot Lambda invoked once cold, then `warmUpRuns` times to let V8 optimise (as it has in an
+ * auth Lambda that serves a fleet of bots), then `runs` times measured, each writing an `identity` and
+ * an `application` output to Secrets Manager. The bundles are the files measured for size and cold
+ * start.
  */
 export async function benchBotLambda(
   bundles: { auth: string; bot: string },
   runs: number,
+  warmUpRuns: number,
 ): Promise<BotLambdaBench> {
   const dir = mkdtempSync(join(tmpdir(), 'mid-bench-lambda-'));
   const savedEnv = { ...process.env };
@@ -181,6 +187,13 @@ export async function benchBotLambda(
     // A run that wrote less than asked would be fast for the wrong reason (failed runs throw anyway).
     if (first.outputs.length !== 2) throw new Error(`the bot wrote ${first.outputs.length} outputs, not 2`);
 
+    const warmUpMs: number[] = [];
+    for (let run = 0; run < warmUpRuns; run += 1) {
+      start = performance.now();
+      await bot.handler(event);
+      warmUpMs.push(performance.now() - start);
+    }
+
     const servers = {
       adapter: adapter.port,
       dynamodb: dynalite.port,
@@ -218,7 +231,7 @@ export async function benchBotLambda(
       secretsManagerOperations: secrets.calls.slice(-Math.round(secretsManagerCalls)),
       dynamodb: perRun(counter.requests(servers.dynamodb) - before.dynamodb),
     };
-    const bare = await timeBareRoundTrips(traffic, runWaves, runs, {
+    const bare = await timeBareRoundTrips(traffic, runWaves, runs, warmUpRuns, {
       authUrl: adapter.url,
       authCa: adapterCa.certPem,
       stsUrl: sts.url,
@@ -229,7 +242,7 @@ export async function benchBotLambda(
       region: REGION,
       credentials: BOT_KEYS,
     });
-    return { coldMs, warmMs, traffic, waves: runWaves, bare };
+    return { coldMs, warmUpMs, warmMs, traffic, waves: runWaves, bare };
   } catch (error) {
     output.restore();
     console.error(output.captured().join('\n'));
