@@ -16,6 +16,7 @@ import {
   pushBounded,
   type StoredInstance,
 } from './bot-instance-store.js';
+import { ReadOnce, type ResourceReader } from './request-reads.js';
 import type { Revisioned } from './resource-store.js';
 import { resolveRoleSet } from './role-resolver.js';
 import type { RoleSet } from './role-set.js';
@@ -37,10 +38,18 @@ export interface JoinProof {
 export interface JoinMethod {
   readonly name: 'token' | 'iam';
   /**
-   * Starts a join: checks what needs no I/O and reads what the proof needs, changing nothing. The join
-   * service reads the bot meanwhile, and calls `prove` only if it is found. Throws JoinError on refusal.
+   * Starts a join: checks what needs no I/O and reads what the proof needs, changing nothing. It starts
+   * while the service reads the token (`token` settles with it: a method reads alongside what does not
+   * depend on the token) and may warm `reads` with what it expects the service to read next (the bot
+   * a presented certificate names). The service reads the bot, and calls `prove` only if it is found.
+   * Throws JoinError on refusal.
    */
-  begin(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<StartedJoin>;
+  begin(
+    context: AuthContext,
+    token: Promise<Revisioned<Token>>,
+    request: JoinRequest,
+    reads: ResourceReader,
+  ): Promise<StartedJoin>;
   /** Called once the instance exists, so the method can index it (IAM: ARN → instance). */
   remember?(context: AuthContext, token: Token, proof: JoinProof, instanceId: string): Promise<void>;
 }
@@ -85,26 +94,27 @@ export class JoinService {
     };
     let bot: string | undefined;
     try {
-      const token = await this.findToken(request);
+      // The token is read while the method reads what its proof needs (an IAM challenge), then the bot,
+      // then its roles while the method spends what is cheap to get again (see StartedJoin.prove).
+      // Refusals come in that order too, as if each step ran after the other, and a token is only
+      // consumed once the roles are found. The identity is issued with these roles, not read again.
+      const reads = new ReadOnce(this.context.resources);
+      const tokenRead = this.findToken(request, reads);
+      const method = this.methods.get(request.join_method);
+      const beginning =
+        method === undefined ? undefined : method.begin(this.context, tokenRead, request, reads);
+      const [token, started] = await awaitAll([tokenRead, beginning ?? Promise.resolve(undefined)]);
       const botName = token.resource.spec.bot_name;
       bot = botName;
-      const method = this.methods.get(request.join_method);
-      if (method === undefined) {
+      if (method === undefined || started === undefined) {
         throw new JoinError(
           'join_method_unavailable',
           `the ${request.join_method} join method is not enabled on this service`,
         );
       }
       const publicKey = parseSubjectPublicKey(request.public_key);
-      // The bot is read while the method reads what its proof needs (an IAM challenge), and its roles
-      // while the method spends what is cheap to get again (see StartedJoin.prove): a refusal of the
-      // bot comes before one of the proof, as if they had run one after the other, and a token is only
-      // consumed once the roles are found. The identity is issued with these roles, not read again.
-      const [admittedBot, started] = await awaitAll([
-        this.findBot(botName),
-        method.begin(this.context, token, request),
-      ]);
-      const roles = resolveRoleSet(this.context.resources, admittedBot, admittedBot.spec.roles);
+      const admittedBot = await this.findBot(botName, reads);
+      const roles = resolveRoleSet(reads, admittedBot, admittedBot.spec.roles);
       const [roleSet, proof] = await awaitAll([roles, started.prove(roles)]);
       const identity = await this.startOrContinueInstance(
         admittedBot,
@@ -131,8 +141,8 @@ export class JoinService {
   }
 
   /** The bot a join is for. */
-  private async findBot(botName: string): Promise<Bot> {
-    const found = await this.context.resources.get('bot', botName);
+  private async findBot(botName: string, reads: ResourceReader): Promise<Bot> {
+    const found = await reads.get('bot', botName);
     if (found === undefined) {
       throw new JoinError(
         'bot_not_found',
@@ -142,8 +152,8 @@ export class JoinService {
     return found.resource;
   }
 
-  private async findToken(request: JoinRequest): Promise<Revisioned<Token>> {
-    const token = await this.context.resources.get('token', request.token);
+  private async findToken(request: JoinRequest, reads: ResourceReader): Promise<Revisioned<Token>> {
+    const token = await reads.get('token', request.token);
     if (token === undefined) {
       if (request.join_method === 'token' && (await wasConsumed(this.context, request.token))) {
         throw new JoinError(

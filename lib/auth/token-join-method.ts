@@ -12,7 +12,8 @@ import type { Revisioned } from './resource-store.js';
 export const tokenJoinMethod: JoinMethod = {
   name: 'token',
   // The token, read by the join service, is all there is to read.
-  async begin(context: AuthContext, token: Revisioned<Token>): Promise<StartedJoin> {
+  async begin(context: AuthContext, tokenRead: Promise<Revisioned<Token>>): Promise<StartedJoin> {
+    const token = await tokenRead;
     return {
       async prove(admitted) {
         // A token is worth keeping: spent only once the bot's roles are known to exist.

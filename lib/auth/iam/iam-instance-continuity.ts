@@ -28,20 +28,22 @@ export async function rememberIamInstance(
 }
 
 /**
- * The instance a presented bot certificate names, for {@link findContinuedInstance}: undefined unless
- * it is a valid, current bot certificate of this cluster and bot. No I/O, so that the join can read the
- * instance along with the challenge, before STS has said whose the request is.
+ * The bot and instance a presented bot certificate names, for {@link findContinuedInstance}: undefined
+ * unless it is a valid, current bot certificate of this cluster. No I/O, so that the join can read the
+ * instance along with the token and the challenge, before STS has said whose the request is; the join
+ * follows it only for the token's own bot.
  */
-export function certifiedInstanceId(
+export function certifiedInstance(
   context: AuthContext,
-  botName: string,
   pem: string | undefined,
-): string | undefined {
+): { readonly botName: string; readonly instanceId: string } | undefined {
   if (pem === undefined) return undefined;
   try {
     const certificate = verifyBotCertificate(pem, context.cas.tlsUser, context.clock);
     const name = parseBotIdentityName(certificate.subjectAltName);
-    return name.clusterName === context.clusterName && name.botName === botName ? name.instanceId : undefined;
+    return name.clusterName === context.clusterName
+      ? { botName: name.botName, instanceId: name.instanceId }
+      : undefined;
   } catch {
     // A certificate that cannot be read only means there is nothing to continue: the join goes on.
     return undefined;
@@ -54,7 +56,7 @@ export function certifiedInstanceId(
  * keeps one instance with a growing history, while every ECS task or EC2 role session (each its own
  * session name) is an instance of its own.
  *
- * `presented` is the instance a presented bot certificate names (see {@link certifiedInstanceId}), as
+ * `presented` is the instance a presented bot certificate names (see {@link certifiedInstance}), as
  * read; it is followed only when it belongs to the very same ARN, so presenting someone else's
  * certificate gains nothing. Otherwise the ARN's index entry is, under the same condition.
  */

@@ -5,14 +5,11 @@ import type { AuthContext } from '../auth-context.js';
 import { awaitAll } from '../await-all.js';
 import type { StoredInstance } from '../bot-instance-store.js';
 import type { JoinMethod, JoinProof, StartedJoin } from '../join-service.js';
+import type { ResourceReader } from '../request-reads.js';
 import type { Revisioned } from '../resource-store.js';
 import { HttpStsClient } from './http-sts-client.js';
 import { authorizeAwsIdentity } from './iam-allow-rules.js';
-import {
-  certifiedInstanceId,
-  findContinuedInstance,
-  rememberIamInstance,
-} from './iam-instance-continuity.js';
+import { certifiedInstance, findContinuedInstance, rememberIamInstance } from './iam-instance-continuity.js';
 import { IamJoinError, StsUnavailableError } from './iam-join-error.js';
 import { findJoinChallenge, spendJoinChallenge } from './join-challenges.js';
 import { validateSignedStsRequest } from './signed-sts-request.js';
@@ -67,7 +64,12 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
     });
   return {
     name: 'iam',
-    async begin(context: AuthContext, token: Revisioned<Token>, request: JoinRequest): Promise<StartedJoin> {
+    async begin(
+      context: AuthContext,
+      tokenRead: Promise<Revisioned<Token>>,
+      request: JoinRequest,
+      reads: ResourceReader,
+    ): Promise<StartedJoin> {
       if (request.iam === undefined) {
         throw new IamJoinError(
           'sts_request_malformed',
@@ -80,14 +82,23 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
         clusterName: context.clusterName,
         requireFips: options.requireFips === true,
       });
-      const botName = token.resource.spec.bot_name;
-      // Only reads until `prove`: the challenge, and the instance a presented certificate names, whose
-      // continuation is decided once STS has said whose the request is.
-      const certified = certifiedInstanceId(context, botName, request.previous_certificate);
-      const [challenge, presented] = await awaitAll([
+      // Only reads until `prove`, alongside the token: the challenge, and the instance a presented
+      // certificate names (and its bot, which the service reads next), whose continuation is decided
+      // once STS has said whose the request is.
+      const certified = certifiedInstance(context, request.previous_certificate);
+      if (certified !== undefined) {
+        // Settled by the service's own read of the bot; a failure is reported there.
+        reads.get('bot', certified.botName).catch(() => undefined);
+      }
+      const [token, challenge, instance] = await awaitAll([
+        tokenRead,
         findJoinChallenge(context, validated.challenge),
-        certified === undefined ? Promise.resolve(undefined) : context.instances.get(botName, certified),
+        certified === undefined
+          ? Promise.resolve(undefined)
+          : context.instances.get(certified.botName, certified.instanceId),
       ]);
+      const botName = token.resource.spec.bot_name;
+      const presented = certified?.botName === botName ? instance : undefined;
       return {
         async prove(admitted) {
           // Spent alongside the roles read: the agent asks for a fresh challenge on every join anyway.

@@ -28,7 +28,7 @@ export class TurnBatch<Request, Answer> {
     this.pending = undefined;
     this.send(batch.map((waiter) => waiter.request)).then(
       (answers) => {
-        batch.forEach((waiter, index) => waiter.resolve(answers[index] as Answer));
+        for (const [index, waiter] of batch.entries()) waiter.resolve(answers[index] as Answer);
       },
       (error: unknown) => {
         for (const waiter of batch) waiter.reject(error);
