@@ -5,6 +5,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { ApiClient } from '../../lib/api/api-client.js';
 import { ROUTES } from '../../lib/api/routes.js';
 import { GET_CALLER_IDENTITY_BODY } from '../../lib/bot/iam/sign-get-caller-identity.js';
+import type { CapturedRequest } from './server-traffic.js';
 
 /** How many requests one bot run makes to each server (averages over runs, hence numbers). */
 export interface RoundTripCounts {
@@ -28,9 +29,11 @@ export interface RoundTripTargets {
   readonly credentials: AwsCredentialIdentity;
 }
 
-/** How a run's requests to one server went out: the sizes of the groups sent at once, in order. */
+/** How a run's requests went out: the groups sent at once, in order. */
 export interface RoundTripWaves {
-  readonly dynamodb: readonly number[];
+  /** The auth Lambda's DynamoDB requests themselves, sent again as they were. */
+  readonly dynamodb: ReadonlyArray<readonly CapturedRequest[]>;
+  /** Sizes of the Secrets Manager waves. */
   readonly secretsManager: readonly number[];
 }
 
@@ -38,7 +41,7 @@ export interface BareRoundTrips {
   /**
    * Every round trip one run waits on, with nothing behind it, in the run's order and concurrency (the
    * target's baseline): its auth calls one after the other, the STS call the auth Lambda makes, the
-   * auth Lambda's DynamoDB calls in the same waves, and the Secrets Manager writes in the same waves.
+   * auth Lambda's very DynamoDB requests sent again in the same waves, and the Secrets Manager writes.
    */
   readonly fullMs: readonly number[];
   /** Only the bot's own round trips (auth, STS, Secrets Manager), one after the other. */
@@ -53,8 +56,10 @@ export interface BareRoundTrips {
  * One bot run's round trips with nothing behind them, as many of each kind as the run makes and as
  * many at once as the run sends them, on warm connections; `runs` samples of their total. Auth calls
  * are `GET /v1/ping` through the stand-in (the real handler's cheapest route), STS calls an unsigned
- * POST (answered 403 straight away), Secrets Manager calls a DescribeSecret and DynamoDB calls a GetItem
- * with the real SDK clients.
+ * POST (answered 403 straight away) and Secrets Manager calls a DescribeSecret with the real SDK
+ * client. DynamoDB gets the auth Lambda's own requests of the run again, byte for byte (dynalite does
+ * not check signatures): the same work for the table, none of the Lambda's. Sent again, the conditional
+ * writes fail their conditions, which costs dynalite about what succeeding does.
  */
 export async function timeBareRoundTrips(
   traffic: RoundTripCounts,
@@ -94,6 +99,21 @@ export async function timeBareRoundTrips(
   const inWaves = async (sizes: readonly number[], call: () => Promise<unknown>) => {
     for (const size of sizes) await Promise.all(Array.from({ length: size }, call));
   };
+  const dynamodbAgent = new Agent({ keepAlive: true });
+  const resend = (captured: CapturedRequest) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        new URL(captured.path, servers.dynamodbUrl),
+        {
+          method: captured.method,
+          agent: dynamodbAgent,
+          headers: { ...captured.headers, 'content-length': String(captured.body.length) },
+        },
+        (res: IncomingMessage) => res.resume().on('end', resolve).on('error', reject),
+      );
+      req.on('error', reject);
+      req.end(captured.body);
+    });
   const oneRun = async () => {
     await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
     await times(traffic.sts, postSts);
@@ -102,7 +122,7 @@ export async function timeBareRoundTrips(
   const fullRun = async () => {
     await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
     await times(traffic.sts, postSts);
-    await inWaves(waves.dynamodb, getItem);
+    for (const wave of waves.dynamodb) await Promise.all(wave.map(resend));
     await inWaves(waves.secretsManager, describeSecret);
   };
   const newConnectionPing = async () => {
@@ -131,6 +151,7 @@ export async function timeBareRoundTrips(
   } finally {
     auth.close();
     stsAgent.destroy();
+    dynamodbAgent.destroy();
     secretsManager.destroy();
     dynamodb.destroy();
   }

@@ -11,7 +11,7 @@ import { startSecretsManagerEmulator } from '../../test/support/secrets-manager-
 import { startStsEmulator } from '../../test/support/sts-emulator.js';
 import { type BareRoundTrips, type RoundTripCounts, timeBareRoundTrips } from './bare-round-trips.js';
 import { captureOutput } from './captured-output.js';
-import { countServerTraffic, waves } from './server-traffic.js';
+import { type CapturedRequest, countServerTraffic, waves } from './server-traffic.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -86,9 +86,11 @@ export interface RunTraffic extends RoundTripCounts {
   readonly dynamodb: number;
 }
 
-/** How the last warm run's requests went out: sizes of the groups in flight at once, in order. */
+/** How the last warm run's requests went out: the groups in flight at once, in order. */
 export interface RunWaves {
-  readonly dynamodb: readonly number[];
+  /** The auth Lambda's DynamoDB requests, captured whole so that the baseline can send them again. */
+  readonly dynamodb: ReadonlyArray<readonly CapturedRequest[]>;
+  /** Sizes of the bot's Secrets Manager waves. */
   readonly secretsManager: readonly number[];
 }
 
@@ -125,6 +127,7 @@ export async function benchBotLambda(
   try {
     const dynalite = await startDynalite();
     stops.push(() => dynalite.stop());
+    counter.capture(dynalite.port);
     const secrets = await startSecretsManagerEmulator({
       acceptAnyCredentials: true,
       region: REGION,
@@ -218,8 +221,12 @@ export async function benchBotLambda(
       warmMs.push(performance.now() - start);
     }
     const runWaves: RunWaves = {
-      dynamodb: waves(counter.spans(servers.dynamodb, lastRun.dynamodb)),
-      secretsManager: waves(counter.spans(servers.secretsManager, lastRun.secretsManager)),
+      dynamodb: waves(counter.spans(servers.dynamodb, lastRun.dynamodb)).map((wave) =>
+        wave.flatMap((span) => (span.request === undefined ? [] : [span.request])),
+      ),
+      secretsManager: waves(counter.spans(servers.secretsManager, lastRun.secretsManager)).map(
+        (wave) => wave.length,
+      ),
     };
     const perRun = (total: number) => total / runs;
     const secretsManagerCalls = perRun(secrets.calls.length - before.secretsManager);
