@@ -16,6 +16,7 @@ import { iamJoinMethod } from '../lib/auth/iam/iam-join-method.js';
 import { joinChallengeRoute } from '../lib/auth/iam/join-challenge-route.js';
 import { SecretsManagerCaStore } from '../lib/auth/secrets-manager-ca-store.js';
 import { DynamoDbBackend } from '../lib/auth/storage/dynamodb-backend.js';
+import { cachedUnlessFailed } from '../lib/core/cached-unless-failed.js';
 import { systemClock } from '../lib/core/clock.js';
 import { ConfigError, MidError } from '../lib/core/errors.js';
 import { createLogger } from '../lib/core/logger.js';
@@ -55,16 +56,8 @@ async function build(): Promise<Ready> {
   return { service, router };
 }
 
-let ready: Promise<Ready> | undefined;
-
-function dependencies(): Promise<Ready> {
-  // A failed cold start (a throttled CA read) must not poison every later invocation of this instance.
-  ready ??= build().catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  return ready;
-}
+// A failed cold start (a throttled CA read) must not poison every later invocation of this instance.
+const dependencies = cachedUnlessFailed(build);
 
 export async function handler(event: unknown, context?: { awsRequestId?: string }): Promise<unknown> {
   const { service, router } = await dependencies();

@@ -10,6 +10,7 @@ import { timerSleep } from '../lib/bot/agent/sleep.js';
 import { awsDestinationFactory, awsJoinProof } from '../lib/bot/aws/aws-agent-adapters.js';
 import { runBotLambda } from '../lib/bot/aws/bot-lambda-run.js';
 import { loadBotConfigLazily } from '../lib/bot/config/load-bot-config-lazily.js';
+import { cachedUnlessFailed } from '../lib/core/cached-unless-failed.js';
 import { systemClock } from '../lib/core/clock.js';
 import { ConfigError, MidError } from '../lib/core/errors.js';
 import { createLogger, type Logger } from '../lib/core/logger.js';
@@ -46,16 +47,8 @@ async function build(): Promise<Ready> {
   return { agent, logger, functionName };
 }
 
-let ready: Promise<Ready> | undefined;
-
-function dependencies(): Promise<Ready> {
-  // A refusal is not cached: each invocation reads the config again and reports it again.
-  ready ??= build().catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  return ready;
-}
+// A refusal is not cached: each invocation reads the config again and reports it again.
+const dependencies = cachedUnlessFailed(build);
 
 export async function handler(event: unknown): Promise<unknown> {
   let built: Ready;
