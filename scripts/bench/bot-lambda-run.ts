@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { startDynalite } from '../../test/support/dynalite.js';
 import { startLambdaHttpAdapter } from '../../test/support/lambda-http-adapter.js';
 import { createOpensslCa } from '../../test/support/openssl-ca.js';

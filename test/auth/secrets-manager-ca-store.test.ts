@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AuthService } from '../../lib/auth/auth-service.js';
 import { generateCas, type StoredCas } from '../../lib/auth/certificate-authorities.js';
 import { CA_SECRET_PLACEHOLDER, SecretsManagerCaStore } from '../../lib/auth/secrets-manager-ca-store.js';
-import { createDynamoDbTable, DynamoDbBackend } from '../../lib/auth/storage/dynamodb-backend.js';
+import { DynamoDbBackend } from '../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { ManualClock } from '../../lib/core/clock.js';
 import { StorageError } from '../../lib/core/errors.js';
 import { silentLogger } from '../../lib/core/logger.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { createMtlsAgent } from '../../lib/consumer/create-mtls-agent.js';
 import type { Identity } from '../../lib/consumer/identity.js';
 import { IdentityLoader } from '../../lib/consumer/identity-loader.js';

@@ -1,22 +1,16 @@
 import {
   type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandOutput,
-  CreateTableCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
-  UpdateTimeToLiveCommand,
-  type WriteRequest,
-  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
+import { type BatchTarget, batchGetItems, batchPutItems } from './dynamodb-batch-requests.js';
+import { isConditionalCheckFailed, toStorageError } from './dynamodb-errors.js';
 import {
   type ItemInput,
   type ListOptions,
@@ -44,21 +38,9 @@ export interface DynamoDbBackendOptions {
 type Attributes = Record<string, AttributeValue>;
 
 const LIVE = '(attribute_not_exists(#exp) OR #exp > :now)';
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-const ACCESS_DENIED = new Set(['AccessDeniedException', 'KMSAccessDeniedException']);
-/** BatchGetItem takes at most this many keys. */
-const MAX_BATCH_GET_KEYS = 100;
-/** BatchWriteItem takes at most this many requests, none two for one key. */
-const MAX_BATCH_WRITE_ITEMS = 25;
-/** Rounds of keys a BatchGetItem left unprocessed (throttling) before the reads fail. */
-const UNPROCESSED_ROUNDS = 5;
 
 /**
- * {@link StorageBackend} on a DynamoDB table laid out as described at the top of this file.
+ * {@link StorageBackend} on a DynamoDB table laid out as `createDynamoDbTable` (dynamodb-table.ts) describes.
  *
  * @example
  * const client = new DynamoDBClient({}); // once per cold start
@@ -69,6 +51,7 @@ export class DynamoDbBackend implements StorageBackend {
   private readonly tableName: string;
   private readonly clock: Clock;
   private readonly pageSize: number | undefined;
+  private readonly batchTarget: BatchTarget;
   private readonly reads = new TurnBatch<string, Attributes | undefined>(async (keys) => {
     const found = await this.fetch([...new Set(keys)]);
     return keys.map((key) => found.get(key));
@@ -84,6 +67,11 @@ export class DynamoDbBackend implements StorageBackend {
     this.tableName = options.tableName;
     this.clock = options.clock ?? systemClock;
     this.pageSize = options.pageSize;
+    this.batchTarget = {
+      client: this.client,
+      tableName: this.tableName,
+      call: (operation, send) => this.call(operation, send),
+    };
   }
 
   /**
@@ -110,25 +98,9 @@ export class DynamoDbBackend implements StorageBackend {
       if (output.Item !== undefined) found.set(key, output.Item);
       return found;
     }
-    for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
-      let unprocessed: Attributes[] = keys.slice(start, start + MAX_BATCH_GET_KEYS).map(primaryKey);
-      for (let round = 0; unprocessed.length > 0; round += 1) {
-        if (round === UNPROCESSED_ROUNDS) throw this.unprocessed('BatchGetItem', unprocessed.length);
-        if (round > 0) await sleep(unprocessedDelayMs(round));
-        const asked = unprocessed;
-        const output: BatchGetItemCommandOutput = await this.call('BatchGetItem', () =>
-          this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.tableName]: { Keys: asked, ConsistentRead: true } },
-            }),
-          ),
-        );
-        for (const attributes of output.Responses?.[this.tableName] ?? []) {
-          const key = stringOf(attributes['sk']);
-          if (key !== undefined) found.set(key, attributes);
-        }
-        unprocessed = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+    for (const attributes of await batchGetItems(this.batchTarget, keys.map(primaryKey))) {
+      const key = stringOf(attributes['sk']);
+      if (key !== undefined) found.set(key, attributes);
     }
     return found;
   }
@@ -149,18 +121,10 @@ export class DynamoDbBackend implements StorageBackend {
       );
       return;
     }
-    for (const batch of writeBatches(items)) {
-      let unprocessed: WriteRequest[] = batch.map((item) => ({ PutRequest: { Item: toAttributes(item) } }));
-      for (let round = 0; unprocessed.length > 0; round += 1) {
-        if (round === UNPROCESSED_ROUNDS) throw this.unprocessed('BatchWriteItem', unprocessed.length);
-        if (round > 0) await sleep(unprocessedDelayMs(round));
-        const asked = unprocessed;
-        const output: BatchWriteItemCommandOutput = await this.call('BatchWriteItem', () =>
-          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: asked } })),
-        );
-        unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+    await batchPutItems(
+      this.batchTarget,
+      items.map((item) => ({ key: item.key, attributes: toAttributes(item) })),
+    );
   }
 
   async create(input: ItemInput): Promise<StoredItem | undefined> {
@@ -296,15 +260,7 @@ export class DynamoDbBackend implements StorageBackend {
     }
   }
 
-  private unprocessed(operation: string, count: number): StorageError {
-    return new StorageError(
-      'storage_throttled',
-      `DynamoDB left ${count} items of a dynamodb:${operation} on table ${this.tableName} unprocessed ` +
-        `after ${UNPROCESSED_ROUNDS} rounds. Retry later; if it persists, check the table's capacity ` +
-        "mode and the account's DynamoDB quotas.",
-    );
-  }
-
+  /** Sends one SDK command: refused once closed, failures mapped to `StorageError`s. */
   private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
     if (this.closed) {
       throw new StorageError(
@@ -338,77 +294,6 @@ export class DynamoDbBackend implements StorageBackend {
     }
     return { key, value, revision, ...(expiresAt === undefined ? {} : { expiresAt }) };
   }
-}
-
-/**
- * Creates the table with the layout described at the top of this file, waits until it is ACTIVE and
- * turns on TTL for `ttl` where the endpoint supports it (dynalite does not; that only delays cleanup).
- * An existing table is accepted as is, so a local setup can call this on every start.
- */
-export async function createDynamoDbTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  } catch (error) {
-    if (errorName(error) !== 'ResourceInUseException') throw toStorageError(error, tableName, 'CreateTable');
-  }
-  try {
-    await waitUntilTableExists(
-      { client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 },
-      { TableName: tableName },
-    );
-  } catch (error) {
-    throw toStorageError(error, tableName, 'DescribeTable');
-  }
-  try {
-    await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      }),
-    );
-  } catch (error) {
-    const name = errorName(error);
-    const alreadyOn = name === 'ValidationException' && /already enabled/i.test(errorMessage(error));
-    if (name !== 'UnknownOperationException' && !alreadyOn) {
-      throw toStorageError(error, tableName, 'UpdateTimeToLive');
-    }
-  }
-}
-
-/** Items in batches BatchWriteItem takes: at most 25 each, and a key at most once per batch. */
-function writeBatches(items: readonly StoredItem[]): StoredItem[][] {
-  const batches: StoredItem[][] = [];
-  for (const item of items) {
-    const batch = batches.find(
-      (candidate) =>
-        candidate.length < MAX_BATCH_WRITE_ITEMS && !candidate.some((other) => other.key === item.key),
-    );
-    if (batch === undefined) batches.push([item]);
-    else batch.push(item);
-  }
-  return batches;
-}
-
-/** Full jitter over an exponential ceiling, as AWS recommends for unprocessed batch keys. */
-function unprocessedDelayMs(round: number): number {
-  return Math.random() * Math.min(1_000, 25 * 2 ** round);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function primaryKey(key: string): Attributes {
@@ -452,64 +337,4 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
-}
-
-interface ConditionalCheckFailed {
-  readonly name: 'ConditionalCheckFailedException';
-  readonly Item?: Attributes;
-}
-
-function isConditionalCheckFailed(error: unknown): error is ConditionalCheckFailed {
-  return errorName(error) === 'ConditionalCheckFailedException';
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Maps an SDK failure to a `StorageError`. The SDK has already retried throttling and transient
- * failures by the time one arrives here. Messages name the table and the action, never a key or value.
- */
-function toStorageError(error: unknown, tableName: string, operation: string): StorageError {
-  if (error instanceof StorageError) return error;
-  const name = errorName(error) ?? 'Error';
-  const detail = errorMessage(error);
-  const cause = { cause: error };
-  if (name === 'ResourceNotFoundException') {
-    return new StorageError(
-      'storage_unavailable',
-      `The DynamoDB table ${tableName} does not exist in this account and region (dynamodb:${operation} ` +
-        'answered ResourceNotFoundException). Deploy the stack that creates it (cdk deploy), or set the ' +
-        "auth service's table name and region to an existing table.",
-      cause,
-    );
-  }
-  if (THROTTLING.has(name)) {
-    return new StorageError(
-      'storage_throttled',
-      `DynamoDB kept throttling dynamodb:${operation} on table ${tableName} after the SDK's retries ` +
-        `(${name}). Retry later; if it persists, check the table's capacity mode and the account's ` +
-        'DynamoDB quotas.',
-      cause,
-    );
-  }
-  if (ACCESS_DENIED.has(name)) {
-    return new StorageError(
-      'storage_access_denied',
-      `The auth service is not allowed dynamodb:${operation} on table ${tableName} (${name}: ${detail}). ` +
-        "Grant the function's role that action on the table (the MachineIdAuth construct does), and " +
-        'kms:Decrypt if the table uses a customer managed key.',
-      cause,
-    );
-  }
-  return new StorageError(
-    'storage_unavailable',
-    `dynamodb:${operation} on table ${tableName} failed (${name}: ${detail}).`,
-    cause,
-  );
 }

@@ -5,7 +5,8 @@ import {
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbTable, DynamoDbBackend } from '../../../lib/auth/storage/dynamodb-backend.js';
+import { DynamoDbBackend } from '../../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbTable } from '../../../lib/auth/storage/dynamodb-table.js';
 import { ManualClock } from '../../../lib/core/clock.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION } from '../../support/aws-test-credentials.js';
