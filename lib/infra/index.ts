@@ -1,12 +1,7 @@
+export { AUTH_CA_SECRET_ACTIONS, AUTH_TABLE_ACTIONS } from './auth-service-access.js';
 export { iamTokenName, type MachineIdBotRegistration } from './bot-join-resources.js';
 export { type Deployment, loadDeployment, parseDeployment } from './deployment.js';
-export {
-  AUTH_CA_SECRET_ACTIONS,
-  AUTH_TABLE_ACTIONS,
-  MachineIdAuth,
-  type MachineIdAuthProps,
-  type MachineIdLogLevel,
-} from './machine-id-auth.js';
+export { MachineIdAuth, type MachineIdAuthProps, type MachineIdLogLevel } from './machine-id-auth.js';
 export { MachineIdBot, type MachineIdBotProps } from './machine-id-bot.js';
 export {
   MachineIdBotOutput,

@@ -1,6 +1,6 @@
 import { CustomResource, Duration, Lazy, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,7 +15,10 @@ import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suit
 import { resourceNameProblem } from '../resources/metadata.js';
 import { parseResources } from '../resources/parse-resources.js';
 import { isReadOnlyKind, type Resource } from '../resources/resource.js';
+import { createAuthAlarms } from './auth-alarms.js';
 import { createAuthHttpApi } from './auth-http-api.js';
+import { suppressAuthNagFindings } from './auth-nag-suppressions.js';
+import { grantAuthServiceAccess } from './auth-service-access.js';
 import {
   botJoinResources,
   iamTokenName,
@@ -26,24 +29,6 @@ import { invalidProps } from './invalid-props.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
-/** DynamoDB actions the auth service uses: item reads and writes (batched when side by side), conditional writes, Query. */
-export const AUTH_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:PutItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Query',
-] as const;
-
-/** Secrets Manager actions the auth service uses on its CA secret. */
-export const AUTH_CA_SECRET_ACTIONS = [
-  'secretsmanager:GetSecretValue',
-  'secretsmanager:PutSecretValue',
-  'secretsmanager:DescribeSecret',
-] as const;
-
-/** Log levels the auth Lambda reads from `MID_LOG_LEVEL`. */
 export type MachineIdLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Properties of {@link MachineIdAuth}. */
@@ -238,7 +223,7 @@ export class MachineIdAuth extends Construct {
     });
     this.function = auth.function;
     this.role = auth.role;
-    this.grantServiceAccess(auth.role, table, caSecret, props.kmsKey);
+    grantAuthServiceAccess({ role: auth.role, table, caSecret, kmsKey: props.kmsKey });
 
     this.api = createAuthHttpApi(this, {
       fn: auth.function,
@@ -248,8 +233,8 @@ export class MachineIdAuth extends Construct {
     });
     this.apiUrl = this.api.apiEndpoint;
     this.resourcesApplied = this.createResourcesCustomResource(auth.function, logRetention);
-    this.createAlarms(auth.function);
-    this.suppressNagFindings(auth.role);
+    this.alarms.push(...createAuthAlarms(this, auth.function, this.api, this.clusterName));
+    suppressAuthNagFindings({ role: auth.role, caSecret: this.caSecret, api: this.api });
   }
 
   /**
@@ -349,66 +334,6 @@ export class MachineIdAuth extends Construct {
     return resources;
   }
 
-  private grantServiceAccess(
-    role: iam.Role,
-    table: dynamodb.Table,
-    caSecret: secretsmanager.Secret,
-    kmsKey: kms.IKey | undefined,
-  ): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'AuthTable',
-        actions: [...AUTH_TABLE_ACTIONS],
-        resources: [table.tableArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CaSecret',
-        actions: [...AUTH_CA_SECRET_ACTIONS],
-        resources: [caSecret.secretArn],
-      }),
-    );
-    // The CA keys are the keys to everything this service vouches for: even principals whose own
-    // policies allow secretsmanager:* on every secret may not read or replace them. CloudFormation keeps
-    // working (it creates, describes, updates metadata and deletes; it never reads or puts the value).
-    caSecret.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyTheAuthServiceUsesTheCaKeys',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-        resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
-      }),
-    );
-    if (kmsKey !== undefined) {
-      const region = Stack.of(this).region;
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'KeyViaDynamoDb',
-          actions: [
-            'kms:Decrypt',
-            'kms:DescribeKey',
-            'kms:Encrypt',
-            'kms:ReEncrypt*',
-            'kms:GenerateDataKey*',
-          ],
-          resources: [kmsKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'KeyViaSecretsManager',
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: [kmsKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-        }),
-      );
-    }
-  }
-
   private createResourcesCustomResource(
     fn: lambda.IFunction,
     logRetention: logs.RetentionDays,
@@ -458,69 +383,5 @@ export class MachineIdAuth extends Construct {
     const documents = this.bots.flatMap((bot) => botJoinResources(this, bot));
     if (documents.length > 0) parts.push(renderYamlDocuments(documents));
     return parts.join('---\n');
-  }
-
-  private createAlarms(fn: lambda.IFunction): void {
-    const period = Duration.minutes(5);
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
-      this.alarms.push(
-        new cloudwatch.Alarm(this, id, {
-          metric,
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription: `Machine ID cluster ${this.clusterName}: ${description}`,
-        }),
-      );
-    };
-    alarm(
-      'ErrorsAlarm',
-      fn.metricErrors({ period, statistic: 'Sum' }),
-      'the auth Lambda failed (uncaught errors or timeouts); see its log group',
-    );
-    alarm(
-      'ThrottlesAlarm',
-      fn.metricThrottles({ period, statistic: 'Sum' }),
-      'the auth Lambda was throttled; joins and renewals may fail',
-    );
-    alarm(
-      'Api5xxAlarm',
-      this.api.metricServerError({ period, statistic: 'Sum' }),
-      'the API answered 5xx; see the access logs and the auth Lambda log group',
-    );
-  }
-
-  private suppressNagFindings(role: iam.Role): void {
-    NagSuppressions.addResourceSuppressions(
-      role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'kms:ReEncrypt* and kms:GenerateDataKey* are the action families DynamoDB uses with a customer managed table key; they apply to that one key and only through DynamoDB (kms:ViaService)',
-          appliesTo: ['Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'],
-        },
-      ],
-      true,
-    );
-    NagSuppressions.addResourceSuppressions(this.caSecret, [
-      {
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The CA keys are rotated by a CA rollover in the auth service, not by a Secrets Manager rotation Lambda; a rotation that replaced them would invalidate every issued certificate',
-      },
-    ]);
-    NagSuppressions.addResourceSuppressions(
-      this.api,
-      [
-        {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Ping, join and bot routes are public by design and authenticated by the service: IAM join proofs (signed sts:GetCallerIdentity with a single-use challenge) and signatures with the bot key. Admin routes use the IAM authorizer',
-        },
-      ],
-      true,
-    );
   }
 }
