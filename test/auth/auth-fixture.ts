@@ -1,6 +1,8 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { BotIdentityResponse } from '../../lib/api/bot-identity.js';
 import { signBotRequest } from '../../lib/api/bot-request-signature.js';
+import type { OutputCertificatesRequest } from '../../lib/api/output-certificates.js';
+import { ROUTES } from '../../lib/api/routes.js';
 import { AuthService } from '../../lib/auth/auth-service.js';
 import type { BotRequest } from '../../lib/auth/bot-authenticator.js';
 import type { CaStore, StoredCas } from '../../lib/auth/certificate-authorities.js';
@@ -132,4 +134,37 @@ export async function createFixture(
       return added.token.name;
     },
   };
+}
+
+/** The app most issuance tests ask for: labels that the `apps` role of {@link ROLES} allows. */
+export const GRAFANA_APP = {
+  kind: 'app',
+  version: 'v3',
+  metadata: { name: 'grafana', labels: { team: 'payments' } },
+  spec: { uri: 'https://grafana.internal' },
+};
+
+/** Issues an output as a bot does: a signed call authenticated, then the use case (a fresh key by default). */
+export async function issueOutput(
+  fixture: Fixture,
+  signer: Signer,
+  body: Omit<OutputCertificatesRequest, 'public_key'> & { public_key?: string },
+) {
+  const request = { public_key: newPublicKeyPem(), ...body };
+  const caller = await fixture.service.authenticator.authenticate(
+    signer.request(ROUTES.botCertificates, request),
+    { requestId: 't' },
+  );
+  return fixture.service.outputs.issue(caller, request, { requestId: 't' });
+}
+
+/** Renews like the agent: a fresh key, and a signer for the new identity. */
+export async function renewIdentity(fixture: Fixture, signer: Signer): Promise<Signer> {
+  const keys = generateKeyPair('balanced', 'subject');
+  const request = { public_key: publicKeyToPem(keys.publicKey) };
+  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), {
+    requestId: 't',
+  });
+  const identity = await fixture.service.renew(caller, request, { requestId: 't' });
+  return makeSigner(identity, keys.privateKey, fixture.clock);
 }

@@ -1,35 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { OutputCertificatesRequest } from '../../lib/api/output-certificates.js';
 import { ROUTES } from '../../lib/api/routes.js';
 import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
 import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
-import { createFixture, type Fixture, makeSigner, newPublicKeyPem, type Signer } from './auth-fixture.js';
-
-async function issue(
-  fixture: Fixture,
-  signer: Signer,
-  body: Omit<OutputCertificatesRequest, 'public_key'> & { public_key?: string },
-) {
-  const request = { public_key: newPublicKeyPem(), ...body };
-  const caller = await fixture.service.authenticator.authenticate(
-    signer.request(ROUTES.botCertificates, request),
-    { requestId: 't' },
-  );
-  return fixture.service.outputs.issue(caller, request, { requestId: 't' });
-}
-
-/** Renews like the agent: a fresh key, and a signer for the new identity. */
-async function renew(fixture: Fixture, signer: Signer): Promise<Signer> {
-  const keys = generateKeyPair('balanced', 'subject');
-  const request = { public_key: publicKeyToPem(keys.publicKey) };
-  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), {
-    requestId: 't',
-  });
-  const identity = await fixture.service.renew(caller, request, { requestId: 't' });
-  return makeSigner(identity, keys.privateKey, fixture.clock);
-}
+import { createFixture, issueOutput, makeSigner, renewIdentity } from './auth-fixture.js';
 
 async function joined(roles: string[], logins?: string[]) {
   const fixture = await createFixture();
@@ -131,17 +106,17 @@ describe('bot calls', () => {
   describe('renewal and the generation counter', () => {
     it('renews to the next generation for a fresh key', async () => {
       const { fixture, signer } = await joined(['ops']);
-      const renewed = await renew(fixture, signer);
+      const renewed = await renewIdentity(fixture, signer);
       expect(renewed.identity.generation).toBe(2);
       expect(renewed.identity.instance_id).toBe(signer.identity.instance_id);
-      const again = await renew(fixture, renewed);
+      const again = await renewIdentity(fixture, renewed);
       expect(again.identity.generation).toBe(3);
     });
 
     it('locks the instance when a certificate of an older generation is used, and audits it', async () => {
       const { fixture, signer } = await joined(['ops']);
-      await renew(fixture, signer);
-      await expect(renew(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+      await renewIdentity(fixture, signer);
+      await expect(renewIdentity(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
       const { record } = await fixture.service.context.instances.require(
         'robot',
         signer.identity.instance_id,
@@ -154,8 +129,8 @@ describe('bot calls', () => {
 
     it('refuses every call of a locked instance, even with the newest certificate', async () => {
       const { fixture, signer } = await joined(['ops']);
-      const renewed = await renew(fixture, signer);
-      await expect(renew(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+      const renewed = await renewIdentity(fixture, signer);
+      await expect(renewIdentity(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
       // The renewed certificate is current, but its instance is now locked: the copy is not trusted either.
       await expect(
         fixture.service.authenticator.authenticate(renewed.request(ROUTES.botHeartbeat, {}), {
@@ -168,7 +143,7 @@ describe('bot calls', () => {
   describe('output certificates', () => {
     it('issues an identity output with the roles logins, traits expanded, and the TTL capped by max_session_ttl', async () => {
       const { fixture, signer } = await joined(['ops'], ['deploy']);
-      const output = await issue(fixture, signer, { output: 'identity', ttl_seconds: 24 * 3600 });
+      const output = await issueOutput(fixture, signer, { output: 'identity', ttl_seconds: 24 * 3600 });
       expect(output.ssh?.logins).toEqual(['deploy', 'root']);
       const ssh = parseSshCertificate(output.ssh_cert as string);
       expect(ssh.principals).toEqual(['deploy', 'root']);
@@ -180,10 +155,12 @@ describe('bot calls', () => {
 
     it('lets an output narrow to a subset of the roles, and never more', async () => {
       const { fixture, signer } = await joined(['ops', 'apps']);
-      const narrowed = await issue(fixture, signer, { output: 'identity', roles: ['apps'] });
+      const narrowed = await issueOutput(fixture, signer, { output: 'identity', roles: ['apps'] });
       expect(narrowed.roles).toEqual(['apps']);
       expect(narrowed.ssh?.logins).toEqual([]);
-      await expect(issue(fixture, signer, { output: 'identity', roles: ['kube'] })).rejects.toMatchObject({
+      await expect(
+        issueOutput(fixture, signer, { output: 'identity', roles: ['kube'] }),
+      ).rejects.toMatchObject({
         code: 'role_not_held',
         message: expect.stringContaining('"kube"'),
       });
@@ -192,7 +169,7 @@ describe('bot calls', () => {
     it('refuses to let an output certificate act as a bot identity', async () => {
       const { fixture, signer } = await joined(['ops']);
       const keys = generateKeyPair('balanced', 'subject');
-      const output = await issue(fixture, signer, {
+      const output = await issueOutput(fixture, signer, {
         output: 'identity',
         public_key: publicKeyToPem(keys.publicKey),
       });
@@ -229,17 +206,17 @@ describe('bot calls', () => {
         false,
         'test',
       );
-      const output = await issue(fixture, signer, { output: 'application', app_name: 'grafana' });
+      const output = await issueOutput(fixture, signer, { output: 'application', app_name: 'grafana' });
       expect(new X509Certificate(output.tls_cert as string).subjectAltName).toBe(
         'URI:mid://example.test/apps/grafana',
       );
       await expect(
-        issue(fixture, signer, { output: 'application', app_name: 'billing' }),
+        issueOutput(fixture, signer, { output: 'application', app_name: 'billing' }),
       ).rejects.toMatchObject({ code: 'app_not_allowed' });
-      await expect(issue(fixture, signer, { output: 'application', app_name: 'nope' })).rejects.toMatchObject(
-        { code: 'app_not_found' },
-      );
-      await expect(issue(fixture, signer, { output: 'application' })).rejects.toMatchObject({
+      await expect(
+        issueOutput(fixture, signer, { output: 'application', app_name: 'nope' }),
+      ).rejects.toMatchObject({ code: 'app_not_found' });
+      await expect(issueOutput(fixture, signer, { output: 'application' })).rejects.toMatchObject({
         code: 'missing_field',
       });
     });
@@ -259,7 +236,7 @@ describe('bot calls', () => {
         false,
         'test',
       );
-      const output = await issue(fixture, signer, { output: 'kubernetes', kubernetes_cluster: 'k1' });
+      const output = await issueOutput(fixture, signer, { output: 'kubernetes', kubernetes_cluster: 'k1' });
       const tls = new X509Certificate(output.tls_cert as string);
       expect(tls.subject.split('\n')).toEqual(expect.arrayContaining(['CN=alice', 'O=viewers']));
       expect(output.kubernetes).toMatchObject({
@@ -284,23 +261,26 @@ describe('bot calls', () => {
         false,
         'test',
       );
-      const output = await issue(fixture, signer, { output: 'ssh_host', principals: ['node1.example.test'] });
+      const output = await issueOutput(fixture, signer, {
+        output: 'ssh_host',
+        principals: ['node1.example.test'],
+      });
       const cert = parseSshCertificate(output.ssh_cert as string);
       expect(cert.type).toBe('host');
       expect(cert.principals).toEqual(['node1.example.test']);
       // A host the cluster does not know gets no host certificate, whatever the bot's rules allow.
       await expect(
-        issue(fixture, signer, { output: 'ssh_host', principals: ['github.com'] }),
+        issueOutput(fixture, signer, { output: 'ssh_host', principals: ['github.com'] }),
       ).rejects.toMatchObject({
         code: 'unknown_host_principal',
         message: expect.stringContaining('"github.com"'),
       });
       await expect(
-        issue(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5', 'node1'] }),
+        issueOutput(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5', 'node1'] }),
       ).resolves.toBeDefined();
       const plain = await joined(['ops']);
       await expect(
-        issue(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),
+        issueOutput(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),
       ).rejects.toMatchObject({ code: 'host_cert_not_allowed' });
     });
 
@@ -310,7 +290,7 @@ describe('bot calls', () => {
       fixture.clock.set(caEnd - 10 * 60_000);
       const { signer } = await fixture.join(await fixture.addBot('robot', ['ops']));
       expect(Date.parse(signer.identity.expires_at)).toBe(caEnd);
-      const output = await issue(fixture, signer, { output: 'identity' });
+      const output = await issueOutput(fixture, signer, { output: 'identity' });
       expect(Date.parse(new X509Certificate(output.tls_cert as string).validTo)).toBeLessThanOrEqual(caEnd);
       fixture.clock.set(caEnd + 1);
       expect(() => fixture.service.context.issuer.validity(3_600_000)).toThrow(/expired/);
@@ -318,7 +298,7 @@ describe('bot calls', () => {
 
     it('records issuance with serials and roles in the audit log', async () => {
       const { fixture, signer } = await joined(['ops']);
-      const output = await issue(fixture, signer, { output: 'identity' });
+      const output = await issueOutput(fixture, signer, { output: 'identity' });
       const [event] = await fixture.service.admin.events({ type: 'cert.issue' });
       expect(event).toMatchObject({
         outcome: 'success',
@@ -336,7 +316,7 @@ describe('bot instances as resources', () => {
     const { botInstanceSchema } = await import('../../lib/resources/bot-instance.js');
     const { toBotInstanceResource } = await import('../../lib/auth/bot-instance-store.js');
     const { fixture, signer } = await joined(['ops']);
-    const renewed = await renew(fixture, signer);
+    const renewed = await renewIdentity(fixture, signer);
     const caller = await fixture.service.authenticator.authenticate(
       renewed.request(ROUTES.botHeartbeat, {}),
       { requestId: 't' },

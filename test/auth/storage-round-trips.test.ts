@@ -5,14 +5,14 @@ import type { BotInstanceRecord } from '../../lib/auth/bot-instance-store.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import type { ItemInput } from '../../lib/auth/storage/storage-backend.js';
 import { ManualClock } from '../../lib/core/clock.js';
-import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
-import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { CountingBackend } from '../support/counting-backend.js';
 import {
   createFixture,
   type Fixture,
-  makeSigner,
+  GRAFANA_APP,
+  issueOutput,
   newPublicKeyPem,
+  renewIdentity,
   type Signer,
   START,
 } from './auth-fixture.js';
@@ -44,18 +44,7 @@ async function tokenFixture(storage?: (clock: ManualClock) => MemoryBackend) {
   const clock = new ManualClock(START);
   const counter = new CountingBackend(storage?.(clock) ?? new MemoryBackend(clock));
   const fixture = await createFixture(counter, clock);
-  await fixture.service.admin.putResources(
-    [
-      {
-        kind: 'app',
-        version: 'v3',
-        metadata: { name: 'grafana', labels: { team: 'payments' } },
-        spec: { uri: 'https://grafana.internal' },
-      },
-    ],
-    false,
-    'test',
-  );
+  await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
   const token = await fixture.addBot('robot', ['ops', 'apps']);
   return { fixture, counter, token };
 }
@@ -70,25 +59,6 @@ async function measure(counter: CountingBackend, request: () => Promise<unknown>
     .map((call) => call.key);
   expect(reads.filter((key, index) => reads.indexOf(key) !== index)).toEqual([]);
   return { calls: counter.calls().length, depth: counter.depth(), waves: counter.waves() };
-}
-
-async function issue(fixture: Fixture, signer: Signer, body: Omit<OutputCertificatesRequest, 'public_key'>) {
-  const request = { public_key: newPublicKeyPem(), ...body };
-  const caller = await fixture.service.authenticator.authenticate(
-    signer.request(ROUTES.botCertificates, request),
-    { requestId: 't' },
-  );
-  return fixture.service.outputs.issue(caller, request, { requestId: 't' });
-}
-
-async function renew(fixture: Fixture, signer: Signer): Promise<Signer> {
-  const keys = generateKeyPair('balanced', 'subject');
-  const request = { public_key: publicKeyToPem(keys.publicKey) };
-  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), {
-    requestId: 't',
-  });
-  const identity = await fixture.service.renew(caller, request, { requestId: 't' });
-  return makeSigner(identity, keys.privateKey, fixture.clock);
 }
 
 async function heartbeat(fixture: Fixture, signer: Signer) {
@@ -124,7 +94,7 @@ describe('storage round trips per request', () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
-    const cost = await measure(counter, () => renew(fixture, signer));
+    const cost = await measure(counter, () => renewIdentity(fixture, signer));
 
     expect(cost.waves).toEqual([
       AUTHENTICATION,
@@ -139,9 +109,9 @@ describe('storage round trips per request', () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
-    const identity = await measure(counter, () => issue(fixture, signer, { output: 'identity' }));
+    const identity = await measure(counter, () => issueOutput(fixture, signer, { output: 'identity' }));
     const application = await measure(counter, () =>
-      issue(fixture, signer, { output: 'application', app_name: 'grafana' }),
+      issueOutput(fixture, signer, { output: 'application', app_name: 'grafana' }),
     );
 
     expect(identity.waves).toEqual([
@@ -347,7 +317,7 @@ describe('working from what a request already read', () => {
   it('locks a renewable instance when a stale generation is presented, whatever was read before', async () => {
     const { fixture, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
-    await renew(fixture, signer);
+    await renewIdentity(fixture, signer);
 
     await expect(heartbeat(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
 

@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { secureRandom } from '../../lib/core/random.js';
 import { caPin, spkiSha256Hex } from '../../lib/pki/ca-pin.js';
 import { generateKeyPair, SIGNATURE_SUITES } from '../../lib/pki/signature-suite.js';
-import { issueCertificate } from '../../lib/pki/x509-certificate.js';
-import { pkiErrorCode, run, runBytes, tempDir } from './tools.js';
+import { pkiErrorCode, run, runBytes, selfSignedTestCa, tempDir } from './tools.js';
 
 let dir: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -12,22 +10,7 @@ beforeEach(() => {
 afterEach(() => dir.cleanup());
 
 describe.each([...SIGNATURE_SUITES, 'Ed25519'] as const)('the CA pin of a %s CA', (suite) => {
-  const keys = generateKeyPair(
-    suite === 'Ed25519' ? 'balanced' : suite,
-    suite === 'Ed25519' ? 'ssh-ca' : 'tls-ca',
-  );
-  const certificatePem = issueCertificate(
-    {
-      serial: secureRandom.bytes(16),
-      subject: { commonName: 'pin test CA' },
-      notBefore: new Date('2030-01-01T00:00:00Z'),
-      notAfter: new Date('2031-01-01T00:00:00Z'),
-      publicKey: keys.publicKey,
-      isCa: true,
-      keyUsage: ['keyCertSign'],
-    },
-    { selfSigned: keys.privateKey },
-  );
+  const { keys, certificatePem } = selfSignedTestCa(suite, 'pin test CA');
 
   it('equals `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum`', () => {
     const pubkey = run('openssl', ['x509', '-pubkey', '-noout', '-in', dir.write('ca.pem', certificatePem)]);

@@ -1,11 +1,10 @@
 import { rootCertificates } from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { secureRandom } from '../../lib/core/random.js';
 import { certificateDer } from '../../lib/pki/certificate-der.js';
 import { certificateSpki } from '../../lib/pki/certificate-spki.js';
-import { generateKeyPair, SIGNATURE_SUITES } from '../../lib/pki/signature-suite.js';
-import { issueCertificate, readCertificateStructure } from '../../lib/pki/x509-certificate.js';
-import { pkiErrorCode, run, tempDir } from './tools.js';
+import { SIGNATURE_SUITES } from '../../lib/pki/signature-suite.js';
+import { readCertificateStructure } from '../../lib/pki/x509-certificate.js';
+import { pkiErrorCode, run, selfSignedTestCa, type TestCaKind, tempDir } from './tools.js';
 
 let dir: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -16,24 +15,8 @@ afterEach(() => dir.cleanup());
 /** What the ASN.1 parser of `lib/pki` reads as the SubjectPublicKeyInfo. */
 const parsedSpki = (der: Buffer) => readCertificateStructure(der).subjectPublicKeyInfo;
 
-function issuedCa(suite: (typeof SIGNATURE_SUITES)[number] | 'Ed25519'): Buffer {
-  const keys = generateKeyPair(
-    suite === 'Ed25519' ? 'balanced' : suite,
-    suite === 'Ed25519' ? 'ssh-ca' : 'tls-ca',
-  );
-  const pem = issueCertificate(
-    {
-      serial: secureRandom.bytes(16),
-      subject: { commonName: 'spki test CA' },
-      notBefore: new Date('2030-01-01T00:00:00Z'),
-      notAfter: new Date('2031-01-01T00:00:00Z'),
-      publicKey: keys.publicKey,
-      isCa: true,
-      keyUsage: ['keyCertSign'],
-    },
-    { selfSigned: keys.privateKey },
-  );
-  return certificateDer(pem);
+function issuedCa(kind: TestCaKind): Buffer {
+  return certificateDer(selfSignedTestCa(kind, 'spki test CA').certificatePem);
 }
 
 describe('certificateSpki', () => {

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PkiError } from '../../lib/core/errors.js';
+import { secureRandom } from '../../lib/core/random.js';
 import { parsePrivateKeyPem } from '../../lib/pki/key-encoding.js';
+import { generateKeyPair, type SIGNATURE_SUITES } from '../../lib/pki/signature-suite.js';
+import { issueCertificate } from '../../lib/pki/x509-certificate.js';
 
 /** A temp directory for one test, removed by `cleanup()`. */
 export function tempDir(): {
@@ -81,4 +84,28 @@ export function pkiErrorCode(action: () => unknown): string | undefined {
     throw error;
   }
   return undefined;
+}
+
+/** The CA kinds the pin and SPKI tests cover: each suite's TLS CA key, and an Ed25519 key. */
+export type TestCaKind = (typeof SIGNATURE_SUITES)[number] | 'Ed25519';
+
+/** A self-signed CA certificate (PEM) of `kind`, valid through 2030, with its keys. */
+export function selfSignedTestCa(kind: TestCaKind, commonName: string) {
+  const keys = generateKeyPair(
+    kind === 'Ed25519' ? 'balanced' : kind,
+    kind === 'Ed25519' ? 'ssh-ca' : 'tls-ca',
+  );
+  const certificatePem = issueCertificate(
+    {
+      serial: secureRandom.bytes(16),
+      subject: { commonName },
+      notBefore: new Date('2030-01-01T00:00:00Z'),
+      notAfter: new Date('2031-01-01T00:00:00Z'),
+      publicKey: keys.publicKey,
+      isCa: true,
+      keyUsage: ['keyCertSign'],
+    },
+    { selfSigned: keys.privateKey },
+  );
+  return { keys, certificatePem };
 }

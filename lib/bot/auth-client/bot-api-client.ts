@@ -17,7 +17,7 @@ import { ROUTES } from '../../api/routes.js';
 import type { Clock } from '../../core/clock.js';
 import { UpstreamError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
-import { decodePemBlock } from '../../pki/pem.js';
+import { certificateDer } from '../../pki/certificate-der.js';
 
 /** The bot's current identity: what it signs bot calls with. */
 export interface SigningIdentity {
@@ -29,8 +29,7 @@ export interface SigningIdentity {
 
 /** A {@link SigningIdentity} from the identity certificate (PEM) and its private key. */
 export function signingIdentity(certificatePem: string, privateKey: KeyObject): SigningIdentity {
-  const { der } = decodePemBlock(certificatePem, 'bad_identity', 'bot identity certificate');
-  return { certificatePem, certificateDer: der, privateKey };
+  return { certificatePem, certificateDer: certificateDer(certificatePem), privateKey };
 }
 
 function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {

@@ -13,7 +13,7 @@ import { MemoryBackend } from '../../../lib/auth/storage/memory-backend.js';
 import type { ListOptions, StoredItem } from '../../../lib/auth/storage/storage-backend.js';
 import { ManualClock } from '../../../lib/core/clock.js';
 import { StorageError } from '../../../lib/core/errors.js';
-import { createFixture, newPublicKeyPem, START } from '../auth-fixture.js';
+import { createFixture, GRAFANA_APP, newPublicKeyPem, START } from '../auth-fixture.js';
 
 /**
  * `POST /v1/bot/certificates/batch`: several outputs in one authenticated call. Each output is issued,
@@ -42,18 +42,7 @@ async function setup() {
   const clock = new ManualClock(START);
   const storage = new FailingListBackend(clock);
   const fixture = await createFixture(storage, clock);
-  await fixture.service.admin.putResources(
-    [
-      {
-        kind: 'app',
-        version: 'v3',
-        metadata: { name: 'grafana', labels: { team: 'payments' } },
-        spec: { uri: 'https://grafana.internal' },
-      },
-    ],
-    false,
-    'test',
-  );
+  await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
   const { signer } = await fixture.join(await fixture.addBot('robot', ['ops', 'apps']));
   const api = new ApiRouter(fixture.service, { admin: new BearerAdminAuthenticator('a'.repeat(64)) });
   const issued = () => fixture.service.admin.events({ type: 'cert.issue', limit: 100 });
