@@ -4,7 +4,6 @@
  * only: dependencies are built once per cold start and reused while the Lambda is warm (the CAs are
  * loaded from Secrets Manager once, not per request).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AuthService } from '../lib/auth/auth-service.js';
 import { isHttpApiEvent, toApiRequest, toHttpApiResult } from '../lib/auth/aws/api-gateway-event.js';
@@ -16,6 +15,7 @@ import { iamJoinMethod } from '../lib/auth/iam/iam-join-method.js';
 import { joinChallengeRoute } from '../lib/auth/iam/join-challenge-route.js';
 import { SecretsManagerCaStore } from '../lib/auth/secrets-manager-ca-store.js';
 import { DynamoDbBackend } from '../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbClient } from '../lib/auth/storage/dynamodb-client.js';
 import { cachedUnlessFailed } from '../lib/core/cached-unless-failed.js';
 import { systemClock } from '../lib/core/clock.js';
 import { ConfigError, MidError } from '../lib/core/errors.js';
@@ -33,7 +33,7 @@ async function build(): Promise<Ready> {
   const service = await AuthService.create({
     clusterName: env.MID_CLUSTER_NAME,
     suite: env.MID_SIGNATURE_SUITE,
-    storage: new DynamoDbBackend({ client: new DynamoDBClient({}), tableName: env.MID_TABLE_NAME }),
+    storage: new DynamoDbBackend({ client: createDynamoDbClient(), tableName: env.MID_TABLE_NAME }),
     caStore: new SecretsManagerCaStore({
       client: new SecretsManagerClient({}),
       secretId: env.MID_CA_SECRET_ID,

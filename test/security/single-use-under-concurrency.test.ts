@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedAuditEvent } from '../../lib/auth/audit-log.js';
 import { DynamoDbBackend } from '../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbClient } from '../../lib/auth/storage/dynamodb-client.js';
 import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import { SqliteBackend } from '../../lib/auth/storage/sqlite-backend.js';
@@ -30,7 +31,8 @@ const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   dynalite = await startDynalite();
-  dynamo = new DynamoDBClient({
+  // The client the auth Lambda builds: one resolved middleware chain shared by all racers.
+  dynamo = createDynamoDbClient({
     region: AWS_TEST_REGION,
     endpoint: dynalite.endpoint,
     credentials: { ...AWS_TEST_CREDENTIALS },

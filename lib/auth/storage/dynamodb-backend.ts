@@ -43,7 +43,7 @@ const LIVE = '(attribute_not_exists(#exp) OR #exp > :now)';
  * {@link StorageBackend} on a DynamoDB table laid out as `createDynamoDbTable` (dynamodb-table.ts) describes.
  *
  * @example
- * const client = new DynamoDBClient({}); // once per cold start
+ * const client = createDynamoDbClient(); // once per cold start (dynamodb-client.ts)
  * const storage = new DynamoDbBackend({ client, tableName: process.env.TABLE_NAME });
  */
 export class DynamoDbBackend implements StorageBackend {

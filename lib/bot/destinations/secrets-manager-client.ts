@@ -1,4 +1,5 @@
 import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { WARM_SDK_CLIENT_CONFIG, withoutCallLogging } from '../../core/warm-sdk-client.js';
 
 /** How long a Secrets Manager call may take before it counts as failed (and is retried). */
 export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 } as const;
@@ -6,7 +7,8 @@ export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeoutMs: 3_000, requestTim
 /**
  * The client the `SecretsManagerDestination` expects: SDK retries off (`maxAttempts: 1`, the
  * destination retries with its own backoff and a fixed request token) and timeouts on, since the
- * SDK's default is to wait forever. Build it once per cold start and share it.
+ * SDK's default is to wait forever, and none of the per-call work a warm Lambda does not need
+ * (`lib/core/warm-sdk-client.ts`). Build it once per cold start and share it.
  *
  * `throwOnRequestTimeout` is needed: without it the SDK only logs a warning when `requestTimeout`
  * passes and keeps waiting.
@@ -15,13 +17,16 @@ export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeoutMs: 3_000, requestTim
  * const client = createSecretsManagerClient({ region: 'eu-west-1' });
  */
 export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
-  return new SecretsManagerClient({
-    maxAttempts: 1,
-    requestHandler: {
-      connectionTimeout: SECRETS_MANAGER_TIMEOUTS.connectionTimeoutMs,
-      requestTimeout: SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
-    ...config,
-  });
+  return withoutCallLogging(
+    new SecretsManagerClient({
+      ...WARM_SDK_CLIENT_CONFIG,
+      maxAttempts: 1,
+      requestHandler: {
+        connectionTimeout: SECRETS_MANAGER_TIMEOUTS.connectionTimeoutMs,
+        requestTimeout: SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+      },
+      ...config,
+    }),
+  );
 }

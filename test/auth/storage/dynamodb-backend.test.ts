@@ -1,11 +1,12 @@
 import {
   DeleteTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   type DynamoDBClientConfig,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbBackend } from '../../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbClient } from '../../../lib/auth/storage/dynamodb-client.js';
 import { createDynamoDbTable } from '../../../lib/auth/storage/dynamodb-table.js';
 import { ManualClock } from '../../../lib/core/clock.js';
 import { StorageError } from '../../../lib/core/errors.js';
@@ -20,8 +21,9 @@ let dynalite: RunningDynalite;
 let client: DynamoDBClient;
 let tables = 0;
 
+/** The client the auth Lambda builds, pointed at dynalite. */
 function newClient(endpoint: string, config: Partial<DynamoDBClientConfig> = {}): DynamoDBClient {
-  return new DynamoDBClient({
+  return createDynamoDbClient({
     region: AWS_TEST_REGION,
     endpoint,
     credentials: { ...AWS_TEST_CREDENTIALS },
@@ -198,10 +200,24 @@ describe('DynamoDbBackend', () => {
   });
 
   describe('reads and writes side by side', () => {
+    // These tests watch (and tamper with) the client's calls through middleware added between calls,
+    // which a client that resolves its middleware once (the Lambda's, `cacheMiddleware`) would ignore.
+    let probed: DynamoDBClient;
+
+    beforeEach(async () => {
+      probed = newClient(dynalite.endpoint, { cacheMiddleware: false });
+      await backend.close();
+      backend = new DynamoDbBackend({ client: probed, tableName, clock });
+    });
+
+    afterEach(() => {
+      probed.destroy();
+    });
+
     /** The operations the backend's client sends from now on, by command name. */
     function recordOperations(): string[] {
       const operations: string[] = [];
-      client.middlewareStack.add(
+      probed.middlewareStack.add(
         (next, context) => async (args) => {
           operations.push(String(context.commandName));
           return next(args);
@@ -210,10 +226,6 @@ describe('DynamoDbBackend', () => {
       );
       return operations;
     }
-
-    afterEach(() => {
-      client.middlewareStack.remove(`record-${tableName}`);
-    });
 
     it('go out as one BatchGetItem: each key once, found and missing ones answered alike', async () => {
       await backend.put({ key: 'bots/robot', value: '{"bot":1}' });
@@ -291,7 +303,7 @@ describe('DynamoDbBackend', () => {
 
     it('write again the items DynamoDB left unprocessed', async () => {
       let leaveUnprocessed = 1;
-      client.middlewareStack.add(
+      probed.middlewareStack.add(
         (next, context) => async (args) => {
           if (context.commandName === 'BatchWriteItemCommand' && leaveUnprocessed > 0) {
             leaveUnprocessed -= 1;
@@ -321,7 +333,7 @@ describe('DynamoDbBackend', () => {
       await backend.put({ key: 'bots/robot', value: '{}' });
       await backend.put({ key: 'roles/ops', value: '{}' });
       let leaveUnprocessed = 2;
-      client.middlewareStack.add(
+      probed.middlewareStack.add(
         (next, context) => async (args) => {
           const result = await next(args);
           if (context.commandName === 'BatchGetItemCommand' && leaveUnprocessed > 0) {

@@ -1,0 +1,89 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbBackend } from '../../../lib/auth/storage/dynamodb-backend.js';
+import { createDynamoDbClient, DYNAMODB_TIMEOUTS } from '../../../lib/auth/storage/dynamodb-client.js';
+import { createDynamoDbTable } from '../../../lib/auth/storage/dynamodb-table.js';
+import { StorageError } from '../../../lib/core/errors.js';
+import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION } from '../../support/aws-test-credentials.js';
+import { type RunningDynalite, startDynalite } from '../../support/dynalite.js';
+import { type LoopbackServer, startLoopbackServer } from '../../support/loopback-server.js';
+
+let dynalite: RunningDynalite;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+
+afterAll(async () => {
+  await dynalite?.stop();
+});
+
+const testConfig = (endpoint: string) => ({
+  region: AWS_TEST_REGION,
+  endpoint,
+  credentials: { ...AWS_TEST_CREDENTIALS },
+});
+
+describe('createDynamoDbClient', () => {
+  it('resolves its middleware once per command class and does no per-call SDK logging', () => {
+    const client = createDynamoDbClient(testConfig(dynalite.endpoint));
+
+    expect(client.config.cacheMiddleware).toBe(true);
+    const middleware = client.middlewareStack.identify().join('\n');
+    expect(middleware).not.toContain('loggerMiddleware');
+    // What the calls need stays: signing, retries, (de)serialising, the Lambda trace header.
+    for (const kept of [
+      'httpSigningMiddleware',
+      'retryMiddleware',
+      'serializerMiddleware',
+      'recursionDetection',
+    ]) {
+      expect(middleware).toContain(kept);
+    }
+    client.destroy();
+  });
+
+  it('answers calls of one command class side by side each with its own result', async () => {
+    const client = createDynamoDbClient(testConfig(dynalite.endpoint));
+    await createDynamoDbTable(client, 'mid-client-test');
+    const backend = new DynamoDbBackend({ client, tableName: 'mid-client-test' });
+    const keys = Array.from({ length: 40 }, (_, index) => `bots/robot-${index}`);
+    await Promise.all(keys.map((key) => backend.put({ key, value: JSON.stringify({ key }) })));
+
+    // One GetItem each, all in flight at once through the one cached middleware chain.
+    const answers = await Promise.all(
+      keys.map((key) =>
+        client.send(
+          new GetItemCommand({
+            TableName: 'mid-client-test',
+            Key: { pk: { S: 'bots' }, sk: { S: key } },
+            ConsistentRead: true,
+          }),
+        ),
+      ),
+    );
+
+    expect(answers.map((answer) => JSON.parse(answer.Item?.['value']?.S ?? '{}').key)).toEqual(keys);
+    client.destroy();
+  });
+
+  it(
+    'gives up on a DynamoDB endpoint that takes the request and never answers',
+    async () => {
+      const silent: LoopbackServer = await startLoopbackServer(() => new Promise<void>(() => {}));
+      const client = createDynamoDbClient({ ...testConfig(silent.url), maxAttempts: 1 });
+      const backend = new DynamoDbBackend({ client, tableName: 'mid-client-test' });
+      const started = performance.now();
+
+      const error = await backend.get('bots/robot').catch((thrown: unknown) => thrown);
+
+      const waited = performance.now() - started;
+      expect(error).toBeInstanceOf(StorageError);
+      expect(waited).toBeGreaterThanOrEqual(DYNAMODB_TIMEOUTS.requestTimeoutMs - 100);
+      expect(waited).toBeLessThan(DYNAMODB_TIMEOUTS.requestTimeoutMs + 3_000);
+      client.destroy();
+      await silent.stop();
+    },
+    DYNAMODB_TIMEOUTS.requestTimeoutMs + 10_000,
+  );
+});
