@@ -13,6 +13,8 @@ export function privateKeyToPem(key: KeyObject): string {
   if (key.type !== 'private') {
     throw new PkiError('not_a_private_key', `Expected a private key but got a ${key.type} key.`);
   }
+  const known = pkcs8Cache.get(key);
+  if (known !== undefined) return encodePem('PRIVATE KEY', known);
   return key.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
@@ -49,6 +51,22 @@ export function canonicalSpkiDer(key: KeyObject): Buffer {
 
 /** Keys are immutable, so their encoding can be kept for as long as the key object lives. */
 const spkiCache = new WeakMap<KeyObject, Buffer>();
+/** PKCS#8 DER of private keys made from their components (`ec-key-pair.ts`), which know it already. */
+const pkcs8Cache = new WeakMap<KeyObject, Buffer>();
+
+/**
+ * Records the encodings of a key pair its maker built from the key's components, so that the encoders
+ * above need not export them again. They must be exactly what node would export (tests compare).
+ */
+export function rememberKeyEncodings(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  encodings: { spki: Buffer; pkcs8: Buffer },
+): void {
+  spkiCache.set(privateKey, encodings.spki);
+  spkiCache.set(publicKey, encodings.spki);
+  pkcs8Cache.set(privateKey, encodings.pkcs8);
+}
 
 function ecSpkiDer(curve: 'P-256' | 'P-384', jwk: JsonWebKey): Buffer {
   const { prefix, coordinateSize } = EC_SPKI[curve];

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { PkiError } from '../core/errors.js';
+import { generateP256KeyPair } from './ec-key-pair.js';
 
 /**
  * A cluster's choice of key algorithms. `balanced` (the default) follows Teleport's suite of the same
@@ -42,7 +43,7 @@ export function generateKeyPair(suite: SignatureSuiteName, role: KeyRole): KeyPa
   const algorithm = SUITES[suite]?.[role];
   switch (algorithm?.type) {
     case 'ec':
-      return generateKeyPairSync('ec', { namedCurve: algorithm.curve });
+      return generateP256KeyPair();
     case 'ed25519':
       return generateKeyPairSync('ed25519');
     case 'rsa':
