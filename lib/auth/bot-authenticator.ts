@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import {
   type BotAuthHeaders,
   parseBotAuthHeaders,
@@ -9,8 +8,8 @@ import type { Bot } from '../resources/bot.js';
 import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
-import { verifyBotCertificate } from './bot-certificate.js';
-import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
+import { type VerifiedBotCertificate, verifyBotCertificate } from './bot-certificate.js';
+import type { BotIdentityName } from './bot-identity-name.js';
 import type { BotInstanceRecord, StoredInstance } from './bot-instance-store.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
@@ -54,7 +53,7 @@ export class BotAuthenticator {
         this.context.cas.tlsUser,
         this.context.clock,
       );
-      identity = parseBotIdentityName(certificate.subjectAltName);
+      identity = certificate.identity;
       if (identity.clusterName !== this.context.clusterName) {
         throw new AuthenticationError(
           'wrong_cluster',
@@ -70,13 +69,7 @@ export class BotAuthenticator {
         this.context.resources.get('bot', identity.botName),
         this.context.instances.get(identity.botName, identity.instanceId),
       ]);
-      return await this.checkInstance(
-        identity,
-        bot?.resource,
-        instance,
-        certificate.serialNumber.toLowerCase(),
-        meta,
-      );
+      return await this.checkInstance(identity, bot?.resource, instance, certificate.serialHex, meta);
     } catch (error) {
       await this.context.audit.record({
         type: 'bot.authenticate',
@@ -88,7 +81,11 @@ export class BotAuthenticator {
     }
   }
 
-  private checkSignature(request: BotRequest, headers: BotAuthHeaders, certificate: X509Certificate): void {
+  private checkSignature(
+    request: BotRequest,
+    headers: BotAuthHeaders,
+    certificate: VerifiedBotCertificate,
+  ): void {
     const skew = Math.abs(this.context.clock.now() - headers.timestamp);
     if (skew > REQUEST_FRESHNESS_MS) {
       throw new AuthenticationError(

@@ -1,53 +1,94 @@
-import { X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AuthenticationError } from '../core/errors.js';
 import { certificateDer } from '../pki/certificate-der.js';
+import { positiveSerialHex } from '../pki/x509-certificate.js';
+import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
 import type { TlsCa } from './certificate-authorities.js';
 
-/** Certificates already found to be signed by a CA, per CA, by their exact text. */
-const signedBy = new WeakMap<X509Certificate, Map<string, X509Certificate>>();
+/** What the service goes on about a bot identity certificate once it knows the CA signed it. */
+export interface VerifiedBotCertificate {
+  readonly identity: BotIdentityName;
+  /** Lowercase hex of the serial as a positive integer, without leading zero bytes. */
+  readonly serialHex: string;
+  /** The key whose holder may call as this identity (the request signature). */
+  readonly publicKey: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** Certificates known to be signed by a CA, per CA, by their exact DER (base64). */
+const signedBy = new WeakMap<X509Certificate, Map<string, VerifiedBotCertificate>>();
 /** Enough for every bot of a cluster; the oldest entry goes first. */
 const MAX_REMEMBERED = 1_000;
 
 /**
- * A certificate a bot presents, checked against the cluster's TLS user CA: issued and signed by it, and
- * valid now. Says nothing yet about whose it is (see `parseBotIdentityName`) or whether the presenter
- * holds its key (the request signature).
+ * A bot identity certificate a bot presents, checked against the cluster's TLS user CA: issued and
+ * signed by it, naming a bot identity, and valid now. Says nothing yet about whether the presenter holds
+ * its key (the request signature) or whether the identity is current (the instance's generation).
  *
- * A bot presents the same certificate on every call until it renews, so the parse and the CA signature
- * check are remembered by the certificate's exact bytes (a warm Lambda or the local server skips both on
- * the next call). Validity is checked against the clock on every call.
+ * A bot presents the same certificate on every call until it renews, so what the parse and the CA
+ * signature check found is remembered by the certificate's exact bytes, as is every bot certificate
+ * this process issued (see {@link rememberIssuedBotCertificate}): a warm Lambda or the local server
+ * parses a bot's certificate at most once. Validity is checked against the clock on every call.
  */
 export function verifyBotCertificate(
   certificateText: Buffer | string,
   ca: TlsCa,
   clock: Clock,
-): X509Certificate {
+): VerifiedBotCertificate {
+  const remembered = rememberedFor(ca);
+  // Keyed by the DER, whichever form it came in: a bot presents its certificate as DER on calls and
+  // as PEM when it joins again, and both should find what the other left.
+  const key = derKey(typeof certificateText === 'string' ? pemDer(certificateText) : certificateText);
+  let certificate = remembered.get(key);
+  if (certificate === undefined) {
+    certificate = signedBotCertificate(certificateText, ca);
+    remember(remembered, key, certificate);
+  }
+  const now = clock.now();
+  if (certificate.notBefore.getTime() > now || certificate.notAfter.getTime() <= now) {
+    throw new AuthenticationError(
+      'certificate_expired',
+      `the bot certificate is not valid now (valid ${certificate.notBefore.toISOString()} to ${certificate.notAfter.toISOString()}); a token-joined bot needs a new token, an IAM bot joins again`,
+    );
+  }
+  return certificate;
+}
+
+/**
+ * Records a bot identity certificate this process has just issued with `ca`, by its DER, with the facts
+ * it was issued with: the bot presents it on its next calls, often to this same warm process, which
+ * then has nothing to parse or check. The DER is exactly what `ca` signed, so a presented certificate
+ * with the same bytes is that certificate.
+ */
+export function rememberIssuedBotCertificate(
+  ca: TlsCa,
+  der: Buffer,
+  certificate: VerifiedBotCertificate,
+): void {
+  remember(rememberedFor(ca), derKey(der), certificate);
+}
+
+function rememberedFor(ca: TlsCa): Map<string, VerifiedBotCertificate> {
   let remembered = signedBy.get(ca.certificate);
   if (remembered === undefined) {
     remembered = new Map();
     signedBy.set(ca.certificate, remembered);
   }
-  // Keyed by the DER, whichever form it came in: a bot presents its certificate as DER on calls and
-  // as PEM when it joins again, and both should find what the other left.
-  const key = (typeof certificateText === 'string' ? pemDer(certificateText) : certificateText).toString(
-    'base64',
-  );
-  let certificate = remembered.get(key);
-  if (certificate === undefined) {
-    certificate = signedCertificate(certificateText, ca);
-    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
-    remembered.set(key, certificate);
-  }
-  const now = clock.now();
-  if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) <= now) {
-    throw new AuthenticationError(
-      'certificate_expired',
-      `the bot certificate is not valid now (valid ${certificate.validFrom} to ${certificate.validTo}); a token-joined bot needs a new token, an IAM bot joins again`,
-    );
-  }
-  return certificate;
+  return remembered;
 }
+
+function remember(
+  remembered: Map<string, VerifiedBotCertificate>,
+  key: string,
+  value: VerifiedBotCertificate,
+) {
+  if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+  remembered.set(key, value);
+}
+
+const derKey = (der: Buffer) => der.toString('base64');
 
 /** The DER of a PEM certificate, or the text itself when it is not one PEM block (parsed as is below). */
 function pemDer(text: string): Buffer {
@@ -58,8 +99,8 @@ function pemDer(text: string): Buffer {
   }
 }
 
-/** Parses the certificate and checks that the CA issued and signed it. */
-function signedCertificate(certificateText: Buffer | string, ca: TlsCa): X509Certificate {
+/** Parses the certificate, checks that the CA issued and signed it, and reads the bot identity it names. */
+function signedBotCertificate(certificateText: Buffer | string, ca: TlsCa): VerifiedBotCertificate {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificateText);
@@ -76,5 +117,11 @@ function signedCertificate(certificateText: Buffer | string, ca: TlsCa): X509Cer
       'the bot certificate was not issued by this cluster',
     );
   }
-  return certificate;
+  return {
+    identity: parseBotIdentityName(certificate.subjectAltName),
+    serialHex: positiveSerialHex(certificate.serialNumber),
+    publicKey: certificate.publicKey,
+    notBefore: new Date(certificate.validFrom),
+    notAfter: new Date(certificate.validTo),
+  };
 }

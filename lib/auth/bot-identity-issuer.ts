@@ -1,8 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { BotIdentityResponse } from '../api/bot-identity.js';
+import { certificateDer } from '../pki/certificate-der.js';
+import { positiveSerialHex } from '../pki/x509-certificate.js';
 import type { Bot } from '../resources/bot.js';
 import type { AuthContext } from './auth-context.js';
-import { botIdentityUri } from './bot-identity-name.js';
+import { rememberIssuedBotCertificate } from './bot-certificate.js';
+import { type BotIdentityName, botIdentityUri } from './bot-identity-name.js';
 import { describeClusterCas } from './cluster-cas.js';
 import type { RoleSet } from './role-set.js';
 
@@ -32,18 +35,25 @@ export function issueBotIdentity(
   const { bot, roleSet } = options;
   const validity = context.issuer.validity(Math.min(DEFAULT_BOT_IDENTITY_TTL_MS, roleSet.maxSessionTtlMs()));
   const user = botUserName(bot.metadata.name);
+  const identity: BotIdentityName = {
+    clusterName: context.clusterName,
+    botName: bot.metadata.name,
+    instanceId: options.instanceId,
+    generation: options.generation,
+  };
   const tls = context.issuer.issueClientCertificate({
     publicKey: options.publicKey,
     subject: { commonName: user, organization: roleSet.names },
-    uris: [
-      botIdentityUri({
-        clusterName: context.clusterName,
-        botName: bot.metadata.name,
-        instanceId: options.instanceId,
-        generation: options.generation,
-      }),
-    ],
+    uris: [botIdentityUri(identity)],
     validity,
+  });
+  // The bot's next calls present this certificate, often to this same warm process: spare it the parse.
+  rememberIssuedBotCertificate(context.cas.tlsUser, certificateDer(tls.pem), {
+    identity,
+    serialHex: positiveSerialHex(tls.serialHex),
+    publicKey: options.publicKey,
+    notBefore: tls.notBefore,
+    notAfter: tls.notAfter,
   });
   const sshCert = context.issuer.issueSshUserCertificate({
     publicKey: options.publicKey,

@@ -166,7 +166,7 @@ export function parseCertificate(pem: string): ParsedCertificate {
     throw new PkiError('malformed_certificate', 'The certificate could not be parsed.', { cause });
   }
   return {
-    serialHex: serialHex(certificate.serialNumber),
+    serialHex: positiveSerialHex(certificate.serialNumber),
     subject: certificate.subject,
     issuer: certificate.issuer,
     notBefore: new Date(certificate.validFrom),
@@ -368,7 +368,8 @@ function isKeyObject(value: unknown): value is KeyObject {
   return value instanceof KeyObject;
 }
 
-function serialHex(nodeSerial: string): string {
+/** Node's `serialNumber` (hex digits of the integer) as bytes: lowercase, no leading zero bytes. */
+export function positiveSerialHex(nodeSerial: string): string {
   const hex = nodeSerial.toLowerCase();
   return (hex.length % 2 === 0 ? hex : `0${hex}`).replace(/^(00)+(?=..)/, '');
 }

@@ -10,7 +10,7 @@ import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import type { StorageBackend } from '../../lib/auth/storage/storage-backend.js';
 import { type Clock, ManualClock } from '../../lib/core/clock.js';
 import { silentLogger } from '../../lib/core/logger.js';
-import { secureRandom } from '../../lib/core/random.js';
+import { type Random, secureRandom } from '../../lib/core/random.js';
 import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
 import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 
@@ -102,6 +102,7 @@ export function makeSigner(identity: BotIdentityResponse, privateKey: KeyObject,
 export async function createFixture(
   storage: StorageBackend = new MemoryBackend(new ManualClock(START)),
   clock = new ManualClock(START),
+  random: Random = secureRandom,
 ): Promise<Fixture> {
   const service = await AuthService.create({
     clusterName: 'example.test',
@@ -109,7 +110,7 @@ export async function createFixture(
     storage,
     caStore: new MemoryCaStore(),
     clock,
-    random: secureRandom,
+    random,
     logger: silentLogger,
   });
   await service.admin.putResources(ROLES, false, 'test');

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthContext } from '../auth-context.js';
 import { verifyBotCertificate } from '../bot-certificate.js';
-import { parseBotIdentityName } from '../bot-identity-name.js';
 import type { BotInstanceRecord, StoredInstance } from '../bot-instance-store.js';
 
 const PREFIX = 'iam_instances/';
@@ -39,8 +38,7 @@ export function certifiedInstance(
 ): { readonly botName: string; readonly instanceId: string } | undefined {
   if (pem === undefined) return undefined;
   try {
-    const certificate = verifyBotCertificate(pem, context.cas.tlsUser, context.clock);
-    const name = parseBotIdentityName(certificate.subjectAltName);
+    const name = verifyBotCertificate(pem, context.cas.tlsUser, context.clock).identity;
     return name.clusterName === context.clusterName
       ? { botName: name.botName, instanceId: name.instanceId }
       : undefined;
