@@ -37,37 +37,39 @@ export interface RoundTripWaves {
   readonly secretsManager: readonly number[];
 }
 
+/** One bot run's round trips with nothing behind them, and the references printed next to them. */
 export interface BareRoundTrips {
   /**
    * Every round trip one run waits on, with nothing behind it, in the run's order and concurrency (the
    * target's baseline): its auth calls one after the other, the STS call the auth Lambda makes, the
    * auth Lambda's very DynamoDB requests sent again in the same waves, and the Secrets Manager writes.
    */
-  readonly fullMs: readonly number[];
+  fullRun(): Promise<void>;
+  /** The same, with each DynamoDB request a GetItem through the real SDK client: its per-call work included. */
+  sdkRun(): Promise<void>;
   /** Only the bot's own round trips (auth, STS, Secrets Manager), one after the other. */
-  readonly runMs: readonly number[];
+  ownRun(): Promise<void>;
   /** One `GET /v1/ping` on a new connection (TLS handshake included), as each bot call makes it. */
-  readonly newConnectionPingMs: readonly number[];
+  newConnectionPing(): Promise<void>;
   /** As many bare GetItem round trips to dynalite as the auth Lambda's DynamoDB calls, one after another. */
-  readonly dynamodbMs: readonly number[];
+  getItems(): Promise<void>;
+  close(): void;
 }
 
 /**
  * One bot run's round trips with nothing behind them, as many of each kind as the run makes and as
- * many at once as the run sends them, on warm connections; `runs` samples of their total. Auth calls
- * are `GET /v1/ping` through the stand-in (the real handler's cheapest route), STS calls an unsigned
- * POST (answered 403 straight away) and Secrets Manager calls a DescribeSecret with the real SDK
- * client. DynamoDB gets the auth Lambda's own requests of the run again, byte for byte (dynalite does
- * not check signatures): the same work for the table, none of the Lambda's. Sent again, the conditional
- * writes fail their conditions, which costs dynalite about what succeeding does.
+ * many at once as the run sends them, on warm connections. Auth calls are `GET /v1/ping` through the
+ * stand-in (the real handler's cheapest route), STS calls an unsigned POST (answered 403 straight away)
+ * and Secrets Manager calls a DescribeSecret with the real SDK client. DynamoDB gets the auth Lambda's
+ * own requests of the run again, byte for byte (dynalite does not check signatures): the same work for
+ * the table, none of the Lambda's. Sent again, the conditional writes fail their conditions, which costs
+ * dynalite about what succeeding does.
  */
-export async function timeBareRoundTrips(
+export function bareRoundTrips(
   traffic: RoundTripCounts,
   waves: RoundTripWaves,
-  runs: number,
-  warmUpRuns: number,
   servers: RoundTripTargets,
-): Promise<BareRoundTrips> {
+): BareRoundTrips {
   const authOptions = { baseUrl: servers.authUrl, ca: servers.authCa };
   const auth = new ApiClient(authOptions);
   const stsAgent = new Agent({ keepAlive: true });
@@ -114,45 +116,59 @@ export async function timeBareRoundTrips(
       req.on('error', reject);
       req.end(captured.body);
     });
-  const oneRun = async () => {
-    await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
+  const ping = () => auth.call({ method: 'GET', path: ROUTES.ping });
+  const botCalls = async () => {
+    await times(traffic.auth, ping);
     await times(traffic.sts, postSts);
-    await times(traffic.secretsManager, describeSecret);
   };
-  const fullRun = async () => {
-    await times(traffic.auth, () => auth.call({ method: 'GET', path: ROUTES.ping }));
-    await times(traffic.sts, postSts);
-    for (const wave of waves.dynamodb) await Promise.all(wave.map(resend));
-    await inWaves(waves.secretsManager, describeSecret);
+  return {
+    async fullRun() {
+      await botCalls();
+      for (const wave of waves.dynamodb) await Promise.all(wave.map(resend));
+      await inWaves(waves.secretsManager, describeSecret);
+    },
+    async sdkRun() {
+      await botCalls();
+      await inWaves(
+        waves.dynamodb.map((wave) => wave.length),
+        getItem,
+      );
+      await inWaves(waves.secretsManager, describeSecret);
+    },
+    async ownRun() {
+      await botCalls();
+      await times(traffic.secretsManager, describeSecret);
+    },
+    async newConnectionPing() {
+      const client = new ApiClient(authOptions);
+      await client.call({ method: 'GET', path: ROUTES.ping }).finally(() => client.close());
+    },
+    getItems: () => times(traffic.dynamodb, getItem),
+    close() {
+      auth.close();
+      stsAgent.destroy();
+      dynamodbAgent.destroy();
+      secretsManager.destroy();
+      dynamodb.destroy();
+    },
   };
-  const newConnectionPing = async () => {
-    const client = new ApiClient(authOptions);
-    await client.call({ method: 'GET', path: ROUTES.ping }).finally(() => client.close());
-  };
-  const getItems = () => times(traffic.dynamodb, getItem);
-  const sample = async (work: () => Promise<unknown>) => {
-    // Warm-up: connections open and code paths optimised, as for the bot's measured runs.
-    for (let i = 0; i < warmUpRuns; i += 1) await work();
-    const samples: number[] = [];
-    for (let run = 0; run < runs; run += 1) {
-      const start = performance.now();
-      await work();
-      samples.push(performance.now() - start);
-    }
-    return samples;
-  };
-  try {
-    return {
-      fullMs: await sample(fullRun),
-      runMs: await sample(oneRun),
-      newConnectionPingMs: await sample(newConnectionPing),
-      dynamodbMs: await sample(getItems),
-    };
-  } finally {
-    auth.close();
-    stsAgent.destroy();
-    dynamodbAgent.destroy();
-    secretsManager.destroy();
-    dynamodb.destroy();
-  }
+}
+
+/** `runs` timings of `work`, after `warmUpRuns` untimed ones (connections open, code optimised). */
+export async function sampled(
+  work: () => Promise<unknown>,
+  runs: number,
+  warmUpRuns: number,
+): Promise<number[]> {
+  for (let i = 0; i < warmUpRuns; i += 1) await work();
+  const samples: number[] = [];
+  for (let run = 0; run < runs; run += 1) samples.push(await timed(work));
+  return samples;
+}
+
+/** How long one call of `work` took, in milliseconds. */
+export async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
 }

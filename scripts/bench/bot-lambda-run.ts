@@ -9,7 +9,7 @@ import { startLambdaHttpAdapter } from '../../test/support/lambda-http-adapter.j
 import { createOpensslCa } from '../../test/support/openssl-ca.js';
 import { startSecretsManagerEmulator } from '../../test/support/secrets-manager-emulator.js';
 import { startStsEmulator } from '../../test/support/sts-emulator.js';
-import { type BareRoundTrips, type RoundTripCounts, timeBareRoundTrips } from './bare-round-trips.js';
+import { bareRoundTrips, type RoundTripCounts, sampled, timed } from './bare-round-trips.js';
 import { captureOutput } from './captured-output.js';
 import { type CapturedRequest, countServerTraffic, waves } from './server-traffic.js';
 
@@ -99,19 +99,39 @@ export interface BotLambdaBench {
   readonly coldMs: number;
   /** The warm-up runs, in order: a fresh process runs slower while V8 optimises the hot paths. */
   readonly warmUpMs: readonly number[];
-  /** The measured warm runs, after the warm-up. */
-  readonly warmMs: readonly number[];
+  /**
+   * The measured rounds, after the warm-up: in each, one warm run, then the bare round trips it waits
+   * on (the baseline), then the same with SDK GetItem calls standing in for the DynamoDB requests.
+   * Side by side, so that whatever else the machine does weighs on all three alike.
+   */
+  readonly rounds: ReadonlyArray<{
+    readonly warmMs: number;
+    readonly bareMs: number;
+    readonly sdkMs: number;
+  }>;
   readonly traffic: RunTraffic;
   readonly waves: RunWaves;
-  readonly bare: BareRoundTrips;
+  /** For reference, sampled after the rounds. */
+  readonly references: {
+    /** The bot's own round trips alone (pings, STS, DescribeSecret), one after another. */
+    readonly ownMs: readonly number[];
+    /** As many GetItem calls as the run's DynamoDB requests, one after another. */
+    readonly getItemsMs: readonly number[];
+    /** One ping on a new TLS connection. */
+    readonly newConnectionPingMs: readonly number[];
+  };
 }
+
+/** Runs whose requests are counted (and the last one's captured) to learn one run's traffic. */
+const TRAFFIC_RUNS = 10;
 
 /**
  * The serverless shape in this process, as in `test/e2e/serverless.test.ts`: the bundled auth Lambda
  * behind the HTTPS API Gateway stand-in, with DynamoDB (dynalite), Secrets Manager and STS emulators; the
  * bundled bot Lambda invoked once cold, then `warmUpRuns` times to let V8 optimise (as it has in an
- * auth Lambda that serves a fleet of bots), then `runs` times measured, each writing an `identity` and
- * an `application` output to Secrets Manager. The bundles are the files measured for size and cold
+ * auth Lambda that serves a fleet of bots), then a few runs whose traffic is counted and captured,
+ * then `runs` measured rounds of a warm run and its baselines side by side. Each run writes an `identity`
+ * and an `application` output to Secrets Manager. The bundles are the files measured for size and cold
  * start.
  */
 export async function benchBotLambda(
@@ -209,16 +229,13 @@ export async function benchBotLambda(
       dynamodb: counter.requests(servers.dynamodb),
       authConnections: counter.connections(servers.adapter),
     };
-    const warmMs: number[] = [];
     let lastRun = { dynamodb: 0, secretsManager: 0 };
-    for (let run = 0; run < runs; run += 1) {
+    for (let run = 0; run < TRAFFIC_RUNS; run += 1) {
       lastRun = {
         dynamodb: counter.requests(servers.dynamodb),
         secretsManager: counter.requests(servers.secretsManager),
       };
-      start = performance.now();
       await bot.handler(event);
-      warmMs.push(performance.now() - start);
     }
     const runWaves: RunWaves = {
       dynamodb: waves(counter.spans(servers.dynamodb, lastRun.dynamodb)).map((wave) =>
@@ -228,7 +245,7 @@ export async function benchBotLambda(
         (wave) => wave.length,
       ),
     };
-    const perRun = (total: number) => total / runs;
+    const perRun = (total: number) => total / TRAFFIC_RUNS;
     const secretsManagerCalls = perRun(secrets.calls.length - before.secretsManager);
     const traffic: RunTraffic = {
       auth: perRun(adapter.invocations() - before.auth),
@@ -238,7 +255,7 @@ export async function benchBotLambda(
       secretsManagerOperations: secrets.calls.slice(-Math.round(secretsManagerCalls)),
       dynamodb: perRun(counter.requests(servers.dynamodb) - before.dynamodb),
     };
-    const bare = await timeBareRoundTrips(traffic, runWaves, runs, warmUpRuns, {
+    const bare = bareRoundTrips(traffic, runWaves, {
       authUrl: adapter.url,
       authCa: adapterCa.certPem,
       stsUrl: sts.url,
@@ -249,7 +266,23 @@ export async function benchBotLambda(
       region: REGION,
       credentials: BOT_KEYS,
     });
-    return { coldMs, warmUpMs, warmMs, traffic, waves: runWaves, bare };
+    stops.push(async () => bare.close());
+    // The baselines get the warm-up the bot had: connections open, code paths optimised.
+    for (let run = 0; run < warmUpRuns; run += 1) {
+      await bare.fullRun();
+      await bare.sdkRun();
+    }
+    const rounds: Array<{ warmMs: number; bareMs: number; sdkMs: number }> = [];
+    for (let round = 0; round < runs; round += 1) {
+      const warmMs = await timed(() => bot.handler(event));
+      rounds.push({ warmMs, bareMs: await timed(bare.fullRun), sdkMs: await timed(bare.sdkRun) });
+    }
+    const references = {
+      ownMs: await sampled(bare.ownRun, runs, 20),
+      getItemsMs: await sampled(bare.getItems, runs, 20),
+      newConnectionPingMs: await sampled(bare.newConnectionPing, runs, 5),
+    };
+    return { coldMs, warmUpMs, rounds, traffic, waves: runWaves, references };
   } catch (error) {
     output.restore();
     console.error(output.captured().join('\n'));
