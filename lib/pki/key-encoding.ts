@@ -51,7 +51,7 @@ export function canonicalSpkiDer(key: KeyObject): Buffer {
 
 /** Keys are immutable, so their encoding can be kept for as long as the key object lives. */
 const spkiCache = new WeakMap<KeyObject, Buffer>();
-/** PKCS#8 DER of private keys made from their components (`ec-key-pair.ts`), which know it already. */
+/** PKCS#8 DER of private keys made from their components (`ec-key-pair.ts`, `ed25519-key-pair.ts`). */
 const pkcs8Cache = new WeakMap<KeyObject, Buffer>();
 
 /**
