@@ -51,12 +51,12 @@ export function canonicalSpkiDer(key: KeyObject): Buffer {
 
 /** Keys are immutable, so their encoding can be kept for as long as the key object lives. */
 const spkiCache = new WeakMap<KeyObject, Buffer>();
-/** PKCS#8 DER of private keys made from their components (`ec-key-pair.ts`, `ed25519-key-pair.ts`). */
+/** PKCS#8 DER of private keys whose maker knew it (`ec-key-pair.ts`, `ed25519-key-pair.ts`, `rsa-key-pair.ts`). */
 const pkcs8Cache = new WeakMap<KeyObject, Buffer>();
 
 /**
- * Records the encodings of a key pair its maker built from the key's components, so that the encoders
- * above need not export them again. They must be exactly what node would export (tests compare).
+ * Records the encodings of a key pair that its maker already has, so that the encoders above need not
+ * export them again. They must be exactly what node would export (tests compare).
  */
 export function rememberKeyEncodings(
   privateKey: KeyObject,
