@@ -158,7 +158,7 @@ async function printBotLambdaRuns(bundles: readonly LambdaBundle[]): Promise<voi
     `  warm run: p50 ${ms(p50)} ms, p95 ${ms(percentile(warmMs, 95))} ms  (target ≤ ${WARM_TARGET_MS} ms: ${verdict(p50 <= WARM_TARGET_MS)}; ${ratio.toFixed(2)}× the bare round trips, median of the rounds' ratios; target ≤ ${WARM_TARGET_RATIO}×: ${verdict(ratio <= WARM_TARGET_RATIO)})`,
   );
   console.log(
-    `  for reference: the same round trips with ${count(traffic.dynamodb)} SDK GetItem calls in the DynamoDB waves instead (the SDK's own work per call included): p50 ${ms(sdkP50)} ms (${sdkRatio.toFixed(2)}×); the bot's own round trips alone (pings, STS, DescribeSecret, one after another): p50 ${ms(median(references.ownMs))} ms; ${count(traffic.dynamodb)} GetItem one after another: p50 ${ms(median(references.getItemsMs))} ms; one ping on a new TLS connection: p50 ${ms(median(references.newConnectionPingMs))} ms`,
+    `  for reference: the same round trips with the run's ${count(traffic.dynamodb)} DynamoDB requests sent again through the auth Lambda's SDK client (its own work per call included): p50 ${ms(sdkP50)} ms (${sdkRatio.toFixed(2)}×); the bot's own round trips alone (pings, STS, DescribeSecret, one after another): p50 ${ms(median(references.ownMs))} ms; ${count(traffic.dynamodb)} GetItem one after another: p50 ${ms(median(references.getItemsMs))} ms; one ping on a new TLS connection: p50 ${ms(median(references.newConnectionPingMs))} ms`,
   );
 }
 

@@ -101,7 +101,7 @@ export interface BotLambdaBench {
   readonly warmUpMs: readonly number[];
   /**
    * The measured rounds, after the warm-up: in each, one warm run, then the bare round trips it waits
-   * on (the baseline), then the same with SDK GetItem calls standing in for the DynamoDB requests.
+   * on (the baseline), then the same with the DynamoDB requests sent through the SDK client.
    * Side by side, so that whatever else the machine does weighs on all three alike.
    */
   readonly rounds: ReadonlyArray<{
