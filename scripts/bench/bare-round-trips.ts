@@ -120,7 +120,9 @@ export function bareRoundTrips(
   // path costs it a little more than a success would (~0.1 ms a call here), so this reference slightly
   // overstates the SDK's share. (The cast: `send` is overloaded per command type and takes no union.)
   const sendThroughSdk = (command: SdkCommand) =>
-    lambdaClient.send(command as PutItemCommand).catch(() => undefined);
+    lambdaClient.send(command as PutItemCommand).catch((error: unknown) => {
+      if ((error as { name?: unknown }).name !== 'ConditionalCheckFailedException') throw error;
+    });
   const dynamodbAgent = new Agent({ keepAlive: true });
   const resend = (captured: CapturedRequest) =>
     new Promise<void>((resolve, reject) => {
