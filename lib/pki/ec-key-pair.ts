@@ -17,11 +17,12 @@ const PKCS8_BEFORE_POINT = Buffer.from('a144034200', 'hex');
  * (`canonicalSpkiDer` and `privateKeyToPem` then cost nothing).
  *
  * Made from the raw scalar and point of an ECDH key generation (the same OpenSSL generator) instead of
- * `generateKeyPairSync`: on Node 20, exporting (or signing with) a key object that `generateKeyPairSync`
- * has just returned can deadlock the process when a garbage collection runs inside the call (the
- * finished key generation job locks the key's mutex from its finaliser while the call holds it). A bot makes a key on every
- * join and every output, so even a rare hang matters; keys imported from their components never had a
- * generation job. It is also quicker than generating and then exporting the encodings.
+ * `generateKeyPairSync`: on Node 20, exporting (or signing with) a key object that
+ * `generateKeyPairSync` has just returned can deadlock the process when a garbage collection runs
+ * inside the call (the finished key generation job locks the key's mutex from its finaliser while the
+ * call holds it). A bot makes a key on every join and every output, so even a rare hang matters; keys
+ * imported from their components never had a generation job. It is also quicker than generating and
+ * then exporting the encodings.
  */
 export function generateP256KeyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
   const ecdh = createECDH('prime256v1');
