@@ -2,13 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
-import { startDynalite } from '../../test/support/dynalite.js';
-import { startLambdaHttpAdapter } from '../../test/support/lambda-http-adapter.js';
 import { createOpensslCa } from '../../test/support/openssl-ca.js';
-import { startSecretsManagerEmulator } from '../../test/support/secrets-manager-emulator.js';
-import { startStsEmulator } from '../../test/support/sts-emulator.js';
+import { startApiGatewayStandIn, startServerlessStandIns } from '../../test/support/serverless-stand-ins.js';
 import { bareRoundTrips, type RoundTripCounts, sampled, timed } from './bare-round-trips.js';
 import { captureOutput } from './captured-output.js';
 import { type CapturedRequest, countServerTraffic, waves } from './server-traffic.js';
@@ -20,7 +15,6 @@ const BOT_KEYS = {
   secretAccessKey: 'bot-lambda-secret',
   sessionToken: 'bot-lambda-session',
 };
-const TABLE = 'machine-id-state';
 const SECRETS = { identity: 'machine-id/bench/identity', grafana: 'machine-id/bench/grafana' };
 
 const RESOURCES = `kind: role
@@ -145,56 +139,25 @@ export async function benchBotLambda(
   const counter = countServerTraffic();
   const output = captureOutput();
   try {
-    const dynalite = await startDynalite();
-    stops.push(() => dynalite.stop());
-    counter.capture(dynalite.port);
-    const secrets = await startSecretsManagerEmulator({
-      acceptAnyCredentials: true,
+    const standIns = await startServerlessStandIns({
       region: REGION,
-      accountId: ACCOUNT,
+      account: ACCOUNT,
+      clusterName: 'bench.test',
+      functionName: 'machine-id-bot-bench',
+      bot: {
+        ...BOT_KEYS,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/bench-bot-role/machine-id-bot-bench`,
+        account: ACCOUNT,
+        userId: 'AROABENCHROLE:machine-id-bot-bench',
+      },
     });
-    stops.push(() => secrets.stop());
-    const sts = await startStsEmulator({
-      identities: [
-        {
-          ...BOT_KEYS,
-          arn: `arn:aws:sts::${ACCOUNT}:assumed-role/bench-bot-role/machine-id-bot-bench`,
-          account: ACCOUNT,
-          userId: 'AROABENCHROLE:machine-id-bot-bench',
-        },
-      ],
-    });
-    stops.push(() => sts.stop());
-    await createDynamoDbTable(
-      new DynamoDBClient({ endpoint: dynalite.endpoint, region: REGION, credentials: BOT_KEYS }),
-      TABLE,
-    );
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: BOT_KEYS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: BOT_KEYS.secretAccessKey,
-      AWS_SESSION_TOKEN: BOT_KEYS.sessionToken,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      MID_CLUSTER_NAME: 'bench.test',
-      MID_TABLE_NAME: TABLE,
-      MID_CA_SECRET_ID: 'machine-id/ca',
-      MID_INSECURE_STS_ENDPOINT_FOR_TESTS: sts.url,
-      AWS_LAMBDA_FUNCTION_NAME: 'machine-id-bot-bench',
-    });
+    stops.push(() => standIns.stop());
+    const { dynalite, secrets, sts } = standIns;
+    counter.capture(dynalite.port);
+    Object.assign(process.env, standIns.environment);
     const auth = (await import(pathToFileURL(bundles.auth).href)) as { handler: Handler };
     const adapterCa = await createOpensslCa(dir, 'api gateway stand-in');
-    const serving = await adapterCa.issue({
-      commonName: '127.0.0.1',
-      usage: 'server',
-      ipAddresses: ['127.0.0.1'],
-    });
-    const adapter = await startLambdaHttpAdapter({
-      handler: auth.handler,
-      certPem: serving.certPem + adapterCa.certPem,
-      keyPem: serving.keyPem,
-    });
+    const adapter = await startApiGatewayStandIn(adapterCa, auth.handler);
     stops.push(() => adapter.stop());
     await auth.handler({
       RequestType: 'Create',
@@ -262,7 +225,7 @@ export async function benchBotLambda(
       secretsManagerUrl: secrets.url,
       secretId: SECRETS.identity,
       dynamodbUrl: dynalite.endpoint,
-      tableName: TABLE,
+      tableName: standIns.tableName,
       region: REGION,
       credentials: BOT_KEYS,
     });

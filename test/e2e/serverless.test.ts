@@ -2,25 +2,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { createMtlsAgent } from '../../lib/consumer/create-mtls-agent.js';
 import type { Identity } from '../../lib/consumer/identity.js';
 import { IdentityLoader } from '../../lib/consumer/identity-loader.js';
 import { writeIdentityFiles } from '../../lib/consumer/write-identity-files.js';
-import { type RunningDynalite, startDynalite } from '../support/dynalite.js';
-import { type LambdaHttpAdapter, startLambdaHttpAdapter } from '../support/lambda-http-adapter.js';
+import type { LambdaHttpAdapter } from '../support/lambda-http-adapter.js';
 import { type MtlsAppServer, startMtlsAppServer } from '../support/mtls-app-server.js';
 import { createOpensslCa, type OpensslCa } from '../support/openssl-ca.js';
 import { runCommand } from '../support/run-command.js';
+import type { SecretsManagerEmulator } from '../support/secrets-manager-emulator.js';
 import {
-  type SecretsManagerEmulator,
-  startSecretsManagerEmulator,
-} from '../support/secrets-manager-emulator.js';
+  type ServerlessStandIns,
+  startApiGatewayStandIn,
+  startServerlessStandIns,
+} from '../support/serverless-stand-ins.js';
 import { type SshdHandle, startSshd } from '../support/sshd.js';
-import { type StsEmulator, startStsEmulator } from '../support/sts-emulator.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -110,9 +108,8 @@ type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
  */
 describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () => {
   let dir: string;
-  let dynalite: RunningDynalite;
+  let standIns: ServerlessStandIns;
   let secrets: SecretsManagerEmulator;
-  let sts: StsEmulator;
   let adapterCa: OpensslCa;
   let adapter: LambdaHttpAdapter;
   let sshd: SshdHandle | undefined;
@@ -123,18 +120,7 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
   const saved = { ...process.env };
 
   async function startAdapter(port?: number) {
-    const serving = await adapterCa.issue({
-      commonName: '127.0.0.1',
-      usage: 'server',
-      ipAddresses: ['127.0.0.1'],
-    });
-    adapter = await startLambdaHttpAdapter({
-      handler: (event, context) => authHandler(event, context),
-      // The chain includes the CA, as the agent checks the CA the service presents against ca_path.
-      certPem: serving.certPem + adapterCa.certPem,
-      keyPem: serving.keyPem,
-      ...(port === undefined ? {} : { port }),
-    });
+    adapter = await startApiGatewayStandIn(adapterCa, (event, context) => authHandler(event, context), port);
   }
 
   function provision(requestType: 'Create' | 'Update', nodeAddr: string, old?: string) {
@@ -153,35 +139,15 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mid-e2e-serverless-'));
-    dynalite = await startDynalite();
-    secrets = await startSecretsManagerEmulator({
-      acceptAnyCredentials: true,
+    standIns = await startServerlessStandIns({
       region: REGION,
-      accountId: ACCOUNT,
+      account: ACCOUNT,
+      clusterName: 'example.test',
+      functionName: 'machine-id-bot-robot',
+      bot: { ...BOT_KEYS, arn: BOT_ARN, account: ACCOUNT, userId: 'AROAROBOTROLE:machine-id-bot-robot' },
     });
-    sts = await startStsEmulator({
-      identities: [
-        { ...BOT_KEYS, arn: BOT_ARN, account: ACCOUNT, userId: 'AROAROBOTROLE:machine-id-bot-robot' },
-      ],
-    });
-    await createDynamoDbTable(
-      new DynamoDBClient({ endpoint: dynalite.endpoint, region: REGION, credentials: { ...BOT_KEYS } }),
-      'machine-id-state',
-    );
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: BOT_KEYS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: BOT_KEYS.secretAccessKey,
-      AWS_SESSION_TOKEN: BOT_KEYS.sessionToken,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      MID_CLUSTER_NAME: 'example.test',
-      MID_TABLE_NAME: 'machine-id-state',
-      MID_CA_SECRET_ID: 'machine-id/ca',
-      MID_INSECURE_STS_ENDPOINT_FOR_TESTS: sts.url,
-      AWS_LAMBDA_FUNCTION_NAME: 'machine-id-bot-robot',
-    });
+    secrets = standIns.secrets;
+    Object.assign(process.env, standIns.environment);
     authHandler = (await import('../../lambdas/auth.js')).handler as Handler;
     adapterCa = await createOpensslCa(dir, 'api gateway stand-in');
     await startAdapter();
@@ -198,9 +164,7 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
     await app?.stop();
     await sshd?.stop();
     await adapter?.stop();
-    await sts?.stop();
-    await secrets?.stop();
-    await dynalite?.stop();
+    await standIns?.stop();
     process.env = saved;
     rmSync(dir, { recursive: true, force: true });
   });
