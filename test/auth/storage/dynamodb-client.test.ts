@@ -1,4 +1,4 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbBackend } from '../../../lib/auth/storage/dynamodb-backend.js';
 import { createDynamoDbClient, DYNAMODB_TIMEOUTS } from '../../../lib/auth/storage/dynamodb-client.js';
@@ -29,6 +29,10 @@ describe('createDynamoDbClient', () => {
     const client = createDynamoDbClient(testConfig(dynalite.endpoint));
 
     expect(client.config.cacheMiddleware).toBe(true);
+    // The SDK still calls it this: a plain client has it, so its absence below means something.
+    const plain = new DynamoDBClient(testConfig(dynalite.endpoint));
+    expect(plain.middlewareStack.identify().join('\n')).toContain('loggerMiddleware');
+    plain.destroy();
     const middleware = client.middlewareStack.identify().join('\n');
     expect(middleware).not.toContain('loggerMiddleware');
     // What the calls need stays: signing, retries, (de)serialising, the Lambda trace header.
