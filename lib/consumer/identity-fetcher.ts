@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsErrorKind, awsErrorName, describeAwsError } from '../bot/destinations/aws-error-kind.js';
+import { requestHandlerWithTimeouts } from '../core/sdk-call-timeouts.js';
 import {
   ConsumerError,
   IdentityAccessDeniedError,
@@ -51,7 +52,7 @@ export class SecretsManagerFetcher implements IdentityFetcher {
     // Made on first use, so that constructing a loader at module load never needs a region.
     this.client ??= new SecretsManagerClient({
       // Without timeouts the SDK waits for a dead connection forever, and callers with it.
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+      requestHandler: requestHandlerWithTimeouts({ connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000 }),
     });
     let answer: { SecretString?: string | undefined; SecretBinary?: Uint8Array | undefined };
     try {

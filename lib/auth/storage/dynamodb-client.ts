@@ -1,15 +1,15 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { requestHandlerWithTimeouts, type SdkCallTimeouts } from '../../core/sdk-call-timeouts.js';
 import { WARM_SDK_CLIENT_CONFIG, withoutCallLogging } from '../../core/warm-sdk-client.js';
 
 /**
  * How long one DynamoDB attempt may take before the SDK gives up on it and retries. DynamoDB answers
  * in milliseconds; without these the SDK waits as long as the Lambda lives on a connection that hangs.
  */
-export const DYNAMODB_TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 } as const;
+export const DYNAMODB_TIMEOUTS: SdkCallTimeouts = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
 
 /**
- * The client `DynamoDbBackend` is meant to be given: timeouts on (`throwOnRequestTimeout`, since
- * without it the SDK only logs a warning when `requestTimeout` passes), the SDK's standard retries, and
+ * The client `DynamoDbBackend` is meant to be given: timeouts on, the SDK's standard retries, and
  * no per-call work a warm Lambda does not need (`lib/core/warm-sdk-client.ts`). Build it once per cold
  * start; `config` is for the region and, in tests, the endpoint and credentials.
  *
@@ -20,11 +20,7 @@ export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoD
   return withoutCallLogging(
     new DynamoDBClient({
       ...WARM_SDK_CLIENT_CONFIG,
-      requestHandler: {
-        connectionTimeout: DYNAMODB_TIMEOUTS.connectionTimeoutMs,
-        requestTimeout: DYNAMODB_TIMEOUTS.requestTimeoutMs,
-        throwOnRequestTimeout: true,
-      },
+      requestHandler: requestHandlerWithTimeouts(DYNAMODB_TIMEOUTS),
       ...config,
     }),
   );
