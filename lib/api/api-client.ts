@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { MidError, UpstreamError } from '../core/errors.js';
-import { wireErrorSchema } from './wire-error.js';
+import { gatewayErrorSchema, wireErrorSchema } from './wire-error.js';
 
 /** An error answer from the auth service, carrying its stable code, status and request id. */
 export class ApiError extends MidError {
@@ -106,6 +106,14 @@ export class ApiClient {
     const wire = wireErrorSchema.safeParse(parsed);
     if (wire.success) {
       throw new ApiError(status, wire.data.error.code, wire.data.error.message, wire.data.error.request_id);
+    }
+    const gateway = gatewayErrorSchema.safeParse(parsed);
+    if (gateway.success) {
+      throw new ApiError(
+        status,
+        status === 403 ? 'forbidden' : 'http_error',
+        `the API in front of the auth service answered HTTP ${status}: ${gateway.data.message}`,
+      );
     }
     throw new ApiError(status, 'http_error', `the auth service answered HTTP ${status}`);
   }

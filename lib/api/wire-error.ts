@@ -15,3 +15,9 @@ export const wireErrorSchema = builtOnFirstUse(() =>
   }),
 );
 export type WireError = z.infer<typeof wireErrorSchema>;
+
+/**
+ * How API Gateway itself refuses a call before it reaches the auth service (a failed IAM authorisation,
+ * throttling, a missing route): `{"message": "Forbidden"}`.
+ */
+export const gatewayErrorSchema = builtOnFirstUse(() => z.strictObject({ message: z.string() }));

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ApiClient } from '../api/api-client.js';
+import { ApiClient, ApiError } from '../api/api-client.js';
 import { normaliseAuthServer } from '../api/auth-server-address.js';
 import { localServerFiles } from '../auth/local/local-server-files.js';
 import { ConfigError } from '../core/errors.js';
@@ -37,7 +37,7 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
     if (flags.authServer === undefined) {
       throw new ConfigError(
         'missing_auth_server',
-        '--aws-iam needs --auth-server https://<api-id>.execute-api.<region>.amazonaws.com (the stack output AuthApiUrl)',
+        '--aws-iam needs --auth-server https://<api-id>.execute-api.<region>.amazonaws.com (the stack output AuthServer)',
       );
     }
     return new ApiClient({
@@ -69,4 +69,17 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
     ca,
     authenticate: () => ({ authorization: `Bearer ${adminToken}` }),
   });
+}
+
+/**
+ * With `--aws-iam`, a 403 from API Gateway means the signature or the caller's IAM permissions: says
+ * which permission the admin routes need, since the gateway's own message ("Forbidden") does not.
+ */
+export function explainAwsRefusal(error: unknown): unknown {
+  if (!(error instanceof ApiError) || error.code !== 'forbidden') return error;
+  return new ApiError(
+    error.httpStatus,
+    error.code,
+    `${error.message}; --aws-iam signs with your AWS credentials (environment, profile or SSO): check they are current, and that they allow execute-api:Invoke on the stack output AdminInvokeArn (in CDK: auth.grantAdmin(role))`,
+  );
 }

@@ -25,7 +25,7 @@ export function awsAdminSigner(options: {
     if (region === undefined) {
       throw new ConfigError(
         'aws_region_unknown',
-        `cannot tell the AWS region of ${url.host}; set AWS_REGION (or use the API's execute-api URL)`,
+        `cannot tell the AWS region of ${url.host} (not an execute-api address); pass --aws-region REGION`,
       );
     }
     const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 });

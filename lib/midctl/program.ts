@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { AdminApi } from './admin-api.js';
-import { connectAdmin } from './admin-connection.js';
+import { connectAdmin, explainAwsRefusal } from './admin-connection.js';
 import { authStart } from './commands/auth-start.js';
 import {
   addBot,
@@ -64,6 +64,18 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         "the auth service's data directory (admin credential, CA, address)",
       ).env('MID_DATA_DIR'),
     )
+    .addOption(
+      new Option(
+        '--aws-iam',
+        'sign admin calls with your AWS credentials (SigV4), for the auth service deployed on AWS',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--aws-region <region>',
+        "region to sign for with --aws-iam (default: the region in the API's execute-api address)",
+      ),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.write(text) });
 
@@ -73,6 +85,8 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     const admin = api();
     try {
       io.write(await work(admin));
+    } catch (error) {
+      throw globals().awsIam ? explainAwsRefusal(error) : error;
     } finally {
       admin.client.close();
     }

@@ -120,7 +120,9 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
   const saved = { ...process.env };
 
   async function startAdapter(port?: number) {
-    adapter = await startApiGatewayStandIn(adapterCa, (event, context) => authHandler(event, context), port);
+    adapter = await startApiGatewayStandIn(adapterCa, (event, context) => authHandler(event, context), {
+      ...(port === undefined ? {} : { port }),
+    });
   }
 
   function provision(requestType: 'Create' | 'Update', nodeAddr: string, old?: string) {

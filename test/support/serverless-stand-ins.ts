@@ -3,6 +3,7 @@ import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { type RunningDynalite, startDynalite } from './dynalite.js';
 import {
   type HttpApiHandler,
+  type IamAuthoriser,
   type LambdaHttpAdapter,
   startLambdaHttpAdapter,
 } from './lambda-http-adapter.js';
@@ -105,18 +106,19 @@ export async function startServerlessStandIns(
 /**
  * The API Gateway stand-in in front of the auth Lambda handler, serving a fresh certificate of `ca` for
  * 127.0.0.1 with the CA in its chain (the agent checks the CA the service presents against `ca_path`).
- * `port` starts it again where it was, for a test that takes the service down and brings it back.
+ * `port` starts it again where it was, for a test that takes the service down and brings it back;
+ * `iamAuthoriser` guards the admin routes with SigV4 as the deployed API does.
  */
 export async function startApiGatewayStandIn(
   ca: OpensslCa,
   handler: HttpApiHandler,
-  port?: number,
+  options: { port?: number; iamAuthoriser?: IamAuthoriser } = {},
 ): Promise<LambdaHttpAdapter> {
   const serving = await ca.issue({ commonName: '127.0.0.1', usage: 'server', ipAddresses: ['127.0.0.1'] });
   return startLambdaHttpAdapter({
     handler,
     certPem: serving.certPem + ca.certPem,
     keyPem: serving.keyPem,
-    ...(port === undefined ? {} : { port }),
+    ...options,
   });
 }
