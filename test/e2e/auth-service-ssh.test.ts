@@ -81,7 +81,7 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
     };
     expect(ca_pin).toBe(server.caPin);
     expect(Date.parse(expires)).toBeGreaterThan(Date.now());
-    const trust = await discoverClusterTrust(server.url, [ca_pin]);
+    const trust = await discoverClusterTrust(server.url, [ca_pin], { publicTls: false });
     const client = new BotApiClient(server.url, trust.caPem, systemClock);
     const keys = generateKeyPair('balanced', 'subject');
     const identity = await client.join({
@@ -194,7 +194,7 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
       'json',
     ]);
     const { token } = JSON.parse(added.stdout) as { token: string };
-    const trust = await discoverClusterTrust(server.url, [server.caPin]);
+    const trust = await discoverClusterTrust(server.url, [server.caPin], { publicTls: false });
     const client = new BotApiClient(server.url, trust.caPem, systemClock);
     const publicKey = publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey);
     await client.join({ join_method: 'token', token, public_key: publicKey });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { PingResponse } from '../../api/ping.js';
 import type { Clock } from '../../core/clock.js';
-import { ConfigError, JoinError } from '../../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { caPin } from '../../pki/ca-pin.js';
 import { BotApiClient } from '../auth-client/bot-api-client.js';
 import { discoverClusterTrust, verifyPinnedPing } from '../auth-client/cluster-trust.js';
@@ -56,9 +56,11 @@ export async function trustedPins(
 
 /**
  * Connects to the auth service the way SECURITY rule 11 asks: the CA the service presents in its TLS
- * handshake must match a pin, and becomes the only trust anchor for every later call. A service with a
- * publicly trusted certificate (API Gateway) must report a pinned host CA over verified TLS instead.
- * A mismatch aborts with the pins observed; there is no insecure fallback.
+ * handshake must match a pin, and becomes the only trust anchor for every later call. Only with
+ * `onboarding.public_tls` may a service present a publicly trusted certificate instead (API Gateway):
+ * then the public PKI authenticates it, and pins, if any, must match the host CA it reports (a check
+ * that this is the right cluster, not an authentication: that list is public). A mismatch aborts with
+ * the pins observed; there is no insecure fallback.
  */
 export async function connectToCluster(
   authServer: string,
@@ -72,13 +74,10 @@ export async function connectToCluster(
     );
   }
   const pins = await trustedPins(onboarding, options.readCaFile ?? ((path) => readFile(path, 'utf8')));
-  const trust = await discoverClusterTrust(authServer, pins, options.timeoutMs);
-  if (pins.length === 0 && !trust.publiclyTrusted) {
-    throw new JoinError(
-      'not_publicly_trusted',
-      `onboarding.public_tls is set, but the certificate of ${authServer} does not verify against the system's roots; set onboarding.ca_pins to the pin \`midctl status\` prints`,
-    );
-  }
+  const trust = await discoverClusterTrust(authServer, pins, {
+    publicTls: onboarding.public_tls,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
   const client = new BotApiClient(authServer, trust.caPem, options.clock, options.timeoutMs);
   try {
     const ping = await client.ping();

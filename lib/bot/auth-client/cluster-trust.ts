@@ -36,14 +36,18 @@ function presentedChain(leaf: PeerCertificate & { issuerCertificate?: PeerCertif
  * hash matches a pin and that issued the leaf becomes the only trust anchor for every later call.
  * A mismatch aborts with the observed pins; there is no insecure fallback.
  *
- * When the service presents a publicly trusted certificate (API Gateway), the chain holds no cluster CA;
- * then the caller must verify the pin against `/v1/ping` over system-trusted TLS (`verifyPinnedPing`).
+ * Only with `publicTls` (the operator's `onboarding.public_tls`: an auth service behind API Gateway,
+ * whose chain holds no cluster CA) may a certificate that verifies against the system's roots stand in
+ * for a pinned CA; the caller then checks the pin against `/v1/ping` (`verifyPinnedPing`). Without it,
+ * a publicly trusted certificate proves nothing about the cluster: anyone can get one for a name they
+ * control, or misissued for the auth server's, and replay the public `/v1/ping`.
  */
 export async function discoverClusterTrust(
   authServer: string,
   pins: readonly string[],
-  timeoutMs = 10_000,
+  options: { readonly publicTls: boolean; readonly timeoutMs?: number },
 ): Promise<ClusterTrust & { publiclyTrusted: boolean }> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const url = new URL(authServer);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 443);
@@ -100,10 +104,19 @@ export async function discoverClusterTrust(
       return { caPem: toPem(der), pin, publiclyTrusted: false };
     }
   }
-  if (authorized) return { caPem: undefined, pin: '', publiclyTrusted: true };
+  if (authorized && options.publicTls) return { caPem: undefined, pin: '', publiclyTrusted: true };
+  if (pins.length === 0) {
+    throw new JoinError(
+      'not_publicly_trusted',
+      `onboarding.public_tls is set, but the certificate of ${authServer} does not verify against the system's roots; set onboarding.ca_pins to the pin \`midctl status\` prints`,
+    );
+  }
+  const presented = observed.length === 0 ? '(none)' : observed.join(', ');
   throw new JoinError(
     'ca_pin_mismatch',
-    `the auth service at ${authServer} presented CA ${observed.length === 0 ? '(none)' : observed.join(', ')}, which matches none of the configured ca_pins (${pins.join(', ')}); check the pin with \`midctl status\` on the cluster, and that the address is right`,
+    authorized
+      ? `the auth service at ${authServer} presented a publicly trusted certificate and CA ${presented}, which matches none of the configured ca_pins (${pins.join(', ')}); a pinned cluster must present its pinned CA. If this address is the cluster's API Gateway endpoint, set onboarding.public_tls: true; otherwise check the address`
+      : `the auth service at ${authServer} presented CA ${presented}, which matches none of the configured ca_pins (${pins.join(', ')}); check the pin with \`midctl status\` on the cluster, and that the address is right`,
   );
 }
 
