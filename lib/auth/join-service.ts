@@ -82,16 +82,13 @@ export class JoinService {
   }
 
   async join(request: JoinRequest, meta: RequestMeta): Promise<BotIdentityResponse> {
-    const tokenRef =
-      request.join_method === 'token'
-        ? { token_fingerprint: tokenFingerprint(request.token) }
-        : { token_name: request.token };
-    const base = {
-      type: 'bot.join',
-      join_method: request.join_method,
-      request_id: meta.requestId,
-      ...tokenRef,
+    // The token is audited by fingerprint until it is known to be an iam token, whose name is no
+    // secret (it names a set of allow rules): a token-method secret sent as an iam join, or any name
+    // that is not found, must not land in the audit log.
+    let tokenRef: { token_fingerprint: string } | { token_name: string } = {
+      token_fingerprint: tokenFingerprint(request.token),
     };
+    const base = { type: 'bot.join', join_method: request.join_method, request_id: meta.requestId };
     let bot: string | undefined;
     try {
       // The token is read while the method reads what its proof needs (an IAM challenge), then the bot,
@@ -99,7 +96,10 @@ export class JoinService {
       // Refusals come in that order too, as if each step ran after the other, and a token is only
       // consumed once the roles are found. The identity is issued with these roles, not read again.
       const reads = new ReadOnce(this.context.resources);
-      const tokenRead = this.findToken(request, reads);
+      const tokenRead = this.findToken(request, reads).then((token) => {
+        if (token.resource.spec.join_method === 'iam') tokenRef = { token_name: request.token };
+        return token;
+      });
       const method = this.methods.get(request.join_method);
       const beginning =
         method === undefined ? undefined : method.begin(this.context, tokenRead, request, reads);
@@ -126,6 +126,7 @@ export class JoinService {
       );
       await this.context.audit.record({
         ...base,
+        ...tokenRef,
         outcome: 'success',
         bot,
         instance: identity.instance_id,
@@ -135,7 +136,12 @@ export class JoinService {
       });
       return identity;
     } catch (error) {
-      await this.context.audit.record({ ...base, ...refusal(error), ...(bot === undefined ? {} : { bot }) });
+      await this.context.audit.record({
+        ...base,
+        ...tokenRef,
+        ...refusal(error),
+        ...(bot === undefined ? {} : { bot }),
+      });
       throw error;
     }
   }

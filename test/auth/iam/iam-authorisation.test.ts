@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { tokenFingerprint } from '../../../lib/auth/audit-log.js';
 import { expectRefused } from './expect-refusal.js';
 import {
   ACCOUNT,
@@ -169,7 +170,7 @@ describe('authorising an iam join', () => {
     await expectRefused(fixture, fixture.join(await fixture.sign()), 'token_not_found', { stsRequests: 0 });
   });
 
-  it('refuses a token of the token method presented for an iam join', async () => {
+  it('refuses a token of the token method presented for an iam join, and keeps its secret out of the audit log', async () => {
     fixture = await createIamFixture();
     const { token } = await fixture.service.admin.addBot({ name: 'tokenbot', roles: ['ops'] }, 'test');
     await expectRefused(
@@ -180,6 +181,25 @@ describe('authorising an iam join', () => {
         stsRequests: 0,
       },
     );
+    const event = await fixture.lastJoinEvent();
+    expect(JSON.stringify(event)).not.toContain(token.name);
+    expect(event).toMatchObject({ token_fingerprint: tokenFingerprint(token.name) });
+    expect(event?.token_name).toBeUndefined();
+  });
+
+  it('audits an unknown token name by fingerprint only: it may be a mistyped secret', async () => {
+    fixture = await createIamFixture();
+    await expectRefused(
+      fixture,
+      fixture.join(await fixture.sign(), { token: 'no-such-token' }),
+      'token_not_found',
+      {
+        stsRequests: 0,
+      },
+    );
+    const event = await fixture.lastJoinEvent();
+    expect(JSON.stringify(event)).not.toContain('no-such-token');
+    expect(event).toMatchObject({ token_fingerprint: tokenFingerprint('no-such-token') });
   });
 
   it('keeps an iam token reusable: it is not consumed by a join', async () => {
