@@ -14,8 +14,12 @@ export type JoinChallengeResponse = z.infer<typeof joinChallengeResponseSchema>;
 export const signedStsRequestSchema = z.strictObject({
   method: z.string().max(16),
   url: z.string().max(512),
-  /** Header pairs in the order sent; a list (not a map) so that duplicates can be seen and refused. */
-  headers: z.array(z.tuple([z.string().max(128), z.string().max(4096)])).max(32),
+  /**
+   * Header pairs in the order sent; a list (not a map) so that duplicates can be seen and refused.
+   * AWS fixes no size for session tokens (`x-amz-security-token`), so values get room to spare; the
+   * 64 KiB body limit bounds the whole.
+   */
+  headers: z.array(z.tuple([z.string().max(128), z.string().max(16_384)])).max(32),
   body: z.string().max(1024),
 });
 export type SignedStsRequest = z.infer<typeof signedStsRequestSchema>;

@@ -103,7 +103,8 @@ export interface ParseWithSchemaOptions {
  * and what was expected. `root` prefixes paths (e.g. the file name or `body`). The first few issues are
  * listed so a person can fix several mistakes at once.
  *
- * `redact` lists keys whose values must never be echoed (tokens, keys).
+ * `redact` lists keys whose values must never be echoed (tokens, keys); for an item of a list, the
+ * list's key counts (`headers` hides `headers[0][1]`).
  */
 export function parseWithSchema<S extends z.ZodType>(
   schema: S,
@@ -132,9 +133,9 @@ export function parseWithSchema<S extends z.ZodType>(
       const reason = issue.issues[0]?.message ?? issue.message;
       return `${where(parent, issuePath)}: key ${describeValue(key)} is not accepted, ${reason}`;
     }
-    const last = issuePath[issuePath.length - 1];
+    const field = issuePath.findLast((key) => typeof key === 'string');
     const shown =
-      typeof last === 'string' && redact.has(last)
+      typeof field === 'string' && redact.has(field)
         ? '(value hidden)'
         : describeValue(valueAt(input, issuePath));
     return `${where(issuePath)}: got ${shown}, ${issue.message}`;

@@ -91,7 +91,11 @@ export class ApiRouter {
         handler: (request, _p, meta) =>
           this.limitJoins(meta, async () =>
             this.service.join.join(
-              await this.auditedBody(request, joinRequestSchema, { type: 'bot.join' }, meta, ['token']),
+              // The token may be a secret; the signed headers carry the session token and signature.
+              await this.auditedBody(request, joinRequestSchema, { type: 'bot.join' }, meta, [
+                'token',
+                'headers',
+              ]),
               meta,
             ),
           ),

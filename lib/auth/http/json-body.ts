@@ -31,9 +31,12 @@ export function parseJsonBody<S extends z.ZodType>(
   try {
     value = text.trim() === '' ? {} : JSON.parse(text);
   } catch (error) {
+    // V8's message quotes the text around the mistake, which may be part of a join token: say where,
+    // not what.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
     throw new InvalidRequestError(
       'malformed_json',
-      `the request body is not JSON: ${(error as Error).message}`,
+      `the request body is not JSON${position === undefined ? '' : ` (syntax error at character ${position})`}; send one JSON object`,
     );
   }
   const duplicate = firstDuplicateKey(text);

@@ -104,6 +104,37 @@ describe('the HTTP API router', () => {
     expect(JSON.parse(response.body).error.code).toBe('malformed_json');
   });
 
+  it('never quotes a join body back: not a mistyped token, not a signed header (SECURITY rule 10)', async () => {
+    const { router: api, fixture } = await router();
+    const secret = 'd29ff3a31c0ffee5ecre7';
+    // A shell slip: the token in single quotes, which is not JSON; V8's own message would quote it.
+    const quoted = await api.handle(
+      request('POST', ROUTES.join, `{"join_method":"token","token":'${secret}'}`),
+    );
+    expect(JSON.parse(quoted.body).error.code).toBe('malformed_json');
+    const sessionToken = `IQoJb3JpZ2luSESSIONTOKEN${'x'.repeat(20_000)}`;
+    const oversized = await api.handle(
+      request('POST', ROUTES.join, {
+        join_method: 'iam',
+        token: 'ci-token',
+        public_key: newPublicKeyPem(),
+        iam: {
+          method: 'POST',
+          url: 'https://sts.us-east-1.amazonaws.com/',
+          headers: [['x-amz-security-token', sessionToken]],
+          body: 'Action=GetCallerIdentity&Version=2011-06-15',
+        },
+      }),
+    );
+    expect(JSON.parse(oversized.body).error).toMatchObject({ code: 'invalid_body' });
+    expect(JSON.parse(oversized.body).error.message).toContain('body.iam.headers[0][1]: got (value hidden)');
+    const events = JSON.stringify(await fixture.service.admin.events({ type: 'bot.join' }));
+    for (const text of [quoted.body, oversized.body, events]) {
+      expect(text).not.toContain(secret.slice(0, 6));
+      expect(text).not.toContain('IQoJb3JpZ2lu');
+    }
+  });
+
   it('answers 404 for unknown routes and 405 for wrong methods', async () => {
     const { router: api } = await router();
     expect((await api.handle(request('GET', '/v1/nope'))).status).toBe(404);
