@@ -5,13 +5,15 @@ import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
-import { pushBounded } from './bot-instance-store.js';
+import { type BotInstanceRecord, pushBounded } from './bot-instance-store.js';
 import { resolveRoleSet } from './role-resolver.js';
 
 /**
  * Renews a token-joined bot's identity: the next generation, for a fresh key. The instance record is
  * swapped at the revision the authenticator read, so two renewals racing with one certificate cannot
- * both succeed; the loser is treated like any stale certificate and locks the instance.
+ * both succeed; the loser is treated like any stale certificate and locks the instance. Any other
+ * write in between (a heartbeat) leaves the generation alone: the renewal then applies to the newer
+ * record instead of locking a healthy instance.
  */
 export async function renewIdentity(
   context: AuthContext,
@@ -44,30 +46,44 @@ export async function renewIdentity(
       renewable: true,
       publicKey,
     });
-    const swapped = await context.instances.replace(
-      {
-        ...caller.instance,
+    const renewed = (record: BotInstanceRecord): BotInstanceRecord => ({
+      ...record,
+      generation,
+      current_serial: identity.serial,
+      latest_authentications: pushBounded(record.latest_authentications, {
+        auth_at: identity.issued_at,
+        join_method: 'renewal',
         generation,
-        current_serial: identity.serial,
-        latest_authentications: pushBounded(caller.instance.latest_authentications, {
-          auth_at: identity.issued_at,
-          join_method: 'renewal',
-          generation,
-          serial: identity.serial,
-        }),
-      },
-      caller.instanceRevision,
-    );
-    if (!swapped) {
+        serial: identity.serial,
+      }),
+    });
+    if (!(await context.instances.replace(renewed(caller.instance), caller.instanceRevision))) {
+      // Someone wrote the record since it was read. Only another renewal moves the generation.
+      let raced = false;
       const at = new Date(context.clock.now()).toISOString();
-      await context.instances.update(caller.bot.metadata.name, caller.instance.instance_id, (record) => ({
-        ...record,
-        locked: { at, reason: 'two renewals raced with one certificate' },
-      }));
-      throw new AccessDeniedError(
-        'generation_mismatch',
-        'another renewal with this certificate happened at the same time, so a copy of this identity is in use elsewhere; the instance is now locked',
-      );
+      await context.instances.update(caller.bot.metadata.name, caller.instance.instance_id, (record) => {
+        raced =
+          record.generation !== caller.instance.generation ||
+          record.current_serial !== caller.instance.current_serial;
+        return raced
+          ? { ...record, locked: { at, reason: 'two renewals raced with one certificate' } }
+          : renewed(record);
+      });
+      if (raced) {
+        await context.audit.record({
+          type: 'bot.lock',
+          outcome: 'success',
+          code: 'generation_mismatch',
+          bot: base.bot,
+          instance: base.instance,
+          request_id: meta.requestId,
+          message: `two renewals with the certificate of generation ${caller.instance.generation} raced`,
+        });
+        throw new AccessDeniedError(
+          'generation_mismatch',
+          'another renewal with this certificate happened at the same time, so a copy of this identity is in use elsewhere; the instance is now locked',
+        );
+      }
     }
     await context.audit.record({
       ...base,

@@ -127,6 +127,63 @@ describe('bot calls', () => {
       expect(locks[0]).toMatchObject({ bot: 'robot', code: 'generation_mismatch' });
     });
 
+    it('renews when a heartbeat wrote the instance between authentication and renewal', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const request = { public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey) };
+      const meta = { requestId: 'r' };
+      const renewing = await fixture.service.authenticator.authenticate(
+        signer.request(ROUTES.botRenew, request),
+        meta,
+      );
+      const beating = await fixture.service.authenticator.authenticate(
+        signer.request(ROUTES.botHeartbeat, {}),
+        meta,
+      );
+      await fixture.service.heartbeat(beating, {
+        hostname: 'h',
+        version: '0',
+        uptime_seconds: 1,
+        one_shot: false,
+        outputs_written: 0,
+      });
+      const renewed = await fixture.service.renew(renewing, request, meta);
+      expect(renewed.generation).toBe(2);
+      const { record } = await fixture.service.context.instances.require(
+        'robot',
+        signer.identity.instance_id,
+      );
+      expect(record.locked).toBeUndefined();
+      expect(record.generation).toBe(2);
+      expect(record.latest_heartbeats).toHaveLength(1);
+      expect(await fixture.service.admin.events({ type: 'bot.lock' })).toEqual([]);
+    });
+
+    it('locks the instance when two renewals with one certificate race, and audits the lock', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const request = () => ({
+        public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey),
+      });
+      const meta = { requestId: 'r' };
+      const first = request();
+      const second = request();
+      const callers = [
+        await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, first), meta),
+        await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, second), meta),
+      ] as const;
+      await fixture.service.renew(callers[0], first, meta);
+      await expect(fixture.service.renew(callers[1], second, meta)).rejects.toMatchObject({
+        code: 'generation_mismatch',
+      });
+      const { record } = await fixture.service.context.instances.require(
+        'robot',
+        signer.identity.instance_id,
+      );
+      expect(record.locked?.reason).toBe('two renewals raced with one certificate');
+      const locks = await fixture.service.admin.events({ type: 'bot.lock' });
+      expect(locks).toHaveLength(1);
+      expect(locks[0]).toMatchObject({ bot: 'robot', code: 'generation_mismatch' });
+    });
+
     it('refuses every call of a locked instance, even with the newest certificate', async () => {
       const { fixture, signer } = await joined(['ops']);
       const renewed = await renewIdentity(fixture, signer);
