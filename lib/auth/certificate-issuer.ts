@@ -57,7 +57,11 @@ export class CertificateIssuer {
     return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter) };
   }
 
-  private keyUsage(publicKey: KeyObject): Array<'digitalSignature' | 'keyEncipherment'> {
+  /**
+   * A TLS server with an RSA key may be asked for RSA key transport (TLS 1.2 without ECDHE), which is
+   * keyEncipherment; a client only ever signs, so client certificates assert digitalSignature alone.
+   */
+  private serverKeyUsage(publicKey: KeyObject): Array<'digitalSignature' | 'keyEncipherment'> {
     return publicKey.asymmetricKeyType === 'rsa'
       ? ['digitalSignature', 'keyEncipherment']
       : ['digitalSignature'];
@@ -79,7 +83,7 @@ export class CertificateIssuer {
         notAfter: options.validity.notAfter,
         publicKey: options.publicKey,
         isCa: false,
-        keyUsage: this.keyUsage(options.publicKey),
+        keyUsage: ['digitalSignature'],
         extendedKeyUsage: ['clientAuth'],
         ...(options.uris === undefined ? {} : { uris: options.uris }),
       },
@@ -105,7 +109,7 @@ export class CertificateIssuer {
         notAfter: validity.notAfter,
         publicKey: options.publicKey,
         isCa: false,
-        keyUsage: this.keyUsage(options.publicKey),
+        keyUsage: this.serverKeyUsage(options.publicKey),
         extendedKeyUsage: ['serverAuth'],
         dnsNames: options.dnsNames,
         ipAddresses: options.ipAddresses,
