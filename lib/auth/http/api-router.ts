@@ -22,6 +22,7 @@ import type { AuthenticatedBot } from '../bot-authenticator.js';
 import { describeClusterCas } from '../cluster-cas.js';
 import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
 import { MAX_BODY_BYTES, parseJsonBody } from './json-body.js';
+import { TokenBucket } from './token-bucket.js';
 
 type Handler = (request: ApiRequest, params: string[], meta: RequestMeta) => Promise<unknown>;
 
@@ -29,7 +30,10 @@ interface Route {
   readonly method: string;
   readonly pattern: RegExp;
   readonly handler: Handler;
-  /** Counted against `maxConcurrentJoins` (public join-related routes such as the IAM challenge). */
+  /**
+   * Counted against `maxConcurrentJoins`, and against `maxChallengesPerSecond`: public join-related
+   * routes that store something for whoever asks (the IAM challenge).
+   */
   readonly limitedLikeJoins?: boolean;
 }
 
@@ -39,6 +43,12 @@ export interface ApiRouterOptions {
   readonly admin: AdminAuthenticator;
   /** Joins in flight at once; more are refused with 429 so that a flood cannot exhaust the service. */
   readonly maxConcurrentJoins?: number;
+  /**
+   * Challenges handed out per second (bursts of twice as many); more are refused with 429. Each is
+   * stored until it expires, so without a rate a single client could fill the storage. A fleet asks
+   * for one per join: a thousand bots on a 20-minute schedule need about one a second.
+   */
+  readonly maxChallengesPerSecond?: number;
   /** Extra routes contributed by optional join methods (the IAM challenge). */
   readonly extraRoutes?: readonly Route[];
 }
@@ -61,12 +71,19 @@ export class ApiRouter {
   private joinsInFlight = 0;
   private readonly floods = new Map<string, { recordedAt: number; since: number }>();
   private readonly maxConcurrentJoins: number;
+  private readonly challenges: TokenBucket;
 
   constructor(
     private readonly service: AuthService,
     private readonly options: ApiRouterOptions,
   ) {
     this.maxConcurrentJoins = options.maxConcurrentJoins ?? 256;
+    const challengesPerSecond = options.maxChallengesPerSecond ?? 50;
+    this.challenges = new TokenBucket(
+      challengesPerSecond,
+      2 * challengesPerSecond,
+      service.context.clock.now(),
+    );
     const admin = (
       handler: (request: ApiRequest, params: string[], actor: string) => Promise<unknown>,
     ): Handler => {
@@ -219,7 +236,9 @@ export class ApiRouter {
             ? {
                 ...route,
                 handler: (request, params, meta) =>
-                  this.limitJoins(meta, () => route.handler(request, params, meta)),
+                  this.limitChallenges(meta, () =>
+                    this.limitJoins(meta, () => route.handler(request, params, meta)),
+                  ),
               }
             : route,
       ),
@@ -272,6 +291,18 @@ export class ApiRouter {
     } finally {
       this.joinsInFlight -= 1;
     }
+  }
+
+  private async limitChallenges<T>(meta: RequestMeta, work: () => Promise<T>): Promise<T> {
+    if (!this.challenges.take(this.service.context.clock.now())) {
+      const error = new LimitExceededError(
+        'too_many_challenges',
+        'too many join challenges asked for; retry after a short wait',
+      );
+      await this.auditSampledRefusal('bot.join', error, meta);
+      throw error;
+    }
+    return work();
   }
 
   /**
@@ -349,7 +380,8 @@ export class ApiRouter {
 
   private errorResponse(error: unknown, request: ApiRequest): ApiResponse {
     if (error instanceof MidError) {
-      const status = error.code === 'too_many_joins' ? 429 : error.httpStatus;
+      const status =
+        error.code === 'too_many_joins' || error.code === 'too_many_challenges' ? 429 : error.httpStatus;
       if (status >= 500)
         this.service.context.logger.error('request failed', {
           request_id: request.requestId,

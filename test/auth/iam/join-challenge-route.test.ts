@@ -24,11 +24,16 @@ function request(method: string, path: string, body?: unknown): ApiRequest {
   };
 }
 
-async function router(options: { maxConcurrentJoins?: number; ttlMs?: number } = {}) {
+async function router(
+  options: { maxConcurrentJoins?: number; maxChallengesPerSecond?: number; ttlMs?: number } = {},
+) {
   fixture = await createIamFixture();
   return new ApiRouter(fixture.service, {
     admin: new BearerAdminAuthenticator('a'.repeat(64)),
     ...(options.maxConcurrentJoins === undefined ? {} : { maxConcurrentJoins: options.maxConcurrentJoins }),
+    ...(options.maxChallengesPerSecond === undefined
+      ? {}
+      : { maxChallengesPerSecond: options.maxChallengesPerSecond }),
     extraRoutes: [
       joinChallengeRoute(
         fixture.service.context,
@@ -48,6 +53,23 @@ describe('POST /v1/join/challenge', () => {
     expect(body.expires_at).toBe(new Date(fixture.clock.now() + 120_000).toISOString());
     const again = JSON.parse((await api.handle(request('POST', ROUTES.joinChallenge, {}))).body);
     expect(again.challenge).not.toBe(body.challenge);
+  });
+
+  it('hands out challenges at a bounded rate: each is stored, so a flood must not fill the storage', async () => {
+    const api = await router({ maxChallengesPerSecond: 5 });
+    const ask = async () => (await api.handle(request('POST', ROUTES.joinChallenge))).status;
+    const burst = [];
+    for (let i = 0; i < 12; i += 1) burst.push(await ask());
+    expect(burst).toEqual([...Array(10).fill(200), 429, 429]);
+    const refused = JSON.parse((await api.handle(request('POST', ROUTES.joinChallenge))).body);
+    expect(refused.error.code).toBe('too_many_challenges');
+    // Refusals are audited, one record a second with a count, not one per request.
+    const events = await fixture.service.admin.events({ type: 'bot.join' });
+    expect(events.filter((event) => event.code === 'too_many_challenges')).toHaveLength(1);
+    fixture.clock.advance(1_000);
+    const refilled = [];
+    for (let i = 0; i < 6; i += 1) refilled.push(await ask());
+    expect(refilled).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
   it('honours a configured lifetime and refuses one over five minutes', async () => {
