@@ -78,7 +78,7 @@ export class ApiRouter {
     private readonly options: ApiRouterOptions,
   ) {
     this.maxConcurrentJoins = options.maxConcurrentJoins ?? 256;
-    const challengesPerSecond = options.maxChallengesPerSecond ?? 50;
+    const challengesPerSecond = options.maxChallengesPerSecond ?? 100;
     this.challenges = new TokenBucket(
       challengesPerSecond,
       2 * challengesPerSecond,
