@@ -292,11 +292,11 @@ export class OutputIssuance {
             'ssh_host outputs need a role with `rules: [{resources: [host_cert], verbs: [create]}]`',
           );
         }
-        const principals = request.principals as string[];
-        checkHostPrincipals(principals, named.nodes ?? [], this.context.clusterName);
+        const requested = request.principals as string[];
+        const principals = hostPrincipals(requested, named.nodes ?? [], this.context.clusterName);
         const host = issuer.issueSshHostCertificate({
           publicKey,
-          keyId: principals[0] as string,
+          keyId: requested[0] as string,
           principals,
           validity,
         });
@@ -321,12 +321,20 @@ export function nodeNames(node: Node, clusterName: string): string[] {
   return [node.spec.hostname, `${node.spec.hostname}.${clusterName}`, host];
 }
 
-function checkHostPrincipals(
+/**
+ * The principals of a host certificate: the requested ones, each a name of a registered node, plus
+ * `<hostname>.<cluster>` of every node they name, because that is the name the `ssh_config` of
+ * identity outputs checks the certificate against (HostKeyAlias), whatever name the host asked for.
+ */
+function hostPrincipals(
   principals: readonly string[],
   nodes: readonly Node[],
   clusterName: string,
-): void {
-  const known = new Set(nodes.flatMap((node) => nodeNames(node, clusterName)));
+): string[] {
+  const named = nodes.filter((node) =>
+    nodeNames(node, clusterName).some((name) => principals.includes(name)),
+  );
+  const known = new Set(named.flatMap((node) => nodeNames(node, clusterName)));
   const unknown = principals.filter((principal) => !known.has(principal));
   if (unknown.length > 0) {
     throw new AccessDeniedError(
@@ -334,4 +342,6 @@ function checkHostPrincipals(
       `host certificates name registered nodes only; ${unknown.map((p) => `"${p}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not the hostname, hostname.${clusterName} or address of any node. Register the host with \`midctl create -f node.yaml\` (kind: node, sub_kind: openssh)`,
     );
   }
+  const aliases = named.map((node) => `${node.spec.hostname}.${clusterName}`);
+  return [...new Set([...principals, ...aliases])];
 }

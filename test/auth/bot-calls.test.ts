@@ -332,9 +332,17 @@ describe('bot calls', () => {
         code: 'unknown_host_principal',
         message: expect.stringContaining('"github.com"'),
       });
-      await expect(
-        issueOutput(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5', 'node1'] }),
-      ).resolves.toBeDefined();
+      // Named by its hostname or address, the node's certificate also carries hostname.<cluster>: the
+      // name identity outputs' ssh_config checks it against (HostKeyAlias).
+      const byAddress = await issueOutput(fixture, signer, {
+        output: 'ssh_host',
+        principals: ['10.0.0.5', 'node1'],
+      });
+      expect(parseSshCertificate(byAddress.ssh_cert as string).principals).toEqual([
+        '10.0.0.5',
+        'node1',
+        'node1.example.test',
+      ]);
       const plain = await joined(['ops']);
       await expect(
         issueOutput(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),
