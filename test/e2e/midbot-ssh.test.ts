@@ -88,13 +88,14 @@ ${outputs}`,
       hostBot.caPin,
       `outputs:
   - type: ssh_host
-    principals: [node1.example.test]
+    principals: [node1]
     destination:
       type: directory
       path: ${hostDir}
 `,
     );
     // Host certificates only name registered nodes: register node1 first (its port is known later).
+    // Named by its hostname alone, the certificate also gets node1.example.test, which ssh_config checks.
     const nodeFile = join(dir, 'node.yaml');
     const writeNode = (addr: string) =>
       writeFileSync(
@@ -114,7 +115,7 @@ spec:
     writeNode('127.0.0.1:22');
     expect((await runMidctl(['--data-dir', server.dataDir, 'create', '-f', nodeFile])).code).toBe(0);
     const hostRun = await runMidbot(['start', '--oneshot', '-c', hostConfig]);
-    expect(hostRun.stderr).toContain('Generated host certificate for node1.example.test');
+    expect(hostRun.stderr).toContain('Generated host certificate for node1');
     expect(hostRun.code).toBe(0);
     expect(statSync(join(hostDir, 'ssh_host')).mode & 0o777).toBe(0o600);
     sshd = await startSshd({
