@@ -1,8 +1,9 @@
-import { Stack } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Fn, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
 
 /** DynamoDB actions the auth service uses: item reads and writes (batched when side by side), conditional writes, Query. */
 export const AUTH_TABLE_ACTIONS = [
@@ -14,18 +15,31 @@ export const AUTH_TABLE_ACTIONS = [
   'dynamodb:Query',
 ] as const;
 
-/** Secrets Manager actions the auth service uses on its CA secret. */
+/**
+ * Secrets Manager actions the auth service uses on its CA secret: it reads the CAs and writes the first
+ * ones. It never calls DescribeSecret, and never CreateSecret either (given the secret's ARN, the CA
+ * store refuses to create a missing secret).
+ */
 export const AUTH_CA_SECRET_ACTIONS = [
   'secretsmanager:GetSecretValue',
   'secretsmanager:PutSecretValue',
-  'secretsmanager:DescribeSecret',
 ] as const;
 
-/** Log levels the auth Lambda reads from `MID_LOG_LEVEL`. */
 /**
- * What the auth service's role may do, and nothing more: read and write its table, read and create its
- * CA secret (which denies everyone else the value), and use a customer managed key only through those
- * two services.
+ * Actions that replace or roll back the CA secret's value without reading it: `UpdateSecret` with a
+ * `SecretString` writes a new AWSCURRENT version, and `UpdateSecretVersionStage` can move AWSCURRENT
+ * back to the deploy-time placeholder, after which the next cold start generates new CAs.
+ */
+export const CA_SECRET_REPLACE_ACTIONS = [
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+] as const;
+
+/**
+ * What the auth service's role may do, and nothing more: read and write its table, read its CA secret
+ * and write the first CAs into it (the secret's resource policy denies everyone else the value, and
+ * denies replacing it to all but the deploys of the stack), and use a customer managed key only through
+ * those two services.
  */
 export function grantAuthServiceAccess(parts: {
   readonly role: iam.Role;
@@ -49,8 +63,8 @@ export function grantAuthServiceAccess(parts: {
     }),
   );
   // The CA keys are the keys to everything this service vouches for: even principals whose own
-  // policies allow secretsmanager:* on every secret may not read or replace them. CloudFormation keeps
-  // working (it creates, describes, updates metadata and deletes; it never reads or puts the value).
+  // policies allow secretsmanager:* on every secret (the managed SecretsManagerReadWrite policy, say)
+  // may not read them or put new ones. CloudFormation never reads or puts the value.
   caSecret.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'OnlyTheAuthServiceUsesTheCaKeys',
@@ -59,6 +73,23 @@ export function grantAuthServiceAccess(parts: {
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
       resources: ['*'],
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
+    }),
+  );
+  // Nor may they swap the CAs for keys of their own, or roll AWSCURRENT back to the placeholder so that
+  // the next cold start makes new CAs and every bot, host and app stops trusting the cluster. The deploys
+  // of this stack are exempt: CloudFormation calls UpdateSecret when the secret's description or KMS key
+  // changes (it is only exempt from these two actions, so a template cannot read the keys through a
+  // dynamic reference either).
+  caSecret.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'OnlyTheAuthServiceAndDeploysUpdateTheCaSecret',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: [...CA_SECRET_REPLACE_ACTIONS],
+      resources: ['*'],
+      conditions: {
+        ArnNotEquals: { 'aws:PrincipalArn': [role.roleArn, ...deployRoleArns(caSecret)] },
+      },
     }),
   );
   if (kmsKey !== undefined) {
@@ -80,4 +111,19 @@ export function grantAuthServiceAccess(parts: {
       }),
     );
   }
+}
+
+/**
+ * The role CloudFormation deploys `scope`'s stack with, when the stack names one: the CDK bootstrap's
+ * CloudFormation execution role under the DefaultStackSynthesizer (and its subclasses). Other
+ * synthesizers deploy with the caller's own credentials, which cannot be known at synth time: with
+ * those, a deploy that changes the CA secret's description or KMS key is denied UpdateSecret and fails.
+ */
+function deployRoleArns(scope: Construct): string[] {
+  const synthesizer = Stack.of(scope).synthesizer;
+  if (!(synthesizer instanceof DefaultStackSynthesizer)) return [];
+  const roleArn = synthesizer.cloudFormationExecutionRoleArn;
+  // The synthesizer leaves `${AWS::Partition}` (and, in an environment-agnostic stack, the account and
+  // region) as placeholders for CloudFormation to fill in; a role given as a token needs no filling.
+  return [Token.isUnresolved(roleArn) ? roleArn : Fn.sub(roleArn)];
 }

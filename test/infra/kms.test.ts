@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +115,7 @@ describe('with a customer managed key', () => {
     ]);
   });
 
-  it('still denies the CA keys to everyone but the auth role', () => {
+  it('still denies reading, putting and replacing the CA keys to everyone but the auth role (and deploys, for replacing)', () => {
     template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
       SecretId: ref(logicalIdOf(stack, 'Auth/CaSecret')),
       ResourcePolicy: {
@@ -129,6 +129,23 @@ describe('with a customer managed key', () => {
             Resource: '*',
             Condition: {
               ArnNotEquals: { 'aws:PrincipalArn': getAtt(logicalIdOf(stack, 'Auth/FunctionRole')) },
+            },
+          },
+          {
+            Sid: 'OnlyTheAuthServiceAndDeploysUpdateTheCaSecret',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            // A deploy that changes the secret's KMS key calls UpdateSecret as the bootstrap's
+            // CloudFormation execution role: exempt, so a new kms_key_arn deploys.
+            Action: ['secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+            Resource: '*',
+            Condition: {
+              ArnNotEquals: {
+                'aws:PrincipalArn': [
+                  getAtt(logicalIdOf(stack, 'Auth/FunctionRole')),
+                  { 'Fn::Sub': Match.stringLikeRegexp('cfn-exec-role') },
+                ],
+              },
             },
           },
         ],

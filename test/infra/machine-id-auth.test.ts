@@ -1,10 +1,16 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  App,
+  CliCredentialsStackSynthesizer,
+  DefaultStackSynthesizer,
+  RemovalPolicy,
+  Stack,
+} from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
 import { UNINITIALISED_SECRET_VALUE } from '../../lib/infra/uninitialised-secret-value.js';
-import { getAtt, INLINE_CODE, logicalIdOf, newStack, propsErrorOf, ref } from './support.js';
+import { cdkContext, getAtt, INLINE_CODE, logicalIdOf, newStack, propsErrorOf, ref } from './support.js';
 
 const ROLES = `kind: role
 version: v7
@@ -40,6 +46,31 @@ beforeAll(() => {
   id.api = logicalIdOf(stack, 'Auth/Api');
   id.resources = logicalIdOf(stack, 'Auth/Resources');
 });
+
+/** The role the CDK bootstrap (default qualifier) creates for CloudFormation to deploy with. */
+const BOOTSTRAP_EXECUTION_ROLE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders for CloudFormation, not a template
+  'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}';
+
+interface ResourcePolicyStatement {
+  readonly Sid?: string;
+  readonly Condition?: { readonly ArnNotEquals?: Record<string, unknown> };
+}
+
+/** Who is exempt from each deny statement of the CA secret's resource policy in `of`. */
+function caSecretDenies(of: Stack): { readOrPut: unknown[]; update: unknown[] } {
+  const [policy] = Object.values(Template.fromStack(of).findResources('AWS::SecretsManager::ResourcePolicy'));
+  const statements = (policy as { Properties: { ResourcePolicy: { Statement: ResourcePolicyStatement[] } } })
+    .Properties.ResourcePolicy.Statement;
+  const exempt = (sid: string) =>
+    [
+      statements.find((statement) => statement.Sid === sid)?.Condition?.ArnNotEquals?.['aws:PrincipalArn'],
+    ].flat();
+  return {
+    readOrPut: exempt('OnlyTheAuthServiceUsesTheCaKeys'),
+    update: exempt('OnlyTheAuthServiceAndDeploysUpdateTheCaSecret'),
+  };
+}
 
 function statementsOf(roleId: string): Array<Record<string, unknown>> {
   return Object.values(
@@ -78,7 +109,7 @@ describe('MachineIdAuth state', () => {
     expect(secret?.DeletionPolicy).toBe('Retain');
   });
 
-  it('denies reading or replacing the CA keys to every principal but the auth role', () => {
+  it('denies reading or putting the CA keys to every principal but the auth role, and replacing them to all but it and the deploys', () => {
     template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
       SecretId: ref(id.secret),
       ResourcePolicy: {
@@ -92,9 +123,42 @@ describe('MachineIdAuth state', () => {
             Resource: '*',
             Condition: { ArnNotEquals: { 'aws:PrincipalArn': getAtt(id.role) } },
           },
+          {
+            Sid: 'OnlyTheAuthServiceAndDeploysUpdateTheCaSecret',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: ['secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+            Resource: '*',
+            Condition: {
+              ArnNotEquals: {
+                'aws:PrincipalArn': [getAtt(id.role), { 'Fn::Sub': BOOTSTRAP_EXECUTION_ROLE }],
+              },
+            },
+          },
         ],
       },
     });
+  });
+
+  it("exempts the execution role the stack's DefaultStackSynthesizer names from the update deny, and nothing else", () => {
+    const deployer = 'arn:aws:iam::111111111111:role/cfn-deployer';
+    const custom = new Stack(new App({ context: cdkContext() }), 'CustomDeployer', {
+      synthesizer: new DefaultStackSynthesizer({ cloudFormationExecutionRole: deployer }),
+    });
+    new MachineIdAuth(custom, 'Auth', { code: INLINE_CODE });
+    expect(caSecretDenies(custom)).toEqual({
+      readOrPut: [getAtt(logicalIdOf(custom, 'Auth/FunctionRole'))],
+      update: [getAtt(logicalIdOf(custom, 'Auth/FunctionRole')), { 'Fn::Sub': deployer }],
+    });
+  });
+
+  it("exempts only the auth role when the stack deploys with the caller's credentials", () => {
+    const cli = new Stack(new App({ context: cdkContext() }), 'CliDeployer', {
+      synthesizer: new CliCredentialsStackSynthesizer(),
+    });
+    new MachineIdAuth(cli, 'Auth', { code: INLINE_CODE });
+    const authRole = getAtt(logicalIdOf(cli, 'Auth/FunctionRole'));
+    expect(caSecretDenies(cli)).toEqual({ readOrPut: [authRole], update: [authRole] });
   });
 
   it('removes table and secret with the stack when asked to', () => {
@@ -151,11 +215,7 @@ describe('MachineIdAuth function', () => {
       },
       {
         Sid: 'CaSecret',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-        ],
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
         Effect: 'Allow',
         Resource: ref(id.secret),
       },
