@@ -73,10 +73,13 @@ export interface MachineIdAuthProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Resources to create or replace on every deploy, as multi-document YAML (`role`, `app`,
-   * `kube_cluster`, `node`, `bot` and `iam` tokens). Checked at synth with the same schemas the service
-   * uses. Bots created with {@link MachineIdBot} add their own `bot` and `token` here; do not list them.
-   * `token`-method tokens are refused: their name is the secret, and the template is not a secret store.
+   * Resources to create or replace, as multi-document YAML (`role`, `app`, `kube_cluster`, `node`,
+   * `bot` and `iam` tokens), applied by a deploy in which they (or the bots') change: CloudFormation
+   * updates the custom resource only when its rendered YAML differs, so a deploy does not undo a change
+   * made with midctl (re-create with `midctl create -f <file> --force`, or change the YAML). Checked at
+   * synth with the same schemas the service uses. Bots created with {@link MachineIdBot} add their own
+   * `bot` and `token` here; do not list them. `token`-method tokens are refused: their name is the
+   * secret, and the template is not a secret store.
    *
    * @default - no resources besides those of the bots
    */
@@ -119,7 +122,7 @@ const LOG_LEVELS: readonly MachineIdLogLevel[] = ['debug', 'info', 'warn', 'erro
 /**
  * The Machine ID auth service on AWS: a Lambda behind an HTTP API, its state in a DynamoDB table, its
  * CA keys in a Secrets Manager secret, and a custom resource that applies resources (roles, bots and
- * their join tokens) on every deploy.
+ * their join tokens) when a deploy changes them.
  *
  * Routes under `/v1/admin/` are authorised by AWS IAM at the API (SigV4; see {@link grantAdmin});
  * ping, join and bot routes are public at the API and authenticated by the service itself (IAM join

@@ -86,12 +86,12 @@ export const SECRET_READ_ACTIONS = [
   'secretsmanager:DescribeSecret',
 ] as const;
 
-/** Actions the bot uses on its own output secrets. */
-export const SECRET_WRITE_ACTIONS = [
-  'secretsmanager:PutSecretValue',
-  'secretsmanager:DescribeSecret',
-  'secretsmanager:GetSecretValue',
-] as const;
+/**
+ * Actions the bot uses on its own output secrets: one `PutSecretValue` per output per run. It never
+ * reads them (its storage is in memory, so nothing of its own lives in a secret), and never creates or
+ * describes them (it is given each secret's ARN, which it refuses to create).
+ */
+export const SECRET_WRITE_ACTIONS = ['secretsmanager:PutSecretValue'] as const;
 
 /**
  * What an output is for, as the agent names it in logs and in the `Output` dimension of its
@@ -178,15 +178,7 @@ export class MachineIdBotOutput extends Construct {
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
-    const crossAccount =
-      Token.compareStrings(stack.account, grantee.grantPrincipal.principalAccount ?? '') ===
-      TokenComparison.DIFFERENT;
-    if (crossAccount && this.kmsKey === undefined) {
-      throw invalidProps(
-        this,
-        `grantRead: ${grantee.grantPrincipal.toString()} is in account ${grantee.grantPrincipal.principalAccount}, and a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey whose key policy allows that account`,
-      );
-    }
+    this.refuseReadersThatCannotDecrypt('grantRead', [grantee.grantPrincipal]);
     let grant = iam.Grant.addToPrincipalOrResource({
       grantee,
       actions: [...SECRET_READ_ACTIONS],
@@ -226,11 +218,46 @@ export class MachineIdBotOutput extends Construct {
     });
   }
 
+  /**
+   * Refuses readers that the resource policy would let in but that could never decrypt the value: a
+   * principal in another account than the stack's while the secret is under the AWS managed key, which
+   * cannot be shared. Known at synth when the stack's account is: an environment-agnostic stack's
+   * account is only decided at deploy, so there only readers in two different accounts (of which at
+   * least one must be foreign) are caught.
+   */
+  private refuseReadersThatCannotDecrypt(via: string, readers: readonly iam.IPrincipal[]): void {
+    if (this.kmsKey !== undefined) return;
+    const stackAccount = Stack.of(this).account;
+    const fix =
+      'a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey (kms_key_arn in a deployment file) whose key policy grants that account kms:Decrypt, or remove the reader';
+    let firstLiteral: { readonly reader: iam.IPrincipal; readonly account: string } | undefined;
+    for (const reader of readers) {
+      const account = accountOf(reader);
+      if (account === undefined) continue;
+      if (Token.compareStrings(stackAccount, account) === TokenComparison.DIFFERENT) {
+        throw invalidProps(
+          this,
+          `${via}: ${describePrincipal(reader)} is in account ${account}, not the stack's ${stackAccount}, and ${fix}`,
+        );
+      }
+      // Only literal accounts can be told apart: a token may well resolve to the other one.
+      if (!Token.isUnresolved(stackAccount) || Token.isUnresolved(account)) continue;
+      if (firstLiteral !== undefined && firstLiteral.account !== account) {
+        throw invalidProps(
+          this,
+          `${via}: ${describePrincipal(firstLiteral.reader)} (account ${firstLiteral.account}) and ${describePrincipal(reader)} (account ${account}) cannot both be in the stack's account, and ${fix}`,
+        );
+      }
+      firstLiteral ??= { reader, account };
+    }
+  }
+
   private addResourcePolicy(
     secret: secretsmanager.Secret,
     writer: iam.IRole,
     readers: readonly iam.IPrincipal[],
   ): void {
+    this.refuseReadersThatCannotDecrypt('readers', readers);
     secret.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'TheBotWrites',
@@ -287,4 +314,24 @@ export class MachineIdBotOutput extends Construct {
       alarmDescription: `Machine ID bot "${props.botName}", output "${this.name}": the certificates expire in less than ${threshold.toHumanString()} and no fresh ones were written; see the bot's Errors alarm and log group`,
     });
   }
+}
+
+/** The account field of a literal ARN (`arn:aws:iam::123456789012:role/app`). */
+const ARN_ACCOUNT = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/;
+
+/**
+ * The account `principal` belongs to, when synth can tell: the principal's own, or else the account
+ * field of its ARN (an `ArnPrincipal`, as deployment-file readers are, reports no account itself).
+ */
+function accountOf(principal: iam.IPrincipal): string | undefined {
+  if (principal.principalAccount !== undefined) return principal.principalAccount;
+  if (!(principal instanceof iam.ArnPrincipal) || Token.isUnresolved(principal.arn)) return undefined;
+  return ARN_ACCOUNT.exec(principal.arn)?.[1];
+}
+
+/** The principal as an operator wrote it: its ARN for an ARN principal, CDK's description otherwise. */
+function describePrincipal(principal: iam.IPrincipal): string {
+  return principal instanceof iam.ArnPrincipal && !Token.isUnresolved(principal.arn)
+    ? principal.arn
+    : principal.toString();
 }

@@ -37,9 +37,10 @@ describe('parseDeployment', () => {
       certificate_ttl: 3_600_000,
       flexible_time_window: 5 * 60_000,
       secret_name_prefix: 'machine-id/grafana-client/',
-      readers: ['arn:aws:iam::123456789012:role/dashboard-exporter'],
       outputs: [{ name: 'grafana', type: 'application', app_name: 'grafana', specific_tls_naming: false }],
     });
+    // The example reader is commented out: a role that does not exist would fail the deploy.
+    expect(grafana?.readers).toBeUndefined();
     // The resources travel as YAML that the service's parser reads back unchanged.
     const resources = parseResources(deployment.resourcesYaml ?? '', 'resources');
     expect(resources.map((resource) => `${resource.kind}/${resource.metadata.name}`)).toEqual([

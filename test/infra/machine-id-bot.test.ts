@@ -264,8 +264,6 @@ describe('MachineIdBot permissions', () => {
     expect([...actions].sort()).toEqual([
       'logs:CreateLogStream',
       'logs:PutLogEvents',
-      'secretsmanager:DescribeSecret',
-      'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
@@ -344,11 +342,8 @@ describe('MachineIdBot output secrets', () => {
             Sid: 'TheBotWrites',
             Effect: 'Allow',
             Principal: { AWS: getAtt(id.ciRole) },
-            Action: [
-              'secretsmanager:DescribeSecret',
-              'secretsmanager:GetSecretValue',
-              'secretsmanager:PutSecretValue',
-            ],
+            // The bot only ever puts: no reads of what it wrote, no DescribeSecret or CreateSecret.
+            Action: 'secretsmanager:PutSecretValue',
             Resource: '*',
           },
           {

@@ -1,0 +1,109 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { parseDeployment } from '../../lib/infra/deployment.js';
+import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
+import { MachineIdBot } from '../../lib/infra/machine-id-bot.js';
+import { MachineIdStack } from '../../lib/infra/machine-id-stack.js';
+import { cdkContext, INLINE_CODE, newStack, propsErrorOf } from './support.js';
+
+/**
+ * A secret under the AWS managed key cannot be decrypted from another account, so a reader there is let
+ * in by the resource policy and still fails at every read. Readers from the deployment file (and the
+ * construct's `readers`) are refused at synth as `grantRead` refuses such a grantee.
+ */
+const HOME = '111111111111';
+const ELSEWHERE = '222222222222';
+const KEY_ARN = `arn:aws:kms:eu-west-1:${HOME}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+function deploymentWith(readers: string[], kmsKeyArn?: string): string {
+  return `cluster_name: readers.example
+${kmsKeyArn === undefined ? '' : `kms_key_arn: ${kmsKeyArn}\n`}bots:
+  - name: ci
+    roles: [access]
+    readers: [${readers.join(', ')}]
+    outputs:
+      - name: ssh
+        type: identity
+`;
+}
+
+/** The deployment's stack in `account`, or environment-agnostic (as `bin/app.ts` builds it) without one. */
+function deploymentStack(text: string, account?: string): Stack {
+  const app = new App({ context: cdkContext() });
+  return new MachineIdStack(app, 'Readers', {
+    deployment: parseDeployment(text, 'deploy/readers.yaml'),
+    code: { auth: INLINE_CODE, bot: INLINE_CODE },
+    ...(account === undefined ? {} : { env: { account, region: 'eu-west-1' } }),
+  });
+}
+
+describe('deployment-file readers without a customer managed key', () => {
+  it('refuses a reader in another account than the stack, naming the reader, both accounts and the fix', () => {
+    const reader = `arn:aws:iam::${ELSEWHERE}:role/dashboard-exporter`;
+    expect(propsErrorOf(() => deploymentStack(deploymentWith([reader]), HOME))).toBe(
+      `Readers/Bot-ci/Output-ssh: readers: ${reader} is in account ${ELSEWHERE}, not the stack's ${HOME}, and a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey (kms_key_arn in a deployment file) whose key policy grants that account kms:Decrypt, or remove the reader`,
+    );
+  });
+
+  it('accepts a reader in the stack account', () => {
+    const stack = deploymentStack(deploymentWith([`arn:aws:iam::${HOME}:role/dashboard-exporter`]), HOME);
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::ResourcePolicy', 2);
+  });
+
+  it('refuses, in an environment-agnostic stack, readers in two accounts: one of them is foreign', () => {
+    const here = `arn:aws:iam::${HOME}:role/here`;
+    const there = `arn:aws:iam::${ELSEWHERE}:role/there`;
+    expect(propsErrorOf(() => deploymentStack(deploymentWith([here, there])))).toContain(
+      `readers: ${here} (account ${HOME}) and ${there} (account ${ELSEWHERE}) cannot both be in the stack's account`,
+    );
+  });
+
+  it("accepts, in an environment-agnostic stack, readers of one account (the stack's is known only at deploy)", () => {
+    expect(() =>
+      deploymentStack(
+        deploymentWith([`arn:aws:iam::${ELSEWHERE}:role/a`, `arn:aws:iam::${ELSEWHERE}:role/b`]),
+      ),
+    ).not.toThrow();
+  });
+});
+
+describe('deployment-file readers with a customer managed key', () => {
+  it('accepts a reader in another account', () => {
+    const reader = `arn:aws:iam::${ELSEWHERE}:role/dashboard-exporter`;
+    expect(() => deploymentStack(deploymentWith([reader], KEY_ARN), HOME)).not.toThrow();
+  });
+});
+
+describe('grantRead across accounts', () => {
+  function botIn(stack: Stack): MachineIdBot {
+    return new MachineIdBot(stack, 'Bot', {
+      auth: new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE }),
+      botName: 'ci',
+      roles: ['access'],
+      outputs: [{ name: 'ssh', type: 'identity' }],
+      code: INLINE_CODE,
+    });
+  }
+
+  it('still refuses a grantee in another account when the secret is under the AWS managed key', () => {
+    const stack = new Stack(new App({ context: cdkContext() }), 'Home', {
+      env: { account: HOME, region: 'eu-west-1' },
+    });
+    const bot = botIn(stack);
+    const foreign = iam.Role.fromRoleArn(stack, 'Foreign', `arn:aws:iam::${ELSEWHERE}:role/reader`);
+    expect(propsErrorOf(() => bot.output('ssh').grantRead(foreign))).toContain(
+      `Home/Bot/Output-ssh: grantRead: ${foreign.toString()} is in account ${ELSEWHERE}, not the stack's ${HOME}`,
+    );
+  });
+
+  it('lets a role of the same environment-agnostic stack read', () => {
+    const stack = newStack();
+    const bot = botIn(stack);
+    const reader = new iam.Role(stack, 'Reader', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    expect(() => bot.output('ssh').grantRead(reader)).not.toThrow();
+  });
+});
