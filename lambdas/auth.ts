@@ -21,6 +21,14 @@ import { systemClock } from '../lib/core/clock.js';
 import { ConfigError, MidError } from '../lib/core/errors.js';
 import { createLogger } from '../lib/core/logger.js';
 import { secureRandom } from '../lib/core/random.js';
+import { requestHandlerWithTimeouts, type SdkCallTimeouts } from '../lib/core/sdk-call-timeouts.js';
+
+/**
+ * How long one attempt to read or write the CA secret may take before the SDK retries it. Without these
+ * a hung connection on a cold start would hold the invocation until the Lambda's 29 s timeout; with
+ * them, the SDK's three attempts fit well inside it.
+ */
+const CA_SECRET_TIMEOUTS: SdkCallTimeouts = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
 
 interface Ready {
   readonly service: AuthService;
@@ -35,7 +43,7 @@ async function build(): Promise<Ready> {
     suite: env.MID_SIGNATURE_SUITE,
     storage: new DynamoDbBackend({ client: createDynamoDbClient(), tableName: env.MID_TABLE_NAME }),
     caStore: new SecretsManagerCaStore({
-      client: new SecretsManagerClient({}),
+      client: new SecretsManagerClient({ requestHandler: requestHandlerWithTimeouts(CA_SECRET_TIMEOUTS) }),
       secretId: env.MID_CA_SECRET_ID,
     }),
     clock: systemClock,

@@ -71,7 +71,9 @@ export async function handler(event: unknown): Promise<unknown> {
       emit: (line) => console.log(line),
     });
   } catch (error) {
-    logger.error('bot run failed; previous secrets are unchanged', {
+    // Outputs are written side by side, so after a partial failure some secrets hold new values: only
+    // the failed outputs (all of them when the run failed before writing) keep their previous value.
+    logger.error('bot run failed; failed outputs keep their previous value', {
       code: error instanceof MidError ? error.code : 'internal_error',
       error: error instanceof Error ? error.message : String(error),
     });
