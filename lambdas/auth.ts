@@ -6,7 +6,12 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AuthService } from '../lib/auth/auth-service.js';
-import { isHttpApiEvent, toApiRequest, toHttpApiResult } from '../lib/auth/aws/api-gateway-event.js';
+import {
+  isHttpApiEvent,
+  rawPathOf,
+  toApiRequest,
+  toHttpApiResult,
+} from '../lib/auth/aws/api-gateway-event.js';
 import { readAuthLambdaEnvironment } from '../lib/auth/aws/lambda-environment.js';
 import { isProvisioningEvent, provisionResources } from '../lib/auth/aws/resource-provisioning.js';
 import { ApiRouter } from '../lib/auth/http/api-router.js';
@@ -81,6 +86,10 @@ export async function handler(event: unknown, context?: { awsRequestId?: string 
     request = toApiRequest(event);
   } catch (error) {
     const requestId = context?.awsRequestId ?? 'unknown';
+    // Refused before routing, as the local server refuses an oversized body: audited all the same.
+    if (error instanceof MidError && error.code === 'body_too_large') {
+      await router.auditOversizedBody(rawPathOf(event), { requestId });
+    }
     const status = error instanceof MidError ? error.httpStatus : 400;
     const code = error instanceof MidError ? error.code : 'invalid_event';
     const message = error instanceof MidError ? error.message : 'the request could not be read';

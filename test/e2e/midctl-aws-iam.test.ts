@@ -156,6 +156,40 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     expect(adapter.invocations()).toBe(before);
   });
 
+  it('shows the audit record of a refusal the auth Lambda made before routing: an oversized join, 413', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${adapter.url}${ROUTES.join}`,
+        { method: 'POST', ca: readFileSync(caPath, 'utf8'), headers: { 'content-type': 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ join_method: 'token', token: 'x'.repeat(70_000) }));
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error.code).toBe('body_too_large');
+    const events = await midctl([
+      '--aws-iam',
+      '--aws-region',
+      REGION,
+      'events',
+      'ls',
+      '--type',
+      'bot.join',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(events.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'body_too_large', outcome: 'failure' })]),
+    );
+  });
+
   it('explains what is missing: the region of a non-execute-api address, the address itself', async () => {
     const noRegion = await midctl(['--aws-iam', 'status']);
     expect(noRegion.code).toBe(1);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { InvalidRequestError } from '../../core/errors.js';
+import { InvalidRequestError, LimitExceededError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import type { ApiRequest, ApiResponse } from '../http/api-request.js';
 import { MAX_BODY_BYTES } from '../http/json-body.js';
@@ -37,6 +37,12 @@ export function isHttpApiEvent(event: unknown): boolean {
   );
 }
 
+/** The path of an event `toApiRequest` refused, for the audit record: `rawPath` if it is a string. */
+export function rawPathOf(event: unknown): string {
+  const rawPath = (event as { rawPath?: unknown }).rawPath;
+  return typeof rawPath === 'string' ? rawPath : '/';
+}
+
 /**
  * Maps an HTTP API event to the router's request. The operator's identity is taken only from the IAM
  * authoriser's context, which API Gateway fills after verifying SigV4 on the admin routes; a header
@@ -49,7 +55,7 @@ export function toApiRequest(event: unknown): ApiRequest {
       ? Buffer.alloc(0)
       : Buffer.from(parsed.body, parsed.isBase64Encoded ? 'base64' : 'utf8');
   if (body.length > MAX_BODY_BYTES) {
-    throw new InvalidRequestError('body_too_large', `the request body exceeds ${MAX_BODY_BYTES} bytes`);
+    throw new LimitExceededError('body_too_large', `the request body exceeds ${MAX_BODY_BYTES} bytes`);
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed.headers)) {
