@@ -295,8 +295,9 @@ export class MachineIdBot extends Construct {
       }),
     );
     if (kmsKey !== undefined) {
-      // Secrets Manager generates a data key for each new value (PutSecretValue) and decrypts it to
-      // read one back; through Secrets Manager only.
+      // PutSecretValue under a customer managed key needs both: Secrets Manager generates a data key
+      // for the new value and decrypts the secret's key material (AWS's PutSecretValue reference lists
+      // kms:GenerateDataKey and kms:Decrypt); through Secrets Manager only.
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'OutputKeyViaSecretsManager',

@@ -84,7 +84,7 @@ describe('with a customer managed key', () => {
     ]);
   });
 
-  it('lets the bot role encrypt new values (and read them back) only through Secrets Manager', () => {
+  it('lets the bot role write new values (GenerateDataKey and Decrypt, as PutSecretValue needs) only through Secrets Manager', () => {
     const kmsStatements = statementsOf(logicalIdOf(stack, 'Bot/FunctionRole')).filter((s) =>
       [s['Action']].flat().some((action) => String(action).startsWith('kms:')),
     );
