@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.js';
+import { ConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { type Random, secureRandom } from '../../core/random.js';
 import { privateKeyToPem } from '../../pki/key-encoding.js';
@@ -16,7 +16,10 @@ import { type IamJoinOptions, iamJoinMethod } from '../iam/iam-join-method.js';
 import { joinChallengeRoute } from '../iam/join-challenge-route.js';
 import type { JoinMethod } from '../join-service.js';
 import { SqliteBackend } from '../storage/sqlite-backend.js';
+import { clusterNameProblem } from './cluster-name.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { localServerFiles } from './local-server-files.js';
+import { noteFilesBeforeStart } from './start-rollback.js';
 
 export interface LocalAuthServerOptions {
   readonly dataDir: string;
@@ -57,18 +60,63 @@ function readOrCreateAdminToken(file: string): string {
 }
 
 /**
+ * The name of a new cluster is stored with its CAs for good, so a bad one is refused before anything
+ * is written. An existing cluster keeps its name, whatever it is (a mismatch is refused later).
+ */
+async function refuseBadNewClusterName(dataDir: string, clusterName: string | undefined): Promise<void> {
+  const problem = clusterName === undefined ? undefined : clusterNameProblem(clusterName);
+  if (problem === undefined || (await new FileCaStore(dataDir).load()) !== undefined) return;
+  throw new ConfigError(
+    'invalid_cluster_name',
+    `--cluster-name: got ${JSON.stringify(clusterName)}, ${problem}`,
+  );
+}
+
+/**
  * `midctl auth start`: the auth service on one machine. State in `<data-dir>/state.db` (SQLite), CA
  * keys in `<data-dir>/ca/`, the admin credential in `<data-dir>/admin-token`, all private to the owner.
- * It writes `<data-dir>/auth-server.json` and `host-ca.pem` so that `midctl --data-dir` finds it.
+ * It writes `<data-dir>/auth-server.json` and `host-ca.pem` so that `midctl --data-dir` finds it, and
+ * holds `<data-dir>/auth-server.lock` while it runs: one service per data directory. A start that
+ * fails removes what it wrote, so a failed first start leaves no cluster behind.
  */
 export async function startLocalAuthServer(options: LocalAuthServerOptions): Promise<LocalAuthServer> {
+  // Checks that need nothing on disk come first: a refused start writes nothing.
+  const iam = options.iamJoin === false ? undefined : iamJoinMethod(options.iamJoin ?? {});
+  await refuseBadNewClusterName(options.dataDir, options.clusterName);
+  const directoryIsNew = !existsSync(options.dataDir);
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(options.dataDir, 0o700);
+  const lock = lockDataDir(options.dataDir);
+  const rollback = noteFilesBeforeStart(options.dataDir, { directoryIsNew });
+  try {
+    const server = await serveFromDataDir(options, iam);
+    return {
+      ...server,
+      close: async () => {
+        try {
+          await server.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    rollback.removeCreatedFiles();
+    lock.release();
+    rollback.removeCreatedDirectory();
+    throw error;
+  }
+}
+
+/** Opens the data directory's state and CAs and serves them; the caller holds the directory's lock. */
+async function serveFromDataDir(
+  options: LocalAuthServerOptions,
+  iam: JoinMethod | undefined,
+): Promise<LocalAuthServer> {
   const files = localServerFiles(options.dataDir);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
-  const iam = options.iamJoin === false ? undefined : iamJoinMethod(options.iamJoin ?? {});
-  const storage = SqliteBackend.open(join(options.dataDir, 'state.db'), { clock });
+  const storage = SqliteBackend.open(files.database, { clock });
   try {
     const service = await AuthService.create({
       ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),

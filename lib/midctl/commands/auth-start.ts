@@ -32,10 +32,13 @@ export function parseListenAddress(value: string): { host: string; port: number 
   return { host, port };
 }
 
-/** `midctl auth start`: runs the auth service until stopped. */
-export async function authStart(options: AuthStartOptions, logger: Logger): Promise<LocalAuthServer> {
-  const { host, port } = parseListenAddress(options.listen);
-  const server = await startLocalAuthServer({
+function startServer(
+  options: AuthStartOptions,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<LocalAuthServer> {
+  return startLocalAuthServer({
     dataDir: options.dataDir,
     host,
     port,
@@ -46,6 +49,30 @@ export async function authStart(options: AuthStartOptions, logger: Logger): Prom
     ...(options.stsEndpointOverrideForTests === undefined
       ? {}
       : { iamJoin: { stsEndpointOverrideForTests: options.stsEndpointOverrideForTests } }),
+  });
+}
+
+const LISTEN_FIXES: Record<string, string> = {
+  EADDRINUSE: 'another program already listens there; stop it or choose another port',
+  EADDRNOTAVAIL: 'that address is not one of this host; choose one of its addresses, e.g. 127.0.0.1:3025',
+  EACCES: 'ports below 1024 need privileges; choose a higher port, e.g. 3025',
+};
+
+/** Node's "listen EADDRINUSE: …" as a refusal of the flag the address came from. */
+function explainListenError(error: unknown, listen: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const fix = code === undefined ? undefined : LISTEN_FIXES[code];
+  if (fix === undefined || (error as NodeJS.ErrnoException).syscall !== 'listen') return error;
+  return new ConfigError('listen_failed', `--listen: cannot listen on ${listen} (${code}): ${fix}`, {
+    cause: error,
+  });
+}
+
+/** `midctl auth start`: runs the auth service until stopped. */
+export async function authStart(options: AuthStartOptions, logger: Logger): Promise<LocalAuthServer> {
+  const { host, port } = parseListenAddress(options.listen);
+  const server = await startServer(options, host, port, logger).catch((error: unknown) => {
+    throw explainListenError(error, options.listen);
   });
   if (options.stsEndpointOverrideForTests !== undefined) {
     logger.warn('iam joins are checked against a TEST STS endpoint, not AWS', {

@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
+import { localServerFiles } from '../../../lib/auth/local/local-server-files.js';
+import { silentLogger } from '../../../lib/core/logger.js';
+
+const roots: string[] = [];
+const blockers: Server[] = [];
+afterEach(async () => {
+  for (const blocker of blockers.splice(0)) await new Promise((done) => blocker.close(done));
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+function newRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'mid-local-start-'));
+  roots.push(root);
+  return root;
+}
+
+/** A loopback port something else already listens on. */
+async function takenPort(): Promise<number> {
+  const blocker = createServer();
+  blockers.push(blocker);
+  await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
+  const address = blocker.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The pid of a process that has exited (and been reaped). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
+  return Number(child.stdout);
+}
+
+const start = (dataDir: string, extra: Partial<Parameters<typeof startLocalAuthServer>[0]> = {}) =>
+  startLocalAuthServer({ dataDir, port: 0, logger: silentLogger, iamJoin: false, ...extra });
+
+describe('midctl auth start: the cluster name of a new cluster', () => {
+  it.each(['bad name!', 'a..b', '-x'])(
+    'refuses --cluster-name %j before anything is written',
+    async (clusterName) => {
+      const dataDir = join(newRoot(), 'data');
+      const refused = start(dataDir, { clusterName });
+      await expect(refused).rejects.toMatchObject({ code: 'invalid_cluster_name' });
+      await expect(refused).rejects.toThrow(`--cluster-name: got ${JSON.stringify(clusterName)}, `);
+      await expect(refused).rejects.toThrow(/a cluster name is a lower-case DNS name/);
+      expect(existsSync(dataDir)).toBe(false);
+    },
+  );
+
+  it('takes a good name and keeps it', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const server = await start(dataDir, { clusterName: 'example.test' });
+    expect(server.clusterName).toBe('example.test');
+    await server.close();
+    const again = await start(dataDir);
+    expect(again.clusterName).toBe('example.test');
+    await again.close();
+  });
+});
+
+describe('midctl auth start that fails to listen', () => {
+  it('leaves no cluster behind on a first start, so the next start can still choose the name', async () => {
+    const root = newRoot();
+    const dataDir = join(root, 'data');
+    await expect(start(dataDir, { port: await takenPort() })).rejects.toThrow();
+    // No CAs under the default name, no database, no credential: not even the directory.
+    expect(readdirSync(root)).toEqual([]);
+    const server = await start(dataDir, { clusterName: 'chosen.test' });
+    expect(server.clusterName).toBe('chosen.test');
+    await server.close();
+  });
+
+  it('leaves an existing directory as it was, only without what the failed start wrote', async () => {
+    const dataDir = newRoot();
+    writeFileSync(join(dataDir, 'notes.txt'), 'mine\n');
+    await expect(start(dataDir, { port: await takenPort() })).rejects.toThrow();
+    expect(readdirSync(dataDir)).toEqual(['notes.txt']);
+  });
+
+  it('keeps everything of an existing cluster when a restart fails', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const first = await start(dataDir, { clusterName: 'kept.test' });
+    await first.service.admin.putResources(
+      [{ kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: {} }],
+      false,
+      'test',
+    );
+    await first.close();
+    const files = localServerFiles(dataDir);
+    const before = {
+      cas: readFileSync(join(files.caFolder, 'cas.json'), 'utf8'),
+      adminToken: readFileSync(files.adminToken, 'utf8'),
+      serverInfo: readFileSync(files.serverInfo, 'utf8'),
+    };
+    await expect(start(dataDir, { port: await takenPort() })).rejects.toThrow();
+    expect(readFileSync(join(files.caFolder, 'cas.json'), 'utf8')).toBe(before.cas);
+    expect(readFileSync(files.adminToken, 'utf8')).toBe(before.adminToken);
+    expect(readFileSync(files.serverInfo, 'utf8')).toBe(before.serverInfo);
+    expect(existsSync(files.lock)).toBe(false);
+    const again = await start(dataDir);
+    expect(again.clusterName).toBe('kept.test');
+    expect(await again.service.admin.getResources('roles')).toHaveLength(1);
+    await again.close();
+  });
+});
+
+describe('one auth service per data directory', () => {
+  it('refuses a second service on a directory in use, naming the pid and address, and changes nothing', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const running = await start(dataDir);
+    const files = localServerFiles(dataDir);
+    const serverInfo = readFileSync(files.serverInfo, 'utf8');
+    try {
+      const second = start(dataDir);
+      await expect(second).rejects.toMatchObject({ code: 'data_dir_in_use' });
+      await expect(second).rejects.toThrow(
+        `--data-dir ${dataDir} is in use by the auth service pid ${process.pid} at ${running.url}; stop that service first or use another --data-dir`,
+      );
+      expect(readFileSync(files.serverInfo, 'utf8')).toBe(serverInfo);
+      expect(readFileSync(files.lock, 'utf8').trim()).toBe(String(process.pid));
+    } finally {
+      await running.close();
+    }
+    // Stopping releases the directory.
+    expect(existsSync(files.lock)).toBe(false);
+    const next = await start(dataDir);
+    await next.close();
+  });
+
+  it.each([
+    ['the pid of a process that is gone', () => String(deadPid())],
+    ['no pid at all', () => 'not a pid'],
+  ])('takes over a lock file holding %s', async (_what, content) => {
+    const dataDir = join(newRoot(), 'data');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(localServerFiles(dataDir).lock, `${content()}\n`);
+    const server = await start(dataDir);
+    expect(readFileSync(localServerFiles(dataDir).lock, 'utf8').trim()).toBe(String(process.pid));
+    await server.close();
+    expect(readdirSync(dataDir)).not.toContain('auth-server.lock');
+  });
+});

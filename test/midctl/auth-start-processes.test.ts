@@ -1,0 +1,99 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type AuthServerProcess, runMidctl, startAuthServerProcess } from '../support/cli.js';
+
+/** What a refused command printed: it must be exactly one `ERROR:` line on stderr, exit code 1. */
+function oneErrorLine(result: { code: number | null; stdout: string; stderr: string }): string {
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.split('\n').filter((line) => line !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^ERROR: /);
+  return lines[0] ?? '';
+}
+
+describe('midctl auth start as real processes', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mid-auth-processes-'));
+  const servers: AuthServerProcess[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('refuses a second service on the same data directory; midctl keeps reaching the first', async () => {
+    const dataDir = join(root, 'shared');
+    const first = await startAuthServerProcess(dataDir, ['--cluster-name', 'example.test']);
+    servers.push(first);
+    const serverInfo = readFileSync(join(dataDir, 'auth-server.json'), 'utf8');
+
+    const second = await runMidctl(['--data-dir', dataDir, 'auth', 'start', '--listen', '127.0.0.1:0']);
+    expect(oneErrorLine(second)).toBe(
+      `ERROR: --data-dir ${dataDir} is in use by the auth service pid ${first.process.pid} at ${first.url}; stop that service first or use another --data-dir (if no auth service runs there, delete ${join(dataDir, 'auth-server.lock')})`,
+    );
+    expect(readFileSync(join(dataDir, 'auth-server.json'), 'utf8')).toBe(serverInfo);
+    const status = await runMidctl(['--data-dir', dataDir, 'status', '--format', 'json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ cluster_name: 'example.test', auth_server: first.url });
+
+    // Stopped, the first service releases the directory for the next one.
+    await first.stop();
+    expect(existsSync(join(dataDir, 'auth-server.lock'))).toBe(false);
+    const next = await startAuthServerProcess(dataDir);
+    servers.push(next);
+    const again = await runMidctl(['--data-dir', dataDir, 'status', '--format', 'json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ auth_server: next.url });
+  });
+
+  it('takes over the directory of a service that was killed', async () => {
+    const dataDir = join(root, 'killed');
+    const killed = await startAuthServerProcess(dataDir);
+    const exited = once(killed.process, 'exit');
+    killed.process.kill('SIGKILL');
+    await exited;
+    expect(existsSync(join(dataDir, 'auth-server.lock'))).toBe(true);
+    const next = await startAuthServerProcess(dataDir);
+    servers.push(next);
+    expect(readFileSync(join(dataDir, 'auth-server.lock'), 'utf8').trim()).toBe(String(next.process.pid));
+  });
+
+  it('refuses a bad --cluster-name in one ERROR line and writes nothing', async () => {
+    const dataDir = join(root, 'bad-name');
+    const refused = await runMidctl([
+      '--data-dir',
+      dataDir,
+      'auth',
+      'start',
+      '--cluster-name',
+      'bad name!',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    expect(oneErrorLine(refused)).toMatch(
+      /^ERROR: --cluster-name: got "bad name!", a space is not allowed; a cluster name is a lower-case DNS name/,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
+
+describe("commander's own refusals", () => {
+  it.each([
+    [['status', '--bogus'], "ERROR: unknown option '--bogus' (run with --help for usage)"],
+    [
+      ['status', '--formt', 'json'],
+      "ERROR: unknown option '--formt'; did you mean --format? (run with --help for usage)",
+    ],
+    [
+      ['bots', 'add', 'x'],
+      "ERROR: required option '--roles <roles>' not specified (run with --help for usage)",
+    ],
+    [
+      ['status', '--format', 'yaml'],
+      "ERROR: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, json. (run with --help for usage)",
+    ],
+  ])('midctl %j prints one ERROR line', async (args, expected) => {
+    expect(oneErrorLine(await runMidctl(args))).toBe(expected);
+  });
+});
