@@ -49,6 +49,31 @@ export function resolveKind(text: string): StoredKind | 'bot_instance' {
   return kind;
 }
 
+/**
+ * The same kind and name twice in one batch is refused before anything is written: the writes are not
+ * one transaction, so the first would be created before the second failed as existing (or, with force,
+ * the second would silently replace it). A `token`-method token's name is its secret and is not echoed.
+ */
+function refuseDuplicates(resources: readonly ResourceOf<StoredKind>[]): void {
+  const firstIndexOf = new Map<string, number>();
+  for (const [index, resource] of resources.entries()) {
+    const key = `${resource.kind}/${resource.metadata.name}`;
+    const first = firstIndexOf.get(key);
+    if (first === undefined) {
+      firstIndexOf.set(key, index);
+      continue;
+    }
+    const label =
+      resource.kind === 'token' && resource.spec.join_method !== 'iam'
+        ? 'token (name hidden)'
+        : `${resource.kind} "${resource.metadata.name}"`;
+    throw new ConfigError(
+      'duplicate_resource',
+      `resources[${index}]: ${label} is also resources[${first}]; keep one of them`,
+    );
+  }
+}
+
 export interface ResourceWriteResult {
   readonly kind: string;
   readonly name: string;
@@ -91,6 +116,7 @@ export class AdminService {
       }
       return resource as ResourceOf<StoredKind>;
     });
+    refuseDuplicates(resources);
     // Roles created by the same file count: a deployment applies roles and the bots holding them at once.
     const rolesInBatch = new Set(resources.filter((r) => r.kind === 'role').map((r) => r.metadata.name));
     for (const resource of resources) {

@@ -13,12 +13,12 @@ import {
   listBots,
   removeBot,
   showBotInstance,
-  splitList,
   updateBot,
 } from './commands/bots.js';
 import { listEvents } from './commands/events.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
+import { checkedName, eventLimit, loginList, nameList } from './flag-values.js';
 
 /** What the commands need from the outside world; the entry passes the real ones, tests their own. */
 export interface MidctlIo {
@@ -36,11 +36,18 @@ interface GlobalFlags {
   awsRegion?: string;
 }
 
-function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0)
-    throw new ConfigError('invalid_flag', `expected a positive whole number, got "${value}"`);
-  return number;
+/**
+ * Commander's own refusals (an unknown option, a missing argument, a bad choice) in the shape of every
+ * other midctl error: one `ERROR:` line. Commander writes `error: …`, sometimes with a suggestion on a
+ * second line (`(Did you mean --format?)`); both go on the one line, with the hint to the usage.
+ */
+function asOneErrorLine(text: string): string {
+  const [first = '', ...more] = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const suggestions = more.map((line) => line.replace(/^\(Did you mean (.*)\)$/, 'did you mean $1'));
+  return `ERROR: ${[first.replace(/^error: /, ''), ...suggestions].join('; ')} (run with --help for usage)`;
 }
 
 /**
@@ -76,8 +83,11 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         "region to sign for with --aws-iam (default: the region in the API's execute-api address)",
       ),
     )
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (text) => io.write(text) });
+    // Set before the commands are added: they copy the program's output settings when created.
+    .configureOutput({
+      writeOut: (text) => io.write(text),
+      outputError: (text, write) => write(`${asOneErrorLine(text)}\n`),
+    });
 
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   const api = () => new AdminApi(connectAdmin(globals()));
@@ -201,9 +211,9 @@ export function buildMidctlProgram(io: MidctlIo): Command {
           addBot(
             admin,
             {
-              name,
-              roles: splitList(flags.roles, '--roles'),
-              ...(flags.logins === undefined ? {} : { logins: splitList(flags.logins, '--logins') }),
+              name: checkedName(name, 'bots add NAME'),
+              roles: nameList(flags.roles, '--roles'),
+              ...(flags.logins === undefined ? {} : { logins: loginList(flags.logins) }),
               ...(flags.token === undefined ? {} : { token: flags.token }),
               ttl: flags.ttl,
               format: flags.format,
@@ -279,7 +289,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
   events
     .command('ls')
     .description('List audit events, newest first')
-    .option('--limit <n>', 'how many', positiveInteger, 50)
+    .option('--limit <n>', 'how many (1 to 1000)', eventLimit, 50)
     .option('--type <type>', 'only this event type (e.g. bot.join)')
     .option('--bot <name>', 'only events of this bot')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))

@@ -1,9 +1,9 @@
 import type { AddBotResponse } from '../../api/admin.js';
 import type { OutputFormat } from '../../cli/output-format.js';
-import { parseDuration } from '../../core/duration.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi } from '../admin-api.js';
-import { describeTtl, formatResources } from './resources.js';
+import { checkedName, nameList, tokenTtlSeconds } from '../flag-values.js';
+import { describeTtl, formatNamedResource, formatResources } from './resources.js';
 
 export interface AddBotOptions {
   readonly name: string;
@@ -14,18 +14,8 @@ export interface AddBotOptions {
   readonly format: 'text' | 'json';
 }
 
-export function splitList(value: string | undefined, flag: string): string[] {
-  const items = (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  if (items.length === 0)
-    throw new ConfigError('invalid_flag', `${flag}: give a comma-separated list, e.g. ${flag}=access,editor`);
-  return items;
-}
-
 function ttlSeconds(ttl: string | undefined): number | undefined {
-  return ttl === undefined ? undefined : Math.ceil(parseDuration(ttl, '--ttl') / 1000);
+  return ttl === undefined ? undefined : tokenTtlSeconds(ttl);
 }
 
 /** The follow-up `tctl bots add` prints: the token plus a ready midbot command and config. */
@@ -118,8 +108,8 @@ export async function updateBot(
   const bot = await api.updateBot(
     name,
     options.addRoles !== undefined
-      ? { add_roles: splitList(options.addRoles, '--add-roles') }
-      : { set_roles: splitList(options.setRoles, '--set-roles') },
+      ? { add_roles: nameList(options.addRoles, '--add-roles') }
+      : { set_roles: nameList(options.setRoles ?? '', '--set-roles') },
   );
   const roles = ((bot['spec'] as { roles: string[] }).roles ?? []).join(', ');
   return `bot "${name}" now has roles: ${roles}\n`;
@@ -142,8 +132,10 @@ export async function showBotInstance(api: AdminApi, ref: string, format: Output
       `"${ref}" is not BOT/ID; list instance ids with \`midctl bots instances ls\``,
     );
   }
-  const resources = await api.getResources('bot_instance', bot, id);
-  return formatResources('bot_instance', resources, format === 'text' ? 'yaml' : format);
+  const [instance] = await api.getResources('bot_instance', bot, id);
+  if (instance === undefined)
+    throw new NotFoundError('instance_not_found', `bot instance "${ref}" does not exist`);
+  return formatNamedResource('bot_instance', instance, format === 'text' ? 'yaml' : format);
 }
 
 export async function addToken(
@@ -153,7 +145,7 @@ export async function addToken(
 ): Promise<string> {
   if (options.type !== 'bot')
     throw new ConfigError('invalid_flag', `--type: got "${options.type}", only "bot" tokens exist`);
-  const token = await api.addToken(options.botName, ttlSeconds(options.ttl));
+  const token = await api.addToken(checkedName(options.botName, '--bot-name'), ttlSeconds(options.ttl));
   const expires = (token.metadata as { expires?: string }).expires;
   if (options.format === 'json')
     return `${JSON.stringify({ token: token.metadata.name, bot: options.botName, expires }, null, 2)}\n`;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError, InvalidRequestError } from '../../core/errors.js';
-import { parseResource } from '../../resources/resource.js';
-import { parseYamlDocuments, toYamlDocuments } from '../../resources/yaml-documents.js';
+import { parseResource, type Resource } from '../../resources/resource.js';
+import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { renderResourceTable } from '../resource-table.js';
 
@@ -19,6 +19,37 @@ function readInput(file: string, readStdin: () => string): string {
   }
 }
 
+/** How messages name a resource: a token of the `token` method is its own secret, so its name is not echoed. */
+function describeResource(resource: Resource): string {
+  return resource.kind === 'token' && resource.spec.join_method !== 'iam'
+    ? 'token (name hidden)'
+    : `${resource.kind} "${resource.metadata.name}"`;
+}
+
+/**
+ * The same kind and name twice in one file is refused before anything is applied: otherwise the first
+ * would be created and the second refused as existing, or with --force would silently replace it.
+ */
+function refuseDuplicateResources(
+  resources: readonly Resource[],
+  documents: readonly YamlDocument[],
+  where: (index: number) => string,
+): void {
+  const firstIndexOf = new Map<string, number>();
+  for (const [index, resource] of resources.entries()) {
+    const key = `${resource.kind}/${resource.metadata.name}`;
+    const first = firstIndexOf.get(key);
+    if (first === undefined) {
+      firstIndexOf.set(key, index);
+      continue;
+    }
+    throw new ConfigError(
+      'duplicate_resource',
+      `${where(index)} (line ${documents[index]?.line}): ${describeResource(resource)} is also document ${first + 1} (line ${documents[first]?.line}); keep one of them`,
+    );
+  }
+}
+
 /** `midctl create -f FILE [--force]`: every document is checked locally (with line numbers) and by the service. */
 export async function createResources(
   api: AdminApi,
@@ -26,12 +57,17 @@ export async function createResources(
   readStdin: () => string,
 ): Promise<string> {
   const source = options.file === '-' ? '(stdin)' : options.file;
-  const documents = parseYamlDocuments(readInput(options.file, readStdin), source);
+  const documents = readYamlDocuments(readInput(options.file, readStdin), source);
   if (documents.length === 0) throw new ConfigError('empty_file', `${source} holds no resources`);
-  for (const [index, document] of documents.entries()) {
-    parseResource(document, documents.length > 1 ? `${source} document ${index + 1}` : source);
-  }
-  const { results } = await api.putResources(documents, options.force);
+  const where = (index: number) => (documents.length > 1 ? `${source} document ${index + 1}` : source);
+  const resources = documents.map((document, index) =>
+    parseResource(document.value, where(index), document.locate),
+  );
+  refuseDuplicateResources(resources, documents, where);
+  const { results } = await api.putResources(
+    documents.map((document) => document.value),
+    options.force,
+  );
   return results.map((result) => `${result.kind} "${result.name}" has been ${result.action}\n`).join('');
 }
 
@@ -63,21 +99,39 @@ const SINGULAR: Record<string, string> = {
   bot_instances: 'bot_instance',
 };
 
+/**
+ * A list (`get KIND`, `bots ls`, `tokens ls`, `bots instances ls`): in JSON always an array, of none,
+ * one or many, so a script reading it never has to check which shape it got.
+ */
 export function formatResources(
   kind: string,
   resources: readonly ResourceJson[],
   format: OutputFormat,
 ): string {
-  if (format === 'json')
-    return `${JSON.stringify(resources.length === 1 ? resources[0] : resources, null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify(resources, null, 2)}\n`;
   if (format === 'yaml') return toYamlDocuments(resources);
   return renderResourceTable(SINGULAR[kind] ?? kind, resources);
+}
+
+/** One resource asked for by its full name (`get role/NAME`, `bots instances show BOT/ID`): in JSON the object itself. */
+export function formatNamedResource(kind: string, resource: ResourceJson, format: OutputFormat): string {
+  if (format === 'json') return `${JSON.stringify(resource, null, 2)}\n`;
+  return formatResources(kind, [resource], format);
+}
+
+/** Whether a reference names one resource (`role/NAME`, `bot_instance/BOT/ID`) rather than a list (`roles`, `bot_instance/BOT`). */
+function namesOneResource(kind: string, names: readonly string[]): boolean {
+  return names.length === (kind === 'bot_instance' || kind === 'bot_instances' ? 2 : 1);
 }
 
 /** `midctl get KIND[/NAME[/ID]]`. */
 export async function getResources(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
   const { kind, names } = parseResourceRef(ref, false);
   const resources = await api.getResources(kind, ...names);
+  const [named] = resources;
+  if (namesOneResource(kind, names) && resources.length === 1 && named !== undefined) {
+    return formatNamedResource(kind, named, format);
+  }
   return formatResources(kind, resources, format);
 }
 

@@ -1,0 +1,83 @@
+import { ttlSeconds } from '../api/wire-schemas.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { ConfigError } from '../core/errors.js';
+import { resourceNameProblem } from '../resources/metadata.js';
+import { isPosixLogin, LOGIN_RULE } from '../resources/principals.js';
+
+/**
+ * Flag values midctl checks itself before calling the service, so that a refusal names the flag and
+ * the value as they were typed (`--ttl: got "100000h"`), not the wire field the value became
+ * (`body.ttl_seconds: got 360000000`).
+ */
+
+/** `--roles=a,b` → `['a', 'b']`; `example` is what a good value of this flag looks like. */
+export function splitList(value: string | undefined, flag: string, example = 'access,editor'): string[] {
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0)
+    throw new ConfigError('invalid_flag', `${flag}: give a comma-separated list, e.g. ${flag}=${example}`);
+  return items;
+}
+
+/** A bot or role name given as a flag or argument (`what` is how the user wrote it, e.g. `--bot-name`). */
+export function checkedName(value: string, what: string): string {
+  const problem = resourceNameProblem(value);
+  if (problem !== undefined)
+    throw new ConfigError('invalid_flag', `${what}: got ${JSON.stringify(value)}, ${problem}`);
+  return value;
+}
+
+/** A comma-separated list of role names (`--roles`, `--add-roles`, `--set-roles`). */
+export function nameList(value: string, flag: string): string[] {
+  return splitList(value, flag).map((name) => checkedName(name, flag));
+}
+
+/** `--logins=root,ubuntu`: the bot's logins trait, which only takes POSIX user names. */
+export function loginList(value: string): string[] {
+  return splitList(value, '--logins', 'root,ubuntu').map((login) => {
+    if (!isPosixLogin(login))
+      throw new ConfigError(
+        'invalid_flag',
+        `--logins: got ${JSON.stringify(login)}, not a valid login; ${LOGIN_RULE}`,
+      );
+    return login;
+  });
+}
+
+/** The longest token lifetime the service accepts, in milliseconds. */
+const MAX_TOKEN_TTL_MS = (ttlSeconds.maxValue ?? 0) * 1000;
+
+/** `--ttl=1h` of a join token, in whole seconds as the service takes it. */
+export function tokenTtlSeconds(text: string): number {
+  const ms = parseDuration(text, '--ttl');
+  if (ms <= 0) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--ttl: got ${JSON.stringify(text)}, expected a lifetime longer than zero, e.g. --ttl=1h`,
+    );
+  }
+  if (ms > MAX_TOKEN_TTL_MS) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--ttl: got ${JSON.stringify(text)}, expected at most ${formatDuration(MAX_TOKEN_TTL_MS)} (${MAX_TOKEN_TTL_MS / 86_400_000} days); give a shorter lifetime, e.g. --ttl=24h`,
+    );
+  }
+  return Math.ceil(ms / 1000);
+}
+
+/** The most events one `events ls` call returns (the service's own cap). */
+export const MAX_EVENTS_LIMIT = 1000;
+
+/** `events ls --limit N`. */
+export function eventLimit(text: string): number {
+  const limit = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_LIMIT) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--limit: got ${JSON.stringify(text)}, expected a whole number from 1 to ${MAX_EVENTS_LIMIT}, e.g. --limit 100`,
+    );
+  }
+  return limit;
+}

@@ -1,0 +1,22 @@
+import { buildMidctlProgram } from '../../lib/midctl/program.js';
+
+/**
+ * Runs midctl's command table in this process against the auth service of `dataDir`: what it prints,
+ * or the error it throws (the entry would print that as one `ERROR:` line and exit 1).
+ */
+export function inProcessMidctl(
+  dataDir: string,
+): (args: readonly string[], stdin?: string) => Promise<string> {
+  return async (args, stdin = '') => {
+    const output: string[] = [];
+    const program = buildMidctlProgram({
+      write: (text) => output.push(text),
+      readStdin: () => stdin,
+      now: () => Date.now(),
+      untilStopped: async () => {},
+    });
+    program.exitOverride();
+    await program.parseAsync(['--data-dir', dataDir, ...args], { from: 'user' });
+    return output.join('');
+  };
+}

@@ -1,0 +1,193 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAuthServer, startLocalAuthServer } from '../../lib/auth/local/local-auth-server.js';
+import { silentLogger } from '../../lib/core/logger.js';
+import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
+import { generateKeyPair } from '../../lib/pki/signature-suite.js';
+import { inProcessMidctl } from './in-process-midctl.js';
+
+const ROLE = (name: string, logins: string[] = []) =>
+  `kind: role\nversion: v7\nmetadata:\n  name: ${name}\nspec:\n  allow:\n    logins: [${logins.join(', ')}]\n`;
+
+describe('midctl against a local auth service', () => {
+  let root: string;
+  let server: LocalAuthServer;
+  let midctl: ReturnType<typeof inProcessMidctl>;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'mid-midctl-'));
+    const dataDir = join(root, 'data');
+    server = await startLocalAuthServer({ dataDir, port: 0, logger: silentLogger, iamJoin: false });
+    midctl = inProcessMidctl(dataDir);
+    await midctl(['create', '-f', '-'], ROLE('access', ['root']));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const json = async (args: readonly string[]) => JSON.parse(await midctl([...args, '--format', 'json']));
+
+  describe('--format json', () => {
+    it('prints every list as an array, also of exactly one item', async () => {
+      await midctl(['bots', 'add', 'solo', '--roles=access']);
+      const roles = await json(['get', 'roles']);
+      expect(roles).toEqual([expect.objectContaining({ kind: 'role', metadata: { name: 'access' } })]);
+      expect(await json(['bots', 'ls'])).toEqual([expect.objectContaining({ kind: 'bot' })]);
+      expect(await json(['get', 'bots'])).toHaveLength(1);
+      expect(await json(['tokens', 'ls'])).toEqual([expect.objectContaining({ kind: 'token' })]);
+
+      const [token] = (await json(['tokens', 'ls'])) as Array<{ metadata: { name: string } }>;
+      const identity = await server.service.join.join(
+        {
+          join_method: 'token',
+          token: token?.metadata.name ?? '',
+          public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey),
+        },
+        { requestId: 'test' },
+      );
+      const instances = await json(['bots', 'instances', 'ls', 'solo']);
+      expect(instances).toEqual([expect.objectContaining({ kind: 'bot_instance' })]);
+      expect(await json(['get', 'bot_instance/solo'])).toHaveLength(1);
+      expect(await json(['bots', 'instances', 'ls'])).toHaveLength(1);
+
+      // A reference to one resource by its full name prints that resource itself.
+      expect(await json(['get', 'role/access'])).toMatchObject({
+        kind: 'role',
+        metadata: { name: 'access' },
+      });
+      const id = identity.instance_id;
+      expect(await json(['get', `bot_instance/solo/${id}`])).toMatchObject({ metadata: { name: id } });
+      expect(await json(['bots', 'instances', 'show', `solo/${id}`])).toMatchObject({
+        metadata: { name: id },
+      });
+      await midctl(['bots', 'rm', 'solo']);
+      expect(await json(['bots', 'ls'])).toEqual([]);
+    });
+
+    it('status includes the address of the auth service, as the text output does', async () => {
+      const status = await json(['status']);
+      expect(status).toMatchObject({ auth_server: server.url, cluster_name: server.clusterName });
+      expect(await midctl(['status'])).toContain(`Auth server  ${server.url}`);
+    });
+  });
+
+  describe('create -f with the same resource twice in the file', () => {
+    const file = () => {
+      const path = join(root, 'twice.yaml');
+      writeFileSync(path, `${ROLE('twice')}---\n${ROLE('other')}---\n${ROLE('twice', ['x'])}`);
+      return path;
+    };
+
+    it.each([[[]], [['--force']]])('is refused whole, naming both documents (%j)', async (extra) => {
+      const path = file();
+      await expect(midctl(['create', '-f', path, ...extra])).rejects.toMatchObject({
+        code: 'duplicate_resource',
+        message: `${path} document 3 (line 17): role "twice" is also document 1 (line 1); keep one of them`,
+      });
+      const names = ((await json(['get', 'roles'])) as Array<{ metadata: { name: string } }>).map(
+        (role) => role.metadata.name,
+      );
+      expect(names).not.toContain('twice');
+      expect(names).not.toContain('other');
+    });
+
+    it('is refused by the service too, before it writes anything', async () => {
+      const role = { kind: 'role', version: 'v7', metadata: { name: 'twice' }, spec: {} };
+      const other = { ...role, metadata: { name: 'other' } };
+      await expect(
+        server.service.admin.putResources([role, other, role], true, 'test'),
+      ).rejects.toMatchObject({
+        code: 'duplicate_resource',
+        message: 'resources[2]: role "twice" is also resources[0]; keep one of them',
+      });
+      expect(await server.service.admin.getResources('roles')).toHaveLength(1);
+    });
+
+    it('does not echo the name of a secret token', async () => {
+      const token = `kind: token\nversion: v2\nmetadata:\n  name: ${'s'.repeat(32)}\n  expires: 2099-01-01T00:00:00Z\nspec:\n  join_method: token\n  bot_name: robot\n  roles: [Bot]\n`;
+      const refused = midctl(['create', '-f', '-'], `${token}---\n${token}`);
+      await expect(refused).rejects.toThrow('token (name hidden) is also document 1');
+      await expect(refused).rejects.not.toThrow('s'.repeat(32));
+    });
+  });
+
+  describe('refusals name the flag and the value as typed', () => {
+    it.each([
+      [
+        ['bots', 'add', 'x', '--roles=access', '--ttl=0s'],
+        'ERROR: --ttl: got "0s", expected a lifetime longer than zero, e.g. --ttl=1h',
+      ],
+      [
+        ['bots', 'add', 'x', '--roles=access', '--ttl=100000h'],
+        'ERROR: --ttl: got "100000h", expected at most 8784h (366 days); give a shorter lifetime, e.g. --ttl=24h',
+      ],
+      [
+        ['tokens', 'add', '--type=bot', '--bot-name=x', '--ttl=100000h'],
+        'ERROR: --ttl: got "100000h", expected at most 8784h (366 days)',
+      ],
+      [
+        ['events', 'ls', '--limit', 'abc'],
+        'ERROR: --limit: got "abc", expected a whole number from 1 to 1000, e.g. --limit 100',
+      ],
+      [
+        ['events', 'ls', '--limit', '1.5'],
+        'ERROR: --limit: got "1.5", expected a whole number from 1 to 1000',
+      ],
+      [
+        ['events', 'ls', '--limit', '100000'],
+        'ERROR: --limit: got "100000", expected a whole number from 1 to 1000',
+      ],
+      [
+        ['bots', 'add', 'x', '--roles=access', '--logins=root user'],
+        'ERROR: --logins: got "root user", not a valid login; a login is a POSIX user name',
+      ],
+      [
+        ['bots', 'add', 'x', '--roles=access', '--logins='],
+        'ERROR: --logins: give a comma-separated list, e.g. --logins=root,ubuntu',
+      ],
+      [
+        ['bots', 'add', 'bad name', '--roles=access'],
+        'ERROR: bots add NAME: got "bad name", a space is not allowed in a name; a name is 1 to 63',
+      ],
+      [
+        ['bots', 'add', 'x', '--roles=access,Bad Role'],
+        'ERROR: --roles: got "Bad Role", a space is not allowed in a name',
+      ],
+      [
+        ['tokens', 'add', '--type=bot', '--bot-name=bad name'],
+        'ERROR: --bot-name: got "bad name", a space is not allowed in a name',
+      ],
+    ])('midctl %j', async (args, expected) => {
+      const error = await midctl(args).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Error);
+      expect(`ERROR: ${(error as Error).message}`).toContain(expected);
+      expect((error as Error).message).not.toMatch(/body\.|spec\.traits|bot: bot/);
+    });
+  });
+});
+
+describe('midctl auth start on an address it cannot listen on', () => {
+  it('names --listen and the fix, and leaves no cluster behind', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mid-midctl-listen-'));
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const dataDir = join(root, 'data');
+      const listen = `127.0.0.1:${port}`;
+      await expect(inProcessMidctl(dataDir)(['auth', 'start', '--listen', listen])).rejects.toMatchObject({
+        code: 'listen_failed',
+        message: `--listen: cannot listen on ${listen} (EADDRINUSE): another program already listens there; stop it or choose another port`,
+      });
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await new Promise((done) => blocker.close(done));
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
