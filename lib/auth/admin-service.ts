@@ -10,7 +10,7 @@ import { randomHex } from '../core/random.js';
 import type { Bot } from '../resources/bot.js';
 import { parseResource, type Resource } from '../resources/resource.js';
 import type { Token } from '../resources/token.js';
-import type { AuditEvent, RecordedAuditEvent } from './audit-log.js';
+import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
@@ -63,16 +63,30 @@ function refuseDuplicates(resources: readonly ResourceOf<StoredKind>[]): void {
       firstIndexOf.set(key, index);
       continue;
     }
-    const label =
-      resource.kind === 'token' && resource.spec.join_method !== 'iam'
-        ? 'token (name hidden)'
-        : `${resource.kind} "${resource.metadata.name}"`;
     throw new ConfigError(
       'duplicate_resource',
-      `resources[${index}]: ${label} is also resources[${first}]; keep one of them`,
+      `resources[${index}]: ${describeResource(resource)} is also resources[${first}]; keep one of them`,
     );
   }
 }
+
+/** Whether a resource's name is a secret: a token-method token's name is the join token itself. */
+function hasSecretName(resource: ResourceOf<StoredKind>): boolean {
+  return resource.kind === 'token' && resource.spec.join_method !== 'iam';
+}
+
+/** A resource as messages name it, never showing a secret name. */
+function describeResource(resource: ResourceOf<StoredKind>): string {
+  return hasSecretName(resource) ? 'token (name hidden)' : `${resource.kind} "${resource.metadata.name}"`;
+}
+
+/** A resource as the audit log names it: a secret name by its fingerprint, as joins record it. */
+function auditedResourceName(resource: ResourceOf<StoredKind>): string {
+  return `${resource.kind}/${hasSecretName(resource) ? tokenFingerprint(resource.metadata.name) : resource.metadata.name}`;
+}
+
+/** Tokens live at most this long, as `tokens add --ttl` allows. */
+const MAX_TOKEN_LIFETIME_MS = 366 * 86_400_000;
 
 export interface ResourceWriteResult {
   readonly kind: string;
@@ -119,9 +133,10 @@ export class AdminService {
     refuseDuplicates(resources);
     // Roles created by the same file count: a deployment applies roles and the bots holding them at once.
     const rolesInBatch = new Set(resources.filter((r) => r.kind === 'role').map((r) => r.metadata.name));
-    for (const resource of resources) {
+    for (const [index, resource] of resources.entries()) {
       if (resource.kind === 'bot')
         await this.requireRoles(resource.spec.roles.filter((role) => !rolesInBatch.has(role)));
+      if (resource.kind === 'token') this.checkToken(resource, `resources[${index}]`);
     }
     if (!force) {
       // Refuse before writing anything, so a file is applied whole or not at all.
@@ -129,7 +144,7 @@ export class AdminService {
         if ((await this.context.resources.get(resource.kind, resource.metadata.name)) !== undefined) {
           throw new ConflictError(
             'already_exists',
-            `${resource.kind} "${resource.metadata.name}" already exists; use --force to replace it`,
+            `${describeResource(resource)} already exists; use --force to replace it`,
           );
         }
       }
@@ -142,7 +157,7 @@ export class AdminService {
         if (!force) {
           throw new ConflictError(
             'already_exists',
-            `${resource.kind} "${name}" already exists; use --force to replace it`,
+            `${describeResource(resource)} already exists; use --force to replace it`,
           );
         }
         await this.context.resources.put(resource);
@@ -151,11 +166,44 @@ export class AdminService {
       await this.audit(actor, {
         type: `resource.${action === 'created' ? 'create' : 'update'}`,
         outcome: 'success',
-        resource: `${resource.kind}/${name}`,
+        resource: auditedResourceName(resource),
       });
       results.push({ kind: resource.kind, name, action });
     }
     return results;
+  }
+
+  /**
+   * A token-method token created from a file, whose name is a secret, must expire within the lifetime
+   * `tokens add` allows (SECURITY rule 7); an iam token names allow rules, no secret, and may be
+   * open-ended. A token may name a bot that does not exist yet: as with `tctl`, an operator makes the
+   * token first and then `bots add NAME --token TOKEN`; until then its joins are refused, unspent.
+   */
+  private checkToken(token: Token, where: string): void {
+    const label = `${where}: ${describeResource(token)}`;
+    const botName = token.spec.bot_name;
+    const expires = token.metadata.expires;
+    const now = this.context.clock.now();
+    const instead = `\`midctl tokens add --type=bot --bot-name=${botName} --ttl=1h\``;
+    if (expires !== undefined && Date.parse(expires) <= now) {
+      throw new ConfigError(
+        'token_expired',
+        `${label}: metadata.expires ${expires} has passed; set a future time, or let ${instead} make a token`,
+      );
+    }
+    if (token.spec.join_method === 'iam') return;
+    if (expires === undefined) {
+      throw new ConfigError(
+        'token_expiry_required',
+        `${label} has no metadata.expires: a token-method token is a secret and must stop working; set metadata.expires (an RFC 3339 time, at most 366 days ahead), or let ${instead} make one`,
+      );
+    }
+    if (Date.parse(expires) - now > MAX_TOKEN_LIFETIME_MS) {
+      throw new ConfigError(
+        'token_lifetime_too_long',
+        `${label}: metadata.expires ${expires} is more than 366 days ahead; set an earlier time`,
+      );
+    }
   }
 
   async getResources(kindText: string, name?: string, subName?: string): Promise<Record<string, unknown>[]> {

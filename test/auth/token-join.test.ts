@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tokenFingerprint } from '../../lib/auth/audit-log.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import { SqliteBackend } from '../../lib/auth/storage/sqlite-backend.js';
 import { ManualClock } from '../../lib/core/clock.js';
@@ -86,6 +87,72 @@ describe('joining with a token', () => {
       'test',
     );
     await expect(fixture.join('iam-token')).rejects.toMatchObject({ code: 'join_method_mismatch' });
+  });
+
+  describe('token resources created from a file (midctl create -f)', () => {
+    const secretName = 's3cr3t'.repeat(6);
+    const tokenMethod = (metadata: Record<string, unknown>) => ({
+      kind: 'token',
+      version: 'v2',
+      metadata: { name: secretName, ...metadata },
+      spec: { roles: ['Bot'], join_method: 'token', bot_name: 'robot' },
+    });
+
+    it('refuses a token-method token that never expires, has expired, or lives over 366 days, writing nothing', async () => {
+      const fixture = await createFixture();
+      await fixture.addBot('robot', ['ops']);
+      const at = (ms: number) => new Date(fixture.clock.now() + ms).toISOString();
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{}, 'token_expiry_required'],
+        [{ expires: at(-1_000) }, 'token_expired'],
+        [{ expires: at(367 * 86_400_000) }, 'token_lifetime_too_long'],
+      ];
+      for (const [metadata, code] of cases) {
+        const error = await fixture.service.admin
+          .putResources([tokenMethod(metadata)], false, 'test')
+          .catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code });
+        // The name is the join secret: not in the refusal.
+        expect((error as Error).message).toContain('token (name hidden)');
+        expect((error as Error).message).not.toContain(secretName);
+      }
+      expect(await fixture.service.context.resources.get('token', secretName)).toBeUndefined();
+    });
+
+    it('creates one that expires in time, audited by fingerprint, and it joins once', async () => {
+      const fixture = await createFixture();
+      await fixture.addBot('robot', ['ops']);
+      const expires = new Date(fixture.clock.now() + 3_600_000).toISOString();
+      await fixture.service.admin.putResources([tokenMethod({ expires })], false, 'test');
+      const created = await fixture.service.admin.events({ type: 'resource.create' });
+      expect(JSON.stringify(created)).not.toContain(secretName);
+      expect(created[0]).toMatchObject({ resource: `token/${tokenFingerprint(secretName)}` });
+      await expect(fixture.join(secretName)).resolves.toMatchObject({ identity: { bot_name: 'robot' } });
+    });
+
+    it('lets an iam token be open-ended, and name a bot that does not exist yet (then `bots add --token`)', async () => {
+      const fixture = await createFixture();
+      await fixture.service.admin.putResources(
+        [
+          {
+            kind: 'token',
+            version: 'v2',
+            metadata: { name: 'ci-iam' },
+            spec: {
+              roles: ['Bot'],
+              join_method: 'iam',
+              bot_name: 'later',
+              allow: [{ aws_account: '111111111111' }],
+            },
+          },
+        ],
+        false,
+        'test',
+      );
+      await expect(
+        fixture.service.admin.addBot({ name: 'later', roles: ['ops'], token_name: 'ci-iam' }, 'test'),
+      ).resolves.toMatchObject({ token: { name: 'ci-iam' } });
+    });
   });
 
   it('refuses `bots add --token` with a token for another bot', async () => {
