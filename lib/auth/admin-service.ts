@@ -218,11 +218,16 @@ export class AdminService {
     return this.context.resources.list(kind);
   }
 
+  /**
+   * `midctl rm KIND/NAME`. A role that bots hold is refused (each of them would fail its next run),
+   * unless `evenIfHeld`: a stack being deleted removes everything it made, whoever holds it.
+   */
   async deleteResource(
     kindText: string,
     name: string,
     subName: string | undefined,
     actor: string,
+    options: { readonly evenIfHeld?: boolean } = {},
   ): Promise<void> {
     const kind = resolveKind(kindText);
     if (kind === 'bot_instance') {
@@ -238,6 +243,21 @@ export class AdminService {
       });
       return;
     }
+    const existing = await this.context.resources.get(kind, name);
+    if (existing === undefined) {
+      throw new NotFoundError(`${kind}_not_found`, `${kind} "${name}" does not exist`);
+    }
+    if (kind === 'role' && options.evenIfHeld !== true) {
+      const holders = (await this.context.resources.list('bot'))
+        .filter((bot) => bot.spec.roles.includes(name))
+        .map((bot) => bot.metadata.name);
+      if (holders.length > 0) {
+        throw new ConflictError(
+          'role_in_use',
+          `role "${name}" is held by bot${holders.length > 1 ? 's' : ''} ${holders.map((b) => `"${b}"`).join(', ')}; take it away first (\`midctl bots update ${holders[0]} --set-roles=…\`) or remove the bot`,
+        );
+      }
+    }
     if (!(await this.context.resources.delete(kind, name))) {
       throw new NotFoundError(`${kind}_not_found`, `${kind} "${name}" does not exist`);
     }
@@ -248,7 +268,11 @@ export class AdminService {
         if (token.spec.bot_name === name) await this.context.resources.delete('token', token.metadata.name);
       }
     }
-    await this.audit(actor, { type: 'resource.delete', outcome: 'success', resource: `${kind}/${name}` });
+    await this.audit(actor, {
+      type: 'resource.delete',
+      outcome: 'success',
+      resource: auditedResourceName(existing.resource as ResourceOf<StoredKind>),
+    });
   }
 
   private async requireRoles(roles: readonly string[]): Promise<void> {

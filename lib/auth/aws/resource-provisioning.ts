@@ -38,12 +38,13 @@ function references(documents: readonly unknown[]): Array<{ kind: string; name: 
 async function removeAll(
   service: AuthService,
   refs: ReadonlyArray<{ kind: string; name: string }>,
+  options: { readonly evenIfHeld: boolean },
 ): Promise<void> {
   // Bots first: removing a bot also removes its tokens and instances.
   const ordered = [...refs].sort((a, b) => Number(b.kind === 'bot') - Number(a.kind === 'bot'));
   for (const ref of ordered) {
     try {
-      await service.admin.deleteResource(ref.kind, ref.name, undefined, ACTOR);
+      await service.admin.deleteResource(ref.kind, ref.name, undefined, ACTOR, options);
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
@@ -63,16 +64,19 @@ export async function provisionResources(
   const { parseYamlDocuments } = await import('../../resources/yaml-documents.js');
   const documents = parseYamlDocuments(parsed.ResourceProperties.Resources, 'Resources');
   if (parsed.RequestType === 'Delete') {
-    await removeAll(service, references(documents));
+    // The stack goes: everything it made goes, even a role a bot made with midctl still holds.
+    await removeAll(service, references(documents), { evenIfHeld: true });
     return { PhysicalResourceId: parsed.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID, Data: { Applied: 0 } };
   }
   if (documents.length > 0) await service.admin.putResources(documents, true, ACTOR);
   if (parsed.RequestType === 'Update' && parsed.OldResourceProperties !== undefined) {
     const kept = new Set(references(documents).map((ref) => `${ref.kind}/${ref.name}`));
     const old = parseYamlDocuments(parsed.OldResourceProperties.Resources, 'Resources');
+    // A role that left the file but that a bot still holds fails the deploy, naming the bot.
     await removeAll(
       service,
       references(old).filter((ref) => !kept.has(`${ref.kind}/${ref.name}`)),
+      { evenIfHeld: false },
     );
   }
   return { PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Applied: documents.length } };
