@@ -290,18 +290,15 @@ export class AdminService {
   /** `midctl bots add`: the bot and, unless an existing token is named, a fresh single-use token. */
   async addBot(request: AddBotRequest, actor: string): Promise<AddBotResponse> {
     await this.requireRoles(request.roles);
-    const bot = parseResource(
-      {
-        kind: 'bot',
-        version: 'v1',
-        metadata: { name: request.name },
-        spec: {
-          roles: request.roles,
-          ...(request.logins === undefined ? {} : { traits: [{ name: 'logins', values: request.logins }] }),
-        },
+    const bot = parseResource({
+      kind: 'bot',
+      version: 'v1',
+      metadata: { name: request.name },
+      spec: {
+        roles: request.roles,
+        ...(request.logins === undefined ? {} : { traits: [{ name: 'logins', values: request.logins }] }),
       },
-      'bot',
-    ) as Bot;
+    }) as Bot;
     let token: Token;
     if (request.token_name !== undefined) {
       const existing = await this.context.resources.require('token', request.token_name);

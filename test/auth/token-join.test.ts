@@ -155,6 +155,14 @@ describe('joining with a token', () => {
     });
   });
 
+  it('refuses a bot name that cannot go into a certificate, naming the field once', async () => {
+    const fixture = await createFixture();
+    const error = await fixture.service.admin
+      .addBot({ name: 'Bad Name', roles: ['ops'] }, 'test')
+      .catch((caught: unknown) => caught as Error);
+    expect(error.message).toMatch(/^bot: metadata\.name: got "Bad Name", a space is not allowed/);
+  });
+
   it('refuses `bots add --token` with a token for another bot', async () => {
     const fixture = await createFixture();
     await fixture.service.admin.putResources(
