@@ -157,9 +157,10 @@ describe('joining with a token', () => {
 
   it('refuses a bot name that cannot go into a certificate, naming the field once', async () => {
     const fixture = await createFixture();
-    const error = await fixture.service.admin
-      .addBot({ name: 'Bad Name', roles: ['ops'] }, 'test')
-      .catch((caught: unknown) => caught as Error);
+    const error = await fixture.service.admin.addBot({ name: 'Bad Name', roles: ['ops'] }, 'test').then(
+      () => new Error('expected a refusal'),
+      (caught: unknown) => caught as Error,
+    );
     expect(error.message).toMatch(/^bot: metadata\.name: got "Bad Name", a space is not allowed/);
   });
 
