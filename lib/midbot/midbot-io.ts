@@ -20,4 +20,9 @@ export interface MidbotIo {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Calls `handler` on each `signal` until the returned function is called. */
   onSignal(signal: MidbotSignal, handler: () => void): () => void;
+  /**
+   * Ends the process as `signal` does by default, once midbot has cleaned up after it (a `--oneshot`
+   * run stopped by SIGINT/SIGTERM). @default sends the signal to this process again
+   */
+  raise?(signal: MidbotSignal): void;
 }

@@ -62,19 +62,25 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
     .option('-c, --config <file>', 'config file (version: v2, or the v1 shape with a warning)')
     .option(
       '--data-dir <dir>',
-      'where the bot keeps its own renewable identity (storage); memory when absent',
+      'where the bot keeps its own renewable identity (storage; one midbot at a time); memory when absent',
     )
     .option(
       '--destination-dir <dir>',
       'write one identity output to this folder (replaces the outputs of -c)',
     )
-    .option('--token <token>', 'the join token from `midctl bots add` (never printed)')
+    .option(
+      '--token <token>',
+      'the join token from `midctl bots add` (never printed); not needed to resume from --data-dir',
+    )
     .option('--join-method <method>', 'token or iam')
     .option('--ca-pin <pin>', "the cluster's CA pin (sha256:...); repeat for several", collect)
     .option('--auth-server <address>', 'the auth service, host:port or https URL')
     .option('--oneshot', 'renew and write everything once, then exit')
     .option('--certificate-ttl <duration>', 'lifetime of output certificates, e.g. 1h')
-    .option('--renewal-interval <duration>', 'time between renewals, e.g. 20m (shorter than the TTL)')
+    .option(
+      '--renewal-interval <duration>',
+      'time between renewals, e.g. 20m (at least 1m, shorter than the TTL)',
+    )
     .addOption(
       new Option('--log-format <format>', 'log lines as text or json')
         .choices(['text', 'json'])

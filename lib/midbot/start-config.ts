@@ -13,7 +13,9 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
       'unreadable_config',
       code === 'ENOENT'
         ? `-c ${file}: no such file; write the config there (see \`midctl bots add\` for an example) or pass the flags instead`
-        : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
+        : code === 'EISDIR'
+          ? `-c ${file}: is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml`
+          : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
       { cause: error },
     );
   }

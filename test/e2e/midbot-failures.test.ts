@@ -172,10 +172,11 @@ outputs:
       join(dir, 'daemon-storage'),
       '--destination-dir',
       out,
+      // The shortest interval there is; SIGHUP below makes the run that meets the outage happen now.
       '--renewal-interval',
-      '2s',
-      '--certificate-ttl',
       '1m',
+      '--certificate-ttl',
+      '10m',
     ]);
     try {
       await midbot.waitForLog(/Wrote 1 of 1 outputs/);
@@ -183,6 +184,7 @@ outputs:
         Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(join(out, name), 'base64')]));
       await auth.stop();
       const before = snapshot();
+      midbot.process.kill('SIGHUP');
       await midbot.waitForLog(/retrying in \S+ attempt=2/);
       expect(snapshot()).toEqual(before);
       expect(midbot.logs()).toMatch(
@@ -207,6 +209,73 @@ outputs:
     expect(midbot.logs()).toContain('Stopped');
     expect(midbot.logs()).not.toContain(bot.token);
   }, 60_000);
+
+  it('refuses a second midbot on a --data-dir in use, removes the lock on SIGTERM, and restarts without --token', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'locked', ['ops']);
+    const data = join(dir, 'locked-data');
+    const lockFile = join(data, 'midbot.lock');
+    const common = ['--auth-server', server.url, '--ca-pin', bot.caPin, '--data-dir', data];
+    const daemon = startMidbotProcess([
+      'start',
+      ...common,
+      '--token',
+      bot.token,
+      '--destination-dir',
+      join(dir, 'locked-out'),
+    ]);
+    try {
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/);
+      expect(readFileSync(lockFile, 'utf8')).toBe(`${daemon.process.pid}\n`);
+      const second = await runMidbot([
+        'start',
+        '--oneshot',
+        ...common,
+        '--destination-dir',
+        join(dir, 'locked-out-2'),
+      ]);
+      expect(second.code).toBe(1);
+      const errors = second.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(
+        `ERROR: --data-dir ${data} is in use by midbot pid ${daemon.process.pid} (lock file ${lockFile})`,
+      );
+      expect(existsSync(join(dir, 'locked-out-2'))).toBe(false);
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+      printed.push(daemon.logs());
+    }
+    expect(existsSync(lockFile)).toBe(false);
+
+    const resumed = await runMidbot([
+      'start',
+      '--oneshot',
+      ...common,
+      '--destination-dir',
+      join(dir, 'locked-out'),
+    ]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('Renewed the bot identity');
+    expect(existsSync(lockFile)).toBe(false);
+  }, 60_000);
+
+  it('refuses an unwritable --data-dir before joining, so the same token still joins afterwards', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'unwritable', ['ops']);
+    const blocker = join(dir, 'data-is-a-file');
+    writeFileSync(blocker, 'not a folder\n');
+    const out = join(dir, 'unwritable-out');
+    const refused = await runMidbot(flags(bot.token, bot.caPin, out, ['--data-dir', join(blocker, 'data')]));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `ERROR: checking that storage can be written failed: cannot write ${join(blocker, 'data')}: ${blocker} is a file, not a folder (ENOTDIR); move it away or choose another path. midbot checks this before it joins or renews, so the join token and any stored identity are unchanged.\n`,
+    );
+    expect(existsSync(out)).toBe(false);
+
+    const accepted = await runMidbot(
+      flags(bot.token, bot.caPin, out, ['--data-dir', join(dir, 'unwritable-fixed')]),
+    );
+    expect(accepted.code).toBe(0);
+    expect(accepted.stderr).toContain('Joined the cluster as bot "unwritable"');
+  });
 
   it('never printed a token or a private key in any of the runs above', () => {
     const everything = printed.join('\n');

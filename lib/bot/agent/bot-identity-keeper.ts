@@ -1,6 +1,6 @@
 import type { BotIdentityResponse } from '../../api/bot-identity.js';
 import type { Clock } from '../../core/clock.js';
-import { MidError, StorageError } from '../../core/errors.js';
+import { ConfigError, MidError, StorageError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { parsePrivateKeyPem, privateKeyToPem, publicKeyToPem } from '../../pki/key-encoding.js';
 import { generateKeyPair } from '../../pki/signature-suite.js';
@@ -37,6 +37,15 @@ function newTokenHint(botName: string | undefined): string {
     : `Create a new join token with \`midctl tokens add --type=bot --bot-name=${botName}\` (or \`midctl bots add\` for a new bot) and pass it with --token or onboarding.token.`;
 }
 
+/** Why the stored identity cannot be renewed, for the log and, without a token, for the refusal. */
+interface ReasonToJoin {
+  readonly log: string;
+  /** The cause as a clause, e.g. `the stored identity expired at …`. */
+  readonly why: string;
+  /** Put before the auth service's answer when the join is refused. */
+  readonly context?: string;
+}
+
 /**
  * Keeps the bot's own renewable identity: loads it from storage, renews it (token-joined identities) or
  * joins (first run, expired identity, changed token, IAM), and saves every new identity before anything
@@ -49,10 +58,16 @@ export class BotIdentityKeeper {
   /** How `current` was obtained while it is not saved yet. */
   private unsaved: 'joined' | 'renewed' | undefined;
   private loaded = false;
+  /** Why the identity in storage could not be read, when it could not. */
+  private unreadable: string | undefined;
 
+  /**
+   * @param proof how to join; undefined when no token is configured (`--token` left out on a restart):
+   *   the keeper then only renews what storage holds, and says a token is needed when it cannot.
+   */
   constructor(
     private readonly store: IdentityStore,
-    private readonly proof: JoinProofProvider,
+    private readonly proof: JoinProofProvider | undefined,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -60,6 +75,8 @@ export class BotIdentityKeeper {
   /** The identity to use for this run: renewed or freshly joined, and already saved. */
   async refresh(connection: ClusterConnection): Promise<CurrentIdentity> {
     if (this.unsaved !== undefined && this.current !== undefined) await this.save(this.current, this.unsaved);
+    // Before anything that cannot be undone: a join spends the token, a renewal retires the stored identity.
+    await this.store.checkWritable?.();
     const stored = await this.load();
     const reason = this.reasonToJoin(stored, connection);
     const next =
@@ -83,6 +100,7 @@ export class BotIdentityKeeper {
         reason: error.message,
       });
       this.current = undefined;
+      this.unreadable = error.message;
     }
     this.loaded = true;
     return this.current;
@@ -92,26 +110,43 @@ export class BotIdentityKeeper {
   private reasonToJoin(
     stored: StoredIdentity | undefined,
     connection: ClusterConnection,
-  ): { readonly log: string; readonly context?: string } | undefined {
-    if (stored === undefined) return { log: 'No stored identity; joining the cluster' };
+  ): ReasonToJoin | undefined {
+    if (stored === undefined) {
+      return {
+        log: 'No stored identity; joining the cluster',
+        why:
+          this.unreadable === undefined
+            ? `${this.store.describe()} holds no bot identity yet`
+            : `the identity in ${this.store.describe()} cannot be read (${this.unreadable})`,
+      };
+    }
     const { identity } = stored;
     if (identity.cluster_name !== connection.ping.cluster_name) {
       return {
         log: `The stored identity belongs to cluster "${identity.cluster_name}", not "${connection.ping.cluster_name}"; joining the cluster`,
+        why: `the identity in ${this.store.describe()} belongs to cluster "${identity.cluster_name}", and this auth service runs cluster "${connection.ping.cluster_name}"`,
       };
     }
-    if (stored.onboardingFingerprint !== this.proof.fingerprint) {
+    // Without a token there is nothing to compare: the stored identity is the one to continue.
+    if (this.proof !== undefined && stored.onboardingFingerprint !== this.proof.fingerprint) {
       return {
         log: 'The join token changed since the stored identity was issued; joining with the new token',
+        why: 'the join token changed',
       };
     }
     if (Date.parse(identity.expires_at) <= this.clock.now()) {
       return {
         log: `The stored identity expired at ${identity.expires_at}; joining again with the token`,
+        why: `the identity of bot "${identity.bot_name}" in ${this.store.describe()} expired at ${identity.expires_at}`,
         context: `the stored identity of bot "${identity.bot_name}" expired at ${identity.expires_at}, so midbot joined again with the token, and the auth service answered: `,
       };
     }
-    if (!identity.renewable) return { log: 'Joining again (identities of this join method are not renewed)' };
+    if (!identity.renewable) {
+      return {
+        log: 'Joining again (identities of this join method are not renewed)',
+        why: `the identity in ${this.store.describe()} came from a join method whose identities are not renewed (iam)`,
+      };
+    }
     return undefined;
   }
 
@@ -160,10 +195,26 @@ export class BotIdentityKeeper {
   private async join(
     stored: StoredIdentity | undefined,
     connection: ClusterConnection,
-    reason: { readonly log: string; readonly context?: string } | undefined,
+    reason: ReasonToJoin | undefined,
   ): Promise<{ stored: StoredIdentity; signing: SigningIdentity; obtained: 'joined' }> {
-    if (reason !== undefined) this.logger.info(reason.log, { join_method: this.proof.method });
-    const step = `joining the cluster with the ${this.proof.method === 'token' ? 'join token' : `${this.proof.method} join method`}`;
+    const proof = this.proof;
+    if (proof === undefined) {
+      throw new BotRunError(
+        'resuming the stored identity',
+        new ConfigError(
+          'join_token_required',
+          `${reason?.why ?? 'the stored identity cannot be renewed'}, so midbot must join the cluster, and joining needs a join token`,
+        ),
+        {
+          hint:
+            stored === undefined
+              ? 'Pass the token printed by `midctl bots add` (or a new one from `midctl tokens add --type=bot --bot-name=NAME`) with --token or onboarding.token.'
+              : newTokenHint(stored.identity.bot_name),
+        },
+      );
+    }
+    if (reason !== undefined) this.logger.info(reason.log, { join_method: proof.method });
+    const step = `joining the cluster with the ${proof.method === 'token' ? 'join token' : `${proof.method} join method`}`;
     const keys = generateKeyPair(connection.ping.signature_suite, 'subject');
     // An IAM identity still valid continues its instance instead of starting a new one.
     const previous =
@@ -175,9 +226,9 @@ export class BotIdentityKeeper {
         : {};
     let response: BotIdentityResponse;
     try {
-      const proof = await this.proof.prove(connection.client, { clusterName: connection.ping.cluster_name });
+      const proven = await proof.prove(connection.client, { clusterName: connection.ping.cluster_name });
       response = await connection.client.join({
-        ...proof,
+        ...proven,
         public_key: publicKeyToPem(keys.publicKey),
         ...previous,
       });
@@ -191,7 +242,7 @@ export class BotIdentityKeeper {
     const next: StoredIdentity = {
       identity: response,
       privateKeyPem: privateKeyToPem(keys.privateKey),
-      onboardingFingerprint: this.proof.fingerprint,
+      onboardingFingerprint: proof.fingerprint,
     };
     this.hold(next, 'joined');
     await this.save(next, 'joined');

@@ -1,7 +1,12 @@
 import type { StorageConfig } from '../config/bot-config.js';
 import type { Destination } from '../destinations/destination.js';
-import { DirectoryDestination } from '../destinations/directory-destination.js';
+import {
+  DirectoryDestination,
+  type DirectoryDestinationOptions,
+} from '../destinations/directory-destination.js';
 import { MemoryDestination } from '../destinations/memory-destination.js';
+import { BotRunError } from './bot-run-error.js';
+import { acquireStorageLock, type StorageLock } from './storage-lock.js';
 import {
   parseStoredIdentity,
   STORED_IDENTITY_FILE,
@@ -17,6 +22,18 @@ export interface IdentityStore {
   load(): Promise<StoredIdentity | undefined>;
   /** Replaces the stored identity as one unit (or leaves the previous one on failure). */
   save(identity: StoredIdentity): Promise<void>;
+  /**
+   * Makes sure `save` can succeed before the agent does what it cannot undo: a join spends the
+   * single-use token, and a renewal retires the identity in storage. Absent for stores that cannot
+   * fail that way (memory). @throws BotRunError saying what to fix
+   */
+  checkWritable?(): Promise<void>;
+  /**
+   * Takes the store for this process until `release`, so that two runs never renew the same identity.
+   * Absent for stores no other process can reach (memory).
+   * @param label how the user named the store, for the refusal (`--data-dir`, `storage.path`)
+   */
+  lock?(label: string): Promise<StorageLock>;
 }
 
 /**
@@ -43,9 +60,40 @@ export class DestinationIdentityStore implements IdentityStore {
   }
 }
 
+/**
+ * `storage: directory`: the identity file in a folder that this process locks for its run, and that is
+ * checked for writing before the agent joins or renews.
+ */
+export class DirectoryIdentityStore extends DestinationIdentityStore {
+  private readonly directory: DirectoryDestination;
+
+  /** @param folder absolute path (the config schema has normalised it). */
+  constructor(folder: string, options: Omit<DirectoryDestinationOptions, 'purpose'> = {}) {
+    const directory = new DirectoryDestination(folder, { ...options, purpose: 'storage' });
+    super(directory);
+    this.directory = directory;
+  }
+
+  async checkWritable(): Promise<void> {
+    try {
+      await this.directory.checkWritable();
+    } catch (error) {
+      throw new BotRunError('checking that storage can be written', error, {
+        hint: 'midbot checks this before it joins or renews, so the join token and any stored identity are unchanged.',
+      });
+    }
+  }
+
+  /** Checks the folder first, so that an unwritable one is reported with its fix rather than as a lock failure. */
+  async lock(label: string): Promise<StorageLock> {
+    await this.checkWritable();
+    return acquireStorageLock(this.directory.root, { label });
+  }
+}
+
 /** The store the config's `storage` describes. */
 export function identityStoreFor(storage: StorageConfig): IdentityStore {
-  return new DestinationIdentityStore(
-    storage.type === 'directory' ? new DirectoryDestination(storage.path) : new MemoryDestination(),
-  );
+  return storage.type === 'directory'
+    ? new DirectoryIdentityStore(storage.path)
+    : new DestinationIdentityStore(new MemoryDestination());
 }

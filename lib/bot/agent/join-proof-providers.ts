@@ -3,11 +3,14 @@ import type { OnboardingConfig } from '../config/bot-config.js';
 import type { JoinProofProvider } from './join-proof-provider.js';
 import { TokenJoinProof } from './token-join-proof.js';
 
-/** The join proof for the configured `onboarding.join_method`. */
-export function joinProofProviderFor(onboarding: OnboardingConfig): JoinProofProvider {
+/**
+ * The join proof for the configured `onboarding.join_method`; undefined for the token method without a
+ * token, where the agent can only renew the identity in storage.
+ */
+export function joinProofProviderFor(onboarding: OnboardingConfig): JoinProofProvider | undefined {
   switch (onboarding.join_method) {
     case 'token':
-      return new TokenJoinProof(onboarding.token);
+      return onboarding.token === undefined ? undefined : new TokenJoinProof(onboarding.token);
     case 'iam':
       throw new ConfigError(
         'join_method_unavailable',

@@ -87,6 +87,18 @@ export const durationSchema = text('a duration like 1h, 20m or 90s').transform((
 });
 
 /**
+ * The shortest `renewal_interval`. Each renewal renews the bot, issues every output and records a
+ * heartbeat and audit events, so renewing more often only loads the auth service (a typo of `1ms` for
+ * `1m` would renew dozens of times a second); certificates live an hour by default.
+ */
+export const MIN_RENEWAL_INTERVAL_MS = 60_000;
+
+/** `renewal_interval` (and `--renewal-interval`): a duration of at least `MIN_RENEWAL_INTERVAL_MS`. */
+export const renewalIntervalSchema = durationSchema.refine((ms) => ms >= MIN_RENEWAL_INTERVAL_MS, {
+  message: `expected at least ${formatDuration(MIN_RENEWAL_INTERVAL_MS)}: every renewal issues all outputs again, so renewing more often only loads the auth service (the default is 20m)`,
+});
+
+/**
  * An absolute filesystem path without `..` segments, normalised (no trailing slash, no `//`).
  * Quotes, backslashes and control characters are refused too: the path ends up quoted inside ssh_config.
  */
@@ -175,7 +187,11 @@ export const caPinSchema = text('a CA pin like sha256:<64 hex digits>').transfor
 
 export const joinMethodSchema = z.enum(joinMethods, { error: () => oneOf(joinMethods) });
 
-/** The join token for `token`, or the token's name for `iam`. Never echoed in errors. */
+/**
+ * The join token for `token`, or the token's name for `iam`. Never echoed in errors. The `token` method
+ * may leave it out when `storage` is a directory: a restart renews what storage holds, and only a join
+ * needs the token (see `findConfigProblems` and the agent's refusal when it must join without one).
+ */
 export const tokenSchema = text(
   'the join token as text (put it in quotes)',
   'required: set onboarding.token to the token printed by `midctl bots add`',
@@ -185,9 +201,9 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN =
   /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 
-export const onboardingSchema = strictObject({
+const onboardingFieldsSchema = strictObject({
   join_method: joinMethodSchema,
-  token: tokenSchema,
+  token: tokenSchema.optional(),
   ca_pins: list(caPinSchema, 'a list of CA pins (sha256:...)').default([]),
   /** A PEM file with the CA certificate to trust instead of (or as well as) pins. */
   ca_path: absolutePathSchema.optional(),
@@ -196,13 +212,30 @@ export const onboardingSchema = strictObject({
    * with the system's roots instead of a pin. The TLS handshake must then verify; nothing is skipped.
    */
   public_tls: z.boolean().default(false),
-}).refine(
-  (onboarding) => onboarding.ca_pins.length > 0 || onboarding.ca_path !== undefined || onboarding.public_tls,
-  {
+})
+  .refine(
+    (onboarding) =>
+      onboarding.ca_pins.length > 0 || onboarding.ca_path !== undefined || onboarding.public_tls,
+    {
+      message:
+        'expected ca_pins (or ca_path, or public_tls: true for an auth service with a publicly trusted certificate): midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
+      path: ['ca_pins'],
+    },
+  )
+  // The iam method joins on every run, so it always needs its token's name.
+  .refine((onboarding) => onboarding.join_method !== 'iam' || onboarding.token !== undefined, {
     message:
-      'expected ca_pins (or ca_path, or public_tls: true for an auth service with a publicly trusted certificate): midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
-    path: ['ca_pins'],
-  },
+      'required with join_method iam: set onboarding.token (or --token) to the name of the iam join token',
+    path: ['token'],
+  });
+
+/** `onboarding`, typed so that code reading an `iam` onboarding has its token without a check. */
+export type OnboardingConfig = Omit<z.output<typeof onboardingFieldsSchema>, 'join_method' | 'token'> &
+  ({ join_method: 'iam'; token: string } | { join_method: 'token'; token?: string | undefined });
+
+// The refinement above makes the cast true.
+export const onboardingSchema = onboardingFieldsSchema.transform(
+  (onboarding) => onboarding as OnboardingConfig,
 );
 
 export const storageSchema = byType(
@@ -292,7 +325,7 @@ const botConfigShape = {
   /** Milliseconds. */
   certificate_ttl: durationSchema.default(DEFAULT_CERTIFICATE_TTL_MS),
   /** Milliseconds. */
-  renewal_interval: durationSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
+  renewal_interval: renewalIntervalSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
   oneshot: flag('true or false').default(false),
   debug: flag('true or false').optional(),
 };
@@ -308,26 +341,71 @@ export type OutputConfig = BotConfig['outputs'][number];
 export type OutputType = OutputConfig['type'];
 export type DestinationConfig = OutputConfig['destination'];
 export type StorageConfig = BotConfig['storage'];
-export type OnboardingConfig = BotConfig['onboarding'];
 
-/** A rule that spans several fields, found after each field parsed on its own. */
+/**
+ * A rule that spans several fields, found after each field parsed on its own. The message reads after
+ * `PATH: got VALUE, ` (how `parseWithSchema` shows it).
+ */
 export interface ConfigProblem {
   readonly path: (string | number)[];
   readonly message: string;
 }
 
+/** How the two renewal settings are named in a message: config keys, or the flags the user typed. */
+export interface RenewalNames {
+  readonly renewal_interval: string;
+  readonly certificate_ttl: string;
+}
+
+const CONFIG_KEYS: RenewalNames = {
+  renewal_interval: 'renewal_interval',
+  certificate_ttl: 'certificate_ttl',
+};
+
 /**
- * The rules no single field can check: renewal before expiry, one folder (or secret) per output, and
- * the bot's own data kept out of every output.
+ * Renewal before expiry: `renewal_interval` must be shorter than `certificate_ttl`, or certificates
+ * expire before they are renewed. It blames `certificate_ttl` when `renewal_interval` has its default
+ * value (most likely only the TTL was set), and `renewal_interval` otherwise.
+ */
+export function findRenewalProblem(
+  config: Pick<BotConfig, 'certificate_ttl' | 'renewal_interval'>,
+  names: RenewalNames = CONFIG_KEYS,
+): { readonly field: keyof RenewalNames; readonly message: string } | undefined {
+  const interval = formatDuration(config.renewal_interval);
+  const ttl = formatDuration(config.certificate_ttl);
+  if (config.renewal_interval < config.certificate_ttl) return undefined;
+  if (config.renewal_interval === DEFAULT_RENEWAL_INTERVAL_MS) {
+    return {
+      field: 'certificate_ttl',
+      message: `expected more than ${names.renewal_interval} (${interval}, the default when not set), or certificates expire before they are renewed; raise ${names.certificate_ttl} or lower ${names.renewal_interval}`,
+    };
+  }
+  return {
+    field: 'renewal_interval',
+    message: `expected less than ${names.certificate_ttl} (${ttl}${config.certificate_ttl === DEFAULT_CERTIFICATE_TTL_MS ? ', the default when not set' : ''}), or certificates expire before they are renewed; lower ${names.renewal_interval} or raise ${names.certificate_ttl}`,
+  };
+}
+
+/**
+ * The rules no single field can check: renewal before expiry, a join token where midbot must join on
+ * every start, one folder (or secret) per output, and the bot's own data kept out of every output.
  */
 export function findConfigProblems(
-  config: Pick<BotConfig, 'outputs' | 'storage' | 'certificate_ttl' | 'renewal_interval'>,
+  config: Pick<BotConfig, 'onboarding' | 'outputs' | 'storage' | 'certificate_ttl' | 'renewal_interval'>,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  if (config.renewal_interval >= config.certificate_ttl) {
+  const renewal = findRenewalProblem(config);
+  if (renewal !== undefined) problems.push({ path: [renewal.field], message: renewal.message });
+  // (The iam method needs its token whatever the storage; `onboardingSchema` says so.)
+  if (
+    config.onboarding.join_method === 'token' &&
+    config.onboarding.token === undefined &&
+    config.storage.type === 'memory'
+  ) {
     problems.push({
-      path: ['renewal_interval'],
-      message: `is ${formatDuration(config.renewal_interval)}${config.renewal_interval === DEFAULT_RENEWAL_INTERVAL_MS ? ' (the default)' : ''}, which must be shorter than certificate_ttl (${formatDuration(config.certificate_ttl)}) or certificates expire before they are renewed; lower renewal_interval or raise certificate_ttl`,
+      path: ['onboarding', 'token'],
+      message:
+        'required with storage type memory: midbot then joins on every start, and joining needs the token printed by `midctl bots add` (only with storage type directory may it be left out, once storage holds the identity)',
     });
   }
   const seen = new Map<string, number>();

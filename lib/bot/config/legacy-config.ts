@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { builtOnFirstUse } from '../../core/built-on-first-use.js';
+import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema } from '../../core/schema.js';
 import { toYamlText } from '../../core/yaml-text.js';
@@ -14,6 +15,7 @@ import {
   nameSchema,
   type OutputConfig,
   onboardingSchema,
+  renewalIntervalSchema,
 } from './bot-config.js';
 
 /**
@@ -70,7 +72,7 @@ export const legacyConfigSchema = builtOnFirstUse(() =>
       .array(legacyDestinationSchema, { error: () => 'expected a list of destinations' })
       .default([]),
     certificate_ttl: durationSchema.default(DEFAULT_CERTIFICATE_TTL_MS),
-    renewal_interval: durationSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
+    renewal_interval: renewalIntervalSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
     oneshot: z.boolean({ error: () => 'expected true or false' }).default(false),
     debug: z.boolean({ error: () => 'expected true or false' }).optional(),
   }),
@@ -115,7 +117,12 @@ export function convertLegacyConfig(
       first === 'outputs' && typeof index === 'number'
         ? `destinations[${index}].directory`
         : formatPath(problem.path);
-    return `${where}: ${problem.message}`;
+    // The renewal rule's message reads after the value, as the schema shows it.
+    const value =
+      first === 'renewal_interval' || first === 'certificate_ttl'
+        ? `got ${formatDuration(config[first])}, `
+        : '';
+    return `${where}: ${value}${problem.message}`;
   });
   if (problems.length > 0) {
     throw new ConfigError('invalid_config', `${source}: ${problems.join('; ')}`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema } from '../../core/schema.js';
 import {
@@ -7,9 +8,15 @@ import {
   authServerSchema,
   type BotConfig,
   caPinSchema,
+  DEFAULT_CERTIFICATE_TTL_MS,
+  DEFAULT_RENEWAL_INTERVAL_MS,
   durationSchema,
   findConfigProblems,
+  findRenewalProblem,
   joinMethodSchema,
+  type OnboardingConfig,
+  type RenewalNames,
+  renewalIntervalSchema,
   tokenSchema,
 } from './bot-config.js';
 import { type LoadedBotConfig, readConfigDocument } from './config-document.js';
@@ -54,35 +61,54 @@ export function loadBotConfig(text: string, source: string): LoadedBotConfig {
   return readConfigDocument(parseConfigJson(text, source) ?? parseConfigYaml(text, source), source);
 }
 
+const FLAG_NAMES: RenewalNames = {
+  renewal_interval: '--renewal-interval',
+  certificate_ttl: '--certificate-ttl',
+};
+
 /**
  * The same `BotConfig` from `midbot start` flags alone: one identity output to `--destination-dir`
  * (none without it) and directory storage at `--data-dir` (memory storage without it, which suits
- * `--oneshot`; a long-running bot without a data dir must join again after a restart).
+ * `--oneshot`; a long-running bot without a data dir must join again after a restart). `--token` may
+ * be left out with `--data-dir` (token join method): a restart renews what storage holds, and the agent
+ * says so when it would have to join instead.
  */
 export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}): BotConfig {
   const checked = checkFlags(flags, options);
+  const joinMethod = checked.join_method ?? 'token';
   const missing = [
-    checked.auth_server === undefined ? '--auth-server' : undefined,
-    checked.token === undefined ? '--token' : undefined,
-  ].filter((name) => name !== undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      'invalid_config',
-      `flags: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required without a config file (-c)`,
-    );
-  }
+    checked.auth_server === undefined
+      ? '--auth-server is required without a config file (-c): give the auth service address, e.g. --auth-server=auth.example.com:443'
+      : undefined,
+    checked.token === undefined && joinMethod === 'iam'
+      ? '--token is required with --join-method iam: give the name of the iam join token'
+      : undefined,
+    checked.token === undefined && joinMethod === 'token' && checked.data_dir === undefined
+      ? '--token is required without --data-dir: midbot then keeps its identity in memory and joins on every start; pass the token printed by `midctl bots add` (with --data-dir, a restart renews the stored identity without it)'
+      : undefined,
+  ].filter((problem) => problem !== undefined);
+  if (missing.length > 0) throw new ConfigError('invalid_config', missing.join('; '));
   if (checked.ca_pins === undefined || checked.ca_pins.length === 0) {
     throw new ConfigError(
       'invalid_config',
-      'flags: --ca-pin is required: midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
+      '--ca-pin is required: midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
     );
+  }
+  // Before the schema does it, so that the message names the flags rather than the config keys.
+  const times = {
+    renewal_interval: checked.renewal_interval ?? DEFAULT_RENEWAL_INTERVAL_MS,
+    certificate_ttl: checked.certificate_ttl ?? DEFAULT_CERTIFICATE_TTL_MS,
+  };
+  const renewal = findRenewalProblem(times, FLAG_NAMES);
+  if (renewal !== undefined) {
+    throw new ConfigError('invalid_config', describeRenewalProblem(renewal, flags, times));
   }
   const raw = {
     version: 'v2',
     auth_server: checked.auth_server,
     onboarding: {
-      join_method: checked.join_method ?? 'token',
-      token: checked.token,
+      join_method: joinMethod,
+      ...(checked.token === undefined ? {} : { token: checked.token }),
       ca_pins: checked.ca_pins,
     },
     storage:
@@ -109,12 +135,13 @@ export function mergeFlags(
 ): LoadedBotConfig {
   const checked = checkFlags(flags, options);
   const warnings: string[] = [];
+  // Checked below: an iam onboarding without a token is refused.
   const onboarding = {
     ...config.onboarding,
     ...(checked.join_method === undefined ? {} : { join_method: checked.join_method }),
     ...(checked.token === undefined ? {} : { token: checked.token }),
     ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
-  };
+  } as OnboardingConfig;
   let outputs = config.outputs;
   if (checked.destination_dir !== undefined) {
     if (config.outputs.length > 0) {
@@ -134,14 +161,38 @@ export function mergeFlags(
     ...(checked.renewal_interval === undefined ? {} : { renewal_interval: checked.renewal_interval }),
     ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
   };
-  const problems = findConfigProblems(merged);
-  if (problems.length > 0) {
-    throw new ConfigError(
-      'invalid_config',
-      `flags and config file: ${problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join('; ')}`,
+  const problems: string[] = [];
+  const renewal = findRenewalProblem(merged, {
+    renewal_interval: flags.renewalInterval === undefined ? 'renewal_interval' : '--renewal-interval',
+    certificate_ttl: flags.certificateTtl === undefined ? 'certificate_ttl' : '--certificate-ttl',
+  });
+  if (renewal !== undefined) problems.push(describeRenewalProblem(renewal, flags, merged));
+  if (merged.onboarding.join_method === 'iam' && merged.onboarding.token === undefined) {
+    problems.push(
+      '--join-method iam needs the name of the iam join token: pass --token or set onboarding.token',
     );
   }
+  for (const problem of findConfigProblems(merged)) {
+    if (problem.path[0] === 'renewal_interval' || problem.path[0] === 'certificate_ttl') continue;
+    problems.push(`flags and config file: ${formatPath(problem.path)}: ${problem.message}`);
+  }
+  if (problems.length > 0) throw new ConfigError('invalid_config', problems.join('; '));
   return { config: merged, warnings };
+}
+
+/**
+ * `NAME: got VALUE, MESSAGE` for the renewal rule, naming the flag when the value came from one (as
+ * typed), and the config key with its value otherwise.
+ */
+function describeRenewalProblem(
+  problem: NonNullable<ReturnType<typeof findRenewalProblem>>,
+  flags: BotConfigFlags,
+  config: Pick<BotConfig, 'renewal_interval' | 'certificate_ttl'>,
+): string {
+  const typed = problem.field === 'renewal_interval' ? flags.renewalInterval : flags.certificateTtl;
+  return typed === undefined
+    ? `${problem.field}: got ${formatDuration(config[problem.field])}, ${problem.message}`
+    : `${FLAG_NAMES[problem.field]}: got ${JSON.stringify(typed)}, ${problem.message}`;
 }
 
 /** Each flag through its field's schema, so an error names the flag the user typed. */
@@ -169,7 +220,7 @@ function checkFlags(flags: BotConfigFlags, options: FlagOptions) {
     renewal_interval:
       flags.renewalInterval === undefined
         ? undefined
-        : parseFlag(durationSchema, flags.renewalInterval, '--renewal-interval'),
+        : parseFlag(renewalIntervalSchema, flags.renewalInterval, '--renewal-interval'),
   };
 }
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 import { DestinationError } from '../../core/errors.js';
@@ -37,7 +37,7 @@ import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destinat
 /** The filesystem calls the destination makes; tests inject failures (ENOSPC, EACCES) through it. */
 export interface DirectoryFs {
   lstat(target: string): Promise<{ isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }>;
-  mkdir(target: string, options: { recursive: true; mode: number }): Promise<string | undefined>;
+  mkdir(target: string, options: { recursive: boolean; mode: number }): Promise<string | undefined>;
   open(target: string, flags: number, mode?: number): Promise<DirectoryFileHandle>;
   rename(from: string, to: string): Promise<void>;
   unlink(target: string): Promise<void>;
@@ -62,7 +62,15 @@ export interface DirectoryDestinationOptions {
    * @default runs `getfacl --default` (false when getfacl is missing or fails)
    */
   readonly readerAclProbe?: (folder: string) => Promise<boolean>;
+  /**
+   * What the folder holds, for the advice in errors: an output's artifacts (`midbot init` prepares
+   * such a folder for its readers) or midbot's own renewable identity (`storage`, which no reader may
+   * share). @default 'output'
+   */
+  readonly purpose?: DirectoryPurpose;
 }
+
+export type DirectoryPurpose = 'output' | 'storage';
 
 const SECRET_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
@@ -85,6 +93,7 @@ export class DirectoryDestination implements Destination {
   private readonly fs: DirectoryFs;
   private readonly randomSuffix: () => string;
   private readonly readerAclProbe: (folder: string) => Promise<boolean>;
+  private readonly purpose: DirectoryPurpose;
 
   /** @param root absolute path of the folder (the config schema has normalised it). */
   constructor(root: string, options: DirectoryDestinationOptions = {}) {
@@ -98,6 +107,7 @@ export class DirectoryDestination implements Destination {
     this.fs = options.fs ?? nodeFs;
     this.randomSuffix = options.randomSuffix ?? (() => randomBytes(8).toString('hex'));
     this.readerAclProbe = options.readerAclProbe ?? hasReaderDefaultAcl;
+    this.purpose = options.purpose ?? 'output';
   }
 
   describe(): string {
@@ -137,8 +147,8 @@ export class DirectoryDestination implements Destination {
         const kept =
           replaced.length > 0
             ? `already replaced: ${replaced.join(', ')}; the other files are the previous versions`
-            : KEPT;
-        throw mapFsError(error, item.target, this.root, { kept });
+            : KEPT[this.purpose];
+        throw this.fsError(error, item.target, { kept });
       }
     }
     await this.syncRoot();
@@ -149,48 +159,109 @@ export class DirectoryDestination implements Destination {
     const target = path.join(this.root, name);
     try {
       const root = await this.fs.lstat(this.root);
-      if (root.isSymbolicLink()) throw rootIsSymlink(this.root);
+      if (root.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun());
+      if (!root.isDirectory()) throw this.rootNotAFolder();
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
-      throw error instanceof DestinationError ? error : mapFsError(error, this.root, this.root, READING);
+      throw error instanceof DestinationError ? error : this.fsError(error, this.root, READING);
     }
     let handle: DirectoryFileHandle;
     try {
       handle = await this.fs.open(target, READ_FLAGS);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
-      throw mapFsError(error, target, this.root, READING);
+      throw this.fsError(error, target, READING);
     }
     try {
       if (!(await handle.stat()).isFile()) throw notAFile(target);
       return await handle.readFile();
     } catch (error) {
-      throw error instanceof DestinationError ? error : mapFsError(error, target, this.root, READING);
+      throw error instanceof DestinationError ? error : this.fsError(error, target, READING);
     } finally {
       await handle.close().catch(() => {});
     }
   }
 
-  private async ensureRoot(): Promise<void> {
+  /**
+   * Creates the folder when missing, then creates and removes a probe file in it: a caller about to do
+   * something it cannot undo (midbot joining with a single-use token) learns first that writing here
+   * fails, and why.
+   */
+  async checkWritable(): Promise<void> {
+    await this.ensureRoot(NOTHING_WRITTEN);
+    const probe = path.join(this.root, `.write-probe.${this.randomSuffix()}.tmp`);
+    let handle: DirectoryFileHandle;
+    try {
+      handle = await this.fs.open(probe, WRITE_FLAGS, SECRET_MODE);
+    } catch (error) {
+      throw this.fsError(error, this.root, NOTHING_WRITTEN);
+    }
+    try {
+      await handle.writeFile('midbot write probe\n');
+    } catch (error) {
+      throw this.fsError(error, this.root, NOTHING_WRITTEN);
+    } finally {
+      await handle.close().catch(() => {});
+      await this.fs.unlink(probe).catch(() => {});
+    }
+  }
+
+  private async ensureRoot(how?: FsErrorHow): Promise<void> {
     let stats: Awaited<ReturnType<DirectoryFs['lstat']>>;
     try {
       stats = await this.fs.lstat(this.root);
     } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw mapFsError(error, this.root, this.root);
+      if (!isErrno(error, 'ENOENT')) throw this.fsError(error, this.root, how);
       try {
         await this.fs.mkdir(this.root, { recursive: true, mode: CREATED_FOLDER_MODE });
         stats = await this.fs.lstat(this.root);
       } catch (mkdirError) {
-        throw mapFsError(mkdirError, this.root, this.root);
+        throw this.fsError(await this.whyMkdirFailed(mkdirError), this.root, how);
       }
     }
-    if (stats.isSymbolicLink()) throw rootIsSymlink(this.root);
-    if (!stats.isDirectory()) {
-      throw new DestinationError(
-        'destination_not_a_folder',
-        `destination ${this.root} exists but is not a folder; move it away or choose another path`,
-      );
+    if (stats.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun());
+    if (!stats.isDirectory()) throw this.rootNotAFolder();
+  }
+
+  /**
+   * Node's recursive mkdir answers ENOENT for some failures (a read-only filesystem among them): after
+   * a failed mkdir it looks the folder up and reports that lookup's error instead. One plain mkdir of
+   * the first missing folder tells the real reason (EROFS, EACCES, ...).
+   */
+  private async whyMkdirFailed(error: unknown): Promise<unknown> {
+    if (!isErrno(error, 'ENOENT')) return error;
+    let missing = this.root;
+    for (let parent = path.dirname(missing); parent !== missing; parent = path.dirname(parent)) {
+      try {
+        await this.fs.lstat(parent);
+        break;
+      } catch (lookup) {
+        if (!isErrno(lookup, 'ENOENT')) return lookup;
+        missing = parent;
+      }
     }
+    try {
+      await this.fs.mkdir(missing, { recursive: false, mode: CREATED_FOLDER_MODE });
+    } catch (plain) {
+      return plain;
+    }
+    return error;
+  }
+
+  private rootNotAFolder(): DestinationError {
+    return new DestinationError(
+      'destination_not_a_folder',
+      `${this.noun()} ${this.root} exists but is not a folder (a file is in the way); move it away or choose another path`,
+    );
+  }
+
+  /** How errors name the folder. */
+  private noun(): string {
+    return this.purpose === 'storage' ? 'storage directory' : 'destination';
+  }
+
+  private fsError(error: unknown, target: string, how?: FsErrorHow): DestinationError {
+    return mapFsError(error, target, this.root, this.purpose, how);
   }
 
   /** A missing target is fine; a symlink or anything but a regular file is refused. */
@@ -201,7 +272,7 @@ export class DirectoryDestination implements Destination {
       stats = await this.fs.lstat(target);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return;
-      throw mapFsError(error, target, this.root);
+      throw this.fsError(error, target);
     }
     if (stats.isSymbolicLink()) {
       throw new DestinationError(
@@ -223,7 +294,7 @@ export class DirectoryDestination implements Destination {
     try {
       handle = await this.fs.open(item.temp, WRITE_FLAGS, mode);
     } catch (error) {
-      throw mapFsError(error, item.target, this.root);
+      throw this.fsError(error, item.target);
     }
     pending.push(item);
     try {
@@ -232,7 +303,7 @@ export class DirectoryDestination implements Destination {
       if (!readerAcl) await handle.chmod(mode);
       await handle.sync();
     } catch (error) {
-      throw mapFsError(error, item.target, this.root);
+      throw this.fsError(error, item.target);
     } finally {
       await handle.close().catch(() => {});
     }
@@ -279,10 +350,10 @@ export function hasReaderDefaultAcl(folder: string): Promise<boolean> {
   });
 }
 
-function rootIsSymlink(root: string): DestinationError {
+function rootIsSymlink(root: string, noun: string): DestinationError {
   return new DestinationError(
     'symlink_in_destination',
-    `destination ${root} is a symlink; midbot does not follow symlinks in a destination. Point the config at the folder the link leads to`,
+    `${noun} ${root} is a symlink; midbot does not follow symlinks in a destination. Point the config at the folder the link leads to`,
   );
 }
 
@@ -297,19 +368,46 @@ function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
-const KEPT = 'the previous artifacts are unchanged';
+/**
+ * The file where a folder should be, on the way to `target` (what ENOTDIR means), or undefined when it
+ * cannot be told (best effort: this only makes the message more precise).
+ */
+function fileInTheWay(target: string): string | undefined {
+  for (let folder = path.dirname(target); ; folder = path.dirname(folder)) {
+    try {
+      if (!lstatSync(folder).isDirectory()) return folder;
+    } catch {
+      // Missing or unreadable: look further up.
+    }
+    if (folder === path.dirname(folder)) return undefined;
+  }
+}
+
+const KEPT: Record<DirectoryPurpose, string> = {
+  output: 'the previous artifacts are unchanged',
+  storage: 'the stored identity is unchanged',
+};
 const READING = { verb: 'read', kept: undefined } as const;
+/** For `checkWritable`: it only probes, so there is nothing to keep. */
+const NOTHING_WRITTEN = { kept: undefined } as const;
+
+interface FsErrorHow {
+  readonly verb?: 'read' | 'write';
+  /** What happened to what was there before; absent: the default for the folder's purpose. */
+  readonly kept?: string | undefined;
+}
 
 /** Turns an fs error into one a person can act on, saying what happened to the previous artifacts. */
 function mapFsError(
   error: unknown,
   target: string,
   root: string,
-  how: { verb?: 'read' | 'write'; kept?: string | undefined } = {},
+  purpose: DirectoryPurpose,
+  how: FsErrorHow = {},
 ): DestinationError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const verb = how.verb ?? 'write';
-  const kept = 'kept' in how ? (how.kept === undefined ? '' : `; ${how.kept}`) : `; ${KEPT}`;
+  const kept = 'kept' in how ? (how.kept === undefined ? '' : `; ${how.kept}`) : `; ${KEPT[purpose]}`;
   const cannot = `cannot ${verb} ${target}`;
   const fail = (errorCode: string, message: string) =>
     new DestinationError(errorCode, `${message}${kept}`, { cause: error });
@@ -324,7 +422,10 @@ function mapFsError(
     case 'EPERM':
       return fail(
         'destination_permission_denied',
-        `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
+        purpose === 'storage'
+          ? // Not `midbot init`: that gives a reader access, and no reader may see the bot's own identity.
+            `${cannot}: permission denied; ${root} is midbot's data directory (storage): run midbot as the user that owns it, or fix its owner or permissions so that this user may write it (e.g. \`chown -R <user> ${root}\`)`
+          : `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
       );
     case 'EROFS':
       return fail(
@@ -337,8 +438,16 @@ function mapFsError(
         `${cannot}: it (or its temporary file) is a symlink; midbot never follows symlinks in a destination. Check who created it and remove it`,
       );
     case 'EISDIR':
-    case 'ENOTDIR':
-      return fail('not_a_file', `${cannot}: a folder is in the way (${code}); move it away`);
+      return fail('not_a_file', `${cannot}: a folder is in the way (EISDIR); move it away`);
+    case 'ENOTDIR': {
+      const file = fileInTheWay(target);
+      return fail(
+        'not_a_file',
+        file === undefined
+          ? `${cannot}: a file is in the way where a folder should be (ENOTDIR); move it away or choose another path`
+          : `${cannot}: ${file} is a file, not a folder (ENOTDIR); move it away or choose another path`,
+      );
+    }
     default:
       return fail(
         `destination_${verb}_failed`,

@@ -1,10 +1,12 @@
 import { BotAgent } from '../../bot/agent/bot-agent.js';
+import { identityStoreFor } from '../../bot/agent/identity-store.js';
 import { OutputsFailedError } from '../../bot/agent/outputs-failed-error.js';
 import type { RunSummary } from '../../bot/agent/run-summary.js';
+import type { StorageLock } from '../../bot/agent/storage-lock.js';
 import { awsDestinationFactory, awsJoinProof } from '../../bot/aws/aws-agent-adapters.js';
 import type { BotConfigFlags } from '../../bot/config/load-bot-config.js';
 import { createLogger } from '../../core/logger.js';
-import type { MidbotIo } from '../midbot-io.js';
+import type { MidbotIo, MidbotSignal } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';
 
 export interface StartOptions extends BotConfigFlags {
@@ -17,7 +19,8 @@ export interface StartOptions extends BotConfigFlags {
 /**
  * `midbot start`: with `--oneshot` (or `oneshot: true`), one run that resolves when every output was
  * written and rejects otherwise; without it, the daemon until SIGINT/SIGTERM, SIGHUP writing every
- * output at once.
+ * output at once. Either way the storage directory is locked for the whole run (a second run on it is
+ * refused), and the lock is removed on the way out, SIGINT and SIGTERM included.
  */
 export async function start(options: StartOptions, io: MidbotIo): Promise<RunSummary | undefined> {
   const { config, warnings } = loadStartConfig(options.config, options, io);
@@ -38,36 +41,73 @@ export async function start(options: StartOptions, io: MidbotIo): Promise<RunSum
       'storage is memory: the bot identity is lost when midbot stops, and it must join again with a new token; set storage (or --data-dir) for a long-running bot',
     );
   }
-  const aws = { region: io.env?.['AWS_REGION'] ?? io.env?.['AWS_DEFAULT_REGION'] };
-  const joinProof = awsJoinProof(config.onboarding, aws);
-  const agent = new BotAgent({
-    config,
-    clock: io.clock,
-    sleep: io.sleep,
-    logger,
-    hostname: io.hostname(),
-    destinationFactory: awsDestinationFactory(aws),
-    ...(joinProof === undefined ? {} : { joinProof }),
-  });
-  try {
-    if (config.oneshot) {
-      const summary = await agent.runOnce();
-      if (summary.failed > 0) throw new OutputsFailedError(summary);
-      return summary;
-    }
-    const stop = new AbortController();
-    const unsubscribe = [
-      io.onSignal('SIGHUP', () => agent.reload()),
-      io.onSignal('SIGINT', () => stop.abort()),
-      io.onSignal('SIGTERM', () => stop.abort()),
-    ];
-    try {
-      await agent.run(stop.signal);
-    } finally {
-      for (const off of unsubscribe) off();
-    }
-    return undefined;
-  } finally {
-    agent.close();
+  const identityStore = identityStoreFor(config.storage);
+  const lock = await identityStore.lock?.(options.dataDir === undefined ? 'storage.path' : '--data-dir');
+  if (lock?.staleFrom !== undefined) {
+    logger.warn(
+      `Took over the lock of midbot pid ${lock.staleFrom}, which no longer runs (it was stopped without cleaning up)`,
+      { lock_file: lock.file },
+    );
   }
+  const aws = { region: io.env?.['AWS_REGION'] ?? io.env?.['AWS_DEFAULT_REGION'] };
+  let agent: BotAgent | undefined;
+  try {
+    const joinProof = awsJoinProof(config.onboarding, aws);
+    agent = new BotAgent({
+      config,
+      clock: io.clock,
+      sleep: io.sleep,
+      logger,
+      hostname: io.hostname(),
+      identityStore,
+      destinationFactory: awsDestinationFactory(aws),
+      ...(joinProof === undefined ? {} : { joinProof }),
+    });
+    return config.oneshot ? await runOneshot(agent, io, lock) : await runDaemon(agent, io);
+  } finally {
+    agent?.close();
+    lock?.release();
+  }
+}
+
+/**
+ * One run. It cannot be interrupted half way, so SIGINT/SIGTERM remove the storage lock and then end
+ * the process as the signal would have without midbot (as before there was a lock).
+ */
+async function runOneshot(agent: BotAgent, io: MidbotIo, lock: StorageLock | undefined): Promise<RunSummary> {
+  const unsubscribe: Array<() => void> = [];
+  const stopNow = (signal: MidbotSignal) => () => {
+    for (const off of unsubscribe) off();
+    lock?.release();
+    (io.raise ?? raiseDefault)(signal);
+  };
+  unsubscribe.push(io.onSignal('SIGINT', stopNow('SIGINT')), io.onSignal('SIGTERM', stopNow('SIGTERM')));
+  try {
+    const summary = await agent.runOnce();
+    if (summary.failed > 0) throw new OutputsFailedError(summary);
+    return summary;
+  } finally {
+    for (const off of unsubscribe) off();
+  }
+}
+
+/** Runs until SIGINT/SIGTERM, which stop it between runs; SIGHUP writes every output at once. */
+async function runDaemon(agent: BotAgent, io: MidbotIo): Promise<undefined> {
+  const stop = new AbortController();
+  const unsubscribe = [
+    io.onSignal('SIGHUP', () => agent.reload()),
+    io.onSignal('SIGINT', () => stop.abort()),
+    io.onSignal('SIGTERM', () => stop.abort()),
+  ];
+  try {
+    await agent.run(stop.signal);
+  } finally {
+    for (const off of unsubscribe) off();
+  }
+  return undefined;
+}
+
+/** With midbot's handler gone, the signal's default action ends the process. */
+function raiseDefault(signal: MidbotSignal): void {
+  process.kill(process.pid, signal);
 }

@@ -119,6 +119,75 @@ describe('BotAgent identity', () => {
     ).toBe(2);
   });
 
+  it('resumes from directory storage with no token configured at all (--token left out on a restart)', async () => {
+    const bot = await newBot();
+    const storage = join(work, `${bot.name}-tokenless`);
+    const withToken = agentConfig(cluster, bot.token, { storage: { type: 'directory', path: storage } });
+    const first = newAgent(cluster, withToken);
+    const joined = await first.runOnce();
+    first.close();
+
+    const withoutToken = agentConfig(cluster, bot.token, {
+      storage: { type: 'directory', path: storage },
+      onboarding: { join_method: 'token', ca_pins: [cluster.server.caPin] },
+    });
+    expect(withoutToken.onboarding.token).toBeUndefined();
+    const restarted = newAgent(cluster, withoutToken);
+    const resumed = await restarted.runOnce();
+    restarted.close();
+    expect(resumed.identity).toMatchObject({
+      instanceId: joined.identity.instanceId,
+      generation: 2,
+      obtained: 'renewed',
+    });
+    // And once more, from what the tokenless run saved.
+    const again = newAgent(cluster, withoutToken);
+    expect((await again.runOnce()).identity.generation).toBe(3);
+    again.close();
+  });
+
+  it('says a join token is needed when there is no token and nothing in storage to resume', async () => {
+    const storage = join(work, 'empty-tokenless');
+    const config = agentConfig(cluster, 'unused', {
+      storage: { type: 'directory', path: storage },
+      onboarding: { join_method: 'token', ca_pins: [cluster.server.caPin] },
+    });
+    const agent = newAgent(cluster, config);
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.message).toBe(
+      `resuming the stored identity failed: directory ${storage} holds no bot identity yet, so midbot must join the cluster, and joining needs a join token. Pass the token printed by \`midctl bots add\` (or a new one from \`midctl tokens add --type=bot --bot-name=NAME\`) with --token or onboarding.token.`,
+    );
+    expect(error.code).toBe('join_token_required');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('checks that storage can be written before joining, so an unwritable data dir leaves the token unspent', async () => {
+    const bot = await newBot();
+    const blocker = join(work, `${bot.name}-a-file`);
+    writeFileSync(blocker, 'not a folder\n');
+    const unwritable = join(blocker, 'data');
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, { storage: { type: 'directory', path: unwritable } }),
+    );
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.message).toBe(
+      `checking that storage can be written failed: cannot write ${unwritable}: ${blocker} is a file, not a folder (ENOTDIR); move it away or choose another path. midbot checks this before it joins or renews, so the join token and any stored identity are unchanged.`,
+    );
+    expect(await cluster.instances(bot.name)).toEqual([]);
+
+    // The same token still joins once storage can be written.
+    const writable = join(work, `${bot.name}-data`);
+    const retry = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, { storage: { type: 'directory', path: writable } }),
+    );
+    expect((await retry.runOnce()).identity.obtained).toBe('joined');
+    retry.close();
+  });
+
   it('joins again with the new token after the configured token changed', async () => {
     const bot = await newBot();
     const store = new DestinationIdentityStore(new MemoryDestination());

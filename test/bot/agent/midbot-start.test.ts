@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutputsFailedError } from '../../../lib/bot/agent/outputs-failed-error.js';
 import type { Sleep } from '../../../lib/bot/agent/sleep.js';
+import { STORAGE_LOCK_FILE } from '../../../lib/bot/agent/storage-lock.js';
 import { start } from '../../../lib/midbot/commands/start.js';
 import type { MidbotIo, MidbotSignal } from '../../../lib/midbot/midbot-io.js';
 import { buildMidbotProgram } from '../../../lib/midbot/program.js';
@@ -141,6 +142,101 @@ oneshot: true
   });
 });
 
+describe('midbot start on a data directory', () => {
+  /** A sleep that waits until aborted, and a promise for the next time the daemon goes to sleep. */
+  function abortableSleep() {
+    const waits: Array<() => void> = [];
+    const sleep: Sleep = (_delay, signal) =>
+      new Promise((resolve) => {
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        waits.shift()?.();
+      });
+    return { sleep, nextSleep: () => new Promise<void>((resolve) => waits.push(resolve)) };
+  }
+
+  it('locks --data-dir for the whole run: a second start is refused, SIGTERM removes the lock, and a restart needs no token', async () => {
+    const token = await cluster.addBot('cli-locked', ['ops']);
+    const flags = {
+      authServer: cluster.url,
+      caPins: [cluster.server.caPin],
+      dataDir: 'locked-data',
+      logFormat: 'text' as const,
+    };
+    const lockFile = join(work, 'locked-data', STORAGE_LOCK_FILE);
+    const { sleep, nextSleep } = abortableSleep();
+    const io = fakeIo(sleep);
+    const asleep = nextSleep();
+    const daemon = start({ ...flags, token, destinationDir: 'locked-out' }, io);
+    await asleep;
+    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}
+`);
+
+    const refused = await start({ ...flags, oneshot: true }, fakeIo()).catch((error: Error) => error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toContain(
+      `--data-dir ${join(work, 'locked-data')} is in use by midbot pid ${process.pid} (lock file ${lockFile}): two runs on one storage renew the same identity`,
+    );
+    // Refused before renewing: the daemon's identity is still the only generation there is.
+    const [instance] = await cluster.instances('cli-locked');
+    expect(instance?.status.generation).toBe(1);
+    expect(instance?.status.locked).toBeUndefined();
+
+    io.handlers.get('SIGTERM')?.();
+    await expect(daemon).resolves.toBeUndefined();
+    expect(existsSync(lockFile)).toBe(false);
+
+    // A restart from storage with the flags and no --token renews the stored identity.
+    const resumed = await start({ ...flags, oneshot: true, destinationDir: 'locked-out' }, fakeIo());
+    expect(resumed?.identity).toMatchObject({ obtained: 'renewed', generation: 2 });
+    expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it('removes the lock before a SIGTERM ends a oneshot run', async () => {
+    const token = await cluster.addBot('cli-interrupted', ['ops']);
+    const lockFile = join(work, 'interrupted-data', STORAGE_LOCK_FILE);
+    const raised: Array<{ signal: string; lockLeft: boolean }> = [];
+    const io: FakeIo = {
+      ...fakeIo(),
+      onSignal: (signal, handler) => {
+        // The signal arrives while the run is under way.
+        if (signal === 'SIGTERM') queueMicrotask(handler);
+        return () => {};
+      },
+      raise: (signal) => raised.push({ signal, lockLeft: existsSync(lockFile) }),
+    };
+    await start(
+      {
+        authServer: cluster.url,
+        token,
+        caPins: [cluster.server.caPin],
+        dataDir: 'interrupted-data',
+        oneshot: true,
+        logFormat: 'text',
+      },
+      io,
+    );
+    expect(raised).toEqual([{ signal: 'SIGTERM', lockLeft: false }]);
+  });
+
+  it('refuses an unwritable --data-dir before joining, with advice for the data directory', async () => {
+    const token = await cluster.addBot('cli-unwritable', ['ops']);
+    writeFileSync(join(work, 'a-file'), 'not a folder\n');
+    const flags = {
+      authServer: cluster.url,
+      token,
+      caPins: [cluster.server.caPin],
+      oneshot: true,
+      logFormat: 'text' as const,
+    };
+    const error = await start({ ...flags, dataDir: 'a-file/data' }, fakeIo()).catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      `checking that storage can be written failed: cannot write ${join(work, 'a-file/data')}: ${join(work, 'a-file')} is a file, not a folder (ENOTDIR); move it away or choose another path. midbot checks this before it joins or renews, so the join token and any stored identity are unchanged.`,
+    );
+    const joined = await start({ ...flags, dataDir: 'writable-data' }, fakeIo());
+    expect(joined?.identity.obtained).toBe('joined');
+  });
+});
+
 describe('midbot command table', () => {
   it.each([
     [['start', '--help'], /--ca-pin <pin>[\s\S]*--oneshot[\s\S]*--log-format <format>/],
@@ -269,6 +365,13 @@ describe('midbot command table', () => {
         'sha256:nope',
       ]),
     ).rejects.toThrow(/^--ca-pin: got "sha256:nope", expected sha256: followed by 64 hex digits/);
+  });
+
+  it('says -c names a folder rather than that it cannot be read', async () => {
+    const program = buildMidbotProgram(fakeIo());
+    await expect(program.parseAsync(['node', 'midbot', 'start', '-c', work])).rejects.toThrow(
+      `-c ${work}: is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml`,
+    );
   });
 
   it('asks which folder to prepare when the config has several', async () => {

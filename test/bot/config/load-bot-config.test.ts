@@ -299,9 +299,43 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /renewal_interval: got 1200, expected a duration like 1h, 20m or 90s/,
     ],
     [
-      'renewal_interval not below certificate_ttl',
+      'a certificate_ttl not above the default renewal_interval, blaming the key that was set',
       withOutputs('outputs: []\ncertificate_ttl: 20m\n'),
-      /renewal_interval: .*20m.* must be shorter than certificate_ttl \(20m\)/,
+      /: certificate_ttl: got "20m", expected more than renewal_interval \(20m, the default when not set\), or certificates expire before they are renewed; raise certificate_ttl or lower renewal_interval$/,
+    ],
+    [
+      'renewal_interval not below certificate_ttl, in words that read',
+      withOutputs('outputs: []\nrenewal_interval: 2h\n'),
+      /: renewal_interval: got "2h", expected less than certificate_ttl \(1h, the default when not set\), or certificates expire before they are renewed; lower renewal_interval or raise certificate_ttl$/,
+    ],
+    [
+      'renewal_interval below the minimum',
+      withOutputs('outputs: []\nrenewal_interval: 1ms\n'),
+      /: renewal_interval: got "1ms", expected at least 1m: every renewal issues all outputs again/,
+    ],
+    [
+      'renewal_interval just below the minimum',
+      withOutputs('outputs: []\nrenewal_interval: 59s\ncertificate_ttl: 10m\n'),
+      /renewal_interval: got "59s", expected at least 1m/,
+    ],
+    [
+      'a v1 renewal_interval below the minimum',
+      `${kubernetesGuideV1}renewal_interval: 1ms\n`,
+      /renewal_interval: got "1ms", expected at least 1m/,
+    ],
+    [
+      'no token with memory storage, where every start joins',
+      withOutputs('outputs: []\n')
+        .replace(`  token: "${TOKEN}"\n`, '')
+        .replace('  type: directory\n  path: /var/lib/midbot\n', '  type: memory\n'),
+      /onboarding\.token: .*required with storage type memory/,
+    ],
+    [
+      'no token with the iam join method',
+      withOutputs('outputs: []\n')
+        .replace(`  token: "${TOKEN}"\n`, '')
+        .replace('join_method: token', 'join_method: iam'),
+      /onboarding\.token: .*required with join_method iam/,
     ],
     [
       'a bad CA pin',
@@ -536,6 +570,17 @@ outputs:
     expect(config.oneshot).toBe(true);
   });
 
+  it('lets --token be left out with --data-dir: a restart renews the stored identity', () => {
+    const config = configFromFlags({ ...startFlags, token: undefined });
+    expect(config.onboarding).toEqual({ join_method: 'token', ca_pins: [PIN], public_tls: false });
+    expect(config.storage).toEqual({ type: 'directory', path: '/var/lib/teleport/bot' });
+  });
+
+  it('accepts a renewal interval of one minute, the minimum', () => {
+    const config = configFromFlags({ ...startFlags, renewalInterval: '1m', certificateTtl: '10m' });
+    expect(config.renewal_interval).toBe(60_000);
+  });
+
   it('resolves relative folders against the working directory and keeps the bot in memory without --data-dir', () => {
     const config = configFromFlags(
       { ...startFlags, dataDir: undefined, destinationDir: './out' },
@@ -552,11 +597,33 @@ outputs:
     ],
     [{ ...startFlags, caPins: [] }, /--ca-pin is required/],
     [{ ...startFlags, joinMethod: 'github' }, /--join-method: got "github", expected one of token, iam/],
-    [{ ...startFlags, authServer: undefined }, /--auth-server is required/],
-    [{ ...startFlags, token: undefined, authServer: undefined }, /--auth-server and --token are required/],
+    [{ ...startFlags, authServer: undefined }, /^--auth-server is required without a config file \(-c\)/],
+    [
+      { ...startFlags, dataDir: undefined, token: undefined, authServer: undefined },
+      /^--auth-server is required without a config file \(-c\): .*; --token is required without --data-dir: .*with --data-dir, a restart renews the stored identity without it/,
+    ],
+    [
+      { ...startFlags, token: undefined, joinMethod: 'iam' },
+      /^--token is required with --join-method iam: give the name of the iam join token$/,
+    ],
     [{ ...startFlags, token: '' }, /--token: got \(value hidden\)/],
     [{ ...startFlags, certificateTtl: 'soon' }, /--certificate-ttl: got "soon", expected a duration/],
-    [{ ...startFlags, renewalInterval: '2h' }, /renewal_interval: .*must be shorter than certificate_ttl/],
+    [
+      { ...startFlags, renewalInterval: '2h' },
+      /^--renewal-interval: got "2h", expected less than --certificate-ttl \(1h, the default when not set\), or certificates expire before they are renewed; lower --renewal-interval or raise --certificate-ttl$/,
+    ],
+    [
+      { ...startFlags, certificateTtl: '1ms' },
+      /^--certificate-ttl: got "1ms", expected more than --renewal-interval \(20m, the default when not set\)/,
+    ],
+    [
+      { ...startFlags, renewalInterval: '1ms' },
+      /^--renewal-interval: got "1ms", expected at least 1m: every renewal issues all outputs again, so renewing more often only loads the auth service/,
+    ],
+    [
+      { ...startFlags, renewalInterval: '0s' },
+      /^--renewal-interval: got "0s", expected a duration longer than zero/,
+    ],
     [{ ...startFlags, destinationDir: '/var/lib/teleport/bot' }, /same folder as storage\.path/],
   ])('refuses bad flags: %#', (flags, message) => {
     const error = configError(() => configFromFlags(flags));
@@ -598,7 +665,27 @@ outputs:
   it('checks the merged result as a whole', () => {
     const file = loadBotConfig(applicationGuide, SOURCE).config;
     const error = configError(() => mergeFlags(file, { renewalInterval: '1h' }));
-    expect(error.message).toMatch(/renewal_interval: .*must be shorter than certificate_ttl \(1h\)/);
+    expect(error.message).toBe(
+      '--renewal-interval: got "1h", expected less than certificate_ttl (1h, the default when not set), or certificates expire before they are renewed; lower --renewal-interval or raise certificate_ttl',
+    );
+  });
+
+  it("names the file's key and its value when the flag only changed the other side of the renewal rule", () => {
+    const file = loadBotConfig(withOutputs('outputs: []\nrenewal_interval: 30m\n'), SOURCE).config;
+    const error = configError(() => mergeFlags(file, { certificateTtl: '20m' }));
+    expect(error.message).toMatch(
+      /^renewal_interval: got 30m, expected less than --certificate-ttl \(20m\), .*lower renewal_interval or raise --certificate-ttl$/,
+    );
+  });
+
+  it('refuses --join-method iam over a file without a token', () => {
+    const file = loadBotConfig(
+      withOutputs('outputs: []\n').replace(`  token: "${TOKEN}"\n`, ''),
+      SOURCE,
+    ).config;
+    expect(file.onboarding.token).toBeUndefined();
+    const error = configError(() => mergeFlags(file, { joinMethod: 'iam' }));
+    expect(error.message).toMatch(/--join-method iam needs the name of the iam join token/);
   });
 });
 

@@ -249,6 +249,38 @@ describe('DirectoryDestination', () => {
     expect(await fs.readdir(root)).toEqual([]);
   });
 
+  it('names the file that is in the way when a folder on the path is a file (ENOTDIR)', async () => {
+    const file = path.join(work, 'afile');
+    await fs.writeFile(file, 'a file\n');
+    const error = await destinationError(
+      new DirectoryDestination(path.join(file, 'sub'), noAcl).write(output('v1')),
+    );
+    expect(error.code).toBe('not_a_file');
+    expect(error.message).toBe(
+      `cannot write ${path.join(file, 'sub')}: ${file} is a file, not a folder (ENOTDIR); move it away or choose another path; the previous artifacts are unchanged`,
+    );
+  });
+
+  it('reports a read-only filesystem as such, not as the ENOENT of a recursive mkdir', async () => {
+    const missing = path.join(root, 'a', 'b');
+    const destination = new DirectoryDestination(missing, {
+      ...noAcl,
+      fs: {
+        ...faultyFs(() => undefined),
+        // What Node's recursive mkdir answers on a read-only mount, and what a plain mkdir says there.
+        mkdir: async (_target, options) => {
+          throw errno(options.recursive ? 'ENOENT' : 'EROFS');
+        },
+      },
+    });
+    const error = await destinationError(destination.write(output('v1')));
+    expect(error.code).toBe('destination_read_only');
+    expect(error.message).toBe(
+      `cannot write ${missing}: the filesystem is mounted read-only; choose a writable folder; the previous artifacts are unchanged`,
+    );
+    expect(error.cause).toMatchObject({ code: 'EROFS' });
+  });
+
   it('says which files were replaced when a rename fails half way, and cleans up the rest', async () => {
     await new DirectoryDestination(root, noAcl).write(output('v1'));
     let renames = 0;
@@ -299,6 +331,56 @@ describe('DirectoryDestination', () => {
     expect(acl.stdout).toContain('mask::r--');
     expect(acl.stdout).toContain('group::---');
     expect(acl.stdout).toContain('other::---');
+  });
+
+  it('checks that it can write: creates the folder and leaves no probe behind', async () => {
+    const nested = path.join(root, 'data');
+    await new DirectoryDestination(nested, noAcl).checkWritable();
+    expect((await fs.stat(nested)).mode & 0o777).toBe(0o700);
+    expect(await fs.readdir(nested)).toEqual([]);
+  });
+
+  it('refuses in checkWritable what a write would refuse, with nothing left behind', async () => {
+    await fs.mkdir(root);
+    const denied = new DirectoryDestination(root, {
+      ...noAcl,
+      purpose: 'storage',
+      fs: faultyFs((call) => (call === 'open' ? errno('EACCES') : undefined)),
+    });
+    const error = await destinationError(denied.checkWritable());
+    expect(error.code).toBe('destination_permission_denied');
+    expect(await fs.readdir(root)).toEqual([]);
+
+    const full = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: faultyFs((call) => (call === 'write' ? errno('ENOSPC') : undefined)),
+    });
+    expect((await destinationError(full.checkWritable())).code).toBe('destination_full');
+    expect(await fs.readdir(root)).toEqual([]);
+  });
+
+  it('gives storage its own advice: no `midbot init` (that is for readers), and the stored identity is what is kept', async () => {
+    const storage = new DirectoryDestination(root, {
+      ...noAcl,
+      purpose: 'storage',
+      fs: faultyFs((call) => (call === 'open' ? errno('EACCES') : undefined)),
+    });
+    await fs.mkdir(root);
+    const error = await destinationError(
+      storage.write([{ name: 'bot-identity.json', data: '{}', secret: true }]),
+    );
+    expect(error.message).toBe(
+      `cannot write ${path.join(root, 'bot-identity.json')}: permission denied; ${root} is midbot's data directory (storage): run midbot as the user that owns it, or fix its owner or permissions so that this user may write it (e.g. \`chown -R <user> ${root}\`); the stored identity is unchanged`,
+    );
+    expect(error.message).not.toContain('midbot init');
+  });
+
+  it('says a storage directory that is a file is not a folder, also when reading', async () => {
+    await fs.writeFile(root, 'a file\n');
+    const storage = new DirectoryDestination(root, { ...noAcl, purpose: 'storage' });
+    const message = `storage directory ${root} exists but is not a folder (a file is in the way); move it away or choose another path`;
+    expect((await destinationError(storage.read('bot-identity.json'))).message).toBe(message);
+    expect((await destinationError(storage.checkWritable())).message).toBe(message);
   });
 
   it('keeps keys at 0600 when the folder has no default ACL', async () => {
