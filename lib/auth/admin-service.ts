@@ -9,6 +9,7 @@ import {
 import { randomHex } from '../core/random.js';
 import type { Bot } from '../resources/bot.js';
 import { parseResource, type Resource } from '../resources/resource.js';
+import { describeResource, findRepeatedResource, hasSecretName } from '../resources/resource-identity.js';
 import type { Token } from '../resources/token.js';
 import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
@@ -49,35 +50,15 @@ export function resolveKind(text: string): StoredKind | 'bot_instance' {
   return kind;
 }
 
-/**
- * The same kind and name twice in one batch is refused before anything is written: the writes are not
- * one transaction, so the first would be created before the second failed as existing (or, with force,
- * the second would silently replace it). A `token`-method token's name is its secret and is not echoed.
- */
+/** The same kind and name twice in one batch is refused before anything is written. */
 function refuseDuplicates(resources: readonly ResourceOf<StoredKind>[]): void {
-  const firstIndexOf = new Map<string, number>();
-  for (const [index, resource] of resources.entries()) {
-    const key = `${resource.kind}/${resource.metadata.name}`;
-    const first = firstIndexOf.get(key);
-    if (first === undefined) {
-      firstIndexOf.set(key, index);
-      continue;
-    }
-    throw new ConfigError(
-      'duplicate_resource',
-      `resources[${index}]: ${describeResource(resource)} is also resources[${first}]; keep one of them`,
-    );
-  }
-}
-
-/** Whether a resource's name is a secret: a token-method token's name is the join token itself. */
-function hasSecretName(resource: ResourceOf<StoredKind>): boolean {
-  return resource.kind === 'token' && resource.spec.join_method !== 'iam';
-}
-
-/** A resource as messages name it, never showing a secret name. */
-function describeResource(resource: ResourceOf<StoredKind>): string {
-  return hasSecretName(resource) ? 'token (name hidden)' : `${resource.kind} "${resource.metadata.name}"`;
+  const repeated = findRepeatedResource(resources);
+  if (repeated === undefined) return;
+  const { index, first, resource } = repeated;
+  throw new ConfigError(
+    'duplicate_resource',
+    `resources[${index}]: ${describeResource(resource)} is also resources[${first}]; keep one of them`,
+  );
 }
 
 /** A resource as the audit log names it: a secret name by its fingerprint, as joins record it. */

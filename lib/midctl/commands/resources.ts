@@ -3,6 +3,7 @@ import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError, InvalidRequestError } from '../../core/errors.js';
 import { parseResource, type Resource } from '../../resources/resource.js';
+import { describeResource, findRepeatedResource } from '../../resources/resource-identity.js';
 import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { renderResourceTable } from '../resource-table.js';
@@ -19,35 +20,19 @@ function readInput(file: string, readStdin: () => string): string {
   }
 }
 
-/** How messages name a resource: a token of the `token` method is its own secret, so its name is not echoed. */
-function describeResource(resource: Resource): string {
-  return resource.kind === 'token' && resource.spec.join_method !== 'iam'
-    ? 'token (name hidden)'
-    : `${resource.kind} "${resource.metadata.name}"`;
-}
-
-/**
- * The same kind and name twice in one file is refused before anything is applied: otherwise the first
- * would be created and the second refused as existing, or with --force would silently replace it.
- */
+/** The same kind and name twice in one file is refused before anything is applied. */
 function refuseDuplicateResources(
   resources: readonly Resource[],
   documents: readonly YamlDocument[],
   where: (index: number) => string,
 ): void {
-  const firstIndexOf = new Map<string, number>();
-  for (const [index, resource] of resources.entries()) {
-    const key = `${resource.kind}/${resource.metadata.name}`;
-    const first = firstIndexOf.get(key);
-    if (first === undefined) {
-      firstIndexOf.set(key, index);
-      continue;
-    }
-    throw new ConfigError(
-      'duplicate_resource',
-      `${where(index)} (line ${documents[index]?.line}): ${describeResource(resource)} is also document ${first + 1} (line ${documents[first]?.line}); keep one of them`,
-    );
-  }
+  const repeated = findRepeatedResource(resources);
+  if (repeated === undefined) return;
+  const { index, first, resource } = repeated;
+  throw new ConfigError(
+    'duplicate_resource',
+    `${where(index)} (line ${documents[index]?.line}): ${describeResource(resource)} is also document ${first + 1} (line ${documents[first]?.line}); keep one of them`,
+  );
 }
 
 /** `midctl create -f FILE [--force]`: every document is checked locally (with line numbers) and by the service. */
