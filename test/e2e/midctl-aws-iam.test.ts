@@ -59,6 +59,25 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
       ...(options.input === undefined ? {} : { input: options.input }),
     });
 
+  /** A request straight to the API, with no signature, as anyone on the internet may send one. */
+  const unsigned = (method: string, path: string, body?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+      const req = request(
+        `${adapter.url}${path}`,
+        { method, ca: readFileSync(caPath, 'utf8'), headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mid-e2e-aws-iam-'));
     standIns = await startServerlessStandIns({
@@ -136,42 +155,18 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
 
   it('an unsigned admin call is refused by the authoriser before the handler runs', async () => {
     const before = adapter.invocations();
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        `${adapter.url}${ROUTES.adminStatus}`,
-        { ca: readFileSync(caPath, 'utf8') },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const answer = await unsigned('GET', ROUTES.adminStatus);
     expect(answer.status).toBe(403);
     expect(answer.body).toContain('missing Authentication Token');
     expect(adapter.invocations()).toBe(before);
   });
 
   it('shows the audit record of a refusal the auth Lambda made before routing: an oversized join, 413', async () => {
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        `${adapter.url}${ROUTES.join}`,
-        { method: 'POST', ca: readFileSync(caPath, 'utf8'), headers: { 'content-type': 'application/json' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ join_method: 'token', token: 'x'.repeat(70_000) }));
-    });
+    const answer = await unsigned(
+      'POST',
+      ROUTES.join,
+      JSON.stringify({ join_method: 'token', token: 'x'.repeat(70_000) }),
+    );
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body).error.code).toBe('body_too_large');
     const events = await midctl([
