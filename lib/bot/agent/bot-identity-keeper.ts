@@ -31,10 +31,13 @@ const IDENTITY_GONE = new Set([
 /** Refusals of the token itself. */
 const TOKEN_REFUSED = new Set(['token_already_used', 'token_not_found', 'token_expired']);
 
-function newTokenHint(botName: string | undefined): string {
-  return botName === undefined
-    ? 'Ask the operator for a new join token (`midctl bots add NAME --roles=...` for a new bot, or `midctl tokens add --type=bot --bot-name=NAME`) and pass it with --token or onboarding.token.'
-    : `Create a new join token with \`midctl tokens add --type=bot --bot-name=${botName}\` (or \`midctl bots add\` for a new bot) and pass it with --token or onboarding.token.`;
+function newTokenHint(botName: string | undefined, botDeleted = false): string {
+  if (botName === undefined)
+    return 'Ask the operator for a new join token (`midctl bots add NAME --roles=...` for a new bot, or `midctl tokens add --type=bot --bot-name=NAME`) and pass it with --token or onboarding.token.';
+  // A deleted bot takes its tokens with it: `tokens add` would be refused; the bot must be made again.
+  if (botDeleted)
+    return `The bot "${botName}" was deleted: an operator re-creates it with \`midctl bots add ${botName} --roles=...\`, which prints a new join token; pass it with --token or onboarding.token.`;
+  return `Create a new join token with \`midctl tokens add --type=bot --bot-name=${botName}\` (or \`midctl bots add\` for a new bot) and pass it with --token or onboarding.token.`;
 }
 
 /** Why the stored identity cannot be renewed, for the log and, without a token, for the refusal. */
@@ -168,7 +171,11 @@ export class BotIdentityKeeper {
       throw new BotRunError(
         'renewing the bot identity',
         error,
-        gone ? { hint: `The bot must join again. ${newTokenHint(stored.identity.bot_name)}` } : {},
+        gone
+          ? {
+              hint: `The bot must join again. ${newTokenHint(stored.identity.bot_name, (error as MidError).code === 'bot_not_found')}`,
+            }
+          : {},
       );
     }
     const next: StoredIdentity = {

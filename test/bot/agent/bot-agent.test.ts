@@ -221,6 +221,18 @@ describe('BotAgent identity', () => {
     expect(error.message).not.toContain(bot.token);
   });
 
+  it('after its bot was deleted, says the bot must be made again (a new token for it would be refused)', async () => {
+    const bot = await newBot();
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token));
+    await agent.runOnce();
+    await cluster.server.service.admin.deleteResource('bot', bot.name, undefined, 'test');
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.code).toBe('bot_not_found');
+    expect(error.message).toContain(`midctl bots add ${bot.name} --roles=`);
+    expect(error.message).not.toContain('midctl tokens add');
+  });
+
   it('refuses an expired token', async () => {
     const bot = await newBot(['ops'], 60);
     cluster.clock.advance(2 * 60_000);
