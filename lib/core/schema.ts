@@ -134,10 +134,12 @@ export function parseWithSchema<S extends z.ZodType>(
       return `${where(parent, issuePath)}: key ${describeValue(key)} is not accepted, ${reason}`;
     }
     const field = issuePath.findLast((key) => typeof key === 'string');
+    const value = valueAt(input, issuePath);
+    // A missing value has nothing to hide: "got nothing" says what is wrong.
     const shown =
-      typeof field === 'string' && redact.has(field)
+      value !== undefined && typeof field === 'string' && redact.has(field)
         ? '(value hidden)'
-        : describeValue(valueAt(input, issuePath));
+        : describeValue(value);
     return `${where(issuePath)}: got ${shown}, ${issue.message}`;
   });
   const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : '';

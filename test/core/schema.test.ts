@@ -39,6 +39,25 @@ describe('parseWithSchema', () => {
     }
   });
 
+  it('hides a redacted value inside a list under the redacted key, and says when it is missing', () => {
+    const signed = z.strictObject({
+      headers: z.array(z.tuple([z.string(), z.string().max(4)])),
+      token: z.string(),
+    });
+    const refusal = (input: unknown) => {
+      try {
+        parseWithSchema(signed, input, { redact: ['headers', 'token'] });
+      } catch (error) {
+        return String(error);
+      }
+      throw new Error('expected a refusal');
+    };
+    const long = refusal({ headers: [['x-amz-security-token', 'secret-session']], token: 't' });
+    expect(long).toContain('headers[0][1]: got (value hidden)');
+    expect(long).not.toContain('secret-session');
+    expect(refusal({ headers: [] })).toContain('token: got nothing');
+  });
+
   it('raises the error family the caller asks for', () => {
     expect(() =>
       parseWithSchema(
