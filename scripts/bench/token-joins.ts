@@ -85,6 +85,8 @@ export async function benchJoins(): Promise<{ joins: number; pings: number }> {
     await admin.call({ method: 'POST', path: ROUTES.adminBots, body: { name: 'bench', roles: ['ops'] } });
     const total = 3_000;
     const tokens: string[] = [];
+    // Token-method tokens must expire; an hour covers the bench.
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
     for (let batch = 0; batch < total / 100; batch += 1) {
       const resources = Array.from({ length: 100 }, () => {
         const name = randomBytes(16).toString('hex');
@@ -92,7 +94,7 @@ export async function benchJoins(): Promise<{ joins: number; pings: number }> {
         return {
           kind: 'token',
           version: 'v2',
-          metadata: { name },
+          metadata: { name, expires },
           spec: { roles: ['Bot'], join_method: 'token', bot_name: 'bench' },
         };
       });
