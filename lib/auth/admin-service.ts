@@ -193,7 +193,10 @@ export class AdminService {
       if (name !== undefined && subName !== undefined) {
         return [toBotInstanceResource((await this.context.instances.require(name, subName)).record)];
       }
-      return (await this.context.instances.list(name)).map(toBotInstanceResource);
+      const instances = await this.context.instances.list(name);
+      // No instances of a bot that does not exist says nothing: a mistyped name should be told so.
+      if (instances.length === 0 && name !== undefined) await this.context.resources.require('bot', name);
+      return instances.map(toBotInstanceResource);
     }
     if (name !== undefined) return [(await this.context.resources.require(kind, name)).resource];
     return this.context.resources.list(kind);

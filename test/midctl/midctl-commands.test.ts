@@ -69,6 +69,16 @@ describe('midctl against a local auth service', () => {
       expect(await json(['bots', 'ls'])).toEqual([]);
     });
 
+    it('says a bot does not exist rather than listing no instances of it', async () => {
+      await expect(midctl(['bots', 'instances', 'ls', 'ghost'])).rejects.toMatchObject({
+        code: 'bot_not_found',
+        message: expect.stringContaining('bot "ghost" does not exist'),
+      });
+      await midctl(['bots', 'add', 'quiet', '--roles=access']);
+      expect(await json(['bots', 'instances', 'ls', 'quiet'])).toEqual([]);
+      await midctl(['bots', 'rm', 'quiet']);
+    });
+
     it('status includes the address of the auth service, as the text output does', async () => {
       const status = await json(['status']);
       expect(status).toMatchObject({ auth_server: server.url, cluster_name: server.clusterName });
