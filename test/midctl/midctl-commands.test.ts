@@ -69,6 +69,12 @@ describe('midctl against a local auth service', () => {
       expect(await json(['bots', 'ls'])).toEqual([]);
     });
 
+    it('says -f names a folder, not that an operation is illegal', async () => {
+      await expect(midctl(['create', '-f', root])).rejects.toMatchObject({
+        message: `-f ${root}: that is a folder; pass a YAML file, or - to read standard input`,
+      });
+    });
+
     it('says a bot does not exist rather than listing no instances of it', async () => {
       await expect(midctl(['bots', 'instances', 'ls', 'ghost'])).rejects.toMatchObject({
         code: 'bot_not_found',

@@ -49,6 +49,14 @@ describe('parseYamlDocuments', () => {
     expect(errorOf('1: a\n"1": b\n')).toMatch(/^resources\.yaml:2:1: the key "1" appears twice/);
   });
 
+  it('refuses a file that is not text without quoting its bytes back', () => {
+    const garbage = Buffer.from([0x41, 0xff, 0xfe, 0x00, 0x9c, 0x63, 0x32]).toString('utf8');
+    const message = errorOf(garbage);
+    expect(message).toBe(
+      'resources.yaml: this is not a text file (it holds bytes that are not UTF-8 text); pass a YAML file',
+    );
+  });
+
   it('refuses aliases and anchors', () => {
     expect(errorOf('a: &base {x: 1}\nb: 2\n')).toMatch(
       /^resources\.yaml:1:\d+: anchors \(&base\) are not supported; remove it and write values out in full$/,

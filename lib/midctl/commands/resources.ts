@@ -13,10 +13,16 @@ function readInput(file: string, readStdin: () => string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(
-      'unreadable_file',
-      `-f ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'that is a folder; pass a YAML file, or - to read standard input'
+          : code === 'EACCES'
+            ? 'permission denied; run midctl as a user that may read it'
+            : (error as Error).message;
+    throw new ConfigError('unreadable_file', `-f ${file}: ${why}`);
   }
 }
 
