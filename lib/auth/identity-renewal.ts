@@ -58,17 +58,34 @@ export async function renewIdentity(
       }),
     });
     if (!(await context.instances.replace(renewed(caller.instance), caller.instanceRevision))) {
-      // Someone wrote the record since it was read. Only another renewal moves the generation.
-      let raced = false;
+      // Someone wrote the record since it was read. Only another renewal moves the generation; a stale
+      // certificate presented meanwhile locks the instance, and a locked instance renews nothing.
+      const swap: { outcome: 'renewed' | 'raced' | 'locked' } = { outcome: 'renewed' };
       const at = new Date(context.clock.now()).toISOString();
-      await context.instances.update(caller.bot.metadata.name, caller.instance.instance_id, (record) => {
-        raced =
-          record.generation !== caller.instance.generation ||
-          record.current_serial !== caller.instance.current_serial;
-        return raced
-          ? { ...record, locked: { at, reason: 'two renewals raced with one certificate' } }
-          : renewed(record);
-      });
+      const latest = await context.instances.update(
+        caller.bot.metadata.name,
+        caller.instance.instance_id,
+        (record) => {
+          if (record.locked !== undefined) {
+            swap.outcome = 'locked';
+            return record;
+          }
+          const raced =
+            record.generation !== caller.instance.generation ||
+            record.current_serial !== caller.instance.current_serial;
+          swap.outcome = raced ? 'raced' : 'renewed';
+          return raced
+            ? { ...record, locked: { at, reason: 'two renewals raced with one certificate' } }
+            : renewed(record);
+        },
+      );
+      if (swap.outcome === 'locked') {
+        throw new AccessDeniedError(
+          'instance_locked',
+          `bot instance ${base.bot}/${base.instance} is locked since ${latest.locked?.at} (${latest.locked?.reason}); join again with a new token`,
+        );
+      }
+      const raced = swap.outcome === 'raced';
       if (raced) {
         await context.audit.record({
           type: 'bot.lock',

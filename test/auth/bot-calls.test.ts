@@ -158,6 +158,30 @@ describe('bot calls', () => {
       expect(await fixture.service.admin.events({ type: 'bot.lock' })).toEqual([]);
     });
 
+    it('renews nothing when the instance was locked between authentication and renewal', async () => {
+      const { fixture, signer } = await joined(['ops']);
+      const request = { public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey) };
+      const meta = { requestId: 'r' };
+      const renewing = await fixture.service.authenticator.authenticate(
+        signer.request(ROUTES.botRenew, request),
+        meta,
+      );
+      // Meanwhile a stale copy of the certificate was presented and locked the instance.
+      await fixture.service.context.instances.update('robot', signer.identity.instance_id, (record) => ({
+        ...record,
+        locked: { at: new Date(fixture.clock.now()).toISOString(), reason: 'a stale certificate was used' },
+      }));
+      await expect(fixture.service.renew(renewing, request, meta)).rejects.toMatchObject({
+        code: 'instance_locked',
+      });
+      const { record } = await fixture.service.context.instances.require(
+        'robot',
+        signer.identity.instance_id,
+      );
+      expect(record.generation).toBe(1);
+      expect(record.locked?.reason).toBe('a stale certificate was used');
+    });
+
     it('locks the instance when two renewals with one certificate race, and audits the lock', async () => {
       const { fixture, signer } = await joined(['ops']);
       const request = () => ({
