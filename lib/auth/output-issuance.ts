@@ -323,25 +323,27 @@ export function nodeNames(node: Node, clusterName: string): string[] {
 
 /**
  * The principals of a host certificate: the requested ones, each a name of a registered node, plus
- * `<hostname>.<cluster>` of every node they name, because that is the name the `ssh_config` of
- * identity outputs checks the certificate against (HostKeyAlias), whatever name the host asked for.
+ * `<hostname>.<cluster>` of a node that a requested name identifies alone, because that is the name the
+ * `ssh_config` of identity outputs checks the certificate against (HostKeyAlias). An address that several
+ * nodes share adds none of theirs: the host asking for it is not known to be any one of them.
  */
 function hostPrincipals(
   principals: readonly string[],
   nodes: readonly Node[],
   clusterName: string,
 ): string[] {
-  const named = nodes.filter((node) =>
-    nodeNames(node, clusterName).some((name) => principals.includes(name)),
-  );
-  const known = new Set(named.flatMap((node) => nodeNames(node, clusterName)));
-  const unknown = principals.filter((principal) => !known.has(principal));
+  const named = (principal: string) =>
+    nodes.filter((node) => nodeNames(node, clusterName).includes(principal));
+  const unknown = principals.filter((principal) => named(principal).length === 0);
   if (unknown.length > 0) {
     throw new AccessDeniedError(
       'unknown_host_principal',
       `host certificates name registered nodes only; ${unknown.map((p) => `"${p}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not the hostname, hostname.${clusterName} or address of any node. Register the host with \`midctl create -f node.yaml\` (kind: node, sub_kind: openssh)`,
     );
   }
-  const aliases = named.map((node) => `${node.spec.hostname}.${clusterName}`);
+  const aliases = principals.flatMap((principal) => {
+    const [only, ...others] = named(principal);
+    return only !== undefined && others.length === 0 ? [`${only.spec.hostname}.${clusterName}`] : [];
+  });
   return [...new Set([...principals, ...aliases])];
 }

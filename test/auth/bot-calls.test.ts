@@ -367,6 +367,22 @@ describe('bot calls', () => {
         'node1',
         'node1.example.test',
       ]);
+      // An address two nodes share identifies neither: it adds no node's name.
+      await fixture.service.admin.putResources(
+        [
+          {
+            kind: 'node',
+            sub_kind: 'openssh',
+            version: 'v2',
+            metadata: { name: 'db' },
+            spec: { addr: '10.0.0.5:2222', hostname: 'db' },
+          },
+        ],
+        false,
+        'test',
+      );
+      const shared = await issueOutput(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5'] });
+      expect(parseSshCertificate(shared.ssh_cert as string).principals).toEqual(['10.0.0.5']);
       const plain = await joined(['ops']);
       await expect(
         issueOutput(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),
