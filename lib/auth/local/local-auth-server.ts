@@ -101,9 +101,18 @@ export async function startLocalAuthServer(options: LocalAuthServerOptions): Pro
       },
     };
   } catch (error) {
-    rollback.removeCreatedFiles();
-    lock.release();
-    rollback.removeCreatedDirectory();
+    // The lock goes last but always: a rollback that fails (a file it cannot remove) must not leave
+    // the directory locked, nor hide why the start failed.
+    try {
+      rollback.removeCreatedFiles();
+    } finally {
+      lock.release();
+      try {
+        rollback.removeCreatedDirectory();
+      } catch {
+        // What stays is an empty folder, harmless; the start's own error is the one to report.
+      }
+    }
     throw error;
   }
 }
@@ -153,12 +162,18 @@ async function serveFromDataDir(
       port: options.port ?? 3025,
       logger: options.logger,
     });
-    writeFileSync(files.hostCa, cas.tlsHost.certificatePem, { mode: 0o644 });
-    writeFileSync(
-      files.serverInfo,
-      `${JSON.stringify({ url: server.url, cluster_name: cas.clusterName, ca_pin: cas.caPin, pid: process.pid }, null, 2)}\n`,
-      { mode: 0o644 },
-    );
+    try {
+      writeFileSync(files.hostCa, cas.tlsHost.certificatePem, { mode: 0o644 });
+      writeFileSync(
+        files.serverInfo,
+        `${JSON.stringify({ url: server.url, cluster_name: cas.clusterName, ca_pin: cas.caPin, pid: process.pid }, null, 2)}\n`,
+        { mode: 0o644 },
+      );
+    } catch (error) {
+      // Not serving a start that failed: the caller rolls back and releases the directory's lock.
+      await server.close();
+      throw error;
+    }
     return {
       url: server.url,
       port: server.port,

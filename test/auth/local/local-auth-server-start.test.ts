@@ -8,7 +8,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,28 @@ async function takenPort(): Promise<number> {
   const address = blocker.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** A loopback port nothing listens on (taken and given back). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const address = probe.address();
+  await new Promise((done) => probe.close(done));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Whether something accepts connections on the loopback port. */
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** The pid of a process that has exited (and been reaped). */
@@ -91,6 +113,19 @@ describe('midctl auth start that fails to listen', () => {
     writeFileSync(join(dataDir, 'notes.txt'), 'mine\n');
     await expect(start(dataDir, { port: await takenPort() })).rejects.toThrow();
     expect(readdirSync(dataDir)).toEqual(['notes.txt']);
+  });
+
+  it('stops serving and frees the directory when it fails after it started listening', async () => {
+    const dataDir = newRoot();
+    // Where the service writes its address, a folder: the start fails after the HTTPS server is up.
+    mkdirSync(localServerFiles(dataDir).serverInfo);
+    const port = await freePort();
+    await expect(start(dataDir, { port })).rejects.toThrow(/EISDIR/);
+    await expect(connects(port)).resolves.toBe(false);
+    expect(existsSync(localServerFiles(dataDir).lock)).toBe(false);
+    rmSync(localServerFiles(dataDir).serverInfo, { recursive: true });
+    const server = await start(dataDir, { port });
+    await server.close();
   });
 
   it('keeps everything of an existing cluster when a restart fails', async () => {
