@@ -9,6 +9,7 @@ import { AuthService } from '../lib/auth/auth-service.js';
 import {
   isHttpApiEvent,
   rawPathOf,
+  sourceIpOf,
   toApiRequest,
   toHttpApiResult,
 } from '../lib/auth/aws/api-gateway-event.js';
@@ -88,7 +89,11 @@ export async function handler(event: unknown, context?: { awsRequestId?: string 
     const requestId = context?.awsRequestId ?? 'unknown';
     // Refused before routing, as the local server refuses an oversized body: audited all the same.
     if (error instanceof MidError && error.code === 'body_too_large') {
-      await router.auditOversizedBody(rawPathOf(event), { requestId });
+      await router
+        .auditOversizedBody(rawPathOf(event), { requestId, ...sourceIpOf(event) })
+        .catch((auditError: unknown) =>
+          service.context.logger.error('audit of an oversized body failed', { error: String(auditError) }),
+        );
     }
     const status = error instanceof MidError ? error.httpStatus : 400;
     const code = error instanceof MidError ? error.code : 'invalid_event';

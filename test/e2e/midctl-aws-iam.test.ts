@@ -150,7 +150,12 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     );
     expect(refused.stderr).toContain('execute-api:Invoke on the stack output AdminInvokeArn');
     const roles = await midctl(['--aws-iam', '--aws-region', REGION, 'get', 'roles', '--format', 'json']);
-    expect(roles.stdout).not.toContain('intruders');
+    expect(roles.code).toBe(0);
+    const names = (JSON.parse(roles.stdout) as Array<{ metadata: { name: string } }>).map(
+      (r) => r.metadata.name,
+    );
+    expect(names).toContain('deployers');
+    expect(names).not.toContain('intruders');
   });
 
   it('an unsigned admin call is refused by the authoriser before the handler runs', async () => {
@@ -181,7 +186,9 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
       'json',
     ]);
     expect(JSON.parse(events.stdout)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ code: 'body_too_large', outcome: 'failure' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'body_too_large', outcome: 'failure', remote_addr: '127.0.0.1' }),
+      ]),
     );
   });
 

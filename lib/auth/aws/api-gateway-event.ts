@@ -43,6 +43,13 @@ export function rawPathOf(event: unknown): string {
   return typeof rawPath === 'string' ? rawPath : '/';
 }
 
+/** The caller's address of an event `toApiRequest` refused, for the audit record, when it has one. */
+export function sourceIpOf(event: unknown): { remoteAddr?: string } {
+  const sourceIp = (event as { requestContext?: { http?: { sourceIp?: unknown } } }).requestContext?.http
+    ?.sourceIp;
+  return typeof sourceIp === 'string' ? { remoteAddr: sourceIp } : {};
+}
+
 /**
  * Maps an HTTP API event to the router's request. The operator's identity is taken only from the IAM
  * authoriser's context, which API Gateway fills after verifying SigV4 on the admin routes; a header
