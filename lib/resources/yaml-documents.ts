@@ -204,9 +204,9 @@ export function readYamlDocuments(text: string, source: string): YamlDocument[] 
       `${(bytes / 1024 / 1024).toFixed(1)} MiB is over the ${MAX_YAML_BYTES / 1024 / 1024} MiB limit for a YAML file; split it into smaller files`,
     );
   }
-  // NUL, or what a decoder makes of bytes that are not UTF-8: not a text file, so say that instead of
-  // quoting the bytes back as a malformed document.
-  if (text.includes('\u0000') || text.includes('\uFFFD')) {
+  // NUL is never in YAML text: this is not a text file, so say that instead of quoting its bytes back
+  // as a malformed document. (Readers of files check for bytes that are not UTF-8 before decoding.)
+  if (text.includes('\u0000')) {
     fail(
       source,
       undefined,

@@ -69,6 +69,14 @@ describe('midctl against a local auth service', () => {
       expect(await json(['bots', 'ls'])).toEqual([]);
     });
 
+    it('says a binary file is not text, without quoting its bytes', async () => {
+      const file = join(root, 'binary.yaml');
+      writeFileSync(file, Buffer.from([0x6b, 0x69, 0x6e, 0x64, 0xff, 0xfe, 0x9c, 0x80]));
+      await expect(midctl(['create', '-f', file])).rejects.toMatchObject({
+        message: `-f ${file}: this is not a text file (it holds bytes that are not UTF-8 text); pass a YAML file`,
+      });
+    });
+
     it('says -f names a folder, not that an operation is illegal', async () => {
       await expect(midctl(['create', '-f', root])).rejects.toMatchObject({
         message: `-f ${root}: that is a folder; pass a YAML file, or - to read standard input`,

@@ -50,11 +50,15 @@ describe('parseYamlDocuments', () => {
   });
 
   it('refuses a file that is not text without quoting its bytes back', () => {
-    const garbage = Buffer.from([0x41, 0xff, 0xfe, 0x00, 0x9c, 0x63, 0x32]).toString('utf8');
+    const garbage = Buffer.from([0x41, 0xff, 0xfe, 0x00, 0x9c, 0x63, 0x32]).toString('latin1');
     const message = errorOf(garbage);
     expect(message).toBe(
       'resources.yaml: this is not a text file (it holds bytes that are not UTF-8 text); pass a YAML file',
     );
+  });
+
+  it('reads text that holds U+FFFD, which is a character like any other', () => {
+    expect(parse('kind: role\nmetadata: {description: "bad byte: \uFFFD"}\n')).toHaveLength(1);
   });
 
   it('refuses aliases and anchors', () => {

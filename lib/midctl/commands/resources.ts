@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
@@ -10,8 +11,9 @@ import { renderResourceTable } from '../resource-table.js';
 
 function readInput(file: string, readStdin: () => string): string {
   if (file === '-') return readStdin();
+  let bytes: Buffer;
   try {
-    return readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -24,6 +26,13 @@ function readInput(file: string, readStdin: () => string): string {
             : (error as Error).message;
     throw new ConfigError('unreadable_file', `-f ${file}: ${why}`);
   }
+  if (!isUtf8(bytes)) {
+    throw new ConfigError(
+      'invalid_yaml',
+      `-f ${file}: this is not a text file (it holds bytes that are not UTF-8 text); pass a YAML file`,
+    );
+  }
+  return bytes.toString('utf8');
 }
 
 /** The same kind and name twice in one file is refused before anything is applied. */
