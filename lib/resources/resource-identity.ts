@@ -1,8 +1,17 @@
 import type { Resource } from './resource.js';
 
-/** Whether a resource's name is a secret: a token-method token's name is the join token itself. */
+/**
+ * Whether a resource's name is a secret: a token-method token's name is the join token itself. Takes
+ * the kind and join method as read, so that a document not yet parsed (whose method may be missing or
+ * wrong) is judged by the same rule: anything but an iam token counts as secret.
+ */
+export function isSecretName(kind: unknown, joinMethod: unknown): boolean {
+  return kind === 'token' && joinMethod !== 'iam';
+}
+
+/** Whether a parsed resource's name is a secret (see {@link isSecretName}). */
 export function hasSecretName(resource: Resource): boolean {
-  return resource.kind === 'token' && resource.spec.join_method !== 'iam';
+  return isSecretName(resource.kind, resource.kind === 'token' ? resource.spec.join_method : undefined);
 }
 
 /** A resource as messages name it (`role "ops"`), never showing a secret name. */

@@ -7,6 +7,7 @@ import { BOT_INSTANCE_VERSIONS, type BotInstance, botInstanceSchema } from './bo
 import { KUBE_CLUSTER_VERSIONS, type KubeCluster, kubeClusterSchema } from './kube-cluster.js';
 import { resourceNameProblem } from './metadata.js';
 import { NODE_VERSIONS, type Node, nodeSchema } from './node.js';
+import { isSecretName } from './resource-identity.js';
 import { ROLE_VERSIONS, type Role, roleSchema } from './role.js';
 import { TOKEN_VERSIONS, type Token, tokenSchema } from './token.js';
 
@@ -73,14 +74,6 @@ function property(value: unknown, key: string): unknown {
   return isMapping(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
-/**
- * For `token`-method tokens the name is the secret itself, so it is never echoed. A token whose method
- * cannot be read counts as secret too.
- */
-function nameIsSecret(kind: ResourceKind, doc: Record<string, unknown>): boolean {
-  return kind === 'token' && property(property(doc, 'spec'), 'join_method') !== 'iam';
-}
-
 function parseAt(doc: unknown, context: Context): Resource {
   const head = context.source === undefined ? '' : `${context.source}: `;
   const at = (path: readonly PropertyKey[]) => {
@@ -101,7 +94,8 @@ function parseAt(doc: unknown, context: Context): Resource {
       `${head}kind${at(['kind'])}: got ${describeValue(kind)}, expected one of ${kinds}`,
     );
   }
-  const secret = nameIsSecret(kind, doc);
+  // For `token`-method tokens the name is the secret itself, so it is never echoed.
+  const secret = isSecretName(kind, property(property(doc, 'spec'), 'join_method'));
   const name = property(property(doc, 'metadata'), 'name');
   // An invalid name is reported (once) by the schema; only a valid one is worth naming the resource by.
   const named = typeof name === 'string' && resourceNameProblem(name) === undefined;

@@ -138,6 +138,16 @@ describe('midctl against a local auth service', () => {
       await expect(refused).rejects.toThrow('token (name hidden) is also document 1');
       await expect(refused).rejects.not.toThrow('s'.repeat(32));
     });
+
+    it('prints neither creating nor removing a secret token with its name', async () => {
+      const secret = 'c'.repeat(32);
+      const expires = new Date(Date.now() + 3_600_000).toISOString();
+      const token = `kind: token\nversion: v2\nmetadata:\n  name: ${secret}\n  expires: ${expires}\nspec:\n  join_method: token\n  bot_name: robot\n  roles: [Bot]\n`;
+      expect(await midctl(['create', '-f', '-'], `${ROLE('printed')}---\n${token}`)).toBe(
+        'role "printed" has been created\ntoken (name hidden) has been created\n',
+      );
+      expect(await midctl(['rm', `token/${secret}`])).toBe('token (name hidden) has been deleted\n');
+    });
   });
 
   describe('refusals name the flag and the value as typed', () => {

@@ -68,7 +68,14 @@ export async function createResources(
     documents.map((document) => document.value),
     options.force,
   );
-  return results.map((result) => `${result.kind} "${result.name}" has been ${result.action}\n`).join('');
+  // The service answers in the file's order; a token-method token's name (its secret) is not printed.
+  return results
+    .map((result, index) => {
+      const resource = resources[index];
+      const label = resource === undefined ? `${result.kind} "${result.name}"` : describeResource(resource);
+      return `${label} has been ${result.action}\n`;
+    })
+    .join('');
 }
 
 /** Splits `kind`, `kind/name` and `bot_instance/bot/id`. */
@@ -139,7 +146,10 @@ export async function getResources(api: AdminApi, ref: string, format: OutputFor
 export async function removeResource(api: AdminApi, ref: string): Promise<string> {
   const { kind, names } = parseResourceRef(ref, true);
   await api.deleteResource(kind, ...names);
-  return `${SINGULAR[kind] ?? kind} "${names.join('/')}" has been deleted\n`;
+  const singular = SINGULAR[kind] ?? kind;
+  // The name of a token may be its secret: it was typed, but it need not be printed back into a log.
+  if (singular === 'token') return 'token (name hidden) has been deleted\n';
+  return `${singular} "${names.join('/')}" has been deleted\n`;
 }
 
 export function describeTtl(expires: string | undefined, now: number): string {
