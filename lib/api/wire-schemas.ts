@@ -19,11 +19,13 @@ export const sshLine = z
   .regex(/^[^\r\n]+$/, 'expected one line of OpenSSH text');
 export const name = z.string().min(1).max(253);
 export const isoTime = z.iso.datetime({ offset: true });
+/** The longest lifetime anything asked for over the API may have: join tokens, output certificates. */
+export const MAX_TTL_SECONDS = 366 * 86_400;
 export const ttlSeconds = z
   .number()
   .int('expected whole seconds')
   .positive('expected a positive TTL')
-  .max(366 * 86_400);
+  .max(MAX_TTL_SECONDS);
 
 /** The CA material a bot needs to trust the cluster and to render known_hosts and tlscacerts. */
 export const clusterCasSchema = z.strictObject({

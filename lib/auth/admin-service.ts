@@ -1,4 +1,5 @@
 import type { AddBotRequest, AddBotResponse, StatusResponse, UpdateBotRequest } from '../api/admin.js';
+import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import {
   AccessDeniedError,
   ConfigError,
@@ -67,7 +68,7 @@ function auditedResourceName(resource: ResourceOf<StoredKind>): string {
 }
 
 /** Tokens live at most this long, as `tokens add --ttl` allows. */
-const MAX_TOKEN_LIFETIME_MS = 366 * 86_400_000;
+const MAX_TOKEN_LIFETIME_MS = MAX_TTL_SECONDS * 1000;
 
 export interface ResourceWriteResult {
   readonly kind: string;

@@ -1,4 +1,4 @@
-import { ttlSeconds } from '../api/wire-schemas.js';
+import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { resourceNameProblem } from '../resources/metadata.js';
@@ -47,7 +47,7 @@ export function loginList(value: string): string[] {
 }
 
 /** The longest token lifetime the service accepts, in milliseconds. */
-const MAX_TOKEN_TTL_MS = (ttlSeconds.maxValue ?? 0) * 1000;
+const MAX_TOKEN_TTL_MS = MAX_TTL_SECONDS * 1000;
 
 /** `--ttl=1h` of a join token, in whole seconds as the service takes it. */
 export function tokenTtlSeconds(text: string): number {
