@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { StorageError } from './errors.js';
 
@@ -12,8 +13,13 @@ export interface HeldPidLock {
   release(): void;
 }
 
-/** Either the lock, or the pid of the live process holding it (undefined when it cannot be told). */
-export type PidLockAttempt = { readonly held: HeldPidLock } | { readonly heldBy: number | undefined };
+/**
+ * Either the lock, or the pid of the live process holding it (undefined when it cannot be told) and,
+ * when that process runs on another machine or container, that host's name.
+ */
+export type PidLockAttempt =
+  | { readonly held: HeldPidLock }
+  | { readonly heldBy: number | undefined; readonly heldOn?: string };
 
 export interface PidLockOptions {
   /** @default process.pid */
@@ -56,14 +62,18 @@ export function tryPidLock(file: string, options: PidLockOptions = {}): PidLockA
     if (found === undefined) continue; // removed in between: try again
     // Unreadable (another user's, or a symlink planted there): not ours to judge or remove.
     if (found === null) return { heldBy: undefined };
-    const holder = parsePid(found);
+    const { pid: holder, host } = parseLock(found);
+    // A lock from another host (two containers sharing a volume, often both pid 1) cannot be judged
+    // from here: it counts as held.
+    if (holder !== undefined && host !== undefined && host !== hostname())
+      return { heldBy: holder, heldOn: host };
     const holderRuns = holder !== undefined && (holder === pid ? heldHere.has(key) : isRunning(holder));
     if (holderRuns) return { heldBy: holder };
     if (holder !== undefined) staleFrom = holder;
     // Remove only the stale file that was judged, not one another process has just put in its place.
     if (readLockFile(file) === found) unlinkQuietly(file);
   }
-  return { heldBy: parsePid(readLockFile(file) ?? '') };
+  return { heldBy: parseLock(readLockFile(file) ?? '').pid };
 }
 
 /**
@@ -98,8 +108,9 @@ function lockHandle(file: string, key: string, pid: number, staleFrom: number | 
   };
 }
 
+/** The pid and the host it runs on: a pid means something only on its own host. */
 function lockText(pid: number): string {
-  return `${pid}\n`;
+  return `${pid} ${hostname()}\n`;
 }
 
 /** True when this call created the lock file; false when one exists. */
@@ -145,10 +156,14 @@ function readLockFile(file: string): string | undefined | null {
   }
 }
 
-/** A pid as a lock holds it; undefined for anything else (which no lock holder wrote, so it is stale). */
-function parsePid(text: string): number | undefined {
-  const match = /^([1-9][0-9]{0,9})\n?$/.exec(text);
-  return match === null ? undefined : Number(match[1]);
+/**
+ * The pid (and host) as a lock holds them; no pid for anything else, which no lock holder wrote, so it
+ * is stale. A lock without a host was written on this one.
+ */
+function parseLock(text: string): { pid?: number; host?: string } {
+  const match = /^([1-9][0-9]{0,9})(?: ([A-Za-z0-9._-]{1,255}))?\n?$/.exec(text);
+  if (match === null) return {};
+  return { pid: Number(match[1]), ...(match[2] === undefined ? {} : { host: match[2] }) };
 }
 
 function unlinkQuietly(file: string): void {

@@ -8,7 +8,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -225,7 +225,7 @@ outputs:
     ]);
     try {
       await daemon.waitForLog(/Wrote 1 of 1 outputs/);
-      expect(readFileSync(lockFile, 'utf8')).toBe(`${daemon.process.pid}\n`);
+      expect(readFileSync(lockFile, 'utf8')).toBe(`${daemon.process.pid} ${hostname()}\n`);
       const second = await runMidbot([
         'start',
         '--oneshot',

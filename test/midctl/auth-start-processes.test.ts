@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type AuthServerProcess, runMidctl, startAuthServerProcess } from '../support/cli.js';
@@ -56,7 +56,9 @@ describe('midctl auth start as real processes', () => {
     expect(existsSync(join(dataDir, 'auth-server.lock'))).toBe(true);
     const next = await startAuthServerProcess(dataDir);
     servers.push(next);
-    expect(readFileSync(join(dataDir, 'auth-server.lock'), 'utf8').trim()).toBe(String(next.process.pid));
+    expect(readFileSync(join(dataDir, 'auth-server.lock'), 'utf8')).toBe(
+      `${next.process.pid} ${hostname()}\n`,
+    );
   });
 
   it('refuses a bad --cluster-name in one ERROR line and writes nothing', async () => {

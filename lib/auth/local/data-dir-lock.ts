@@ -44,8 +44,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
   if ('held' in attempt) return attempt.held;
   const pid = attempt.heldBy;
   const url = pid === undefined ? undefined : serverUrlOf(dataDir, pid);
+  const on = attempt.heldOn === undefined ? '' : ` on host ${attempt.heldOn}`;
   throw new ConfigError(
     'data_dir_in_use',
-    `--data-dir ${dataDir} is in use by ${pid === undefined ? 'another auth service' : `the auth service pid ${pid}`}${url === undefined ? '' : ` at ${url}`}; stop that service first or use another --data-dir (if no auth service runs there, delete ${file})`,
+    `--data-dir ${dataDir} is in use by ${pid === undefined ? 'another auth service' : `the auth service pid ${pid}${on}`}${url === undefined ? '' : ` at ${url}`}; stop that service first or use another --data-dir (if no auth service runs there, delete ${file})`,
   );
 }

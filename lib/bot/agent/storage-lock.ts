@@ -28,9 +28,10 @@ export function acquireStorageLock(folder: string, options: StorageLockOptions):
   const attempt = tryPidLock(file, options);
   if ('held' in attempt) return attempt.held;
   const holder = attempt.heldBy;
-  const who = holder === undefined ? 'another midbot' : `midbot pid ${holder}`;
+  const on = attempt.heldOn === undefined ? '' : ` on host ${attempt.heldOn}`;
+  const who = holder === undefined ? 'another midbot' : `midbot pid ${holder}${on}`;
   throw new StorageError(
     'storage_in_use',
-    `${options.label} ${folder} is in use by ${who} (lock file ${file}): two runs on one storage renew the same identity, and the auth service then locks the bot instance for good. Let that run finish or stop it${holder === undefined ? '' : ` (kill -TERM ${holder})`}, or give this run its own ${options.label}; if no midbot runs there, delete ${file}`,
+    `${options.label} ${folder} is in use by ${who} (lock file ${file}): two runs on one storage renew the same identity, and the auth service then locks the bot instance for good. Let that run finish or stop it${holder === undefined || on !== '' ? '' : ` (kill -TERM ${holder})`}, or give this run its own ${options.label}; if no midbot runs there, delete ${file}`,
   );
 }

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
@@ -168,7 +168,7 @@ describe('one auth service per data directory', () => {
         `--data-dir ${dataDir} is in use by the auth service pid ${process.pid} at ${running.url}; stop that service first or use another --data-dir`,
       );
       expect(readFileSync(files.serverInfo, 'utf8')).toBe(serverInfo);
-      expect(readFileSync(files.lock, 'utf8').trim()).toBe(String(process.pid));
+      expect(readFileSync(files.lock, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     } finally {
       await running.close();
     }
@@ -186,7 +186,7 @@ describe('one auth service per data directory', () => {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(localServerFiles(dataDir).lock, `${content()}\n`);
     const server = await start(dataDir);
-    expect(readFileSync(localServerFiles(dataDir).lock, 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(localServerFiles(dataDir).lock, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     await server.close();
     expect(readdirSync(dataDir)).not.toContain('auth-server.lock');
   });

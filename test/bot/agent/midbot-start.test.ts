@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutputsFailedError } from '../../../lib/bot/agent/outputs-failed-error.js';
@@ -168,8 +168,7 @@ describe('midbot start on a data directory', () => {
     const asleep = nextSleep();
     const daemon = start({ ...flags, token, destinationDir: 'locked-out' }, io);
     await asleep;
-    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}
-`);
+    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
 
     const refused = await start({ ...flags, oneshot: true }, fakeIo()).catch((error: Error) => error);
     expect(refused).toBeInstanceOf(Error);

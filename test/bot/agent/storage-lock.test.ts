@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireStorageLock, STORAGE_LOCK_FILE } from '../../../lib/bot/agent/storage-lock.js';
@@ -31,7 +31,7 @@ describe('acquireStorageLock', () => {
   it('writes its pid into the lock file and removes it on release, leaving nothing else', () => {
     const lock = acquireStorageLock(folder, { label: '--data-dir' });
     expect(lock.file).toBe(file);
-    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     expect(lock.staleFrom).toBeUndefined();
     lock.release();
     lock.release();
@@ -47,7 +47,7 @@ describe('acquireStorageLock', () => {
       `--data-dir ${folder} is in use by midbot pid 4242 (lock file ${file}): two runs on one storage renew the same identity, and the auth service then locks the bot instance for good. Let that run finish or stop it (kill -TERM 4242), or give this run its own --data-dir; if no midbot runs there, delete ${file}`,
     );
     // The refused run left the holder's lock alone.
-    expect(readFileSync(file, 'utf8')).toBe('4242\n');
+    expect(readFileSync(file, 'utf8')).toBe(`4242 ${hostname()}\n`);
     first.release();
     expect(existsSync(file)).toBe(false);
   });
@@ -65,7 +65,7 @@ describe('acquireStorageLock', () => {
     writeFileSync(file, '999999\n');
     const lock = acquireStorageLock(folder, { label: '--data-dir', isRunning: () => false });
     expect(lock.staleFrom).toBe(999999);
-    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     lock.release();
   });
 
@@ -79,8 +79,18 @@ describe('acquireStorageLock', () => {
   it('takes over a lock file that holds no pid (no midbot wrote it)', () => {
     writeFileSync(file, 'garbage');
     const lock = acquireStorageLock(folder, { label: '--data-dir', isRunning: () => true });
-    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
     lock.release();
+  });
+
+  it('refuses a lock from another host (two containers on one volume, both pid 1): its pid means nothing here', () => {
+    writeFileSync(file, `1 other-container-7f3a\n`);
+    const error = refusal(() =>
+      acquireStorageLock(folder, { label: '--data-dir', pid: 1, isRunning: () => false }),
+    );
+    expect(error.code).toBe('storage_in_use');
+    expect(error.message).toContain('is in use by midbot pid 1 on host other-container-7f3a');
+    expect(readFileSync(file, 'utf8')).toBe('1 other-container-7f3a\n');
   });
 
   it('does not remove a lock that another run took in the meantime', () => {
