@@ -33,6 +33,12 @@ function readFileOrExplain(file: string, what: string): string {
  * given, its address: like running `tctl` on the auth server.
  */
 export function connectAdmin(flags: ConnectionFlags): ApiClient {
+  if (flags.awsRegion !== undefined && !flags.awsIam) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--aws-region ${flags.awsRegion} only applies with --aws-iam (signing for the auth service deployed on AWS); add --aws-iam, or drop --aws-region`,
+    );
+  }
   if (flags.awsIam) {
     if (flags.authServer === undefined) {
       throw new ConfigError(

@@ -198,6 +198,10 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     expect(noRegion.stderr).toContain('cannot tell the AWS region of 127.0.0.1');
     expect(noRegion.stderr).toContain('pass --aws-region REGION');
 
+    const regionAlone = await midctl(['--aws-region', REGION, 'status']);
+    expect(regionAlone.code).toBe(1);
+    expect(regionAlone.stderr).toContain(`--aws-region ${REGION} only applies with --aws-iam`);
+
     const noServer = await runMidctl(['--aws-iam', 'status']);
     expect(noServer.code).toBe(1);
     expect(noServer.stderr).toContain('--aws-iam needs --auth-server');

@@ -235,9 +235,10 @@ export class ApiRouter {
           route.limitedLikeJoins === true
             ? {
                 ...route,
+                // In flight first: a call refused for concurrency spends none of the rate.
                 handler: (request, params, meta) =>
-                  this.limitChallenges(meta, () =>
-                    this.limitJoins(meta, () => route.handler(request, params, meta)),
+                  this.limitJoins(meta, () =>
+                    this.limitChallenges(meta, () => route.handler(request, params, meta)),
                   ),
               }
             : route,
