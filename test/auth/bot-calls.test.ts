@@ -6,6 +6,23 @@ import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
 import { createFixture, issueOutput, makeSigner, renewIdentity } from './auth-fixture.js';
 
+/** Registers an agentless OpenSSH node named after its hostname. */
+function addNode(fixture: Awaited<ReturnType<typeof createFixture>>, hostname: string, addr: string) {
+  return fixture.service.admin.putResources(
+    [
+      {
+        kind: 'node',
+        sub_kind: 'openssh',
+        version: 'v2',
+        metadata: { name: hostname },
+        spec: { addr, hostname },
+      },
+    ],
+    false,
+    'test',
+  );
+}
+
 async function joined(roles: string[], logins?: string[]) {
   const fixture = await createFixture();
   const token = await fixture.addBot('robot', roles, logins);
@@ -329,19 +346,7 @@ describe('bot calls', () => {
 
     it('issues SSH host certificates only with the host_cert rule', async () => {
       const { fixture, signer } = await joined(['ops', 'hosts']);
-      await fixture.service.admin.putResources(
-        [
-          {
-            kind: 'node',
-            sub_kind: 'openssh',
-            version: 'v2',
-            metadata: { name: 'node1' },
-            spec: { addr: '10.0.0.5:22', hostname: 'node1' },
-          },
-        ],
-        false,
-        'test',
-      );
+      await addNode(fixture, 'node1', '10.0.0.5:22');
       const output = await issueOutput(fixture, signer, {
         output: 'ssh_host',
         principals: ['node1.example.test'],
@@ -368,19 +373,7 @@ describe('bot calls', () => {
         'node1.example.test',
       ]);
       // An address two nodes share identifies neither: it adds no node's name.
-      await fixture.service.admin.putResources(
-        [
-          {
-            kind: 'node',
-            sub_kind: 'openssh',
-            version: 'v2',
-            metadata: { name: 'db' },
-            spec: { addr: '10.0.0.5:2222', hostname: 'db' },
-          },
-        ],
-        false,
-        'test',
-      );
+      await addNode(fixture, 'db', '10.0.0.5:2222');
       const shared = await issueOutput(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5'] });
       expect(parseSshCertificate(shared.ssh_cert as string).principals).toEqual(['10.0.0.5']);
       const plain = await joined(['ops']);

@@ -59,6 +59,10 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
       ...(options.input === undefined ? {} : { input: options.input }),
     });
 
+  /** `midctl events ls --type TYPE --format json`, signed. */
+  const auditEvents = (type: string) =>
+    midctl(['--aws-iam', '--aws-region', REGION, 'events', 'ls', '--type', type, '--format', 'json']);
+
   /** A request straight to the API, with no signature, as anyone on the internet may send one. */
   const unsigned = (method: string, path: string, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -123,17 +127,7 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     expect(created.code).toBe(0);
     const roles = await midctl(['--aws-iam', '--aws-region', REGION, 'get', 'roles', '--format', 'json']);
     expect(roles.stdout).toContain('"name": "deployers"');
-    const events = await midctl([
-      '--aws-iam',
-      '--aws-region',
-      REGION,
-      'events',
-      'ls',
-      '--type',
-      'resource.create',
-      '--format',
-      'json',
-    ]);
+    const events = await auditEvents('resource.create');
     const [event] = JSON.parse(events.stdout) as Array<Record<string, unknown>>;
     expect(event).toMatchObject({ type: 'resource.create', resource: 'role/deployers', actor: ADMIN.arn });
   });
@@ -174,17 +168,7 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     );
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body).error.code).toBe('body_too_large');
-    const events = await midctl([
-      '--aws-iam',
-      '--aws-region',
-      REGION,
-      'events',
-      'ls',
-      '--type',
-      'bot.join',
-      '--format',
-      'json',
-    ]);
+    const events = await auditEvents('bot.join');
     expect(JSON.parse(events.stdout)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ code: 'body_too_large', outcome: 'failure', remote_addr: '127.0.0.1' }),
