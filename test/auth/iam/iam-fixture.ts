@@ -5,8 +5,10 @@ import type { BotIdentityResponse } from '../../../lib/api/bot-identity.js';
 import type { JoinRequest, SignedStsRequest } from '../../../lib/api/join.js';
 import type { RecordedAuditEvent } from '../../../lib/auth/audit-log.js';
 import { AuthService } from '../../../lib/auth/auth-service.js';
+import { HttpStsClient } from '../../../lib/auth/iam/http-sts-client.js';
 import { type IamJoinOptions, iamJoinMethod } from '../../../lib/auth/iam/iam-join-method.js';
 import { issueJoinChallenge } from '../../../lib/auth/iam/join-challenges.js';
+import type { StsCaller } from '../../../lib/auth/iam/sts-caller.js';
 import { MemoryBackend } from '../../../lib/auth/storage/memory-backend.js';
 import type { StorageBackend } from '../../../lib/auth/storage/storage-backend.js';
 import { signGetCallerIdentity } from '../../../lib/bot/iam/sign-get-caller-identity.js';
@@ -118,6 +120,11 @@ export interface IamFixture {
   readonly clock: ManualClock;
   readonly storage: StorageBackend;
   readonly emulator: StsEmulator;
+  /**
+   * The hosts the service asked its STS caller to reach, in order: where it would connect in
+   * production (the tests' loopback override only replaces the address it dials).
+   */
+  readonly stsTargets: readonly string[];
   /** A fresh challenge from the service. */
   challenge(): Promise<string>;
   /** Signed like the agent does (the real agent code). */
@@ -146,6 +153,12 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
     identities: Object.values(IDENTITIES),
     clock: () => clock.now(),
   });
+  // The real HTTP client, dialling the emulator; what it was asked to reach is recorded first.
+  const sender = new HttpStsClient({
+    stsEndpointOverrideForTests: emulator.url,
+    ...(options.iam?.stsTimeoutMs === undefined ? {} : { timeoutMs: options.iam.stsTimeoutMs }),
+  });
+  const stsTargets: string[] = [];
   const service = await AuthService.create({
     clusterName: CLUSTER,
     suite: 'balanced',
@@ -154,7 +167,7 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
     clock,
     random: secureRandom,
     logger: silentLogger,
-    joinMethods: [iamJoinMethod({ ...options.iam, stsEndpointOverrideForTests: emulator.url })],
+    joinMethods: [iamJoinMethod({ ...options.iam, sts: recordTargets(sender, stsTargets) })],
   });
   await service.admin.putResources(ROLES, false, 'test');
   await service.admin.putResources(
@@ -171,6 +184,7 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
     clock,
     storage,
     emulator,
+    stsTargets,
     challenge,
     async sign(identity = IDENTITIES.session1, given) {
       return signGetCallerIdentity({
@@ -257,4 +271,14 @@ export function replacingHeader(request: SignedStsRequest, name: string, value: 
 
 export function headerOf(request: SignedStsRequest, name: string): string | undefined {
   return request.headers.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+/** An STS caller that notes the host of each request before `sender` sends it. */
+function recordTargets(sender: StsCaller, targets: string[]): StsCaller {
+  return {
+    send(request) {
+      targets.push(request.host);
+      return sender.send(request);
+    },
+  };
 }

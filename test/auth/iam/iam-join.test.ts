@@ -123,6 +123,8 @@ describe('joining with the iam method', () => {
     // An unsigned user-agent is the only extra header the checks let through; it is not forwarded.
     await fixture.join(withHeader(signed, 'user-agent', 'curl/8.0 (smuggled)'));
 
+    // Where it goes: the allowlisted host, from the service's own checked parts, not the client's URL.
+    expect(fixture.stsTargets).toEqual(['sts.us-east-1.amazonaws.com']);
     const received = fixture.emulator.requests[0];
     expect(received?.method).toBe('POST');
     expect(received?.url).toBe('/');
