@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { HttpStsClient, parseStsEndpointOverride } from '../../../lib/auth/iam/http-sts-client.js';
 import { iamJoinMethod } from '../../../lib/auth/iam/iam-join-method.js';
@@ -29,5 +31,54 @@ describe('the STS endpoint override for tests', () => {
     expect(() => iamJoinMethod({ stsEndpointOverrideForTests: url })).toThrow(
       /invalid_sts_endpoint_override|loopback|bare|not a URL/,
     );
+  });
+});
+
+describe('reading an STS answer without Content-Length', () => {
+  /** A server that streams chunks of `x` for as long as the client listens (Transfer-Encoding: chunked). */
+  async function endlessServer(): Promise<{ url: string; sent: () => number; close: () => Promise<void> }> {
+    let sent = 0;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      const chunk = Buffer.alloc(4096, 'x');
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', () => res.destroy());
+      pump();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      sent: () => sent,
+      close: () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
+    };
+  }
+
+  it('stops at the size cap of an answer that never ends, long before the deadline', async () => {
+    const server = await endlessServer();
+    try {
+      const client = new HttpStsClient({ stsEndpointOverrideForTests: server.url, timeoutMs: 10_000 });
+      const started = performance.now();
+      const error = await client
+        .send({
+          host: 'sts.us-east-1.amazonaws.com',
+          headers: [['host', 'sts.us-east-1.amazonaws.com']],
+          body: 'Action=GetCallerIdentity&Version=2011-06-15',
+        })
+        .then(
+          (): { code?: string } => ({}),
+          (caught: unknown) => caught as { code?: string },
+        );
+      expect(error.code).toBe('sts_response_too_large');
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await server.close();
+    }
   });
 });
