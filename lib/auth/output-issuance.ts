@@ -248,12 +248,12 @@ export class OutputIssuance {
             `the roles ${roleSet.names.join(', ')} do not allow Kubernetes cluster "${clusterName}" (kubernetes_labels)`,
           );
         }
-        const users = roleSet.kubernetesUsers();
-        const groups = roleSet.kubernetesGroups();
+        const users = roleSet.kubernetesUsers(cluster.metadata.labels ?? {});
+        const groups = roleSet.kubernetesGroups(cluster.metadata.labels ?? {});
         if (users.length === 0 && groups.length === 0) {
           throw new AccessDeniedError(
             'no_kubernetes_identity',
-            'the roles set neither kubernetes_users nor kubernetes_groups',
+            `the roles that allow Kubernetes cluster "${clusterName}" set neither kubernetes_users nor kubernetes_groups`,
           );
         }
         if (users.length > 1) {

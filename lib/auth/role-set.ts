@@ -52,11 +52,10 @@ export class RoleSet {
   private allowedStrings(
     pick: (conditions: Conditions) => readonly string[] | undefined,
     accept: (value: string) => boolean,
+    allows: Conditions[] = this.allows(),
   ): string[] {
     const denied = new Set(this.collect(pick, this.denies(), () => true));
-    return this.collect(pick, this.allows(), accept).filter(
-      (value) => !denied.has(value) && !denied.has('*'),
-    );
+    return this.collect(pick, allows, accept).filter((value) => !denied.has(value) && !denied.has('*'));
   }
 
   /** SSH logins (certificate principals). */
@@ -64,12 +63,31 @@ export class RoleSet {
     return this.allowedStrings((conditions) => conditions.logins, isPosixLogin);
   }
 
-  kubernetesUsers(): string[] {
-    return this.allowedStrings((conditions) => conditions.kubernetes_users, isKubernetesSubject);
+  /**
+   * The allow conditions that let in a Kubernetes cluster with these labels. As in Teleport, a role's
+   * kubernetes_users and kubernetes_groups apply only to the clusters its kubernetes_labels match: a
+   * prod-only role must not lend its admin group to a certificate for dev.
+   */
+  private allowsForKubernetesCluster(labels: Labels): Conditions[] {
+    return this.allows().filter((conditions) => matchLabels(conditions.kubernetes_labels, labels));
   }
 
-  kubernetesGroups(): string[] {
-    return this.allowedStrings((conditions) => conditions.kubernetes_groups, isKubernetesSubject);
+  /** Kubernetes users for a cluster with these labels. */
+  kubernetesUsers(clusterLabels: Labels): string[] {
+    return this.allowedStrings(
+      (conditions) => conditions.kubernetes_users,
+      isKubernetesSubject,
+      this.allowsForKubernetesCluster(clusterLabels),
+    );
+  }
+
+  /** Kubernetes groups for a cluster with these labels. */
+  kubernetesGroups(clusterLabels: Labels): string[] {
+    return this.allowedStrings(
+      (conditions) => conditions.kubernetes_groups,
+      isKubernetesSubject,
+      this.allowsForKubernetesCluster(clusterLabels),
+    );
   }
 
   private labelAccess(pick: (conditions: Conditions) => Conditions['app_labels'], labels: Labels): boolean {

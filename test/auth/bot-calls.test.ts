@@ -344,6 +344,42 @@ describe('bot calls', () => {
       });
     });
 
+    it('takes Kubernetes users and groups only from the roles that allow the cluster', async () => {
+      const fixture = await createFixture();
+      const caPem = fixture.service.context.cas.tlsHost.certificatePem;
+      const kubeRole = (name: string, env: string, user: string, group: string) => ({
+        kind: 'role',
+        version: 'v7',
+        metadata: { name },
+        spec: { allow: { kubernetes_labels: { env }, kubernetes_users: [user], kubernetes_groups: [group] } },
+      });
+      const cluster = (name: string, env: string) => ({
+        kind: 'kube_cluster',
+        version: 'v3',
+        metadata: { name, labels: { env } },
+        spec: { api_server: 'https://127.0.0.1:6443', ca_cert: caPem },
+      });
+      await fixture.service.admin.putResources(
+        [
+          kubeRole('kube-dev', 'dev', 'dev-user', 'devs'),
+          kubeRole('kube-prod', 'prod', 'prod-admin', 'ops-admins'),
+          cluster('dev', 'dev'),
+          cluster('prod', 'prod'),
+        ],
+        false,
+        'test',
+      );
+      const { signer } = await fixture.join(await fixture.addBot('both', ['kube-dev', 'kube-prod']));
+      const dev = await issueOutput(fixture, signer, { output: 'kubernetes', kubernetes_cluster: 'dev' });
+      expect(dev.kubernetes).toMatchObject({ user: 'dev-user', groups: ['devs'] });
+      expect(new X509Certificate(dev.tls_cert as string).subject.split('\n').sort()).toEqual([
+        'CN=dev-user',
+        'O=devs',
+      ]);
+      const prod = await issueOutput(fixture, signer, { output: 'kubernetes', kubernetes_cluster: 'prod' });
+      expect(prod.kubernetes).toMatchObject({ user: 'prod-admin', groups: ['ops-admins'] });
+    });
+
     it('issues SSH host certificates only with the host_cert rule', async () => {
       const { fixture, signer } = await joined(['ops', 'hosts']);
       await addNode(fixture, 'node1', '10.0.0.5:22');
