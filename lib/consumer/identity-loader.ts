@@ -40,6 +40,14 @@ export interface IdentityLoaderOptions {
    */
   readonly minRefreshIntervalMs?: number;
   /**
+   * How long a caller waits for a due refresh while a still valid identity is cached. A slower
+   * Secrets Manager (a hung connection, a long retry) does not hold the caller: it gets the cached
+   * identity, and the refresh finishes in the background for the next call. A fast definite answer
+   * (secret deleted, access revoked) is still thrown.
+   * @default 1_000
+   */
+  readonly refreshWaitMs?: number;
+  /**
    * Called when a refresh failed because Secrets Manager was unavailable and the cached, still valid
    * identity was served instead; for logs and metrics. The error carries no secret value.
    * @default nothing
@@ -49,6 +57,7 @@ export interface IdentityLoaderOptions {
 
 const DEFAULT_REFRESH_WHEN_REMAINING = 1 / 3;
 const DEFAULT_MIN_REFRESH_INTERVAL_MS = 30_000;
+const DEFAULT_REFRESH_WAIT_MS = 1_000;
 
 /**
  * Loads bot identities from Secrets Manager and keeps them in a cache (SECURITY rule 14):
@@ -74,6 +83,7 @@ export class IdentityLoader {
   private readonly clock: () => number;
   private readonly refreshWhenRemaining: number;
   private readonly minRefreshIntervalMs: number;
+  private readonly refreshWaitMs: number;
   private readonly onRefreshError: IdentityLoaderOptions['onRefreshError'];
   private readonly inFlight = new Map<string, Promise<Identity>>();
 
@@ -89,6 +99,11 @@ export class IdentityLoader {
     if (!(interval >= 0 && Number.isFinite(interval))) {
       throw new ConsumerError('invalid_option', `minRefreshIntervalMs must be 0 or more, got ${interval}`);
     }
+    const wait = options.refreshWaitMs ?? DEFAULT_REFRESH_WAIT_MS;
+    if (!(wait >= 0 && Number.isFinite(wait))) {
+      throw new ConsumerError('invalid_option', `refreshWaitMs must be 0 or more, got ${wait}`);
+    }
+    this.refreshWaitMs = wait;
     this.fetcher = options.fetcher ?? new SecretsManagerFetcher({ client: options.client });
     this.cache = options.cache ?? new MemoryIdentityCache();
     this.clock = options.clock ?? Date.now;
@@ -114,8 +129,29 @@ export class IdentityLoader {
     if (entry !== undefined && now < entry.identity.expiresAt.getTime()) {
       if (!this.refreshDue(entry.identity, now)) return entry.identity;
       if (now - entry.checkedAt < this.minRefreshIntervalMs) return entry.identity;
+      return this.refreshOrServe(secretId, entry.identity);
     }
     return this.refresh(secretId);
+  }
+
+  /** A due refresh, awaited for `refreshWaitMs` at most: then the cached identity, still valid, is served. */
+  private async refreshOrServe(secretId: string, cached: Identity): Promise<Identity> {
+    const refreshing = this.refresh(secretId);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waited'>((resolve) => {
+      timer = setTimeout(() => resolve('waited'), this.refreshWaitMs);
+      // A pending refresh must not keep a process (or a Lambda's event loop) alive on its own account.
+      timer.unref?.();
+    });
+    try {
+      const first = await Promise.race([refreshing, waited]);
+      if (first !== 'waited') return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    // The refresh goes on; whatever it ends in is for the next call (an outage is handled by it).
+    refreshing.catch(() => {});
+    return cached;
   }
 
   /**

@@ -407,6 +407,52 @@ describe('IdentityLoader', () => {
     expect(error).toBeInstanceOf(SecretsManagerUnavailableError);
   });
 
+  it('does not hold a caller on a hung Secrets Manager while a valid identity is cached', async () => {
+    const value = (serial: string, issuedAt: number) =>
+      JSON.stringify({
+        ...FILES,
+        issued_at: new Date(issuedAt).toISOString(),
+        expires_at: new Date(issuedAt + 60 * MINUTE).toISOString(),
+        bot: 'ci',
+        output: 'o',
+        serial,
+      });
+    let answer: () => Promise<string> = async () => value('first', T0);
+    let fetches = 0;
+    const fetcher: IdentityFetcher = {
+      fetch: () => {
+        fetches += 1;
+        return answer();
+      },
+    };
+    const ids = new IdentityLoader({ fetcher, clock, refreshWaitMs: 50 });
+    await ids.load(SECRET);
+
+    // Refresh due, and Secrets Manager answers only when told to.
+    let release: (text: string) => void = () => {};
+    answer = () =>
+      new Promise<string>((resolve) => {
+        release = resolve;
+      });
+    now = T0 + 45 * MINUTE;
+    const started = performance.now();
+    expect((await ids.load(SECRET)).serial).toBe('first');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // The refresh goes on in the background; when it lands, the next call gets the new identity.
+    release(value('second', T0 + 40 * MINUTE));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await ids.load(SECRET)).serial).toBe('second');
+    expect(fetches).toBe(2);
+
+    // A definite answer that comes in time is still thrown, cache or not.
+    now = T0 + 90 * MINUTE;
+    answer = async () => {
+      throw new IdentityNotFoundError(`secret ${SECRET} does not exist`, { secretId: SECRET });
+    };
+    await expect(ids.load(SECRET)).rejects.toBeInstanceOf(IdentityNotFoundError);
+    expect(() => new IdentityLoader({ fetcher, refreshWaitMs: -1 })).toThrow(/refreshWaitMs/);
+  });
+
   it('fetches again after invalidate', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
     const ids = loader();
