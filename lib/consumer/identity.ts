@@ -51,10 +51,22 @@ const text = (what: string) =>
   z
     .string({ error: `expected ${what} as a string` })
     .min(1, { error: `expected ${what}, got an empty string` });
+/** As midbot writes it (`toISOString`): a date, a time and a zone, so that no reader guesses the zone. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const time = (what: string) =>
-  text(what).refine((value) => !Number.isNaN(Date.parse(value)), {
-    error: `expected ${what} as an ISO 8601 time`,
+  text(what).refine((value) => ISO_TIME.test(value) && !Number.isNaN(Date.parse(value)), {
+    error: `expected ${what} as an ISO 8601 time with its zone (e.g. 2030-01-01T00:00:00.000Z)`,
   });
+
+/**
+ * What the typed artifacts start like when present: PEM of the right kind. An empty or foreign value
+ * is refused here, with the key's name, instead of failing later in a TLS handshake.
+ */
+const PEM_SHAPES: Readonly<Record<string, RegExp>> = {
+  tlscert: /-----BEGIN CERTIFICATE-----/,
+  tlscacerts: /-----BEGIN CERTIFICATE-----/,
+  key: /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+};
 
 // Issue messages are written here, never zod's defaults, so that no message can quote a value.
 const secretValueSchema = z
@@ -126,6 +138,15 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
   const files: Record<string, string> = Object.fromEntries(
     Object.entries(value).filter(([name]) => !(SECRET_METADATA_KEYS as readonly string[]).includes(name)),
   );
+  for (const [fileName, shape] of Object.entries(PEM_SHAPES)) {
+    const content = files[fileName];
+    if (content !== undefined && !shape.test(content)) {
+      throw new IdentityFormatError(
+        `secret ${secretId} is not a midbot identity: key ${JSON.stringify(fileName)}: expected a PEM ${fileName === 'key' ? 'private key' : 'certificate'}`,
+        { secretId },
+      );
+    }
+  }
   const typed: Record<string, string> = {};
   for (const [field, fileName] of Object.entries(TYPED_FIELDS)) {
     const content = files[fileName];

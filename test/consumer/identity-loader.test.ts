@@ -312,6 +312,46 @@ describe('IdentityLoader', () => {
       },
       /is not after issued_at/,
     ],
+    [
+      'a time without its zone (read as local time)',
+      {
+        expires_at: '2030-01-01T01:00:00',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+      },
+      /"expires_at": expected the expiry time as an ISO 8601 time with its zone/,
+    ],
+    [
+      'a year for a time',
+      { expires_at: '2031', issued_at: '2030-01-01T00:00:00Z', bot: 'b', output: 'o', serial: 's' },
+      /"expires_at": expected the expiry time as an ISO 8601 time with its zone/,
+    ],
+    [
+      'an empty certificate',
+      {
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+        tlscert: '',
+      },
+      /"tlscert": expected a PEM certificate/,
+    ],
+    [
+      'a key that is no PEM private key',
+      {
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+        key: 'PRIVATE-KEY-MATERIAL',
+      },
+      /"key": expected a PEM private key/,
+    ],
     ['a list', ['PRIVATE-KEY-MATERIAL'], /expected a JSON object/],
   ])('refuses %s', async (_, value, message) => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });

@@ -129,28 +129,43 @@ describe('writeIdentityFiles', () => {
     const dir = path.join(work, 'replace');
     await writeIdentityFiles(identityOutput(), dir);
 
-    await writeIdentityFiles(identityOf({ key: 'new key\n', tlscert: 'new cert\n' }), dir);
+    await writeIdentityFiles(
+      identityOf({
+        key: '-----BEGIN PRIVATE KEY-----\nnew key\n',
+        tlscert: '-----BEGIN CERTIFICATE-----\nnew cert\n',
+      }),
+      dir,
+    );
 
-    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('new key\n');
+    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('-----BEGIN PRIVATE KEY-----\nnew key\n');
     expect((await readdir(dir)).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
   it('refuses a symlink planted at a file name and leaves the previous files', async () => {
     const dir = path.join(work, 'planted');
-    await writeIdentityFiles(identityOf({ key: 'old key\n', tlscert: 'old cert\n' }), dir);
+    await writeIdentityFiles(
+      identityOf({
+        key: '-----BEGIN PRIVATE KEY-----\nold key\n',
+        tlscert: '-----BEGIN CERTIFICATE-----\nold cert\n',
+      }),
+      dir,
+    );
     await rm(path.join(dir, 'tlscert'));
     await writeFile(path.join(work, 'elsewhere'), 'not yours\n');
     await symlink(path.join(work, 'elsewhere'), path.join(dir, 'tlscert'));
 
     const error = await writeIdentityFiles(
-      identityOf({ key: 'new key\n', tlscert: 'new cert\n' }),
+      identityOf({
+        key: '-----BEGIN PRIVATE KEY-----\nnew key\n',
+        tlscert: '-----BEGIN CERTIFICATE-----\nnew cert\n',
+      }),
       dir,
     ).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(IdentityWriteError);
     expect((error as IdentityWriteError).code).toBe('identity_write_failed');
     expect((error as Error).message).toMatch(/tlscert is a symlink/);
-    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('old key\n');
+    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('-----BEGIN PRIVATE KEY-----\nold key\n');
     expect(await readFile(path.join(work, 'elsewhere'), 'utf8')).toBe('not yours\n');
     expect((await lstat(path.join(dir, 'tlscert'))).isSymbolicLink()).toBe(true);
   });
@@ -159,9 +174,9 @@ describe('writeIdentityFiles', () => {
     const dir = path.join(work, 'traversal');
     await mkdir(dir);
 
-    await expect(writeIdentityFiles(identityOf({ key: 'k\n', '../escape': 'x\n' }), dir)).rejects.toThrow(
-      IdentityFormatError,
-    );
+    await expect(
+      writeIdentityFiles(identityOf({ key: '-----BEGIN PRIVATE KEY-----\n', '../escape': 'x\n' }), dir),
+    ).rejects.toThrow(IdentityFormatError);
     expect(await readdir(dir)).toEqual([]);
   });
 
