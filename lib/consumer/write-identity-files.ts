@@ -81,7 +81,7 @@ export async function writeIdentityFiles(identity: Identity, dir: string): Promi
   });
   try {
     // The folder is the consumer's own: keys get exactly 0600, whatever default ACL it carries.
-    await new DirectoryDestination(root, { readerAclProbe: async () => false }).write(files);
+    await new DirectoryDestination(root, { readerAclProbe: async () => false, purpose: 'copy' }).write(files);
   } catch (error) {
     if (!(error instanceof DestinationError)) throw error;
     throw new IdentityWriteError(

@@ -164,7 +164,12 @@ describe('writeIdentityFiles', () => {
 
     expect(error).toBeInstanceOf(IdentityWriteError);
     expect((error as IdentityWriteError).code).toBe('identity_write_failed');
-    expect((error as Error).message).toMatch(/tlscert is a symlink/);
+    expect((error as Error).message).toMatch(
+      /tlscert is a symlink; identity files are never written through symlinks/,
+    );
+    // Advice for a consumer, not for the bot.
+    expect((error as Error).message).toContain('write the identity again');
+    expect((error as Error).message).not.toContain('run midbot');
     expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('-----BEGIN PRIVATE KEY-----\nold key\n');
     expect(await readFile(path.join(work, 'elsewhere'), 'utf8')).toBe('not yours\n');
     expect((await lstat(path.join(dir, 'tlscert'))).isSymbolicLink()).toBe(true);

@@ -64,13 +64,14 @@ export interface DirectoryDestinationOptions {
   readonly readerAclProbe?: (folder: string) => Promise<boolean>;
   /**
    * What the folder holds, for the advice in errors: an output's artifacts (`midbot init` prepares
-   * such a folder for its readers) or midbot's own renewable identity (`storage`, which no reader may
-   * share). @default 'output'
+   * such a folder for its readers), midbot's own renewable identity (`storage`, which no reader may
+   * share), or a consumer's copy of an identity (`copy`, written by the consumer library, where advice
+   * about midbot would mislead). @default 'output'
    */
   readonly purpose?: DirectoryPurpose;
 }
 
-export type DirectoryPurpose = 'output' | 'storage';
+export type DirectoryPurpose = 'output' | 'storage' | 'copy';
 
 const SECRET_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
@@ -277,7 +278,7 @@ export class DirectoryDestination implements Destination {
     if (stats.isSymbolicLink()) {
       throw new DestinationError(
         'symlink_in_destination',
-        `${target} is a symlink; midbot never writes through symlinks in a destination. Someone may have tampered with ${this.root}: check who created the link, remove it, and run midbot again`,
+        `${target} is a symlink; ${this.purpose === 'copy' ? 'identity files are' : 'midbot'} never ${this.purpose === 'copy' ? 'written' : 'writes'} through symlinks. Someone may have tampered with ${this.root}: check who created the link, remove it, and ${this.purpose === 'copy' ? 'write the identity again' : 'run midbot again'}`,
       );
     }
     if (!stats.isFile()) throw notAFile(target);
@@ -386,6 +387,7 @@ function fileInTheWay(target: string): string | undefined {
 const KEPT: Record<DirectoryPurpose, string> = {
   output: 'the previous artifacts are unchanged',
   storage: 'the stored identity is unchanged',
+  copy: 'the previous files are unchanged',
 };
 const READING = { verb: 'read', kept: undefined } as const;
 /** For `checkWritable`: it only probes, so there is nothing to keep. */
@@ -425,7 +427,9 @@ function mapFsError(
         purpose === 'storage'
           ? // Not `midbot init`: that gives a reader access, and no reader may see the bot's own identity.
             `${cannot}: permission denied; ${root} is midbot's data directory (storage): run midbot as the user that owns it, or fix its owner or permissions so that this user may write it (e.g. \`chown -R <user> ${root}\`)`
-          : `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
+          : purpose === 'copy'
+            ? `${cannot}: permission denied; write the identity to a folder this process's user owns, or fix the owner or permissions of ${root}`
+            : `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
       );
     case 'EROFS':
       return fail(
