@@ -1,10 +1,20 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, lstatSync } from 'node:fs';
+import { constants } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 import { DestinationError } from '../../core/errors.js';
 import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
+import {
+  type FsErrorHow,
+  isErrno,
+  KEPT,
+  mapFsError,
+  NOTHING_WRITTEN,
+  notAFile,
+  READING,
+  rootIsSymlink,
+} from './directory-errors.js';
+import { hasReaderDefaultAcl } from './reader-default-acl.js';
 
 /**
  * The directory destination (SECURITY rule 12).
@@ -324,138 +334,5 @@ export class DirectoryDestination implements Destination {
     } catch {
       // The files themselves were fsynced; only the folder entry's durability is at stake.
     }
-  }
-}
-
-/**
- * The default `readerAclProbe`: reads the folder's default ACL with `getfacl`. True when it names a
- * user or group and the owning group gets nothing (`group::---`).
- */
-export function hasReaderDefaultAcl(folder: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile(
-      'getfacl',
-      ['--omit-header', '--numeric', '--absolute-names', '--default', '--', folder],
-      { timeout: 5000, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' } },
-      (error, stdout) => {
-        if (error) {
-          resolve(false);
-          return;
-        }
-        const entries = stdout.split('\n').map((line) => line.replace(/#.*$/, '').trim());
-        const namesReader = entries.some((entry) => /^(?:user|group):[^:]+:/.test(entry));
-        const groupGetsNothing = entries.includes('group::---');
-        resolve(namesReader && groupGetsNothing);
-      },
-    );
-  });
-}
-
-function rootIsSymlink(root: string, noun: string): DestinationError {
-  return new DestinationError(
-    'symlink_in_destination',
-    `${noun} ${root} is a symlink; midbot does not follow symlinks in a destination. Point the config at the folder the link leads to`,
-  );
-}
-
-function notAFile(target: string): DestinationError {
-  return new DestinationError(
-    'not_a_file',
-    `${target} exists but is not a regular file (a folder, device or pipe); move it away so midbot can write the artifact`,
-  );
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code;
-}
-
-/**
- * The file where a folder should be, on the way to `target` (what ENOTDIR means), or undefined when it
- * cannot be told (best effort: this only makes the message more precise).
- */
-function fileInTheWay(target: string): string | undefined {
-  for (let folder = path.dirname(target); ; folder = path.dirname(folder)) {
-    try {
-      if (!lstatSync(folder).isDirectory()) return folder;
-    } catch {
-      // Missing or unreadable: look further up.
-    }
-    if (folder === path.dirname(folder)) return undefined;
-  }
-}
-
-const KEPT: Record<DirectoryPurpose, string> = {
-  output: 'the previous artifacts are unchanged',
-  storage: 'the stored identity is unchanged',
-  copy: 'the previous files are unchanged',
-};
-const READING = { verb: 'read', kept: undefined } as const;
-/** For `checkWritable`: it only probes, so there is nothing to keep. */
-const NOTHING_WRITTEN = { kept: undefined } as const;
-
-interface FsErrorHow {
-  readonly verb?: 'read' | 'write';
-  /** What happened to what was there before; absent: the default for the folder's purpose. */
-  readonly kept?: string | undefined;
-}
-
-/** Turns an fs error into one a person can act on, saying what happened to the previous artifacts. */
-function mapFsError(
-  error: unknown,
-  target: string,
-  root: string,
-  purpose: DirectoryPurpose,
-  how: FsErrorHow = {},
-): DestinationError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const verb = how.verb ?? 'write';
-  const kept = 'kept' in how ? (how.kept === undefined ? '' : `; ${how.kept}`) : `; ${KEPT[purpose]}`;
-  const cannot = `cannot ${verb} ${target}`;
-  const fail = (errorCode: string, message: string) =>
-    new DestinationError(errorCode, `${message}${kept}`, { cause: error });
-  switch (code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return fail(
-        'destination_full',
-        `${cannot}: ${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'}; free space on the filesystem holding ${root}`,
-      );
-    case 'EACCES':
-    case 'EPERM':
-      return fail(
-        'destination_permission_denied',
-        purpose === 'storage'
-          ? // Not `midbot init`: that gives a reader access, and no reader may see the bot's own identity.
-            `${cannot}: permission denied; ${root} is midbot's data directory (storage): run midbot as the user that owns it, or fix its owner or permissions so that this user may write it (e.g. \`chown -R <user> ${root}\`)`
-          : purpose === 'copy'
-            ? `${cannot}: permission denied; write the identity to a folder this process's user owns, or fix the owner or permissions of ${root}`
-            : `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
-      );
-    case 'EROFS':
-      return fail(
-        'destination_read_only',
-        `${cannot}: the filesystem is mounted read-only; choose a writable folder`,
-      );
-    case 'ELOOP':
-      return fail(
-        'symlink_in_destination',
-        `${cannot}: it (or its temporary file) is a symlink; midbot never follows symlinks in a destination. Check who created it and remove it`,
-      );
-    case 'EISDIR':
-      return fail('not_a_file', `${cannot}: a folder is in the way (EISDIR); move it away`);
-    case 'ENOTDIR': {
-      const file = fileInTheWay(target);
-      return fail(
-        'not_a_file',
-        file === undefined
-          ? `${cannot}: a file is in the way where a folder should be (ENOTDIR); move it away or choose another path`
-          : `${cannot}: ${file} is a file, not a folder (ENOTDIR); move it away or choose another path`,
-      );
-    }
-    default:
-      return fail(
-        `destination_${verb}_failed`,
-        `${cannot}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
-      );
   }
 }
