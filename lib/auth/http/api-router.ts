@@ -13,16 +13,16 @@ import {
   outputCertificatesRequestSchema,
 } from '../../api/output-certificates.js';
 import type { PingResponse } from '../../api/ping.js';
-import { ADMIN_PREFIX, BOT_PREFIX, ROUTES } from '../../api/routes.js';
-import { InvalidRequestError, LimitExceededError, MidError, NotFoundError } from '../../core/errors.js';
+import { ADMIN_PREFIX, ROUTES } from '../../api/routes.js';
+import { InvalidRequestError, MidError, NotFoundError } from '../../core/errors.js';
 import { type AuditEvent, refusal } from '../audit-log.js';
 import type { RequestMeta } from '../auth-context.js';
 import type { AuthService } from '../auth-service.js';
 import type { AuthenticatedBot } from '../bot-authenticator.js';
 import { describeClusterCas } from '../cluster-cas.js';
 import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
-import { MAX_BODY_BYTES, parseJsonBody } from './json-body.js';
-import { TokenBucket } from './token-bucket.js';
+import { parseJsonBody } from './json-body.js';
+import { PublicRouteLimits } from './public-route-limits.js';
 
 type Handler = (request: ApiRequest, params: string[], meta: RequestMeta) => Promise<unknown>;
 
@@ -68,22 +68,18 @@ function json(status: number, value: unknown): ApiResponse {
  */
 export class ApiRouter {
   private readonly routes: Route[];
-  private joinsInFlight = 0;
-  private readonly floods = new Map<string, { recordedAt: number; since: number }>();
-  private readonly maxConcurrentJoins: number;
-  private readonly challenges: TokenBucket;
+  private readonly limits: PublicRouteLimits;
 
   constructor(
     private readonly service: AuthService,
     private readonly options: ApiRouterOptions,
   ) {
-    this.maxConcurrentJoins = options.maxConcurrentJoins ?? 256;
-    const challengesPerSecond = options.maxChallengesPerSecond ?? 100;
-    this.challenges = new TokenBucket(
-      challengesPerSecond,
-      2 * challengesPerSecond,
-      service.context.clock.now(),
-    );
+    this.limits = new PublicRouteLimits(service.context, {
+      ...(options.maxConcurrentJoins === undefined ? {} : { maxConcurrentJoins: options.maxConcurrentJoins }),
+      ...(options.maxChallengesPerSecond === undefined
+        ? {}
+        : { maxChallengesPerSecond: options.maxChallengesPerSecond }),
+    });
     const admin = (
       handler: (request: ApiRequest, params: string[], actor: string) => Promise<unknown>,
     ): Handler => {
@@ -106,7 +102,7 @@ export class ApiRouter {
         method: 'POST',
         pattern: exact(ROUTES.join),
         handler: (request, _p, meta) =>
-          this.limitJoins(meta, async () =>
+          this.limits.limitJoins(meta, async () =>
             this.service.join.join(
               // The token may be a secret; the signed headers carry the session token and signature.
               await this.auditedBody(request, joinRequestSchema, { type: 'bot.join' }, meta, [
@@ -237,8 +233,8 @@ export class ApiRouter {
                 ...route,
                 // In flight first: a call refused for concurrency spends none of the rate.
                 handler: (request, params, meta) =>
-                  this.limitJoins(meta, () =>
-                    this.limitChallenges(meta, () => route.handler(request, params, meta)),
+                  this.limits.limitJoins(meta, () =>
+                    this.limits.limitChallenges(meta, () => route.handler(request, params, meta)),
                   ),
               }
             : route,
@@ -277,73 +273,9 @@ export class ApiRouter {
     }
   }
 
-  private async limitJoins<T>(meta: RequestMeta, work: () => Promise<T>): Promise<T> {
-    if (this.joinsInFlight >= this.maxConcurrentJoins) {
-      const error = new LimitExceededError(
-        'too_many_joins',
-        'too many joins in flight; retry after a short wait',
-      );
-      await this.auditSampledRefusal('bot.join', error, meta);
-      throw error;
-    }
-    this.joinsInFlight += 1;
-    try {
-      return await work();
-    } finally {
-      this.joinsInFlight -= 1;
-    }
-  }
-
-  private async limitChallenges<T>(meta: RequestMeta, work: () => Promise<T>): Promise<T> {
-    if (!this.challenges.take(this.service.context.clock.now())) {
-      const error = new LimitExceededError(
-        'too_many_challenges',
-        'too many join challenges asked for; retry after a short wait',
-      );
-      await this.auditSampledRefusal('bot.join', error, meta);
-      throw error;
-    }
-    return work();
-  }
-
-  /**
-   * Refusals a flood produces (joins over the in-flight limit, oversized bodies) are audited too
-   * (SECURITY rule 10), but at most one record a second per kind, carrying how many more were refused
-   * since the previous one: a flood must not turn into a flood of storage writes.
-   */
-  private async auditSampledRefusal(type: string, error: MidError, meta: RequestMeta): Promise<void> {
-    const now = this.service.context.clock.now();
-    const key = `${type}/${error.code}`;
-    const window = this.floods.get(key) ?? { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
-    if (now - window.recordedAt < 1_000) {
-      window.since += 1;
-      this.floods.set(key, window);
-      return;
-    }
-    const since = window.since;
-    this.floods.set(key, { recordedAt: now, since: 0 });
-    await this.service.context.audit.record({
-      type,
-      ...refusal(error),
-      message: `${error.message}${since > 0 ? ` (${since} more refused since the previous record)` : ''}`,
-      request_id: meta.requestId,
-      ...(meta.remoteAddr === undefined ? {} : { remote_addr: meta.remoteAddr }),
-    });
-  }
-
   /** For transports that refuse a body for its size before routing (the local HTTPS server's 413). */
-  async auditOversizedBody(path: string, meta: RequestMeta): Promise<void> {
-    const type =
-      path === ROUTES.join
-        ? 'bot.join'
-        : path.startsWith(BOT_PREFIX)
-          ? `bot.${path.slice(BOT_PREFIX.length)}`
-          : 'request';
-    const error = new LimitExceededError(
-      'body_too_large',
-      `the request body exceeds ${MAX_BODY_BYTES} bytes`,
-    );
-    await this.auditSampledRefusal(type, error, meta);
+  auditOversizedBody(path: string, meta: RequestMeta): Promise<void> {
+    return this.limits.auditOversizedBody(path, meta);
   }
 
   async handle(request: ApiRequest): Promise<ApiResponse> {

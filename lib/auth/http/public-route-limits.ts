@@ -1,0 +1,96 @@
+import { BOT_PREFIX, ROUTES } from '../../api/routes.js';
+import { LimitExceededError, type MidError } from '../../core/errors.js';
+import { refusal } from '../audit-log.js';
+import type { AuthContext, RequestMeta } from '../auth-context.js';
+import { MAX_BODY_BYTES } from './json-body.js';
+import { TokenBucket } from './token-bucket.js';
+
+/**
+ * What bounds the public routes, which anyone may call unauthenticated: joins in flight at once,
+ * challenges handed out per second, and the audit of what a flood gets refused (sampled, so that a
+ * flood does not become a flood of storage writes).
+ */
+export class PublicRouteLimits {
+  private joinsInFlight = 0;
+  private readonly floods = new Map<string, { recordedAt: number; since: number }>();
+  private readonly maxConcurrentJoins: number;
+  private readonly challenges: TokenBucket;
+
+  constructor(
+    private readonly context: Pick<AuthContext, 'clock' | 'audit'>,
+    options: { readonly maxConcurrentJoins?: number; readonly maxChallengesPerSecond?: number },
+  ) {
+    this.maxConcurrentJoins = options.maxConcurrentJoins ?? 256;
+    const challengesPerSecond = options.maxChallengesPerSecond ?? 100;
+    this.challenges = new TokenBucket(challengesPerSecond, 2 * challengesPerSecond, context.clock.now());
+  }
+
+  async limitJoins<T>(meta: RequestMeta, work: () => Promise<T>): Promise<T> {
+    if (this.joinsInFlight >= this.maxConcurrentJoins) {
+      const error = new LimitExceededError(
+        'too_many_joins',
+        'too many joins in flight; retry after a short wait',
+      );
+      await this.auditSampledRefusal('bot.join', error, meta);
+      throw error;
+    }
+    this.joinsInFlight += 1;
+    try {
+      return await work();
+    } finally {
+      this.joinsInFlight -= 1;
+    }
+  }
+
+  async limitChallenges<T>(meta: RequestMeta, work: () => Promise<T>): Promise<T> {
+    if (!this.challenges.take(this.context.clock.now())) {
+      const error = new LimitExceededError(
+        'too_many_challenges',
+        'too many join challenges asked for; retry after a short wait',
+      );
+      await this.auditSampledRefusal('bot.join', error, meta);
+      throw error;
+    }
+    return work();
+  }
+
+  /**
+   * Refusals a flood produces (joins over the in-flight limit, oversized bodies) are audited too
+   * (SECURITY rule 10), but at most one record a second per kind, carrying how many more were refused
+   * since the previous one: a flood must not turn into a flood of storage writes.
+   */
+  private async auditSampledRefusal(type: string, error: MidError, meta: RequestMeta): Promise<void> {
+    const now = this.context.clock.now();
+    const key = `${type}/${error.code}`;
+    const window = this.floods.get(key) ?? { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
+    if (now - window.recordedAt < 1_000) {
+      window.since += 1;
+      this.floods.set(key, window);
+      return;
+    }
+    const since = window.since;
+    this.floods.set(key, { recordedAt: now, since: 0 });
+    await this.context.audit.record({
+      type,
+      ...refusal(error),
+      message: `${error.message}${since > 0 ? ` (${since} more refused since the previous record)` : ''}`,
+      request_id: meta.requestId,
+      ...(meta.remoteAddr === undefined ? {} : { remote_addr: meta.remoteAddr }),
+    });
+  }
+
+  /** A body refused for its size before routing, audited like the other flood refusals. */
+  async auditOversizedBody(path: string, meta: RequestMeta): Promise<void> {
+    const type =
+      path === ROUTES.join
+        ? 'bot.join'
+        : path.startsWith(BOT_PREFIX)
+          ? `bot.${path.slice(BOT_PREFIX.length)}`
+          : 'request';
+    const error = new LimitExceededError(
+      'body_too_large',
+      `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+    );
+    await this.auditSampledRefusal(type, error, meta);
+  }
+}
