@@ -8,15 +8,17 @@ import {
   absolutePathSchema,
   authServerSchema,
   type BotConfig,
-  DEFAULT_CERTIFICATE_TTL_MS,
-  DEFAULT_RENEWAL_INTERVAL_MS,
   durationSchema,
-  findConfigProblems,
   nameSchema,
   type OutputConfig,
   onboardingSchema,
   renewalIntervalSchema,
 } from './bot-config.js';
+import {
+  DEFAULT_CERTIFICATE_TTL_MS,
+  DEFAULT_RENEWAL_INTERVAL_MS,
+  findConfigProblems,
+} from './config-rules.js';
 
 /**
  * tbot's v1 config, as the Kubernetes guide still shows it:

@@ -8,18 +8,20 @@ import {
   authServerSchema,
   type BotConfig,
   caPinSchema,
-  DEFAULT_CERTIFICATE_TTL_MS,
-  DEFAULT_RENEWAL_INTERVAL_MS,
   durationSchema,
-  findConfigProblems,
-  findRenewalProblem,
   joinMethodSchema,
   type OnboardingConfig,
-  type RenewalNames,
   renewalIntervalSchema,
   tokenSchema,
 } from './bot-config.js';
 import { type LoadedBotConfig, readConfigDocument } from './config-document.js';
+import {
+  DEFAULT_CERTIFICATE_TTL_MS,
+  DEFAULT_RENEWAL_INTERVAL_MS,
+  findConfigProblems,
+  findRenewalProblem,
+  type RenewalNames,
+} from './config-rules.js';
 import { parseConfigJson } from './parse-config-json.js';
 import { parseConfigYaml } from './parse-config-yaml.js';
 import { parseV2Config } from './parse-v2-config.js';

@@ -1,0 +1,106 @@
+import { formatDuration } from '../../core/duration.js';
+import type { BotConfig } from './bot-config.js';
+
+/**
+ * The rules of a bot config that span several fields, found after each field parsed on its own, and
+ * the defaults of the renewal schedule they judge (certificates live 1 h, renewed every 20 min).
+ */
+
+export const DEFAULT_CERTIFICATE_TTL_MS = 3_600_000;
+export const DEFAULT_RENEWAL_INTERVAL_MS = 1_200_000;
+
+/**
+ * A rule that spans several fields, found after each field parsed on its own. The message reads after
+ * `PATH: got VALUE, ` (how `parseWithSchema` shows it).
+ */
+export interface ConfigProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** How the two renewal settings are named in a message: config keys, or the flags the user typed. */
+export interface RenewalNames {
+  readonly renewal_interval: string;
+  readonly certificate_ttl: string;
+}
+
+const CONFIG_KEYS: RenewalNames = {
+  renewal_interval: 'renewal_interval',
+  certificate_ttl: 'certificate_ttl',
+};
+
+/**
+ * Renewal before expiry: `renewal_interval` must be shorter than `certificate_ttl`, or certificates
+ * expire before they are renewed. It blames `certificate_ttl` when `renewal_interval` has its default
+ * value (most likely only the TTL was set), and `renewal_interval` otherwise.
+ */
+export function findRenewalProblem(
+  config: Pick<BotConfig, 'certificate_ttl' | 'renewal_interval'>,
+  names: RenewalNames = CONFIG_KEYS,
+): { readonly field: keyof RenewalNames; readonly message: string } | undefined {
+  const interval = formatDuration(config.renewal_interval);
+  const ttl = formatDuration(config.certificate_ttl);
+  if (config.renewal_interval < config.certificate_ttl) return undefined;
+  if (config.renewal_interval === DEFAULT_RENEWAL_INTERVAL_MS) {
+    return {
+      field: 'certificate_ttl',
+      message: `expected more than ${names.renewal_interval} (${interval}, the default when not set), or certificates expire before they are renewed; raise ${names.certificate_ttl} or lower ${names.renewal_interval}`,
+    };
+  }
+  return {
+    field: 'renewal_interval',
+    message: `expected less than ${names.certificate_ttl} (${ttl}${config.certificate_ttl === DEFAULT_CERTIFICATE_TTL_MS ? ', the default when not set' : ''}), or certificates expire before they are renewed; lower ${names.renewal_interval} or raise ${names.certificate_ttl}`,
+  };
+}
+
+/**
+ * The rules no single field can check: renewal before expiry, a join token where midbot must join on
+ * every start, one folder (or secret) per output, and the bot's own data kept out of every output.
+ */
+export function findConfigProblems(
+  config: Pick<BotConfig, 'onboarding' | 'outputs' | 'storage' | 'certificate_ttl' | 'renewal_interval'>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const renewal = findRenewalProblem(config);
+  if (renewal !== undefined) problems.push({ path: [renewal.field], message: renewal.message });
+  // (The iam method needs its token whatever the storage; `onboardingSchema` says so.)
+  if (
+    config.onboarding.join_method === 'token' &&
+    config.onboarding.token === undefined &&
+    config.storage.type === 'memory'
+  ) {
+    problems.push({
+      path: ['onboarding', 'token'],
+      message:
+        'required with storage type memory: midbot then joins on every start, and joining needs the token printed by `midctl bots add` (only with storage type directory may it be left out, once storage holds the identity)',
+    });
+  }
+  const seen = new Map<string, number>();
+  config.outputs.forEach((output, index) => {
+    const destination = output.destination;
+    if (destination.type === 'memory') return;
+    const key = destination.type === 'directory' ? `dir:${destination.path}` : `secret:${destination.name}`;
+    const field = destination.type === 'directory' ? 'path' : 'name';
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({
+        path: ['outputs', index, 'destination', field],
+        message: `the same ${destination.type === 'directory' ? 'folder' : 'secret'} as outputs[${first}]; each output needs its own destination (outputs[${first}] and outputs[${index}] would overwrite each other's files)`,
+      });
+    } else {
+      seen.set(key, index);
+    }
+    if (
+      destination.type === 'directory' &&
+      config.storage.type === 'directory' &&
+      destination.path === config.storage.path
+    ) {
+      problems.push({
+        path: ['outputs', index, 'destination', 'path'],
+        message:
+          "the same folder as storage.path; the bot's own renewable identity must not sit where readers of this output can reach it, choose another folder",
+      });
+    }
+  });
+  return problems;
+}
