@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { isoTime, name, ttlSeconds } from './wire-schemas.js';
 
+/** The most audit events one `GET /v1/admin/events` call returns (`?limit=`). */
+export const MAX_EVENTS_PER_CALL = 1000;
+
 /**
  * Bodies of the operator routes under /v1/admin/. Resources travel as JSON objects of the YAML kinds.
  * The schemas are built on first use: operator calls are rare, and the auth service's cold starts

@@ -1,3 +1,4 @@
+import { MAX_EVENTS_PER_CALL } from '../api/admin.js';
 import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
@@ -67,16 +68,13 @@ export function tokenTtlSeconds(text: string): number {
   return Math.ceil(ms / 1000);
 }
 
-/** The most events one `events ls` call returns (the service's own cap). */
-export const MAX_EVENTS_LIMIT = 1000;
-
 /** `events ls --limit N`. */
 export function eventLimit(text: string): number {
   const limit = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_LIMIT) {
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_PER_CALL) {
     throw new ConfigError(
       'invalid_flag',
-      `--limit: got ${JSON.stringify(text)}, expected a whole number from 1 to ${MAX_EVENTS_LIMIT}, e.g. --limit 100`,
+      `--limit: got ${JSON.stringify(text)}, expected a whole number from 1 to ${MAX_EVENTS_PER_CALL}, e.g. --limit 100`,
     );
   }
   return limit;

@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import {
   addBotRequestSchema,
   addTokenRequestSchema,
+  MAX_EVENTS_PER_CALL,
   putResourcesRequestSchema,
   updateBotRequestSchema,
 } from '../../api/admin.js';
@@ -347,10 +348,10 @@ function who(caller: AuthenticatedBot): Pick<AuditEvent, 'bot' | 'instance'> {
 function eventQuery(query: URLSearchParams): { limit?: number; type?: string; bot?: string } {
   const limitText = query.get('limit');
   const limit = limitText === null ? undefined : Number(limitText);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0 && limit <= 1000)) {
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0 && limit <= MAX_EVENTS_PER_CALL)) {
     throw new InvalidRequestError(
       'invalid_query',
-      `limit: got "${limitText}", expected a whole number from 1 to 1000`,
+      `limit: got "${limitText}", expected a whole number from 1 to ${MAX_EVENTS_PER_CALL}`,
     );
   }
   const type = query.get('type') ?? undefined;
