@@ -13,7 +13,8 @@ export interface Refusal {
 
 /**
  * Asserts what an operator and a caller would check about a refused join: the error code (and that it
- * is a JoinError), how many requests reached STS, and the audit record with the reason and the ARN.
+ * is a JoinError), how many requests reached STS, the audit record with the reason and the ARN, and
+ * that nothing else stored changed since the fixture's last successful join.
  */
 export async function expectRefused(
   fixture: IamFixture,
@@ -45,5 +46,7 @@ export async function expectRefused(
   expect(event).toMatchObject({ type: 'bot.join', join_method: 'iam', outcome: 'failure', code });
   if (refusal.awsArn === undefined) expect(event?.aws_arn).toBeUndefined();
   else expect(event?.aws_arn).toBe(refusal.awsArn);
+  // No instance made, renewed or locked, no token spent: only the audit record (and the challenge).
+  expect(await fixture.storedState(), 'stored state after the refusal').toBe(fixture.stateAfterLastSuccess());
   return joinError;
 }

@@ -120,6 +120,7 @@ describe('authorising an iam join', () => {
       false,
       'test',
     );
+    await fixture.settleState();
     await expectRefused(
       fixture,
       fixture.join(await fixture.sign(), { token: 'orphan-token' }),
@@ -157,6 +158,7 @@ describe('authorising an iam join', () => {
       'test',
     );
     fixture.clock.advance(60_000);
+    await fixture.settleState();
     const signed = await fixture.sign();
     await expectRefused(fixture, fixture.join(signed, { token: 'short-token' }), 'token_expired', {
       stsRequests: 0,
@@ -167,12 +169,14 @@ describe('authorising an iam join', () => {
   it('refuses a deleted token before any STS call', async () => {
     fixture = await createIamFixture();
     await fixture.service.admin.deleteResource('token', 'ci-token', undefined, 'test');
+    await fixture.settleState();
     await expectRefused(fixture, fixture.join(await fixture.sign()), 'token_not_found', { stsRequests: 0 });
   });
 
   it('refuses a token of the token method presented for an iam join, and keeps its secret out of the audit log', async () => {
     fixture = await createIamFixture();
     const { token } = await fixture.service.admin.addBot({ name: 'tokenbot', roles: ['ops'] }, 'test');
+    await fixture.settleState();
     await expectRefused(
       fixture,
       fixture.join(await fixture.sign(), { token: token.name }),
@@ -216,6 +220,7 @@ describe('authorising an iam join', () => {
       ...record,
       locked: { at: new Date(fixture.clock.now()).toISOString(), reason: 'locked by a test' },
     }));
+    await fixture.settleState();
     await expectRefused(fixture, fixture.join(await fixture.sign()), 'instance_locked', {
       stsRequests: 2,
       awsArn: IDENTITIES.session1.arn,

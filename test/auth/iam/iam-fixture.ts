@@ -133,6 +133,15 @@ export interface IamFixture {
   signFor(options: SignForOptions): Promise<SignedStsRequest>;
   join(iam: SignedStsRequest | undefined, extra?: Partial<JoinRequest>): Promise<BotIdentityResponse>;
   lastJoinEvent(): Promise<RecordedAuditEvent | undefined>;
+  /**
+   * Every stored item but the audit log and the IAM challenges (which a refusal may spend), as text:
+   * what a refused join must leave as it was.
+   */
+  storedState(): Promise<string>;
+  /** `storedState()` after the fixture was set up, a join last succeeded through `join`, or `settleState`. */
+  stateAfterLastSuccess(): string;
+  /** Takes the stored state as it is now for the one a refusal must leave: after a test's own changes. */
+  settleState(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -179,6 +188,13 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
     'test',
   );
   const challenge = async () => (await issueJoinChallenge(service.context)).challenge;
+  const storedState = async () =>
+    JSON.stringify(
+      (await storage.list(''))
+        .filter(({ key }) => !key.startsWith('events/') && !key.startsWith('iam_challenges/'))
+        .map(({ key, value }) => [key, value]),
+    );
+  let stateAfterLastSuccess = await storedState();
   const fixture: IamFixture = {
     service,
     clock,
@@ -233,8 +249,8 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
         body: o.body ?? BODY,
       };
     },
-    join(iam, extra = {}) {
-      return service.join.join(
+    async join(iam, extra = {}) {
+      const joined = await service.join.join(
         {
           join_method: 'iam',
           token: 'ci-token',
@@ -244,9 +260,16 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
         },
         { requestId: 'test' },
       );
+      stateAfterLastSuccess = await storedState();
+      return joined;
     },
     async lastJoinEvent() {
       return (await service.admin.events({ type: 'bot.join', limit: 1 }))[0];
+    },
+    storedState,
+    stateAfterLastSuccess: () => stateAfterLastSuccess,
+    async settleState() {
+      stateAfterLastSuccess = await storedState();
     },
     close: () => emulator.stop(),
   };
