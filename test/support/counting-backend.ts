@@ -37,7 +37,8 @@ interface LoggedCall {
 export class CountingBackend implements StorageBackend {
   private log: LoggedCall[] = [];
 
-  constructor(private readonly inner: StorageBackend) {}
+  /** `inner` is the wrapped backend: read it directly for what should not be counted. */
+  constructor(readonly inner: StorageBackend) {}
 
   /** The calls since the last `reset`, in the order they started. */
   calls(): StorageCall[] {
