@@ -29,11 +29,20 @@ export interface SecretsManagerCaStoreOptions {
  * whose `uninitialised` is `true`, or the empty object `{}`; both hold no key, so replacing them loses
  * nothing. Anything else that is not a valid set of CAs is refused as corrupt and never overwritten (a
  * truncated CA secret must be restored, since new CAs would force every bot to re-join).
+ *
+ * A placeholder whose previous version (`AWSPREVIOUS`) holds CAs is refused too: the cluster's CAs were
+ * pushed aside (a deploy that changed the secret's initial value, `UpdateSecret`, a stage moved back),
+ * and new CAs would cut every bot, host and app off. Only a placeholder that says so,
+ * `{"uninitialised":true,"discard_previous_cas":true}` ({@link CA_SECRET_RESET}), has new CAs made
+ * over earlier ones.
  */
 export const CA_SECRET_PLACEHOLDER = Object.freeze({
   secretStringTemplate: '{"uninitialised":true}',
   generateStringKey: 'placeholder',
 });
+
+/** The placeholder an operator writes to have new CAs made on purpose, discarding the current ones. */
+export const CA_SECRET_RESET = '{"uninitialised":true,"discard_previous_cas":true}';
 
 const certificatePem = z
   .string()
@@ -149,8 +158,41 @@ export class SecretsManagerCaStore implements CaStore {
       throw this.toStorageError(error, 'GetSecretValue');
     }
     const json = this.parseJson(output);
-    if (isPlaceholder(json)) return { kind: 'placeholder', versionId: output.VersionId };
+    if (isPlaceholder(json)) {
+      if (!discardsPreviousCas(json)) await this.refuseIfCasWerePushedAside(output.VersionId);
+      return { kind: 'placeholder', versionId: output.VersionId };
+    }
     return { kind: 'initialised', cas: this.parseCas(json) };
+  }
+
+  /**
+   * Refuses a placeholder that came after CAs (see {@link CA_SECRET_PLACEHOLDER}). Costs one call, only
+   * while the secret holds a placeholder: once per cold start before the first CAs are written.
+   */
+  private async refuseIfCasWerePushedAside(currentVersionId: string | undefined): Promise<void> {
+    let output: GetSecretValueCommandOutput;
+    try {
+      output = await this.client.send(
+        new GetSecretValueCommand({ SecretId: this.secretId, VersionStage: 'AWSPREVIOUS' }),
+      );
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') return;
+      throw this.toStorageError(error, 'GetSecretValue');
+    }
+    if (!holdsCas(output.SecretString)) return;
+    const previous = output.VersionId ?? '<AWSPREVIOUS version id>';
+    const current = currentVersionId ?? '<AWSCURRENT version id>';
+    throw new StorageError(
+      'ca_reset',
+      `The CA secret ${this.secretId} holds a placeholder, but its previous version (${previous}, ` +
+        "AWSPREVIOUS) holds this cluster's CAs: something put the placeholder over them (a deploy that " +
+        "changed the secret's initial value, UpdateSecret, or a stage moved back). New CAs would make every " +
+        'bot, host and app stop trusting the cluster, so none are made. Put the CAs back: aws secretsmanager ' +
+        `update-secret-version-stage --secret-id ${this.secretId} --version-stage AWSCURRENT ` +
+        `--move-to-version-id ${previous} --remove-from-version-id ${current} (the secret's resource policy ` +
+        'allows that to the auth role and the CDK deploy role only). To discard the CAs on purpose, set the ' +
+        `secret to ${CA_SECRET_RESET} instead.`,
+    );
   }
 
   /** The CAs in one version, read by id; `undefined` when that version cannot be seen yet. */
@@ -289,6 +331,20 @@ export class SecretsManagerCaStore implements CaStore {
       `secretsmanager:${operation} on the CA secret ${this.secretId} failed (${name}: ${detail}).`,
       cause,
     );
+  }
+}
+
+function discardsPreviousCas(placeholder: unknown): boolean {
+  return (placeholder as Record<string, unknown>)['discard_previous_cas'] === true;
+}
+
+/** Whether a version's text is a valid set of CAs; anything else there is no loss to write over. */
+function holdsCas(secretString: string | undefined): boolean {
+  if (secretString === undefined) return false;
+  try {
+    return storedCasSchema.safeParse(JSON.parse(secretString)).success;
+  } catch {
+    return false;
   }
 }
 

@@ -28,7 +28,8 @@ export const AUTH_CA_SECRET_ACTIONS = [
 /**
  * Actions that replace or roll back the CA secret's value without reading it: `UpdateSecret` with a
  * `SecretString` writes a new AWSCURRENT version, and `UpdateSecretVersionStage` can move AWSCURRENT
- * back to the deploy-time placeholder, after which the next cold start generates new CAs.
+ * back to the deploy-time placeholder, which takes the cluster down (the auth service refuses to make new
+ * CAs over earlier ones, see `lib/auth/secrets-manager-ca-store.ts`, but no longer finds the CAs either).
  */
 export const CA_SECRET_REPLACE_ACTIONS = [
   'secretsmanager:UpdateSecret',
@@ -75,8 +76,8 @@ export function grantAuthServiceAccess(parts: {
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
     }),
   );
-  // Nor may they swap the CAs for keys of their own, or roll AWSCURRENT back to the placeholder so that
-  // the next cold start makes new CAs and every bot, host and app stops trusting the cluster. The deploys
+  // Nor may they swap the CAs for keys of their own, or roll AWSCURRENT back to the placeholder, which
+  // stops every cold start until the CAs are put back (the service refuses to make new ones). The deploys
   // of this stack are exempt: CloudFormation calls UpdateSecret when the secret's description or KMS key
   // changes (it is only exempt from these two actions, so a template cannot read the keys through a
   // dynamic reference either).

@@ -9,7 +9,11 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuthService } from '../../lib/auth/auth-service.js';
 import { generateCas, type StoredCas } from '../../lib/auth/certificate-authorities.js';
-import { CA_SECRET_PLACEHOLDER, SecretsManagerCaStore } from '../../lib/auth/secrets-manager-ca-store.js';
+import {
+  CA_SECRET_PLACEHOLDER,
+  CA_SECRET_RESET,
+  SecretsManagerCaStore,
+} from '../../lib/auth/secrets-manager-ca-store.js';
 import { DynamoDbBackend } from '../../lib/auth/storage/dynamodb-backend.js';
 import { createDynamoDbTable } from '../../lib/auth/storage/dynamodb-table.js';
 import { ManualClock } from '../../lib/core/clock.js';
@@ -173,9 +177,44 @@ describe('SecretsManagerCaStore', () => {
       expect(await newStore(arn).load()).toEqual(a);
     });
 
-    it('initialises again after an operator resets the secret to the placeholder', async () => {
+    it('refuses a placeholder put over the CAs, names the versions that put them back, and writes nothing', async () => {
       await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
       await newStore().createIfAbsent(pool[0]!);
+      const casVersion = versions().find((version) => version.stages.includes('AWSCURRENT'))!.versionId;
+      // What a deploy does when the construct's initial value changes: UpdateSecret with the new value.
+      await newClient().send(
+        new PutSecretValueCommand({ SecretId: SECRET, SecretString: '{"uninitialised":true,"v":2}' }),
+      );
+      const placeholderVersion = versions().find((version) =>
+        version.stages.includes('AWSCURRENT'),
+      )!.versionId;
+      const before = versions().length;
+
+      for (const attempt of [() => newStore().load(), () => newStore().createIfAbsent(pool[1]!)]) {
+        const error = await attempt().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(StorageError);
+        expect(error).toMatchObject({ code: 'ca_reset' });
+        const message = (error as Error).message;
+        expect(message).toContain(`--move-to-version-id ${casVersion}`);
+        expect(message).toContain(`--remove-from-version-id ${placeholderVersion}`);
+        expect(message).toContain(CA_SECRET_RESET);
+      }
+      expect(versions()).toHaveLength(before);
+      expect(currentValue()).toBe('{"uninitialised":true,"v":2}');
+    });
+
+    it('makes new CAs over earlier ones when the placeholder says to discard them', async () => {
+      await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
+      await newStore().createIfAbsent(pool[0]!);
+      await newClient().send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: CA_SECRET_RESET }));
+
+      expect(await newStore().load()).toBeUndefined();
+      expect(await newStore().createIfAbsent(pool[1]!)).toEqual(pool[1]);
+      expect(await newStore().load()).toEqual(pool[1]);
+    });
+
+    it('writes over a placeholder whose previous version holds no CAs', async () => {
+      await createSecret({ SecretString: '{"half":"written"}' });
       await newClient().send(
         new PutSecretValueCommand({
           SecretId: SECRET,
@@ -183,9 +222,7 @@ describe('SecretsManagerCaStore', () => {
         }),
       );
 
-      expect(await newStore().load()).toBeUndefined();
-      expect(await newStore().createIfAbsent(pool[1]!)).toEqual(pool[1]);
-      expect(await newStore().load()).toEqual(pool[1]);
+      expect(await newStore().createIfAbsent(pool[0]!)).toEqual(pool[0]);
     });
   });
 
