@@ -34,5 +34,5 @@ export async function resolveRoleSet(
       return found.resource;
     }),
   );
-  return new RoleSet(roles, botTraits(bot));
+  return new RoleSet(roles, botTraits(bot), bot.spec.max_session_ttl);
 }

@@ -12,14 +12,16 @@ type Conditions = NonNullable<Role['spec']['allow']>;
 type Labels = Record<string, string>;
 
 /**
- * What a set of roles allows, evaluated the Teleport way: allow rules are unioned, any matching deny
- * wins, trait templates (`{{internal.logins}}`) expand from the bot's traits, and the shortest
- * `max_session_ttl` caps every certificate.
+ * What a set of roles allows a bot, evaluated the Teleport way: allow rules are unioned, any matching
+ * deny wins, trait templates (`{{internal.logins}}`) expand from the bot's traits, and the shortest
+ * `max_session_ttl`, of the roles or of the bot itself, caps every certificate.
  */
 export class RoleSet {
   constructor(
     readonly roles: readonly Role[],
     private readonly traits: Readonly<Record<string, string[]>> = {},
+    /** The bot's own `spec.max_session_ttl`: it can only shorten what the roles permit. */
+    private readonly botMaxSessionTtl?: string,
   ) {}
 
   get names(): string[] {
@@ -119,13 +121,16 @@ export class RoleSet {
     return this.allows().some(matches);
   }
 
-  /** The longest certificate lifetime these roles permit. */
+  /** The longest certificate lifetime these roles, and the bot, permit. */
   maxSessionTtlMs(): number {
     const caps = this.roles
       .map((role) => role.spec.options?.max_session_ttl)
       .filter((value): value is string => value !== undefined)
       .map((value) => parseDuration(value));
-    return caps.length === 0 ? DEFAULT_MAX_SESSION_TTL_MS : Math.min(...caps);
+    const rolesCap = caps.length === 0 ? DEFAULT_MAX_SESSION_TTL_MS : Math.min(...caps);
+    return this.botMaxSessionTtl === undefined
+      ? rolesCap
+      : Math.min(rolesCap, parseDuration(this.botMaxSessionTtl));
   }
 }
 

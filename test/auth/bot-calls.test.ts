@@ -251,6 +251,29 @@ describe('bot calls', () => {
       expect(tls.subjectAltName).toBeUndefined();
     });
 
+    it('caps the bot identity and every output by the bot’s own max_session_ttl too', async () => {
+      const fixture = await createFixture();
+      const token = await fixture.addBot('robot', ['ops']);
+      const bot = { kind: 'bot', version: 'v1', metadata: { name: 'robot' } };
+      await fixture.service.admin.putResources(
+        [{ ...bot, spec: { roles: ['ops'], max_session_ttl: '30m' } }],
+        true,
+        'test',
+      );
+      const { identity, signer } = await fixture.join(token);
+      expect(Date.parse(identity.expires_at) - fixture.clock.now()).toBe(30 * 60_000);
+      const output = await issueOutput(fixture, signer, { output: 'identity', ttl_seconds: 24 * 3600 });
+      expect(Date.parse(output.expires_at) - fixture.clock.now()).toBe(30 * 60_000);
+      // Longer than the role's 2 h cap: the shorter one holds.
+      await fixture.service.admin.putResources(
+        [{ ...bot, spec: { roles: ['ops'], max_session_ttl: '48h' } }],
+        true,
+        'test',
+      );
+      const longer = await issueOutput(fixture, signer, { output: 'identity', ttl_seconds: 24 * 3600 });
+      expect(Date.parse(longer.expires_at) - fixture.clock.now()).toBe(2 * 3_600_000);
+    });
+
     it('lets an output narrow to a subset of the roles, and never more', async () => {
       const { fixture, signer } = await joined(['ops', 'apps']);
       const narrowed = await issueOutput(fixture, signer, { output: 'identity', roles: ['apps'] });
