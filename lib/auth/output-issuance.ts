@@ -19,6 +19,7 @@ import { describeClusterCas } from './cluster-cas.js';
 import { ReadOnce, type ResourceReader } from './request-reads.js';
 import { resolveRoleSet } from './role-resolver.js';
 import { type RoleSet, selectRoles } from './role-set.js';
+import { sshUserPrincipals } from './ssh-user-principals.js';
 
 /** Output certificates live an hour unless the output asks for less (or the roles allow less). */
 export const DEFAULT_OUTPUT_TTL_MS = 3_600_000;
@@ -197,7 +198,7 @@ export class OutputIssuance {
         const ssh_cert = issuer.issueSshUserCertificate({
           publicKey,
           keyId: user,
-          principals: logins,
+          principals: sshUserPrincipals(roleSet, named.nodes ?? []),
           validity,
         }).line;
         const nodes = (named.nodes ?? [])

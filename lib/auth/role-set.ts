@@ -66,6 +66,19 @@ export class RoleSet {
   }
 
   /**
+   * The SSH logins on a node with these labels: as in Teleport, a role's logins apply only to the nodes
+   * its node_labels match, and a deny rule matching the node denies it whole.
+   */
+  loginsOnNode(labels: Labels): string[] {
+    if (!this.canAccessNode(labels)) return [];
+    return this.allowedStrings(
+      (conditions) => conditions.logins,
+      isPosixLogin,
+      this.allows().filter((conditions) => matchLabels(conditions.node_labels, labels)),
+    );
+  }
+
+  /**
    * The allow conditions that let in a Kubernetes cluster with these labels. As in Teleport, a role's
    * kubernetes_users and kubernetes_groups apply only to the clusters its kubernetes_labels match: a
    * prod-only role must not lend its admin group to a certificate for dev.

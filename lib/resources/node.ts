@@ -10,6 +10,9 @@ export const NODE_VERSIONS = ['v2'] as const;
  * An agentless OpenSSH server (`kind: node`, `sub_kind: openssh`, version v2). Identity outputs list in
  * ssh_config the nodes whose labels a bot's roles allow by `node_labels`; the host name and address go
  * into ssh_config and host certificates, so only host names and IP addresses are accepted.
+ *
+ * sshd itself knows nothing of labels: it accepts any certificate of the cluster's user CA that names
+ * the login. A node marked `scoped_principals` closes that gap (see `spec.scoped_principals`).
  */
 export const nodeSchema = builtOnFirstUse(() =>
   z.strictObject({
@@ -24,6 +27,12 @@ export const nodeSchema = builtOnFirstUse(() =>
       addr: checkedString((value) => hostPortProblem(value, true)),
       /** The name people use for the node. */
       hostname: dnsNameSchema,
+      /**
+       * The node's sshd requires certificate principals scoped to it (`<login>@<node name>`, through
+       * `AuthorizedPrincipalsCommand`), so that only bots whose roles allow this node log in, whatever
+       * logins they hold. Identity outputs then carry those principals for this node.
+       */
+      scoped_principals: z.boolean().optional(),
     }),
   }),
 );

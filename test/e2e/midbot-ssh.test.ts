@@ -44,6 +44,7 @@ describe.skipIf(!canRun)('midbot with OpenSSH', () => {
   let dir: string;
   let server: AuthServerProcess;
   let sshd: SshdHandle | undefined;
+  const scopedSshds: SshdHandle[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'midbot-e2e-ssh-'));
@@ -54,6 +55,7 @@ describe.skipIf(!canRun)('midbot with OpenSSH', () => {
   });
 
   afterAll(async () => {
+    for (const scoped of scopedSshds) await scoped.stop();
     await sshd?.stop();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -205,5 +207,83 @@ spec:
     expect(show.stdout).toMatch(/latest_heartbeats:\s*\n\s*- recorded_at: \S+\n\s*hostname: \S+/);
     expect(show.stdout).toContain('one_shot: true');
     expect(show.stdout).toContain('outputs_written: 1');
+  });
+  it('enforces node_labels at an sshd that requires node-scoped principals, whatever logins the bot holds', async () => {
+    // After the test above: its host output (the host key and user CA), its node1 and robot's config.
+    const hostDir = join(dir, 'host');
+    const out = join(dir, 'machine-id');
+    const startScopedSshd = async (nodeName: string) => {
+      const started = await startSshd({
+        hostKeyPath: join(hostDir, 'ssh_host'),
+        hostCertificatePath: join(hostDir, 'ssh_host-cert.pub'),
+        trustedUserCaKeysPath: join(hostDir, 'ssh_host-user-ca.pub'),
+        // What the README tells a node's admin to add: only principals scoped to this node log in.
+        extraConfig: [
+          `AuthorizedPrincipalsCommand /usr/bin/echo %u@${nodeName}`,
+          'AuthorizedPrincipalsCommandUser nobody',
+        ],
+      });
+      scopedSshds.push(started);
+      return started;
+    };
+    const dev = await startScopedSshd('node1');
+    const prod = await startScopedSshd('node2');
+    const nodes = join(dir, 'scoped-nodes.yaml');
+    writeFileSync(
+      nodes,
+      [
+        ['node1', 'dev', dev.port],
+        ['node2', 'prod', prod.port],
+      ]
+        .map(
+          ([name, env, port]) => `kind: node
+version: v2
+sub_kind: openssh
+metadata:
+  name: ${name}
+  labels:
+    env: ${env}
+spec:
+  addr: 127.0.0.1:${port}
+  hostname: ${name}
+  scoped_principals: true
+`,
+        )
+        .join('---\n'),
+    );
+    expect((await runMidctl(['--data-dir', server.dataDir, 'create', '--force', '-f', nodes])).code).toBe(0);
+
+    const run = await runMidbot(['start', '--oneshot', '-c', join(dir, 'robot.yaml')]);
+    expect(run.code).toBe(0);
+    const certificate = await runCommand('/usr/bin/ssh-keygen', ['-L', '-f', join(out, 'key-cert.pub')]);
+    expect(certificate.stdout).toMatch(/Principals:\s*\n\s*root\n\s*root@node1\n\s*Critical/);
+
+    const ssh = (port: number) =>
+      runCommand('/usr/bin/ssh', [
+        '-F',
+        join(out, 'ssh_config'),
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ConnectTimeout=5',
+        // Both sshds serve node1's host certificate: connect by address, check the certificate as node1's.
+        '-o',
+        'HostName=127.0.0.1',
+        '-o',
+        `Port=${port}`,
+        '-o',
+        'HostKeyAlias=node1.example.test',
+        'root@node1.example.test',
+        'echo ok',
+      ]);
+    // The dev node: the robot's ops role allows env=dev, so its certificate carries root@node1.
+    const allowed = await ssh(dev.port);
+    expect(allowed.stderr).not.toMatch(/Permission denied|Host key verification failed/);
+    expect(allowed.stdout.trim()).toBe('ok');
+    // The prod node: the certificate names root, but not root@node2, so this sshd refuses it.
+    const refused = await ssh(prod.port);
+    expect(refused.stdout).not.toContain('ok');
+    expect(refused.stderr).toContain('Permission denied');
+    expect(refused.code).not.toBe(0);
   });
 });
