@@ -9,6 +9,7 @@ import { HttpStsClient } from '../../../lib/auth/iam/http-sts-client.js';
 import { type IamJoinOptions, iamJoinMethod } from '../../../lib/auth/iam/iam-join-method.js';
 import { issueJoinChallenge } from '../../../lib/auth/iam/join-challenges.js';
 import type { StsCaller } from '../../../lib/auth/iam/sts-caller.js';
+import { COLLECTION } from '../../../lib/auth/resource-store.js';
 import { MemoryBackend } from '../../../lib/auth/storage/memory-backend.js';
 import type { StorageBackend } from '../../../lib/auth/storage/storage-backend.js';
 import { signGetCallerIdentity } from '../../../lib/bot/iam/sign-get-caller-identity.js';
@@ -191,12 +192,19 @@ export async function createIamFixture(options: IamFixtureOptions = {}): Promise
   const challenge = async () => (await issueJoinChallenge(service.context)).challenge;
   // Read past a counting wrapper: the tests that count a join's storage calls count only the join's.
   const uncounted = storage instanceof CountingBackend ? storage.inner : storage;
-  const storedState = async () =>
-    JSON.stringify(
-      (await uncounted.list(''))
-        .filter(({ key }) => !key.startsWith('events/') && !key.startsWith('iam_challenges/'))
-        .map(({ key, value }) => [key, value]),
-    );
+  // Collection by collection: DynamoDB lists one partition at a time. The audit log (`events/`) and the
+  // IAM challenges, which a refusal may spend, are left out.
+  const collections = [
+    ...Object.values(COLLECTION),
+    'instances',
+    'iam_instances',
+    'consumed_tokens',
+    'nonces',
+  ];
+  const storedState = async () => {
+    const items = await Promise.all(collections.map((collection) => uncounted.list(`${collection}/`)));
+    return JSON.stringify(items.flat().map(({ key, value }) => [key, value]));
+  };
   let stateAfterLastSuccess = await storedState();
   const fixture: IamFixture = {
     service,
