@@ -1,0 +1,38 @@
+import type { Role, RoleConditions } from './role.js';
+
+/** Rule resources and verbs that mean something to this service (`ssh_host` outputs). */
+const ENFORCED_RULES: Readonly<Record<string, readonly string[]>> = { host_cert: ['create'] };
+
+/**
+ * What a role says that nothing here enforces, in words an operator can act on. Such fields are accepted
+ * so that Teleport roles paste cleanly, but there is no proxy to apply them: `midctl create` prints these
+ * so that nobody counts on them.
+ */
+export function roleNotices(role: Role): string[] {
+  const notices: string[] = [];
+  const name = role.metadata.name;
+  for (const side of ['allow', 'deny'] as const) {
+    const conditions: RoleConditions | undefined = role.spec[side];
+    if (conditions === undefined) continue;
+    if ((conditions.kubernetes_resources ?? []).length > 0) {
+      notices.push(
+        `role "${name}": ${side}.kubernetes_resources is not enforced (no proxy stands between a kubeconfig and the API server); grant the same access with RBAC bound to the role's kubernetes_users or kubernetes_groups`,
+      );
+    }
+    const unenforced = (conditions.rules ?? []).flatMap((rule) =>
+      rule.resources.flatMap((resource) =>
+        rule.verbs
+          .filter(
+            (verb) => !(ENFORCED_RULES[resource] ?? []).includes(verb) && resource !== '*' && verb !== '*',
+          )
+          .map((verb) => `${verb} on ${resource}`),
+      ),
+    );
+    if (unenforced.length > 0) {
+      notices.push(
+        `role "${name}": ${side}.rules ${unenforced.join(', ')} mean nothing here; only create on host_cert does (ssh_host outputs)`,
+      );
+    }
+  }
+  return notices;
+}

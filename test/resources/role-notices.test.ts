@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { parseResource } from '../../lib/resources/resource.js';
+import type { Role } from '../../lib/resources/role.js';
+import { roleNotices } from '../../lib/resources/role-notices.js';
+
+function role(spec: object): Role {
+  return parseResource({ kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec }, 'test') as Role;
+}
+
+describe('roleNotices', () => {
+  it('says nothing of a role whose every field is enforced', () => {
+    expect(
+      roleNotices(
+        role({
+          allow: {
+            logins: ['root'],
+            node_labels: { env: 'dev' },
+            kubernetes_groups: ['viewers'],
+            kubernetes_labels: { '*': '*' },
+            rules: [{ resources: ['host_cert'], verbs: ['create'] }],
+          },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('names kubernetes_resources, which no proxy enforces, with the RBAC advice', () => {
+    const notices = roleNotices(
+      role({ allow: { kubernetes_resources: [{ kind: 'pod', namespace: '*', name: '*' }] } }),
+    );
+
+    expect(notices).toEqual([
+      expect.stringContaining('role "ops": allow.kubernetes_resources is not enforced'),
+    ]);
+    expect(notices[0]).toContain('RBAC');
+  });
+
+  it('names the rules that mean nothing here, on either side', () => {
+    const notices = roleNotices(
+      role({
+        allow: { rules: [{ resources: ['host_cert', 'user'], verbs: ['create', 'list'] }] },
+        deny: { rules: [{ resources: ['token'], verbs: ['read'] }] },
+      }),
+    );
+
+    expect(notices).toEqual([
+      expect.stringContaining(
+        'allow.rules list on host_cert, create on user, list on user mean nothing here',
+      ),
+      expect.stringContaining('deny.rules read on token mean nothing here'),
+    ]);
+  });
+});
