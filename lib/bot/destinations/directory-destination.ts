@@ -46,7 +46,13 @@ import { hasReaderDefaultAcl } from './reader-default-acl.js';
 
 /** The filesystem calls the destination makes; tests inject failures (ENOSPC, EACCES) through it. */
 export interface DirectoryFs {
-  lstat(target: string): Promise<{ isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }>;
+  lstat(target: string): Promise<{
+    isFile(): boolean;
+    isDirectory(): boolean;
+    isSymbolicLink(): boolean;
+    readonly mtimeMs: number;
+  }>;
+  readdir(target: string): Promise<string[]>;
   mkdir(target: string, options: { recursive: boolean; mode: number }): Promise<string | undefined>;
   open(target: string, flags: number, mode?: number): Promise<DirectoryFileHandle>;
   rename(from: string, to: string): Promise<void>;
@@ -89,6 +95,14 @@ const PUBLIC_MODE = 0o644;
 const SECRET_MODE_WITH_READER_ACL = 0o640;
 const CREATED_FOLDER_MODE = 0o700;
 
+/** Our temporary files: `.<artifact>.<16 hex>.tmp`, and the writability probe's `.write-probe.<hex>.tmp`. */
+const TEMP_FILE = /^\.[^/]+\.[0-9a-f]{16}\.tmp$/;
+/**
+ * A temporary file older than this was left by a process killed mid-write (a live write takes
+ * milliseconds), and may hold a private key: the first write of a run removes it.
+ */
+const STALE_TEMP_MS = 10 * 60_000;
+
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 // O_NONBLOCK so that a FIFO planted at an artifact's name cannot hang the bot.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -105,6 +119,7 @@ export class DirectoryDestination implements Destination {
   private readonly randomSuffix: () => string;
   private readonly readerAclProbe: (folder: string) => Promise<boolean>;
   private readonly purpose: DirectoryPurpose;
+  private sweptStaleTemps = false;
 
   /** @param root absolute path of the folder (the config schema has normalised it). */
   constructor(root: string, options: DirectoryDestinationOptions = {}) {
@@ -128,6 +143,7 @@ export class DirectoryDestination implements Destination {
   async write(files: readonly ArtifactFile[]): Promise<void> {
     checkArtifactFiles(files);
     await this.ensureRoot();
+    await this.sweepStaleTemps();
     for (const file of files) await this.checkTarget(file.name);
     const readerAcl = files.some((file) => file.secret) ? await this.readerAclProbe(this.root) : false;
 
@@ -148,19 +164,20 @@ export class DirectoryDestination implements Destination {
       throw error;
     }
 
-    const replaced: string[] = [];
-    for (const [index, item] of pending.entries()) {
-      try {
-        await this.fs.rename(item.temp, item.target);
-        replaced.push(item.name);
-      } catch (error) {
-        await this.removeTemps(pending.slice(index));
-        const kept =
-          replaced.length > 0
-            ? `already replaced: ${replaced.join(', ')}; the other files are the previous versions`
-            : KEPT[this.purpose];
-        throw this.fsError(error, item.target, { kept });
-      }
+    // All renames are handed to the kernel at once, so that a reader sees the old set or the new one
+    // for all but the microseconds they take: one after another, with other outputs' writes in between,
+    // a reader could pair a new key with the old certificate for milliseconds.
+    const renamed = await Promise.allSettled(pending.map((item) => this.fs.rename(item.temp, item.target)));
+    const failed = pending.filter((_, index) => renamed[index]?.status === 'rejected');
+    const firstFailure = renamed.find((result) => result.status === 'rejected');
+    if (firstFailure !== undefined && failed[0] !== undefined) {
+      await this.removeTemps(failed);
+      const replaced = pending.filter((item) => !failed.includes(item)).map((item) => item.name);
+      const kept =
+        replaced.length > 0
+          ? `already replaced: ${replaced.join(', ')}; the other files are the previous versions`
+          : KEPT[this.purpose];
+      throw this.fsError(firstFailure.reason, failed[0].target, { kept });
     }
     await this.syncRoot();
   }
@@ -317,6 +334,26 @@ export class DirectoryDestination implements Destination {
       throw this.fsError(error, item.target);
     } finally {
       await handle.close().catch(() => {});
+    }
+  }
+
+  /**
+   * Removes temporary files that a killed process left behind (see {@link STALE_TEMP_MS}), once per
+   * destination. Best effort: a file that cannot be listed or removed is left for the next run.
+   */
+  private async sweepStaleTemps(): Promise<void> {
+    if (this.sweptStaleTemps) return;
+    this.sweptStaleTemps = true;
+    const names = await this.fs.readdir(this.root).catch(() => [] as string[]);
+    const now = Date.now();
+    for (const name of names.filter((entry) => TEMP_FILE.test(entry))) {
+      const temp = path.join(this.root, name);
+      try {
+        const stats = await this.fs.lstat(temp);
+        if (stats.isFile() && now - stats.mtimeMs > STALE_TEMP_MS) await this.fs.unlink(temp);
+      } catch {
+        // Gone already, or not ours to remove: nothing to do.
+      }
     }
   }
 

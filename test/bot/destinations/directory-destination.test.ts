@@ -67,6 +67,10 @@ function faultyFs(fail: (call: string, target: string) => NodeJS.ErrnoException 
       check('rename', to);
       return fs.rename(from, to);
     },
+    readdir: async (target) => {
+      check('readdir', target);
+      return fs.readdir(target);
+    },
     unlink: async (target) => {
       check('unlink', target);
       return fs.unlink(target);
@@ -293,12 +297,61 @@ describe('DirectoryDestination', () => {
       }),
     });
     const error = await destinationError(destination.write(output('v2')));
-    expect(error.message).toContain('already replaced: key');
+    // The renames go out together: the failed one keeps its previous version, the others are replaced.
+    expect(error.message).toContain('already replaced: key, key-cert.pub');
     expect(await contents(root)).toEqual({
       key: 'private key v2\n',
-      'key-cert.pub': 'ssh cert v1\n',
+      'key-cert.pub': 'ssh cert v2\n',
       tlscert: 'certificate v1\n',
     });
+  });
+
+  it('hands every rename of an output to the kernel before the first one completes', async () => {
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const real = faultyFs(() => undefined);
+    const destination = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: {
+        ...real,
+        rename: async (from, to) => {
+          inFlight += 1;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          // Let every other rename start before this one goes ahead.
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          await real.rename(from, to);
+          inFlight -= 1;
+        },
+      },
+    });
+
+    await destination.write(output('v2'));
+
+    expect(mostInFlight).toBe(output('v2').length);
+    expect(Object.values(await contents(root))).toEqual([
+      'private key v2\n',
+      'ssh cert v2\n',
+      'certificate v2\n',
+    ]);
+  });
+
+  it('removes temporary files a killed run left behind, and only stale ones of its own naming', async () => {
+    await fs.mkdir(root, { recursive: true });
+    const stale = path.join(root, '.key.0123456789abcdef.tmp');
+    const fresh = path.join(root, '.tlscert.fedcba9876543210.tmp');
+    const foreign = path.join(root, '.key.backup.tmp');
+    for (const file of [stale, fresh, foreign]) await fs.writeFile(file, 'left behind');
+    const elevenMinutesAgo = new Date(Date.now() - 11 * 60_000);
+    for (const file of [stale, foreign]) await fs.utimes(file, elevenMinutesAgo, elevenMinutesAgo);
+
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+
+    const names = await fs.readdir(root);
+    expect(names).not.toContain('.key.0123456789abcdef.tmp');
+    // A write in progress elsewhere, and a file that is not ours, stay.
+    expect(names).toContain('.tlscert.fedcba9876543210.tmp');
+    expect(names).toContain('.key.backup.tmp');
   });
 
   it('reads back what it wrote, and nothing for a file never written', async () => {
