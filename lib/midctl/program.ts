@@ -181,7 +181,8 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('get')
     .description('Show resources: roles, bots, tokens, apps, kube_clusters, nodes, bot_instance[/BOT[/ID]]')
     .argument('<kind[/name]>', 'what to show, e.g. roles, role/access, bot_instance/robot')
-    .option('--format <format>', 'text, yaml or json', 'text')
+    // YAML by default, as `tctl get`: what it prints, `create -f` reads back (export, edit, re-create).
+    .option('--format <format>', 'yaml (what create -f reads back), text or json', 'yaml')
     .action((ref: string, flags: { format: string }) =>
       run((admin) => getResources(admin, ref, parseOutputFormat(flags.format))),
     );

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAuthServer, startLocalAuthServer } from '../../lib/auth/local/local-auth-server.js';
+import { localServerFiles } from '../../lib/auth/local/local-server-files.js';
 import { silentLogger } from '../../lib/core/logger.js';
 import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
 import { generateKeyPair } from '../../lib/pki/signature-suite.js';
@@ -147,6 +148,54 @@ describe('midctl against a local auth service', () => {
         'role "printed" has been created\ntoken (name hidden) has been created\n',
       );
       expect(await midctl(['rm', `token/${secret}`])).toBe('token (name hidden) has been deleted\n');
+    });
+  });
+
+  describe('get prints YAML that create -f reads back', () => {
+    it('exports a role that, edited, is created again (tctl get, edit, tctl create)', async () => {
+      const file = join(root, 'access.yaml');
+      writeFileSync(file, await midctl(['get', 'roles/access']));
+      expect(await midctl(['create', '-f', file, '--force'])).toBe('role "access" has been updated\n');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('name: access', 'name: access-copy'));
+      expect(await midctl(['create', '-f', file])).toBe('role "access-copy" has been created\n');
+      expect(await json(['get', 'role/access-copy'])).toEqual({
+        ...(await json(['get', 'role/access'])),
+        metadata: { name: 'access-copy' },
+      });
+      await midctl(['rm', 'role/access-copy']);
+    });
+
+    it('exports every kind as a stream of documents that create -f --force takes back unchanged', async () => {
+      const kubeCa = readFileSync(localServerFiles(join(root, 'data')).hostCa, 'utf8');
+      await midctl(
+        ['create', '-f', '-'],
+        [
+          'kind: app\nversion: v3\nmetadata:\n  name: grafana\n  labels: {env: dev}\nspec:\n  uri: http://127.0.0.1:3000\n',
+          'kind: app\nversion: v3\nmetadata:\n  name: billing\nspec:\n  uri: http://127.0.0.1:3001\n',
+          `kind: kube_cluster\nversion: v3\nmetadata:\n  name: k8s\nspec:\n  api_server: https://127.0.0.1:6443\n  ca_cert: ${JSON.stringify(kubeCa)}\n`,
+          'kind: node\nsub_kind: openssh\nversion: v2\nmetadata:\n  name: node1\nspec:\n  addr: 127.0.0.1:22\n  hostname: node1\n',
+          'kind: token\nversion: v2\nmetadata:\n  name: ci-iam\nspec:\n  roles: [Bot]\n  join_method: iam\n  bot_name: exported\n  allow: [{aws_account: "123456789012"}]\n',
+        ].join('---\n'),
+      );
+      await midctl(['bots', 'add', 'exported', '--roles=access', '--logins=root,ubuntu', '--token=ci-iam']);
+      for (const kind of ['roles', 'bots', 'tokens', 'apps', 'kube_clusters', 'nodes']) {
+        const exported = await midctl(['get', kind]);
+        expect(exported).toBe(await midctl(['get', kind, '--format', 'yaml']));
+        const count = (await json(['get', kind])).length;
+        expect(exported.split(/^---$/m)).toHaveLength(count);
+        const replaced = await midctl(['create', '-f', '-', '--force'], exported);
+        expect(replaced.match(/ has been updated$/gm)).toHaveLength(count);
+        expect(await midctl(['get', kind])).toBe(exported);
+      }
+      await midctl(['bots', 'rm', 'exported']);
+      for (const ref of ['app/grafana', 'app/billing', 'kube_cluster/k8s', 'node/node1'])
+        await midctl(['rm', ref]);
+    });
+
+    it('still prints a table with --format text', async () => {
+      expect(await midctl(['get', 'roles', '--format', 'text'])).toMatch(
+        /^Role +Allowed to login as +Node Labels +App Labels +Kubernetes Labels\n[- ]+\naccess +root\n/,
+      );
     });
   });
 
