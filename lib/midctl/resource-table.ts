@@ -100,3 +100,14 @@ export function renderResourceTable(kind: string, resources: readonly ResourceJs
   if (layout === undefined) return resources.map((r) => `${r.kind}/${r.metadata.name}`).join('\n') + '\n';
   return renderTable(layout.headers, resources.map(layout.row));
 }
+
+/**
+ * The kind whose `--format text` table `text` starts with (its header row, then the dashed rule), if
+ * it is one: such a file was exported in the wrong format, and `create -f` can say so.
+ */
+export function textTableKind(text: string): string | undefined {
+  const [header = '', rule = ''] = text.split(/\r?\n/, 2);
+  if (!/^-+( +-+)+$/.test(rule.trim())) return undefined;
+  const columns = header.trim().replace(/ +/g, ' ');
+  return Object.entries(LAYOUTS).find(([, layout]) => layout.headers.join(' ') === columns)?.[0];
+}

@@ -197,6 +197,17 @@ describe('midctl against a local auth service', () => {
         /^Role +Allowed to login as +Node Labels +App Labels +Kubernetes Labels\n[- ]+\naccess +root\n/,
       );
     });
+
+    it('refuses a saved text table, saying how to export YAML instead', async () => {
+      const file = join(root, 'access.txt');
+      writeFileSync(file, await midctl(['get', 'roles/access', '--format', 'text']));
+      await expect(midctl(['create', '-f', file])).rejects.toMatchObject({
+        code: 'invalid_resource',
+        message: expect.stringMatching(
+          /^.*access\.txt: expected a resource.*; this looks like `midctl get` text output, not YAML: export with `midctl get roles --format yaml` \(or role\/NAME for one\), which create -f reads back$/,
+        ),
+      });
+    });
   });
 
   describe('refusals name the flag and the value as typed', () => {

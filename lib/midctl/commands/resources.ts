@@ -2,12 +2,12 @@ import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
-import { ConfigError, InvalidRequestError } from '../../core/errors.js';
+import { ConfigError, InvalidRequestError, MidError } from '../../core/errors.js';
 import { parseResource, type Resource } from '../../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../../resources/resource-identity.js';
 import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
-import { renderResourceTable } from '../resource-table.js';
+import { renderResourceTable, textTableKind } from '../resource-table.js';
 
 function readInput(file: string, readStdin: () => string): string {
   if (file === '-') return readStdin();
@@ -50,6 +50,39 @@ function refuseDuplicateResources(
   );
 }
 
+/**
+ * A table saved from `midctl get --format text` is refused like any file that holds no resource; the
+ * refusal adds how to export YAML instead, since a saved table is most likely an export gone wrong.
+ */
+function explainTextTable(error: unknown, text: string): unknown {
+  const kind = textTableKind(text);
+  if (kind === undefined || !(error instanceof MidError)) return error;
+  return new ConfigError(
+    error.code,
+    `${error.message}; this looks like \`midctl get\` text output, not YAML: export with \`midctl get ${kind}s --format yaml\` (or ${kind}/NAME for one), which create -f reads back`,
+    { cause: error },
+  );
+}
+
+/**
+ * Reads every document as a resource, with line numbers in errors; the same resource twice is refused.
+ * A refused file that is a table saved from `midctl get --format text` gets a hint on how to export YAML.
+ */
+function readResources(text: string, source: string): { documents: YamlDocument[]; resources: Resource[] } {
+  try {
+    const documents = readYamlDocuments(text, source);
+    if (documents.length === 0) throw new ConfigError('empty_file', `${source} holds no resources`);
+    const where = (index: number) => (documents.length > 1 ? `${source} document ${index + 1}` : source);
+    const resources = documents.map((document, index) =>
+      parseResource(document.value, where(index), document.locate),
+    );
+    refuseDuplicateResources(resources, documents, where);
+    return { documents, resources };
+  } catch (error) {
+    throw explainTextTable(error, text);
+  }
+}
+
 /** `midctl create -f FILE [--force]`: every document is checked locally (with line numbers) and by the service. */
 export async function createResources(
   api: AdminApi,
@@ -57,13 +90,7 @@ export async function createResources(
   readStdin: () => string,
 ): Promise<string> {
   const source = options.file === '-' ? '(stdin)' : options.file;
-  const documents = readYamlDocuments(readInput(options.file, readStdin), source);
-  if (documents.length === 0) throw new ConfigError('empty_file', `${source} holds no resources`);
-  const where = (index: number) => (documents.length > 1 ? `${source} document ${index + 1}` : source);
-  const resources = documents.map((document, index) =>
-    parseResource(document.value, where(index), document.locate),
-  );
-  refuseDuplicateResources(resources, documents, where);
+  const { documents, resources } = readResources(readInput(options.file, readStdin), source);
   const { results } = await api.putResources(
     documents.map((document) => document.value),
     options.force,
