@@ -58,14 +58,25 @@ export const addBotResponseSchema = builtOnFirstUse(() =>
 );
 export type AddBotResponse = z.infer<typeof addBotResponseSchema>;
 
+/** Logins as the bot's logins trait takes them; each value is checked with the bot it ends up in. */
+const logins = z.array(z.string().max(64)).min(1).max(64);
+
 export const updateBotRequestSchema = builtOnFirstUse(() =>
   z
     .strictObject({
       add_roles: z.array(name).min(1).max(64).optional(),
       set_roles: z.array(name).min(1).max(64).optional(),
+      add_logins: logins.optional(),
+      set_logins: logins.optional(),
     })
-    .refine((body) => (body.add_roles === undefined) !== (body.set_roles === undefined), {
-      message: 'give exactly one of add_roles or set_roles',
+    .refine((body) => body.add_roles === undefined || body.set_roles === undefined, {
+      message: 'give add_roles or set_roles, not both',
+    })
+    .refine((body) => body.add_logins === undefined || body.set_logins === undefined, {
+      message: 'give add_logins or set_logins, not both',
+    })
+    .refine((body) => Object.values(body).some((value) => value !== undefined), {
+      message: 'give add_roles or set_roles, add_logins or set_logins, or one of each',
     }),
 );
 export type UpdateBotRequest = z.infer<typeof updateBotRequestSchema>;

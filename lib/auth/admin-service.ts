@@ -15,6 +15,7 @@ import type { Token } from '../resources/token.js';
 import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
+import { botLogins, updatedBot } from './bot-update.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
 
 /** `tctl bots add` tokens live an hour unless asked otherwise. */
@@ -65,6 +66,12 @@ function refuseDuplicates(resources: readonly ResourceOf<StoredKind>[]): void {
 /** A resource as the audit log names it: a secret name by its fingerprint, as joins record it. */
 function auditedResourceName(resource: ResourceOf<StoredKind>): string {
   return `${resource.kind}/${hasSecretName(resource) ? tokenFingerprint(resource.metadata.name) : resource.metadata.name}`;
+}
+
+/** The `logins` of a `bot.create` or `bot.update` audit record: the bot's logins, if it has any. */
+function auditedLogins(bot: Bot): Pick<AuditEvent, 'logins'> {
+  const logins = botLogins(bot);
+  return logins.length === 0 ? {} : { logins };
 }
 
 /** Tokens live at most this long, as `tokens add --ttl` allows. */
@@ -309,6 +316,7 @@ export class AdminService {
       outcome: 'success',
       bot: request.name,
       roles: request.roles,
+      ...auditedLogins(bot),
     });
     return {
       bot,
@@ -323,15 +331,20 @@ export class AdminService {
     };
   }
 
+  /** `midctl bots update`: roles and logins added or replaced; the result is checked as any bot is. */
   async updateBot(name: string, request: UpdateBotRequest, actor: string): Promise<Bot> {
-    const roles = request.set_roles ?? request.add_roles ?? [];
-    await this.requireRoles(roles);
+    await this.requireRoles(request.set_roles ?? request.add_roles ?? []);
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const current = await this.context.resources.require('bot', name);
-      const nextRoles = request.set_roles ?? [...new Set([...current.resource.spec.roles, ...roles])];
-      const next: Bot = { ...current.resource, spec: { ...current.resource.spec, roles: nextRoles } };
+      const next = parseResource(updatedBot(current.resource, request)) as Bot;
       if (await this.context.resources.replace(next, current.revision)) {
-        await this.audit(actor, { type: 'bot.update', outcome: 'success', bot: name, roles: nextRoles });
+        await this.audit(actor, {
+          type: 'bot.update',
+          outcome: 'success',
+          bot: name,
+          roles: next.spec.roles,
+          ...auditedLogins(next),
+        });
         return next;
       }
     }

@@ -30,6 +30,8 @@ export interface AuditEvent {
   readonly aws_account?: string;
   readonly output?: string;
   readonly roles?: readonly string[];
+  /** The values of a bot's logins trait, on `bot.create` and `bot.update`. */
+  readonly logins?: readonly string[];
   readonly serials?: readonly string[];
   readonly resource?: string;
   readonly request_id?: string;

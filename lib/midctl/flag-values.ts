@@ -35,13 +35,16 @@ export function nameList(value: string, flag: string): string[] {
   return splitList(value, flag).map((name) => checkedName(name, flag));
 }
 
-/** `--logins=root,ubuntu`: the bot's logins trait, which only takes POSIX user names. */
-export function loginList(value: string): string[] {
-  return splitList(value, '--logins', 'root,ubuntu').map((login) => {
+/**
+ * `--logins=root,ubuntu` (also `--add-logins`, `--set-logins`): the bot's logins trait, which only
+ * takes POSIX user names.
+ */
+export function loginList(value: string, flag = '--logins'): string[] {
+  return splitList(value, flag, 'root,ubuntu').map((login) => {
     if (!isPosixLogin(login))
       throw new ConfigError(
         'invalid_flag',
-        `--logins: got ${JSON.stringify(login)}, not a valid login; ${LOGIN_RULE}`,
+        `${flag}: got ${JSON.stringify(login)}, not a valid login; ${LOGIN_RULE}`,
       );
     return login;
   });

@@ -13,6 +13,7 @@ import {
   listBots,
   removeBot,
   showBotInstance,
+  type UpdateBotOptions,
   updateBot,
 } from './commands/bots.js';
 import { listEvents } from './commands/events.js';
@@ -235,13 +236,13 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .action((name: string) => run((admin) => removeBot(admin, name)));
   bots
     .command('update')
-    .description("Change a bot's roles")
+    .description("Change a bot's roles and SSH logins")
     .argument('<name>')
     .option('--add-roles <roles>', 'comma-separated roles to add')
     .option('--set-roles <roles>', 'comma-separated roles that replace the current ones')
-    .action((name: string, flags: { addRoles?: string; setRoles?: string }) =>
-      run((admin) => updateBot(admin, name, flags)),
-    );
+    .option('--add-logins <logins>', 'comma-separated SSH logins to add (trait for {{internal.logins}})')
+    .option('--set-logins <logins>', 'comma-separated SSH logins that replace the current ones')
+    .action((name: string, flags: UpdateBotOptions) => run((admin) => updateBot(admin, name, flags)));
   const instances = bots.command('instances').description('Inspect bot instances (one per fresh join)');
   instances
     .command('ls')

@@ -210,6 +210,69 @@ describe('midctl against a local auth service', () => {
     });
   });
 
+  describe('bots update --add-logins / --set-logins', () => {
+    const logins = async (bot: string) =>
+      (
+        (await json(['get', `bot/${bot}`])) as {
+          spec: { traits?: Array<{ name: string; values: string[] }> };
+        }
+      ).spec.traits;
+
+    it('adds logins to the ones bots add --logins gave, and replaces them', async () => {
+      await midctl(['bots', 'add', 'deployer', '--roles=access', '--logins=root']);
+      const [created] = await json(['events', 'ls', '--type', 'bot.create', '--bot', 'deployer']);
+      expect(created).toMatchObject({ roles: ['access'], logins: ['root'] });
+      expect(await midctl(['bots', 'update', 'deployer', '--add-logins=ubuntu,root'])).toBe(
+        'bot "deployer" now has roles: access; logins: root, ubuntu\n',
+      );
+      expect(await logins('deployer')).toEqual([{ name: 'logins', values: ['root', 'ubuntu'] }]);
+      expect(await midctl(['bots', 'update', 'deployer', '--set-logins=deploy'])).toBe(
+        'bot "deployer" now has roles: access; logins: deploy\n',
+      );
+      expect(await logins('deployer')).toEqual([{ name: 'logins', values: ['deploy'] }]);
+      await midctl(['bots', 'rm', 'deployer']);
+    });
+
+    it('changes roles and logins in one call, and audits the result as bot.update', async () => {
+      await midctl(['create', '-f', '-'], ROLE('ops'));
+      await midctl(['bots', 'add', 'builder', '--roles=access']);
+      expect(await midctl(['bots', 'update', 'builder', '--add-roles=ops', '--add-logins=ci'])).toBe(
+        'bot "builder" now has roles: access, ops; logins: ci\n',
+      );
+      const [event] = await json([
+        'events',
+        'ls',
+        '--type',
+        'bot.update',
+        '--bot',
+        'builder',
+        '--limit',
+        '1',
+      ]);
+      expect(event).toMatchObject({
+        type: 'bot.update',
+        outcome: 'success',
+        bot: 'builder',
+        roles: ['access', 'ops'],
+        logins: ['ci'],
+      });
+      await midctl(['bots', 'rm', 'builder']);
+      await midctl(['rm', 'role/ops']);
+    });
+
+    it('keeps the bot as it was when the service refuses a login', async () => {
+      await midctl(['bots', 'add', 'steady', '--roles=access', '--logins=root']);
+      await expect(
+        server.service.admin.updateBot('steady', { add_logins: ['root user'] }, 'test'),
+      ).rejects.toMatchObject({
+        code: 'invalid_resource',
+        message: expect.stringContaining('got "root user", not a valid login for the logins trait'),
+      });
+      expect(await logins('steady')).toEqual([{ name: 'logins', values: ['root'] }]);
+      await midctl(['bots', 'rm', 'steady']);
+    });
+  });
+
   describe('refusals name the flag and the value as typed', () => {
     it.each([
       [
@@ -243,6 +306,30 @@ describe('midctl against a local auth service', () => {
       [
         ['bots', 'add', 'x', '--roles=access', '--logins='],
         'ERROR: --logins: give a comma-separated list, e.g. --logins=root,ubuntu',
+      ],
+      [
+        ['bots', 'update', 'x', '--add-logins=root,root user'],
+        'ERROR: --add-logins: got "root user", not a valid login; a login is a POSIX user name',
+      ],
+      [
+        ['bots', 'update', 'x', '--set-logins=Admin'],
+        'ERROR: --set-logins: got "Admin", not a valid login; a login is a POSIX user name',
+      ],
+      [
+        ['bots', 'update', 'x', '--set-logins=,'],
+        'ERROR: --set-logins: give a comma-separated list, e.g. --set-logins=root,ubuntu',
+      ],
+      [
+        ['bots', 'update', 'x', '--add-logins=root', '--set-logins=ubuntu'],
+        "ERROR: --add-logins and --set-logins were both given; use --add-logins to add to the bot's logins, or --set-logins to replace them",
+      ],
+      [
+        ['bots', 'update', 'x', '--add-roles=access', '--set-roles=access'],
+        'ERROR: --add-roles and --set-roles were both given',
+      ],
+      [
+        ['bots', 'update', 'x'],
+        'ERROR: nothing to change; give --add-roles or --set-roles, --add-logins or --set-logins',
       ],
       [
         ['bots', 'add', 'bad name', '--roles=access'],

@@ -145,7 +145,7 @@ const SAMPLES: Record<string, BodySample> = {
   },
   'PATCH /v1/admin/bots/NAME': {
     schema: updateBotRequestSchema,
-    value: () => ({ add_roles: ['ops', 'apps'] }),
+    value: () => ({ add_roles: ['ops', 'apps'], set_logins: ['root', 'ubuntu'] }),
   },
   'POST /v1/admin/tokens': {
     schema: addTokenRequestSchema,

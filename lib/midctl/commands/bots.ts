@@ -1,8 +1,8 @@
-import type { AddBotResponse } from '../../api/admin.js';
+import type { AddBotResponse, UpdateBotRequest } from '../../api/admin.js';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi } from '../admin-api.js';
-import { checkedName, nameList, tokenTtlSeconds } from '../flag-values.js';
+import { checkedName, loginList, nameList, tokenTtlSeconds } from '../flag-values.js';
 import { describeTtl, formatNamedResource, formatResources } from './resources.js';
 
 export interface AddBotOptions {
@@ -97,22 +97,48 @@ export async function removeBot(api: AdminApi, name: string): Promise<string> {
   return `bot "${name}" has been deleted, with its instances and tokens\n`;
 }
 
-export async function updateBot(
-  api: AdminApi,
-  name: string,
-  options: { addRoles?: string; setRoles?: string },
-): Promise<string> {
-  if ((options.addRoles === undefined) === (options.setRoles === undefined)) {
-    throw new ConfigError('invalid_flag', 'give exactly one of --add-roles or --set-roles');
+export interface UpdateBotOptions {
+  readonly addRoles?: string;
+  readonly setRoles?: string;
+  readonly addLogins?: string;
+  readonly setLogins?: string;
+}
+
+/** One of a pair of flags (`--add-roles`, `--set-roles`) or neither; both at once contradict each other. */
+function refuseBoth(add: string | undefined, set: string | undefined, what: string): void {
+  if (add !== undefined && set !== undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--add-${what} and --set-${what} were both given; use --add-${what} to add to the bot's ${what}, or --set-${what} to replace them`,
+    );
   }
-  const bot = await api.updateBot(
-    name,
-    options.addRoles !== undefined
-      ? { add_roles: nameList(options.addRoles, '--add-roles') }
-      : { set_roles: nameList(options.setRoles ?? '', '--set-roles') },
-  );
-  const roles = ((bot['spec'] as { roles: string[] }).roles ?? []).join(', ');
-  return `bot "${name}" now has roles: ${roles}\n`;
+}
+
+/** The request a `bots update` asks for, with each flag's values checked and named as typed. */
+function updateBotRequest(options: UpdateBotOptions): UpdateBotRequest {
+  refuseBoth(options.addRoles, options.setRoles, 'roles');
+  refuseBoth(options.addLogins, options.setLogins, 'logins');
+  const request: UpdateBotRequest = {
+    ...(options.addRoles === undefined ? {} : { add_roles: nameList(options.addRoles, '--add-roles') }),
+    ...(options.setRoles === undefined ? {} : { set_roles: nameList(options.setRoles, '--set-roles') }),
+    ...(options.addLogins === undefined ? {} : { add_logins: loginList(options.addLogins, '--add-logins') }),
+    ...(options.setLogins === undefined ? {} : { set_logins: loginList(options.setLogins, '--set-logins') }),
+  };
+  if (Object.keys(request).length === 0) {
+    throw new ConfigError(
+      'invalid_flag',
+      'nothing to change; give --add-roles or --set-roles, --add-logins or --set-logins (one of each at most)',
+    );
+  }
+  return request;
+}
+
+/** `midctl bots update NAME --add-roles=R | --set-roles=R, --add-logins=L | --set-logins=L`. */
+export async function updateBot(api: AdminApi, name: string, options: UpdateBotOptions): Promise<string> {
+  const bot = await api.updateBot(name, updateBotRequest(options));
+  const spec = bot['spec'] as { roles?: string[]; traits?: Array<{ name: string; values: string[] }> };
+  const logins = spec.traits?.find((trait) => trait.name === 'logins')?.values ?? [];
+  return `bot "${name}" now has roles: ${(spec.roles ?? []).join(', ')}; logins: ${logins.length === 0 ? '(none)' : logins.join(', ')}\n`;
 }
 
 export async function listBotInstances(
