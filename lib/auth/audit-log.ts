@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AuditEventType } from '../api/audit-event-types.js';
 import type { Clock } from '../core/clock.js';
 import { JoinError, MidError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -16,7 +17,7 @@ export type AuditOutcome = 'success' | 'failure';
  * method appear only as a fingerprint.
  */
 export interface AuditEvent {
-  readonly type: string;
+  readonly type: AuditEventType;
   readonly outcome: AuditOutcome;
   readonly code?: string;
   readonly message?: string;

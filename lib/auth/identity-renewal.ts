@@ -22,7 +22,7 @@ export async function renewIdentity(
   meta: RequestMeta,
 ): Promise<BotIdentityResponse> {
   const base = {
-    type: 'bot.renew',
+    type: 'bot.renew' as const,
     bot: caller.bot.metadata.name,
     instance: caller.instance.instance_id,
     join_method: caller.instance.join_method,

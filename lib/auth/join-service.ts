@@ -88,7 +88,7 @@ export class JoinService {
     let tokenRef: { token_fingerprint: string } | { token_name: string } = {
       token_fingerprint: tokenFingerprint(request.token),
     };
-    const base = { type: 'bot.join', join_method: request.join_method, request_id: meta.requestId };
+    const base = { type: 'bot.join' as const, join_method: request.join_method, request_id: meta.requestId };
     let bot: string | undefined;
     try {
       // The token is read while the method reads what its proof needs (an IAM challenge), then the bot,

@@ -111,7 +111,7 @@ export class OutputIssuance {
     reads: ResourceReader = this.context.resources,
   ): Promise<OutputCertificatesResponse> {
     const base = {
-      type: 'cert.issue',
+      type: 'cert.issue' as const,
       bot: caller.bot.metadata.name,
       instance: caller.instance.instance_id,
       output: request.output,

@@ -1,9 +1,20 @@
-import { BOT_PREFIX, ROUTES } from '../../api/routes.js';
+import type { AuditEventType } from '../../api/audit-event-types.js';
+import { ROUTES } from '../../api/routes.js';
 import { LimitExceededError, type MidError } from '../../core/errors.js';
 import { refusal } from '../audit-log.js';
 import type { AuthContext, RequestMeta } from '../auth-context.js';
 import { MAX_BODY_BYTES } from './json-body.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** The audit type of each route that takes a body (a join challenge is part of a join). */
+const OVERSIZED_BODY_TYPES = new Map<string, AuditEventType>([
+  [ROUTES.joinChallenge, 'bot.join'],
+  [ROUTES.join, 'bot.join'],
+  [ROUTES.botRenew, 'bot.renew'],
+  [ROUTES.botCertificates, 'cert.issue'],
+  [ROUTES.botCertificatesBatch, 'cert.issue'],
+  [ROUTES.botHeartbeat, 'bot.heartbeat'],
+]);
 
 /**
  * What bounds the public routes, which anyone may call unauthenticated: joins in flight at once,
@@ -59,7 +70,7 @@ export class PublicRouteLimits {
    * (SECURITY rule 10), but at most one record a second per kind, carrying how many more were refused
    * since the previous one: a flood must not turn into a flood of storage writes.
    */
-  private async auditSampledRefusal(type: string, error: MidError, meta: RequestMeta): Promise<void> {
+  private async auditSampledRefusal(type: AuditEventType, error: MidError, meta: RequestMeta): Promise<void> {
     const now = this.context.clock.now();
     const key = `${type}/${error.code}`;
     const window = this.floods.get(key) ?? { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
@@ -79,14 +90,13 @@ export class PublicRouteLimits {
     });
   }
 
-  /** A body refused for its size before routing, audited like the other flood refusals. */
+  /**
+   * A body refused for its size before routing, audited like the other flood refusals and under the
+   * type its route's own refusals have. Any other path is a `request`: a type taken from the path would
+   * let a flood spread over made-up paths, each sampled apart, and write a record per request.
+   */
   async auditOversizedBody(path: string, meta: RequestMeta): Promise<void> {
-    const type =
-      path === ROUTES.join
-        ? 'bot.join'
-        : path.startsWith(BOT_PREFIX)
-          ? `bot.${path.slice(BOT_PREFIX.length)}`
-          : 'request';
+    const type = OVERSIZED_BODY_TYPES.get(path) ?? 'request';
     const error = new LimitExceededError(
       'body_too_large',
       `the request body exceeds ${MAX_BODY_BYTES} bytes`,

@@ -89,6 +89,30 @@ describe('the HTTP API router', () => {
     expect(JSON.parse(response.body).error.code).toBe('body_too_large');
   });
 
+  it('audits an oversized body under the type of its route, and at any other path as one request flood', async () => {
+    const { router: api, fixture } = await router();
+    const meta = { requestId: 'big' };
+    for (const path of [
+      ROUTES.joinChallenge,
+      ROUTES.botRenew,
+      ROUTES.botCertificatesBatch,
+      ROUTES.botHeartbeat,
+    ])
+      await api.auditOversizedBody(path, meta);
+    // Paths that are no route share one sampling window (the clock stands still): one record, not 50.
+    for (let i = 0; i < 50; i += 1) await api.auditOversizedBody(`/v1/bot/made-up-${i}`, meta);
+    const refused = (await fixture.service.admin.events({})).filter(
+      (event) => event.code === 'body_too_large',
+    );
+    expect(refused.map((event) => event.type).sort()).toEqual([
+      'bot.heartbeat',
+      'bot.join',
+      'bot.renew',
+      'cert.issue',
+      'request',
+    ]);
+  });
+
   it('refuses deeply nested JSON without recursing into it', async () => {
     const { router: api } = await router();
     const response = await api.handle(
