@@ -19,7 +19,7 @@ import {
 import { listEvents } from './commands/events.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
-import { checkedName, eventLimit, loginList, nameList } from './flag-values.js';
+import { checkedName, eventLimit, eventType, loginList, nameList } from './flag-values.js';
 
 /** What the commands need from the outside world; the entry passes the real ones, tests their own. */
 export interface MidctlIo {
@@ -292,7 +292,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('ls')
     .description('List audit events, newest first')
     .option('--limit <n>', 'how many (1 to 1000)', eventLimit, 50)
-    .option('--type <type>', 'only this event type (e.g. bot.join)')
+    .option('--type <type>', 'only this event type (e.g. bot.join) or category (e.g. bot)', eventType)
     .option('--bot <name>', 'only events of this bot')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
     .action((flags: { limit: number; type?: string; bot?: string; format: 'text' | 'json' }) =>

@@ -273,6 +273,19 @@ describe('midctl against a local auth service', () => {
     });
   });
 
+  describe('events ls --type', () => {
+    it('takes a type or a category of types', async () => {
+      const types = async (type: string) =>
+        ((await json(['events', 'ls', '--type', type])) as Array<{ type: string }>).map(
+          (event) => event.type,
+        );
+      expect(new Set(await types('resource.create'))).toEqual(new Set(['resource.create']));
+      const resourceTypes = await types('resource');
+      expect(resourceTypes).toContain('resource.create');
+      expect(resourceTypes.every((type) => type.startsWith('resource.'))).toBe(true);
+    });
+  });
+
   describe('refusals name the flag and the value as typed', () => {
     it.each([
       [
@@ -298,6 +311,14 @@ describe('midctl against a local auth service', () => {
       [
         ['events', 'ls', '--limit', '100000'],
         'ERROR: --limit: got "100000", expected a whole number from 1 to 1000',
+      ],
+      [
+        ['events', 'ls', '--type', 'join'],
+        'ERROR: --type: got "join", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
+      ],
+      [
+        ['events', 'ls', '--type', 'bot.*'],
+        'ERROR: --type: got "bot.*", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token)',
       ],
       [
         ['bots', 'add', 'x', '--roles=access', '--logins=root user'],
