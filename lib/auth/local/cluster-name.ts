@@ -22,12 +22,30 @@ export function clusterNameProblem(name: string): string | undefined {
     return `the name is ${name.length} characters long; ${CLUSTER_NAME_RULE}`;
   const bad = findCharacterOutside(name, /[a-z0-9.-]/);
   if (bad !== undefined) {
+    const suggestion = suggestedClusterName(name);
+    const write = suggestion === undefined ? '' : ` (write ${suggestion})`;
     return /[A-Z]/.test(bad)
-      ? `upper-case letters are not allowed (write ${name.toLowerCase()}); ${CLUSTER_NAME_RULE}`
-      : `${describeCharacter(bad)} is not allowed; ${CLUSTER_NAME_RULE}`;
+      ? `upper-case letters are not allowed${write}; ${CLUSTER_NAME_RULE}`
+      : `${describeCharacter(bad)} is not allowed${write}; ${CLUSTER_NAME_RULE}`;
   }
   if (name.endsWith('.') || !isDnsName(name)) {
     return `every label between dots must be 1 to 63 characters that start and end with a letter or digit; ${CLUSTER_NAME_RULE}`;
   }
   return undefined;
+}
+
+/**
+ * A valid cluster name close to `name`: lower case, each run of characters a name cannot hold turned
+ * into "-", and no "-" left at either end of a label (`Example_Test` → `example-test`). Undefined when
+ * even that is not a valid name (too long, an empty label), since a suggestion must work as written.
+ */
+export function suggestedClusterName(name: string): string | undefined {
+  const suggestion = name
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .split('.')
+    .map((label) => label.replace(/^-+|-+$/g, ''))
+    .join('.');
+  // The suggestion holds only allowed characters, so checking it never asks for a suggestion again.
+  return suggestion !== name && clusterNameProblem(suggestion) === undefined ? suggestion : undefined;
 }
