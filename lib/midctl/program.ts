@@ -110,7 +110,10 @@ export function buildMidctlProgram(io: MidctlIo): Command {
       'Start the auth service with its state in a local data directory (creates the CAs on first start)',
     )
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3025')
-    .option('--cluster-name <name>', 'name of a new cluster (an existing data directory keeps its own)')
+    .option(
+      '--cluster-name <name>',
+      'name of a new cluster (an existing data directory keeps its own and refuses a different one)',
+    )
     .addOption(
       new Option('--suite <suite>', 'signature suite of a new cluster').choices(['balanced', 'legacy']),
     )

@@ -94,6 +94,19 @@ describe('midctl auth start: the cluster name of a new cluster', () => {
     expect(again.clusterName).toBe('example.test');
     await again.close();
   });
+
+  it('refuses a different --cluster-name on an existing cluster, naming both and the fix', async () => {
+    const dataDir = join(newRoot(), 'data');
+    await (await start(dataDir, { clusterName: 'example.test' })).close();
+    await expect(start(dataDir, { clusterName: 'other.test' })).rejects.toMatchObject({
+      code: 'cluster_name_mismatch',
+      message:
+        'the CAs in storage belong to cluster "example.test", not "other.test"; start with --cluster-name example.test or use a new data directory',
+    });
+    const same = await start(dataDir, { clusterName: 'example.test' });
+    expect(same.clusterName).toBe('example.test');
+    await same.close();
+  });
 });
 
 describe('midctl auth start that fails to listen', () => {
