@@ -19,6 +19,7 @@ import {
 import { listEvents } from './commands/events.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
+import { showVersion } from './commands/version.js';
 import { checkedName, eventLimit, eventType, loginList, nameList } from './flag-values.js';
 
 /** What the commands need from the outside world; the entry passes the real ones, tests their own. */
@@ -165,6 +166,13 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         await server.close();
       },
     );
+
+  program
+    .command('version')
+    .description(
+      'Print the version of midctl and of the Node.js running it (--version prints the version alone)',
+    )
+    .action(() => io.write(showVersion(process.version)));
 
   program
     .command('status')
