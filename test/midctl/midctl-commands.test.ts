@@ -140,6 +140,24 @@ describe('midctl against a local auth service', () => {
       await expect(refused).rejects.not.toThrow('s'.repeat(32));
     });
 
+    it('notes the role fields that nothing here enforces, after creating the role', async () => {
+      const role = `kind: role
+version: v7
+metadata:
+  name: pods-only
+spec:
+  allow:
+    kubernetes_groups: [viewers]
+    kubernetes_resources: [{kind: pod, namespace: '*', name: '*'}]
+`;
+      const printed = await midctl(['create', '-f', '-'], role);
+
+      expect(printed).toMatch(
+        /^role "pods-only" has been created\nNOTE: role "pods-only": allow\.kubernetes_resources is not enforced/,
+      );
+      expect(printed).toContain('RBAC');
+    });
+
     it('prints neither creating nor removing a secret token with its name', async () => {
       const secret = 'c'.repeat(32);
       const expires = new Date(Date.now() + 3_600_000).toISOString();

@@ -5,6 +5,7 @@ import { formatDuration } from '../../core/duration.js';
 import { ConfigError, InvalidRequestError, MidError } from '../../core/errors.js';
 import { parseResource, type Resource } from '../../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../../resources/resource-identity.js';
+import { roleNotices } from '../../resources/role-notices.js';
 import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { renderResourceTable, textTableKind } from '../resource-table.js';
@@ -96,13 +97,14 @@ export async function createResources(
     options.force,
   );
   // The service answers in the file's order; a token-method token's name (its secret) is not printed.
-  return results
-    .map((result, index) => {
-      const resource = resources[index];
-      const label = resource === undefined ? `${result.kind} "${result.name}"` : describeResource(resource);
-      return `${label} has been ${result.action}\n`;
-    })
-    .join('');
+  const created = results.map((result, index) => {
+    const resource = resources[index];
+    const label = resource === undefined ? `${result.kind} "${result.name}"` : describeResource(resource);
+    return `${label} has been ${result.action}\n`;
+  });
+  // Fields pasted from Teleport that nothing here enforces: said after the fact, so nobody counts on them.
+  const notices = resources.flatMap((resource) => (resource.kind === 'role' ? roleNotices(resource) : []));
+  return [...created, ...notices.map((notice) => `NOTE: ${notice}\n`)].join('');
 }
 
 /** Splits `kind`, `kind/name` and `bot_instance/bot/id`. */
