@@ -181,7 +181,7 @@ spec:
 `,
   );
   run('midctl', [...admin, 'create', '-f', resources]);
-  run('midctl', [...admin, 'get', 'roles']);
+  run('midctl', [...admin, 'get', 'roles', '--format', 'text']);
 
   step('3. Create two bots, each with a single-use join token');
   const added = (name: string, roles: string) => {
