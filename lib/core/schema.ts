@@ -13,7 +13,8 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
   return out === '' ? '(top level)' : out;
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` in a document, or undefined when there is none. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current = input;
   for (const part of path) {
     if (current === null || typeof current !== 'object') return undefined;
@@ -85,6 +86,11 @@ const friendlyIssues: z.core.$ZodErrorMap = (issue) => {
 export interface ParseWithSchemaOptions {
   /** Prefix for every path, e.g. the file name or `body`. */
   root?: string;
+  /**
+   * Names the place a path points at, when one `root` cannot: a value may come from a file or from a
+   * flag (`-c FILE` with flags). Returning undefined names it as `root` would.
+   */
+  label?: (path: readonly PropertyKey[]) => string | undefined;
   /** Stable error code for the thrown error. @default 'invalid_input' */
   code?: string;
   /** Builds the thrown error. @default an `InvalidRequestError` */
@@ -116,7 +122,7 @@ export function parseWithSchema<S extends z.ZodType>(
   const redact = new Set(options.redact ?? []);
   const where = (path: readonly PropertyKey[], at: readonly PropertyKey[] = path): string => {
     const location = options.locate?.(at);
-    const rendered = formatPath(path, options.root ?? '');
+    const rendered = options.label?.(path) ?? formatPath(path, options.root ?? '');
     return location === undefined ? rendered : `${rendered} (${location})`;
   };
   const lines = result.error.issues.slice(0, 5).map((issue) => {

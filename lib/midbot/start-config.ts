@@ -1,6 +1,7 @@
 import path from 'node:path';
-import type { BotConfigFlags, LoadedBotConfig } from '../bot/config/load-bot-config.js';
-import { configFromFlags, loadBotConfig, mergeFlags } from '../bot/config/load-bot-config.js';
+import type { LoadedBotConfig } from '../bot/config/load-bot-config.js';
+import { configFromFlags, loadBotConfigWithFlags } from '../bot/config/load-bot-config.js';
+import type { BotConfigFlags } from '../bot/config/start-flags.js';
 import { ConfigError } from '../core/errors.js';
 
 /** Reads `-c FILE` with a message that names the flag and the file. */
@@ -23,7 +24,7 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
 
 /**
  * The config `midbot start` runs with: the file given with `-c` (v2, or v1 with a conversion warning)
- * with the flags applied over it, or the flags alone.
+ * with the flags filling in and overriding its keys, or the flags alone.
  */
 export function loadStartConfig(
   configFile: string | undefined,
@@ -32,7 +33,5 @@ export function loadStartConfig(
 ): LoadedBotConfig {
   const cwd = io.cwd();
   if (configFile === undefined) return { config: configFromFlags(flags, { cwd }), warnings: [] };
-  const loaded = loadBotConfig(readConfigFile(configFile, cwd, io.readFile), configFile);
-  const merged = mergeFlags(loaded.config, flags, { cwd });
-  return { config: merged.config, warnings: [...loaded.warnings, ...merged.warnings] };
+  return loadBotConfigWithFlags(readConfigFile(configFile, cwd, io.readFile), configFile, flags, { cwd });
 }

@@ -24,7 +24,7 @@ import type { OutputResult, RunSummary } from './run-summary.js';
 import type { Sleep } from './sleep.js';
 
 export interface BotAgentOptions {
-  /** The parsed config (`loadBotConfig`, `configFromFlags`, `mergeFlags`). */
+  /** The parsed config (`loadBotConfig`, `configFromFlags`, `loadBotConfigWithFlags`). */
   readonly config: BotConfig;
   readonly clock: Clock;
   /** How the daemon waits between runs; must return early when its signal aborts. */

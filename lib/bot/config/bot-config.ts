@@ -2,6 +2,8 @@ import path from 'node:path';
 import * as z from 'zod';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import {
+  CONFIG_KEYS,
+  type ConfigNames,
   DEFAULT_CERTIFICATE_TTL_MS,
   DEFAULT_RENEWAL_INTERVAL_MS,
   findConfigProblems,
@@ -206,6 +208,7 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN =
   /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 
+/** The keys of `onboarding`, each checked on its own. */
 const onboardingFieldsSchema = strictObject({
   join_method: joinMethodSchema,
   token: tokenSchema.optional(),
@@ -217,7 +220,10 @@ const onboardingFieldsSchema = strictObject({
    * with the system's roots instead of a pin. The TLS handshake must then verify; nothing is skipped.
    */
   public_tls: z.boolean().default(false),
-})
+});
+
+/** `onboarding` with the rules across its keys: a way to authenticate the service, an iam token's name. */
+const onboardingRulesSchema = onboardingFieldsSchema
   .refine(
     (onboarding) =>
       onboarding.ca_pins.length > 0 || onboarding.ca_path !== undefined || onboarding.public_tls,
@@ -229,17 +235,16 @@ const onboardingFieldsSchema = strictObject({
   )
   // The iam method joins on every run, so it always needs its token's name.
   .refine((onboarding) => onboarding.join_method !== 'iam' || onboarding.token !== undefined, {
-    message:
-      'required with join_method iam: set onboarding.token (or --token) to the name of the iam join token',
+    message: 'required with join_method iam: set it to the name of the iam join token',
     path: ['token'],
   });
 
 /** `onboarding`, typed so that code reading an `iam` onboarding has its token without a check. */
-export type OnboardingConfig = Omit<z.output<typeof onboardingFieldsSchema>, 'join_method' | 'token'> &
+export type OnboardingConfig = Omit<z.output<typeof onboardingRulesSchema>, 'join_method' | 'token'> &
   ({ join_method: 'iam'; token: string } | { join_method: 'token'; token?: string | undefined });
 
 // The refinement above makes the cast true.
-export const onboardingSchema = onboardingFieldsSchema.transform(
+export const onboardingSchema = onboardingRulesSchema.transform(
   (onboarding) => onboarding as OnboardingConfig,
 );
 
@@ -332,11 +337,28 @@ const botConfigShape = {
   debug: flag('true or false').optional(),
 };
 
-export const botConfigSchema = strictObject(botConfigShape).superRefine((config, ctx) => {
-  for (const problem of findConfigProblems(config)) {
-    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-  }
-});
+/**
+ * The config schema whose cross-field messages name the settings as `names` says: as config keys, or
+ * as the flags that set them (`-c FILE` with flags).
+ */
+export function botConfigSchemaNaming(names: ConfigNames) {
+  return strictObject(botConfigShape).superRefine((config, ctx) => {
+    for (const problem of findConfigProblems(config, names)) {
+      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    }
+  });
+}
+
+export const botConfigSchema = botConfigSchemaNaming(CONFIG_KEYS);
+
+/**
+ * Each key a v2 file holds, checked on its own, none required and no rule across keys: what a file
+ * given with flags must pass before the flags fill in what it leaves out.
+ */
+export const botConfigPartsSchema = strictObject({
+  ...botConfigShape,
+  onboarding: onboardingFieldsSchema.partial(),
+}).partial();
 
 export type BotConfig = z.output<typeof botConfigSchema>;
 export type OutputConfig = BotConfig['outputs'][number];

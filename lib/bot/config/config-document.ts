@@ -14,6 +14,19 @@ export interface LoadedBotConfig {
  * (with a warning). `source` names the file in errors.
  */
 export function readConfigDocument(document: unknown, source: string): LoadedBotConfig {
+  const { version, record } = configVersionOf(document, source);
+  if (version === 'v1') return convertLegacyConfig(record, source);
+  return { config: parseV2Config(record, source), warnings: [] };
+}
+
+/**
+ * Which shape a config document has: v2, or the v1 shape (no `version`, or `version: v1`). A file
+ * without `version` that uses v2 keys is refused: it most likely lacks only that line.
+ */
+export function configVersionOf(
+  document: unknown,
+  source: string,
+): { version: 'v1' | 'v2'; record: Record<string, unknown> } {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new ConfigError(
       'invalid_config',
@@ -29,9 +42,9 @@ export function readConfigDocument(document: unknown, source: string): LoadedBot
         `${source}: version: got nothing, but the file uses v2 keys (outputs, storage.type); add \`version: v2\` at the top`,
       );
     }
-    return convertLegacyConfig(document, source);
+    return { version: 'v1', record };
   }
-  return { config: parseV2Config(record, source), warnings: [] };
+  return { version: 'v2', record };
 }
 
 function isTyped(value: unknown): boolean {

@@ -24,9 +24,15 @@ export interface RenewalNames {
   readonly certificate_ttl: string;
 }
 
-const CONFIG_KEYS: RenewalNames = {
+/** How the settings the rules compare are named in a message: as config keys, or as the flags typed. */
+export interface ConfigNames extends RenewalNames {
+  readonly 'storage.path': string;
+}
+
+export const CONFIG_KEYS: ConfigNames = {
   renewal_interval: 'renewal_interval',
   certificate_ttl: 'certificate_ttl',
+  'storage.path': 'storage.path',
 };
 
 /**
@@ -59,9 +65,10 @@ export function findRenewalProblem(
  */
 export function findConfigProblems(
   config: Pick<BotConfig, 'onboarding' | 'outputs' | 'storage' | 'certificate_ttl' | 'renewal_interval'>,
+  names: ConfigNames = CONFIG_KEYS,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const renewal = findRenewalProblem(config);
+  const renewal = findRenewalProblem(config, names);
   if (renewal !== undefined) problems.push({ path: [renewal.field], message: renewal.message });
   // (The iam method needs its token whatever the storage; `onboardingSchema` says so.)
   if (
@@ -97,8 +104,7 @@ export function findConfigProblems(
     ) {
       problems.push({
         path: ['outputs', index, 'destination', 'path'],
-        message:
-          "the same folder as storage.path; the bot's own renewable identity must not sit where readers of this output can reach it, choose another folder",
+        message: `the same folder as ${names['storage.path']}; the bot's own renewable identity must not sit where readers of this output can reach it, choose another folder`,
       });
     }
   });

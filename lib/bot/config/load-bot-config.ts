@@ -1,53 +1,25 @@
-import path from 'node:path';
-import * as z from 'zod';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
-import { formatPath, parseWithSchema } from '../../core/schema.js';
-import {
-  absolutePathSchema,
-  authServerSchema,
-  type BotConfig,
-  caPinSchema,
-  durationSchema,
-  joinMethodSchema,
-  type OnboardingConfig,
-  renewalIntervalSchema,
-  tokenSchema,
-} from './bot-config.js';
-import { type LoadedBotConfig, readConfigDocument } from './config-document.js';
+import type { BotConfig } from './bot-config.js';
+import { configVersionOf, type LoadedBotConfig, readConfigDocument } from './config-document.js';
 import {
   DEFAULT_CERTIFICATE_TTL_MS,
   DEFAULT_RENEWAL_INTERVAL_MS,
-  findConfigProblems,
   findRenewalProblem,
   type RenewalNames,
 } from './config-rules.js';
+import { convertLegacyConfig } from './legacy-config.js';
 import { parseConfigJson } from './parse-config-json.js';
 import { parseConfigYaml } from './parse-config-yaml.js';
-import { parseV2Config } from './parse-v2-config.js';
+import { checkV2ConfigParts } from './parse-v2-config.js';
+import {
+  type BotConfigFlags,
+  checkConfigWithFlags,
+  checkStartFlags,
+  type FlagOptions,
+} from './start-flags.js';
 
 export type { LoadedBotConfig } from './config-document.js';
-
-/**
- * The `midbot start` flags of the getting-started guide:
- * `--data-dir D --destination-dir O --token T --join-method token --ca-pin P --auth-server A [--oneshot]`.
- */
-export interface BotConfigFlags {
-  readonly dataDir?: string;
-  readonly destinationDir?: string;
-  readonly token?: string;
-  readonly joinMethod?: string;
-  readonly caPins?: readonly string[];
-  readonly authServer?: string;
-  readonly oneshot?: boolean;
-  readonly certificateTtl?: string;
-  readonly renewalInterval?: string;
-}
-
-export interface FlagOptions {
-  /** Relative `--data-dir` / `--destination-dir` resolve against this. @default process.cwd() */
-  readonly cwd?: string;
-}
 
 /**
  * Reads a midbot config file (v2, or the v1 shape with a warning), in YAML or in JSON (JSON is read
@@ -76,7 +48,7 @@ const FLAG_NAMES: RenewalNames = {
  * says so when it would have to join instead.
  */
 export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}): BotConfig {
-  const checked = checkFlags(flags, options);
+  const checked = checkStartFlags(flags, options);
   const joinMethod = checked.join_method ?? 'token';
   const missing = [
     checked.auth_server === undefined
@@ -96,7 +68,7 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
       '--ca-pin is required: midbot only joins a cluster it can authenticate; copy the pin printed by `midctl bots add`',
     );
   }
-  // Before the schema does it, so that the message names the flags rather than the config keys.
+  // Before the schema does it, so that the message says which value was the default.
   const times = {
     renewal_interval: checked.renewal_interval ?? DEFAULT_RENEWAL_INTERVAL_MS,
     certificate_ttl: checked.certificate_ttl ?? DEFAULT_CERTIFICATE_TTL_MS,
@@ -123,68 +95,85 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
     ...(flags.renewalInterval === undefined ? {} : { renewal_interval: flags.renewalInterval }),
     ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
   };
-  return parseV2Config(raw, 'flags');
+  return checkConfigWithFlags(raw, flags);
 }
 
 /**
- * Applies `midbot start` flags over a config file's values (flags win). `--destination-dir` replaces
- * the file's outputs with one identity output, as tbot does, and says so in a warning.
+ * `midbot start -c FILE` with flags. Each key of the file is checked as written and each flag as
+ * typed; then the flags' values go in (a flag wins over the file's key, and fills in a key the file
+ * leaves out), and the result is checked once as a whole: the keys it requires and the rules across
+ * keys. A message names the file and the key for a value from the file, and the flag for a value from
+ * a flag. `--destination-dir` replaces the file's outputs with one identity output, as tbot does, and
+ * says so in a warning.
+ *
+ * A v1 file is converted first, so it must hold every required key itself.
+ *
+ * @throws ConfigError `invalid_config`
  */
-export function mergeFlags(
-  config: BotConfig,
+export function loadBotConfigWithFlags(
+  text: string,
+  source: string,
   flags: BotConfigFlags,
   options: FlagOptions = {},
 ): LoadedBotConfig {
-  const checked = checkFlags(flags, options);
-  const warnings: string[] = [];
-  // Checked below: an iam onboarding without a token is refused.
-  const onboarding = {
-    ...config.onboarding,
-    ...(checked.join_method === undefined ? {} : { join_method: checked.join_method }),
-    ...(checked.token === undefined ? {} : { token: checked.token }),
-    ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
-  } as OnboardingConfig;
-  let outputs = config.outputs;
+  const file = readFileKeys(parseConfigJson(text, source) ?? parseConfigYaml(text, source), source);
+  const checked = checkStartFlags(flags, options);
+  const warnings = [...file.warnings];
+  const document: Record<string, unknown> = { ...file.document };
+  if (checked.auth_server !== undefined) document['auth_server'] = checked.auth_server;
+  if (checked.join_method !== undefined || checked.token !== undefined || checked.ca_pins !== undefined) {
+    document['onboarding'] = {
+      ...(document['onboarding'] as Record<string, unknown> | undefined),
+      ...(checked.join_method === undefined ? {} : { join_method: checked.join_method }),
+      ...(checked.token === undefined ? {} : { token: checked.token }),
+      ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
+    };
+  }
+  if (checked.data_dir !== undefined) document['storage'] = { type: 'directory', path: checked.data_dir };
   if (checked.destination_dir !== undefined) {
-    if (config.outputs.length > 0) {
+    const replaced = Array.isArray(document['outputs']) ? document['outputs'].length : 0;
+    if (replaced > 0) {
       warnings.push(
-        `--destination-dir ${checked.destination_dir} replaces the ${config.outputs.length} output(s) of the config file with one identity output`,
+        `--destination-dir ${checked.destination_dir} replaces the ${replaced} output(s) of the config file with one identity output`,
       );
     }
-    outputs = [{ type: 'identity', destination: { type: 'directory', path: checked.destination_dir } }];
+    document['outputs'] = [
+      { type: 'identity', destination: { type: 'directory', path: checked.destination_dir } },
+    ];
   }
-  const merged: BotConfig = {
+  // As typed, so that a message about them shows what the user wrote.
+  if (flags.certificateTtl !== undefined) document['certificate_ttl'] = flags.certificateTtl;
+  if (flags.renewalInterval !== undefined) document['renewal_interval'] = flags.renewalInterval;
+  if (flags.oneshot !== undefined) document['oneshot'] = flags.oneshot;
+  return { config: checkConfigWithFlags(document, flags, source), warnings };
+}
+
+/** A file's keys, each checked on its own; a v1 file converted (it is checked whole). */
+function readFileKeys(
+  document: unknown,
+  source: string,
+): { document: Record<string, unknown>; warnings: string[] } {
+  const { version, record } = configVersionOf(document, source);
+  if (version === 'v1') {
+    const { config, warnings } = convertLegacyConfig(record, source);
+    return { document: configDocument(config), warnings };
+  }
+  checkV2ConfigParts(record, source);
+  return { document: record, warnings: [] };
+}
+
+/** A checked config written back as the document it was read from (durations as text again). */
+function configDocument(config: BotConfig): Record<string, unknown> {
+  return {
     ...config,
-    ...(checked.auth_server === undefined ? {} : { auth_server: checked.auth_server }),
-    onboarding,
-    ...(checked.data_dir === undefined ? {} : { storage: { type: 'directory', path: checked.data_dir } }),
-    outputs,
-    ...(checked.certificate_ttl === undefined ? {} : { certificate_ttl: checked.certificate_ttl }),
-    ...(checked.renewal_interval === undefined ? {} : { renewal_interval: checked.renewal_interval }),
-    ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
+    certificate_ttl: formatDuration(config.certificate_ttl),
+    renewal_interval: formatDuration(config.renewal_interval),
   };
-  const problems: string[] = [];
-  const renewal = findRenewalProblem(merged, {
-    renewal_interval: flags.renewalInterval === undefined ? 'renewal_interval' : '--renewal-interval',
-    certificate_ttl: flags.certificateTtl === undefined ? 'certificate_ttl' : '--certificate-ttl',
-  });
-  if (renewal !== undefined) problems.push(describeRenewalProblem(renewal, flags, merged));
-  if (merged.onboarding.join_method === 'iam' && merged.onboarding.token === undefined) {
-    problems.push(
-      '--join-method iam needs the name of the iam join token: pass --token or set onboarding.token',
-    );
-  }
-  for (const problem of findConfigProblems(merged)) {
-    if (problem.path[0] === 'renewal_interval' || problem.path[0] === 'certificate_ttl') continue;
-    problems.push(`flags and config file: ${formatPath(problem.path)}: ${problem.message}`);
-  }
-  if (problems.length > 0) throw new ConfigError('invalid_config', problems.join('; '));
-  return { config: merged, warnings };
 }
 
 /**
  * `NAME: got VALUE, MESSAGE` for the renewal rule, naming the flag when the value came from one (as
- * typed), and the config key with its value otherwise.
+ * typed), and the default otherwise.
  */
 function describeRenewalProblem(
   problem: NonNullable<ReturnType<typeof findRenewalProblem>>,
@@ -195,54 +184,4 @@ function describeRenewalProblem(
   return typed === undefined
     ? `${problem.field}: got ${formatDuration(config[problem.field])}, ${problem.message}`
     : `${FLAG_NAMES[problem.field]}: got ${JSON.stringify(typed)}, ${problem.message}`;
-}
-
-/** Each flag through its field's schema, so an error names the flag the user typed. */
-function checkFlags(flags: BotConfigFlags, options: FlagOptions) {
-  const cwd = options.cwd ?? process.cwd();
-  const folder = (value: string | undefined, name: string) =>
-    value === undefined ? undefined : parseFlag(absolutePathSchema, path.resolve(cwd, value), name);
-  return {
-    auth_server:
-      flags.authServer === undefined
-        ? undefined
-        : parseFlag(authServerSchema, flags.authServer, '--auth-server'),
-    token: flags.token === undefined ? undefined : parseTokenFlag(flags.token),
-    join_method:
-      flags.joinMethod === undefined
-        ? undefined
-        : parseFlag(joinMethodSchema, flags.joinMethod, '--join-method'),
-    ca_pins: flags.caPins?.map((pin) => parseFlag(caPinSchema, pin, '--ca-pin')),
-    data_dir: folder(flags.dataDir, '--data-dir'),
-    destination_dir: folder(flags.destinationDir, '--destination-dir'),
-    certificate_ttl:
-      flags.certificateTtl === undefined
-        ? undefined
-        : parseFlag(durationSchema, flags.certificateTtl, '--certificate-ttl'),
-    renewal_interval:
-      flags.renewalInterval === undefined
-        ? undefined
-        : parseFlag(renewalIntervalSchema, flags.renewalInterval, '--renewal-interval'),
-  };
-}
-
-function parseFlag<S extends z.ZodType>(schema: S, value: string, name: string): z.output<S> {
-  return parseWithSchema(schema, value, {
-    code: 'invalid_config',
-    error: (code, message) => new ConfigError(code, message),
-    root: name,
-  });
-}
-
-/** Wrapped in an object only so that `redact` hides the value; the error names the flag. */
-function parseTokenFlag(token: string): string {
-  return parseWithSchema(
-    z.strictObject({ token: tokenSchema }),
-    { token },
-    {
-      code: 'invalid_config',
-      redact: ['token', 'onboarding'],
-      error: (code, message) => new ConfigError(code, message.replace(/^token:/, '--token:')),
-    },
-  ).token;
 }

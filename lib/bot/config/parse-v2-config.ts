@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
-import { type BotConfig, botConfigSchema } from './bot-config.js';
+import { type BotConfig, botConfigPartsSchema, botConfigSchema } from './bot-config.js';
 
 /** Keys tbot users may bring along that midbot spells differently or does not need. */
 const KEY_HINTS: Record<string, string> = {
@@ -18,14 +18,31 @@ const KEY_HINTS: Record<string, string> = {
  *   the fix.
  */
 export function parseV2Config(document: Record<string, unknown>, source: string): BotConfig {
+  refuseHintedKeys(document, source);
+  return parseWithSchema(botConfigSchema, document, fileOptions(source));
+}
+
+/**
+ * Checks each key a v2 file holds, as `parseV2Config` does, but requires none and leaves the rules
+ * across keys out: flags may still fill in or replace keys (`midbot start -c FILE` with flags).
+ */
+export function checkV2ConfigParts(document: Record<string, unknown>, source: string): void {
+  refuseHintedKeys(document, source);
+  parseWithSchema(botConfigPartsSchema, document, fileOptions(source));
+}
+
+function refuseHintedKeys(document: Record<string, unknown>, source: string): void {
   for (const [key, hint] of Object.entries(KEY_HINTS)) {
     if (key in document) {
       throw new ConfigError('invalid_config', `${source}: ${key}: unknown key; ${hint}`);
     }
   }
-  return parseWithSchema(botConfigSchema, document, {
+}
+
+function fileOptions(source: string) {
+  return {
     code: 'invalid_config',
     redact: ['token', 'onboarding'],
-    error: (code, message) => new ConfigError(code, `${source}: ${message}`),
-  });
+    error: (code: string, message: string) => new ConfigError(code, `${source}: ${message}`),
+  };
 }

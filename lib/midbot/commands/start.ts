@@ -4,7 +4,7 @@ import { OutputsFailedError } from '../../bot/agent/outputs-failed-error.js';
 import type { RunSummary } from '../../bot/agent/run-summary.js';
 import type { StorageLock } from '../../bot/agent/storage-lock.js';
 import { awsDestinationFactory, awsJoinProof } from '../../bot/aws/aws-agent-adapters.js';
-import type { BotConfigFlags } from '../../bot/config/load-bot-config.js';
+import type { BotConfigFlags } from '../../bot/config/start-flags.js';
 import { createLogger } from '../../core/logger.js';
 import type { MidbotIo, MidbotSignal } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';

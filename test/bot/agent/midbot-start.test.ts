@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutputsFailedError } from '../../../lib/bot/agent/outputs-failed-error.js';
 import type { Sleep } from '../../../lib/bot/agent/sleep.js';
 import { STORAGE_LOCK_FILE } from '../../../lib/bot/agent/storage-lock.js';
+import { STORED_IDENTITY_FILE } from '../../../lib/bot/agent/stored-identity.js';
 import { start } from '../../../lib/midbot/commands/start.js';
 import type { MidbotIo, MidbotSignal } from '../../../lib/midbot/midbot-io.js';
 import { buildMidbotProgram } from '../../../lib/midbot/program.js';
@@ -84,6 +85,31 @@ describe('midbot start', () => {
     const messages = io.logs.map((line) => (JSON.parse(line) as { message: string }).message);
     expect(messages).toContain('Joined the cluster as bot "cli-once"');
     expect(io.logs.join('\n')).not.toContain(token);
+  });
+
+  it('runs from a file holding only outputs, with the flags giving the rest', async () => {
+    const token = await cluster.addBot('cli-filled', ['ops']);
+    writeFileSync(
+      join(work, 'outputs-only.yaml'),
+      `version: v2\noutputs:\n  - type: identity\n    destination: {type: directory, path: ${join(work, 'out-filled')}}\n`,
+    );
+    const summary = await start(
+      {
+        config: 'outputs-only.yaml',
+        dataDir: 'filled-data',
+        authServer: cluster.url,
+        joinMethod: 'token',
+        caPins: [cluster.server.caPin],
+        token,
+        oneshot: true,
+        logFormat: 'text',
+      },
+      fakeIo(),
+    );
+    expect(summary?.identity.obtained).toBe('joined');
+    expect(summary?.written).toBe(1);
+    expect(readFileSync(join(work, 'out-filled', 'tlscert'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    expect(existsSync(join(work, 'filled-data', STORED_IDENTITY_FILE))).toBe(true);
   });
 
   it('fails a oneshot run when an output failed, naming it', async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { botConfigSchema } from '../../../lib/bot/config/bot-config.js';
-import { configFromFlags, loadBotConfig, mergeFlags } from '../../../lib/bot/config/load-bot-config.js';
+import {
+  configFromFlags,
+  loadBotConfig,
+  loadBotConfigWithFlags,
+} from '../../../lib/bot/config/load-bot-config.js';
 import { ConfigError } from '../../../lib/core/errors.js';
 
 const PIN = `sha256:${'1'.repeat(64)}`;
@@ -530,7 +534,7 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
   });
 });
 
-describe('configFromFlags and mergeFlags', () => {
+describe('configFromFlags and loadBotConfigWithFlags', () => {
   const startFlags = {
     dataDir: '/var/lib/teleport/bot',
     destinationDir: '/opt/machine-id',
@@ -624,7 +628,10 @@ outputs:
       { ...startFlags, renewalInterval: '0s' },
       /^--renewal-interval: got "0s", expected a duration longer than zero/,
     ],
-    [{ ...startFlags, destinationDir: '/var/lib/teleport/bot' }, /same folder as storage\.path/],
+    [
+      { ...startFlags, destinationDir: '/var/lib/teleport/bot' },
+      /^--destination-dir: got "\/var\/lib\/teleport\/bot", the same folder as --data-dir; /,
+    ],
   ])('refuses bad flags: %#', (flags, message) => {
     const error = configError(() => configFromFlags(flags));
     expect(error.message).toMatch(message);
@@ -632,7 +639,7 @@ outputs:
 
   it('lets flags override the file', () => {
     const file = loadBotConfig(applicationGuide, SOURCE).config;
-    const { config, warnings } = mergeFlags(file, {
+    const { config, warnings } = loadBotConfigWithFlags(applicationGuide, SOURCE, {
       token: TOKEN,
       authServer: 'https://other.example.com',
       caPins: [`sha256:${'2'.repeat(64)}`],
@@ -649,9 +656,77 @@ outputs:
     expect(config.storage).toEqual(file.storage);
   });
 
+  it('lets flags fill in the keys a file leaves out', () => {
+    const outputsOnly = `version: v2
+outputs:
+  - type: identity
+    destination: {type: directory, path: /opt/machine-id}
+`;
+    const { config, warnings } = loadBotConfigWithFlags(outputsOnly, SOURCE, {
+      ...startFlags,
+      destinationDir: undefined,
+      oneshot: true,
+    });
+    expect(warnings).toEqual([]);
+    expect(config).toEqual({ ...configFromFlags(startFlags), oneshot: true });
+  });
+
+  it('takes storage from --data-dir when the file has every other key', () => {
+    const withoutStorage = applicationGuide.replace(
+      'storage:\n  type: directory\n  path: /var/lib/teleport/bot\n',
+      '',
+    );
+    expect(withoutStorage).not.toContain('storage');
+    const { config } = loadBotConfigWithFlags(withoutStorage, SOURCE, { dataDir: '/var/lib/midbot' });
+    expect(config.storage).toEqual({ type: 'directory', path: '/var/lib/midbot' });
+    expect(config.outputs).toEqual(loadBotConfig(applicationGuide, SOURCE).config.outputs);
+  });
+
+  it("names the file's key and the flag that could give it when neither does", () => {
+    const error = configError(() =>
+      loadBotConfigWithFlags('version: v2\noutputs: []\n', SOURCE, { token: TOKEN, caPins: [PIN] }),
+    );
+    expect(error.message).toBe(
+      `${SOURCE}: auth_server (or --auth-server): got nothing, required: set auth_server to the auth service address, e.g. auth.example.com:443; ` +
+        `${SOURCE}: onboarding.join_method (or --join-method): got nothing, expected one of token, iam; ` +
+        `${SOURCE}: storage (or --data-dir): got nothing, expected a mapping with type: directory and path, or type: memory (this key is required)`,
+    );
+  });
+
+  it('still refuses a mistake in the file where a flag replaces the key', () => {
+    const typo = withOutputs('outputs: []\n').replace(
+      '  path: /var/lib/midbot\n',
+      '  path: /var/lib/midbot\n  mode: 700\n',
+    );
+    const error = configError(() => loadBotConfigWithFlags(typo, SOURCE, { dataDir: '/var/lib/other' }));
+    expect(error.message).toMatch(/^\/etc\/midbot\.yaml: storage: unknown key "mode"/);
+  });
+
+  it('names a flag and a file key on either side of a rule across keys', () => {
+    const error = configError(() =>
+      loadBotConfigWithFlags(applicationGuide, SOURCE, { dataDir: '/opt/machine-id' }),
+    );
+    expect(error.message).toBe(
+      `${SOURCE}: outputs[0].destination.path: got "/opt/machine-id", the same folder as --data-dir; the bot's own renewable identity must not sit where readers of this output can reach it, choose another folder`,
+    );
+  });
+
+  it('applies flags over a v1 file, which it converts with its warning', () => {
+    const { config, warnings } = loadBotConfigWithFlags(kubernetesGuideV1, SOURCE, {
+      authServer: 'auth.example.com:3025',
+      renewalInterval: '30m',
+    });
+    expect(config.auth_server).toBe('https://auth.example.com:3025');
+    expect(config.renewal_interval).toBe(1_800_000);
+    expect(config.outputs[0]).toMatchObject({
+      type: 'kubernetes',
+      kubernetes_cluster: 'example-k8s-cluster',
+    });
+    expect(warnings[0]).toMatch(/uses the v1 config shape/);
+  });
+
   it('replaces the outputs with one identity output for --destination-dir, and says so', () => {
-    const file = loadBotConfig(applicationGuide, SOURCE).config;
-    const { config, warnings } = mergeFlags(file, {
+    const { config, warnings } = loadBotConfigWithFlags(applicationGuide, SOURCE, {
       destinationDir: '/opt/other',
       dataDir: '/var/lib/other',
     });
@@ -663,29 +738,32 @@ outputs:
   });
 
   it('checks the merged result as a whole', () => {
-    const file = loadBotConfig(applicationGuide, SOURCE).config;
-    const error = configError(() => mergeFlags(file, { renewalInterval: '1h' }));
+    const error = configError(() =>
+      loadBotConfigWithFlags(applicationGuide, SOURCE, { renewalInterval: '1h' }),
+    );
     expect(error.message).toBe(
       '--renewal-interval: got "1h", expected less than certificate_ttl (1h, the default when not set), or certificates expire before they are renewed; lower --renewal-interval or raise certificate_ttl',
     );
   });
 
   it("names the file's key and its value when the flag only changed the other side of the renewal rule", () => {
-    const file = loadBotConfig(withOutputs('outputs: []\nrenewal_interval: 30m\n'), SOURCE).config;
-    const error = configError(() => mergeFlags(file, { certificateTtl: '20m' }));
+    const error = configError(() =>
+      loadBotConfigWithFlags(withOutputs('outputs: []\nrenewal_interval: 30m\n'), SOURCE, {
+        certificateTtl: '20m',
+      }),
+    );
     expect(error.message).toMatch(
-      /^renewal_interval: got 30m, expected less than --certificate-ttl \(20m\), .*lower renewal_interval or raise --certificate-ttl$/,
+      /^\/etc\/midbot\.yaml: renewal_interval: got "30m", expected less than --certificate-ttl \(20m\), .*lower renewal_interval or raise --certificate-ttl$/,
     );
   });
 
   it('refuses --join-method iam over a file without a token', () => {
-    const file = loadBotConfig(
-      withOutputs('outputs: []\n').replace(`  token: "${TOKEN}"\n`, ''),
-      SOURCE,
-    ).config;
-    expect(file.onboarding.token).toBeUndefined();
-    const error = configError(() => mergeFlags(file, { joinMethod: 'iam' }));
-    expect(error.message).toMatch(/--join-method iam needs the name of the iam join token/);
+    const tokenless = withOutputs('outputs: []\n').replace(`  token: "${TOKEN}"\n`, '');
+    expect(loadBotConfig(tokenless, SOURCE).config.onboarding.token).toBeUndefined();
+    const error = configError(() => loadBotConfigWithFlags(tokenless, SOURCE, { joinMethod: 'iam' }));
+    expect(error.message).toBe(
+      `${SOURCE}: onboarding.token (or --token): got nothing, required with join_method iam: set it to the name of the iam join token`,
+    );
   });
 });
 

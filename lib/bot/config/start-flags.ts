@@ -1,0 +1,153 @@
+import path from 'node:path';
+import * as z from 'zod';
+import { ConfigError } from '../../core/errors.js';
+import { formatPath, parseWithSchema, valueAt } from '../../core/schema.js';
+import {
+  absolutePathSchema,
+  authServerSchema,
+  type BotConfig,
+  botConfigSchemaNaming,
+  caPinSchema,
+  durationSchema,
+  joinMethodSchema,
+  renewalIntervalSchema,
+  tokenSchema,
+} from './bot-config.js';
+import type { ConfigNames } from './config-rules.js';
+
+/**
+ * The `midbot start` flags of the getting-started guide:
+ * `--data-dir D --destination-dir O --token T --join-method token --ca-pin P --auth-server A [--oneshot]`.
+ */
+export interface BotConfigFlags {
+  readonly dataDir?: string;
+  readonly destinationDir?: string;
+  readonly token?: string;
+  readonly joinMethod?: string;
+  readonly caPins?: readonly string[];
+  readonly authServer?: string;
+  readonly oneshot?: boolean;
+  readonly certificateTtl?: string;
+  readonly renewalInterval?: string;
+}
+
+export interface FlagOptions {
+  /** Relative `--data-dir` / `--destination-dir` resolve against this. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/**
+ * Which config key each flag sets, so that a message names the flag when the value came from one.
+ * `--data-dir` sets all of `storage` and `--destination-dir` all of `outputs`.
+ */
+export const START_FLAG_KEYS = [
+  { flag: '--auth-server', option: 'authServer', path: ['auth_server'] },
+  { flag: '--join-method', option: 'joinMethod', path: ['onboarding', 'join_method'] },
+  { flag: '--token', option: 'token', path: ['onboarding', 'token'] },
+  { flag: '--ca-pin', option: 'caPins', path: ['onboarding', 'ca_pins'] },
+  { flag: '--data-dir', option: 'dataDir', path: ['storage'] },
+  { flag: '--destination-dir', option: 'destinationDir', path: ['outputs'] },
+  { flag: '--certificate-ttl', option: 'certificateTtl', path: ['certificate_ttl'] },
+  { flag: '--renewal-interval', option: 'renewalInterval', path: ['renewal_interval'] },
+  { flag: '--oneshot', option: 'oneshot', path: ['oneshot'] },
+] as const satisfies ReadonlyArray<{ flag: string; option: keyof BotConfigFlags; path: readonly string[] }>;
+
+type StartFlagKey = (typeof START_FLAG_KEYS)[number];
+
+/** Whether `path` is `outer` or a key inside it. */
+function isWithin(path: readonly PropertyKey[], outer: readonly PropertyKey[]): boolean {
+  return outer.every((key, index) => path[index] === key);
+}
+
+/** The flag that sets the config key at `path` (or a key around it), if any. */
+export function flagForKey(path: readonly PropertyKey[]): StartFlagKey | undefined {
+  return START_FLAG_KEYS.find((entry) => isWithin(path, entry.path));
+}
+
+/** Each flag through its field's schema, so an error names the flag the user typed. */
+export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}) {
+  const cwd = options.cwd ?? process.cwd();
+  const folder = (value: string | undefined, name: string) =>
+    value === undefined ? undefined : parseFlag(absolutePathSchema, path.resolve(cwd, value), name);
+  return {
+    auth_server:
+      flags.authServer === undefined
+        ? undefined
+        : parseFlag(authServerSchema, flags.authServer, '--auth-server'),
+    token: flags.token === undefined ? undefined : parseTokenFlag(flags.token),
+    join_method:
+      flags.joinMethod === undefined
+        ? undefined
+        : parseFlag(joinMethodSchema, flags.joinMethod, '--join-method'),
+    ca_pins: flags.caPins?.map((pin) => parseFlag(caPinSchema, pin, '--ca-pin')),
+    data_dir: folder(flags.dataDir, '--data-dir'),
+    destination_dir: folder(flags.destinationDir, '--destination-dir'),
+    certificate_ttl:
+      flags.certificateTtl === undefined
+        ? undefined
+        : parseFlag(durationSchema, flags.certificateTtl, '--certificate-ttl'),
+    renewal_interval:
+      flags.renewalInterval === undefined
+        ? undefined
+        : parseFlag(renewalIntervalSchema, flags.renewalInterval, '--renewal-interval'),
+  };
+}
+
+function parseFlag<S extends z.ZodType>(schema: S, value: string, name: string): z.output<S> {
+  return parseWithSchema(schema, value, {
+    code: 'invalid_config',
+    error: (code, message) => new ConfigError(code, message),
+    root: name,
+  });
+}
+
+/** Wrapped in an object only so that `redact` hides the value; the error names the flag. */
+function parseTokenFlag(token: string): string {
+  return parseWithSchema(
+    z.strictObject({ token: tokenSchema }),
+    { token },
+    {
+      code: 'invalid_config',
+      redact: ['token', 'onboarding'],
+      error: (code, message) => new ConfigError(code, message.replace(/^token:/, '--token:')),
+    },
+  ).token;
+}
+
+/**
+ * Checks a config document built from flags (over a file's keys, or over the defaults) as a whole:
+ * the keys it requires and the rules across keys. A message names the flag for a value from a flag,
+ * and otherwise the key, after `source` (the file) when there is one; a key missing from both says
+ * which flag could give it.
+ *
+ * @throws ConfigError `invalid_config`
+ */
+export function checkConfigWithFlags(
+  document: Record<string, unknown>,
+  flags: BotConfigFlags,
+  source?: string,
+): BotConfig {
+  const given = (option: keyof BotConfigFlags) => flags[option] !== undefined;
+  const names: ConfigNames = {
+    renewal_interval: given('renewalInterval') ? '--renewal-interval' : 'renewal_interval',
+    certificate_ttl: given('certificateTtl') ? '--certificate-ttl' : 'certificate_ttl',
+    'storage.path': given('dataDir') ? '--data-dir' : 'storage.path',
+  };
+  const label = (at: readonly PropertyKey[]): string => {
+    const setter = flagForKey(at);
+    if (setter !== undefined && given(setter.option)) return setter.flag;
+    const key = source === undefined ? formatPath(at) : `${source}: ${formatPath(at)}`;
+    if (valueAt(document, at) !== undefined) return key;
+    // `auth_server` has its flag; `onboarding` as a whole has the flags of the keys inside it.
+    const fillers = START_FLAG_KEYS.filter(
+      (entry) => isWithin(at, entry.path) || isWithin(entry.path, at),
+    ).map((entry) => entry.flag);
+    return fillers.length === 0 ? key : `${key} (or ${fillers.join(', ')})`;
+  };
+  return parseWithSchema(botConfigSchemaNaming(names), document, {
+    code: 'invalid_config',
+    redact: ['token', 'onboarding'],
+    label,
+    error: (code, message) => new ConfigError(code, message),
+  });
+}
