@@ -70,7 +70,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
     )
     .option(
       '--token <token>',
-      'the join token from `midctl bots add` (never printed); not needed to resume from --data-dir',
+      'the join token from `midctl bots add` (never printed), or an absolute path to a file holding it; not needed to resume from --data-dir',
     )
     .option('--join-method <method>', 'token or iam')
     .option('--ca-pin <pin>', "the cluster's CA pin (sha256:...); repeat for several", collect)

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { LoadedBotConfig } from '../bot/config/load-bot-config.js';
 import { configFromFlags, loadBotConfigWithFlags } from '../bot/config/load-bot-config.js';
+import { resolveTokenFile } from '../bot/config/resolve-token-file.js';
 import type { BotConfigFlags } from '../bot/config/start-flags.js';
 import { ConfigError } from '../core/errors.js';
 
@@ -24,7 +25,8 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
 
 /**
  * The config `midbot start` runs with: the file given with `-c` (v2, or v1 with a conversion warning)
- * with the flags filling in and overriding its keys, or the flags alone.
+ * with the flags filling in and overriding its keys, or the flags alone. A token given as the path of
+ * a file is read from that file.
  */
 export function loadStartConfig(
   configFile: string | undefined,
@@ -32,6 +34,16 @@ export function loadStartConfig(
   io: { cwd(): string; readFile(path: string): string },
 ): LoadedBotConfig {
   const cwd = io.cwd();
-  if (configFile === undefined) return { config: configFromFlags(flags, { cwd }), warnings: [] };
-  return loadBotConfigWithFlags(readConfigFile(configFile, cwd, io.readFile), configFile, flags, { cwd });
+  const loaded =
+    configFile === undefined
+      ? { config: configFromFlags(flags, { cwd }), warnings: [] }
+      : loadBotConfigWithFlags(readConfigFile(configFile, cwd, io.readFile), configFile, flags, { cwd });
+  const tokenName = flags.token === undefined ? `${configFile}: onboarding.token` : '--token';
+  return {
+    ...loaded,
+    config: {
+      ...loaded.config,
+      onboarding: resolveTokenFile(loaded.config.onboarding, tokenName, io.readFile),
+    },
+  };
 }

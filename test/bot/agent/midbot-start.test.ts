@@ -112,6 +112,36 @@ describe('midbot start', () => {
     expect(existsSync(join(work, 'filled-data', STORED_IDENTITY_FILE))).toBe(true);
   });
 
+  it('reads the join token from the file --token or onboarding.token names', async () => {
+    const fromFlag = await cluster.addBot('cli-token-flag', ['ops']);
+    writeFileSync(join(work, 'flag-token'), `${fromFlag}\n`);
+    const io = fakeIo();
+    const joined = await start(
+      {
+        authServer: cluster.url,
+        caPins: [cluster.server.caPin],
+        token: join(work, 'flag-token'),
+        oneshot: true,
+        logFormat: 'text',
+      },
+      io,
+    );
+    expect(joined?.identity).toMatchObject({ botName: 'cli-token-flag', obtained: 'joined' });
+    expect(io.logs.join('\n')).not.toContain(fromFlag);
+
+    const fromKey = await cluster.addBot('cli-token-key', ['ops']);
+    writeFileSync(join(work, 'key-token'), `${fromKey}\n`);
+    configFile('token-file.yaml', join(work, 'key-token'), 'outputs: []\noneshot: true\n');
+    const viaFile = await start({ config: 'token-file.yaml', logFormat: 'text' }, fakeIo());
+    expect(viaFile?.identity).toMatchObject({ botName: 'cli-token-key', obtained: 'joined' });
+
+    const missing = await start(
+      { config: 'token-file.yaml', token: join(work, 'nope'), logFormat: 'text' },
+      fakeIo(),
+    ).catch((error: Error) => error);
+    expect((missing as Error).message).toMatch(new RegExp(`^--token ${join(work, 'nope')}: no such file; `));
+  });
+
   it('fails a oneshot run when an output failed, naming it', async () => {
     const token = await cluster.addBot('cli-denied', ['ops']);
     configFile(

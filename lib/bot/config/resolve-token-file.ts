@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import type { OnboardingConfig } from './bot-config.js';
+
+/**
+ * `--token` and `onboarding.token` hold the join token itself or, as with tbot, an absolute path to a
+ * file holding it (a systemd credential, a mounted secret), so that the token stays out of the command
+ * line and the config file. A token never starts with `/` (token names cannot hold one), so a value
+ * that does is a path. The file's text is used without the whitespace around it.
+ *
+ * Errors name the path and what to do, never what the file holds: it is a secret.
+ *
+ * @param name how the user gave the value, e.g. `--token` or `/etc/midbot.yaml: onboarding.token`
+ * @throws ConfigError `unreadable_token_file` or `invalid_token_file`
+ */
+export function resolveTokenFile(
+  onboarding: OnboardingConfig,
+  name: string,
+  readFile: (file: string) => string,
+): OnboardingConfig {
+  const file = onboarding.token;
+  if (file === undefined || !path.posix.isAbsolute(file)) return onboarding;
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      'unreadable_token_file',
+      `${name} ${file}: ${
+        code === 'ENOENT'
+          ? 'no such file; a value starting with / is read as the path of a file holding the join token: write the token printed by `midctl bots add` there, or fix the path'
+          : code === 'EISDIR'
+            ? 'is a folder, not a file; give the file holding the join token'
+            : `cannot read it (${code ?? 'unknown error'}); run midbot as a user that may read it`
+      }`,
+      { cause: error },
+    );
+  }
+  const token = text.trim();
+  if (token === '') {
+    throw new ConfigError(
+      'invalid_token_file',
+      `${name} ${file}: the file is empty; write the join token printed by \`midctl bots add\` in it`,
+    );
+  }
+  if (/\s/.test(token)) {
+    throw new ConfigError(
+      'invalid_token_file',
+      `${name} ${file}: the file holds more than the join token (it has spaces or several lines); write only the token printed by \`midctl bots add\` in it`,
+    );
+  }
+  return { ...onboarding, token };
+}
