@@ -21,6 +21,7 @@ import {
 import { type PendingOutput, prepareOutput, writeIssuedOutput } from './output-writer.js';
 import { type BackoffOptions, backoffDelay, retryBeforeExpiry } from './retry-backoff.js';
 import type { OutputResult, RunSummary } from './run-summary.js';
+import { describeShortenedLifetime } from './shortened-lifetime.js';
 import type { Sleep } from './sleep.js';
 
 export interface BotAgentOptions {
@@ -261,6 +262,17 @@ export class BotAgent {
         serial: written.serial,
         expires_at: written.expiresAt,
       });
+      const shortened = describeShortenedLifetime(
+        this.config.certificate_ttl,
+        this.config.renewal_interval,
+        issued,
+      );
+      if (shortened !== undefined) {
+        this.logger.warn(`outputs[${output.index}] (${base.target}): ${shortened}`, {
+          roles: written.roles.join(','),
+          expires_at: written.expiresAt,
+        });
+      }
       return {
         status: 'written',
         ...base,

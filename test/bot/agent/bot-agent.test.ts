@@ -375,6 +375,52 @@ describe('BotAgent outputs', () => {
     expect(new Set(serials).size).toBe(4);
   });
 
+  it("warns when a role's max_session_ttl issues a certificate for less time than certificate_ttl asks", async () => {
+    await cluster.server.service.admin.putResources(
+      [
+        {
+          kind: 'role',
+          version: 'v7',
+          metadata: { name: 'brief' },
+          spec: { options: { max_session_ttl: '30m' }, allow: { logins: ['root'] } },
+        },
+        {
+          kind: 'role',
+          version: 'v7',
+          metadata: { name: 'briefer' },
+          spec: { options: { max_session_ttl: '15m' }, allow: { logins: ['root'] } },
+        },
+      ],
+      false,
+      'test',
+    );
+    const bot = await newBot(['ops', 'brief', 'briefer']);
+    const log = captureLog();
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        certificate_ttl: '1h',
+        outputs: [
+          { type: 'identity', roles: ['ops'], destination: { type: 'memory' } },
+          { type: 'identity', roles: ['ops', 'brief'], destination: { type: 'memory' } },
+          { type: 'identity', roles: ['ops', 'briefer'], destination: { type: 'memory' } },
+        ],
+      }),
+      { logger: log.logger },
+    );
+    const summary = await agent.runOnce();
+    agent.close();
+    expect(summary.written).toBe(3);
+    const warnings = log.lines.filter((line) => / WARN /.test(line));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /WARN {2}outputs\[1\] \(identity\): the auth service issued the certificate for 30m, shorter than the 1h asked for \(certificate_ttl, --certificate-ttl\): a role's max_session_ttl caps it \(or the CA expires sooner\); raise the roles' max_session_ttl or lower certificate_ttl to 30m roles=ops,brief expires_at=\S+$/,
+    );
+    expect(warnings[1]).toMatch(
+      /WARN {2}outputs\[2\] \(identity\): the auth service issued the certificate for 15m, .*lower certificate_ttl to 15m; it expires before the next renewal in 20m: lower renewal_interval below 15m too /,
+    );
+  });
+
   it('narrows each output to its roles', async () => {
     const bot = await newBot(['ops', 'apps']);
     const agent = newAgent(

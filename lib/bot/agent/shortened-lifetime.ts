@@ -1,0 +1,29 @@
+import { formatDuration } from '../../core/duration.js';
+
+/**
+ * How much shorter than asked a certificate may live before midbot says so: the service counts whole
+ * seconds, and its clock and ours read the time a moment apart.
+ */
+export const LIFETIME_SLACK_MS = 60_000;
+
+/**
+ * The warning for a certificate the auth service issued for less time than `certificate_ttl` asked,
+ * or undefined when it lives (nearly) as long as asked. The service caps every certificate at the
+ * shortest `max_session_ttl` of the roles it carries, and says nothing about it; tbot warns too.
+ *
+ * @param issued the `issued_at` and `expires_at` of the service's answer
+ */
+export function describeShortenedLifetime(
+  requestedMs: number,
+  renewalIntervalMs: number,
+  issued: { readonly issued_at: string; readonly expires_at: string },
+): string | undefined {
+  const issuedMs = Date.parse(issued.expires_at) - Date.parse(issued.issued_at);
+  if (!(requestedMs - issuedMs > LIFETIME_SLACK_MS)) return undefined;
+  const lifetime = formatDuration(Math.max(0, Math.round(issuedMs / 1000) * 1000));
+  const expiresFirst =
+    issuedMs <= renewalIntervalMs
+      ? `; it expires before the next renewal in ${formatDuration(renewalIntervalMs)}: lower renewal_interval below ${lifetime} too`
+      : '';
+  return `the auth service issued the certificate for ${lifetime}, shorter than the ${formatDuration(requestedMs)} asked for (certificate_ttl, --certificate-ttl): a role's max_session_ttl caps it (or the CA expires sooner); raise the roles' max_session_ttl or lower certificate_ttl to ${lifetime}${expiresFirst}`;
+}
