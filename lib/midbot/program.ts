@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { asOneErrorLine } from '../cli/one-error-line.js';
 import { ConfigError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { type InitOptions, init } from './commands/init.js';
@@ -49,9 +50,12 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
       'The Machine ID agent: joins the cluster as a bot, keeps its identity renewed, and writes short-lived certificates (outputs) for other tools.',
     )
     .version(VERSION, '-v, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (text) => io.write(text) })
-    // Before the subcommands, so that they inherit it: the entry maps CommanderError to the exit code.
+    // Before the subcommands, which copy these settings when they are added: usage errors are one
+    // `ERROR:` line as every other error, and the entry maps CommanderError to the exit code.
+    .configureOutput({
+      writeOut: (text) => io.write(text),
+      outputError: (text) => io.writeLog(asOneErrorLine(text)),
+    })
     .exitOverride();
 
   program

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { asOneErrorLine } from '../cli/one-error-line.js';
 import { parseOutputFormat } from '../cli/output-format.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -36,20 +37,6 @@ interface GlobalFlags {
   dataDir?: string;
   awsIam?: boolean;
   awsRegion?: string;
-}
-
-/**
- * Commander's own refusals (an unknown option, a missing argument, a bad choice) in the shape of every
- * other midctl error: one `ERROR:` line. Commander writes `error: …`, sometimes with a suggestion on a
- * second line (`(Did you mean --format?)`); both go on the one line, with the hint to the usage.
- */
-function asOneErrorLine(text: string): string {
-  const [first = '', ...more] = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-  const suggestions = more.map((line) => line.replace(/^\(Did you mean (.*)\)$/, 'did you mean $1'));
-  return `ERROR: ${[first.replace(/^error: /, ''), ...suggestions].join('; ')} (run with --help for usage)`;
 }
 
 /**

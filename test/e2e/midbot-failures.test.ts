@@ -277,6 +277,15 @@ outputs:
     expect(accepted.stderr).toContain('Joined the cluster as bot "unwritable"');
   });
 
+  it("prints commander's own refusals as one ERROR line, as midctl does", async () => {
+    const result = await runMidbot(['start', '--oneshto']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      "ERROR: unknown option '--oneshto'; did you mean --oneshot? (run with --help for usage)\n",
+    );
+  });
+
   it('never printed a token or a private key in any of the runs above', () => {
     const everything = printed.join('\n');
     expect(tokens.length).toBeGreaterThan(3);

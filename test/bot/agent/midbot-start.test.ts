@@ -401,6 +401,32 @@ describe('midbot command table', () => {
     expect(io.stdout.join('')).toBe('created /opt/m\n');
   });
 
+  it.each([
+    [['start', '--bogus'], "ERROR: unknown option '--bogus' (run with --help for usage)"],
+    [
+      ['start', '--oneshto'],
+      "ERROR: unknown option '--oneshto'; did you mean --oneshot? (run with --help for usage)",
+    ],
+    [
+      ['init', '--destination-dir', '/opt/m', '--reader-user', 'app'],
+      "ERROR: required option '--bot-user <user>' not specified (run with --help for usage)",
+    ],
+    [
+      ['start', '--log-format', 'yaml'],
+      "ERROR: option '--log-format <format>' argument 'yaml' is invalid. Allowed choices are text, json. (run with --help for usage)",
+    ],
+    [['stat'], "ERROR: unknown command 'stat'; did you mean start? (run with --help for usage)"],
+  ])("prints commander's refusal of %j as one ERROR line", async (argv, line) => {
+    const io = fakeIo();
+    const program = buildMidbotProgram(io, {
+      start: async () => undefined,
+      init: async () => '',
+    });
+    await expect(program.parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({ exitCode: 1 });
+    expect(io.logs).toEqual([line]);
+    expect(io.stdout).toEqual([]);
+  });
+
   it('collects repeated --ca-pin flags and refuses a bad one by flag name', async () => {
     const io = fakeIo();
     const program = buildMidbotProgram(io);
