@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { type InitOptions, init } from './commands/init.js';
 import { type StartOptions, start } from './commands/start.js';
 import type { MidbotIo } from './midbot-io.js';
+import { addTbotFlagHints } from './tbot-flag-hints.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -58,7 +59,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
     })
     .exitOverride();
 
-  program
+  const startCommand = program
     .command('start')
     .description(
       'Join (or renew) and write every output, then keep renewing every renewal_interval; --oneshot runs once and exits',
@@ -90,7 +91,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
         .choices(['text', 'json'])
         .default('text'),
     )
-    .option('--debug', 'verbose logs')
+    .option('-d, --debug', 'verbose logs')
     .action(async (flags: StartFlags) => {
       await commands.start(
         {
@@ -110,6 +111,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
         io,
       );
     });
+  addTbotFlagHints(startCommand);
 
   program
     .command('init')

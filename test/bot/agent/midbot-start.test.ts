@@ -357,6 +357,7 @@ describe('midbot command table', () => {
       },
     ],
     [['start', '-c', 'f.yaml'], { config: 'f.yaml', logFormat: 'text' }],
+    [['start', '-c', 'f.yaml', '-d'], { config: 'f.yaml', logFormat: 'text', debug: true }],
   ])('maps %j onto start', async (argv, expected) => {
     const calls: unknown[] = [];
     const program = buildMidbotProgram(fakeIo(), {
@@ -425,6 +426,42 @@ describe('midbot command table', () => {
     await expect(program.parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({ exitCode: 1 });
     expect(io.logs).toEqual([line]);
     expect(io.stdout).toEqual([]);
+  });
+
+  it.each([
+    [
+      '--proxy-server=proxy.example.com:443',
+      '--proxy-server: got "proxy.example.com:443", midbot has no proxy: use --auth-server with the auth service address',
+    ],
+    [
+      '--insecure',
+      '--insecure: midbot always authenticates the auth service and has no insecure mode: pass --ca-pin with the pin printed by `midctl bots add` or `midctl status` (or set onboarding.public_tls: true for an auth service with a publicly trusted certificate)',
+    ],
+    [
+      '--diag-addr=127.0.0.1:3001',
+      '--diag-addr: got "127.0.0.1:3001", midbot serves no diagnostics endpoint: its log says how each run went (`Wrote N of M outputs`, failures as WARN or ERROR), and `midctl bots instances show` lists its heartbeats',
+    ],
+  ])('refuses the tbot flag %s with what to do instead, before starting', async (flag, message) => {
+    const calls: unknown[] = [];
+    const io = fakeIo();
+    const program = buildMidbotProgram(io, {
+      start: async (options) => calls.push(options),
+      init: async () => '',
+    });
+    await expect(program.parseAsync(['node', 'midbot', 'start', '--oneshot', flag])).rejects.toMatchObject({
+      code: 'unsupported_flag',
+      message,
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps the tbot flags it refuses out of the help', async () => {
+    const io = fakeIo();
+    const program = buildMidbotProgram(io);
+    await expect(program.parseAsync(['node', 'midbot', 'start', '--help'])).rejects.toMatchObject({
+      exitCode: 0,
+    });
+    expect(io.stdout.join('')).not.toMatch(/--proxy-server|--insecure|--diag-addr/);
   });
 
   it('collects repeated --ca-pin flags and refuses a bad one by flag name', async () => {
