@@ -143,5 +143,10 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
       );
     });
 
+  program
+    .command('version')
+    .description("Print midbot's version (as --version does)")
+    .action(() => io.write(`${VERSION}\n`));
+
   return program;
 }

@@ -9,6 +9,7 @@ import { STORED_IDENTITY_FILE } from '../../../lib/bot/agent/stored-identity.js'
 import { start } from '../../../lib/midbot/commands/start.js';
 import type { MidbotIo, MidbotSignal } from '../../../lib/midbot/midbot-io.js';
 import { buildMidbotProgram } from '../../../lib/midbot/program.js';
+import { VERSION } from '../../../lib/version.js';
 import { type Cluster, startCluster } from './agent-fixture.js';
 
 let cluster: Cluster;
@@ -302,6 +303,16 @@ describe('midbot command table', () => {
     const program = buildMidbotProgram(io);
     await expect(program.parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({ exitCode: 0 });
     expect(io.stdout.join('')).toMatch(pattern);
+  });
+
+  it.each([[['version']], [['--version']], [['-v']]])('prints the version for %j', async (argv) => {
+    const io = fakeIo();
+    const program = buildMidbotProgram(io);
+    await program.parseAsync(['node', 'midbot', ...argv]).catch((error: { exitCode?: number }) => {
+      // --version ends the parse as --help does; `version` is a command that returns.
+      expect(error.exitCode).toBe(0);
+    });
+    expect(io.stdout).toEqual([`${VERSION}\n`]);
   });
 
   it.each([
