@@ -248,9 +248,25 @@ export const onboardingSchema = onboardingRulesSchema.transform(
   (onboarding) => onboarding as OnboardingConfig,
 );
 
+/**
+ * tbot's `symlinks` of a directory (destination or storage). tbot's other modes follow symlinks when
+ * the kernel cannot refuse them; midbot never does, in either kind of folder (both are written by the
+ * directory destination), so only `secure`, what it always does, is accepted.
+ */
+const symlinksSchema = z
+  .enum(['secure', 'try-secure', 'insecure'], { error: () => oneOf(['secure']) })
+  .refine((mode) => mode === 'secure', {
+    message:
+      'expected secure: midbot never follows symlinks inside a destination or the storage folder (SECURITY rule 12); remove the key or set it to secure',
+  });
+
 export const storageSchema = byType(
   [
-    strictObject({ type: z.literal('directory'), path: absolutePathSchema }),
+    strictObject({
+      type: z.literal('directory'),
+      path: absolutePathSchema,
+      symlinks: symlinksSchema.optional(),
+    }),
     strictObject({ type: z.literal('memory') }),
   ],
   ['directory', 'memory'],
@@ -260,14 +276,7 @@ export const storageSchema = byType(
 export const directoryDestinationSchema = strictObject({
   type: z.literal('directory'),
   path: absolutePathSchema,
-  // tbot's other modes follow symlinks when the kernel cannot refuse them; midbot never does.
-  symlinks: z
-    .enum(['secure', 'try-secure', 'insecure'], { error: () => oneOf(['secure']) })
-    .refine((mode) => mode === 'secure', {
-      message:
-        'expected secure: midbot never follows symlinks inside a destination (SECURITY rule 12); remove the key or set it to secure',
-    })
-    .optional(),
+  symlinks: symlinksSchema.optional(),
 });
 
 export const memoryDestinationSchema = strictObject({ type: z.literal('memory') });

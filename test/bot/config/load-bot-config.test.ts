@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { identityStoreFor } from '../../../lib/bot/agent/identity-store.js';
+import { STORED_IDENTITY_FILE } from '../../../lib/bot/agent/stored-identity.js';
 import { botConfigSchema } from '../../../lib/bot/config/bot-config.js';
 import {
   configFromFlags,
@@ -412,6 +417,14 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /outputs\[0\]\.destination\.symlinks: got "insecure", expected secure: midbot never follows symlinks/,
     ],
     [
+      'symlinks: try-secure on storage',
+      withOutputs('outputs: []\n').replace(
+        '  path: /var/lib/midbot\n',
+        '  path: /var/lib/midbot\n  symlinks: try-secure\n',
+      ),
+      /storage\.symlinks: got "try-secure", expected secure: midbot never follows symlinks inside a destination or the storage folder/,
+    ],
+    [
       'two outputs in one folder',
       withOutputs(
         'outputs:\n  - type: identity\n    destination: {type: directory, path: /opt/a}\n  - type: application\n    app_name: x\n    destination: {type: directory, path: /opt/a/}\n',
@@ -764,6 +777,33 @@ outputs:
     expect(error.message).toBe(
       `${SOURCE}: onboarding.token (or --token): got nothing, required with join_method iam: set it to the name of the iam join token`,
     );
+  });
+});
+
+describe('symlinks', () => {
+  it('accepts symlinks: secure on storage as on a destination, and means the same there', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'midbot-storage-symlinks-'));
+    try {
+      const { config } = loadBotConfig(
+        withOutputs(
+          `outputs:\n  - type: identity\n    destination: {type: directory, path: /opt/a, symlinks: secure}\n`,
+        ).replace('  path: /var/lib/midbot\n', `  path: ${folder}\n  symlinks: secure\n`),
+        SOURCE,
+      );
+      expect(config.storage).toEqual({ type: 'directory', path: folder, symlinks: 'secure' });
+      expect(config.outputs[0]?.destination).toEqual({
+        type: 'directory',
+        path: '/opt/a',
+        symlinks: 'secure',
+      });
+      // The storage folder, like a destination, refuses a symlink planted at the identity's name.
+      symlinkSync(join(folder, 'elsewhere'), join(folder, STORED_IDENTITY_FILE));
+      await expect(identityStoreFor(config.storage).load()).rejects.toMatchObject({
+        code: 'symlink_in_destination',
+      });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
