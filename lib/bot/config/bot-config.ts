@@ -273,10 +273,22 @@ export const storageSchema = byType(
   'a mapping with type: directory and path, or type: memory',
 );
 
+/**
+ * tbot's `acls` of a destination: `try` and `required` make tbot check the folder's ACLs before each
+ * write. midbot checks none (`off`, the only mode accepted); `midbot init` sets them up once instead.
+ */
+const aclsSchema = z
+  .enum(['off', 'try', 'required'], { error: () => oneOf(['off']) })
+  .refine((mode) => mode === 'off', {
+    message:
+      'expected off: midbot checks no ACLs on a destination; prepare the folder once with `midbot init --destination-dir PATH --bot-user B --reader-user R` (run as root: it sets POSIX ACLs so the bot user writes and only the reader user reads), then remove the key or set it to off',
+  });
+
 export const directoryDestinationSchema = strictObject({
   type: z.literal('directory'),
   path: absolutePathSchema,
   symlinks: symlinksSchema.optional(),
+  acls: aclsSchema.optional(),
 });
 
 export const memoryDestinationSchema = strictObject({ type: z.literal('memory') });

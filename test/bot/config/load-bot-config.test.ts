@@ -279,8 +279,20 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
     ],
     [
       'an unknown destination key',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: /a, mode: 700}\n'),
+      /outputs\[0\]\.destination: unknown key "mode"/,
+    ],
+    [
+      'acls: required, which midbot does not check',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: directory, path: /a, acls: required}\n',
+      ),
+      /outputs\[0\]\.destination\.acls: got "required", expected off: midbot checks no ACLs on a destination; prepare the folder once with `midbot init --destination-dir PATH --bot-user B --reader-user R` \(run as root: it sets POSIX ACLs so the bot user writes and only the reader user reads\), then remove the key or set it to off$/,
+    ],
+    [
+      'acls: try',
       withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: /a, acls: try}\n'),
-      /outputs\[0\]\.destination: unknown key "acls"/,
+      /outputs\[0\]\.destination\.acls: got "try", expected off: midbot checks no ACLs/,
     ],
     [
       'a wrong type',
@@ -777,6 +789,16 @@ outputs:
     expect(error.message).toBe(
       `${SOURCE}: onboarding.token (or --token): got nothing, required with join_method iam: set it to the name of the iam join token`,
     );
+  });
+});
+
+describe('acls', () => {
+  it('accepts acls: off on a destination, which is what midbot does', () => {
+    const { config } = loadBotConfig(
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: /a, acls: off}\n'),
+      SOURCE,
+    );
+    expect(config.outputs[0]?.destination).toEqual({ type: 'directory', path: '/a', acls: 'off' });
   });
 });
 
