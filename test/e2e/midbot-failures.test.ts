@@ -104,6 +104,9 @@ describe('midbot when things go wrong', () => {
     const errors = again.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/this join token was already used.*midctl tokens add --type=bot/);
+    // The service's advice, and midbot's addition of where the token goes, each once.
+    expect(errors[0]?.match(/midctl tokens add/g)).toHaveLength(1);
+    expect(errors[0]).toMatch(/ Pass the new token with --token or onboarding\.token\.$/);
     expect(again.stdout + again.stderr).not.toContain(bot.token);
   });
 

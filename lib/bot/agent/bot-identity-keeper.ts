@@ -31,13 +31,36 @@ const IDENTITY_GONE = new Set([
 /** Refusals of the token itself. */
 const TOKEN_REFUSED = new Set(['token_already_used', 'token_not_found', 'token_expired']);
 
-function newTokenHint(botName: string | undefined, botDeleted = false): string {
-  if (botName === undefined)
-    return 'Ask the operator for a new join token (`midctl bots add NAME --roles=...` for a new bot, or `midctl tokens add --type=bot --bot-name=NAME`) and pass it with --token or onboarding.token.';
+/*
+ * The advice midbot adds to a refusal. The auth service's message says what happened and what an
+ * operator does about it, for any caller of its API; midbot adds only what the service cannot know:
+ * the bot's name when the service could not name it, and where midbot takes a token. So no advice
+ * appears twice.
+ */
+
+const WHERE_TOKEN_GOES = 'with --token or onboarding.token';
+
+/** No token is configured, which the service never learns of: the whole advice is midbot's. */
+function tokenRequiredHint(botName: string): string {
+  return `Create a new join token with \`midctl tokens add --type=bot --bot-name=${botName}\` and pass it ${WHERE_TOKEN_GOES}.`;
+}
+
+/**
+ * A join refused the token: the service said why and how to get a new one, but not for which bot (a
+ * spent or unknown token names none).
+ */
+function refusedTokenHint(botName: string | undefined): string {
+  return botName === undefined
+    ? `Pass the new token ${WHERE_TOKEN_GOES}.`
+    : `The bot is "${botName}"; pass its new token ${WHERE_TOKEN_GOES}.`;
+}
+
+/** A renewal refusal ended the identity: the service said to join again, midbot says how. */
+function identityGoneHint(botName: string, code: string): string {
   // A deleted bot takes its tokens with it: `tokens add` would be refused; the bot must be made again.
-  if (botDeleted)
-    return `The bot "${botName}" was deleted: an operator re-creates it with \`midctl bots add ${botName} --roles=...\`, which prints a new join token; pass it with --token or onboarding.token.`;
-  return `Create a new join token with \`midctl tokens add --type=bot --bot-name=${botName}\` (or \`midctl bots add\` for a new bot) and pass it with --token or onboarding.token.`;
+  if (code === 'bot_not_found')
+    return `An operator re-creates it with \`midctl bots add ${botName} --roles=...\`, which prints a new join token; pass it ${WHERE_TOKEN_GOES}.`;
+  return `For a new join token: \`midctl tokens add --type=bot --bot-name=${botName}\`; pass it ${WHERE_TOKEN_GOES}.`;
 }
 
 /** Why the stored identity cannot be renewed, for the log and, without a token, for the refusal. */
@@ -171,11 +194,7 @@ export class BotIdentityKeeper {
       throw new BotRunError(
         'renewing the bot identity',
         error,
-        gone
-          ? {
-              hint: `The bot must join again. ${newTokenHint(stored.identity.bot_name, (error as MidError).code === 'bot_not_found')}`,
-            }
-          : {},
+        gone ? { hint: identityGoneHint(stored.identity.bot_name, (error as MidError).code) } : {},
       );
     }
     const next: StoredIdentity = {
@@ -216,7 +235,7 @@ export class BotIdentityKeeper {
           hint:
             stored === undefined
               ? 'Pass the token printed by `midctl bots add` (or a new one from `midctl tokens add --type=bot --bot-name=NAME`) with --token or onboarding.token.'
-              : newTokenHint(stored.identity.bot_name),
+              : tokenRequiredHint(stored.identity.bot_name),
         },
       );
     }
@@ -243,7 +262,7 @@ export class BotIdentityKeeper {
       const refused = error instanceof MidError && TOKEN_REFUSED.has(error.code);
       throw new BotRunError(step, error, {
         ...(reason?.context === undefined ? {} : { context: reason.context }),
-        ...(refused ? { hint: newTokenHint(stored?.identity.bot_name) } : {}),
+        ...(refused ? { hint: refusedTokenHint(stored?.identity.bot_name) } : {}),
       });
     }
     const next: StoredIdentity = {

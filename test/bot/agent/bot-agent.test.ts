@@ -203,7 +203,7 @@ describe('BotAgent identity', () => {
     expect(rejoined.identity.instanceId).not.toBe(joined.identity.instanceId);
   });
 
-  it('refuses a token that was already used, saying how to get a new one', async () => {
+  it('refuses a token that was already used, saying once how to get a new one', async () => {
     const bot = await newBot();
     const first = newAgent(cluster, agentConfig(cluster, bot.token));
     await first.runOnce();
@@ -213,12 +213,53 @@ describe('BotAgent identity', () => {
     second.close();
     expect(error.code).toBe('token_already_used');
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(
-      /^joining the cluster with the join token failed: this join token was already used/,
+    expect(error.message).toBe(
+      'joining the cluster with the join token failed: this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or restart the bot from its saved identity (storage) instead of joining again. Pass the new token with --token or onboarding.token.',
     );
-    expect(error.message).toContain('midctl tokens add --type=bot');
-    expect(error.message).toContain('midctl bots add');
     expect(error.message).not.toContain(bot.token);
+  });
+
+  it('refuses an unknown token, saying once how to get a new one', async () => {
+    const agent = newAgent(cluster, agentConfig(cluster, 'no-such-token'));
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.code).toBe('token_not_found');
+    expect(error.message).toBe(
+      'joining the cluster with the join token failed: the join token is unknown or was deleted; ask an operator for a new one (`midctl bots add` or `midctl tokens add --type=bot --bot-name=NAME`). Pass the new token with --token or onboarding.token.',
+    );
+  });
+
+  it('says once how to join again after the instance was locked', async () => {
+    const bot = await newBot();
+    const store = new DestinationIdentityStore(new MemoryDestination());
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    await agent.runOnce();
+    agent.close();
+    const generation1 = await store.load();
+    // A copy of generation 1 left behind, say by a restored backup, while the bot renews on.
+    const renewing = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    await renewing.runOnce();
+    renewing.close();
+    const copy = new DestinationIdentityStore(new MemoryDestination());
+    if (generation1 === undefined) throw new Error('nothing stored');
+    await copy.save(generation1);
+    const stale = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: copy });
+    const mismatch = await rejection(stale.runOnce());
+    stale.close();
+    expect(mismatch.code).toBe('generation_mismatch');
+    expect(mismatch.message).toBe(
+      `renewing the bot identity failed: this bot identity was renewed since this certificate was issued, so a copy of it is in use elsewhere; the instance is now locked. Join again with a new token. For a new join token: \`midctl tokens add --type=bot --bot-name=${bot.name}\`; pass it with --token or onboarding.token.`,
+    );
+
+    const locked = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
+    const error = await rejection(locked.runOnce());
+    locked.close();
+    expect(error.code).toBe('instance_locked');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^renewing the bot identity failed: bot instance ${bot.name}/\\S+ is locked since \\S+ \\(.*\\); join again with a new token\\. For a new join token: \`midctl tokens add --type=bot --bot-name=${bot.name}\`; pass it with --token or onboarding\\.token\\.$`,
+      ),
+    );
   });
 
   it('after its bot was deleted, says the bot must be made again (a new token for it would be refused)', async () => {
@@ -233,14 +274,18 @@ describe('BotAgent identity', () => {
     expect(error.message).not.toContain('midctl tokens add');
   });
 
-  it('refuses an expired token', async () => {
+  it('refuses an expired token, saying once how to get a new one', async () => {
     const bot = await newBot(['ops'], 60);
     cluster.clock.advance(2 * 60_000);
     const agent = newAgent(cluster, agentConfig(cluster, bot.token));
     const error = await rejection(agent.runOnce());
     agent.close();
     expect(error.code).toBe('token_expired');
-    expect(error.message).toMatch(/the join token expired at \S+; create a new one with `midctl tokens add/);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^joining the cluster with the join token failed: the join token expired at \\S+; create a new one with \`midctl tokens add --type=bot --bot-name=${bot.name}\`\\. Pass the new token with --token or onboarding\\.token\\.$`,
+      ),
+    );
   });
 
   it('joins again with the token when the stored identity expired, and says why that failed', async () => {
@@ -256,9 +301,12 @@ describe('BotAgent identity', () => {
     restarted.close();
     expect(error.code).toBe('token_already_used');
     expect(error.message).toContain(
-      `the stored identity of bot "${bot.name}" expired at ${joined.identity.expiresAt}, so midbot joined again with the token`,
+      `the stored identity of bot "${bot.name}" expired at ${joined.identity.expiresAt}, so midbot joined again with the token, and the auth service answered: this join token was already used`,
     );
-    expect(error.message).toContain(`midctl tokens add --type=bot --bot-name=${bot.name}`);
+    expect(error.message).toMatch(
+      new RegExp(`The bot is "${bot.name}"; pass its new token with --token or onboarding\\.token\\.$`),
+    );
+    expect(error.message.match(/midctl tokens add/g)).toHaveLength(1);
 
     // With a new token the bot is back, as a new instance.
     const fresh = newAgent(cluster, agentConfig(cluster, await cluster.addToken(bot.name)), {
