@@ -382,6 +382,8 @@ export const botConfigPartsSchema = strictObject({
 }).partial();
 
 export type BotConfig = z.output<typeof botConfigSchema>;
+/** The keys a v2 file holds, each checked on its own (`botConfigPartsSchema`). */
+export type BotConfigParts = z.output<typeof botConfigPartsSchema>;
 export type OutputConfig = BotConfig['outputs'][number];
 export type OutputType = OutputConfig['type'];
 export type DestinationConfig = OutputConfig['destination'];

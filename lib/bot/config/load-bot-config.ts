@@ -1,6 +1,6 @@
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
-import type { BotConfig } from './bot-config.js';
+import type { BotConfig, OutputConfig } from './bot-config.js';
 import { configVersionOf, type LoadedBotConfig, readConfigDocument } from './config-document.js';
 import {
   DEFAULT_CERTIFICATE_TTL_MS,
@@ -33,6 +33,19 @@ export type { LoadedBotConfig } from './config-document.js';
  */
 export function loadBotConfig(text: string, source: string): LoadedBotConfig {
   return readConfigDocument(parseConfigJson(text, source) ?? parseConfigYaml(text, source), source);
+}
+
+/**
+ * The outputs of a config file, which may leave the keys `midbot start` flags give out: what
+ * `midbot init -c FILE` needs. Each key the file holds is still checked (a v1 file whole).
+ */
+export function loadConfigOutputs(text: string, source: string): OutputConfig[] {
+  const { version, record } = configVersionOf(
+    parseConfigJson(text, source) ?? parseConfigYaml(text, source),
+    source,
+  );
+  if (version === 'v1') return convertLegacyConfig(record, source).config.outputs;
+  return checkV2ConfigParts(record, source).outputs ?? [];
 }
 
 const FLAG_NAMES: RenewalNames = {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
-import { type BotConfig, botConfigPartsSchema, botConfigSchema } from './bot-config.js';
+import { type BotConfig, type BotConfigParts, botConfigPartsSchema, botConfigSchema } from './bot-config.js';
 
 /** Keys tbot users may bring along that midbot spells differently or does not need. */
 const KEY_HINTS: Record<string, string> = {
@@ -26,9 +26,9 @@ export function parseV2Config(document: Record<string, unknown>, source: string)
  * Checks each key a v2 file holds, as `parseV2Config` does, but requires none and leaves the rules
  * across keys out: flags may still fill in or replace keys (`midbot start -c FILE` with flags).
  */
-export function checkV2ConfigParts(document: Record<string, unknown>, source: string): void {
+export function checkV2ConfigParts(document: Record<string, unknown>, source: string): BotConfigParts {
   refuseHintedKeys(document, source);
-  parseWithSchema(botConfigPartsSchema, document, fileOptions(source));
+  return parseWithSchema(botConfigPartsSchema, document, fileOptions(source));
 }
 
 function refuseHintedKeys(document: Record<string, unknown>, source: string): void {

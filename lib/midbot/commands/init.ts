@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadBotConfig } from '../../bot/config/load-bot-config.js';
+import { loadConfigOutputs } from '../../bot/config/load-bot-config.js';
 import { type InitDirectoryOptions, initDirectory } from '../../bot/destinations/init-directory.js';
 import { ConfigError } from '../../core/errors.js';
 import type { MidbotIo } from '../midbot-io.js';
@@ -26,8 +26,8 @@ function chooseFolder(options: InitOptions, io: MidbotIo): string {
     }
     return flag;
   }
-  const { config } = loadBotConfig(readConfigFile(options.config, cwd, io.readFile), options.config);
-  const folders = config.outputs.flatMap((output) =>
+  const outputs = loadConfigOutputs(readConfigFile(options.config, cwd, io.readFile), options.config);
+  const folders = outputs.flatMap((output) =>
     output.destination.type === 'directory' ? [output.destination.path] : [],
   );
   if (flag !== undefined) {

@@ -531,4 +531,25 @@ describe('midbot command table', () => {
       'two.yaml has 2 directory outputs (/opt/a, /opt/b); say which to prepare with --destination-dir',
     );
   });
+
+  it('takes the folders from a file that leaves the other keys to the start flags', async () => {
+    writeFileSync(
+      join(work, 'outputs-for-init.yaml'),
+      'version: v2\noutputs:\n  - type: identity\n    destination: {type: directory, path: /opt/a}\n  - type: identity\n    destination: {type: directory, path: /opt/b}\n',
+    );
+    const program = buildMidbotProgram(fakeIo());
+    await expect(
+      program.parseAsync([
+        'node',
+        'midbot',
+        'init',
+        '-c',
+        'outputs-for-init.yaml',
+        '--bot-user=root',
+        '--reader-user=root',
+      ]),
+    ).rejects.toThrow(
+      'outputs-for-init.yaml has 2 directory outputs (/opt/a, /opt/b); say which to prepare with --destination-dir',
+    );
+  });
 });
