@@ -140,12 +140,29 @@ export class BotAgent {
         // Check the pin again on the next attempt: the service may have come back with another CA.
         this.close();
       }
-      if (signal.aborted) break;
+      const now = this.clock.now();
+      // The nearest expiry still ahead: an output that has expired already must not stop the retries
+      // from closing in on the identity's own expiry, after which only a new join token helps.
+      const nextExpiry = nearestAfter(now, [identityUntil, ...outputUntil.values()]);
+      if (signal.aborted) {
+        if (failure !== undefined) {
+          this.logger.warn(`Stopping after a failed run: ${failure.replace(/\.$/, '')}`, {
+            ...expiryFields(now, identityUntil, outputUntil),
+          });
+        }
+        break;
+      }
       let delay: number;
       if (failure === undefined) {
         attempt = 0;
-        delay = this.config.renewal_interval;
-        this.logger.info(`Next renewal in ${formatDuration(delay)}`, { at: this.isoIn(delay) });
+        // Certificates that live less than two renewal intervals (a role's max_session_ttl caps them)
+        // are renewed halfway through instead, or they would expire before the next renewal.
+        delay = retryBeforeExpiry(this.config.renewal_interval, nextExpiry - now);
+        const sooner =
+          delay < this.config.renewal_interval
+            ? ` (before renewal_interval ${formatDuration(this.config.renewal_interval)}: the certificates expire at ${new Date(nextExpiry).toISOString()})`
+            : '';
+        this.logger.info(`Next renewal in ${formatDuration(delay)}${sooner}`, { at: this.isoIn(delay) });
       } else {
         attempt += 1;
         delay = retryBeforeExpiry(
@@ -155,11 +172,11 @@ export class BotAgent {
             this.options.random ?? Math.random,
             this.options.backoff,
           ),
-          Math.min(identityUntil, ...outputUntil.values()) - this.clock.now(),
+          nextExpiry - now,
         );
         this.logger.warn(
           `${failure.replace(/\.$/, '')}. The artifacts of the last good run stay in place; retrying in ${formatDuration(delay)}`,
-          { attempt, retry_at: this.isoIn(delay) },
+          { attempt, retry_at: this.isoIn(delay), ...expiryFields(now, identityUntil, outputUntil) },
         );
       }
       await this.pause(delay, signal);
@@ -339,4 +356,28 @@ function generatedMessage(output: ResolvedOutput): string {
     case 'ssh_host':
       return `Generated host certificate for ${config.principals.join(', ')}`;
   }
+}
+
+/** The earliest of `times` later than `now`, or +∞ when none is. */
+function nearestAfter(now: number, times: readonly number[]): number {
+  return Math.min(Number.POSITIVE_INFINITY, ...times.filter((time) => time > now));
+}
+
+/**
+ * Log fields for what has expired among the artifacts of the last good runs: readers of an expired
+ * output hold certificates nobody accepts, and once the bot identity has expired only a new join token
+ * brings the bot back.
+ */
+function expiryFields(
+  now: number,
+  identityUntil: number,
+  outputUntil: ReadonlyMap<number, number>,
+): Record<string, string> {
+  const expired = [...outputUntil].filter(([, until]) => until <= now).map(([index]) => `outputs[${index}]`);
+  return {
+    ...(expired.length === 0 ? {} : { expired_outputs: expired.join(',') }),
+    ...(identityUntil <= now
+      ? { identity_expired_at: new Date(identityUntil).toISOString(), needs: 'a new join token' }
+      : {}),
+  };
 }

@@ -29,8 +29,9 @@ export function backoffDelay(
 }
 
 /**
- * Shortens a retry delay so that the next attempt comes at the latest halfway to the expiry of what
- * the last good run left in place (`leftMs` from now), and never sooner than 1 s. Near the expiry the
+ * Shortens a delay (a retry's, or the renewal interval after a good run whose certificates a role
+ * capped) so that the next attempt comes at the latest halfway to the expiry of what the last good run
+ * left in place (`leftMs` from now), and never sooner than 1 s. Near the expiry the
  * retries come closer together, so an outage that ends shortly before it still ends in a renewal
  * before consumers are left with expired certificates; the number of extra attempts is logarithmic.
  * Once it has expired (`leftMs` ≤ 0) the delay stays as it was.

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalAuthServer, startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
+import { identityStoreFor } from '../../../lib/bot/agent/identity-store.js';
 import type { Sleep } from '../../../lib/bot/agent/sleep.js';
 import { silentLogger } from '../../../lib/core/logger.js';
 import {
@@ -185,5 +186,103 @@ describe('BotAgent.run', () => {
     await agent.run(stop.signal);
     agent.close();
     expect(delays).toEqual([TWENTY_MINUTES]);
+  });
+
+  it('renews halfway through certificates that a role caps below the renewal interval', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    await c.server.service.admin.putResources(
+      [
+        {
+          kind: 'role',
+          version: 'v7',
+          metadata: { name: 'brief' },
+          spec: { options: { max_session_ttl: '2m' } },
+        },
+      ],
+      false,
+      'test',
+    );
+    const token = await c.addBot('brief', ['ops', 'brief']);
+    const stop = new AbortController();
+    const log = captureLog();
+    const { sleep, delays } = scriptedSleep(() => stop.abort());
+    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    // Every 20 minutes, the bot identity and its output would live 2 minutes of each 20.
+    expect(delays).toEqual([60_000]);
+    expect(log.text()).toMatch(
+      /Next renewal in 1m \(before renewal_interval 20m: the certificates expire at \S+\)/,
+    );
+  });
+
+  it('closes in on the identity’s expiry even after the outputs have expired', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('outlast', ['ops']);
+    const stop = new AbortController();
+    const log = captureLog();
+    let identityExpiry = 0;
+    const { sleep, delays } = scriptedSleep(async (_delay, call) => {
+      if (call === 1) {
+        await c.stop();
+        // The 5 min outputs are long gone; the 1 h bot identity has 40 s left.
+        c.clock.advance(identityExpiry - c.clock.now() - 40_000);
+        return;
+      }
+      stop.abort();
+    });
+    const agent = newAgent(c, agentConfig(c, token, { certificate_ttl: '5m', renewal_interval: '2m' }), {
+      sleep,
+      logger: log.logger,
+      backoff: { baseMs: 60_000 },
+    });
+    const first = agent.runOnce();
+    identityExpiry = Date.parse((await first).identity.expiresAt);
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    // The backoff alone would wait a minute (half the interval), past the identity's expiry.
+    expect(delays.slice(1)).toEqual([20_000]);
+    expect(log.text()).toMatch(/retrying in 20s attempt=1 .*expired_outputs=outputs\[0\]/);
+  });
+
+  it('says why it stops when a run fails as it is asked to stop', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('stopping', ['ops']);
+    const stop = new AbortController();
+    const log = captureLog();
+    const store = identityStoreFor({ type: 'memory' });
+    let checks = 0;
+    const { sleep } = scriptedSleep(async () => {
+      await c.stop();
+    });
+    const agent = newAgent(c, agentConfig(c, token), {
+      sleep,
+      logger: log.logger,
+      identityStore: {
+        describe: () => store.describe(),
+        load: () => store.load(),
+        save: (identity) => store.save(identity),
+        // The second check comes right before the renewal: the stop request arrives during it.
+        checkWritable: async () => {
+          checks += 1;
+          if (checks === 2) stop.abort();
+        },
+      },
+    });
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(log.text()).toMatch(
+      /WARN {2}Stopping after a failed run: renewing the bot identity failed: cannot reach the auth service/,
+    );
+    expect(log.text()).toContain('Stopped');
   });
 });
