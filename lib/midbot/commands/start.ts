@@ -71,8 +71,9 @@ export async function start(options: StartOptions, io: MidbotIo): Promise<RunSum
 }
 
 /**
- * One run. It cannot be interrupted half way, so SIGINT/SIGTERM remove the storage lock and then end
- * the process as the signal would have without midbot (as before there was a lock).
+ * One run. It cannot be interrupted half way, so SIGINT/SIGTERM (and SIGHUP, which only re-renders a
+ * daemon) remove the storage lock and then end the process as the signal would have without midbot
+ * (as before there was a lock).
  */
 async function runOneshot(agent: BotAgent, io: MidbotIo, lock: StorageLock | undefined): Promise<RunSummary> {
   const unsubscribe: Array<() => void> = [];
@@ -81,7 +82,11 @@ async function runOneshot(agent: BotAgent, io: MidbotIo, lock: StorageLock | und
     lock?.release();
     (io.raise ?? raiseDefault)(signal);
   };
-  unsubscribe.push(io.onSignal('SIGINT', stopNow('SIGINT')), io.onSignal('SIGTERM', stopNow('SIGTERM')));
+  unsubscribe.push(
+    io.onSignal('SIGHUP', stopNow('SIGHUP')),
+    io.onSignal('SIGINT', stopNow('SIGINT')),
+    io.onSignal('SIGTERM', stopNow('SIGTERM')),
+  );
   try {
     const summary = await agent.runOnce();
     if (summary.failed > 0) throw new OutputsFailedError(summary);

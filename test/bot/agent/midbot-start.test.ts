@@ -247,32 +247,36 @@ describe('midbot start on a data directory', () => {
     expect(existsSync(lockFile)).toBe(false);
   });
 
-  it('removes the lock before a SIGTERM ends a oneshot run', async () => {
-    const token = await cluster.addBot('cli-interrupted', ['ops']);
-    const lockFile = join(work, 'interrupted-data', STORAGE_LOCK_FILE);
-    const raised: Array<{ signal: string; lockLeft: boolean }> = [];
-    const io: FakeIo = {
-      ...fakeIo(),
-      onSignal: (signal, handler) => {
-        // The signal arrives while the run is under way.
-        if (signal === 'SIGTERM') queueMicrotask(handler);
-        return () => {};
-      },
-      raise: (signal) => raised.push({ signal, lockLeft: existsSync(lockFile) }),
-    };
-    await start(
-      {
-        authServer: cluster.url,
-        token,
-        caPins: [cluster.server.caPin],
-        dataDir: 'interrupted-data',
-        oneshot: true,
-        logFormat: 'text',
-      },
-      io,
-    );
-    expect(raised).toEqual([{ signal: 'SIGTERM', lockLeft: false }]);
-  });
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    'removes the lock before a %s ends a oneshot run',
+    async (sent) => {
+      const token = await cluster.addBot(`cli-interrupted-${sent.toLowerCase()}`, ['ops']);
+      const dataDir = `interrupted-data-${sent}`;
+      const lockFile = join(work, dataDir, STORAGE_LOCK_FILE);
+      const raised: Array<{ signal: string; lockLeft: boolean }> = [];
+      const io: FakeIo = {
+        ...fakeIo(),
+        onSignal: (signal, handler) => {
+          // The signal arrives while the run is under way.
+          if (signal === sent) queueMicrotask(handler);
+          return () => {};
+        },
+        raise: (signal) => raised.push({ signal, lockLeft: existsSync(lockFile) }),
+      };
+      await start(
+        {
+          authServer: cluster.url,
+          token,
+          caPins: [cluster.server.caPin],
+          dataDir,
+          oneshot: true,
+          logFormat: 'text',
+        },
+        io,
+      );
+      expect(raised).toEqual([{ signal: sent, lockLeft: false }]);
+    },
+  );
 
   it('refuses an unwritable --data-dir before joining, with advice for the data directory', async () => {
     const token = await cluster.addBot('cli-unwritable', ['ops']);
