@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CommanderError } from 'commander';
 import { timerSleep } from '../lib/bot/agent/sleep.js';
+import { wasLogged } from '../lib/cli/logged-error.js';
 import { systemClock } from '../lib/core/clock.js';
 import { buildMidbotProgram } from '../lib/midbot/program.js';
 
@@ -25,6 +26,8 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
+  } else if (wasLogged(error)) {
+    process.exitCode = 1;
   } else {
     // One line, so that scripts and journals show the whole reason.
     const message = error instanceof Error ? error.message : String(error);

@@ -110,6 +110,25 @@ describe('midbot when things go wrong', () => {
     expect(again.stdout + again.stderr).not.toContain(bot.token);
   });
 
+  it('with --log-format json, says why it stops in JSON too', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'json-twice', ['ops']);
+    expect((await runMidbot(flags(bot.token, bot.caPin, join(dir, 'json-1')))).code).toBe(0);
+    const again = await runMidbot([
+      ...flags(bot.token, bot.caPin, join(dir, 'json-2')),
+      '--log-format',
+      'json',
+    ]);
+
+    expect(again.code).toBe(1);
+    const lines = again.stderr.split('\n').filter((line) => line !== '');
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({
+      level: 'error',
+      code: 'token_already_used',
+      message: expect.stringContaining('this join token was already used'),
+    });
+  });
+
   it('names the path of an unknown key in the config file', async () => {
     const file = join(dir, 'typo.yaml');
     writeFileSync(

@@ -5,6 +5,8 @@ import type { RunSummary } from '../../bot/agent/run-summary.js';
 import type { StorageLock } from '../../bot/agent/storage-lock.js';
 import { awsDestinationFactory, awsJoinProof } from '../../bot/aws/aws-agent-adapters.js';
 import type { BotConfigFlags } from '../../bot/config/start-flags.js';
+import { LoggedError } from '../../cli/logged-error.js';
+import { MidError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import type { MidbotIo, MidbotSignal } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';
@@ -23,6 +25,24 @@ export interface StartOptions extends BotConfigFlags {
  * refused), and the lock is removed on the way out, SIGINT and SIGTERM included.
  */
 export async function start(options: StartOptions, io: MidbotIo): Promise<RunSummary | undefined> {
+  try {
+    return await startLogging(options, io);
+  } catch (error) {
+    if (options.logFormat !== 'json') throw error;
+    // The reason midbot stops, as JSON like every other line a log shipper reads.
+    createLogger({
+      format: 'json',
+      level: 'error',
+      write: io.writeLog,
+      now: () => new Date(io.clock.now()),
+    }).error(error instanceof Error ? error.message : String(error), {
+      code: error instanceof MidError ? error.code : 'internal_error',
+    });
+    throw new LoggedError(error);
+  }
+}
+
+async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSummary | undefined> {
   const { config, warnings } = loadStartConfig(options.config, options, io);
   const logger = createLogger({
     format: options.logFormat,
