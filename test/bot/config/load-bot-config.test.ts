@@ -625,6 +625,11 @@ outputs:
       /--ca-pin: got "sha256:xyz", expected sha256: followed by 64 hex/,
     ],
     [{ ...startFlags, caPins: [] }, /--ca-pin is required/],
+    [
+      // The join token given to the wrong flag: refused without being echoed.
+      { ...startFlags, caPins: ['9f3c1a7e5b2d4f6a8c0e9b1d3f5a7c9e'] },
+      /^--ca-pin: got a value of 32 characters that does not start with sha256: \(not shown: it may be the join token given to the wrong flag\)/,
+    ],
     [{ ...startFlags, joinMethod: 'github' }, /--join-method: got "github", expected one of token, iam/],
     [{ ...startFlags, authServer: undefined }, /^--auth-server is required without a config file \(-c\)/],
     [
