@@ -15,6 +15,8 @@ export interface InstanceAuthentication {
   readonly aws_arn?: string;
   readonly aws_account?: string;
   readonly serial: string;
+  /** When the bot identity issued here expires (absent in records written before it was kept). */
+  readonly expires_at?: string;
 }
 
 export interface InstanceHeartbeat {

@@ -55,6 +55,7 @@ export async function renewIdentity(
         join_method: 'renewal',
         generation,
         serial: identity.serial,
+        expires_at: identity.expires_at,
       }),
     });
     if (!(await context.instances.replace(renewed(caller.instance), caller.instanceRevision))) {

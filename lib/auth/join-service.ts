@@ -215,6 +215,7 @@ export class JoinService {
         : { join_token_name: token.metadata.name }),
       generation,
       serial: identity.serial,
+      expires_at: identity.expires_at,
       ...(proof.awsArn === undefined ? {} : { aws_arn: proof.awsArn, aws_account: proof.awsAccount }),
     };
     if (existing === undefined) {

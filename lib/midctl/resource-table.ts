@@ -23,82 +23,102 @@ function allow(resource: ResourceJson): Json {
 }
 
 /** Column layouts for `--format text`, one per kind, modelled on tctl's. */
-const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson) => string[] }> = {
-  role: {
-    headers: ['Role', 'Allowed to login as', 'Node Labels', 'App Labels', 'Kubernetes Labels'],
-    row: (r) => [
-      r.metadata.name,
-      list(allow(r)['logins']),
-      labels(allow(r)['node_labels']),
-      labels(allow(r)['app_labels']),
-      labels(allow(r)['kubernetes_labels']),
-    ],
-  },
-  bot: {
-    headers: ['Bot', 'Roles', 'Logins'],
-    row: (r) => {
-      const traits = (spec(r)['traits'] ?? []) as Array<{ name: string; values: string[] }>;
-      return [
+const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson, now: number) => string[] }> =
+  {
+    role: {
+      headers: ['Role', 'Allowed to login as', 'Node Labels', 'App Labels', 'Kubernetes Labels'],
+      row: (r) => [
+        r.metadata.name,
+        list(allow(r)['logins']),
+        labels(allow(r)['node_labels']),
+        labels(allow(r)['app_labels']),
+        labels(allow(r)['kubernetes_labels']),
+      ],
+    },
+    bot: {
+      headers: ['Bot', 'Roles', 'Logins'],
+      row: (r) => {
+        const traits = (spec(r)['traits'] ?? []) as Array<{ name: string; values: string[] }>;
+        return [
+          r.metadata.name,
+          list(spec(r)['roles']),
+          traits.find((t) => t.name === 'logins')?.values.join(',') ?? '',
+        ];
+      },
+    },
+    token: {
+      headers: ['Token', 'Type', 'Join Method', 'Bot', 'Expires'],
+      row: (r) => [
         r.metadata.name,
         list(spec(r)['roles']),
-        traits.find((t) => t.name === 'logins')?.values.join(',') ?? '',
-      ];
-    },
-  },
-  token: {
-    headers: ['Token', 'Type', 'Join Method', 'Bot', 'Expires'],
-    row: (r) => [
-      r.metadata.name,
-      list(spec(r)['roles']),
-      String(spec(r)['join_method']),
-      String(spec(r)['bot_name']),
-      String(r.metadata['expires'] ?? 'never'),
-    ],
-  },
-  app: {
-    headers: ['Application', 'URI', 'Public Address', 'Labels'],
-    row: (r) => [
-      r.metadata.name,
-      String(spec(r)['uri']),
-      String(spec(r)['public_addr'] ?? ''),
-      labels(r.metadata['labels']),
-    ],
-  },
-  kube_cluster: {
-    headers: ['Kube Cluster', 'API Server', 'Labels'],
-    row: (r) => [r.metadata.name, String(spec(r)['api_server']), labels(r.metadata['labels'])],
-  },
-  node: {
-    headers: ['Node', 'Hostname', 'Address', 'Labels'],
-    row: (r) => [
-      r.metadata.name,
-      String(spec(r)['hostname']),
-      String(spec(r)['addr']),
-      labels(r.metadata['labels']),
-    ],
-  },
-  bot_instance: {
-    headers: ['Bot', 'Instance ID', 'Join Method', 'Joined', 'Generation', 'Last Heartbeat', 'Status'],
-    row: (r) => {
-      const status = (r['status'] ?? {}) as Json;
-      const heartbeats = (status['latest_heartbeats'] ?? []) as Array<{ recorded_at: string }>;
-      return [
+        String(spec(r)['join_method']),
         String(spec(r)['bot_name']),
-        r.metadata.name,
-        String(status['join_method']),
-        String(status['created_at']),
-        String(status['generation']),
-        heartbeats.at(-1)?.recorded_at ?? 'never',
-        status['locked'] === undefined ? 'active' : 'locked',
-      ];
+        String(r.metadata['expires'] ?? 'never'),
+      ],
     },
-  },
-};
+    app: {
+      headers: ['Application', 'URI', 'Public Address', 'Labels'],
+      row: (r) => [
+        r.metadata.name,
+        String(spec(r)['uri']),
+        String(spec(r)['public_addr'] ?? ''),
+        labels(r.metadata['labels']),
+      ],
+    },
+    kube_cluster: {
+      headers: ['Kube Cluster', 'API Server', 'Labels'],
+      row: (r) => [r.metadata.name, String(spec(r)['api_server']), labels(r.metadata['labels'])],
+    },
+    node: {
+      headers: ['Node', 'Hostname', 'Address', 'Labels'],
+      row: (r) => [
+        r.metadata.name,
+        String(spec(r)['hostname']),
+        String(spec(r)['addr']),
+        labels(r.metadata['labels']),
+      ],
+    },
+    bot_instance: {
+      headers: ['Bot', 'Instance ID', 'Join Method', 'Joined', 'Generation', 'Last Heartbeat', 'Status'],
+      row: (r, now) => {
+        const status = (r['status'] ?? {}) as Json;
+        const heartbeats = (status['latest_heartbeats'] ?? []) as Array<{ recorded_at: string }>;
+        return [
+          String(spec(r)['bot_name']),
+          r.metadata.name,
+          String(status['join_method']),
+          String(status['created_at']),
+          String(status['generation']),
+          heartbeats.at(-1)?.recorded_at ?? 'never',
+          instanceStatus(status, now),
+        ];
+      },
+    },
+  };
 
-export function renderResourceTable(kind: string, resources: readonly ResourceJson[]): string {
+/**
+ * `locked`, `expired` (its latest identity expired: the bot stopped renewing, and only a new join token
+ * brings it back), or `active`.
+ */
+function instanceStatus(status: Json, now: number): string {
+  if (status['locked'] !== undefined) return 'locked';
+  const authentications = (status['latest_authentications'] ?? []) as Array<{ expires_at?: string }>;
+  const expiresAt = authentications.at(-1)?.expires_at;
+  return expiresAt !== undefined && Date.parse(expiresAt) <= now ? 'expired' : 'active';
+}
+
+/** `now` decides which bot instances show as expired. */
+export function renderResourceTable(
+  kind: string,
+  resources: readonly ResourceJson[],
+  now = Date.now(),
+): string {
   const layout = LAYOUTS[kind];
   if (layout === undefined) return resources.map((r) => `${r.kind}/${r.metadata.name}`).join('\n') + '\n';
-  return renderTable(layout.headers, resources.map(layout.row));
+  return renderTable(
+    layout.headers,
+    resources.map((resource) => layout.row(resource, now)),
+  );
 }
 
 /**

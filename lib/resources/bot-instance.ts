@@ -36,6 +36,8 @@ export const botAuthenticationSchema = builtOnFirstUse(() =>
         .optional(),
       /** Renewal counter of the instance's certificate. */
       generation: z.number().int().min(0).optional(),
+      /** When the bot identity issued by this authentication expires. */
+      expires_at: timestampSchema.optional(),
       aws_arn: checkedString(reportedTextProblem(2048)).optional(),
       aws_account: awsAccountSchema.optional(),
     })

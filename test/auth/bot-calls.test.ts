@@ -487,6 +487,11 @@ describe('bot instances as resources', () => {
     });
     const [record] = await fixture.service.context.instances.list('robot');
     expect(record?.latest_authentications.map((auth) => auth.join_method)).toEqual(['token', 'renewal']);
+    // Each authentication keeps when its identity expires, for `midctl bots instances ls` to show.
+    expect(record?.latest_authentications.map((auth) => auth.expires_at)).toEqual([
+      signer.identity.expires_at,
+      renewed.identity.expires_at,
+    ]);
     const resource = toBotInstanceResource(record!);
     expect(botInstanceSchema.parse(resource)).toEqual(resource);
     expect(JSON.stringify(resource)).not.toContain(signer.identity.tls_cert.slice(30, 60));

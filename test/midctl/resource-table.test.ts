@@ -23,3 +23,41 @@ describe('recognising a saved `midctl get --format text` table', () => {
     expect(textTableKind(text)).toBeUndefined();
   });
 });
+
+describe('the bot instance table', () => {
+  const NOW = Date.parse('2030-01-01T12:00:00Z');
+  const instance = (status: Record<string, unknown>) => ({
+    kind: 'bot_instance',
+    metadata: { name: 'i-1' },
+    spec: { bot_name: 'robot' },
+    status: { join_method: 'token', created_at: '2030-01-01T00:00:00Z', generation: 3, ...status },
+  });
+  const statusOf = (status: Record<string, unknown>) =>
+    renderResourceTable('bot_instance', [instance(status)], NOW)
+      .trim()
+      .split('\n')
+      .at(-1)
+      ?.split(/\s+/)
+      .at(-1);
+
+  it.each([
+    [
+      'active while its latest identity is valid',
+      { latest_authentications: [{ expires_at: '2030-01-01T12:30:00Z' }] },
+      'active',
+    ],
+    [
+      'expired once its latest identity expired',
+      { latest_authentications: [{ expires_at: '2030-01-01T11:00:00Z' }] },
+      'expired',
+    ],
+    [
+      'locked, whatever its identity',
+      { locked: { at: 'x', reason: 'y' }, latest_authentications: [{ expires_at: '2030-01-01T11:00:00Z' }] },
+      'locked',
+    ],
+    ['active for a record written before expiries were kept', { latest_authentications: [{}] }, 'active'],
+  ])('shows an instance %s', (_what, status, expected) => {
+    expect(statusOf(status)).toBe(expected);
+  });
+});
