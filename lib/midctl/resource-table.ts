@@ -97,8 +97,8 @@ const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson,
   };
 
 /**
- * `locked`, `expired` (its latest identity expired: the bot stopped renewing, and only a new join token
- * brings it back), or `active`.
+ * `locked`, `expired` (its latest identity expired: the bot stopped renewing; a token-joined bot needs a
+ * new join token, an iam bot joins again on its next run), or `active`.
  */
 function instanceStatus(status: Json, now: number): string {
   if (status['locked'] !== undefined) return 'locked';
