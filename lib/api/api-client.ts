@@ -3,6 +3,22 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { MidError, UpstreamError } from '../core/errors.js';
 import { gatewayErrorSchema, wireErrorSchema } from './wire-error.js';
 
+/**
+ * OpenSSL's verdicts on a server certificate: the service answered, but with a certificate the trust
+ * this connection was set up with does not accept (most often, a service that came back with new CAs).
+ */
+const TLS_TRUST_ERRORS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** An error answer from the auth service, carrying its stable code, status and request id. */
 export class ApiError extends MidError {
   override readonly httpStatus: number;
@@ -177,7 +193,9 @@ export class ApiClient {
         reject(
           new UpstreamError(
             'auth_unreachable',
-            `cannot reach the auth service at ${this.options.baseUrl}: ${error.code ?? error.message}; check that it is running and the address is right`,
+            TLS_TRUST_ERRORS.has(error.code ?? '')
+              ? `the auth service at ${this.options.baseUrl} presented a certificate this connection does not trust (${error.code}): if the cluster's CA changed, the next attempt checks the CA pin again; otherwise check that the address is the auth service's`
+              : `cannot reach the auth service at ${this.options.baseUrl}: ${error.code ?? error.message}; check that it is running and the address is right`,
             { cause: error },
           ),
         );

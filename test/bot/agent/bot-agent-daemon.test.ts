@@ -95,10 +95,15 @@ describe('BotAgent.run', () => {
         });
       }
     });
-    const agent = newAgent(c, agentConfig(c, token), { sleep });
+    const log = captureLog();
+    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
     try {
       const error = await agent.run(new AbortController().signal).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'ca_pin_mismatch' });
+      // The retry's reason says what happened: the service answered, with a certificate not trusted.
+      expect(log.text()).toMatch(
+        /presented a certificate this connection does not trust \(SELF_SIGNED_CERT_IN_CHAIN\): if the cluster's CA changed, the next attempt checks the CA pin again/,
+      );
       expect((error as Error).message).toContain(`presented CA ${impostor?.caPin}`);
       // The renewal over the old trust fails (one retry); the reconnect checks the pin and stops.
       expect(delays).toEqual([TWENTY_MINUTES, 1_000]);
