@@ -164,7 +164,7 @@ export class JoinService {
       if (request.join_method === 'token' && (await wasConsumed(this.context, request.token))) {
         throw new JoinError(
           'token_already_used',
-          'this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or restart the bot from its saved identity (storage) instead of joining again',
+          'this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again',
         );
       }
       throw new JoinError('token_not_found', UNKNOWN_TOKEN);
