@@ -6,7 +6,8 @@ import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
-import { BotIdentityKeeper } from './bot-identity-keeper.js';
+import { expiryFields, nearestAfter } from './artifact-expiry.js';
+import { BotIdentityKeeper, type CurrentIdentity } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
 import { type ClusterConnection, type ConnectOptions, connectToCluster } from './cluster-connection.js';
 import { type IdentityStore, identityStoreFor } from './identity-store.js';
@@ -18,11 +19,17 @@ import {
   type ResolvedOutput,
   resolveOutputs,
 } from './output-destinations.js';
-import { type PendingOutput, prepareOutput, writeIssuedOutput } from './output-writer.js';
+import { generatedMessage, type PendingOutput, prepareOutput, writeIssuedOutput } from './output-writer.js';
 import { type BackoffOptions, backoffDelay, retryBeforeExpiry } from './retry-backoff.js';
 import type { OutputResult, RunSummary } from './run-summary.js';
 import { describeShortenedLifetime } from './shortened-lifetime.js';
 import type { Sleep } from './sleep.js';
+
+/**
+ * How long the last run's identity must stay valid for a retry of failed outputs to use it: less, and
+ * the retry renews it first, as a regular run does.
+ */
+const HELD_IDENTITY_MARGIN_MS = 5 * 60_000;
 
 export interface BotAgentOptions {
   /** The parsed config (`loadBotConfig`, `configFromFlags`, `loadBotConfigWithFlags`). */
@@ -69,6 +76,8 @@ export class BotAgent {
   private connection: ClusterConnection | undefined;
   private wake: AbortController | undefined;
   private renderRequested = false;
+  /** A reload asked for a full run: renew and write every output, not only those that failed. */
+  private fullRunRequested = false;
 
   constructor(private readonly options: BotAgentOptions) {
     this.config = options.config;
@@ -88,9 +97,31 @@ export class BotAgent {
   async runOnce(): Promise<RunSummary> {
     const connection = await this.connect();
     const current = await this.keeper.refresh(connection);
-    const results = await this.writeOutputs(connection, current.signing);
+    return this.writeAndReport(connection, current);
+  }
+
+  /**
+   * Writes again only the outputs in `indices`, with the identity the last run obtained, when it stays
+   * valid a while: a retry after some outputs failed (a full disk, the service failing one issuance)
+   * then neither renews the identity nor re-issues the outputs that were written. Undefined when that
+   * identity cannot serve, and a full run is due instead.
+   */
+  private async retryOutputs(indices: ReadonlySet<number>): Promise<RunSummary | undefined> {
+    const held = this.keeper.held(HELD_IDENTITY_MARGIN_MS);
+    if (held === undefined) return undefined;
+    this.logger.debug(`Retrying ${[...indices].map((index) => `outputs[${index}]`).join(', ')} only`);
+    return this.writeAndReport(await this.connect(), held, indices);
+  }
+
+  private async writeAndReport(
+    connection: ClusterConnection,
+    current: CurrentIdentity,
+    only?: ReadonlySet<number>,
+  ): Promise<RunSummary> {
+    const results = await this.writeOutputs(connection, current.signing, only);
     const written = results.filter((result) => result.status === 'written').length;
-    const heartbeat = await this.heartbeat(connection, current.signing, written);
+    // One heartbeat a run; a retry of a few outputs is part of the run it completes.
+    const heartbeat = only === undefined ? await this.heartbeat(connection, current.signing, written) : false;
     const { identity } = current;
     const summary: RunSummary = {
       identity: {
@@ -107,8 +138,9 @@ export class BotAgent {
       heartbeat,
     };
     const fields = { written, failed: summary.failed, identity_expires_at: identity.expires_at };
-    if (summary.failed === 0) this.logger.info(`Wrote ${written} of ${results.length} outputs`, fields);
-    else this.logger.warn(`Wrote ${written} of ${results.length} outputs; ${summary.failed} failed`, fields);
+    const what = `${written} of ${results.length} outputs${only === undefined ? '' : ' (a retry of those that failed)'}`;
+    if (summary.failed === 0) this.logger.info(`Wrote ${what}`, fields);
+    else this.logger.warn(`Wrote ${what}; ${summary.failed} failed`, fields);
     return summary;
   }
 
@@ -122,16 +154,24 @@ export class BotAgent {
     // When what the last good runs left in place expires: the bot identity, and each written output.
     let identityUntil = Number.POSITIVE_INFINITY;
     const outputUntil = new Map<number, number>();
+    // The outputs that failed for a passing reason while the rest of the run went well: the next
+    // attempt retries only them, unless a reload asked for everything.
+    let retryOnly: Set<number> | undefined;
     while (!signal.aborted) {
       let failure: string | undefined;
+      const only = this.fullRunRequested ? undefined : retryOnly;
+      this.fullRunRequested = false;
+      retryOnly = undefined;
       try {
-        const summary = await this.runOnce();
+        const summary =
+          (only === undefined ? undefined : await this.retryOutputs(only)) ?? (await this.runOnce());
         identityUntil = Date.parse(summary.identity.expiresAt);
         for (const output of summary.outputs) {
           if (output.status === 'written') outputUntil.set(output.index, Date.parse(output.expiresAt));
         }
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
+          retryOnly = new Set(transient.map((output) => output.index));
           failure = `${transient.length} output${transient.length === 1 ? '' : 's'} could not be written (${transient.map((output) => `outputs[${output.index}]`).join(', ')})`;
         }
       } catch (error) {
@@ -188,6 +228,7 @@ export class BotAgent {
   reload(): void {
     this.logger.info('Reload requested: renewing and writing every output now');
     this.renderRequested = true;
+    this.fullRunRequested = true;
     this.wake?.abort();
   }
 
@@ -237,9 +278,11 @@ export class BotAgent {
   private async writeOutputs(
     connection: ClusterConnection,
     signing: SigningIdentity,
+    only?: ReadonlySet<number>,
   ): Promise<OutputResult[]> {
-    if (this.outputs.length === 0) return [];
-    const pending = this.outputs.map((output) =>
+    const outputs = this.outputs.filter((output) => only === undefined || only.has(output.index));
+    if (outputs.length === 0) return [];
+    const pending = outputs.map((output) =>
       prepareOutput(output, connection.ping.signature_suite, this.config.certificate_ttl),
     );
     this.logger.debug(
@@ -341,43 +384,4 @@ export class BotAgent {
   private isoIn(ms: number): string {
     return new Date(this.clock.now() + ms).toISOString();
   }
-}
-
-/** tbot's wording, so that `grep -i app` and `grep -i kubernetes` in the journal find the lines. */
-function generatedMessage(output: ResolvedOutput): string {
-  const { config } = output;
-  switch (config.type) {
-    case 'identity':
-      return 'Generated identity';
-    case 'application':
-      return `Generated identity for app "${config.app_name}"`;
-    case 'kubernetes':
-      return `Generated identity for Kubernetes cluster "${config.kubernetes_cluster}"`;
-    case 'ssh_host':
-      return `Generated host certificate for ${config.principals.join(', ')}`;
-  }
-}
-
-/** The earliest of `times` later than `now`, or +∞ when none is. */
-function nearestAfter(now: number, times: readonly number[]): number {
-  return Math.min(Number.POSITIVE_INFINITY, ...times.filter((time) => time > now));
-}
-
-/**
- * Log fields for what has expired among the artifacts of the last good runs: readers of an expired
- * output hold certificates nobody accepts, and once the bot identity has expired only a new join token
- * brings the bot back.
- */
-function expiryFields(
-  now: number,
-  identityUntil: number,
-  outputUntil: ReadonlyMap<number, number>,
-): Record<string, string> {
-  const expired = [...outputUntil].filter(([, until]) => until <= now).map(([index]) => `outputs[${index}]`);
-  return {
-    ...(expired.length === 0 ? {} : { expired_outputs: expired.join(',') }),
-    ...(identityUntil <= now
-      ? { identity_expired_at: new Date(identityUntil).toISOString(), needs: 'a new join token' }
-      : {}),
-  };
 }

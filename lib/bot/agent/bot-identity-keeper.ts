@@ -11,11 +11,11 @@ import type { IdentityStore } from './identity-store.js';
 import type { JoinProofProvider } from './join-proof-provider.js';
 import type { StoredIdentity } from './stored-identity.js';
 
-/** The bot's identity for one run, and how it was obtained. */
+/** The bot's identity for one run, and how it was obtained (`kept`: the one the last run obtained). */
 export interface CurrentIdentity {
   readonly identity: BotIdentityResponse;
   readonly signing: SigningIdentity;
-  readonly obtained: 'joined' | 'renewed';
+  readonly obtained: 'joined' | 'renewed' | 'kept';
 }
 
 /** Refusals that mean this identity is finished: only a fresh join (with a new token) helps. */
@@ -84,6 +84,8 @@ export class BotIdentityKeeper {
   /** How `current` was obtained while it is not saved yet. */
   private unsaved: 'joined' | 'renewed' | undefined;
   private loaded = false;
+  /** Whether a refresh of this process succeeded: only then is `current` known to be usable. */
+  private refreshed = false;
   /** Why the identity in storage could not be read, when it could not. */
   private unreadable: string | undefined;
 
@@ -98,6 +100,18 @@ export class BotIdentityKeeper {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * The identity a refresh of this process obtained and saved, while it stays valid for `marginMs` more:
+   * for a retry of the outputs that failed, which need no new identity. Undefined otherwise (nothing
+   * obtained yet, not saved, or about to expire), and then the run refreshes.
+   */
+  held(marginMs: number): CurrentIdentity | undefined {
+    const current = this.current;
+    if (!this.refreshed || current === undefined || this.unsaved !== undefined) return undefined;
+    if (Date.parse(current.identity.expires_at) - this.clock.now() < marginMs) return undefined;
+    return { identity: current.identity, signing: signingOf(current), obtained: 'kept' };
+  }
+
   /** The identity to use for this run: renewed or freshly joined, and already saved. */
   async refresh(connection: ClusterConnection): Promise<CurrentIdentity> {
     if (this.unsaved !== undefined && this.current !== undefined) await this.save(this.current, this.unsaved);
@@ -109,6 +123,7 @@ export class BotIdentityKeeper {
       reason === undefined && stored !== undefined
         ? await this.renew(stored, connection)
         : await this.join(stored, connection, reason);
+    this.refreshed = true;
     return { identity: next.stored.identity, signing: next.signing, obtained: next.obtained };
   }
 

@@ -93,3 +93,18 @@ export async function writeIssuedOutput(
     files: files.map((file) => file.name),
   };
 }
+
+/** tbot's wording, so that `grep -i app` and `grep -i kubernetes` in the journal find the lines. */
+export function generatedMessage(output: ResolvedOutput): string {
+  const { config } = output;
+  switch (config.type) {
+    case 'identity':
+      return 'Generated identity';
+    case 'application':
+      return `Generated identity for app "${config.app_name}"`;
+    case 'kubernetes':
+      return `Generated identity for Kubernetes cluster "${config.kubernetes_cluster}"`;
+    case 'ssh_host':
+      return `Generated host certificate for ${config.principals.join(', ')}`;
+  }
+}

@@ -34,7 +34,8 @@ export interface RunSummary {
     readonly generation: number;
     readonly serial: string;
     readonly expiresAt: string;
-    readonly obtained: 'joined' | 'renewed';
+    /** `kept`: a retry of failed outputs used the identity the run before obtained. */
+    readonly obtained: 'joined' | 'renewed' | 'kept';
   };
   readonly outputs: readonly OutputResult[];
   readonly written: number;

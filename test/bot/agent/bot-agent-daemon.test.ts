@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalAuthServer, startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
 import { identityStoreFor } from '../../../lib/bot/agent/identity-store.js';
 import type { Sleep } from '../../../lib/bot/agent/sleep.js';
+import type { Destination } from '../../../lib/bot/destinations/destination.js';
+import { MemoryDestination } from '../../../lib/bot/destinations/memory-destination.js';
+import { DestinationError } from '../../../lib/core/errors.js';
 import { silentLogger } from '../../../lib/core/logger.js';
 import {
   agentConfig,
@@ -289,5 +292,59 @@ describe('BotAgent.run', () => {
       /WARN {2}Stopping after a failed run: renewing the bot identity failed: cannot reach the auth service/,
     );
     expect(log.text()).toContain('Stopped');
+  });
+
+  it('retries only the output that failed, with the identity it has, and renews at the next interval', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('partial', ['ops']);
+    const stop = new AbortController();
+    const log = captureLog();
+    let failures = 1;
+    const full = new MemoryDestination();
+    const flaky: Destination = {
+      describe: () => 'flaky',
+      read: (name) => full.read(name),
+      write: async (files) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new DestinationError('destination_full', 'no space left on the device');
+        }
+        await full.write(files);
+      },
+    };
+    const { sleep, delays } = scriptedSleep((delay) => {
+      if (delay === TWENTY_MINUTES) stop.abort();
+    });
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        outputs: [
+          { type: 'identity', destination: { type: 'memory' } },
+          { type: 'identity', destination: { type: 'memory' } },
+        ],
+      }),
+      {
+        sleep,
+        logger: log.logger,
+        destinationFactory: (_config, index) =>
+          index === 1
+            ? { destination: flaky, artifactDir: '/unused' }
+            : { destination: new MemoryDestination(), artifactDir: '/unused' },
+      },
+    );
+    const healthy = () => fileText(memoryOutput(agent, 0), 'tlscert');
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(delays).toEqual([1_000, TWENTY_MINUTES]);
+    expect(log.text()).toContain('Wrote 1 of 1 outputs (a retry of those that failed)');
+    // One join, no renewal: the retry used the identity it had, and re-issued nothing that was written.
+    const [instance] = await c.instances('partial');
+    expect(instance?.status.generation).toBe(1);
+    expect(log.lines.filter((line) => line.includes('Generated identity'))).toHaveLength(2);
+    expect(await healthy()).toBeTruthy();
+    expect((await full.read('tlscert'))?.length).toBeGreaterThan(0);
   });
 });
