@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DestinationError } from '../../core/errors.js';
 import type { DirectoryPurpose } from './directory-destination.js';
@@ -78,7 +78,14 @@ export function mapFsError(
         `${cannot}: ${code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded'}; free space on the filesystem holding ${root}`,
       );
     case 'EACCES':
-    case 'EPERM':
+    case 'EPERM': {
+      const owned = purpose === 'copy' ? undefined : ownedButNotWritable(root);
+      if (owned !== undefined) {
+        return fail(
+          'destination_permission_denied',
+          `${cannot}: permission denied, although this user (uid ${owned.uid}) owns ${root}: its mode is ${owned.mode}; let the owner write it (\`chmod u+rwx ${root}\`)`,
+        );
+      }
       return fail(
         'destination_permission_denied',
         purpose === 'storage'
@@ -88,6 +95,7 @@ export function mapFsError(
             ? `${cannot}: permission denied; write the identity to a folder this process's user owns, or fix the owner or permissions of ${root}`
             : `${cannot}: permission denied; run midbot as the user that owns ${root}, or give that user access with \`midbot init --destination-dir ${root} --bot-user <user> --reader-user <reader>\``,
       );
+    }
     case 'EROFS':
       return fail(
         'destination_read_only',
@@ -114,5 +122,25 @@ export function mapFsError(
         `destination_${verb}_failed`,
         `${cannot}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
       );
+  }
+}
+
+/**
+ * The folder's owner and mode when this process's user owns it, and its mode does not let the owner
+ * write it: then the advice to run midbot as the owner would send the operator in a circle; the mode is
+ * what to fix.
+ */
+function ownedButNotWritable(root: string): { uid: number; mode: string } | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  try {
+    const stats = statSync(root);
+    // Only when the mode is what refuses the owner: otherwise (root, an ACL, an immutable flag) it is not.
+    const ownerMayWrite = (stats.mode & 0o300) === 0o300;
+    return stats.uid === uid && !ownerMayWrite
+      ? { uid, mode: `0${(stats.mode & 0o777).toString(8)}` }
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

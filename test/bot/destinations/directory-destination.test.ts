@@ -412,6 +412,21 @@ describe('DirectoryDestination', () => {
     expect(await fs.readdir(root)).toEqual([]);
   });
 
+  it('tells the owner of a folder whose mode refuses it to fix the mode, not to run as the owner', async () => {
+    await fs.mkdir(root, { mode: 0o555 });
+    const destination = new DirectoryDestination(root, {
+      ...noAcl,
+      // Root writes through any mode: the refusal an unprivileged owner would get is injected.
+      fs: faultyFs((call) => (call === 'open' ? errno('EACCES') : undefined)),
+    });
+    const error = await destinationError(destination.write(output('v1')));
+
+    expect(error.message).toContain(
+      `permission denied, although this user (uid ${process.getuid?.()}) owns ${root}: its mode is 0555; let the owner write it (\`chmod u+rwx ${root}\`)`,
+    );
+    expect(error.message).not.toContain('run midbot as the user that owns');
+  });
+
   it('gives storage its own advice: no `midbot init` (that is for readers), and the stored identity is what is kept', async () => {
     const storage = new DirectoryDestination(root, {
       ...noAcl,
