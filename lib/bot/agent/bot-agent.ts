@@ -5,7 +5,7 @@ import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
-import type { BotConfig } from '../config/bot-config.js';
+import { type BotConfig, MIN_RENEWAL_INTERVAL_MS } from '../config/bot-config.js';
 import { expiryFields, nearestAfter } from './artifact-expiry.js';
 import { BotIdentityKeeper, type CurrentIdentity } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
@@ -151,8 +151,9 @@ export class BotAgent {
    */
   async run(signal: AbortSignal): Promise<void> {
     let attempt = 0;
-    // When what the last good runs left in place expires: the bot identity, and each written output.
-    let identityUntil = Number.POSITIVE_INFINITY;
+    // When what the last good runs left in place expires: the bot identity (at first the stored one, so
+    // that retries after a restart in an outage still close in on it), and each written output.
+    let identityUntil = (await this.keeper.storedExpiry()) ?? Number.POSITIVE_INFINITY;
     const outputUntil = new Map<number, number>();
     // The outputs that failed for a passing reason while the rest of the run went well: the next
     // attempt retries only them, unless a reload asked for everything.
@@ -168,6 +169,9 @@ export class BotAgent {
         identityUntil = Date.parse(summary.identity.expiresAt);
         for (const output of summary.outputs) {
           if (output.status === 'written') outputUntil.set(output.index, Date.parse(output.expiresAt));
+          // Refused for good (its app deleted, say): its old artifacts expire whatever midbot does, and
+          // closing in on that expiry would only renew everything else for nothing.
+          else if (!output.retryable) outputUntil.delete(output.index);
         }
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
@@ -196,8 +200,12 @@ export class BotAgent {
       if (failure === undefined) {
         attempt = 0;
         // Certificates that live less than two renewal intervals (a role's max_session_ttl caps them)
-        // are renewed halfway through instead, or they would expire before the next renewal.
-        delay = retryBeforeExpiry(this.config.renewal_interval, nextExpiry - now);
+        // are renewed halfway through instead, or they would expire before the next renewal; but never
+        // more often than renewal_interval may ask, or a cap of seconds would renew every second.
+        delay = Math.max(
+          Math.min(MIN_RENEWAL_INTERVAL_MS, this.config.renewal_interval),
+          retryBeforeExpiry(this.config.renewal_interval, nextExpiry - now),
+        );
         const sooner =
           delay < this.config.renewal_interval
             ? ` (before renewal_interval ${formatDuration(this.config.renewal_interval)}: the certificates expire at ${new Date(nextExpiry).toISOString()})`

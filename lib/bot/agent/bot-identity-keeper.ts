@@ -112,6 +112,20 @@ export class BotIdentityKeeper {
     return { identity: current.identity, signing: signingOf(current), obtained: 'kept' };
   }
 
+  /**
+   * When the identity in storage expires, if storage holds one that can be read: what a daemon that
+   * starts during an outage has to renew before.
+   */
+  async storedExpiry(): Promise<number | undefined> {
+    try {
+      const stored = await this.load();
+      return stored === undefined ? undefined : Date.parse(stored.identity.expires_at);
+    } catch {
+      // Unreadable storage is reported by the run that needs it.
+      return undefined;
+    }
+  }
+
   /** The identity to use for this run: renewed or freshly joined, and already saved. */
   async refresh(connection: ClusterConnection): Promise<CurrentIdentity> {
     if (this.unsaved !== undefined && this.current !== undefined) await this.save(this.current, this.unsaved);

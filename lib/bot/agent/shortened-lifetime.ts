@@ -1,4 +1,5 @@
 import { formatDuration } from '../../core/duration.js';
+import { MIN_RENEWAL_INTERVAL_MS } from '../config/bot-config.js';
 
 /**
  * How much shorter than asked a certificate may live before midbot says so: the service counts whole
@@ -21,9 +22,13 @@ export function describeShortenedLifetime(
   const issuedMs = Date.parse(issued.expires_at) - Date.parse(issued.issued_at);
   if (!(requestedMs - issuedMs > LIFETIME_SLACK_MS)) return undefined;
   const lifetime = formatDuration(Math.max(0, Math.round(issuedMs / 1000) * 1000));
+  // A daemon renews halfway through a lifetime shorter than two intervals, but never sooner than
+  // MIN_RENEWAL_INTERVAL_MS: below twice that, the certificate expires before it is replaced.
   const expiresFirst =
-    issuedMs <= renewalIntervalMs
-      ? `; it expires before the next renewal in ${formatDuration(renewalIntervalMs)}: lower renewal_interval below ${lifetime} too`
-      : '';
+    issuedMs < 2 * MIN_RENEWAL_INTERVAL_MS
+      ? `; midbot renews at most every ${formatDuration(MIN_RENEWAL_INTERVAL_MS)}, so it expires before it is replaced: raise the roles' max_session_ttl to ${formatDuration(2 * MIN_RENEWAL_INTERVAL_MS)} or more`
+      : issuedMs < 2 * renewalIntervalMs
+        ? `; a daemon renews it halfway through its lifetime rather than after renewal_interval (${formatDuration(renewalIntervalMs)})`
+        : '';
   return `the auth service issued the certificate for ${lifetime}, shorter than the ${formatDuration(requestedMs)} asked for (certificate_ttl, --certificate-ttl): a role's max_session_ttl caps it (or the CA expires sooner); raise the roles' max_session_ttl or lower certificate_ttl to ${lifetime}${expiresFirst}`;
 }

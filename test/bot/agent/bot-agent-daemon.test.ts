@@ -347,4 +347,90 @@ describe('BotAgent.run', () => {
     expect(await healthy()).toBeTruthy();
     expect((await full.read('tlscert'))?.length).toBeGreaterThan(0);
   });
+
+  it('renews no more often than once a minute, however short a role caps the certificates', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    await c.server.service.admin.putResources(
+      [
+        {
+          kind: 'role',
+          version: 'v7',
+          metadata: { name: 'blink' },
+          spec: { options: { max_session_ttl: '10s' } },
+        },
+      ],
+      false,
+      'test',
+    );
+    const token = await c.addBot('blink', ['ops', 'blink']);
+    const stop = new AbortController();
+    const log = captureLog();
+    const { sleep, delays } = scriptedSleep(() => stop.abort());
+    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(delays).toEqual([60_000]);
+    expect(log.text()).toContain(
+      "so it expires before it is replaced: raise the roles' max_session_ttl to 2m or more",
+    );
+  });
+
+  it('after a restart in an outage, closes in on the expiry of the identity in storage', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('restarted', ['ops']);
+    const store = identityStoreFor({ type: 'memory' });
+    const first = newAgent(c, agentConfig(c, token), { identityStore: store });
+    const { identity } = await first.runOnce();
+    first.close();
+    await c.stop();
+    c.clock.advance(Date.parse(identity.expiresAt) - c.clock.now() - 40_000);
+    const stop = new AbortController();
+    const { sleep, delays } = scriptedSleep(() => stop.abort());
+    const restarted = newAgent(c, agentConfig(c, token), {
+      identityStore: store,
+      sleep,
+      backoff: { baseMs: 60_000 },
+    });
+
+    await restarted.run(stop.signal);
+    restarted.close();
+
+    // The backoff would wait a minute; the stored identity has 40 s left.
+    expect(delays).toEqual([20_000]);
+  });
+
+  it('does not close in on the old expiry of an output refused for good', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('orphaned', ['ops', 'apps']);
+    const stop = new AbortController();
+    const { sleep, delays } = scriptedSleep(async (_delay, call) => {
+      if (call === 1) {
+        await c.server.service.admin.deleteResource('app', 'grafana', undefined, 'test');
+        // The grafana output written in the first run now has 10 minutes left.
+        c.clock.advance(50 * 60_000);
+        return;
+      }
+      stop.abort();
+    });
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        outputs: [
+          { type: 'identity', destination: { type: 'memory' } },
+          { type: 'application', app_name: 'grafana', destination: { type: 'memory' } },
+        ],
+      }),
+      { sleep },
+    );
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(delays).toEqual([TWENTY_MINUTES, TWENTY_MINUTES]);
+  });
 });
