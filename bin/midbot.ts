@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CommanderError } from 'commander';
 import { timerSleep } from '../lib/bot/agent/sleep.js';
 import { wasLogged } from '../lib/cli/logged-error.js';
 import { systemClock } from '../lib/core/clock.js';
+import { readSmallFile } from '../lib/core/read-small-file.js';
 import { buildMidbotProgram } from '../lib/midbot/program.js';
 
 // The entry is the only place that turns errors into exit codes and stderr lines.
@@ -15,7 +15,8 @@ const program = buildMidbotProgram({
   hostname: () => hostname(),
   env: process.env,
   cwd: () => process.cwd(),
-  readFile: (path) => readFileSync(path, 'utf8'),
+  // Config files: a regular file of at most 1 MiB (a FIFO or a device named by mistake is refused).
+  readFile: (path) => readSmallFile(path, 1_048_576),
   onSignal: (signal, handler) => {
     process.on(signal, handler);
     return () => process.off(signal, handler);

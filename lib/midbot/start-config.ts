@@ -17,7 +17,9 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
         ? `-c ${file}: no such file; write the config there (see \`midctl bots add\` for an example) or pass the flags instead`
         : code === 'EISDIR'
           ? `-c ${file}: is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml`
-          : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
+          : code === 'ENOTREGULAR' || code === 'EFBIG'
+            ? `-c ${file}: ${code === 'EFBIG' ? 'is larger than any config (over 1 MiB)' : 'is not a regular file (a device, a FIFO or a socket)'}; give the config file itself, e.g. -c /etc/midbot.yaml`
+            : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
       { cause: error },
     );
   }
@@ -43,7 +45,7 @@ export function loadStartConfig(
     ...loaded,
     config: {
       ...loaded.config,
-      onboarding: resolveTokenFile(loaded.config.onboarding, tokenName, io.readFile),
+      onboarding: resolveTokenFile(loaded.config.onboarding, tokenName),
     },
   };
 }

@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
+import { readSmallFile } from '../../core/read-small-file.js';
 import type { OnboardingConfig } from './bot-config.js';
+
+/** A join token is a few dozen characters; a file much larger is not a token file. */
+const MAX_TOKEN_FILE_BYTES = 4_096;
 
 /**
  * `--token` and `onboarding.token` hold the join token itself or, as with tbot, an absolute path to a
@@ -16,7 +20,7 @@ import type { OnboardingConfig } from './bot-config.js';
 export function resolveTokenFile(
   onboarding: OnboardingConfig,
   name: string,
-  readFile: (file: string) => string,
+  readFile: (file: string) => string = (file) => readSmallFile(file, MAX_TOKEN_FILE_BYTES),
 ): OnboardingConfig {
   const file = onboarding.token;
   if (file === undefined || !path.posix.isAbsolute(file)) return onboarding;
@@ -32,7 +36,11 @@ export function resolveTokenFile(
           ? 'no such file; a value starting with / is read as the path of a file holding the join token: write the token printed by `midctl bots add` there, or fix the path'
           : code === 'EISDIR'
             ? 'is a folder, not a file; give the file holding the join token'
-            : `cannot read it (${code ?? 'unknown error'}); run midbot as a user that may read it`
+            : code === 'ENOTREGULAR'
+              ? 'is not a regular file (a device, a FIFO or a socket); give the file holding the join token'
+              : code === 'EFBIG'
+                ? `is larger than any join token (over ${MAX_TOKEN_FILE_BYTES} bytes); give the file holding only the token`
+                : `cannot read it (${code ?? 'unknown error'}); run midbot as a user that may read it`
       }`,
       { cause: error },
     );

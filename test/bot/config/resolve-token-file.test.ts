@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,5 +104,41 @@ describe('resolveTokenFile', () => {
     expect(refusal(file).message).toBe(
       `--token ${file}: the file holds more than the join token (it has spaces or several lines); write only the token printed by \`midctl bots add\` in it`,
     );
+  });
+
+  describe('read with the default reader, which trusts no path', () => {
+    function defaultRefusal(file: string): ConfigError {
+      try {
+        resolveTokenFile(onboarding(file), '--token');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return error as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    }
+
+    it('reads a token file', () => {
+      const file = join(dir, 'default-reader-token');
+      writeFileSync(file, `${SECRET}\n`);
+      expect(resolveTokenFile(onboarding(file), '--token').token).toBe(SECRET);
+    });
+
+    it('refuses a device that never ends instead of filling the memory', () => {
+      expect(defaultRefusal('/dev/zero').message).toBe(
+        '--token /dev/zero: is not a regular file (a device, a FIFO or a socket); give the file holding the join token',
+      );
+    });
+
+    it('refuses a FIFO instead of waiting on it', () => {
+      const fifo = join(dir, 'token-fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect(defaultRefusal(fifo).code).toBe('unreadable_token_file');
+    });
+
+    it('refuses a file larger than any token', () => {
+      const big = join(dir, 'big-token');
+      writeFileSync(big, 'x'.repeat(5_000));
+      expect(defaultRefusal(big).message).toContain('is larger than any join token (over 4096 bytes)');
+    });
   });
 });

@@ -1,0 +1,35 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+
+/**
+ * Reads a small text file the user named (a token file, a config file) without trusting what the name
+ * points at: a FIFO would block the process (it is opened non-blocking), a device such as `/dev/zero`
+ * or a multi-gigabyte log would fill the memory (only regular files are read, and at most `maxBytes`).
+ *
+ * @throws an error with `code` `ENOTREGULAR` (not a regular file) or `EFBIG` (over `maxBytes`), or the
+ *   errno of the open (`ENOENT`, `EACCES`, `EISDIR`…)
+ */
+export function readSmallFile(file: string, maxBytes: number): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw codedError('EISDIR', `${file} is a folder`);
+    if (!stats.isFile()) throw codedError('ENOTREGULAR', `${file} is not a regular file`);
+    if (stats.size > maxBytes) throw codedError('EFBIG', `${file} is ${stats.size} bytes, over ${maxBytes}`);
+    // The file may grow between the stat and the read: read one byte more than allowed to notice.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > maxBytes) throw codedError('EFBIG', `${file} is over ${maxBytes} bytes`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function codedError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
