@@ -104,6 +104,16 @@ export interface ParseWithSchemaOptions {
   locate?: (path: readonly PropertyKey[]) => string | undefined;
 }
 
+interface HideValue {
+  readonly hideValue?: boolean;
+}
+
+/**
+ * `params` of a custom issue whose value must not be echoed: a field that is no secret, given a value
+ * that may be one put in the wrong place (a join token pasted as a CA pin).
+ */
+export const HIDE_VALUE: HideValue = Object.freeze({ hideValue: true });
+
 /**
  * Parses `input` with `schema` into a typed value or throws one error that names the field, the value
  * and what was expected. `root` prefixes paths (e.g. the file name or `body`). The first few issues are
@@ -142,8 +152,10 @@ export function parseWithSchema<S extends z.ZodType>(
     const field = issuePath.findLast((key) => typeof key === 'string');
     const value = valueAt(input, issuePath);
     // A missing value has nothing to hide: "got nothing" says what is wrong.
+    // A schema may also hide a value that looks like something else, a secret (see HIDE_VALUE).
+    const hidden = issue.code === 'custom' && (issue.params as HideValue | undefined)?.hideValue === true;
     const shown =
-      value !== undefined && typeof field === 'string' && redact.has(field)
+      hidden || (value !== undefined && typeof field === 'string' && redact.has(field))
         ? '(value hidden)'
         : describeValue(value);
     return `${where(issuePath)}: got ${shown}, ${issue.message}`;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { formatDuration, parseDuration } from '../../core/duration.js';
+import { HIDE_VALUE } from '../../core/schema.js';
 import {
   CONFIG_KEYS,
   type ConfigNames,
@@ -183,6 +184,16 @@ export const authServerSchema = text(
 export const caPinSchema = text('a CA pin like sha256:<64 hex digits>').transform((value, ctx) => {
   const pin = value.trim().toLowerCase();
   if (/^sha256:[0-9a-f]{64}$/.test(pin)) return pin;
+  if (!pin.startsWith('sha256:')) {
+    // No pin at all: perhaps the join token, given where the pin goes (they come one after the other in
+    // `midctl bots add`'s output). A pin is no secret, but that value may be, so it is not echoed.
+    ctx.addIssue({
+      code: 'custom',
+      params: HIDE_VALUE,
+      message: `expected a CA pin, sha256: followed by 64 hex digits (this value of ${value.length} characters is not shown: it may be the join token given in the wrong place); copy the pin printed by \`midctl bots add\` or \`midctl status\``,
+    });
+    return z.NEVER;
+  }
   ctx.addIssue({
     code: 'custom',
     message: GUIDE_PLACEHOLDER_PIN.test(pin)

@@ -79,7 +79,7 @@ export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}
       flags.joinMethod === undefined
         ? undefined
         : parseFlag(joinMethodSchema, flags.joinMethod, '--join-method'),
-    ca_pins: flags.caPins?.map(parseCaPinFlag),
+    ca_pins: flags.caPins?.map((pin) => parseFlag(caPinSchema, pin, '--ca-pin')),
     data_dir: folder(flags.dataDir, '--data-dir'),
     destination_dir: folder(flags.destinationDir, '--destination-dir'),
     certificate_ttl:
@@ -99,21 +99,6 @@ function parseFlag<S extends z.ZodType>(schema: S, value: string, name: string):
     error: (code, message) => new ConfigError(code, message),
     root: name,
   });
-}
-
-/**
- * A pin is no secret, and a mistyped one is best shown back; but a value that is no pin at all may be
- * the join token passed to the wrong flag (`--ca-pin` and `--token` come one after the other in
- * `midctl bots add`'s output), and is not echoed.
- */
-function parseCaPinFlag(pin: string): string {
-  if (!pin.startsWith('sha256:')) {
-    throw new ConfigError(
-      'invalid_config',
-      `--ca-pin: got a value of ${pin.length} characters that does not start with sha256: (not shown: it may be the join token given to the wrong flag); copy the pin printed by \`midctl bots add\` or \`midctl status\`, e.g. sha256:<64 hex digits>`,
-    );
-  }
-  return parseFlag(caPinSchema, pin, '--ca-pin');
 }
 
 /** Wrapped in an object only so that `redact` hides the value; the error names the flag. */

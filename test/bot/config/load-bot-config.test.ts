@@ -364,6 +364,11 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /onboarding\.ca_pins\[0\]: got "sha256:1234", expected sha256: followed by 64 hex digits/,
     ],
     [
+      'a join token where the CA pin goes, which is not echoed',
+      withOutputs('outputs: []\n').replace(PIN, 's3cr3t-token-value-xyz'),
+      /onboarding\.ca_pins\[0\]: got \(value hidden\), expected a CA pin, sha256: followed by 64 hex digits \(this value of 22 characters is not shown/,
+    ],
+    [
       "the guide's placeholder pin",
       withOutputs('outputs: []\n').replace(
         PIN,
@@ -628,7 +633,7 @@ outputs:
     [
       // The join token given to the wrong flag: refused without being echoed.
       { ...startFlags, caPins: ['9f3c1a7e5b2d4f6a8c0e9b1d3f5a7c9e'] },
-      /^--ca-pin: got a value of 32 characters that does not start with sha256: \(not shown: it may be the join token given to the wrong flag\)/,
+      /^--ca-pin: got \(value hidden\), expected a CA pin, sha256: followed by 64 hex digits \(this value of 32 characters is not shown: it may be the join token given in the wrong place\)/,
     ],
     [{ ...startFlags, joinMethod: 'github' }, /--join-method: got "github", expected one of token, iam/],
     [{ ...startFlags, authServer: undefined }, /^--auth-server is required without a config file \(-c\)/],
