@@ -135,9 +135,11 @@ export function loadBotConfigWithFlags(
   const document: Record<string, unknown> = { ...file.document };
   if (checked.auth_server !== undefined) document['auth_server'] = checked.auth_server;
   if (checked.join_method !== undefined || checked.token !== undefined || checked.ca_pins !== undefined) {
+    const fromFile = document['onboarding'] as Record<string, unknown> | undefined;
     document['onboarding'] = {
-      ...(document['onboarding'] as Record<string, unknown> | undefined),
-      ...(checked.join_method === undefined ? {} : { join_method: checked.join_method }),
+      ...fromFile,
+      // As with flags alone, the token method unless the file or --join-method says otherwise.
+      join_method: checked.join_method ?? fromFile?.['join_method'] ?? 'token',
       ...(checked.token === undefined ? {} : { token: checked.token }),
       ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
     };

@@ -723,9 +723,17 @@ outputs:
     );
     expect(error.message).toBe(
       `${SOURCE}: auth_server (or --auth-server): got nothing, required: set auth_server to the auth service address, e.g. auth.example.com:443; ` +
-        `${SOURCE}: onboarding.join_method (or --join-method): got nothing, expected one of token, iam; ` +
         `${SOURCE}: storage (or --data-dir): got nothing, expected a mapping with type: directory and path, or type: memory (this key is required)`,
     );
+  });
+
+  it('takes the token join method when neither the file nor --join-method names one, as flags alone do', () => {
+    const { config } = loadBotConfigWithFlags('version: v2\nstorage: {type: memory}\noutputs: []\n', SOURCE, {
+      token: TOKEN,
+      caPins: [PIN],
+      authServer: 'auth.example.com:443',
+    });
+    expect(config.onboarding).toMatchObject({ join_method: 'token', token: TOKEN });
   });
 
   it('still refuses a mistake in the file where a flag replaces the key', () => {
