@@ -189,9 +189,10 @@ export class SecretsManagerCaStore implements CaStore {
         "changed the secret's initial value, UpdateSecret, or a stage moved back). New CAs would make every " +
         'bot, host and app stop trusting the cluster, so none are made. Put the CAs back: aws secretsmanager ' +
         `update-secret-version-stage --secret-id ${this.secretId} --version-stage AWSCURRENT ` +
-        `--move-to-version-id ${previous} --remove-from-version-id ${current} (the secret's resource policy ` +
-        'allows that to the auth role and the CDK deploy role only). To discard the CAs on purpose, set the ' +
-        `secret to ${CA_SECRET_RESET} instead.`,
+        `--move-to-version-id ${previous} --remove-from-version-id ${current}. The secret's resource policy ` +
+        'denies that to all but the auth role and the CDK deploy role: run it as the deploy role, or first ' +
+        'edit the policy to let yourself (the next cdk deploy puts it back). To discard the CAs on purpose ' +
+        `instead, put ${CA_SECRET_RESET} in the secret (PutSecretValue, denied the same way).`,
     );
   }
 
