@@ -14,6 +14,7 @@ const program = buildMidbotProgram({
   sleep: timerSleep,
   hostname: () => hostname(),
   env: process.env,
+  argv: process.argv,
   cwd: () => process.cwd(),
   // Config files: a regular file of at most 1 MiB (a FIFO or a device named by mistake is refused).
   readFile: (path) => readSmallFile(path, 1_048_576),

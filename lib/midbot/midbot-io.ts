@@ -16,6 +16,11 @@ export interface MidbotIo {
   /** Relative `--data-dir`, `--destination-dir` and `-c` resolve against this. */
   cwd(): string;
   readFile(path: string): string;
+  /**
+   * The command line as the process got it, for what must be known even when it cannot be parsed
+   * (a usage error is logged as JSON under `--log-format json`). @default none: text
+   */
+  readonly argv?: readonly string[];
   /** The process environment (AWS_REGION for the iam join and Secrets Manager outputs). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Calls `handler` on each `signal` until the returned function is called. */

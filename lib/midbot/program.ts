@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { asOneErrorLine } from '../cli/one-error-line.js';
 import { ConfigError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { type InitOptions, init } from './commands/init.js';
 import { type StartOptions, start } from './commands/start.js';
@@ -55,7 +56,17 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
     // `ERROR:` line as every other error, and the entry maps CommanderError to the exit code.
     .configureOutput({
       writeOut: (text) => io.write(text),
-      outputError: (text) => io.writeLog(asOneErrorLine(text)),
+      outputError: (text) => {
+        const line = asOneErrorLine(text);
+        // The flags were not parsed, but a log shipper reading --log-format json still wants JSON.
+        if (!asksForJsonLogs(io.argv)) return io.writeLog(line);
+        createLogger({
+          format: 'json',
+          level: 'error',
+          write: io.writeLog,
+          now: () => new Date(io.clock.now()),
+        }).error(line.replace(/^ERROR: /, ''), { code: 'invalid_usage' });
+      },
     })
     .exitOverride();
 
@@ -149,4 +160,12 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
     .action(() => io.write(`${VERSION}\n`));
 
   return program;
+}
+
+/** Whether the command line asks for JSON logs, read before (or without) commander's parse. */
+function asksForJsonLogs(args: readonly string[] | undefined): boolean {
+  const all = args ?? [];
+  return all.some(
+    (arg, index) => arg === '--log-format=json' || (arg === '--log-format' && all[index + 1] === 'json'),
+  );
 }

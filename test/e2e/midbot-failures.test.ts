@@ -127,6 +127,15 @@ describe('midbot when things go wrong', () => {
       code: 'token_already_used',
       message: expect.stringContaining('this join token was already used'),
     });
+
+    // A usage error too, although the flags could not be parsed.
+    const usage = await runMidbot(['start', '--log-format', 'json', '--no-such-flag']);
+    expect(usage.code).toBe(1);
+    expect(JSON.parse(usage.stderr.trim())).toMatchObject({
+      level: 'error',
+      code: 'invalid_usage',
+      message: expect.stringContaining("unknown option '--no-such-flag'"),
+    });
   });
 
   it('names the path of an unknown key in the config file', async () => {
