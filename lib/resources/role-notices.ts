@@ -16,7 +16,7 @@ export function roleNotices(role: Role): string[] {
     if (conditions === undefined) continue;
     if ((conditions.kubernetes_resources ?? []).length > 0) {
       notices.push(
-        `role "${name}": ${side}.kubernetes_resources is not enforced (no proxy stands between a kubeconfig and the API server); grant the same access with RBAC bound to the role's kubernetes_users or kubernetes_groups`,
+        `role "${name}": ${side}.kubernetes_resources is not enforced (no proxy stands between a kubeconfig and the API server); ${side === 'allow' ? 'grant the same access with RBAC bound to' : 'leave that access out of the RBAC bindings of'} the role's kubernetes_users or kubernetes_groups`,
       );
     }
     const unenforced = (conditions.rules ?? []).flatMap((rule) =>

@@ -50,4 +50,13 @@ describe('roleNotices', () => {
       expect.stringContaining('deny.rules read on token mean nothing here'),
     ]);
   });
+
+  it('words the advice for a deny rule as one', () => {
+    const notices = roleNotices(
+      role({ deny: { kubernetes_resources: [{ kind: 'pod', namespace: 'kube-system', name: '*' }] } }),
+    );
+
+    expect(notices).toEqual([expect.stringContaining('deny.kubernetes_resources is not enforced')]);
+    expect(notices[0]).toContain('leave that access out of the RBAC bindings');
+  });
 });
