@@ -10,7 +10,7 @@
 // Usage: node scripts/build-consumer-package.mjs [--types DIR] [--out DIR]
 //   --types  where `tsc -p tsconfig.consumer.json` wrote the declarations (default dist/types)
 //   --out    the package folder to write (default dist/consumer-package), replaced whole
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,18 +30,41 @@ function isBareImport(specifier) {
   return !specifier.startsWith('.') && !specifier.startsWith('/') && !specifier.startsWith('node:');
 }
 
-/** Every `from '...'` specifier of the declaration files under `dir` (comments excluded). */
-function declarationImports(dir) {
-  const found = new Set();
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
-    const text = readFileSync(path.join(entry.parentPath, entry.name), 'utf8');
-    for (const line of text.split('\n')) {
-      const match = /^\s*(?:import|export)\b.*\bfrom\s+'([^']+)'/.exec(line);
-      if (match) found.add(match[1]);
-    }
+/** The `from '...'` specifiers of one declaration file (comments excluded). */
+function specifiersOf(file) {
+  const found = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^\s*(?:import|export)\b.*\bfrom\s+'([^']+)'/.exec(line);
+    if (match) found.push(match[1]);
   }
   return found;
+}
+
+/**
+ * The declaration files the entry reaches through relative imports, as paths under `typesDir`, and the
+ * bare specifiers they import. Only these are shipped: `dist/types` may also hold files an earlier
+ * build left there.
+ */
+function reachableDeclarations(typesDir) {
+  const files = new Set();
+  const bare = new Set();
+  const pending = [TYPES_ENTRY];
+  while (pending.length > 0) {
+    const relative = pending.pop();
+    if (files.has(relative)) continue;
+    files.add(relative);
+    for (const specifier of specifiersOf(path.join(typesDir, relative))) {
+      if (!specifier.startsWith('.')) {
+        bare.add(specifier);
+        continue;
+      }
+      const target = path.posix.join(path.posix.dirname(relative), specifier).replace(/\.js$/, '.d.ts');
+      if (!existsSync(path.join(typesDir, target)))
+        throw new Error(`${relative} imports ${specifier}, but ${target} is not in ${typesDir}`);
+      pending.push(target);
+    }
+  }
+  return { files: [...files].sort(), bare };
 }
 
 /**
@@ -71,10 +94,14 @@ export async function buildConsumerPackage({ typesDir, outDir }) {
     metafile: true,
     logLevel: 'warning',
   });
-  cpSync(typesDir, path.join(outDir, 'types'), { recursive: true });
+  const declarations = reachableDeclarations(typesDir);
+  for (const file of declarations.files) {
+    mkdirSync(path.dirname(path.join(outDir, 'types', file)), { recursive: true });
+    cpSync(path.join(typesDir, file), path.join(outDir, 'types', file));
+  }
   cpSync(path.join(ROOT, 'lib/consumer/README.md'), path.join(outDir, 'README.md'));
 
-  const imports = new Set(declarationImports(typesDir));
+  const imports = new Set(declarations.bare);
   for (const output of Object.values(result.metafile.outputs)) {
     for (const imported of output.imports) if (imported.external) imports.add(imported.path);
   }

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -52,6 +52,8 @@ beforeAll(async () => {
   const types = path.join(work, 'types');
   const tsc = path.join(REPOSITORY, 'node_modules/typescript/bin/tsc');
   await nodeOrThrow([tsc, '-p', 'tsconfig.consumer.json', '--outDir', types], REPOSITORY);
+  // A declaration an earlier build left behind, which no shipped declaration imports.
+  await writeFile(path.join(types, 'lib', 'left-behind.d.ts'), 'export declare const stale: true;\n');
   await nodeOrThrow(
     ['scripts/build-consumer-package.mjs', '--types', types, '--out', packageDir],
     REPOSITORY,
@@ -111,6 +113,12 @@ describe('the consumer package', () => {
   it('is imported as serverless-machine-id/consumer, like the library in this repository', () => {
     expect(manifest.name).toBe(rootManifest.name);
     expect(Object.keys(manifest.exports)).toContain('./consumer');
+  });
+
+  it('ships the declarations the library’s own reach, not whatever else the types folder holds', async () => {
+    const shipped = await readdir(path.join(packageDir, 'types'), { recursive: true });
+    expect(shipped).toContain(path.join('lib', 'consumer', 'index.d.ts'));
+    expect(shipped).not.toContain(path.join('lib', 'left-behind.d.ts'));
   });
 
   it('depends on what the library imports, at this repository’s versions, and on nothing heavy', () => {
