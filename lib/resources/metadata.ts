@@ -113,12 +113,39 @@ export const descriptionSchema = builtOnFirstUse(() => checkedString(description
 
 /** `metadata` shared by the kinds an operator writes. */
 export const metadataSchema = builtOnFirstUse(() =>
-  z.strictObject({
-    name: resourceNameSchema,
-    description: descriptionSchema.optional(),
-    labels: labelsSchema.optional(),
-  }),
+  z
+    .strictObject({
+      name: resourceNameSchema,
+      description: descriptionSchema.optional(),
+      labels: labelsSchema.optional(),
+      ...teleportExportFields(),
+    })
+    .transform(withoutTeleportExportFields),
 );
+
+/**
+ * Metadata that `tctl get` writes into an export and that means nothing here: `revision` (Teleport's
+ * optimistic locking) and `namespace` (always `default`). Accepted so that an exported resource pastes
+ * as it is, and dropped.
+ */
+export function teleportExportFields() {
+  return {
+    revision: z.string().max(128).optional(),
+    namespace: z
+      .literal('default', {
+        error: 'only the default namespace exists; write namespace: default or leave it out',
+      })
+      .optional(),
+  };
+}
+
+/** The metadata without what {@link teleportExportFields} accepts. */
+export function withoutTeleportExportFields<T extends { revision?: string; namespace?: string }>(
+  metadata: T,
+): Omit<T, 'revision' | 'namespace'> {
+  const { revision: _revision, namespace: _namespace, ...rest } = metadata;
+  return rest;
+}
 
 /** `metadata` of a resource. */
 export type Metadata = z.infer<typeof metadataSchema>;

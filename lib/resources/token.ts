@@ -1,7 +1,13 @@
 import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { awsAccountSchema, timestampSchema } from './fields.js';
-import { descriptionSchema, labelsSchema, resourceNameSchema } from './metadata.js';
+import {
+  descriptionSchema,
+  labelsSchema,
+  resourceNameSchema,
+  teleportExportFields,
+  withoutTeleportExportFields,
+} from './metadata.js';
 import { describeCharacter, findCharacterOutside } from './text.js';
 
 export const TOKEN_VERSIONS = ['v2'] as const;
@@ -105,13 +111,16 @@ export const tokenSchema = builtOnFirstUse(() =>
     .strictObject({
       kind: z.literal('token'),
       version: z.enum(TOKEN_VERSIONS),
-      metadata: z.strictObject({
-        name: resourceNameSchema,
-        description: descriptionSchema.optional(),
-        labels: labelsSchema.optional(),
-        /** When the token stops working, normalised to an ISO time. */
-        expires: timestampSchema.optional(),
-      }),
+      metadata: z
+        .strictObject({
+          name: resourceNameSchema,
+          description: descriptionSchema.optional(),
+          labels: labelsSchema.optional(),
+          /** When the token stops working, normalised to an ISO time. */
+          expires: timestampSchema.optional(),
+          ...teleportExportFields(),
+        })
+        .transform(withoutTeleportExportFields),
       spec: tokenSpecSchema,
     })
     .superRefine((token, ctx) => {

@@ -40,7 +40,7 @@ describe('role', () => {
   });
 
   it.each([
-    ['metadata', 'metadata.namespace', 'default', 'role "ops": metadata: unknown key "namespace"'],
+    ['metadata', 'metadata.owner', 'team-a', 'role "ops": metadata: unknown key "owner"'],
     ['spec', 'spec.allow_rules', [], 'role "ops": spec: unknown key "allow_rules"'],
     ['allow', 'spec.allow.db_labels', {}, 'role "ops": spec.allow: unknown key "db_labels"'],
     ['options', 'spec.options.forward_agent', true, 'role "ops": spec.options: unknown key "forward_agent"'],
@@ -52,6 +52,20 @@ describe('role', () => {
     ],
   ])('refuses an unknown key in %s', (_, path, value, expected) => {
     expect(errorOf(withField(role, path, value))).toContain(expected);
+  });
+
+  it('takes a role exported by tctl get as it is, without what means nothing here', () => {
+    const exported = parseResource(
+      withField(
+        withField(role, 'metadata.revision', '8c1f0c2e-5b1d-4f0e-9f7a-2d6c3b1a0e9f'),
+        'metadata.namespace',
+        'default',
+      ),
+    );
+    expect(exported.metadata).toEqual(role.metadata);
+    expect(errorOf(withField(role, 'metadata.namespace', 'prod'))).toContain(
+      'metadata.namespace: got "prod", only the default namespace exists',
+    );
   });
 
   it.each([

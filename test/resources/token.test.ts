@@ -156,7 +156,7 @@ describe('token', () => {
   });
 
   it.each([
-    ['metadata', 'metadata.revision', 'x', 'metadata: unknown key "revision"'],
+    ['metadata', 'metadata.uid', 'x', 'metadata: unknown key "uid"'],
     ['spec', 'spec.bot', 'robot', 'spec: unknown key "bot"'],
     [
       'allow rule',
