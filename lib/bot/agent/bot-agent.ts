@@ -5,9 +5,8 @@ import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
-import { type BotConfig, MIN_RENEWAL_INTERVAL_MS } from '../config/bot-config.js';
-import { expiryFields, nearestAfter } from './artifact-expiry.js';
-import { BotIdentityKeeper, type CurrentIdentity } from './bot-identity-keeper.js';
+import type { BotConfig } from '../config/bot-config.js';
+import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
 import { type ClusterConnection, type ConnectOptions, connectToCluster } from './cluster-connection.js';
 import { type IdentityStore, identityStoreFor } from './identity-store.js';
@@ -20,7 +19,8 @@ import {
   resolveOutputs,
 } from './output-destinations.js';
 import { generatedMessage, type PendingOutput, prepareOutput, writeIssuedOutput } from './output-writer.js';
-import { type BackoffOptions, backoffDelay, retryBeforeExpiry } from './retry-backoff.js';
+import { RenewalSchedule } from './renewal-schedule.js';
+import { type BackoffOptions, backoffDelay } from './retry-backoff.js';
 import type { OutputResult, RunSummary } from './run-summary.js';
 import { describeShortenedLifetime } from './shortened-lifetime.js';
 import type { Sleep } from './sleep.js';
@@ -110,7 +110,13 @@ export class BotAgent {
     const held = this.keeper.held(HELD_IDENTITY_MARGIN_MS);
     if (held === undefined) return undefined;
     this.logger.debug(`Retrying ${[...indices].map((index) => `outputs[${index}]`).join(', ')} only`);
-    return this.writeAndReport(await this.connect(), held, indices);
+    const summary = await this.writeAndReport(await this.connect(), held, indices);
+    // The identity itself was refused (its instance removed or locked since): a full run says so,
+    // with the way to a new token, instead of blaming the outputs.
+    const identityGone = summary.outputs.some(
+      (output) => output.status === 'failed' && IDENTITY_GONE.has(output.code),
+    );
+    return identityGone ? undefined : summary;
   }
 
   private async writeAndReport(
@@ -151,28 +157,19 @@ export class BotAgent {
    */
   async run(signal: AbortSignal): Promise<void> {
     let attempt = 0;
-    // When what the last good runs left in place expires: the bot identity (at first the stored one, so
-    // that retries after a restart in an outage still close in on it), and each written output.
-    let identityUntil = (await this.keeper.storedExpiry()) ?? Number.POSITIVE_INFINITY;
-    const outputUntil = new Map<number, number>();
+    const schedule = new RenewalSchedule(this.config.renewal_interval, await this.keeper.storedExpiry());
     // The outputs that failed for a passing reason while the rest of the run went well: the next
-    // attempt retries only them, unless a reload asked for everything.
+    // attempt retries only them, unless a reload asked for everything or the regular run is due.
     let retryOnly: Set<number> | undefined;
     while (!signal.aborted) {
       let failure: string | undefined;
-      const only = this.fullRunRequested ? undefined : retryOnly;
+      const only = this.fullRunRequested || schedule.fullRunDue(this.clock.now()) ? undefined : retryOnly;
       this.fullRunRequested = false;
       retryOnly = undefined;
       try {
-        const summary =
-          (only === undefined ? undefined : await this.retryOutputs(only)) ?? (await this.runOnce());
-        identityUntil = Date.parse(summary.identity.expiresAt);
-        for (const output of summary.outputs) {
-          if (output.status === 'written') outputUntil.set(output.index, Date.parse(output.expiresAt));
-          // Refused for good (its app deleted, say): its old artifacts expire whatever midbot does, and
-          // closing in on that expiry would only renew everything else for nothing.
-          else if (!output.retryable) outputUntil.delete(output.index);
-        }
+        const retried = only === undefined ? undefined : await this.retryOutputs(only);
+        const summary = retried ?? (await this.runOnce());
+        schedule.record(summary, retried === undefined, this.clock.now());
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
           retryOnly = new Set(transient.map((output) => output.index));
@@ -185,13 +182,10 @@ export class BotAgent {
         this.close();
       }
       const now = this.clock.now();
-      // The nearest expiry still ahead: an output that has expired already must not stop the retries
-      // from closing in on the identity's own expiry, after which only a new join token helps.
-      const nextExpiry = nearestAfter(now, [identityUntil, ...outputUntil.values()]);
       if (signal.aborted) {
         if (failure !== undefined) {
           this.logger.warn(`Stopping after a failed run: ${failure.replace(/\.$/, '')}`, {
-            ...expiryFields(now, identityUntil, outputUntil),
+            ...schedule.expiryLogFields(now),
           });
         }
         break;
@@ -199,32 +193,25 @@ export class BotAgent {
       let delay: number;
       if (failure === undefined) {
         attempt = 0;
-        // Certificates that live less than two renewal intervals (a role's max_session_ttl caps them)
-        // are renewed halfway through instead, or they would expire before the next renewal; but never
-        // more often than renewal_interval may ask, or a cap of seconds would renew every second.
-        delay = Math.max(
-          Math.min(MIN_RENEWAL_INTERVAL_MS, this.config.renewal_interval),
-          retryBeforeExpiry(this.config.renewal_interval, nextExpiry - now),
-        );
+        const next = schedule.afterSuccess(now);
+        delay = next.delay;
         const sooner =
-          delay < this.config.renewal_interval
-            ? ` (before renewal_interval ${formatDuration(this.config.renewal_interval)}: the certificates expire at ${new Date(nextExpiry).toISOString()})`
-            : '';
+          next.shortenedBy === undefined
+            ? ''
+            : ` (before renewal_interval ${formatDuration(this.config.renewal_interval)}: the certificates expire at ${new Date(next.shortenedBy).toISOString()})`;
         this.logger.info(`Next renewal in ${formatDuration(delay)}${sooner}`, { at: this.isoIn(delay) });
       } else {
         attempt += 1;
-        delay = retryBeforeExpiry(
-          backoffDelay(
-            attempt,
-            this.config.renewal_interval,
-            this.options.random ?? Math.random,
-            this.options.backoff,
-          ),
-          nextExpiry - now,
+        const backoff = backoffDelay(
+          attempt,
+          this.config.renewal_interval,
+          this.options.random ?? Math.random,
+          this.options.backoff,
         );
+        delay = schedule.afterFailure(now, backoff, retryOnly);
         this.logger.warn(
           `${failure.replace(/\.$/, '')}. The artifacts of the last good run stay in place; retrying in ${formatDuration(delay)}`,
-          { attempt, retry_at: this.isoIn(delay), ...expiryFields(now, identityUntil, outputUntil) },
+          { attempt, retry_at: this.isoIn(delay), ...schedule.expiryLogFields(now) },
         );
       }
       await this.pause(delay, signal);

@@ -19,7 +19,7 @@ export interface CurrentIdentity {
 }
 
 /** Refusals that mean this identity is finished: only a fresh join (with a new token) helps. */
-const IDENTITY_GONE = new Set([
+export const IDENTITY_GONE: ReadonlySet<string> = new Set([
   'generation_mismatch',
   'instance_locked',
   'instance_not_found',

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -432,5 +433,101 @@ describe('BotAgent.run', () => {
     agent.close();
 
     expect(delays).toEqual([TWENTY_MINUTES, TWENTY_MINUTES]);
+  });
+
+  it('keeps renewing the identity and the written outputs on time while another output keeps failing', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('stubborn', ['ops']);
+    const stop = new AbortController();
+    const broken: Destination = {
+      describe: () => 'broken',
+      read: async () => undefined,
+      write: async () => {
+        throw new DestinationError('destination_write_failed', 'the device keeps failing');
+      },
+    };
+    let healthyExpiredAt: number | undefined;
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        certificate_ttl: '10m',
+        renewal_interval: '4m',
+        outputs: [
+          { type: 'identity', destination: { type: 'memory' } },
+          { type: 'identity', destination: { type: 'memory' } },
+        ],
+      }),
+      {
+        destinationFactory: (_config, index) =>
+          index === 1
+            ? { destination: broken, artifactDir: '/unused' }
+            : { destination: new MemoryDestination(), artifactDir: '/unused' },
+        sleep: async (delay) => {
+          c.clock.advance(delay);
+          const certificate = new X509Certificate(await fileText(memoryOutput(agent, 0), 'tlscert'));
+          if (Date.parse(certificate.validTo) <= c.clock.now()) healthyExpiredAt ??= c.clock.now();
+          if (c.clock.now() - started > 70 * 60_000) stop.abort();
+        },
+      },
+    );
+    const started = c.clock.now();
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(healthyExpiredAt).toBeUndefined();
+    // Renewed about every 4 minutes over 70: the failing output did not hold the regular run back.
+    const [instance] = await c.instances('stubborn');
+    expect(instance?.status.generation).toBeGreaterThanOrEqual(15);
+  });
+
+  it('gives the identity’s own refusal when it is gone by the time failed outputs are retried', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('vanished', ['ops']);
+    let failures = 1;
+    const flaky: Destination = {
+      describe: () => 'flaky',
+      read: async () => undefined,
+      write: async () => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new DestinationError('destination_full', 'no space left on the device');
+        }
+      },
+    };
+    const { sleep, delays } = scriptedSleep(async () => {
+      const [instance] = await c.instances('vanished');
+      await c.server.service.admin.deleteResource(
+        'bot_instance',
+        'vanished',
+        instance?.metadata.name,
+        'test',
+      );
+    });
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        outputs: [
+          { type: 'identity', destination: { type: 'memory' } },
+          { type: 'identity', destination: { type: 'memory' } },
+        ],
+      }),
+      {
+        sleep,
+        destinationFactory: (_config, index) =>
+          index === 1
+            ? { destination: flaky, artifactDir: '/unused' }
+            : { destination: new MemoryDestination(), artifactDir: '/unused' },
+      },
+    );
+
+    const error = await agent.run(new AbortController().signal).catch((caught: unknown) => caught);
+    agent.close();
+
+    expect(delays).toEqual([1_000]);
+    expect(error).toMatchObject({ code: 'instance_not_found' });
+    expect((error as Error).message).toContain('midctl tokens add --type=bot --bot-name=vanished');
   });
 });

@@ -1,0 +1,87 @@
+import { MIN_RENEWAL_INTERVAL_MS } from '../config/bot-config.js';
+import { expiryFields, nearestAfter } from './artifact-expiry.js';
+import { retryBeforeExpiry } from './retry-backoff.js';
+import type { RunSummary } from './run-summary.js';
+
+/**
+ * When the daemon runs next. It knows what the last runs left in place (the bot identity, at first the
+ * one in storage, and each output written) and when the next full run (renew the identity, write every
+ * output) is due:
+ *
+ * - After a full run that went well: after `renewal_interval`, or halfway through what it issued when
+ *   that lives less than two intervals (a role's max_session_ttl caps it), never sooner than a minute.
+ * - After a failure: the backoff, closing in on the nearest expiry still ahead among the identity and
+ *   what failed, so that an outage ending just before it still ends in a renewal.
+ * - Retries of outputs that failed alone never push the next full run back: the outputs that were
+ *   written, and the identity, are renewed on time while one output keeps failing.
+ */
+export class RenewalSchedule {
+  private identityUntil: number;
+  private readonly outputUntil = new Map<number, number>();
+  private nextFullRunAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly renewalIntervalMs: number,
+    storedIdentityUntil: number | undefined,
+  ) {
+    this.identityUntil = storedIdentityUntil ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Whether the regular full run is due, which a retry of failed outputs must not stand in for. */
+  fullRunDue(now: number): boolean {
+    return now >= this.nextFullRunAt;
+  }
+
+  /** Takes in what a run left in place; a full run sets when the next one is due. */
+  record(summary: RunSummary, full: boolean, now: number): void {
+    this.identityUntil = Date.parse(summary.identity.expiresAt);
+    for (const output of summary.outputs) {
+      if (output.status === 'written') this.outputUntil.set(output.index, Date.parse(output.expiresAt));
+      // Refused for good (its app deleted, say): its old artifacts expire whatever midbot does, and
+      // closing in on that expiry would only renew everything else for nothing.
+      else if (!output.retryable) this.outputUntil.delete(output.index);
+    }
+    if (full) this.nextFullRunAt = now + this.regularDelay(now);
+  }
+
+  /** The wait after a run that went well, and whether it is shorter than renewal_interval because of `expiry`. */
+  afterSuccess(now: number): { delay: number; shortenedBy?: number } {
+    const delay = Math.max(1_000, this.nextFullRunAt - now);
+    return delay < this.renewalIntervalMs ? { delay, shortenedBy: this.nearestExpiry(now) } : { delay };
+  }
+
+  /**
+   * The wait after a failure, from the backoff's `backoffMs`: outputs that failed alone (`failed`) are
+   * retried closing in on their own expiry and the identity's, and no later than the next full run; a
+   * failed run closes in on everything it would have renewed.
+   */
+  afterFailure(now: number, backoffMs: number, failed?: ReadonlySet<number>): number {
+    const watched =
+      failed === undefined
+        ? [this.identityUntil, ...this.outputUntil.values()]
+        : [this.identityUntil, ...[...failed].flatMap((index) => this.outputUntil.get(index) ?? [])];
+    const delay = retryBeforeExpiry(backoffMs, nearestAfter(now, watched) - now);
+    return failed === undefined ? delay : Math.min(delay, Math.max(1_000, this.nextFullRunAt - now));
+  }
+
+  /** Log fields naming what has expired among the artifacts the last runs left. */
+  expiryLogFields(now: number): Record<string, string> {
+    return expiryFields(now, this.identityUntil, this.outputUntil);
+  }
+
+  private nearestExpiry(now: number): number {
+    return nearestAfter(now, [this.identityUntil, ...this.outputUntil.values()]);
+  }
+
+  /**
+   * Halfway through what was issued when that lives less than two renewal intervals, or they would
+   * expire before the next renewal; but never more often than renewal_interval may ask, or a cap of
+   * seconds would renew every second.
+   */
+  private regularDelay(now: number): number {
+    return Math.max(
+      Math.min(MIN_RENEWAL_INTERVAL_MS, this.renewalIntervalMs),
+      retryBeforeExpiry(this.renewalIntervalMs, this.nearestExpiry(now) - now),
+    );
+  }
+}
