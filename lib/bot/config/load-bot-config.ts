@@ -138,8 +138,13 @@ export function loadBotConfigWithFlags(
     const fromFile = document['onboarding'] as Record<string, unknown> | undefined;
     document['onboarding'] = {
       ...fromFile,
-      // As with flags alone, the token method unless the file or --join-method says otherwise.
-      join_method: checked.join_method ?? fromFile?.['join_method'] ?? 'token',
+      // With the token from a flag, the token method unless the file or --join-method says otherwise,
+      // as with flags alone. (A file's own iam token name never turns into a token join this way.)
+      ...(checked.join_method !== undefined ||
+      fromFile?.['join_method'] !== undefined ||
+      checked.token !== undefined
+        ? { join_method: checked.join_method ?? fromFile?.['join_method'] ?? 'token' }
+        : {}),
       ...(checked.token === undefined ? {} : { token: checked.token }),
       ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
     };

@@ -736,6 +736,17 @@ outputs:
     expect(config.onboarding).toMatchObject({ join_method: 'token', token: TOKEN });
   });
 
+  it('does not turn a file’s token into a token join because another onboarding flag was given', () => {
+    const error = configError(() =>
+      loadBotConfigWithFlags(
+        `version: v2\nauth_server: auth.example.com:443\nonboarding: {token: my-iam-token}\nstorage: {type: memory}\noutputs: []\n`,
+        SOURCE,
+        { caPins: [PIN] },
+      ),
+    );
+    expect(error.message).toContain('onboarding.join_method (or --join-method): got nothing');
+  });
+
   it('still refuses a mistake in the file where a flag replaces the key', () => {
     const typo = withOutputs('outputs: []\n').replace(
       '  path: /var/lib/midbot\n',
