@@ -190,7 +190,9 @@ export const caPinSchema = text('a CA pin like sha256:<64 hex digits>').transfor
     ctx.addIssue({
       code: 'custom',
       params: HIDE_VALUE,
-      message: `expected a CA pin, sha256: followed by 64 hex digits (this value of ${value.length} characters is not shown: it may be the join token given in the wrong place); copy the pin printed by \`midctl bots add\` or \`midctl status\``,
+      message: /^[0-9a-f]{64}$/.test(pin)
+        ? 'expected a CA pin, sha256: followed by 64 hex digits (the value, not shown, is 64 hex digits alone): write sha256: in front of them'
+        : `expected a CA pin, sha256: followed by 64 hex digits (this value of ${value.length} characters is not shown: it may be the join token given in the wrong place); copy the pin printed by \`midctl bots add\` or \`midctl status\``,
     });
     return z.NEVER;
   }
@@ -202,6 +204,24 @@ export const caPinSchema = text('a CA pin like sha256:<64 hex digits>').transfor
   });
   return z.NEVER;
 });
+
+/**
+ * `ca_pins`: a list of pins. One pin written as a string instead is refused with how to write the list,
+ * and, like any value that is no pin, without being echoed unless it starts as a pin does.
+ */
+const caPinsSchema = z
+  .unknown()
+  .transform((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    ctx.addIssue({
+      code: 'custom',
+      ...(value.trim().toLowerCase().startsWith('sha256:') ? {} : { params: HIDE_VALUE }),
+      message: 'expected a list of CA pins; write ca_pins: ["sha256:..."] (or --ca-pin)',
+    });
+    return z.NEVER;
+  })
+  .pipe(list(caPinSchema, 'a list of CA pins (sha256:...)'))
+  .default([]);
 
 export const joinMethodSchema = z.enum(joinMethods, { error: () => oneOf(joinMethods) });
 
@@ -223,7 +243,7 @@ const SECRET_ARN =
 const onboardingFieldsSchema = strictObject({
   join_method: joinMethodSchema,
   token: tokenSchema.optional(),
-  ca_pins: list(caPinSchema, 'a list of CA pins (sha256:...)').default([]),
+  ca_pins: caPinsSchema,
   /** A PEM file with the CA certificate to trust instead of (or as well as) pins. */
   ca_path: absolutePathSchema.optional(),
   /**

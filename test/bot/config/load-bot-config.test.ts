@@ -364,6 +364,19 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /onboarding\.ca_pins\[0\]: got "sha256:1234", expected sha256: followed by 64 hex digits/,
     ],
     [
+      'one pin-less value where the list of pins goes, which is not echoed',
+      withOutputs('outputs: []\n').replace(
+        `ca_pins: ["${PIN}"]`,
+        'ca_pins: c3f1a9d2e8b74f60a1b2c3d4e5f60718',
+      ),
+      /onboarding\.ca_pins: got \(value hidden\), expected a list of CA pins; write ca_pins: \["sha256:\.\.\."\]/,
+    ],
+    [
+      'a pin without its sha256: prefix',
+      withOutputs('outputs: []\n').replace(PIN, '1'.repeat(64)),
+      /onboarding\.ca_pins\[0\]: got \(value hidden\), .*is 64 hex digits alone\): write sha256: in front of them/,
+    ],
+    [
       'a join token where the CA pin goes, which is not echoed',
       withOutputs('outputs: []\n').replace(PIN, 's3cr3t-token-value-xyz'),
       /onboarding\.ca_pins\[0\]: got \(value hidden\), expected a CA pin, sha256: followed by 64 hex digits \(this value of 22 characters is not shown/,
