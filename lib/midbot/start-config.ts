@@ -13,11 +13,11 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(
       'unreadable_config',
-      code === 'ENOENT'
+      code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
         ? `-c ${file}: no such file; write the config there (see \`midctl bots add\` for an example) or pass the flags instead`
         : code === 'EISDIR'
           ? `-c ${file}: is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml`
-          : code === 'ENOTREGULAR' || code === 'EFBIG'
+          : code === 'ENOTREGULAR' || code === 'ENXIO' || code === 'EFBIG'
             ? `-c ${file}: ${code === 'EFBIG' ? 'is larger than any config (over 1 MiB)' : 'is not a regular file (a device, a FIFO or a socket)'}; give the config file itself, e.g. -c /etc/midbot.yaml`
             : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
       { cause: error },

@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import type { PingResponse } from '../../api/ping.js';
 import type { Clock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
+import { readSmallFile } from '../../core/read-small-file.js';
 import { caPin } from '../../pki/ca-pin.js';
 import { BotApiClient } from '../auth-client/bot-api-client.js';
 import { discoverClusterTrust, verifyPinnedPing } from '../auth-client/cluster-trust.js';
 import type { OnboardingConfig } from '../config/bot-config.js';
+
+/** The most `onboarding.ca_path` may hold: a CA bundle is a few KiB. */
+const MAX_CA_FILE_BYTES = 1_048_576;
 
 /** The auth service once its CA pin checked out: a client that trusts only that CA, and its ping. */
 export interface ClusterConnection {
@@ -17,7 +20,7 @@ export interface ClusterConnection {
 
 export interface ConnectOptions {
   readonly clock: Clock;
-  /** Reads `onboarding.ca_path`. @default node:fs/promises readFile */
+  /** Reads `onboarding.ca_path`. @default a regular file of at most 1 MiB */
   readonly readCaFile?: (path: string) => Promise<string>;
   /** Per-request timeout. @default 15 s */
   readonly timeoutMs?: number;
@@ -73,7 +76,11 @@ export async function connectToCluster(
       `auth_server: ${authServer} is not https; midbot checks the cluster's CA pin in the TLS handshake, so it only talks to an https:// auth service`,
     );
   }
-  const pins = await trustedPins(onboarding, options.readCaFile ?? ((path) => readFile(path, 'utf8')));
+  // A CA bundle is a few KiB; a FIFO or a device named by mistake is refused, not waited on or read whole.
+  const pins = await trustedPins(
+    onboarding,
+    options.readCaFile ?? (async (path) => readSmallFile(path, MAX_CA_FILE_BYTES)),
+  );
   const trust = await discoverClusterTrust(authServer, pins, {
     publicTls: onboarding.public_tls,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

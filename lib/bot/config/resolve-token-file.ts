@@ -32,11 +32,11 @@ export function resolveTokenFile(
     throw new ConfigError(
       'unreadable_token_file',
       `${name} ${file}: ${
-        code === 'ENOENT'
+        code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
           ? 'no such file; a value starting with / is read as the path of a file holding the join token: write the token printed by `midctl bots add` there, or fix the path'
           : code === 'EISDIR'
             ? 'is a folder, not a file; give the file holding the join token'
-            : code === 'ENOTREGULAR'
+            : code === 'ENOTREGULAR' || code === 'ENXIO'
               ? 'is not a regular file (a device, a FIFO or a socket); give the file holding the join token'
               : code === 'EFBIG'
                 ? `is larger than any join token (over ${MAX_TOKEN_FILE_BYTES} bytes); give the file holding only the token`

@@ -617,3 +617,19 @@ describe('BotAgent outputs', () => {
     ]);
   });
 });
+
+describe('BotAgent trust', () => {
+  it('refuses an onboarding.ca_path that is no regular file instead of reading it forever', async () => {
+    const bot = await newBot(['ops']);
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        onboarding: { join_method: 'token', token: bot.token, ca_path: '/dev/zero' },
+      }),
+    );
+    const error = await agent.runOnce().catch((caught: unknown) => caught);
+    agent.close();
+
+    expect(error).toMatchObject({ message: expect.stringContaining('cannot read /dev/zero (ENOTREGULAR)') });
+  });
+});

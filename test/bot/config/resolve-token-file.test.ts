@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +134,19 @@ describe('resolveTokenFile', () => {
       const fifo = join(dir, 'token-fifo');
       execFileSync('mkfifo', [fifo]);
       expect(defaultRefusal(fifo).code).toBe('unreadable_token_file');
+    });
+
+    it('refuses a socket as a file that is not regular', async () => {
+      const socketPath = join(dir, 'token.sock');
+      const server = createServer().listen(socketPath);
+      await new Promise((resolve) => server.once('listening', resolve));
+      try {
+        expect(defaultRefusal(socketPath).message).toContain(
+          'is not a regular file (a device, a FIFO or a socket)',
+        );
+      } finally {
+        server.close();
+      }
     });
 
     it('refuses a file larger than any token', () => {
