@@ -30,12 +30,18 @@ function isBareImport(specifier) {
   return !specifier.startsWith('.') && !specifier.startsWith('/') && !specifier.startsWith('node:');
 }
 
-/** The `from '...'` specifiers of one declaration file (comments excluded). */
+/**
+ * The modules one declaration file refers to: `import`/`export … from '…'` statements and inline
+ * `import("…")` types, which tsc writes for a type it cannot name otherwise. JSDoc lines are skipped:
+ * their examples import things too.
+ */
 function specifiersOf(file) {
   const found = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /^\s*(?:import|export)\b.*\bfrom\s+'([^']+)'/.exec(line);
-    if (match) found.push(match[1]);
+    if (/^\s*(\/\*\*|\*)/.test(line)) continue;
+    const statement = /^\s*(?:import|export)\b.*\bfrom\s+(['"])([^'"]+)\1/.exec(line);
+    if (statement) found.push(statement[2]);
+    for (const inline of line.matchAll(/\bimport\(\s*(['"])([^'"]+)\1\s*\)/g)) found.push(inline[2]);
   }
   return found;
 }

@@ -54,6 +54,16 @@ beforeAll(async () => {
   await nodeOrThrow([tsc, '-p', 'tsconfig.consumer.json', '--outDir', types], REPOSITORY);
   // A declaration an earlier build left behind, which no shipped declaration imports.
   await writeFile(path.join(types, 'lib', 'left-behind.d.ts'), 'export declare const stale: true;\n');
+  // A type tsc can only name inline, as import("…"): its file must ship too.
+  await writeFile(
+    path.join(types, 'lib', 'consumer', 'inline-only.d.ts'),
+    'export interface InlineOnly {\n  readonly x: string;\n}\n',
+  );
+  const entry = path.join(types, 'lib', 'consumer', 'index.d.ts');
+  await writeFile(
+    entry,
+    `${await readFile(entry, 'utf8')}export declare const inlineOnly: import("./inline-only.js").InlineOnly;\n`,
+  );
   await nodeOrThrow(
     ['scripts/build-consumer-package.mjs', '--types', types, '--out', packageDir],
     REPOSITORY,
@@ -119,6 +129,7 @@ describe('the consumer package', () => {
     const shipped = await readdir(path.join(packageDir, 'types'), { recursive: true });
     expect(shipped).toContain(path.join('lib', 'consumer', 'index.d.ts'));
     expect(shipped).not.toContain(path.join('lib', 'left-behind.d.ts'));
+    expect(shipped).toContain(path.join('lib', 'consumer', 'inline-only.d.ts'));
   });
 
   it('depends on what the library imports, at this repository’s versions, and on nothing heavy', () => {
@@ -175,7 +186,7 @@ https.get(process.env.APP_URL, { agent }, (res) => {
           target: 'es2022',
           strict: true,
           noEmit: true,
-          skipLibCheck: true,
+          skipLibCheck: false,
           types: ['node'],
         },
         include: ['typed.ts'],
