@@ -45,11 +45,15 @@ describe('verifyBotCertificate', () => {
   });
 
   it('reads a serial that starts with a zero byte the same way on both paths', async () => {
-    // Every 16-byte draw (serials, instance ids) starts with a zero byte.
+    // Every 16-byte draw (serials, instance ids) starts with one zero byte, then a byte below 0x80
+    // that is not zero (at random, one draw in 256 would start with two zero bytes).
     const zeroFirst: Random = {
       bytes: (length) => {
         const bytes = secureRandom.bytes(length);
-        if (length === 16) bytes[0] = 0;
+        if (length === 16) {
+          bytes[0] = 0;
+          bytes[1] = 0x43;
+        }
         return bytes;
       },
     };
