@@ -18,7 +18,7 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
         : code === 'EISDIR'
           ? `-c ${file}: is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml`
           : code === 'ENOTREGULAR' || code === 'ENXIO' || code === 'EFBIG'
-            ? `-c ${file}: ${code === 'EFBIG' ? 'is larger than any config (over 1 MiB)' : 'is not a regular file (a device, a FIFO or a socket)'}; give the config file itself, e.g. -c /etc/midbot.yaml`
+            ? `-c ${file}: ${code === 'EFBIG' ? 'is larger than any config (over 1 MiB)' : 'is not a regular file (a device, a FIFO or a socket; midbot does not read a pipe such as -c <(envsubst ...) or /dev/stdin)'}; write the config to a file and give that, e.g. -c /etc/midbot.yaml`
             : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
       { cause: error },
     );
