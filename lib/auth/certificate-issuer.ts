@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { IssuanceError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 import { DEFAULT_USER_EXTENSIONS, issueSshCertificate } from '../pki/ssh-certificate.js';
-import { type DistinguishedName, issueCertificate } from '../pki/x509-certificate.js';
+import { type DistinguishedName, issueCertificate, positiveSerialHex } from '../pki/x509-certificate.js';
 import type { CertificateAuthorities, TlsCa } from './certificate-authorities.js';
 
 /** NotBefore is backdated this much so that a client whose clock runs a little behind accepts the cert. */
@@ -32,6 +32,10 @@ export interface IssuedSshCertificate {
 
 export interface IssuedTlsCertificate extends Validity {
   readonly pem: string;
+  /**
+   * The serial as the certificate holds it: lowercase hex of the integer without leading zero bytes,
+   * as `openssl x509 -serial` and `midctl bots instances` show it, so that audit records match.
+   */
   readonly serialHex: string;
 }
 
@@ -89,7 +93,7 @@ export class CertificateIssuer {
       },
       { certificatePem: this.cas.tlsUser.certificatePem, privateKey: this.cas.tlsUser.privateKey },
     );
-    return { pem, serialHex: serial.toString('hex'), ...options.validity };
+    return { pem, serialHex: positiveSerialHex(serial.toString('hex')), ...options.validity };
   }
 
   /** The service's own serving certificate, signed by the TLS host CA. */
@@ -116,7 +120,7 @@ export class CertificateIssuer {
       },
       { certificatePem: this.cas.tlsHost.certificatePem, privateKey: this.cas.tlsHost.privateKey },
     );
-    return { pem, serialHex: serial.toString('hex'), ...validity };
+    return { pem, serialHex: positiveSerialHex(serial.toString('hex')), ...validity };
   }
 
   private sshSerial(): bigint {
