@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalAuthServer, startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
 import { identityStoreFor } from '../../../lib/bot/agent/identity-store.js';
+import type { DestinationFactory } from '../../../lib/bot/agent/output-destinations.js';
 import type { Sleep } from '../../../lib/bot/agent/sleep.js';
 import type { Destination } from '../../../lib/bot/destinations/destination.js';
 import { MemoryDestination } from '../../../lib/bot/destinations/memory-destination.js';
@@ -31,6 +32,49 @@ afterEach(async () => {
 
 function snapshot(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'base64')]));
+}
+
+/**
+ * A destination that fails `failures` times (`Infinity`: always) with `code`, a passing reason, and
+ * otherwise keeps what it is given.
+ */
+function failingDestination(
+  failures: number,
+  code = 'destination_full',
+): { destination: Destination; kept: MemoryDestination } {
+  const kept = new MemoryDestination();
+  let left = failures;
+  return {
+    kept,
+    destination: {
+      describe: () => 'failing',
+      read: (name) => kept.read(name),
+      write: async (files) => {
+        if (left > 0) {
+          left -= 1;
+          throw new DestinationError(code, 'the device failed');
+        }
+        await kept.write(files);
+      },
+    },
+  };
+}
+
+/** Two identity outputs: outputs[0] in memory, outputs[1] to `second`. */
+function twoOutputs(second: Destination): {
+  outputs: Array<Record<string, unknown>>;
+  destinationFactory: DestinationFactory;
+} {
+  return {
+    outputs: [
+      { type: 'identity', destination: { type: 'memory' } },
+      { type: 'identity', destination: { type: 'memory' } },
+    ],
+    destinationFactory: (_config, index) =>
+      index === 1
+        ? { destination: second, artifactDir: '/unused' }
+        : { destination: new MemoryDestination(), artifactDir: '/unused' },
+  };
 }
 
 describe('BotAgent.run', () => {
@@ -197,36 +241,41 @@ describe('BotAgent.run', () => {
     expect(delays).toEqual([TWENTY_MINUTES]);
   });
 
-  it('renews halfway through certificates that a role caps below the renewal interval', async () => {
-    cluster = await startCluster();
-    const c = cluster;
-    await c.server.service.admin.putResources(
-      [
-        {
-          kind: 'role',
-          version: 'v7',
-          metadata: { name: 'brief' },
-          spec: { options: { max_session_ttl: '2m' } },
-        },
-      ],
-      false,
-      'test',
-    );
-    const token = await c.addBot('brief', ['ops', 'brief']);
-    const stop = new AbortController();
-    const log = captureLog();
-    const { sleep, delays } = scriptedSleep(() => stop.abort());
-    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
+  it.each([
+    ['2m', /Next renewal in 1m \(before renewal_interval 20m: the certificates expire at \S+\)/],
+    // Halfway would be 5 s: a minute is the floor, and the log says what to raise.
+    ['10s', /so it expires before it is replaced: raise the roles' max_session_ttl to 2m or more/],
+  ])(
+    'renews a minute after a run whose certificates a role caps at %s, not after 20m',
+    async (cap, logged) => {
+      cluster = await startCluster();
+      const c = cluster;
+      await c.server.service.admin.putResources(
+        [
+          {
+            kind: 'role',
+            version: 'v7',
+            metadata: { name: 'capped' },
+            spec: { options: { max_session_ttl: cap } },
+          },
+        ],
+        false,
+        'test',
+      );
+      const token = await c.addBot('capped', ['ops', 'capped']);
+      const stop = new AbortController();
+      const log = captureLog();
+      const { sleep, delays } = scriptedSleep(() => stop.abort());
+      const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
 
-    await agent.run(stop.signal);
-    agent.close();
+      await agent.run(stop.signal);
+      agent.close();
 
-    // Every 20 minutes, the bot identity and its output would live 2 minutes of each 20.
-    expect(delays).toEqual([60_000]);
-    expect(log.text()).toMatch(
-      /Next renewal in 1m \(before renewal_interval 20m: the certificates expire at \S+\)/,
-    );
-  });
+      // Every 20 minutes, the bot identity and its output would live 2 minutes (or seconds) of each 20.
+      expect(delays).toEqual([60_000]);
+      expect(log.text()).toMatch(logged);
+    },
+  );
 
   it('closes in on the identity’s expiry even after the outputs have expired', async () => {
     cluster = await startCluster();
@@ -301,40 +350,16 @@ describe('BotAgent.run', () => {
     const token = await c.addBot('partial', ['ops']);
     const stop = new AbortController();
     const log = captureLog();
-    let failures = 1;
-    const full = new MemoryDestination();
-    const flaky: Destination = {
-      describe: () => 'flaky',
-      read: (name) => full.read(name),
-      write: async (files) => {
-        if (failures > 0) {
-          failures -= 1;
-          throw new DestinationError('destination_full', 'no space left on the device');
-        }
-        await full.write(files);
-      },
-    };
+    const second = failingDestination(1);
+    const { outputs, destinationFactory } = twoOutputs(second.destination);
     const { sleep, delays } = scriptedSleep((delay) => {
       if (delay === TWENTY_MINUTES) stop.abort();
     });
-    const agent = newAgent(
-      c,
-      agentConfig(c, token, {
-        outputs: [
-          { type: 'identity', destination: { type: 'memory' } },
-          { type: 'identity', destination: { type: 'memory' } },
-        ],
-      }),
-      {
-        sleep,
-        logger: log.logger,
-        destinationFactory: (_config, index) =>
-          index === 1
-            ? { destination: flaky, artifactDir: '/unused' }
-            : { destination: new MemoryDestination(), artifactDir: '/unused' },
-      },
-    );
-    const healthy = () => fileText(memoryOutput(agent, 0), 'tlscert');
+    const agent = newAgent(c, agentConfig(c, token, { outputs }), {
+      sleep,
+      logger: log.logger,
+      destinationFactory,
+    });
 
     await agent.run(stop.signal);
     agent.close();
@@ -345,38 +370,8 @@ describe('BotAgent.run', () => {
     const [instance] = await c.instances('partial');
     expect(instance?.status.generation).toBe(1);
     expect(log.lines.filter((line) => line.includes('Generated identity'))).toHaveLength(2);
-    expect(await healthy()).toBeTruthy();
-    expect((await full.read('tlscert'))?.length).toBeGreaterThan(0);
-  });
-
-  it('renews no more often than once a minute, however short a role caps the certificates', async () => {
-    cluster = await startCluster();
-    const c = cluster;
-    await c.server.service.admin.putResources(
-      [
-        {
-          kind: 'role',
-          version: 'v7',
-          metadata: { name: 'blink' },
-          spec: { options: { max_session_ttl: '10s' } },
-        },
-      ],
-      false,
-      'test',
-    );
-    const token = await c.addBot('blink', ['ops', 'blink']);
-    const stop = new AbortController();
-    const log = captureLog();
-    const { sleep, delays } = scriptedSleep(() => stop.abort());
-    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger });
-
-    await agent.run(stop.signal);
-    agent.close();
-
-    expect(delays).toEqual([60_000]);
-    expect(log.text()).toContain(
-      "so it expires before it is replaced: raise the roles' max_session_ttl to 2m or more",
-    );
+    expect(await fileText(memoryOutput(agent, 0), 'tlscert')).toBeTruthy();
+    expect((await second.kept.read('tlscert'))?.length).toBeGreaterThan(0);
   });
 
   it('after a restart in an outage, closes in on the expiry of the identity in storage', async () => {
@@ -440,29 +435,16 @@ describe('BotAgent.run', () => {
     const c = cluster;
     const token = await c.addBot('stubborn', ['ops']);
     const stop = new AbortController();
-    const broken: Destination = {
-      describe: () => 'broken',
-      read: async () => undefined,
-      write: async () => {
-        throw new DestinationError('destination_write_failed', 'the device keeps failing');
-      },
-    };
+    const { outputs, destinationFactory } = twoOutputs(
+      failingDestination(Number.POSITIVE_INFINITY, 'destination_write_failed').destination,
+    );
     let healthyExpiredAt: number | undefined;
+    const started = c.clock.now();
     const agent = newAgent(
       c,
-      agentConfig(c, token, {
-        certificate_ttl: '10m',
-        renewal_interval: '4m',
-        outputs: [
-          { type: 'identity', destination: { type: 'memory' } },
-          { type: 'identity', destination: { type: 'memory' } },
-        ],
-      }),
+      agentConfig(c, token, { certificate_ttl: '10m', renewal_interval: '4m', outputs }),
       {
-        destinationFactory: (_config, index) =>
-          index === 1
-            ? { destination: broken, artifactDir: '/unused' }
-            : { destination: new MemoryDestination(), artifactDir: '/unused' },
+        destinationFactory,
         sleep: async (delay) => {
           c.clock.advance(delay);
           const certificate = new X509Certificate(await fileText(memoryOutput(agent, 0), 'tlscert'));
@@ -471,7 +453,6 @@ describe('BotAgent.run', () => {
         },
       },
     );
-    const started = c.clock.now();
 
     await agent.run(stop.signal);
     agent.close();
@@ -486,17 +467,7 @@ describe('BotAgent.run', () => {
     cluster = await startCluster();
     const c = cluster;
     const token = await c.addBot('vanished', ['ops']);
-    let failures = 1;
-    const flaky: Destination = {
-      describe: () => 'flaky',
-      read: async () => undefined,
-      write: async () => {
-        if (failures > 0) {
-          failures -= 1;
-          throw new DestinationError('destination_full', 'no space left on the device');
-        }
-      },
-    };
+    const { outputs, destinationFactory } = twoOutputs(failingDestination(1).destination);
     const { sleep, delays } = scriptedSleep(async () => {
       const [instance] = await c.instances('vanished');
       await c.server.service.admin.deleteResource(
@@ -506,22 +477,7 @@ describe('BotAgent.run', () => {
         'test',
       );
     });
-    const agent = newAgent(
-      c,
-      agentConfig(c, token, {
-        outputs: [
-          { type: 'identity', destination: { type: 'memory' } },
-          { type: 'identity', destination: { type: 'memory' } },
-        ],
-      }),
-      {
-        sleep,
-        destinationFactory: (_config, index) =>
-          index === 1
-            ? { destination: flaky, artifactDir: '/unused' }
-            : { destination: new MemoryDestination(), artifactDir: '/unused' },
-      },
-    );
+    const agent = newAgent(c, agentConfig(c, token, { outputs }), { sleep, destinationFactory });
 
     const error = await agent.run(new AbortController().signal).catch((caught: unknown) => caught);
     agent.close();
