@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { HIDE_VALUE } from '../../core/schema.js';
+import { byType, flag, list, oneOf, strictObject, text } from './config-fields.js';
 import {
   CONFIG_KEYS,
   type ConfigNames,
@@ -27,49 +28,6 @@ export const joinMethods = ['token', 'iam'] as const;
 
 /** The pin placeholder printed in Teleport's guides; it is not hex, so it can never be a real pin. */
 const GUIDE_PLACEHOLDER_PIN = /abdc1245efgh5678/;
-
-const oneOf = (values: readonly string[]) => `expected one of ${values.join(', ')}`;
-
-/** `z.string()` with a message that says what to write instead of zod's generic one. */
-const expectedOrRequired = (expected: string, missing?: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined
-    ? (missing ?? `expected ${expected} (this key is required)`)
-    : `expected ${expected}`;
-
-function text(expected: string, missing?: string) {
-  return z.string({ error: expectedOrRequired(expected, missing) });
-}
-
-function flag(expected: string) {
-  return z.boolean({ error: expectedOrRequired(expected) });
-}
-
-function list<T extends z.ZodType>(item: T, expected: string) {
-  return z.array(item, { error: expectedOrRequired(expected) });
-}
-
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T, expected = 'a mapping') {
-  return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'invalid_type' ? expectedOrRequired(expected)(issue) : undefined),
-  });
-}
-
-/** A union on `type` whose error lists the accepted types, the way a person fixes it. */
-function byType<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]]>(
-  options: T,
-  types: readonly string[],
-  what: string,
-) {
-  return z.discriminatedUnion('type', options, {
-    error: (issue) => {
-      if (issue.code === 'invalid_union') return oneOf(types);
-      if (issue.code === 'invalid_type') {
-        return expectedOrRequired(what)(issue);
-      }
-      return undefined;
-    },
-  });
-}
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,252}$/;
 
