@@ -19,4 +19,3 @@ export const ROUTES = {
 } as const;
 
 export const ADMIN_PREFIX = '/v1/admin/';
-export const BOT_PREFIX = '/v1/bot/';
