@@ -6,7 +6,7 @@ import type { RoleSet } from './role-set.js';
 const OPENSSH_MAX_PRINCIPALS = 256;
 
 /** The principal that lets `login` in on a node whose sshd requires scoped principals. */
-export function nodeScopedPrincipal(login: string, node: Node): string {
+function nodeScopedPrincipal(login: string, node: Node): string {
   return `${login}@${node.metadata.name}`;
 }
 

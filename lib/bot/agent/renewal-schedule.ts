@@ -1,5 +1,4 @@
 import { MIN_RENEWAL_INTERVAL_MS } from '../config/bot-config.js';
-import { expiryFields, nearestAfter } from './artifact-expiry.js';
 import { retryBeforeExpiry } from './retry-backoff.js';
 import type { RunSummary } from './run-summary.js';
 
@@ -64,9 +63,21 @@ export class RenewalSchedule {
     return failed === undefined ? delay : Math.min(delay, Math.max(1_000, this.nextFullRunAt - now));
   }
 
-  /** Log fields naming what has expired among the artifacts the last runs left. */
+  /**
+   * Log fields naming what has expired among the artifacts the last runs left: readers of an expired
+   * output hold certificates nobody accepts, and once the bot identity has expired only a new join
+   * token brings the bot back.
+   */
   expiryLogFields(now: number): Record<string, string> {
-    return expiryFields(now, this.identityUntil, this.outputUntil);
+    const expired = [...this.outputUntil]
+      .filter(([, until]) => until <= now)
+      .map(([index]) => `outputs[${index}]`);
+    return {
+      ...(expired.length === 0 ? {} : { expired_outputs: expired.join(',') }),
+      ...(this.identityUntil <= now
+        ? { identity_expired_at: new Date(this.identityUntil).toISOString(), needs: 'a new join token' }
+        : {}),
+    };
   }
 
   private nearestExpiry(now: number): number {
@@ -84,4 +95,9 @@ export class RenewalSchedule {
       retryBeforeExpiry(this.renewalIntervalMs, this.nearestExpiry(now) - now),
     );
   }
+}
+
+/** The earliest of `times` later than `now`, or +∞ when none is. */
+function nearestAfter(now: number, times: readonly number[]): number {
+  return Math.min(Number.POSITIVE_INFINITY, ...times.filter((time) => time > now));
 }
