@@ -30,6 +30,28 @@ export function readSmallFile(file: string, maxBytes: number): string {
   }
 }
 
+/** What kept a file the user named from being read, for a message that says what to do about it. */
+export type ReadProblem = 'missing' | 'folder' | 'not_regular' | 'too_large' | 'other';
+
+/** The {@link ReadProblem} behind an error of {@link readSmallFile} (or of any open by path). */
+export function readProblemOf(error: unknown): ReadProblem {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'ELOOP':
+      return 'missing';
+    case 'EISDIR':
+      return 'folder';
+    case 'ENOTREGULAR':
+    case 'ENXIO':
+      return 'not_regular';
+    case 'EFBIG':
+      return 'too_large';
+    default:
+      return 'other';
+  }
+}
+
 function codedError(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
 }

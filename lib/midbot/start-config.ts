@@ -4,24 +4,25 @@ import { configFromFlags, loadBotConfigWithFlags } from '../bot/config/load-bot-
 import { resolveTokenFile } from '../bot/config/resolve-token-file.js';
 import type { BotConfigFlags } from '../bot/config/start-flags.js';
 import { ConfigError } from '../core/errors.js';
+import { type ReadProblem, readProblemOf } from '../core/read-small-file.js';
 
 /** Reads `-c FILE` with a message that names the flag and the file. */
 export function readConfigFile(file: string, cwd: string, readFile: (path: string) => string): string {
   try {
     return readFile(path.resolve(cwd, file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      'unreadable_config',
-      code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
-        ? `-c ${file}: no such file; write the config there (see \`midctl bots add\` for an example) or pass the flags instead`
-        : code === 'EISDIR'
-          ? `-c ${file}: is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml`
-          : code === 'ENOTREGULAR' || code === 'ENXIO' || code === 'EFBIG'
-            ? `-c ${file}: ${code === 'EFBIG' ? 'is larger than any config (over 1 MiB)' : 'is not a regular file (a device, a FIFO or a socket; midbot does not read a pipe such as -c <(envsubst ...) or /dev/stdin)'}; write the config to a file and give that, e.g. -c /etc/midbot.yaml`
-            : `-c ${file}: cannot read it (${code ?? (error as Error).message}); run midbot as a user that may read it`,
-      { cause: error },
-    );
+    const writeAFile = 'write the config to a file and give that, e.g. -c /etc/midbot.yaml';
+    const advice: Record<ReadProblem, string> = {
+      missing:
+        'no such file; write the config there (see `midctl bots add` for an example) or pass the flags instead',
+      folder: 'is a folder, not a file; give the config file itself, e.g. -c /etc/midbot.yaml',
+      not_regular: `is not a regular file (a device, a FIFO or a socket; midbot does not read a pipe such as -c <(envsubst ...) or /dev/stdin); ${writeAFile}`,
+      too_large: `is larger than any config (over 1 MiB); ${writeAFile}`,
+      other: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run midbot as a user that may read it`,
+    };
+    throw new ConfigError('unreadable_config', `-c ${file}: ${advice[readProblemOf(error)]}`, {
+      cause: error,
+    });
   }
 }
 

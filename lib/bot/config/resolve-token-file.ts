@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { readSmallFile } from '../../core/read-small-file.js';
+import { type ReadProblem, readProblemOf, readSmallFile } from '../../core/read-small-file.js';
 import type { OnboardingConfig } from './bot-config.js';
 
 /** A join token is a few dozen characters; a file much larger is not a token file. */
@@ -29,21 +29,18 @@ export function resolveTokenFile(
     text = readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      'unreadable_token_file',
-      `${name} ${file}: ${
-        code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
-          ? 'no such file; a value starting with / is read as the path of a file holding the join token: write the token printed by `midctl bots add` there, or fix the path'
-          : code === 'EISDIR'
-            ? 'is a folder, not a file; give the file holding the join token'
-            : code === 'ENOTREGULAR' || code === 'ENXIO'
-              ? 'is not a regular file (a device, a FIFO or a socket); give the file holding the join token'
-              : code === 'EFBIG'
-                ? `is larger than any join token (over ${MAX_TOKEN_FILE_BYTES} bytes); give the file holding only the token`
-                : `cannot read it (${code ?? 'unknown error'}); run midbot as a user that may read it`
-      }`,
-      { cause: error },
-    );
+    const advice: Record<ReadProblem, string> = {
+      missing:
+        'no such file; a value starting with / is read as the path of a file holding the join token: write the token printed by `midctl bots add` there, or fix the path',
+      folder: 'is a folder, not a file; give the file holding the join token',
+      not_regular:
+        'is not a regular file (a device, a FIFO or a socket); give the file holding the join token',
+      too_large: `is larger than any join token (over ${MAX_TOKEN_FILE_BYTES} bytes); give the file holding only the token`,
+      other: `cannot read it (${code ?? 'unknown error'}); run midbot as a user that may read it`,
+    };
+    throw new ConfigError('unreadable_token_file', `${name} ${file}: ${advice[readProblemOf(error)]}`, {
+      cause: error,
+    });
   }
   const token = text.trim();
   if (token === '') {
