@@ -1,5 +1,6 @@
 import type { Sleep } from '../bot/agent/sleep.js';
 import type { Clock } from '../core/clock.js';
+import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
 
 /** The signals `midbot start` reacts to: SIGHUP writes every output now, the others stop it. */
 export type MidbotSignal = 'SIGHUP' | 'SIGINT' | 'SIGTERM';
@@ -30,4 +31,9 @@ export interface MidbotIo {
    * run stopped by SIGINT/SIGTERM). @default sends the signal to this process again
    */
   raise?(signal: MidbotSignal): void;
+}
+
+/** midbot's log: one line a record on `io`'s standard error, timed by `io`'s clock. */
+export function midbotLogger(io: MidbotIo, format: 'text' | 'json', level: LogLevel = 'info'): Logger {
+  return createLogger({ format, level, write: io.writeLog, now: () => new Date(io.clock.now()) });
 }

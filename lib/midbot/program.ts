@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
 import { asOneErrorLine } from '../cli/one-error-line.js';
 import { ConfigError } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { type InitOptions, init } from './commands/init.js';
 import { type StartOptions, start } from './commands/start.js';
-import type { MidbotIo } from './midbot-io.js';
+import { type MidbotIo, midbotLogger } from './midbot-io.js';
 import { addTbotFlagHints } from './tbot-flag-hints.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -60,12 +59,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
         const line = asOneErrorLine(text);
         // The flags were not parsed, but a log shipper reading --log-format json still wants JSON.
         if (!asksForJsonLogs(io.argv)) return io.writeLog(line);
-        createLogger({
-          format: 'json',
-          level: 'error',
-          write: io.writeLog,
-          now: () => new Date(io.clock.now()),
-        }).error(line.replace(/^ERROR: /, ''), { code: 'invalid_usage' });
+        midbotLogger(io, 'json').error(line.replace(/^ERROR: /, ''), { code: 'invalid_usage' });
       },
     })
     .exitOverride();

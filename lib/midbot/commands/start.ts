@@ -7,8 +7,7 @@ import { awsDestinationFactory, awsJoinProof } from '../../bot/aws/aws-agent-ada
 import type { BotConfigFlags } from '../../bot/config/start-flags.js';
 import { LoggedError } from '../../cli/logged-error.js';
 import { MidError } from '../../core/errors.js';
-import { createLogger } from '../../core/logger.js';
-import type { MidbotIo, MidbotSignal } from '../midbot-io.js';
+import { type MidbotIo, type MidbotSignal, midbotLogger } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';
 
 export interface StartOptions extends BotConfigFlags {
@@ -30,12 +29,7 @@ export async function start(options: StartOptions, io: MidbotIo): Promise<RunSum
   } catch (error) {
     if (options.logFormat !== 'json') throw error;
     // The reason midbot stops, as JSON like every other line a log shipper reads.
-    createLogger({
-      format: 'json',
-      level: 'error',
-      write: io.writeLog,
-      now: () => new Date(io.clock.now()),
-    }).error(error instanceof Error ? error.message : String(error), {
+    midbotLogger(io, 'json').error(error instanceof Error ? error.message : String(error), {
       code: error instanceof MidError ? error.code : 'internal_error',
     });
     throw new LoggedError(error);
@@ -44,12 +38,7 @@ export async function start(options: StartOptions, io: MidbotIo): Promise<RunSum
 
 async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSummary | undefined> {
   const { config, warnings } = loadStartConfig(options.config, options, io);
-  const logger = createLogger({
-    format: options.logFormat,
-    level: options.debug || config.debug ? 'debug' : 'info',
-    write: io.writeLog,
-    now: () => new Date(io.clock.now()),
-  });
+  const logger = midbotLogger(io, options.logFormat, options.debug || config.debug ? 'debug' : 'info');
   for (const warning of warnings) logger.warn(warning);
   if (config.outputs.length === 0) {
     logger.warn(
