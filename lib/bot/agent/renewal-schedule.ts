@@ -1,5 +1,4 @@
 import { MIN_RENEWAL_INTERVAL_MS } from '../config/bot-config.js';
-import { retryBeforeExpiry } from './retry-backoff.js';
 import type { RunSummary } from './run-summary.js';
 
 /**
@@ -59,7 +58,7 @@ export class RenewalSchedule {
       failed === undefined
         ? [this.identityUntil, ...this.outputUntil.values()]
         : [this.identityUntil, ...[...failed].flatMap((index) => this.outputUntil.get(index) ?? [])];
-    const delay = retryBeforeExpiry(backoffMs, nearestAfter(now, watched) - now);
+    const delay = halfwayToExpiry(backoffMs, nearestAfter(now, watched) - now);
     return failed === undefined ? delay : Math.min(delay, Math.max(1_000, this.nextFullRunAt - now));
   }
 
@@ -92,7 +91,7 @@ export class RenewalSchedule {
   private regularDelay(now: number): number {
     return Math.max(
       Math.min(MIN_RENEWAL_INTERVAL_MS, this.renewalIntervalMs),
-      retryBeforeExpiry(this.renewalIntervalMs, this.nearestExpiry(now) - now),
+      halfwayToExpiry(this.renewalIntervalMs, this.nearestExpiry(now) - now),
     );
   }
 }
@@ -100,4 +99,17 @@ export class RenewalSchedule {
 /** The earliest of `times` later than `now`, or +∞ when none is. */
 function nearestAfter(now: number, times: readonly number[]): number {
   return Math.min(Number.POSITIVE_INFINITY, ...times.filter((time) => time > now));
+}
+
+/**
+ * Shortens a delay (a retry's, or the renewal interval after a good run whose certificates a role
+ * capped) so that the next attempt comes at the latest halfway to the expiry of what the last good run
+ * left in place (`leftMs` from now), and never sooner than 1 s. Near the expiry the
+ * retries come closer together, so an outage that ends shortly before it still ends in a renewal
+ * before consumers are left with expired certificates; the number of extra attempts is logarithmic.
+ * Once it has expired (`leftMs` ≤ 0) the delay stays as it was.
+ */
+export function halfwayToExpiry(delayMs: number, leftMs: number): number {
+  if (!(leftMs > 0)) return delayMs;
+  return Math.min(delayMs, Math.max(1_000, Math.floor(leftMs / 2)));
 }

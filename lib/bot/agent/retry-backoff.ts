@@ -27,16 +27,3 @@ export function backoffDelay(
   const exponential = Math.min(base * 2 ** Math.max(0, attempt - 1), cap);
   return Math.max(1, Math.round(exponential * (1 - (options.jitter ?? 0.2) * random())));
 }
-
-/**
- * Shortens a delay (a retry's, or the renewal interval after a good run whose certificates a role
- * capped) so that the next attempt comes at the latest halfway to the expiry of what the last good run
- * left in place (`leftMs` from now), and never sooner than 1 s. Near the expiry the
- * retries come closer together, so an outage that ends shortly before it still ends in a renewal
- * before consumers are left with expired certificates; the number of extra attempts is logarithmic.
- * Once it has expired (`leftMs` ≤ 0) the delay stays as it was.
- */
-export function retryBeforeExpiry(delayMs: number, leftMs: number): number {
-  if (!(leftMs > 0)) return delayMs;
-  return Math.min(delayMs, Math.max(1_000, Math.floor(leftMs / 2)));
-}

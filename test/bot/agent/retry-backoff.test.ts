@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retryBeforeExpiry } from '../../../lib/bot/agent/retry-backoff.js';
+import { halfwayToExpiry } from '../../../lib/bot/agent/renewal-schedule.js';
+import { backoffDelay } from '../../../lib/bot/agent/retry-backoff.js';
 
 const TWENTY_MINUTES = 1_200_000;
 
@@ -28,15 +29,15 @@ describe('backoffDelay', () => {
   });
 });
 
-describe('retryBeforeExpiry', () => {
+describe('halfwayToExpiry', () => {
   it('retries at the latest halfway to the expiry of what is in place, never sooner than 1 s', () => {
-    expect(retryBeforeExpiry(300_000, 90 * 60_000)).toBe(300_000);
-    expect(retryBeforeExpiry(300_000, 90_000)).toBe(45_000);
-    expect(retryBeforeExpiry(300_000, 1_500)).toBe(1_000);
+    expect(halfwayToExpiry(300_000, 90 * 60_000)).toBe(300_000);
+    expect(halfwayToExpiry(300_000, 90_000)).toBe(45_000);
+    expect(halfwayToExpiry(300_000, 1_500)).toBe(1_000);
   });
 
   it('leaves the delay alone once everything has expired', () => {
-    expect(retryBeforeExpiry(300_000, 0)).toBe(300_000);
-    expect(retryBeforeExpiry(300_000, -5_000)).toBe(300_000);
+    expect(halfwayToExpiry(300_000, 0)).toBe(300_000);
+    expect(halfwayToExpiry(300_000, -5_000)).toBe(300_000);
   });
 });
