@@ -35,6 +35,17 @@ spec:
         verbs: [create]
 `;
 
+/** Plain OpenSSH with the identity output's ssh_config in `out`, non-interactive, plus `-o` options. */
+function sshWith(out: string, options: readonly string[], target: string, command: string) {
+  return runCommand('/usr/bin/ssh', [
+    '-F',
+    join(out, 'ssh_config'),
+    ...['BatchMode=yes', 'ConnectTimeout=5', ...options].flatMap((option) => ['-o', option]),
+    target,
+    command,
+  ]);
+}
+
 /**
  * The server-access guide with real processes: `midbot start --oneshot -c config.yaml` for an ssh_host
  * output that configures a real sshd, and for an identity output whose ssh_config logs into it with
@@ -155,17 +166,7 @@ spec:
       `Host node1.example.test\n    HostName 127.0.0.1\n    Port ${sshd.port}`,
     );
 
-    const ssh = (target: string, command: string) =>
-      runCommand('/usr/bin/ssh', [
-        '-F',
-        join(out, 'ssh_config'),
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ConnectTimeout=5',
-        target,
-        command,
-      ]);
+    const ssh = (target: string, command: string) => sshWith(out, [], target, command);
     const login = await ssh('root@node1.example.test', 'echo ok');
     expect(login.stderr).not.toMatch(/Permission denied|Host key verification failed/);
     expect(login.stdout.trim()).toBe('ok');
@@ -258,24 +259,14 @@ spec:
     const certificate = await runCommand('/usr/bin/ssh-keygen', ['-L', '-f', join(out, 'key-cert.pub')]);
     expect(certificate.stdout).toMatch(/Principals:\s*\n\s*root\n\s*root@node1\n\s*Critical/);
 
+    // Both sshds serve node1's host certificate: connect by address, check the certificate as node1's.
     const ssh = (port: number) =>
-      runCommand('/usr/bin/ssh', [
-        '-F',
-        join(out, 'ssh_config'),
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ConnectTimeout=5',
-        // Both sshds serve node1's host certificate: connect by address, check the certificate as node1's.
-        '-o',
-        'HostName=127.0.0.1',
-        '-o',
-        `Port=${port}`,
-        '-o',
-        'HostKeyAlias=node1.example.test',
+      sshWith(
+        out,
+        ['HostName=127.0.0.1', `Port=${port}`, 'HostKeyAlias=node1.example.test'],
         'root@node1.example.test',
         'echo ok',
-      ]);
+      );
     // The dev node: the robot's ops role allows env=dev, so its certificate carries root@node1.
     const allowed = await ssh(dev.port);
     expect(allowed.stderr).not.toMatch(/Permission denied|Host key verification failed/);
