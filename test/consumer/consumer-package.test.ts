@@ -4,14 +4,14 @@ import path from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_TEST_CREDENTIALS } from '../support/aws-test-credentials.js';
-import { type MtlsAppServer, startMtlsAppServer } from '../support/mtls-app-server.js';
-import { createOpensslCa, type OpensslCa } from '../support/openssl-ca.js';
+import type { MtlsAppServer } from '../support/mtls-app-server.js';
+import type { OpensslCa } from '../support/openssl-ca.js';
 import { runCommand } from '../support/run-command.js';
 import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
 } from '../support/secrets-manager-emulator.js';
-import { MINUTE, writeIdentitySecret } from './identity-secret.js';
+import { type BillingApp, MINUTE, startBillingApp, writeIdentitySecret } from './identity-secret.js';
 
 // The consumer package, built as `npm run build` builds it, installed into a project of its own that
 // has only the package's declared dependencies: it must load, type-check and work from there.
@@ -85,16 +85,8 @@ beforeAll(async () => {
     JSON.stringify({ name: 'billing-client', type: 'module' }),
   );
 
-  userCa = await createOpensslCa(work, 'Machine ID user CA');
-  appCa = await createOpensslCa(work, 'Billing server CA');
-  const server = await appCa.issue({ commonName: 'billing', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  const bot = await userCa.issue({ commonName: 'bot-ci', usage: 'client' });
-  app = await startMtlsAppServer({
-    serverCertPem: server.certPem,
-    serverKeyPem: server.keyPem,
-    clientCaPem: userCa.certPem,
-    appName: 'billing',
-  });
+  let bot: BillingApp['bot'];
+  ({ userCa, appCa, app, bot } = await startBillingApp(work));
   sm = await startSecretsManagerEmulator();
   const client = new SecretsManagerClient({
     region: sm.region,

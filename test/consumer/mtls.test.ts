@@ -14,14 +14,14 @@ import {
   writeIdentityFiles,
 } from '../../lib/consumer/index.js';
 import { AWS_TEST_CREDENTIALS } from '../support/aws-test-credentials.js';
-import { type MtlsAppAnswer, type MtlsAppServer, startMtlsAppServer } from '../support/mtls-app-server.js';
-import { createOpensslCa, type OpensslCa } from '../support/openssl-ca.js';
+import type { MtlsAppAnswer, MtlsAppServer } from '../support/mtls-app-server.js';
+import type { OpensslCa } from '../support/openssl-ca.js';
 import { runCommand } from '../support/run-command.js';
 import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
 } from '../support/secrets-manager-emulator.js';
-import { MINUTE, writeIdentitySecret } from './identity-secret.js';
+import { type BillingApp, MINUTE, startBillingApp, writeIdentitySecret } from './identity-secret.js';
 
 const SECRET = 'midbot/ci/billing';
 
@@ -35,18 +35,8 @@ let identity: Identity;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'mid-consumer-mtls-'));
-  // Two CAs, as in a deployment: the cluster's user CA signs the bot's client certificate; the app's
-  // server certificate comes from a CA the consumer trusts separately.
-  userCa = await createOpensslCa(work, 'Machine ID user CA');
-  appCa = await createOpensslCa(work, 'Billing server CA');
-  const server = await appCa.issue({ commonName: 'billing', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  const bot = await userCa.issue({ commonName: 'bot-ci', usage: 'client' });
-  app = await startMtlsAppServer({
-    serverCertPem: server.certPem,
-    serverKeyPem: server.keyPem,
-    clientCaPem: userCa.certPem,
-    appName: 'billing',
-  });
+  let bot: BillingApp['bot'];
+  ({ userCa, appCa, app, bot } = await startBillingApp(work));
   sm = await startSecretsManagerEmulator();
   client = new SecretsManagerClient({
     region: sm.region,
