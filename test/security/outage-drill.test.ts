@@ -19,7 +19,7 @@ import {
  * How long an outage the defaults ride out depends on when it starts: the certificates in place have
  * between 40 and 60 minutes left when it does. Both ends are drilled with a 40-minute outage. In the
  * worst phase (down just before a renewal) the service comes back a minute before the certificates
- * expire; the agent gets in because its retries close in on that expiry (`retryBeforeExpiry`) instead
+ * expire; the agent gets in because its retries close in on that expiry (`halfwayToExpiry`) instead
  * of waiting out its 5-minute backoff cap. README "Residual risks" states the bound.
  */
 const MINUTE = 60_000;
