@@ -5,6 +5,9 @@ import { isoTime, name, ttlSeconds } from './wire-schemas.js';
 /** The most audit events one `GET /v1/admin/events` call returns (`?limit=`). */
 export const MAX_EVENTS_PER_CALL = 1000;
 
+/** The most resources one `PUT /v1/admin/resources` applies (whole or not at all). */
+export const MAX_RESOURCES_PER_PUT = 100;
+
 /**
  * Bodies of the operator routes under /v1/admin/. Resources travel as JSON objects of the YAML kinds.
  * The schemas are built on first use: operator calls are rare, and the auth service's cold starts
@@ -12,7 +15,7 @@ export const MAX_EVENTS_PER_CALL = 1000;
  */
 export const putResourcesRequestSchema = builtOnFirstUse(() =>
   z.strictObject({
-    resources: z.array(z.record(z.string(), z.unknown())).min(1).max(100),
+    resources: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_RESOURCES_PER_PUT),
     /** Replace resources that already exist (like `tctl create --force`). */
     force: z.boolean().default(false),
   }),

@@ -101,6 +101,19 @@ describe('midctl against a local auth service', () => {
     });
   });
 
+  it('refuses a file of more resources than one create applies, naming the count and the fix', async () => {
+    const roles = Array.from({ length: 101 }, (_, index) => ROLE(`bulk-${index}`)).join('---\n');
+
+    await expect(midctl(['create', '-f', '-'], roles)).rejects.toMatchObject({
+      code: 'too_many_resources',
+      message:
+        '(stdin) holds 101 resources, more than the 100 one create applies (whole or not at all); split it into files of at most 100',
+    });
+    expect(await json(['get', 'roles'])).not.toContainEqual(
+      expect.objectContaining({ metadata: { name: 'bulk-0' } }),
+    );
+  });
+
   describe('create -f with the same resource twice in the file', () => {
     const file = () => {
       const path = join(root, 'twice.yaml');

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { MAX_RESOURCES_PER_PUT } from '../../api/admin.js';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError, InvalidRequestError, MidError } from '../../core/errors.js';
@@ -73,6 +74,12 @@ function readResources(text: string, source: string): { documents: YamlDocument[
   try {
     const documents = readYamlDocuments(text, source);
     if (documents.length === 0) throw new ConfigError('empty_file', `${source} holds no resources`);
+    if (documents.length > MAX_RESOURCES_PER_PUT) {
+      throw new ConfigError(
+        'too_many_resources',
+        `${source} holds ${documents.length} resources, more than the ${MAX_RESOURCES_PER_PUT} one create applies (whole or not at all); split it into files of at most ${MAX_RESOURCES_PER_PUT}`,
+      );
+    }
     const where = (index: number) => (documents.length > 1 ? `${source} document ${index + 1}` : source);
     const resources = documents.map((document, index) =>
       parseResource(document.value, where(index), document.locate),
