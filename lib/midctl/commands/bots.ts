@@ -3,6 +3,7 @@ import type { OutputFormat } from '../../cli/output-format.js';
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi } from '../admin-api.js';
 import { checkedName, loginList, nameList, tokenTtlSeconds } from '../flag-values.js';
+import { principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { describeTtl, formatNamedResource, formatResources } from './resources.js';
 
 export interface AddBotOptions {
@@ -70,6 +71,7 @@ export async function addBot(api: AdminApi, options: AddBotOptions, now: number)
     ...(options.token === undefined ? {} : { token_name: options.token }),
     ...(ttl === undefined ? {} : { ttl_seconds: ttl }),
   });
+  const warnings = await principalLimitWarnings(api);
   if (options.format === 'json') {
     return `${JSON.stringify(
       {
@@ -80,12 +82,13 @@ export async function addBot(api: AdminApi, options: AddBotOptions, now: number)
         ca_pin: response.ca_pins[0],
         auth_server: api.client.baseUrl,
         cluster_name: response.cluster_name,
+        ...(warnings.length === 0 ? {} : { warnings }),
       },
       null,
       2,
     )}\n`;
   }
-  return explainNewBot(response, api.client.baseUrl, now);
+  return explainNewBot(response, api.client.baseUrl, now) + warningLines(warnings);
 }
 
 export async function listBots(api: AdminApi, format: OutputFormat): Promise<string> {
@@ -138,7 +141,11 @@ export async function updateBot(api: AdminApi, name: string, options: UpdateBotO
   const bot = await api.updateBot(name, updateBotRequest(options));
   const spec = bot['spec'] as { roles?: string[]; traits?: Array<{ name: string; values: string[] }> };
   const logins = spec.traits?.find((trait) => trait.name === 'logins')?.values ?? [];
-  return `bot "${name}" now has roles: ${(spec.roles ?? []).join(', ')}; logins: ${logins.length === 0 ? '(none)' : logins.join(', ')}\n`;
+  const warnings = await principalLimitWarnings(api);
+  return (
+    `bot "${name}" now has roles: ${(spec.roles ?? []).join(', ')}; logins: ${logins.length === 0 ? '(none)' : logins.join(', ')}\n` +
+    warningLines(warnings)
+  );
 }
 
 export async function listBotInstances(

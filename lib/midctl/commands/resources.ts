@@ -9,6 +9,7 @@ import { describeResource, findRepeatedResource } from '../../resources/resource
 import { roleNotices } from '../../resources/role-notices.js';
 import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
+import { PRINCIPAL_COUNT_KINDS, principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { renderResourceTable, textTableKind } from '../resource-table.js';
 
 function readInput(file: string, readStdin: () => string): string {
@@ -111,7 +112,10 @@ export async function createResources(
   });
   // Fields pasted from Teleport that nothing here enforces: said after the fact, so nobody counts on them.
   const notices = resources.flatMap((resource) => (resource.kind === 'role' ? roleNotices(resource) : []));
-  return [...created, ...notices.map((notice) => `NOTE: ${notice}\n`)].join('');
+  const warnings = resources.some((resource) => PRINCIPAL_COUNT_KINDS.has(resource.kind))
+    ? await principalLimitWarnings(api)
+    : [];
+  return [...created, ...notices.map((notice) => `NOTE: ${notice}\n`), warningLines(warnings)].join('');
 }
 
 /** Splits `kind`, `kind/name` and `bot_instance/bot/id`. */
