@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { type ReadProblem, readProblemOf, readSmallFile } from '../../core/read-small-file.js';
@@ -14,6 +15,11 @@ const MAX_TOKEN_FILE_BYTES = 4_096;
  *
  * Errors name the path and what to do, never what the file holds: it is a secret.
  *
+ * A value holding a `/` but not starting with one is neither: no token holds a `/`, and a relative path
+ * would mean one file from a shell and another from a service manager's working directory. It is
+ * refused with the absolute path to give instead; the value itself is echoed only when it names a file
+ * (it might otherwise be a secret pasted in the wrong place).
+ *
  * @param name how the user gave the value, e.g. `--token` or `/etc/midbot.yaml: onboarding.token`
  * @throws ConfigError `unreadable_token_file` or `invalid_token_file`
  */
@@ -21,9 +27,14 @@ export function resolveTokenFile(
   onboarding: OnboardingConfig,
   name: string,
   readFile: (file: string) => string = (file) => readSmallFile(file, MAX_TOKEN_FILE_BYTES),
+  cwd: string = process.cwd(),
 ): OnboardingConfig {
   const file = onboarding.token;
-  if (file === undefined || !path.posix.isAbsolute(file)) return onboarding;
+  if (file === undefined) return onboarding;
+  if (!path.posix.isAbsolute(file)) {
+    if (file.includes('/')) throw relativePathRefusal(file, name, cwd);
+    return onboarding;
+  }
   let text: string;
   try {
     text = readFile(file);
@@ -56,4 +67,18 @@ export function resolveTokenFile(
     );
   }
   return { ...onboarding, token };
+}
+
+function relativePathRefusal(value: string, name: string, cwd: string): ConfigError {
+  const absolute = path.resolve(cwd, value);
+  if (existsSync(absolute)) {
+    return new ConfigError(
+      'invalid_token_file',
+      `${name} ${value}: a file holding the join token is read only from an absolute path (no join token holds a /); give ${absolute}`,
+    );
+  }
+  return new ConfigError(
+    'invalid_token_file',
+    `${name} holds a / but does not start with one: no join token holds a /, and a file holding the token is read only from an absolute path; give the absolute path of that file, e.g. /etc/midbot/token`,
+  );
 }

@@ -66,6 +66,28 @@ describe('resolveTokenFile', () => {
     expect(reads).toEqual([]);
   });
 
+  it('refuses a relative path, giving the absolute one when the file is there', () => {
+    writeFileSync(join(dir, 'relative-token'), `${SECRET}\n`);
+    const relativeRefusal = (value: string) => {
+      try {
+        resolveTokenFile(onboarding(value), '--token', read, dir);
+      } catch (error) {
+        return error as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+
+    expect(relativeRefusal('./relative-token')).toMatchObject({
+      code: 'invalid_token_file',
+      message: `--token ./relative-token: a file holding the join token is read only from an absolute path (no join token holds a /); give ${join(dir, 'relative-token')}`,
+    });
+    // No such file: perhaps a secret pasted in the wrong place, so the value is not shown.
+    const secretLike = relativeRefusal('tok/SECRET+4f9a1c');
+    expect(secretLike.message).toBe(
+      '--token holds a / but does not start with one: no join token holds a /, and a file holding the token is read only from an absolute path; give the absolute path of that file, e.g. /etc/midbot/token',
+    );
+  });
+
   it('names the flag or key, the path and the fix when the file is missing', () => {
     const file = join(dir, 'missing');
     expect(refusal(file, '/etc/midbot.yaml: onboarding.token').message).toBe(
