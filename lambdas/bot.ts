@@ -33,6 +33,9 @@ async function build(): Promise<Ready> {
   }
   const { config, warnings } = await loadBotConfigLazily(text, 'MID_BOT_CONFIG');
   for (const warning of warnings) logger.warn(warning);
+  if (config.diag_addr !== undefined) {
+    logger.warn('diag_addr is ignored: a Lambda serves no endpoint; watch its invocations and logs instead');
+  }
   const aws = { region: process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] };
   const joinProof = awsJoinProof(config.onboarding, aws);
   const agent = new BotAgent({

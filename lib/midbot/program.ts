@@ -22,6 +22,7 @@ interface StartFlags {
   oneshot?: boolean;
   certificateTtl?: string;
   renewalInterval?: string;
+  diagAddr?: string;
   logFormat: 'text' | 'json';
   debug?: boolean;
 }
@@ -91,6 +92,10 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
       '--renewal-interval <duration>',
       'time between renewals, e.g. 20m (at least 1m, shorter than the TTL)',
     )
+    .option(
+      '--diag-addr <host:port>',
+      'serve /livez, /readyz and /metrics over HTTP here while running, e.g. 127.0.0.1:3001',
+    )
     .addOption(
       new Option('--log-format <format>', 'log lines as text or json')
         .choices(['text', 'json'])
@@ -112,6 +117,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
           ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
           ...(flags.certificateTtl === undefined ? {} : { certificateTtl: flags.certificateTtl }),
           ...(flags.renewalInterval === undefined ? {} : { renewalInterval: flags.renewalInterval }),
+          ...(flags.diagAddr === undefined ? {} : { diagAddr: flags.diagAddr }),
         },
         io,
       );

@@ -15,10 +15,6 @@ const TBOT_FLAG_HINTS = [
     flags: '--insecure',
     hint: 'midbot always authenticates the auth service and has no insecure mode: pass --ca-pin with the pin printed by `midctl bots add` or `midctl status` (or set onboarding.public_tls: true for an auth service with a publicly trusted certificate)',
   },
-  {
-    flags: '--diag-addr <address>',
-    hint: 'midbot serves no diagnostics endpoint: its log says how each run went (`Wrote N of M outputs`, failures as WARN or ERROR), and `midctl bots instances show` lists its heartbeats',
-  },
 ] as const;
 
 /**

@@ -6,6 +6,7 @@ import type { Logger } from '../../core/logger.js';
 import { VERSION } from '../../version.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
+import type { RunObserver } from './agent-health.js';
 import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
 import { type ClusterConnection, type ConnectOptions, connectToCluster } from './cluster-connection.js';
@@ -51,6 +52,8 @@ export interface BotAgentOptions {
   readonly joinProof?: JoinProofProvider;
   /** Options of the connection to the auth service (CA file reader, timeouts). */
   readonly connect?: Omit<ConnectOptions, 'clock'>;
+  /** Told of each run's outcome and the next run's time by `run` (the diagnostics endpoint). */
+  readonly observer?: RunObserver;
 }
 
 /**
@@ -170,6 +173,7 @@ export class BotAgent {
         const retried = only === undefined ? undefined : await this.retryOutputs(only);
         const summary = retried ?? (await this.runOnce());
         schedule.record(summary, retried === undefined, this.clock.now());
+        this.options.observer?.ran(summary, this.clock.now());
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
           retryOnly = new Set(transient.map((output) => output.index));
@@ -178,6 +182,7 @@ export class BotAgent {
       } catch (error) {
         if (!isTransient(error)) throw error;
         failure = error instanceof Error ? error.message : String(error);
+        this.options.observer?.failed(failure, this.clock.now());
         // Check the pin again on the next attempt: the service may have come back with another CA.
         this.close();
       }
@@ -214,6 +219,7 @@ export class BotAgent {
           { attempt, retry_at: this.isoIn(delay), ...schedule.expiryLogFields(now) },
         );
       }
+      this.options.observer?.scheduled(now + delay);
       await this.pause(delay, signal);
     }
     this.logger.info('Stopped');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { formatDuration, parseDuration } from '../../core/duration.js';
+import { listenAddressProblem } from '../../core/listen-address.js';
 import { HIDE_VALUE } from '../../core/schema.js';
 import { byType, flag, list, oneOf, strictObject, text } from './config-fields.js';
 import {
@@ -62,6 +63,12 @@ export const MIN_RENEWAL_INTERVAL_MS = 60_000;
 /** `renewal_interval` (and `--renewal-interval`): a duration of at least `MIN_RENEWAL_INTERVAL_MS`. */
 export const renewalIntervalSchema = durationSchema.refine((ms) => ms >= MIN_RENEWAL_INTERVAL_MS, {
   message: `expected at least ${formatDuration(MIN_RENEWAL_INTERVAL_MS)}: every renewal issues all outputs again, so renewing more often only loads the auth service (the default is 20m)`,
+});
+
+/** `diag_addr` (and `--diag-addr`): `HOST:PORT` to listen on, port 0 for any free one. */
+export const diagAddrSchema = text('HOST:PORT such as 127.0.0.1:3001').superRefine((value, ctx) => {
+  const problem = listenAddressProblem(value, '127.0.0.1:3001');
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.replace(/^got "[^"]*", /, '') });
 });
 
 /**
@@ -344,6 +351,8 @@ const botConfigShape = {
   /** Milliseconds. */
   renewal_interval: renewalIntervalSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
   oneshot: flag('true or false').default(false),
+  /** Where the daemon serves `/livez`, `/readyz` and `/metrics` (tbot's `diag_addr`); none when unset. */
+  diag_addr: diagAddrSchema.optional(),
   debug: flag('true or false').optional(),
 };
 

@@ -107,6 +107,7 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
     ...(flags.certificateTtl === undefined ? {} : { certificate_ttl: flags.certificateTtl }),
     ...(flags.renewalInterval === undefined ? {} : { renewal_interval: flags.renewalInterval }),
     ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
+    ...(checked.diag_addr === undefined ? {} : { diag_addr: checked.diag_addr }),
   };
   return checkConfigWithFlags(raw, flags);
 }
@@ -165,6 +166,7 @@ export function loadBotConfigWithFlags(
   if (flags.certificateTtl !== undefined) document['certificate_ttl'] = flags.certificateTtl;
   if (flags.renewalInterval !== undefined) document['renewal_interval'] = flags.renewalInterval;
   if (flags.oneshot !== undefined) document['oneshot'] = flags.oneshot;
+  if (checked.diag_addr !== undefined) document['diag_addr'] = checked.diag_addr;
   return { config: checkConfigWithFlags(document, flags, source), warnings };
 }
 

@@ -8,6 +8,7 @@ import {
   type BotConfig,
   botConfigSchemaNaming,
   caPinSchema,
+  diagAddrSchema,
   durationSchema,
   joinMethodSchema,
   renewalIntervalSchema,
@@ -29,6 +30,7 @@ export interface BotConfigFlags {
   readonly oneshot?: boolean;
   readonly certificateTtl?: string;
   readonly renewalInterval?: string;
+  readonly diagAddr?: string;
 }
 
 export interface FlagOptions {
@@ -50,6 +52,7 @@ export const START_FLAG_KEYS = [
   { flag: '--certificate-ttl', option: 'certificateTtl', path: ['certificate_ttl'] },
   { flag: '--renewal-interval', option: 'renewalInterval', path: ['renewal_interval'] },
   { flag: '--oneshot', option: 'oneshot', path: ['oneshot'] },
+  { flag: '--diag-addr', option: 'diagAddr', path: ['diag_addr'] },
 ] as const satisfies ReadonlyArray<{ flag: string; option: keyof BotConfigFlags; path: readonly string[] }>;
 
 type StartFlagKey = (typeof START_FLAG_KEYS)[number];
@@ -90,6 +93,8 @@ export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}
       flags.renewalInterval === undefined
         ? undefined
         : parseFlag(renewalIntervalSchema, flags.renewalInterval, '--renewal-interval'),
+    diag_addr:
+      flags.diagAddr === undefined ? undefined : parseFlag(diagAddrSchema, flags.diagAddr, '--diag-addr'),
   };
 }
 

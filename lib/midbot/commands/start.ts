@@ -1,12 +1,17 @@
+import { AgentHealth } from '../../bot/agent/agent-health.js';
 import { BotAgent } from '../../bot/agent/bot-agent.js';
 import { identityStoreFor } from '../../bot/agent/identity-store.js';
+import { describeOutputTarget } from '../../bot/agent/output-destinations.js';
 import { OutputsFailedError } from '../../bot/agent/outputs-failed-error.js';
 import type { RunSummary } from '../../bot/agent/run-summary.js';
 import type { StorageLock } from '../../bot/agent/storage-lock.js';
 import { awsDestinationFactory, awsJoinProof } from '../../bot/aws/aws-agent-adapters.js';
+import type { BotConfig } from '../../bot/config/bot-config.js';
 import type { BotConfigFlags } from '../../bot/config/start-flags.js';
 import { LoggedError } from '../../cli/logged-error.js';
 import { MidError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { type DiagServer, startDiagServer } from '../diag-server.js';
 import { type MidbotIo, type MidbotSignal, midbotLogger } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';
 
@@ -60,8 +65,11 @@ async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSum
   }
   const aws = { region: io.env?.['AWS_REGION'] ?? io.env?.['AWS_DEFAULT_REGION'] };
   let agent: BotAgent | undefined;
+  let diag: DiagServer | undefined;
   try {
     const joinProof = awsJoinProof(config.onboarding, aws);
+    const diagnostics = await startDiagnostics(config, options, io, logger);
+    diag = diagnostics?.server;
     agent = new BotAgent({
       config,
       clock: io.clock,
@@ -71,12 +79,39 @@ async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSum
       identityStore,
       destinationFactory: awsDestinationFactory(aws),
       ...(joinProof === undefined ? {} : { joinProof }),
+      ...(diagnostics === undefined ? {} : { observer: diagnostics.health }),
     });
     return config.oneshot ? await runOneshot(agent, io, lock) : await runDaemon(agent, io);
   } finally {
     agent?.close();
+    await diag?.close();
     lock?.release();
   }
+}
+
+/** The diagnostics endpoint of a daemon given `diag_addr`, with the health it serves; none otherwise. */
+async function startDiagnostics(
+  config: BotConfig,
+  options: StartOptions,
+  io: MidbotIo,
+  logger: Logger,
+): Promise<{ server: DiagServer; health: AgentHealth } | undefined> {
+  if (config.diag_addr === undefined) return undefined;
+  if (config.oneshot) {
+    logger.warn('diag_addr is ignored with oneshot: there is no daemon to probe');
+    return undefined;
+  }
+  const health = new AgentHealth(
+    config.outputs.map((output, index) => ({
+      index,
+      type: output.type,
+      target: describeOutputTarget(output),
+    })),
+  );
+  const name = options.diagAddr === undefined ? 'diag_addr' : '--diag-addr';
+  const server = await startDiagServer(config.diag_addr, name, health, () => io.clock.now());
+  logger.info(`Diagnostics at ${server.url} (/livez, /readyz, /metrics)`, { diag_url: server.url });
+  return { server, health };
 }
 
 /**

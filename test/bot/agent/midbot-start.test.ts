@@ -452,10 +452,6 @@ describe('midbot command table', () => {
       '--insecure',
       '--insecure: midbot always authenticates the auth service and has no insecure mode: pass --ca-pin with the pin printed by `midctl bots add` or `midctl status` (or set onboarding.public_tls: true for an auth service with a publicly trusted certificate)',
     ],
-    [
-      '--diag-addr=127.0.0.1:3001',
-      '--diag-addr: got "127.0.0.1:3001", midbot serves no diagnostics endpoint: its log says how each run went (`Wrote N of M outputs`, failures as WARN or ERROR), and `midctl bots instances show` lists its heartbeats',
-    ],
   ])('refuses the tbot flag %s with what to do instead, before starting', async (flag, message) => {
     const calls: unknown[] = [];
     const io = fakeIo();
@@ -476,7 +472,7 @@ describe('midbot command table', () => {
     await expect(program.parseAsync(['node', 'midbot', 'start', '--help'])).rejects.toMatchObject({
       exitCode: 0,
     });
-    expect(io.stdout.join('')).not.toMatch(/--proxy-server|--insecure|--diag-addr/);
+    expect(io.stdout.join('')).not.toMatch(/--proxy-server|--insecure/);
   });
 
   it('collects repeated --ca-pin flags and refuses a bad one by flag name', async () => {
