@@ -26,7 +26,7 @@ export function suppressAuthNagFindings(parts: {
     {
       id: 'AwsSolutions-SMG4',
       reason:
-        'The CA keys are rotated by a CA rollover in the auth service, not by a Secrets Manager rotation Lambda; a rotation that replaced them would invalidate every issued certificate',
+        'The CA keys are not rotated by a Secrets Manager rotation Lambda: replacing them invalidates every issued certificate and trust anchor, so it is done on purpose by discarding the CAs (README, Security notes), and bots join again',
     },
   ]);
   NagSuppressions.addResourceSuppressions(

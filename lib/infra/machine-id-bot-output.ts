@@ -291,7 +291,8 @@ export class MachineIdBotOutput extends Construct {
   }
 
   /**
-   * Fires when the output's certificates have less than the renewal interval plus ten minutes to live.
+   * Fires when the output's certificates have less than the renewal interval plus ten minutes to live
+   * (`EXPIRY_ALARM_MARGIN`).
    * The bot reports the lifetime of what it just wrote, so the alarm watches for reports going missing:
    * missing data counts as breaching, over a window as long as the certificates can go without a fresh
    * write before crossing the threshold (and never shorter than the longest regular gap between runs,
@@ -299,10 +300,12 @@ export class MachineIdBotOutput extends Construct {
    */
   private createExpiryAlarm(props: MachineIdBotOutputConstructProps): cloudwatch.Alarm {
     const period = Duration.minutes(5);
-    const threshold = props.renewalInterval.plus(Duration.minutes(10));
+    const threshold = props.renewalInterval.plus(EXPIRY_ALARM_MARGIN);
     const untilThreshold = props.certificateTtl.toSeconds() - threshold.toSeconds();
     const longestGap = props.longestGap.plus(period).toSeconds();
-    const windowSeconds = Math.max(untilThreshold, longestGap);
+    // CloudWatch looks back at most a day with periods under an hour: certificates living longer than
+    // that alarm after a day without a fresh write, still well before they cross the threshold.
+    const windowSeconds = Math.min(Math.max(untilThreshold, longestGap), MAX_ALARM_WINDOW.toSeconds());
     const evaluationPeriods = Math.max(1, Math.ceil(windowSeconds / period.toSeconds()));
     return new cloudwatch.Alarm(this, 'ExpiryAlarm', {
       metric: this.metricSecondsUntilExpiry({ period }),
@@ -315,6 +318,12 @@ export class MachineIdBotOutput extends Construct {
     });
   }
 }
+
+/** An output's Expiry alarm fires when its certificates have less than the renewal interval plus this left. */
+export const EXPIRY_ALARM_MARGIN = Duration.minutes(10);
+
+/** The longest an alarm on periods under an hour may look back (periods × evaluation periods). */
+const MAX_ALARM_WINDOW = Duration.days(1);
 
 /** The account field of a literal ARN (`arn:aws:iam::123456789012:role/app`). */
 const ARN_ACCOUNT = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/;

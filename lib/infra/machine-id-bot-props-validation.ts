@@ -4,7 +4,11 @@ import { resourceNameProblem } from '../resources/metadata.js';
 import { iamTokenName } from './bot-join-resources.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdBotProps } from './machine-id-bot.js';
-import type { MachineIdBotOutputProps, MachineIdOutputType } from './machine-id-bot-output.js';
+import {
+  EXPIRY_ALARM_MARGIN,
+  type MachineIdBotOutputProps,
+  type MachineIdOutputType,
+} from './machine-id-bot-output.js';
 
 /** The props with their defaults applied, as the construct uses them. */
 export interface ResolvedTimes {
@@ -13,6 +17,12 @@ export interface ResolvedTimes {
   readonly flexibleWindow: Duration;
   readonly secretNamePrefix: string;
 }
+
+/**
+ * The shortest renewal interval of a bot Lambda: each run puts a new version of each output secret, and
+ * Secrets Manager removes no version younger than a day (its guidance: at most one write per 10 minutes).
+ */
+const MIN_LAMBDA_RENEWAL_MINUTES = 10;
 
 const OUTPUT_TYPES: readonly MachineIdOutputType[] = ['identity', 'application', 'kubernetes', 'ssh_host'];
 
@@ -183,6 +193,12 @@ function validateTimes(scope: Construct, times: ResolvedTimes): void {
       `renewalInterval is ${interval.toHumanString()}; EventBridge Scheduler runs at whole minutes, so use e.g. Duration.minutes(20)`,
     );
   }
+  if (minutes < MIN_LAMBDA_RENEWAL_MINUTES) {
+    throw invalidProps(
+      scope,
+      `renewalInterval is ${interval.toHumanString()}; use at least ${MIN_LAMBDA_RENEWAL_MINUTES} minutes: each run puts a new version of every output secret, and Secrets Manager keeps versions younger than a day, so writing more often than every 10 minutes fills a secret's version quota and the bot's writes start failing`,
+    );
+  }
   const window = flexibleWindow.toMinutes({ integral: false });
   if (!Number.isInteger(window) || window < 0 || window > 1440) {
     throw invalidProps(
@@ -201,6 +217,13 @@ function validateTimes(scope: Construct, times: ResolvedTimes): void {
     throw invalidProps(
       scope,
       `renewalInterval (${interval.toHumanString()}) plus flexibleTimeWindow (${flexibleWindow.toHumanString()}) must be shorter than certificateTtl (${ttl.toHumanString()}): a run may start that late, after the certificates expired; lower either, or raise certificateTtl`,
+    );
+  }
+  const alarmThreshold = interval.plus(EXPIRY_ALARM_MARGIN);
+  if (alarmThreshold.toSeconds() >= ttl.toSeconds()) {
+    throw invalidProps(
+      scope,
+      `certificateTtl (${ttl.toHumanString()}) must be longer than renewalInterval plus ${EXPIRY_ALARM_MARGIN.toHumanString()} (${alarmThreshold.toHumanString()}): each output's Expiry alarm fires when its certificates have less than that left, which freshly written ones would, so it would never clear; raise certificateTtl or lower renewalInterval`,
     );
   }
 }

@@ -185,7 +185,9 @@ export class MachineIdBot extends Construct {
       entry: props.entry ?? `${LAMBDAS_DIR}bot.ts`,
       code: props.code,
       memorySize: 512,
-      timeout: Duration.minutes(2),
+      // Room for the agent's own timeouts and retries at their worst (each auth call 15 s, each secret's
+      // writes retried with backoff), so that a slow run ends with the agent's error, not a timeout.
+      timeout: Duration.minutes(3),
       logRetention,
       // One run at a time: two overlapping runs would join twice and race on the same secrets.
       reservedConcurrentExecutions: 1,

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
 import { MachineIdBot, type MachineIdBotProps } from '../../lib/infra/machine-id-bot.js';
@@ -37,6 +38,45 @@ describe('MachineIdBot props', () => {
     ).toContain(
       'renewalInterval (50 minutes) plus flexibleTimeWindow (10 minutes) must be shorter than certificateTtl (1 hour)',
     );
+  });
+
+  it('refuses a renewal interval under 10 minutes, which would fill the secrets’ version quota', () => {
+    expect(botError({ renewalInterval: Duration.minutes(5) })).toBe(
+      "Test/Bot: renewalInterval is 5 minutes; use at least 10 minutes: each run puts a new version of every output secret, and Secrets Manager keeps versions younger than a day, so writing more often than every 10 minutes fills a secret's version quota and the bot's writes start failing",
+    );
+  });
+
+  it('refuses a certificate TTL whose fresh certificates would already set off the Expiry alarm', () => {
+    expect(
+      botError({
+        renewalInterval: Duration.minutes(20),
+        flexibleTimeWindow: Duration.minutes(0),
+        certificateTtl: Duration.minutes(30),
+      }),
+    ).toBe(
+      "Test/Bot: certificateTtl (30 minutes) must be longer than renewalInterval plus 10 minutes (30 minutes): each output's Expiry alarm fires when its certificates have less than that left, which freshly written ones would, so it would never clear; raise certificateTtl or lower renewalInterval",
+    );
+  });
+
+  it('keeps the Expiry alarm of day-long certificates within the day CloudWatch looks back', () => {
+    const stack = newStack();
+    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+    new MachineIdBot(stack, 'Bot', {
+      auth,
+      botName: 'ci',
+      roles: ['access'],
+      outputs: [{ name: 'ssh', type: 'identity' }],
+      code: INLINE_CODE,
+      certificateTtl: Duration.hours(30),
+    });
+    const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: 'SecondsUntilExpiry' },
+    });
+    const [alarm] = Object.values(alarms) as Array<{
+      Properties: { Period: number; EvaluationPeriods: number };
+    }>;
+    expect(alarm?.Properties.Period).toBe(300);
+    expect(alarm?.Properties.EvaluationPeriods).toBe(288);
   });
 
   it('refuses a renewal interval that is not whole minutes', () => {
