@@ -64,6 +64,11 @@ export interface MachineIdBotOutputConstructProps {
   readonly output: MachineIdBotOutputProps;
   /** The bot's name, for descriptions and metric dimensions. */
   readonly botName: string;
+  /**
+   * The bot Lambda's name, a metric dimension too: unique in the account and region, so that bots of
+   * the same name in two clusters there never report into one metric (and hide each other's silence).
+   */
+  readonly functionName: string;
   /** The secret's name. */
   readonly secretName: string;
   /** The only principal that may write the secret. */
@@ -138,6 +143,7 @@ export class MachineIdBotOutput extends Construct {
   public readonly props: MachineIdBotOutputProps;
 
   private readonly botName: string;
+  private readonly functionName: string;
   private readonly kmsKey: kms.IKey | undefined;
 
   constructor(scope: Construct, id: string, props: MachineIdBotOutputConstructProps) {
@@ -146,6 +152,7 @@ export class MachineIdBotOutput extends Construct {
     this.type = props.output.type;
     this.props = props.output;
     this.botName = props.botName;
+    this.functionName = props.functionName;
     this.kmsKey = props.kmsKey;
 
     const secret = new secretsmanager.Secret(this, 'Secret', {
@@ -211,7 +218,7 @@ export class MachineIdBotOutput extends Construct {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName: 'SecondsUntilExpiry',
-      dimensionsMap: { Bot: this.botName, Output: outputTarget(this.props) },
+      dimensionsMap: { Function: this.functionName, Bot: this.botName, Output: outputTarget(this.props) },
       statistic: 'Minimum',
       period: Duration.minutes(5),
       ...props,

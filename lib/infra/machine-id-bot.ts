@@ -208,6 +208,7 @@ export class MachineIdBot extends Construct {
         new MachineIdBotOutput(this, `Output-${output.name}`, {
           output,
           botName: props.botName,
+          functionName: bot.function.functionName,
           secretName: `${secretNamePrefix}${output.name}`,
           writer: bot.role,
           readers,

@@ -447,8 +447,10 @@ describe('MachineIdBot alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'MachineId',
       MetricName: 'SecondsUntilExpiry',
+      // The function's name too: bots of one name in two clusters of an account never share a metric.
       Dimensions: [
         { Name: 'Bot', Value: 'ci' },
+        { Name: 'Function', Value: ref(id.ciFunction) },
         { Name: 'Output', Value: 'app "grafana"' },
       ],
       Statistic: 'Minimum',
@@ -465,6 +467,7 @@ describe('MachineIdBot alarms', () => {
       MetricName: 'SecondsUntilExpiry',
       Dimensions: [
         { Name: 'Bot', Value: 'other' },
+        { Name: 'Function', Value: ref(id.otherFunction) },
         { Name: 'Output', Value: 'Kubernetes cluster "prod"' },
       ],
       Threshold: 20 * 60,

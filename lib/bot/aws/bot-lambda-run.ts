@@ -42,7 +42,7 @@ export function expiryMetrics(summary: RunSummary, clock: Clock, functionName: s
               CloudWatchMetrics: [
                 {
                   Namespace: 'MachineId',
-                  Dimensions: [['Bot', 'Output']],
+                  Dimensions: [['Function', 'Bot', 'Output']],
                   Metrics: [{ Name: 'SecondsUntilExpiry', Unit: 'Seconds' }],
                 },
               ],
