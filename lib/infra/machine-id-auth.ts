@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { clusterNameProblem } from '../auth/local/cluster-name.js';
 import { ConfigError } from '../core/errors.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { resourceNameProblem } from '../resources/metadata.js';
@@ -280,7 +281,12 @@ export class MachineIdAuth extends Construct {
   }
 
   private validate(props: MachineIdAuthProps): void {
-    const problem = resourceNameProblem(this.clusterName);
+    // A name given is held to the rule `midctl auth start --cluster-name` applies (a DNS name short enough
+    // for the CA names); the stack name it defaults to, to the looser rule it always had.
+    const problem =
+      props.clusterName === undefined
+        ? resourceNameProblem(this.clusterName)
+        : clusterNameProblem(this.clusterName);
     if (problem !== undefined) {
       throw invalidProps(
         this,

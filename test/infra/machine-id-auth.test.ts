@@ -344,8 +344,16 @@ describe('MachineIdAuth props', () => {
       () => new MachineIdAuth(newStack(), 'Auth', { clusterName: 'my cluster', code: INLINE_CODE }),
     );
     expect(message).toBe(
-      'Test/Auth: clusterName "my cluster" cannot be used: a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+      'Test/Auth: clusterName "my cluster" cannot be used: a space is not allowed (write my-cluster); a cluster name is a lower-case DNS name of at most 56 characters: labels of letters, digits and "-" separated by single dots, each starting and ending with a letter or digit (e.g. example.test)',
     );
+  });
+
+  it('holds a cluster name given to the rule of midctl auth start: one its CAs can be named after', () => {
+    const refusal = (clusterName: string) =>
+      propsErrorOf(() => new MachineIdAuth(newStack(), 'Auth', { clusterName, code: INLINE_CODE }));
+    expect(refusal('Example_Test')).toContain('upper-case letters are not allowed (write example-test)');
+    // "<name> user CA" must fit the 64 characters of a certificate's common name.
+    expect(refusal(`${'a'.repeat(52)}.test`)).toContain('the name is 57 characters long');
   });
 
   it('says the cluster name came from the stack name when it did', () => {
