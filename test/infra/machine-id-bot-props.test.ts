@@ -1,25 +1,28 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
 import { MachineIdBot, type MachineIdBotProps } from '../../lib/infra/machine-id-bot.js';
 import { INLINE_CODE, newStack, propsErrorOf } from './support.js';
 
-/** Builds a bot with `patch` over valid props; construction alone validates, no synth needed. */
-function botError(patch: Partial<MachineIdBotProps>): string {
+/** A stack with an auth service and a bot with `patch` over valid props. */
+function stackWithBot(patch: Partial<MachineIdBotProps>): Stack {
   const stack = newStack();
   const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
-  return propsErrorOf(
-    () =>
-      new MachineIdBot(stack, 'Bot', {
-        auth,
-        botName: 'ci',
-        roles: ['access'],
-        outputs: [{ name: 'ssh', type: 'identity' }],
-        code: INLINE_CODE,
-        ...patch,
-      }),
-  );
+  new MachineIdBot(stack, 'Bot', {
+    auth,
+    botName: 'ci',
+    roles: ['access'],
+    outputs: [{ name: 'ssh', type: 'identity' }],
+    code: INLINE_CODE,
+    ...patch,
+  });
+  return stack;
+}
+
+/** The refusal of a bot with `patch` over valid props; construction alone validates, no synth needed. */
+function botError(patch: Partial<MachineIdBotProps>): string {
+  return propsErrorOf(() => stackWithBot(patch));
 }
 
 describe('MachineIdBot props', () => {
@@ -59,16 +62,7 @@ describe('MachineIdBot props', () => {
   });
 
   it('keeps the Expiry alarm of day-long certificates within the day CloudWatch looks back', () => {
-    const stack = newStack();
-    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
-    new MachineIdBot(stack, 'Bot', {
-      auth,
-      botName: 'ci',
-      roles: ['access'],
-      outputs: [{ name: 'ssh', type: 'identity' }],
-      code: INLINE_CODE,
-      certificateTtl: Duration.hours(30),
-    });
+    const stack = stackWithBot({ certificateTtl: Duration.hours(30) });
     const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
       Properties: { MetricName: 'SecondsUntilExpiry' },
     });
