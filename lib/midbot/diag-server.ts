@@ -57,8 +57,8 @@ function answer(request: IncomingMessage, response: ServerResponse, health: Agen
       send(response, 200, 'application/json', { status: 'ok' });
       return;
     case '/readyz': {
-      const readiness = health.readiness(now);
-      send(response, readiness.status === 'healthy' ? 200 : 503, 'application/json', readyzBody(health, now));
+      const body = readyzBody(health, now);
+      send(response, body.status === 'healthy' ? 200 : 503, 'application/json', body);
       return;
     }
     case '/metrics':
