@@ -11,7 +11,7 @@ export function listenAddressProblem(value: string, example: string): string | u
     !(port >= 0 && port <= 65_535) ||
     (match?.[1] !== undefined && isIP(host) !== 6)
   ) {
-    return `got "${value}", expected HOST:PORT such as ${example}`;
+    return `expected HOST:PORT such as ${example}`;
   }
   return undefined;
 }
@@ -23,7 +23,7 @@ export function parseListenAddress(
   example: string,
 ): { host: string; port: number } {
   const problem = listenAddressProblem(value, example);
-  if (problem !== undefined) throw new ConfigError('invalid_flag', `${name}: ${problem}`);
+  if (problem !== undefined) throw new ConfigError('invalid_flag', `${name}: got "${value}", ${problem}`);
   const separator = value.lastIndexOf(':');
   const host = value.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(value.slice(separator + 1)) };

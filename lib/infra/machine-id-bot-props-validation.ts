@@ -196,7 +196,7 @@ function validateTimes(scope: Construct, times: ResolvedTimes): void {
   if (minutes < MIN_LAMBDA_RENEWAL_MINUTES) {
     throw invalidProps(
       scope,
-      `renewalInterval is ${interval.toHumanString()}; use at least ${MIN_LAMBDA_RENEWAL_MINUTES} minutes: each run puts a new version of every output secret, and Secrets Manager keeps versions younger than a day, so writing more often than every 10 minutes fills a secret's version quota and the bot's writes start failing`,
+      `renewalInterval is ${interval.toHumanString()}; use at least ${MIN_LAMBDA_RENEWAL_MINUTES} minutes: each run puts a new version of every output secret, and Secrets Manager keeps versions younger than a day, so writing more often than every ${MIN_LAMBDA_RENEWAL_MINUTES} minutes fills a secret's version quota and the bot's writes start failing`,
     );
   }
   const window = flexibleWindow.toMinutes({ integral: false });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentHealth } from '../bot/agent/agent-health.js';
+import { DIAG_ADDR_EXAMPLE } from '../bot/config/bot-config.js';
 import { explainListenError, parseListenAddress } from '../core/listen-address.js';
 
 export interface DiagServer {
@@ -28,7 +29,7 @@ export async function startDiagServer(
   health: AgentHealth,
   now: () => number,
 ): Promise<DiagServer> {
-  const { host, port } = parseListenAddress(address, name, '127.0.0.1:3001');
+  const { host, port } = parseListenAddress(address, name, DIAG_ADDR_EXAMPLE);
   const server = createServer((request, response) => answer(request, response, health, now()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(explainListenError(error, name, address)));

@@ -67,14 +67,11 @@ export class AgentHealth implements RunObserver {
     for (const result of summary.outputs) {
       const current = this.outputs[result.index];
       if (current === undefined) continue;
+      const { index, type, target } = current;
+      // A written output's earlier failure is over; a failed one keeps the expiry of what it last wrote.
       this.outputs[result.index] =
         result.status === 'written'
-          ? {
-              index: current.index,
-              type: current.type,
-              target: current.target,
-              expiresAt: Date.parse(result.expiresAt),
-            }
+          ? { index, type, target, expiresAt: Date.parse(result.expiresAt) }
           : { ...current, failure: { code: result.code, message: result.message } };
     }
     const failed = summary.outputs.filter((result) => result.status === 'failed');

@@ -65,10 +65,13 @@ export const renewalIntervalSchema = durationSchema.refine((ms) => ms >= MIN_REN
   message: `expected at least ${formatDuration(MIN_RENEWAL_INTERVAL_MS)}: every renewal issues all outputs again, so renewing more often only loads the auth service (the default is 20m)`,
 });
 
+/** What error messages show as a `diag_addr`. */
+export const DIAG_ADDR_EXAMPLE = '127.0.0.1:3001';
+
 /** `diag_addr` (and `--diag-addr`): `HOST:PORT` to listen on, port 0 for any free one. */
-export const diagAddrSchema = text('HOST:PORT such as 127.0.0.1:3001').superRefine((value, ctx) => {
-  const problem = listenAddressProblem(value, '127.0.0.1:3001');
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.replace(/^got "[^"]*", /, '') });
+export const diagAddrSchema = text(`HOST:PORT such as ${DIAG_ADDR_EXAMPLE}`).superRefine((value, ctx) => {
+  const problem = listenAddressProblem(value, DIAG_ADDR_EXAMPLE);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 /**
