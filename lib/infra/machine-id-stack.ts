@@ -4,7 +4,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { botFunctionOutputId, botSecretOutputId, stackOutputIdClash } from './bot-stack-output-ids.js';
 import type { Deployment, DeploymentOutput } from './deployment.js';
+import { invalidProps } from './invalid-props.js';
 import { MachineIdAuth } from './machine-id-auth.js';
 import { MachineIdBot } from './machine-id-bot.js';
 import type { MachineIdBotOutputProps } from './machine-id-bot-output.js';
@@ -72,8 +74,10 @@ export class MachineIdStack extends Stack {
       ...(props.code?.auth === undefined ? {} : { code: props.code.auth }),
     });
 
+    const clash = stackOutputIdClash(deployment.bots);
+    if (clash !== undefined) throw invalidProps(this, clash);
     const bots = new Map<string, MachineIdBot>();
-    deployment.bots.forEach((spec, index) => {
+    for (const spec of deployment.bots) {
       const bot = new MachineIdBot(this, `Bot-${spec.name}`, {
         auth: this.auth,
         botName: spec.name,
@@ -98,17 +102,17 @@ export class MachineIdStack extends Stack {
         ...(props.code?.bot === undefined ? {} : { code: props.code.bot }),
       });
       bots.set(spec.name, bot);
-      new CfnOutput(this, `Bot${index}Function`, {
+      new CfnOutput(this, botFunctionOutputId(spec.name), {
         description: `Bot ${spec.name}: its Lambda (aws lambda invoke --function-name <this> /dev/null runs it now)`,
         value: bot.function.functionName,
       });
-      bot.outputs.forEach((output, outputIndex) => {
-        new CfnOutput(this, `Bot${index}Output${outputIndex}Secret`, {
+      for (const output of bot.outputs) {
+        new CfnOutput(this, botSecretOutputId(spec.name, output.name), {
           description: `Bot ${spec.name}, output ${output.name} (${output.type}): the secret consumers read`,
           value: output.secret.secretArn,
         });
-      });
-    });
+      }
+    }
     this.bots = bots;
 
     new CfnOutput(this, 'AuthServer', {

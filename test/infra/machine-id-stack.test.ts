@@ -79,14 +79,62 @@ describe('MachineIdStack', () => {
       [
         'AdminInvokeArn',
         'AuthServer',
-        'Bot0Function',
-        'Bot0Output0Secret',
-        'Bot1Function',
-        'Bot1Output0Secret',
+        'BotGrafanaClientFunction',
+        'BotGrafanaClientOutputGrafanaSecret',
+        'BotDeployerFunction',
+        'BotDeployerOutputSshSecret',
         'ClusterName',
       ].sort(),
     );
     expect(outputs['AuthServer']?.Description).toContain('midctl --auth-server <this> --aws-iam');
+  });
+
+  it('names bot outputs after the bots and outputs, so that reordering the file keeps them', () => {
+    const bot = (name: string) =>
+      `  - name: ${name}\n    roles: [access]\n    outputs: [{name: tls-id, type: identity}]\n`;
+    const secretArnOutputs = (bots: string) => {
+      const deployment = parseDeployment(`cluster_name: order.example\nbots:\n${bots}`, 'order.yaml');
+      const app = new App({ context: cdkContext() });
+      const stack = new MachineIdStack(app, 'Order', {
+        deployment,
+        code: { auth: INLINE_CODE, bot: INLINE_CODE },
+      });
+      const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
+      return Object.fromEntries(
+        Object.entries(outputs)
+          .filter(([id]) => id.startsWith('Bot'))
+          .map(([id, output]) => [id, JSON.stringify(output.Value)]),
+      );
+    };
+    const forward = secretArnOutputs(bot('ci-deploy') + bot('web.v2'));
+    expect(Object.keys(forward).sort()).toEqual([
+      'BotCiDeployFunction',
+      'BotCiDeployOutputTlsIdSecret',
+      'BotWebV2Function',
+      'BotWebV2OutputTlsIdSecret',
+    ]);
+    expect(secretArnOutputs(bot('web.v2') + bot('ci-deploy'))).toEqual(forward);
+  });
+
+  it('refuses bots whose names make the same stack output name, naming both', () => {
+    const deployment = parseDeployment(
+      `cluster_name: clash.example
+bots:
+  - name: ci-deploy
+    roles: [access]
+    outputs: [{name: ssh, type: identity}]
+  - name: ci_deploy
+    roles: [access]
+    outputs: [{name: ssh, type: identity}]
+`,
+      'clash.yaml',
+    );
+    const app = new App({ context: cdkContext() });
+    expect(
+      () => new MachineIdStack(app, 'Clash', { deployment, code: { auth: INLINE_CODE, bot: INLINE_CODE } }),
+    ).toThrow(
+      'Clash: bot "ci-deploy" and bot "ci_deploy" would both be the stack output BotCiDeployFunction (output names keep only letters and digits); rename one of them',
+    );
   });
 
   it('leaves no AWS Solutions finding unsuppressed', () => {
