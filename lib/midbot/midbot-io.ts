@@ -28,7 +28,7 @@ export interface MidbotIo {
   onSignal(signal: MidbotSignal, handler: () => void): () => void;
   /**
    * Ends the process as `signal` does by default, once midbot has cleaned up after it (a `--oneshot`
-   * run stopped by SIGINT/SIGTERM). @default sends the signal to this process again
+   * run stopped by SIGINT/SIGTERM, a daemon by a second one). @default sends the signal to this process again
    */
   raise?(signal: MidbotSignal): void;
 }

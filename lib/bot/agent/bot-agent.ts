@@ -81,6 +81,7 @@ export class BotAgent {
   private renderRequested = false;
   /** A reload asked for a full run: renew and write every output, not only those that failed. */
   private fullRunRequested = false;
+  private running = false;
 
   constructor(private readonly options: BotAgentOptions) {
     this.config = options.config;
@@ -169,6 +170,7 @@ export class BotAgent {
       const only = this.fullRunRequested || schedule.fullRunDue(this.clock.now()) ? undefined : retryOnly;
       this.fullRunRequested = false;
       retryOnly = undefined;
+      this.running = true;
       try {
         const retried = only === undefined ? undefined : await this.retryOutputs(only);
         const summary = retried ?? (await this.runOnce());
@@ -185,6 +187,8 @@ export class BotAgent {
         this.options.observer?.failed(failure, this.clock.now());
         // Check the pin again on the next attempt: the service may have come back with another CA.
         this.close();
+      } finally {
+        this.running = false;
       }
       const now = this.clock.now();
       if (signal.aborted) {
@@ -223,6 +227,11 @@ export class BotAgent {
       await this.pause(delay, signal);
     }
     this.logger.info('Stopped');
+  }
+
+  /** Whether `run` is renewing and writing now (rather than waiting for the next run). */
+  get runInProgress(): boolean {
+    return this.running;
   }
 
   /** SIGHUP: renew and write every output now instead of at the next interval. */

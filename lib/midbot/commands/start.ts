@@ -81,7 +81,7 @@ async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSum
       ...(joinProof === undefined ? {} : { joinProof }),
       ...(diagnostics === undefined ? {} : { observer: diagnostics.health }),
     });
-    return config.oneshot ? await runOneshot(agent, io, lock) : await runDaemon(agent, io);
+    return config.oneshot ? await runOneshot(agent, io, lock) : await runDaemon(agent, io, logger, lock);
   } finally {
     agent?.close();
     await diag?.close();
@@ -121,11 +121,7 @@ async function startDiagnostics(
  */
 async function runOneshot(agent: BotAgent, io: MidbotIo, lock: StorageLock | undefined): Promise<RunSummary> {
   const unsubscribe: Array<() => void> = [];
-  const stopNow = (signal: MidbotSignal) => () => {
-    for (const off of unsubscribe) off();
-    lock?.release();
-    (io.raise ?? raiseDefault)(signal);
-  };
+  const stopNow = (signal: MidbotSignal) => () => endAsSignalWould(signal, unsubscribe, lock, io);
   unsubscribe.push(
     io.onSignal('SIGHUP', stopNow('SIGHUP')),
     io.onSignal('SIGINT', stopNow('SIGINT')),
@@ -140,20 +136,53 @@ async function runOneshot(agent: BotAgent, io: MidbotIo, lock: StorageLock | und
   }
 }
 
-/** Runs until SIGINT/SIGTERM, which stop it between runs; SIGHUP writes every output at once. */
-async function runDaemon(agent: BotAgent, io: MidbotIo): Promise<undefined> {
+/**
+ * Runs until SIGINT/SIGTERM, which stop it between runs; SIGHUP writes every output at once. A run
+ * under way is let finish (each output is written whole), which can take as long as its requests'
+ * timeouts when a service hangs: a second SIGINT/SIGTERM ends the process at once, as the oneshot's does.
+ */
+async function runDaemon(
+  agent: BotAgent,
+  io: MidbotIo,
+  logger: Logger,
+  lock: StorageLock | undefined,
+): Promise<undefined> {
   const stop = new AbortController();
-  const unsubscribe = [
+  const unsubscribe: Array<() => void> = [];
+  const stopping = (signal: MidbotSignal) => () => {
+    if (stop.signal.aborted) {
+      logger.warn(`${signal} again: stopping now, in the middle of the run`);
+      endAsSignalWould(signal, unsubscribe, lock, io);
+      return;
+    }
+    stop.abort();
+    if (agent.runInProgress) {
+      logger.info(`${signal}: stopping when the current run ends; ${signal} again stops at once`);
+    }
+  };
+  unsubscribe.push(
     io.onSignal('SIGHUP', () => agent.reload()),
-    io.onSignal('SIGINT', () => stop.abort()),
-    io.onSignal('SIGTERM', () => stop.abort()),
-  ];
+    io.onSignal('SIGINT', stopping('SIGINT')),
+    io.onSignal('SIGTERM', stopping('SIGTERM')),
+  );
   try {
     await agent.run(stop.signal);
   } finally {
     for (const off of unsubscribe) off();
   }
   return undefined;
+}
+
+/** Leaves nothing behind (signal handlers, the storage lock) and ends the process as `signal` does. */
+function endAsSignalWould(
+  signal: MidbotSignal,
+  unsubscribe: ReadonlyArray<() => void>,
+  lock: StorageLock | undefined,
+  io: MidbotIo,
+): void {
+  for (const off of unsubscribe) off();
+  lock?.release();
+  (io.raise ?? raiseDefault)(signal);
 }
 
 /** With midbot's handler gone, the signal's default action ends the process. */

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -277,6 +279,50 @@ describe('midbot start on a data directory', () => {
       expect(raised).toEqual([{ signal: sent, lockLeft: false }]);
     },
   );
+
+  it('lets a daemon finish its run on the first SIGTERM and stops it at once on the second', async () => {
+    // An auth service that takes connections and never answers: the run hangs on its timeouts.
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const connected = once(hung, 'connection');
+    const dataDir = 'hung-data';
+    const lockFile = join(work, dataDir, STORAGE_LOCK_FILE);
+    const raised: Array<{ signal: string; lockLeft: boolean }> = [];
+    const io: FakeIo = {
+      ...fakeIo(),
+      raise: (signal) => raised.push({ signal, lockLeft: existsSync(lockFile) }),
+    };
+    const daemon = start(
+      {
+        authServer: `127.0.0.1:${(hung.address() as AddressInfo).port}`,
+        token: 'hung-token',
+        caPins: [cluster.server.caPin],
+        dataDir,
+        logFormat: 'text',
+      },
+      io,
+    );
+    try {
+      await connected;
+      io.handlers.get('SIGTERM')?.();
+      expect(io.logs.at(-1)).toContain(
+        'SIGTERM: stopping when the current run ends; SIGTERM again stops at once',
+      );
+      expect(raised).toEqual([]);
+      expect(existsSync(lockFile)).toBe(true);
+
+      io.handlers.get('SIGTERM')?.();
+      expect(io.logs.at(-1)).toContain('SIGTERM again: stopping now, in the middle of the run');
+      expect(raised).toEqual([{ signal: 'SIGTERM', lockLeft: false }]);
+      expect(io.handlers.size).toBe(0);
+    } finally {
+      // (The real raise ends the process here; this one returns, so the run is let fail and end.)
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
+    await expect(daemon).resolves.toBeUndefined();
+  });
 
   it('refuses an unwritable --data-dir before joining, with advice for the data directory', async () => {
     const token = await cluster.addBot('cli-unwritable', ['ops']);
