@@ -48,6 +48,15 @@ export interface IdentityLoaderOptions {
    */
   readonly refreshWaitMs?: number;
   /**
+   * After a fetch failed with no valid identity to serve instead (the secret is missing or still the
+   * placeholder, access is denied, Secrets Manager is throttling), later loads of that secret throw
+   * the same error without asking Secrets Manager for a while: 1 s, doubling with each failure in a
+   * row up to this. Callers that load on every request then do not turn a misconfiguration or an
+   * outage into a flood of calls. A success or `invalidate` ends it; 0 turns it off.
+   * @default 30_000
+   */
+  readonly maxFailureBackoffMs?: number;
+  /**
    * Called when a refresh failed because Secrets Manager was unavailable and the cached, still valid
    * identity was served instead; for logs and metrics. The error carries no secret value.
    * @default nothing
@@ -58,6 +67,15 @@ export interface IdentityLoaderOptions {
 const DEFAULT_REFRESH_WHEN_REMAINING = 1 / 3;
 const DEFAULT_MIN_REFRESH_INTERVAL_MS = 30_000;
 const DEFAULT_REFRESH_WAIT_MS = 1_000;
+const DEFAULT_MAX_FAILURE_BACKOFF_MS = 30_000;
+const FIRST_FAILURE_BACKOFF_MS = 1_000;
+
+/** A failed fetch, answered again without a call until `retryAt`. */
+interface RecentFailure {
+  readonly error: ConsumerError;
+  readonly retryAt: number;
+  readonly backoffMs: number;
+}
 
 /**
  * Loads bot identities from Secrets Manager and keeps them in a cache (SECURITY rule 14):
@@ -68,7 +86,9 @@ const DEFAULT_REFRESH_WAIT_MS = 1_000;
  *   served for as long as it is valid, and `onRefreshError` is told;
  * - an expired identity is never returned: {@link IdentityExpiredError} instead;
  * - a definite answer (not found, access denied, a value that is not an identity) is thrown even
- *   when something is cached: it is a configuration change, not an outage.
+ *   when something is cached: it is a configuration change, not an outage;
+ * - a failure with nothing valid to serve is thrown again, without a call, for a backoff that grows
+ *   from 1 s to `maxFailureBackoffMs`, as the AWS caching clients do.
  *
  * @example
  * // Once per process (a Lambda's module scope, an ECS task's start-up):
@@ -84,8 +104,10 @@ export class IdentityLoader {
   private readonly refreshWhenRemaining: number;
   private readonly minRefreshIntervalMs: number;
   private readonly refreshWaitMs: number;
+  private readonly maxFailureBackoffMs: number;
   private readonly onRefreshError: IdentityLoaderOptions['onRefreshError'];
   private readonly inFlight = new Map<string, Promise<Identity>>();
+  private readonly failures = new Map<string, RecentFailure>();
 
   constructor(options: IdentityLoaderOptions = {}) {
     const fraction = options.refreshWhenRemaining ?? DEFAULT_REFRESH_WHEN_REMAINING;
@@ -103,6 +125,11 @@ export class IdentityLoader {
     if (!(wait >= 0 && Number.isFinite(wait))) {
       throw new ConsumerError('invalid_option', `refreshWaitMs must be 0 or more, got ${wait}`);
     }
+    const backoff = options.maxFailureBackoffMs ?? DEFAULT_MAX_FAILURE_BACKOFF_MS;
+    if (!(backoff >= 0 && Number.isFinite(backoff))) {
+      throw new ConsumerError('invalid_option', `maxFailureBackoffMs must be 0 or more, got ${backoff}`);
+    }
+    this.maxFailureBackoffMs = backoff;
     this.refreshWaitMs = wait;
     this.fetcher = options.fetcher ?? new SecretsManagerFetcher({ client: options.client });
     this.cache = options.cache ?? new MemoryIdentityCache();
@@ -118,6 +145,7 @@ export class IdentityLoader {
    * @throws {@link IdentityExpiredError} when the only identity to be had has expired.
    * @throws {@link IdentityNotFoundError}, {@link IdentityAccessDeniedError}, {@link IdentityFormatError}.
    * @throws {@link SecretsManagerUnavailableError} when Secrets Manager failed and nothing valid is cached.
+   *   Each of these is thrown again, without a call, during the failure backoff (see `maxFailureBackoffMs`).
    *
    * @example
    * const { tlsCert, key } = await loader.load('arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot/ci/app-AbCdEf');
@@ -125,6 +153,8 @@ export class IdentityLoader {
   async load(secretId: string): Promise<Identity> {
     checkSecretId(secretId);
     const now = this.clock();
+    const failure = this.failures.get(secretId);
+    if (failure !== undefined && now < failure.retryAt) throw failure.error;
     const entry = this.cache.get(secretId);
     if (entry !== undefined && now < entry.identity.expiresAt.getTime()) {
       if (!this.refreshDue(entry.identity, now)) return entry.identity;
@@ -162,6 +192,7 @@ export class IdentityLoader {
    */
   invalidate(secretId: string): void {
     this.cache.delete(secretId);
+    this.failures.delete(secretId);
   }
 
   private refreshDue(identity: Identity, now: number): boolean {
@@ -173,9 +204,31 @@ export class IdentityLoader {
   private refresh(secretId: string): Promise<Identity> {
     const pending = this.inFlight.get(secretId);
     if (pending !== undefined) return pending;
-    const fetching = this.fetchAndCache(secretId).finally(() => this.inFlight.delete(secretId));
+    const fetching = this.fetchAndCache(secretId)
+      .then(
+        (identity) => {
+          this.failures.delete(secretId);
+          return identity;
+        },
+        (error: unknown) => {
+          if (error instanceof ConsumerError) this.backOff(secretId, error);
+          throw error;
+        },
+      )
+      .finally(() => this.inFlight.delete(secretId));
     this.inFlight.set(secretId, fetching);
     return fetching;
+  }
+
+  /** Starts (or doubles) the failure backoff of `secretId`. */
+  private backOff(secretId: string, error: ConsumerError): void {
+    if (this.maxFailureBackoffMs === 0) return;
+    const previous = this.failures.get(secretId)?.backoffMs;
+    const backoffMs = Math.min(
+      previous === undefined ? FIRST_FAILURE_BACKOFF_MS : previous * 2,
+      this.maxFailureBackoffMs,
+    );
+    this.failures.set(secretId, { error, retryAt: this.clock() + backoffMs, backoffMs });
   }
 
   private async fetchAndCache(secretId: string): Promise<Identity> {

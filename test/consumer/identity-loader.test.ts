@@ -504,6 +504,70 @@ describe('IdentityLoader', () => {
     expect(gets()).toBe(2);
   });
 
+  it('answers a failure again without a call for a backoff of 1 s, doubling up to maxFailureBackoffMs', async () => {
+    const ids = loader({ maxFailureBackoffMs: 3_000 });
+    const first = await rejection(ids.load(SECRET));
+    expect(first).toBeInstanceOf(IdentityNotFoundError);
+
+    // [ms after the first failure, whether Secrets Manager is asked]: backoffs of 1, 2, 3, 3 s.
+    const schedule: Array<[number, boolean]> = [
+      [999, false],
+      [1_000, true],
+      [2_999, false],
+      [3_000, true],
+      [5_999, false],
+      [6_000, true],
+      [8_999, false],
+      [9_000, true],
+    ];
+    for (const [after, asked] of schedule) {
+      now = T0 + after;
+      const before = gets();
+      const error = await rejection(ids.load(SECRET));
+      expect({ after, asked: gets() > before }).toEqual({ after, asked });
+      expect(error).toBeInstanceOf(IdentityNotFoundError);
+      if (!asked) expect(error.message).toBe(first.message);
+    }
+
+    // Once it is there, the next call after the backoff gets it, and a new failure starts at 1 s.
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    now = T0 + 12_000;
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+    sm.setFault('GetSecretValue', { kind: 'access-denied' });
+    now = T0 + 45 * MINUTE;
+    await rejection(ids.load(SECRET));
+    const calls = gets();
+    now += 999;
+    expect(await rejection(ids.load(SECRET))).toBeInstanceOf(IdentityAccessDeniedError);
+    now += 1;
+    await rejection(ids.load(SECRET));
+    expect(gets()).toBe(calls + 1);
+  });
+
+  it('backs off an outage with nothing cached, and invalidate ends the backoff', async () => {
+    sm.setFault('GetSecretValue', { kind: 'throttle' });
+    const ids = loader();
+    for (let i = 0; i < 5; i += 1) {
+      expect(await rejection(ids.load(SECRET))).toBeInstanceOf(SecretsManagerUnavailableError);
+    }
+    expect(gets()).toBe(1);
+
+    sm.setFault('GetSecretValue', undefined);
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    ids.invalidate(SECRET);
+    expect((await ids.load(SECRET)).serial).toBe('serial-1');
+  });
+
+  it('asks every time with maxFailureBackoffMs 0, and refuses a negative one', async () => {
+    const ids = loader({ maxFailureBackoffMs: 0 });
+    await rejection(ids.load(SECRET));
+    await rejection(ids.load(SECRET));
+    expect(gets()).toBe(2);
+    expect(() => loader({ maxFailureBackoffMs: -1 })).toThrow(
+      'maxFailureBackoffMs must be 0 or more, got -1',
+    );
+  });
+
   it('refuses a secret id Secrets Manager could not accept, before any call', async () => {
     const error = await rejection(loader().load('midbot ci'));
 
