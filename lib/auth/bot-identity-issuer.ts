@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { BotIdentityResponse } from '../api/bot-identity.js';
 import { certificateDer } from '../pki/certificate-der.js';
 import { positiveSerialHex } from '../pki/x509-certificate.js';
-import type { Bot } from '../resources/bot.js';
+import { type Bot, botUserName } from '../resources/bot.js';
 import type { AuthContext } from './auth-context.js';
 import { rememberIssuedBotCertificate } from './bot-certificate.js';
 import { type BotIdentityName, botIdentityUri } from './bot-identity-name.js';
@@ -11,11 +11,6 @@ import type { RoleSet } from './role-set.js';
 
 /** Bot identities live an hour by default, like tbot's; roles' max_session_ttl can only shorten that. */
 export const DEFAULT_BOT_IDENTITY_TTL_MS = 3_600_000;
-
-/** The Teleport convention: a bot named `robot` acts as user `bot-robot`. */
-export function botUserName(botName: string): string {
-  return `bot-${botName}`;
-}
 
 /**
  * Issues a bot's own identity (X.509 + SSH) for one instance and generation, with the bot's roles as

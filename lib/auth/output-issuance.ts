@@ -7,13 +7,13 @@ import type {
 import { AccessDeniedError, InvalidRequestError, MidError, NotFoundError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
 import type { App } from '../resources/app.js';
+import { botUserName } from '../resources/bot.js';
 import type { KubeCluster } from '../resources/kube-cluster.js';
 import type { Node } from '../resources/node.js';
 import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
-import { botUserName } from './bot-identity-issuer.js';
 import type { Validity } from './certificate-issuer.js';
 import { describeClusterCas } from './cluster-cas.js';
 import { ReadOnce, type ResourceReader } from './request-reads.js';

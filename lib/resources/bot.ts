@@ -1,10 +1,40 @@
 import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { durationSchema } from './fields.js';
-import { metadataSchema, resourceNameSchema } from './metadata.js';
+import { metadataSchema, resourceNameProblem, resourceNameSchema } from './metadata.js';
 import { isPosixLogin, kubernetesSubjectProblem, LOGIN_RULE } from './principals.js';
+import { checkedString } from './text.js';
 
 export const BOT_VERSIONS = ['v1'] as const;
+
+/** The Teleport convention: a bot named `robot` acts as user `bot-robot`. */
+const BOT_USER_PREFIX = 'bot-';
+
+/**
+ * The user `bot-<name>` is the common name of every certificate the bot gets, and X.520 caps a common
+ * name at 64 characters: a longer bot name could be created, and its token then spent on a join that
+ * can never be issued.
+ */
+export const MAX_BOT_NAME = 64 - BOT_USER_PREFIX.length;
+
+/** The user a bot acts as, the common name of its certificates: `bot-robot` for bot `robot`. */
+export function botUserName(botName: string): string {
+  return `${BOT_USER_PREFIX}${botName}`;
+}
+
+/** What keeps `name` from naming a bot beyond the rule for every name, or undefined when it fits. */
+function botNameLengthProblem(name: string): string | undefined {
+  if (name.length <= MAX_BOT_NAME) return undefined;
+  return `the name is ${name.length} characters long; a bot's name is at most ${MAX_BOT_NAME} characters, because its certificates name it ${BOT_USER_PREFIX}<name> and a certificate's common name holds at most 64 (the X.520 limit): choose a shorter name`;
+}
+
+/** What is wrong with a bot's name, or undefined when it is fine: a resource name that fits a certificate. */
+export function botNameProblem(name: string): string | undefined {
+  return resourceNameProblem(name) ?? botNameLengthProblem(name);
+}
+
+/** A bot's name, where one is referred to (a token's `bot_name`): see {@link botNameProblem}. */
+export const botNameSchema = builtOnFirstUse(() => checkedString(botNameProblem));
 
 const TRAIT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -68,12 +98,24 @@ export const botSpecSchema = builtOnFirstUse(() =>
 
 /** A bot (`kind: bot`, version v1): a machine user holding roles. */
 export const botSchema = builtOnFirstUse(() =>
-  z.strictObject({
-    kind: z.literal('bot'),
-    version: z.enum(BOT_VERSIONS),
-    metadata: metadataSchema,
-    spec: botSpecSchema,
-  }),
+  z
+    .strictObject({
+      kind: z.literal('bot'),
+      version: z.enum(BOT_VERSIONS),
+      metadata: metadataSchema,
+      spec: botSpecSchema,
+    })
+    .superRefine((bot, ctx) => {
+      // metadataSchema has held the name to the rule for every name already.
+      const problem = botNameLengthProblem(bot.metadata.name);
+      if (problem !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metadata', 'name'],
+          input: bot.metadata.name,
+          message: problem,
+        });
+    }),
 );
 
 /** A bot. */

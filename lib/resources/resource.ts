@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { describeValue, parseWithSchema } from '../core/schema.js';
 import { APP_VERSIONS, type App, appSchema } from './app.js';
-import { BOT_VERSIONS, type Bot, botSchema } from './bot.js';
+import { BOT_VERSIONS, type Bot, botNameProblem, botSchema } from './bot.js';
 import { BOT_INSTANCE_VERSIONS, type BotInstance, botInstanceSchema } from './bot-instance.js';
 import { KUBE_CLUSTER_VERSIONS, type KubeCluster, kubeClusterSchema } from './kube-cluster.js';
 import { resourceNameProblem } from './metadata.js';
@@ -98,7 +98,8 @@ function parseAt(doc: unknown, context: Context): Resource {
   const secret = isSecretName(kind, property(property(doc, 'spec'), 'join_method'));
   const name = property(property(doc, 'metadata'), 'name');
   // An invalid name is reported (once) by the schema; only a valid one is worth naming the resource by.
-  const named = typeof name === 'string' && resourceNameProblem(name) === undefined;
+  const nameProblem = kind === 'bot' ? botNameProblem : resourceNameProblem;
+  const named = typeof name === 'string' && nameProblem(name) === undefined;
   const label = secret ? `${kind} (name hidden)` : named ? `${kind} "${name}"` : kind;
   const prefix = `${head}${label}: `;
   const { versions, schema } = KINDS[kind];

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
+import { botNameSchema } from './bot.js';
 import { awsAccountSchema, timestampSchema } from './fields.js';
 import {
   descriptionSchema,
@@ -81,7 +82,7 @@ export const tokenSpecSchema = builtOnFirstUse(() =>
         message: 'only bot join tokens are supported for now; write roles: [Bot]',
       }),
       join_method: z.enum(JOIN_METHODS),
-      bot_name: resourceNameSchema,
+      bot_name: botNameSchema,
       allow: z.array(tokenAllowRuleSchema).optional(),
     })
     .superRefine((spec, ctx) => {

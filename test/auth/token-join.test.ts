@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +163,21 @@ describe('joining with a token', () => {
       (caught: unknown) => caught as Error,
     );
     expect(error.message).toMatch(/^bot: metadata\.name: got "Bad Name", a space is not allowed/);
+  });
+
+  it('refuses to add a bot whose name its certificates could not hold, and joins one of 60 characters', async () => {
+    const fixture = await createFixture();
+    const error = await fixture.service.admin.addBot({ name: 'b'.repeat(61), roles: ['ops'] }, 'test').then(
+      () => new Error('expected a refusal'),
+      (caught: unknown) => caught as Error,
+    );
+    expect(error.message).toContain(
+      'bot: metadata.name: got "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", the name is 61 characters long; a bot\'s name is at most 60 characters',
+    );
+    expect(await fixture.service.context.resources.list('token')).toEqual([]);
+    const token = await fixture.addBot('b'.repeat(60), ['ops']);
+    const { identity } = await fixture.join(token);
+    expect(new X509Certificate(identity.tls_cert).subject).toContain(`CN=bot-${'b'.repeat(60)}`);
   });
 
   it('refuses `bots add --token` with a token for another bot', async () => {

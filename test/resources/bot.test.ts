@@ -65,6 +65,21 @@ describe('bot', () => {
     );
   });
 
+  it.each([61, 62, 63])(
+    'refuses a name of %i characters, which its certificates could not hold',
+    (length) => {
+      const name = 'b'.repeat(length);
+      expect(errorOf(withField(bot, 'metadata.name', name))).toContain(
+        `bot: metadata.name: got "${name}", the name is ${length} characters long; a bot's name is at most 60 characters, because its certificates name it bot-<name> and a certificate's common name holds at most 64 (the X.520 limit): choose a shorter name`,
+      );
+    },
+  );
+
+  it('accepts a name of 60 characters, whose bot-<name> fills a common name exactly', () => {
+    const name = 'b'.repeat(60);
+    expect(parseResource(withField(bot, 'metadata.name', name))).toMatchObject({ metadata: { name } });
+  });
+
   it('refuses role names that could not be names', () => {
     expect(errorOf(withField(bot, 'spec.roles', ['access', 'a b']))).toContain(
       'spec.roles[1]: got "a b", a space is not allowed in a name',

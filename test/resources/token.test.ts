@@ -173,4 +173,11 @@ describe('token', () => {
       'spec.bot_name: got "robot\\n", a line break is not allowed in a name',
     );
   });
+
+  it('refuses a bot name too long for the bot to exist (its certificates name it bot-<name>)', () => {
+    expect(errorOf(withField(iam, 'spec.bot_name', 'b'.repeat(61)))).toContain(
+      'spec.bot_name: got "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", the name is 61 characters long; a bot\'s name is at most 60 characters',
+    );
+    expect(parseResource(withField(iam, 'spec.bot_name', 'b'.repeat(60)))).toBeDefined();
+  });
 });
