@@ -4,7 +4,7 @@ import type { JoinRequest } from '../api/join.js';
 import { JoinError } from '../core/errors.js';
 import { randomUuid } from '../core/random.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
-import type { Bot } from '../resources/bot.js';
+import { type Bot, botUserName, MAX_BOT_NAME } from '../resources/bot.js';
 import type { Token } from '../resources/token.js';
 import { refusal, tokenFingerprint } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
@@ -153,6 +153,14 @@ export class JoinService {
       throw new JoinError(
         'bot_not_found',
         `the token names bot "${botName}", which does not exist; create it with \`midctl bots add ${botName}\``,
+      );
+    }
+    // Bots made before names were held to what fits a certificate can never be issued an identity:
+    // refused here, before the method spends the token, so the operator does not also lose it.
+    if (botName.length > MAX_BOT_NAME) {
+      throw new JoinError(
+        'bot_name_too_long',
+        `bot "${botName}" has a name of ${botName.length} characters, and its certificates would name it ${botUserName(botName)}, longer than the 64 characters a certificate's common name holds; the token was not used. Add the bot again under a name of at most ${MAX_BOT_NAME} characters (\`midctl bots add\`) and remove this one (\`midctl bots rm ${botName}\`)`,
       );
     }
     return found.resource;

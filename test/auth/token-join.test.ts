@@ -180,6 +180,33 @@ describe('joining with a token', () => {
     expect(new X509Certificate(identity.tls_cert).subject).toContain(`CN=bot-${'b'.repeat(60)}`);
   });
 
+  it('refuses to join a bot whose name is too long for its certificates without spending the token', async () => {
+    // A bot stored before such names were refused at creation.
+    const fixture = await createFixture();
+    const name = 'b'.repeat(63);
+    const token = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
+    const expires = new Date(fixture.clock.now() + 3_600_000).toISOString();
+    await fixture.service.context.resources.put({
+      kind: 'bot',
+      version: 'v1',
+      metadata: { name },
+      spec: { roles: ['ops'] },
+    });
+    await fixture.service.context.resources.put({
+      kind: 'token',
+      version: 'v2',
+      metadata: { name: token, expires },
+      spec: { roles: ['Bot'], join_method: 'token', bot_name: name },
+    });
+    await expect(fixture.join(token)).rejects.toMatchObject({
+      code: 'bot_name_too_long',
+      message: expect.stringContaining(
+        `the token was not used. Add the bot again under a name of at most 60 characters`,
+      ),
+    });
+    expect(await fixture.service.context.resources.get('token', token)).toBeDefined();
+  });
+
   it('refuses `bots add --token` with a token for another bot', async () => {
     const fixture = await createFixture();
     await fixture.service.admin.putResources(
