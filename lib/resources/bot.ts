@@ -36,6 +36,12 @@ export function botNameProblem(name: string): string | undefined {
 /** A bot's name, where one is referred to (a token's `bot_name`): see {@link botNameProblem}. */
 export const botNameSchema = builtOnFirstUse(() => checkedString(botNameProblem));
 
+/**
+ * Each role a bot holds is an organization (O) of its certificates, and the issuer writes at most 100
+ * values of one attribute: a bot with more roles could be created but never join.
+ */
+const MAX_BOT_ROLES = 100;
+
 const TRAIT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
@@ -76,7 +82,11 @@ export const botSpecSchema = builtOnFirstUse(() =>
     .strictObject({
       roles: z
         .array(resourceNameSchema)
-        .min(1, 'a bot needs at least one role; list role names, e.g. roles: [access]'),
+        .min(1, 'a bot needs at least one role; list role names, e.g. roles: [access]')
+        .max(
+          MAX_BOT_ROLES,
+          `a bot holds at most ${MAX_BOT_ROLES} roles, since its certificates list them as organizations; merge roles so that fewer remain`,
+        ),
       traits: z.array(botTraitSchema).optional(),
       max_session_ttl: durationSchema.optional(),
     })

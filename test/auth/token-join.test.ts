@@ -180,6 +180,19 @@ describe('joining with a token', () => {
     expect(new X509Certificate(identity.tls_cert).subject).toContain(`CN=bot-${'b'.repeat(60)}`);
   });
 
+  it('joins a bot holding 100 roles, the most it may hold', async () => {
+    const fixture = await createFixture();
+    const roles = Array.from({ length: 100 }, (_, index) => `role-${index}`);
+    await fixture.service.admin.putResources(
+      roles.map((name) => ({ kind: 'role', version: 'v7', metadata: { name }, spec: {} })),
+      false,
+      'test',
+    );
+    const token = await fixture.addBot('robot', roles);
+    const { identity } = await fixture.join(token);
+    expect(identity.roles).toHaveLength(100);
+  });
+
   it('refuses to join a bot whose name is too long for its certificates without spending the token', async () => {
     // A bot stored before such names were refused at creation.
     const fixture = await createFixture();

@@ -80,6 +80,14 @@ describe('bot', () => {
     expect(parseResource(withField(bot, 'metadata.name', name))).toMatchObject({ metadata: { name } });
   });
 
+  it('refuses more roles than its certificates can list', () => {
+    const roles = Array.from({ length: 101 }, (_, index) => `role-${index}`);
+    expect(errorOf(withField(bot, 'spec.roles', roles))).toContain(
+      'bot "robot": spec.roles: got a list, a bot holds at most 100 roles, since its certificates list them as organizations; merge roles so that fewer remain',
+    );
+    expect(parseResource(withField(bot, 'spec.roles', roles.slice(0, 100)))).toBeDefined();
+  });
+
   it('refuses role names that could not be names', () => {
     expect(errorOf(withField(bot, 'spec.roles', ['access', 'a b']))).toContain(
       'spec.roles[1]: got "a b", a space is not allowed in a name',
