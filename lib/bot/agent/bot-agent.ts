@@ -234,9 +234,15 @@ export class BotAgent {
     return this.running;
   }
 
-  /** SIGHUP: renew and write every output now instead of at the next interval. */
+  /**
+   * SIGHUP: renew and write every output now instead of at the next interval. As with tbot, nothing is
+   * read again: the log says so, since `ExecReload=kill -HUP` after editing the file looks like it
+   * applied the edit.
+   */
   reload(): void {
-    this.logger.info('Reload requested: renewing and writing every output now');
+    this.logger.info(
+      'Reload requested: renewing and writing every output now (the config file is read at start only: restart midbot to apply changes to it)',
+    );
     this.renderRequested = true;
     this.fullRunRequested = true;
     this.wake?.abort();

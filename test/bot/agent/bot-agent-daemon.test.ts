@@ -161,7 +161,7 @@ describe('BotAgent.run', () => {
     }
   });
 
-  it('re-issues every output at once on reload (SIGHUP) instead of waiting for the interval', async () => {
+  it('re-issues every output at once on reload (SIGHUP) instead of waiting for the interval, saying it does not read the config again', async () => {
     cluster = await startCluster();
     const c = cluster;
     const token = await c.addBot('hup', ['ops']);
@@ -194,7 +194,9 @@ describe('BotAgent.run', () => {
     agent.close();
     expect(delays).toEqual([TWENTY_MINUTES, TWENTY_MINUTES]);
     expect(secondCert).not.toBe(firstCert);
-    expect(log.text()).toContain('Reload requested: renewing and writing every output now');
+    expect(log.text()).toContain(
+      'Reload requested: renewing and writing every output now (the config file is read at start only: restart midbot to apply changes to it)',
+    );
     expect(log.text()).toContain('Stopped');
     const [instance] = await c.instances('hup');
     expect(instance?.status.generation).toBe(2);
