@@ -167,6 +167,9 @@ export class BotAgent {
     let retryOnly: Set<number> | undefined;
     while (!signal.aborted) {
       let failure: string | undefined;
+      // When the run ended: the next one is due renewal_interval after it, and the wait is measured
+      // from it, so that the log says 20m rather than what is left after the bookkeeping in between.
+      let ranAt: number | undefined;
       const only = this.fullRunRequested || schedule.fullRunDue(this.clock.now()) ? undefined : retryOnly;
       this.fullRunRequested = false;
       retryOnly = undefined;
@@ -174,8 +177,9 @@ export class BotAgent {
       try {
         const retried = only === undefined ? undefined : await this.retryOutputs(only);
         const summary = retried ?? (await this.runOnce());
-        schedule.record(summary, retried === undefined, this.clock.now());
-        this.options.observer?.ran(summary, this.clock.now());
+        ranAt = this.clock.now();
+        schedule.record(summary, retried === undefined, ranAt);
+        this.options.observer?.ran(summary, ranAt);
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
           retryOnly = new Set(transient.map((output) => output.index));
@@ -190,7 +194,7 @@ export class BotAgent {
       } finally {
         this.running = false;
       }
-      const now = this.clock.now();
+      const now = ranAt ?? this.clock.now();
       if (signal.aborted) {
         if (failure !== undefined) {
           this.logger.warn(`Stopping after a failed run: ${failure.replace(/\.$/, '')}`, {

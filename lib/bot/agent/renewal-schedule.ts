@@ -17,6 +17,8 @@ export class RenewalSchedule {
   private identityUntil: number;
   private readonly outputUntil = new Map<number, number>();
   private nextFullRunAt = Number.NEGATIVE_INFINITY;
+  /** The expiry that brought the next full run before renewal_interval, when one did. */
+  private broughtForwardBy: number | undefined;
 
   constructor(
     private readonly renewalIntervalMs: number,
@@ -39,13 +41,21 @@ export class RenewalSchedule {
       // closing in on that expiry would only renew everything else for nothing.
       else if (!output.retryable) this.outputUntil.delete(output.index);
     }
-    if (full) this.nextFullRunAt = now + this.regularDelay(now);
+    if (full) {
+      const delay = this.regularDelay(now);
+      this.nextFullRunAt = now + delay;
+      this.broughtForwardBy = delay < this.renewalIntervalMs ? this.nearestExpiry(now) : undefined;
+    }
   }
 
-  /** The wait after a run that went well, and whether it is shorter than renewal_interval because of `expiry`. */
+  /**
+   * The wait after a run that went well, and `shortenedBy`, the expiry that brought the next full run
+   * before renewal_interval, when one did. The wait alone says nothing of that: it is shorter than
+   * renewal_interval by however long it is since the full run, a retry of failed outputs included.
+   */
   afterSuccess(now: number): { delay: number; shortenedBy?: number } {
     const delay = Math.max(1_000, this.nextFullRunAt - now);
-    return delay < this.renewalIntervalMs ? { delay, shortenedBy: this.nearestExpiry(now) } : { delay };
+    return this.broughtForwardBy === undefined ? { delay } : { delay, shortenedBy: this.broughtForwardBy };
   }
 
   /**

@@ -225,6 +225,29 @@ describe('BotAgent.run', () => {
     expect(delays).toEqual([TWENTY_MINUTES]);
   });
 
+  it('says the next renewal comes in 20m, with no reason, while time passes as it logs', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('ticking', ['ops']);
+    const stop = new AbortController();
+    const log = captureLog();
+    const { sleep, delays } = scriptedSleep(() => stop.abort());
+    // As a real clock does, it has moved on a little each time it is read.
+    const ticking = {
+      now: () => {
+        c.clock.advance(1);
+        return c.clock.now();
+      },
+    };
+    const agent = newAgent(c, agentConfig(c, token), { sleep, logger: log.logger, clock: ticking });
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(delays).toEqual([TWENTY_MINUTES]);
+    expect(log.text()).toMatch(/Next renewal in 20m at=\S+$/m);
+  });
+
   it('waits for the regular interval when an output is refused (retrying cannot help)', async () => {
     cluster = await startCluster();
     const c = cluster;
