@@ -27,13 +27,21 @@ export interface RenewalNames {
 /** How the settings the rules compare are named in a message: as config keys, or as the flags typed. */
 export interface ConfigNames extends RenewalNames {
   readonly 'storage.path': string;
+  /** The folder of the output at `index` (`outputs[0].destination.path`, or `--destination-dir`). */
+  readonly outputFolder: (index: number) => string;
 }
 
 export const CONFIG_KEYS: ConfigNames = {
   renewal_interval: 'renewal_interval',
   certificate_ttl: 'certificate_ttl',
   'storage.path': 'storage.path',
+  outputFolder: (index) => `outputs[${index}].destination.path`,
 };
+
+/** Whether folder `inner` lies somewhere below folder `outer` (both absolute and normalised). */
+function isBelow(inner: string, outer: string): boolean {
+  return inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`) && inner !== outer;
+}
 
 /**
  * Renewal before expiry: `renewal_interval` must be shorter than `certificate_ttl`, or certificates
@@ -82,6 +90,7 @@ export function findConfigProblems(
         'required with storage type memory: midbot then joins on every start, and joining needs the token printed by `midctl bots add` (only with storage type directory may it be left out, once storage holds the identity)',
     });
   }
+  problems.push(...findFolderNesting(config, names));
   const seen = new Map<string, number>();
   config.outputs.forEach((output, index) => {
     const destination = output.destination;
@@ -108,5 +117,45 @@ export function findConfigProblems(
       });
     }
   });
+  return problems;
+}
+
+/**
+ * Folders inside one another, which the same-folder rules above do not see: a folder is readable to
+ * whoever may read the folders around it (`midbot init` gives an output's reader a default ACL that
+ * every folder made in it inherits). So the storage folder may not sit in an output's folder nor an
+ * output's in the storage folder, and one output's folder may not sit in another's, whose readers
+ * would reach its key.
+ */
+function findFolderNesting(
+  config: Pick<BotConfig, 'outputs' | 'storage'>,
+  names: ConfigNames,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const folders = config.outputs.flatMap((output, index) =>
+    output.destination.type === 'directory' ? [{ index, path: output.destination.path }] : [],
+  );
+  const storage = config.storage.type === 'directory' ? config.storage.path : undefined;
+  for (const folder of folders) {
+    if (storage !== undefined && isBelow(storage, folder.path)) {
+      problems.push({
+        path: ['storage', 'path'],
+        message: `inside ${names.outputFolder(folder.index)} (${folder.path}); the bot's own renewable identity must not sit where readers of that output can reach it, choose a folder outside it`,
+      });
+    }
+    if (storage !== undefined && isBelow(folder.path, storage)) {
+      problems.push({
+        path: ['outputs', folder.index, 'destination', 'path'],
+        message: `inside ${names['storage.path']} (${storage}); readers of this output must not be let into the folder that holds the bot's own renewable identity, choose a folder outside it`,
+      });
+    }
+    const outer = folders.find((other) => isBelow(folder.path, other.path));
+    if (outer !== undefined) {
+      problems.push({
+        path: ['outputs', folder.index, 'destination', 'path'],
+        message: `inside ${names.outputFolder(outer.index)} (${outer.path}); readers of that output would reach this output's key, and each output needs a folder of its own, choose one outside it`,
+      });
+    }
+  }
   return problems;
 }

@@ -15,10 +15,19 @@ import {
   renewalIntervalSchema,
 } from './bot-config.js';
 import {
+  CONFIG_KEYS,
+  type ConfigNames,
   DEFAULT_CERTIFICATE_TTL_MS,
   DEFAULT_RENEWAL_INTERVAL_MS,
   findConfigProblems,
 } from './config-rules.js';
+
+/** The folders as a v1 file names them, for the rules across keys. */
+const LEGACY_KEYS: ConfigNames = {
+  ...CONFIG_KEYS,
+  'storage.path': 'storage.directory',
+  outputFolder: (index) => `destinations[${index}].directory`,
+};
 
 /**
  * tbot's v1 config, as the Kubernetes guide still shows it:
@@ -112,13 +121,15 @@ export function convertLegacyConfig(
     ...(legacy.debug === undefined ? {} : { debug: legacy.debug }),
   };
 
-  const problems = findConfigProblems(config).map((problem) => {
+  const problems = findConfigProblems(config, LEGACY_KEYS).map((problem) => {
     // Name the key the user wrote, not the v2 key it became.
     const [first, index] = problem.path;
     const where =
       first === 'outputs' && typeof index === 'number'
         ? `destinations[${index}].directory`
-        : formatPath(problem.path);
+        : first === 'storage'
+          ? LEGACY_KEYS['storage.path']
+          : formatPath(problem.path);
     // The renewal rule's message reads after the value, as the schema shows it.
     const value =
       first === 'renewal_interval' || first === 'certificate_ttl'

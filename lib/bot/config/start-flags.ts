@@ -14,7 +14,7 @@ import {
   renewalIntervalSchema,
   tokenSchema,
 } from './bot-config.js';
-import type { ConfigNames } from './config-rules.js';
+import { CONFIG_KEYS, type ConfigNames } from './config-rules.js';
 
 /**
  * The `midbot start` flags of the getting-started guide:
@@ -137,6 +137,7 @@ export function checkConfigWithFlags(
     renewal_interval: given('renewalInterval') ? '--renewal-interval' : 'renewal_interval',
     certificate_ttl: given('certificateTtl') ? '--certificate-ttl' : 'certificate_ttl',
     'storage.path': given('dataDir') ? '--data-dir' : 'storage.path',
+    outputFolder: given('destinationDir') ? () => '--destination-dir' : CONFIG_KEYS.outputFolder,
   };
   const label = (at: readonly PropertyKey[]): string => {
     const setter = flagForKey(at);

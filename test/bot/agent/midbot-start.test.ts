@@ -324,6 +324,25 @@ describe('midbot start on a data directory', () => {
     await expect(daemon).resolves.toBeUndefined();
   });
 
+  it('refuses --data-dir inside --destination-dir before it makes the storage folder there', async () => {
+    const token = await cluster.addBot('cli-nested', ['ops']);
+    const flags = {
+      authServer: cluster.url,
+      token,
+      caPins: [cluster.server.caPin],
+      oneshot: true,
+      logFormat: 'text' as const,
+    };
+    const error = await start(
+      { ...flags, destinationDir: 'shared', dataDir: 'shared/storage' },
+      fakeIo(),
+    ).catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      `--data-dir: got "${join(work, 'shared/storage')}", inside --destination-dir (${join(work, 'shared')}); the bot's own renewable identity must not sit where readers of that output can reach it, choose a folder outside it`,
+    );
+    expect(existsSync(join(work, 'shared'))).toBe(false);
+  });
+
   it('refuses an unwritable --data-dir before joining, with advice for the data directory', async () => {
     const token = await cluster.addBot('cli-unwritable', ['ops']);
     writeFileSync(join(work, 'a-file'), 'not a folder\n');

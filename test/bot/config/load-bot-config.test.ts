@@ -218,6 +218,16 @@ destinations:
       { type: 'identity', destination: { type: 'directory', path: '/opt/ssh' } },
     ]);
   });
+
+  it('names the v1 keys when the storage folder sits inside a destination', () => {
+    const nested = kubernetesGuideV1.replace(
+      'directory: /var/lib/teleport/bot',
+      'directory: /opt/machine-id/bot',
+    );
+    expect(configError(() => loadBotConfig(nested, SOURCE)).message).toBe(
+      `${SOURCE}: storage.directory: inside destinations[0].directory (/opt/machine-id); the bot's own renewable identity must not sit where readers of that output can reach it, choose a folder outside it`,
+    );
+  });
 });
 
 describe('loadBotConfig: mistakes get an error naming the file, the key, the value and the fix', () => {
@@ -476,6 +486,25 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /outputs\[0\]\.destination\.path: .*the same folder as storage\.path/,
     ],
     [
+      'the storage folder inside an output folder',
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: directory, path: /var/lib}\n'),
+      /storage\.path: got "\/var\/lib\/midbot", inside outputs\[0\]\.destination\.path \(\/var\/lib\); the bot's own renewable identity must not sit where readers of that output can reach it, choose a folder outside it/,
+    ],
+    [
+      'an output folder inside the storage folder',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: directory, path: /var/lib/midbot/out}\n',
+      ),
+      /outputs\[0\]\.destination\.path: got "\/var\/lib\/midbot\/out", inside storage\.path \(\/var\/lib\/midbot\); readers of this output must not be let into the folder that holds the bot's own renewable identity, choose a folder outside it/,
+    ],
+    [
+      'an output folder inside another',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: directory, path: /opt/out/sub}\n  - type: application\n    app_name: x\n    destination: {type: directory, path: /opt/out}\n',
+      ),
+      /outputs\[0\]\.destination\.path: got "\/opt\/out\/sub", inside outputs\[1\]\.destination\.path \(\/opt\/out\); readers of that output would reach this output's key, and each output needs a folder of its own, choose one outside it/,
+    ],
+    [
       'a bad secret name',
       withOutputs(
         'outputs:\n  - type: identity\n    destination: {type: aws_secrets_manager, name: "a b"}\n',
@@ -679,6 +708,15 @@ outputs:
     [
       { ...startFlags, destinationDir: '/var/lib/teleport/bot' },
       /^--destination-dir: got "\/var\/lib\/teleport\/bot", the same folder as --data-dir; /,
+    ],
+    [
+      // As after `midbot init --destination-dir /tmp/sh2`: refused before a storage folder is made there.
+      { ...startFlags, destinationDir: '/tmp/sh2', dataDir: '/tmp/sh2/storage' },
+      /^--data-dir: got "\/tmp\/sh2\/storage", inside --destination-dir \(\/tmp\/sh2\); the bot's own renewable identity must not sit where readers of that output can reach it, choose a folder outside it$/,
+    ],
+    [
+      { ...startFlags, destinationDir: '/var/lib/teleport/bot/out' },
+      /^--destination-dir: got "\/var\/lib\/teleport\/bot\/out", inside --data-dir \(\/var\/lib\/teleport\/bot\); /,
     ],
   ])('refuses bad flags: %#', (flags, message) => {
     const error = configError(() => configFromFlags(flags));
