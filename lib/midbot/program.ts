@@ -73,7 +73,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
     .option('-c, --config <file>', 'config file (version: v2, or the v1 shape with a warning)')
     .option(
       '--data-dir <dir>',
-      'where the bot keeps its own renewable identity (storage; one midbot at a time); memory when absent',
+      'where the bot keeps its own renewable identity (storage; one midbot at a time); without it: the storage of -c (a config file must set one), or memory with flags alone',
     )
     .option(
       '--destination-dir <dir>',

@@ -374,6 +374,19 @@ describe('midbot command table', () => {
     expect(io.stdout.join('')).toMatch(pattern);
   });
 
+  it('says in the help of --data-dir that memory is the storage of flags alone, not of a config file', async () => {
+    const io = fakeIo();
+    const program = buildMidbotProgram(io);
+    await expect(program.parseAsync(['node', 'midbot', 'start', '--help'])).rejects.toMatchObject({
+      exitCode: 0,
+    });
+    const help = io.stdout.join('').replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'without it: the storage of -c (a config file must set one), or memory with flags alone',
+    );
+    expect(help).not.toContain('memory when absent');
+  });
+
   it.each([[['version']], [['--version']], [['-v']]])('prints the version for %j', async (argv) => {
     const io = fakeIo();
     const program = buildMidbotProgram(io);
