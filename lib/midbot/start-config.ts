@@ -8,10 +8,18 @@ import { type ReadProblem, readProblemOf } from '../core/read-small-file.js';
 
 /** Reads `-c FILE` with a message that names the flag and the file. */
 export function readConfigFile(file: string, cwd: string, readFile: (path: string) => string): string {
+  const writeAFile = 'write the config to a file and give that, e.g. -c /etc/midbot.yaml';
+  // `midctl create -f -` reads stdin, so `-c -` looks like it should; but midbot reads no pipe (see
+  // not_regular), and read as a path `-` would be a file of that name that is missing.
+  if (file === '-') {
+    throw new ConfigError(
+      'unreadable_config',
+      `-c -: midbot does not read its config from stdin, as it reads no pipe; ${writeAFile}`,
+    );
+  }
   try {
     return readFile(path.resolve(cwd, file));
   } catch (error) {
-    const writeAFile = 'write the config to a file and give that, e.g. -c /etc/midbot.yaml';
     const advice: Record<ReadProblem, string> = {
       missing:
         'no such file; write the config there (see `midctl bots add` for an example) or pass the flags instead',

@@ -34,6 +34,12 @@ describe('readConfigFile', () => {
     );
   });
 
+  it('refuses -c - (stdin), saying to write the config to a file, not that - is missing', () => {
+    expect(refusal('-').message).toBe(
+      '-c -: midbot does not read its config from stdin, as it reads no pipe; write the config to a file and give that, e.g. -c /etc/midbot.yaml',
+    );
+  });
+
   it('refuses a file larger than any config', () => {
     writeFileSync(join(dir, 'huge.yaml'), `# ${'x'.repeat(1_048_576)}\n`);
     expect(refusal('huge.yaml').message).toContain('is larger than any config (over 1 MiB)');
