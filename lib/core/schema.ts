@@ -151,13 +151,11 @@ export function parseWithSchema<S extends z.ZodType>(
     }
     const field = issuePath.findLast((key) => typeof key === 'string');
     const value = valueAt(input, issuePath);
-    // A missing value has nothing to hide: "got nothing" says what is wrong.
+    // A missing or empty value has nothing to hide: "got nothing" or `got ""` says what is wrong.
     // A schema may also hide a value that looks like something else, a secret (see HIDE_VALUE).
     const hidden = issue.code === 'custom' && (issue.params as HideValue | undefined)?.hideValue === true;
-    const shown =
-      hidden || (value !== undefined && typeof field === 'string' && redact.has(field))
-        ? '(value hidden)'
-        : describeValue(value);
+    const secret = hidden || (typeof field === 'string' && redact.has(field));
+    const shown = secret && value !== undefined && value !== '' ? '(value hidden)' : describeValue(value);
     return `${where(issuePath)}: got ${shown}, ${issue.message}`;
   });
   const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : '';

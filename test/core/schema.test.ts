@@ -58,6 +58,13 @@ describe('parseWithSchema', () => {
     expect(refusal({ headers: [] })).toContain('token: got nothing');
   });
 
+  it('says a redacted value is empty, which hides nothing', () => {
+    const schema = z.strictObject({ token: z.string().min(1, 'expected the token, not an empty string') });
+    expect(() => parseWithSchema(schema, { token: '' }, { redact: ['token'] })).toThrow(
+      'token: got "", expected the token, not an empty string',
+    );
+  });
+
   it('raises the error family the caller asks for', () => {
     expect(() =>
       parseWithSchema(

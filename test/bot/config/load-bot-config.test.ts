@@ -687,7 +687,7 @@ outputs:
       { ...startFlags, token: undefined, joinMethod: 'iam' },
       /^--token is required with --join-method iam: give the name of the iam join token$/,
     ],
-    [{ ...startFlags, token: '' }, /--token: got \(value hidden\)/],
+    [{ ...startFlags, token: '' }, /^--token: got "", expected the join token, not an empty string$/],
     [{ ...startFlags, certificateTtl: 'soon' }, /--certificate-ttl: got "soon", expected a duration/],
     [
       { ...startFlags, renewalInterval: '2h' },
