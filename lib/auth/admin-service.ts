@@ -1,4 +1,10 @@
 import type { AddBotRequest, AddBotResponse, StatusResponse, UpdateBotRequest } from '../api/admin.js';
+import {
+  nameSegmentsOf,
+  RESOURCE_KIND_LISTS,
+  type ResourceKind,
+  resourceKindOf,
+} from '../api/resource-kinds.js';
 import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import {
   AccessDeniedError,
@@ -21,35 +27,27 @@ import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.j
 /** `tctl bots add` tokens live an hour unless asked otherwise. */
 export const DEFAULT_TOKEN_TTL_MS = 3_600_000;
 
-/** What users type after `midctl get` → the kind it means. */
-const KIND_ALIASES: Record<string, StoredKind | 'bot_instance'> = {
-  role: 'role',
-  roles: 'role',
-  bot: 'bot',
-  bots: 'bot',
-  token: 'token',
-  tokens: 'token',
-  app: 'app',
-  apps: 'app',
-  kube_cluster: 'kube_cluster',
-  kube_clusters: 'kube_cluster',
-  node: 'node',
-  nodes: 'node',
-  bot_instance: 'bot_instance',
-  bot_instances: 'bot_instance',
-};
-
-export function resolveKind(text: string): StoredKind | 'bot_instance' {
-  const kind = KIND_ALIASES[text];
+export function resolveKind(text: string): ResourceKind {
+  const kind = resourceKindOf(text);
   if (kind === undefined) {
     throw new InvalidRequestError(
       'unknown_kind',
-      `unknown resource kind "${text}"; use one of ${Object.keys(KIND_ALIASES)
-        .filter((k) => k.endsWith('s'))
-        .join(', ')}`,
+      `unknown resource kind "${text}"; use one of ${RESOURCE_KIND_LISTS.join(', ')}`,
     );
   }
   return kind;
+}
+
+/**
+ * Only a bot instance is named by two segments (`bot_instance/BOT/ID`). A second name on any other kind
+ * is refused: ignoring it would act on the first one, so `bot/robot/ID` would remove the whole bot.
+ */
+function refuseSecondName(kind: ResourceKind, subName: string | undefined): void {
+  if (subName === undefined || nameSegmentsOf(kind) === 2) return;
+  throw new InvalidRequestError(
+    'invalid_reference',
+    `a ${kind} is named by one segment (${kind}/NAME), but two were given; only bot instances take two (bot_instance/BOT/ID)`,
+  );
 }
 
 /** The same kind and name twice in one batch is refused before anything is written. */
@@ -197,6 +195,7 @@ export class AdminService {
 
   async getResources(kindText: string, name?: string, subName?: string): Promise<Record<string, unknown>[]> {
     const kind = resolveKind(kindText);
+    refuseSecondName(kind, subName);
     if (kind === 'bot_instance') {
       if (name !== undefined && subName !== undefined) {
         return [toBotInstanceResource((await this.context.instances.require(name, subName)).record)];
@@ -222,6 +221,7 @@ export class AdminService {
     options: { readonly evenIfHeld?: boolean } = {},
   ): Promise<void> {
     const kind = resolveKind(kindText);
+    refuseSecondName(kind, subName);
     if (kind === 'bot_instance') {
       if (subName === undefined)
         throw new InvalidRequestError('missing_name', 'remove an instance as bot_instance/BOT/ID');

@@ -205,6 +205,29 @@ describe('the HTTP API router', () => {
     expect(after[0]?.message).toMatch(/\(\d+ more refused since the previous record\)/);
   });
 
+  it('refuses a second name on a kind other than bot_instance instead of acting on the first', async () => {
+    const { router: api, fixture } = await router();
+    await fixture.addBot('robot', ['ops']);
+    const instancePath = `${ROUTES.adminResources}/bot/robot/0b6c9a41-1111-2222-3333-444455556666`;
+    for (const method of ['DELETE', 'GET']) {
+      const refused = await api.handle(request(method, instancePath, undefined, admin));
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body).error).toMatchObject({
+        code: 'invalid_reference',
+        message:
+          'a bot is named by one segment (bot/NAME), but two were given; only bot instances take two (bot_instance/BOT/ID)',
+      });
+    }
+    const role = await api.handle(
+      request('DELETE', `${ROUTES.adminResources}/role/ops/extra`, undefined, admin),
+    );
+    expect(JSON.parse(role.body).error.code).toBe('invalid_reference');
+    // Nothing was removed.
+    expect(await fixture.service.admin.getResources('bot', 'robot')).toHaveLength(1);
+    expect(await fixture.service.admin.getResources('role', 'ops')).toHaveLength(1);
+    expect(await fixture.service.admin.events({ type: 'resource.delete' })).toEqual([]);
+  });
+
   it('hides unexpected errors behind a generic 500 with the request id', async () => {
     const { router: api, fixture } = await router();
     (fixture.storage as unknown as { list: () => never }).list = () => {
