@@ -317,6 +317,48 @@ spec:
     });
   });
 
+  describe('a reference with a name too many', () => {
+    const INSTANCE_ID = '0b6c9a41-1111-2222-3333-444455556666';
+
+    it.each([
+      [
+        ['rm', `bot/keeper/${INSTANCE_ID}`],
+        `rm KIND/NAME: got "bot/keeper/${INSTANCE_ID}", a bot is named by one segment (bot/<name>); only bot instances take two (bot_instance/<bot>/<id>); an instance of bot "keeper" is bot_instance/keeper/${INSTANCE_ID}`,
+      ],
+      [
+        ['rm', 'role/access/extra'],
+        'rm KIND/NAME: got "role/access/extra", a role is named by one segment (role/<name>); only bot instances take two (bot_instance/<bot>/<id>)',
+      ],
+      [
+        ['get', 'role/access/x'],
+        'get KIND[/NAME]: got "role/access/x", a role is named by one segment (role/<name>)',
+      ],
+      [['get', 'bots/keeper/x'], 'get KIND[/NAME]: got "bots/keeper/x", a bot is named by one segment'],
+      [
+        ['rm', `bot_instance/keeper/${INSTANCE_ID}/x`],
+        `rm KIND/NAME: got "bot_instance/keeper/${INSTANCE_ID}/x", a bot instance is bot_instance/<bot>/<id>, with no more after the id`,
+      ],
+      [
+        ['rm', 'bot_instance/keeper'],
+        'rm KIND/NAME: got "bot_instance/keeper", which names no instance; write bot_instance/<bot>/<id>',
+      ],
+    ])('midctl %j is refused before any request, and nothing is removed', async (args, expected) => {
+      await midctl(['bots', 'add', 'keeper', '--roles=access']);
+      try {
+        const deletions = (await json(['events', 'ls', '--type', 'resource.delete'])).length;
+        await expect(midctl(args)).rejects.toMatchObject({
+          code: 'invalid_reference',
+          message: expect.stringContaining(expected),
+        });
+        expect(await json(['get', 'bot/keeper'])).toMatchObject({ metadata: { name: 'keeper' } });
+        expect(await json(['get', 'role/access'])).toMatchObject({ metadata: { name: 'access' } });
+        expect(await json(['events', 'ls', '--type', 'resource.delete'])).toHaveLength(deletions);
+      } finally {
+        await midctl(['bots', 'rm', 'keeper']);
+      }
+    });
+  });
+
   describe('refusals name the flag and the value as typed', () => {
     it.each([
       [

@@ -1,15 +1,17 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { MAX_RESOURCES_PER_PUT } from '../../api/admin.js';
+import { nameSegmentsOf } from '../../api/resource-kinds.js';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
-import { ConfigError, InvalidRequestError, MidError } from '../../core/errors.js';
+import { ConfigError, MidError } from '../../core/errors.js';
 import { parseResource, type Resource } from '../../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../../resources/resource-identity.js';
 import { roleNotices } from '../../resources/role-notices.js';
 import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { PRINCIPAL_COUNT_KINDS, principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
+import { parseResourceReference } from '../resource-reference.js';
 import { renderResourceTable, textTableKind } from '../resource-table.js';
 
 function readInput(file: string, readStdin: () => string): string {
@@ -118,24 +120,6 @@ export async function createResources(
   return [...created, ...notices.map((notice) => `NOTE: ${notice}\n`), warningLines(warnings)].join('');
 }
 
-/** Splits `kind`, `kind/name` and `bot_instance/bot/id`. */
-export function parseResourceRef(ref: string, requireName: boolean): { kind: string; names: string[] } {
-  const [kind, ...names] = ref.split('/');
-  if (kind === undefined || kind === '' || names.some((name) => name === '') || names.length > 2) {
-    throw new InvalidRequestError(
-      'invalid_reference',
-      `"${ref}" is not a resource reference; write KIND, KIND/NAME or bot_instance/BOT/ID`,
-    );
-  }
-  if (requireName && names.length === 0) {
-    throw new InvalidRequestError(
-      'invalid_reference',
-      `"${ref}" names no resource; write KIND/NAME, e.g. role/access`,
-    );
-  }
-  return { kind, names };
-}
-
 const SINGULAR: Record<string, string> = {
   roles: 'role',
   bots: 'bot',
@@ -166,17 +150,12 @@ export function formatNamedResource(kind: string, resource: ResourceJson, format
   return formatResources(kind, [resource], format);
 }
 
-/** Whether a reference names one resource (`role/NAME`, `bot_instance/BOT/ID`) rather than a list (`roles`, `bot_instance/BOT`). */
-function namesOneResource(kind: string, names: readonly string[]): boolean {
-  return names.length === (kind === 'bot_instance' || kind === 'bot_instances' ? 2 : 1);
-}
-
 /** `midctl get KIND[/NAME[/ID]]`. */
 export async function getResources(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
-  const { kind, names } = parseResourceRef(ref, false);
-  const resources = await api.getResources(kind, ...names);
+  const { kindText, kind, names } = parseResourceReference(ref, 'get KIND[/NAME]', 'list or one');
+  const resources = await api.getResources(kindText, ...names);
   const [named] = resources;
-  if (namesOneResource(kind, names) && resources.length === 1 && named !== undefined) {
+  if (names.length === nameSegmentsOf(kind) && resources.length === 1 && named !== undefined) {
     return formatNamedResource(kind, named, format);
   }
   return formatResources(kind, resources, format);
@@ -184,12 +163,11 @@ export async function getResources(api: AdminApi, ref: string, format: OutputFor
 
 /** `midctl rm KIND/NAME`. */
 export async function removeResource(api: AdminApi, ref: string): Promise<string> {
-  const { kind, names } = parseResourceRef(ref, true);
-  await api.deleteResource(kind, ...names);
-  const singular = SINGULAR[kind] ?? kind;
+  const { kindText, kind, names } = parseResourceReference(ref, 'rm KIND/NAME', 'one');
+  await api.deleteResource(kindText, ...names);
   // The name of a token may be its secret: it was typed, but it need not be printed back into a log.
-  if (singular === 'token') return 'token (name hidden) has been deleted\n';
-  return `${singular} "${names.join('/')}" has been deleted\n`;
+  if (kind === 'token') return 'token (name hidden) has been deleted\n';
+  return `${kind} "${names.join('/')}" has been deleted\n`;
 }
 
 export function describeTtl(expires: string | undefined, now: number): string {
