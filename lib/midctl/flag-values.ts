@@ -23,12 +23,17 @@ export function splitList(value: string | undefined, flag: string, example = 'ac
   return items;
 }
 
-/** A bot or role name given as a flag or argument (`what` is how the user wrote it, e.g. `--bot-name`). */
-export function checkedName(value: string, what: string): string {
+/**
+ * A bot, role or token name given as a flag or argument (`what` is how the user wrote it, e.g.
+ * `--bot-name`), checked before any request: the service would refuse a name with a `/` or a space as
+ * a path it has no route for. `shown` is how the value is quoted back (not at all for a secret token).
+ */
+export function checkedName(value: string, what: string, shown = JSON.stringify(value)): string {
   const problem = resourceNameProblem(value);
-  if (problem !== undefined)
-    throw new ConfigError('invalid_flag', `${what}: got ${JSON.stringify(value)}, ${problem}`);
-  return value;
+  if (problem === undefined) return value;
+  // `tctl` takes some lists where midctl takes one name (`tctl get role/a,role/b`).
+  const oneName = value.includes(',') ? `; ${what} takes one name, not a list: run it once per name` : '';
+  throw new ConfigError('invalid_flag', `${what}: got ${shown}, ${problem}${oneName}`);
 }
 
 /** A comma-separated list of role names (`--roles`, `--add-roles`, `--set-roles`). */

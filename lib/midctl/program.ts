@@ -283,7 +283,15 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('rm')
     .description('Delete a join token')
     .argument('<name>')
-    .action((name: string) => run((admin) => removeResource(admin, `token/${name}`)));
+    .action((name: string) =>
+      run((admin) =>
+        removeResource(
+          admin,
+          // Checked here, not as part of token/NAME, so that a refusal names what was typed.
+          `token/${checkedName(name, 'tokens rm NAME', 'a name (not shown: it may be the token itself)')}`,
+        ),
+      ),
+    );
 
   const events = program.command('events').description('Read the audit log');
   events

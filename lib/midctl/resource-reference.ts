@@ -5,6 +5,7 @@ import {
   resourceKindOf,
 } from '../api/resource-kinds.js';
 import { ConfigError } from '../core/errors.js';
+import { resourceNameProblem } from '../resources/metadata.js';
 
 /** A reference as typed (`roles`, `role/access`, `bot_instance/robot/ID`), checked. */
 export interface ResourceReference {
@@ -14,9 +15,6 @@ export interface ResourceReference {
   /** None (a list), the name, or for a bot instance the bot and possibly the instance id. */
   readonly names: readonly string[];
 }
-
-/** What a reference may leave out: `get` takes a kind alone, `rm` needs every name of one resource. */
-export type ReferenceScope = 'list or one' | 'one';
 
 /** The reference as messages quote it: a token's name is its secret, so it is not echoed. */
 function quoted(ref: string): string {
@@ -35,14 +33,36 @@ function extraNamesProblem(kind: ResourceKind, names: readonly string[]): string
   return `a ${kind} is named by one segment (${kind}/<name>); only bot instances take two (bot_instance/<bot>/<id>)${instance}`;
 }
 
+/** How each command takes a reference: `get` takes a kind alone too, `rm` needs every name of one resource. */
+const COMMANDS = {
+  get: { usage: 'get KIND[/NAME]', needsEveryName: false },
+  rm: { usage: 'rm KIND/NAME', needsEveryName: true },
+} as const;
+
 /**
- * Reads `KIND`, `KIND/NAME` or `bot_instance/BOT/ID` as typed after a command (`usage` says which,
- * e.g. `rm KIND/NAME`), before any request: the service would answer a malformed one with a routing
- * error, and one with a name too many used to act on the resource the first name names.
+ * `tctl get role/a,role/b` shows both; midctl takes one resource per argument. The hint spells out the
+ * commands, giving a part with no kind (`role/a,b`) the kind of the first.
  */
-export function parseResourceReference(ref: string, usage: string, scope: ReferenceScope): ResourceReference {
+function commaListProblem(ref: string, command: keyof typeof COMMANDS): string {
+  const parts = ref.split(',').filter((part) => part !== '');
+  const [firstKind] = (parts[0] ?? '').split('/');
+  const commands = parts.map((part) => {
+    const full = part.includes('/') || parts[0]?.includes('/') !== true ? part : `${firstKind}/${part}`;
+    return `\`midctl ${command} ${quoted(full).slice(1, -1)}\``;
+  });
+  return `a comma-separated list; midctl takes one resource per argument: run ${commands.join(', then ')}`;
+}
+
+/**
+ * Reads `KIND`, `KIND/NAME` or `bot_instance/BOT/ID` as typed after `command`, before any request: the
+ * service would answer a malformed one with a routing error, and one with a name too many used to act on
+ * the resource the first name names. Every name is held to the rule resources are created with.
+ */
+export function parseResourceReference(ref: string, command: keyof typeof COMMANDS): ResourceReference {
+  const { usage, needsEveryName } = COMMANDS[command];
   const refuse = (why: string) =>
     new ConfigError('invalid_reference', `${usage}: got ${quoted(ref)}, ${why}`);
+  if (ref.includes(',')) throw refuse(commaListProblem(ref, command));
   const [kindText = '', ...names] = ref.split('/');
   if (kindText === '' || names.some((name) => name === '')) {
     throw refuse('which has an empty part; write KIND, KIND/NAME or bot_instance/BOT/ID, e.g. role/access');
@@ -53,12 +73,16 @@ export function parseResourceReference(ref: string, usage: string, scope: Refere
   }
   const segments = nameSegmentsOf(kind);
   if (names.length > segments) throw refuse(extraNamesProblem(kind, names));
-  if (scope === 'one' && names.length < segments) {
+  if (needsEveryName && names.length < segments) {
     throw refuse(
       kind === 'bot_instance'
         ? 'which names no instance; write bot_instance/<bot>/<id> (`midctl bots instances ls BOT` lists the ids)'
         : `which names no resource; write ${kind}/<name>`,
     );
+  }
+  for (const name of names) {
+    const problem = resourceNameProblem(name);
+    if (problem !== undefined) throw refuse(problem);
   }
   return { kindText, kind, names };
 }

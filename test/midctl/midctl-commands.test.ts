@@ -437,11 +437,47 @@ spec:
         ['tokens', 'add', '--type=bot', '--bot-name=bad name'],
         'ERROR: --bot-name: got "bad name", a space is not allowed in a name',
       ],
+      [
+        ['get', 'role/access,role/x'],
+        'ERROR: get KIND[/NAME]: got "role/access,role/x", a comma-separated list; midctl takes one resource per argument: run `midctl get role/access`, then `midctl get role/x`',
+      ],
+      [
+        ['get', 'roles,bots'],
+        'ERROR: get KIND[/NAME]: got "roles,bots", a comma-separated list; midctl takes one resource per argument: run `midctl get roles`, then `midctl get bots`',
+      ],
+      [
+        ['get', 'role/a b'],
+        'ERROR: get KIND[/NAME]: got "role/a b", a space is not allowed in a name; a name is 1 to 63 letters',
+      ],
+      [['get', 'role/..'], 'ERROR: get KIND[/NAME]: got "role/..", a name cannot start with "."; a name is'],
+      [['rm', 'role/.'], 'ERROR: rm KIND/NAME: got "role/.", a name cannot start with "."'],
+      [
+        ['get', 'rol/access'],
+        'ERROR: get KIND[/NAME]: got "rol/access", unknown resource kind "rol"; use one of roles, bots, tokens, apps, kube_clusters, nodes, bot_instances',
+      ],
+      [['bots', 'rm', 'robot/abc'], 'ERROR: bots rm NAME: got "robot/abc", "/" is not allowed in a name'],
+      [
+        ['bots', 'rm', 'a,b'],
+        'ERROR: bots rm NAME: got "a,b", "," is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."; bots rm NAME takes one name, not a list: run it once per name',
+      ],
+      [
+        ['bots', 'update', 'x/y', '--add-roles=access'],
+        'ERROR: bots update NAME: got "x/y", "/" is not allowed in a name',
+      ],
+      [['bots', 'instances', 'ls', 'a b'], 'ERROR: bots instances ls BOT: got "a b", a space is not allowed'],
+      [
+        ['bots', 'instances', 'show', 'robot/a b'],
+        'ERROR: bots instances show BOT/ID: got "robot/a b", a space is not allowed',
+      ],
+      [
+        ['tokens', 'rm', 'abc/def'],
+        'ERROR: tokens rm NAME: got a name (not shown: it may be the token itself), "/" is not allowed in a name',
+      ],
     ])('midctl %j', async (args, expected) => {
       const error = await midctl(args).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(Error);
       expect(`ERROR: ${(error as Error).message}`).toContain(expected);
-      expect((error as Error).message).not.toMatch(/body\.|spec\.traits|bot: bot/);
+      expect((error as Error).message).not.toMatch(/body\.|spec\.traits|bot: bot|no route/);
     });
   });
 });

@@ -96,7 +96,7 @@ export async function listBots(api: AdminApi, format: OutputFormat): Promise<str
 }
 
 export async function removeBot(api: AdminApi, name: string): Promise<string> {
-  await api.deleteResource('bot', name);
+  await api.deleteResource('bot', checkedName(name, 'bots rm NAME'));
   return `bot "${name}" has been deleted, with its instances and tokens\n`;
 }
 
@@ -138,7 +138,7 @@ function updateBotRequest(options: UpdateBotOptions): UpdateBotRequest {
 
 /** `midctl bots update NAME --add-roles=R | --set-roles=R, --add-logins=L | --set-logins=L`. */
 export async function updateBot(api: AdminApi, name: string, options: UpdateBotOptions): Promise<string> {
-  const bot = await api.updateBot(name, updateBotRequest(options));
+  const bot = await api.updateBot(checkedName(name, 'bots update NAME'), updateBotRequest(options));
   const spec = bot['spec'] as { roles?: string[]; traits?: Array<{ name: string; values: string[] }> };
   const logins = spec.traits?.find((trait) => trait.name === 'logins')?.values ?? [];
   const warnings = await principalLimitWarnings(api);
@@ -153,7 +153,8 @@ export async function listBotInstances(
   bot: string | undefined,
   format: OutputFormat,
 ): Promise<string> {
-  const resources = await api.getResources('bot_instance', ...(bot === undefined ? [] : [bot]));
+  const names = bot === undefined ? [] : [checkedName(bot, 'bots instances ls BOT')];
+  const resources = await api.getResources('bot_instance', ...names);
   return formatResources('bot_instance', resources, format);
 }
 
@@ -165,7 +166,12 @@ export async function showBotInstance(api: AdminApi, ref: string, format: Output
       `"${ref}" is not BOT/ID; list instance ids with \`midctl bots instances ls\``,
     );
   }
-  const [instance] = await api.getResources('bot_instance', bot, id);
+  const what = 'bots instances show BOT/ID';
+  const [instance] = await api.getResources(
+    'bot_instance',
+    checkedName(bot, what, JSON.stringify(ref)),
+    checkedName(id, what, JSON.stringify(ref)),
+  );
   if (instance === undefined)
     throw new NotFoundError('instance_not_found', `bot instance "${ref}" does not exist`);
   return formatNamedResource('bot_instance', instance, format === 'text' ? 'yaml' : format);

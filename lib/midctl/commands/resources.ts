@@ -152,7 +152,7 @@ export function formatNamedResource(kind: string, resource: ResourceJson, format
 
 /** `midctl get KIND[/NAME[/ID]]`. */
 export async function getResources(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
-  const { kindText, kind, names } = parseResourceReference(ref, 'get KIND[/NAME]', 'list or one');
+  const { kindText, kind, names } = parseResourceReference(ref, 'get');
   const resources = await api.getResources(kindText, ...names);
   const [named] = resources;
   if (names.length === nameSegmentsOf(kind) && resources.length === 1 && named !== undefined) {
@@ -163,7 +163,7 @@ export async function getResources(api: AdminApi, ref: string, format: OutputFor
 
 /** `midctl rm KIND/NAME`. */
 export async function removeResource(api: AdminApi, ref: string): Promise<string> {
-  const { kindText, kind, names } = parseResourceReference(ref, 'rm KIND/NAME', 'one');
+  const { kindText, kind, names } = parseResourceReference(ref, 'rm');
   await api.deleteResource(kindText, ...names);
   // The name of a token may be its secret: it was typed, but it need not be printed back into a log.
   if (kind === 'token') return 'token (name hidden) has been deleted\n';
