@@ -4,6 +4,7 @@ import { normaliseAuthServer } from '../api/auth-server-address.js';
 import { localServerFiles } from '../auth/local/local-server-files.js';
 import { ConfigError } from '../core/errors.js';
 import { awsAdminSigner } from './aws-admin-signer.js';
+import type { ServedAddresses } from './bot-facing-address.js';
 
 export interface ConnectionFlags {
   readonly authServer?: string;
@@ -25,6 +26,31 @@ function readFileOrExplain(file: string, what: string): string {
         : `cannot read ${what} at ${file} (${code}); run midctl as the user that owns the data directory`,
     );
   }
+}
+
+/** `<data-dir>/auth-server.json`, which the local auth service writes at every start. */
+interface ServerInfo {
+  readonly url: string;
+  /** Absent in files of services started before it was recorded. */
+  readonly listen_host?: string;
+  readonly public_addrs?: readonly string[];
+}
+
+function readServerInfo(file: string): ServerInfo {
+  return JSON.parse(readFileOrExplain(file, 'the server address')) as ServerInfo;
+}
+
+/**
+ * How the local auth service of `--data-dir` listens and which `--public-addr` it was given, when
+ * midctl talks to it locally and it recorded them; undefined otherwise (`--aws-iam`, an older file).
+ */
+export function servedAddresses(flags: ConnectionFlags): ServedAddresses | undefined {
+  if (flags.awsIam || flags.dataDir === undefined) return undefined;
+  const file = localServerFiles(flags.dataDir).serverInfo;
+  if (!existsSync(file)) return undefined;
+  const info = readServerInfo(file);
+  if (info.listen_host === undefined) return undefined;
+  return { listenHost: info.listen_host, publicAddrs: info.public_addrs ?? [] };
 }
 
 /**
@@ -66,7 +92,7 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
         `no auth server address: ${files.serverInfo} is missing; start it with \`midctl auth start --data-dir ${flags.dataDir}\` or pass --auth-server`,
       );
     }
-    url = (JSON.parse(readFileOrExplain(files.serverInfo, 'the server address')) as { url: string }).url;
+    url = readServerInfo(files.serverInfo).url;
   }
   const adminToken = readFileOrExplain(files.adminToken, 'the admin credential').trim();
   const ca = readFileOrExplain(files.hostCa, "the service's CA certificate");

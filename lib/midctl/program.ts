@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { AdminApi } from './admin-api.js';
-import { connectAdmin, explainAwsRefusal } from './admin-connection.js';
+import { connectAdmin, explainAwsRefusal, servedAddresses } from './admin-connection.js';
 import { authStart } from './commands/auth-start.js';
 import {
   addBot,
@@ -105,7 +105,10 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .addOption(
       new Option('--suite <suite>', 'signature suite of a new cluster').choices(['balanced', 'legacy']),
     )
-    .option('--public-addr <name...>', 'extra DNS names or IPs for the serving certificate')
+    .option(
+      '--public-addr <name...>',
+      'DNS names or IPs other hosts reach the service by: its certificate names them, and `bots add` gives bots the first',
+    )
     .addOption(
       new Option('--log-format <format>', 'log lines as text or json')
         .choices(['text', 'json'])
@@ -218,6 +221,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
               ttl: flags.ttl,
               format: flags.format,
             },
+            servedAddresses(globals()),
             io.now(),
           ),
         ),

@@ -502,3 +502,53 @@ describe('midctl auth start on an address it cannot listen on', () => {
     }
   });
 });
+
+describe('midctl bots add prints the address a bot on another host uses', () => {
+  async function botsAddOn(options: { host: string; publicAddrs?: string[] }) {
+    const root = mkdtempSync(join(tmpdir(), 'mid-midctl-addr-'));
+    const dataDir = join(root, 'data');
+    const server = await startLocalAuthServer({
+      dataDir,
+      port: 0,
+      logger: silentLogger,
+      iamJoin: false,
+      ...options,
+    });
+    try {
+      const midctl = inProcessMidctl(dataDir);
+      await midctl(['create', '-f', '-'], ROLE('access'));
+      const text = await midctl(['bots', 'add', 'far', '--roles=access']);
+      const json = JSON.parse(await midctl(['bots', 'add', 'farther', '--roles=access', '--format', 'json']));
+      return { text, json, port: server.port };
+    } finally {
+      await server.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  it('gives the first --public-addr, which the certificate names, rather than 127.0.0.1', async () => {
+    const { text, json, port } = await botsAddOn({
+      host: '0.0.0.0',
+      publicAddrs: ['192.0.2.2', 'mid.example.test'],
+    });
+    expect(text).toContain(`   --auth-server=https://192.0.2.2:${port}\n`);
+    expect(text).toContain(`auth_server: "https://192.0.2.2:${port}"`);
+    expect(text).not.toContain('127.0.0.1');
+    expect(text).not.toContain('NOTE:');
+    expect(json).toMatchObject({ auth_server: `https://192.0.2.2:${port}` });
+    expect(json.notes).toBeUndefined();
+  });
+
+  it('says that 127.0.0.1 works only on this host when it listens on all interfaces without --public-addr', async () => {
+    const { text, json, port } = await botsAddOn({ host: '0.0.0.0' });
+    const note = `https://127.0.0.1:${port} works only on this host: the auth service listens on all interfaces (0.0.0.0), but its certificate names only localhost and loopback addresses, so midbot on another host cannot use any address of this one; restart \`midctl auth start\` with --public-addr <this host's DNS name or IP> (the address the bot will use), and use https://<that address>:${port}`;
+    expect(text).toContain(`NOTE: ${note}\n\nRun this midbot command on the host where the bot should run:`);
+    expect(json).toMatchObject({ auth_server: `https://127.0.0.1:${port}`, notes: [note] });
+  });
+
+  it('adds nothing when it listens on loopback only, as by default', async () => {
+    const { text, port } = await botsAddOn({ host: '127.0.0.1' });
+    expect(text).toContain(`   --auth-server=https://127.0.0.1:${port}\n`);
+    expect(text).not.toContain('NOTE:');
+  });
+});

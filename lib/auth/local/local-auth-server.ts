@@ -166,7 +166,19 @@ async function serveFromDataDir(
       writeFileSync(files.hostCa, cas.tlsHost.certificatePem, { mode: 0o644 });
       writeFileSync(
         files.serverInfo,
-        `${JSON.stringify({ url: server.url, cluster_name: cas.clusterName, ca_pin: cas.caPin, pid: process.pid }, null, 2)}\n`,
+        `${JSON.stringify(
+          {
+            url: server.url,
+            cluster_name: cas.clusterName,
+            ca_pin: cas.caPin,
+            pid: process.pid,
+            // What `midctl bots add` needs to tell a bot on another host which address to use.
+            listen_host: host,
+            public_addrs: options.publicAddrs ?? [],
+          },
+          null,
+          2,
+        )}\n`,
         { mode: 0o644 },
       );
     } catch (error) {

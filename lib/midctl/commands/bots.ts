@@ -2,6 +2,7 @@ import type { AddBotResponse, UpdateBotRequest } from '../../api/admin.js';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi } from '../admin-api.js';
+import { type BotFacingAddress, botFacingAddress, type ServedAddresses } from '../bot-facing-address.js';
 import { checkedName, loginList, nameList, tokenTtlSeconds } from '../flag-values.js';
 import { principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { describeTtl, formatNamedResource, formatResources } from './resources.js';
@@ -20,15 +21,17 @@ function ttlSeconds(ttl: string | undefined): number | undefined {
 }
 
 /** The follow-up `tctl bots add` prints: the token plus a ready midbot command and config. */
-function explainNewBot(response: AddBotResponse, authServer: string, now: number): string {
+function explainNewBot(response: AddBotResponse, address: BotFacingAddress, now: number): string {
   const pin = response.ca_pins[0] ?? '';
   const { token } = response;
+  const authServer = address.url;
   const lines = [
     `The bot token: ${token.name}`,
     token.join_method === 'token'
       ? `This token ${describeTtl(token.expires, now)}.`
       : `This is the ${token.join_method} token "${token.name}"; it is not a secret.`,
     '',
+    ...(address.note === undefined ? [] : [`NOTE: ${address.note}`, '']),
     'Run this midbot command on the host where the bot should run:',
     '',
     '> midbot start \\',
@@ -61,8 +64,16 @@ function explainNewBot(response: AddBotResponse, authServer: string, now: number
   return lines.join('\n');
 }
 
-/** `midctl bots add NAME --roles=R1,R2`. */
-export async function addBot(api: AdminApi, options: AddBotOptions, now: number): Promise<string> {
+/**
+ * `midctl bots add NAME --roles=R1,R2`. `served` is how the local auth service listens, when known: it
+ * decides which address the printed midbot command uses.
+ */
+export async function addBot(
+  api: AdminApi,
+  options: AddBotOptions,
+  served: ServedAddresses | undefined,
+  now: number,
+): Promise<string> {
   const ttl = ttlSeconds(options.ttl);
   const response = await api.addBot({
     name: options.name,
@@ -72,6 +83,7 @@ export async function addBot(api: AdminApi, options: AddBotOptions, now: number)
     ...(ttl === undefined ? {} : { ttl_seconds: ttl }),
   });
   const warnings = await principalLimitWarnings(api);
+  const address = botFacingAddress(api.client.baseUrl, served);
   if (options.format === 'json') {
     return `${JSON.stringify(
       {
@@ -80,15 +92,16 @@ export async function addBot(api: AdminApi, options: AddBotOptions, now: number)
         join_method: response.token.join_method,
         expires: response.token.expires ?? null,
         ca_pin: response.ca_pins[0],
-        auth_server: api.client.baseUrl,
+        auth_server: address.url,
         cluster_name: response.cluster_name,
+        ...(address.note === undefined ? {} : { notes: [address.note] }),
         ...(warnings.length === 0 ? {} : { warnings }),
       },
       null,
       2,
     )}\n`;
   }
-  return explainNewBot(response, api.client.baseUrl, now) + warningLines(warnings);
+  return explainNewBot(response, address, now) + warningLines(warnings);
 }
 
 export async function listBots(api: AdminApi, format: OutputFormat): Promise<string> {
