@@ -16,7 +16,6 @@ const TLS_TRUST_ERRORS = new Set([
   'CERT_SIGNATURE_FAILURE',
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** An error answer from the auth service, carrying its stable code, status and request id. */
@@ -190,18 +189,23 @@ export class ApiClient {
         if (request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
           return reject(new StaleConnectionError(this.options.baseUrl, error));
         }
-        reject(
-          new UpstreamError(
-            'auth_unreachable',
-            TLS_TRUST_ERRORS.has(error.code ?? '')
-              ? `the auth service at ${this.options.baseUrl} presented a certificate this connection does not trust (${error.code}): if the cluster's CA changed, the next attempt checks the CA pin again; otherwise check that the address is the auth service's`
-              : `cannot reach the auth service at ${this.options.baseUrl}: ${error.code ?? error.message}; check that it is running and the address is right`,
-            { cause: error },
-          ),
-        );
+        reject(new UpstreamError('auth_unreachable', this.explainConnectionError(error), { cause: error }));
       });
       request.end(body);
     });
+  }
+
+  /** Why a request got no answer, with what to check. */
+  private explainConnectionError(error: NodeJS.ErrnoException): string {
+    const service = `the auth service at ${this.options.baseUrl}`;
+    if (error.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      const host = this.url.hostname.replace(/^\[|\]$/g, '');
+      return `${service} presented a certificate that does not name ${host} (${error.code}): the certificate of \`midctl auth start\` names only localhost, the loopback addresses, its --listen host and its --public-addr values; use one of those, or restart it with --public-addr ${host}`;
+    }
+    if (TLS_TRUST_ERRORS.has(error.code ?? '')) {
+      return `${service} presented a certificate this connection does not trust (${error.code}): if the cluster's CA changed, the next attempt checks the CA pin again; otherwise check that the address is the auth service's`;
+    }
+    return `cannot reach ${service}: ${error.code ?? error.message}; check that it is running and the address is right`;
   }
 
   close(): void {
