@@ -18,6 +18,9 @@ const TLS_TRUST_ERRORS = new Set([
   'CERT_NOT_YET_VALID',
 ]);
 
+const AGENT_UNTRUSTED_CERTIFICATE_ADVICE =
+  "if the cluster's CA changed, the next attempt checks the CA pin again; otherwise check that the address is the auth service's";
+
 /** An error answer from the auth service, carrying its stable code, status and request id. */
 export class ApiError extends MidError {
   override readonly httpStatus: number;
@@ -36,6 +39,13 @@ export interface ApiClientOptions {
   /** PEM CA(s) to trust for the service's TLS certificate; the system roots when absent. */
   readonly ca?: string;
   readonly timeoutMs?: number;
+  /**
+   * What to check when the service presents a certificate the trusted CA did not issue, said after
+   * what happened: the agent pins the cluster's CA and checks the pin again; midctl, which reads the
+   * CA from the data directory, has another service or another data directory to suspect.
+   * @default the agent's advice
+   */
+  readonly untrustedCertificateAdvice?: string;
   /**
    * Adds authentication headers for a request (bot signature, bearer admin token, SigV4). `path` is the
    * API path; `url` the full URL the request goes to (SigV4 signs its host, path and query).
@@ -203,7 +213,7 @@ export class ApiClient {
       return `${service} presented a certificate that does not name ${host} (${error.code}): the certificate of \`midctl auth start\` names only localhost, the loopback addresses, its --listen host and its --public-addr values; use one of those, or restart it with --public-addr ${host}`;
     }
     if (TLS_TRUST_ERRORS.has(error.code ?? '')) {
-      return `${service} presented a certificate this connection does not trust (${error.code}): if the cluster's CA changed, the next attempt checks the CA pin again; otherwise check that the address is the auth service's`;
+      return `${service} presented a certificate this connection does not trust (${error.code}): ${this.options.untrustedCertificateAdvice ?? AGENT_UNTRUSTED_CERTIFICATE_ADVICE}`;
     }
     return `cannot reach ${service}: ${error.code ?? error.message}; check that it is running and the address is right`;
   }

@@ -74,6 +74,8 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
     }
     return new ApiClient({
       baseUrl: normaliseAuthServer(flags.authServer),
+      untrustedCertificateAdvice:
+        'check that --auth-server is the address of the deployed auth service (the stack output AuthServer)',
       authenticate: awsAdminSigner(flags.awsRegion === undefined ? {} : { region: flags.awsRegion }),
     });
   }
@@ -96,9 +98,15 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
   }
   const adminToken = readFileOrExplain(files.adminToken, 'the admin credential').trim();
   const ca = readFileOrExplain(files.hostCa, "the service's CA certificate");
+  const whose = `it is not the auth service of the cluster whose CA and admin credential midctl read from --data-dir ${flags.dataDir}`;
   return new ApiClient({
     baseUrl: normaliseAuthServer(url),
     ca,
+    // midctl has no CA pin to check again: a service it does not trust is another cluster's.
+    untrustedCertificateAdvice:
+      flags.authServer === undefined
+        ? `${whose}, though ${files.serverInfo} gives this address: another service listens there now; start the cluster's with \`midctl auth start --data-dir ${flags.dataDir}\`, or pass --auth-server`
+        : `${whose}; check that --auth-server (or MID_AUTH_SERVER) and --data-dir (or MID_DATA_DIR) name the same cluster`,
     authenticate: () => ({ authorization: `Bearer ${adminToken}` }),
   });
 }

@@ -482,6 +482,38 @@ spec:
   });
 });
 
+describe('midctl --auth-server of another cluster', () => {
+  it('says the service is not the cluster of --data-dir, not that a CA pin will be checked', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mid-midctl-other-'));
+    const ours = await startLocalAuthServer({
+      dataDir: join(root, 'ours'),
+      port: 0,
+      logger: silentLogger,
+      iamJoin: false,
+    });
+    const theirs = await startLocalAuthServer({
+      dataDir: join(root, 'theirs'),
+      port: 0,
+      logger: silentLogger,
+      iamJoin: false,
+    });
+    try {
+      const midctl = inProcessMidctl(join(root, 'ours'));
+      const other = `127.0.0.1:${theirs.port}`;
+      const error = await midctl(['--auth-server', other, 'status']).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        code: 'auth_unreachable',
+        message: `the auth service at https://${other} presented a certificate this connection does not trust (SELF_SIGNED_CERT_IN_CHAIN): it is not the auth service of the cluster whose CA and admin credential midctl read from --data-dir ${join(root, 'ours')}; check that --auth-server (or MID_AUTH_SERVER) and --data-dir (or MID_DATA_DIR) name the same cluster`,
+      });
+      expect((error as Error).message).not.toContain('CA pin');
+    } finally {
+      await ours.close();
+      await theirs.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('midctl auth start on an address it cannot listen on', () => {
   it('names --listen and the fix, and leaves no cluster behind', async () => {
     const root = mkdtempSync(join(tmpdir(), 'mid-midctl-listen-'));
