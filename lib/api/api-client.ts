@@ -38,6 +38,10 @@ export interface ApiClientOptions {
   readonly baseUrl: string;
   /** PEM CA(s) to trust for the service's TLS certificate; the system roots when absent. */
   readonly ca?: string;
+  /**
+   * How long one request may take, answer included, before it is given up.
+   * @default 15000
+   */
   readonly timeoutMs?: number;
   /**
    * What to check when the service presents a certificate the trusted CA did not issue, said after
@@ -152,7 +156,26 @@ export class ApiClient {
     const timeoutMs = this.options.timeoutMs ?? 15_000;
     const isHttps = this.url.protocol === 'https:';
     const send = isHttps ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
+    return new Promise((settleAnswer, settleError) => {
+      // A deadline of its own, not the socket's idle `timeout`: over TLS, Node's socket timeout fired
+      // only after twice its value when the handshake never completed (a frozen service), so a
+      // "did not answer within 15000 ms" came after 30 s.
+      const deadline = setTimeout(() => {
+        const error = new UpstreamError(
+          'auth_timeout',
+          `the auth service at ${this.options.baseUrl} did not answer within ${timeoutMs} ms`,
+        );
+        reject(error);
+        request.destroy(error);
+      }, timeoutMs);
+      const resolve = (answer: { status: number; text: string }) => {
+        clearTimeout(deadline);
+        settleAnswer(answer);
+      };
+      const reject = (error: unknown) => {
+        clearTimeout(deadline);
+        settleError(error);
+      };
       const request = send(
         {
           protocol: this.url.protocol,
@@ -162,7 +185,6 @@ export class ApiClient {
           path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
           headers: { ...headers, 'content-length': String(body.length) },
           ...(isHttps ? { agent: this.agent } : {}),
-          timeout: timeoutMs,
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -185,14 +207,6 @@ export class ApiClient {
           );
           response.on('error', reject);
         },
-      );
-      request.on('timeout', () =>
-        request.destroy(
-          new UpstreamError(
-            'auth_timeout',
-            `the auth service at ${this.options.baseUrl} did not answer within ${timeoutMs} ms`,
-          ),
-        ),
       );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error instanceof MidError) return reject(error);
