@@ -193,7 +193,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('rm')
     .description('Delete a resource, e.g. role/access or bot_instance/robot/ID')
     .argument('<kind/name>')
-    .action((ref: string) => run((admin) => removeResource(admin, ref)));
+    .action((ref: string) => run((admin) => removeResource(admin, ref, io.now())));
 
   const bots = program.command('bots').description('Manage bots');
   bots
@@ -235,7 +235,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('rm')
     .description('Delete a bot, its instances and its tokens')
     .argument('<name>')
-    .action((name: string) => run((admin) => removeBot(admin, name)));
+    .action((name: string) => run((admin) => removeBot(admin, name, io.now())));
   bots
     .command('update')
     .description("Change a bot's roles and SSH logins")
@@ -293,6 +293,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
           admin,
           // Checked here, not as part of token/NAME, so that a refusal names what was typed.
           `token/${checkedName(name, 'tokens rm NAME', 'a name (not shown: it may be the token itself)')}`,
+          io.now(),
         ),
       ),
     );

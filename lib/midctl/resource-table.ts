@@ -1,5 +1,6 @@
 import { renderTable } from '../cli/table.js';
 import type { ResourceJson } from './admin-api.js';
+import { instanceStatus } from './instance-status.js';
 
 type Json = Record<string, unknown>;
 
@@ -95,17 +96,6 @@ const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson,
       },
     },
   };
-
-/**
- * `locked`, `expired` (its latest identity expired: the bot stopped renewing; a token-joined bot needs a
- * new join token, an iam bot joins again on its next run), or `active`.
- */
-function instanceStatus(status: Json, now: number): string {
-  if (status['locked'] !== undefined) return 'locked';
-  const authentications = (status['latest_authentications'] ?? []) as Array<{ expires_at?: string }>;
-  const expiresAt = authentications.at(-1)?.expires_at;
-  return expiresAt !== undefined && Date.parse(expiresAt) <= now ? 'expired' : 'active';
-}
 
 /** `now` decides which bot instances show as expired. */
 export function renderResourceTable(

@@ -317,6 +317,41 @@ spec:
     });
   });
 
+  describe('removing a bot or an instance whose agent is still running', () => {
+    const joinWith = async (token: string) =>
+      (
+        await server.service.join.join(
+          {
+            join_method: 'token',
+            token,
+            public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey),
+          },
+          { requestId: 'test' },
+        )
+      ).instance_id;
+
+    it('says the agent of an active instance stops at its next renewal, and that written certificates stay valid', async () => {
+      const { token } = await json(['bots', 'add', 'busy', '--roles=access']);
+      const first = await joinWith(token);
+      expect(await midctl(['rm', `bot_instance/busy/${first}`])).toBe(
+        `bot_instance "busy/${first}" has been deleted\n` +
+          `NOTE: instance busy/${first} was active: its midbot is refused at its next renewal and stops until it joins again with a new token (\`midctl tokens add --type=bot --bot-name=busy\`). Certificates already written stay valid until they expire.\n`,
+      );
+
+      const { token: next } = await json(['tokens', 'add', '--type=bot', '--bot-name=busy']);
+      const second = await joinWith(next);
+      expect(await midctl(['bots', 'rm', 'busy'])).toBe(
+        'bot "busy" has been deleted, with its instances and tokens\n' +
+          `NOTE: bot "busy" had an active instance, ${second}: its midbot is refused at the next renewal or join and stops for good (a re-created bot needs a new join token). Certificates already written stay valid until they expire.\n`,
+      );
+    });
+
+    it('adds nothing for a bot that has no instance', async () => {
+      await midctl(['bots', 'add', 'idle', '--roles=access']);
+      expect(await midctl(['rm', 'bot/idle'])).toBe('bot "idle" has been deleted\n');
+    });
+  });
+
   describe('a reference with a name too many', () => {
     const INSTANCE_ID = '0b6c9a41-1111-2222-3333-444455556666';
 

@@ -5,6 +5,7 @@ import type { AdminApi } from '../admin-api.js';
 import { type BotFacingAddress, botFacingAddress, type ServedAddresses } from '../bot-facing-address.js';
 import { checkedName, loginList, nameList, tokenTtlSeconds } from '../flag-values.js';
 import { principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
+import { botRemovalNote } from '../running-agent-notes.js';
 import { describeTtl, formatNamedResource, formatResources } from './resources.js';
 
 export interface AddBotOptions {
@@ -108,9 +109,11 @@ export async function listBots(api: AdminApi, format: OutputFormat): Promise<str
   return formatResources('bots', await api.getResources('bots'), format);
 }
 
-export async function removeBot(api: AdminApi, name: string): Promise<string> {
-  await api.deleteResource('bot', checkedName(name, 'bots rm NAME'));
-  return `bot "${name}" has been deleted, with its instances and tokens\n`;
+/** `midctl bots rm NAME`: says so when an agent of the bot is still running. */
+export async function removeBot(api: AdminApi, name: string, now: number): Promise<string> {
+  const note = await botRemovalNote(api, checkedName(name, 'bots rm NAME'), now);
+  await api.deleteResource('bot', name);
+  return `bot "${name}" has been deleted, with its instances and tokens\n${note === undefined ? '' : `NOTE: ${note}\n`}`;
 }
 
 export interface UpdateBotOptions {

@@ -13,6 +13,7 @@ import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { PRINCIPAL_COUNT_KINDS, principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { parseResourceReference } from '../resource-reference.js';
 import { renderResourceTable, textTableKind } from '../resource-table.js';
+import { botRemovalNote, instanceRemovalNote } from '../running-agent-notes.js';
 
 function readInput(file: string, readStdin: () => string): string {
   if (file === '-') return readStdin();
@@ -161,13 +162,23 @@ export async function getResources(api: AdminApi, ref: string, format: OutputFor
   return formatResources(kind, resources, format);
 }
 
+/** What removing a bot or an instance does to its agent still running (see running-agent-notes). */
+function removalNote(api: AdminApi, kind: string, names: readonly string[], now: number) {
+  const [name = '', id] = names;
+  if (kind === 'bot') return botRemovalNote(api, name, now);
+  if (kind === 'bot_instance' && id !== undefined) return instanceRemovalNote(api, name, id, now);
+  return Promise.resolve(undefined);
+}
+
 /** `midctl rm KIND/NAME`. */
-export async function removeResource(api: AdminApi, ref: string): Promise<string> {
+export async function removeResource(api: AdminApi, ref: string, now: number): Promise<string> {
   const { kindText, kind, names } = parseResourceReference(ref, 'rm');
+  const note = await removalNote(api, kind, names, now);
   await api.deleteResource(kindText, ...names);
+  const noteLine = note === undefined ? '' : `NOTE: ${note}\n`;
   // The name of a token may be its secret: it was typed, but it need not be printed back into a log.
   if (kind === 'token') return 'token (name hidden) has been deleted\n';
-  return `${kind} "${names.join('/')}" has been deleted\n`;
+  return `${kind} "${names.join('/')}" has been deleted\n${noteLine}`;
 }
 
 export function describeTtl(expires: string | undefined, now: number): string {
