@@ -30,7 +30,7 @@ export function roleNotices(role: Role): string[] {
     );
     if (unenforced.length > 0) {
       notices.push(
-        `role "${name}": ${side}.rules ${unenforced.join(', ')} mean nothing here; only create on host_cert does (ssh_host outputs)`,
+        `role "${name}": ${side}.rules ${unenforced.join(', ')} ${unenforced.length === 1 ? 'means' : 'mean'} nothing here; only create on host_cert does (ssh_host outputs)`,
       );
     }
   }
