@@ -186,7 +186,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     // YAML by default, as `tctl get`: what it prints, `create -f` reads back (export, edit, re-create).
     .option('--format <format>', 'yaml (what create -f reads back), text or json', 'yaml')
     .action((ref: string, flags: { format: string }) =>
-      run((admin) => getResources(admin, ref, parseOutputFormat(flags.format))),
+      run((admin) => getResources(admin, ref, parseOutputFormat(flags.format), io.now())),
     );
 
   program
@@ -230,7 +230,9 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('ls')
     .description('List bots')
     .option('--format <format>', 'text, yaml or json', 'text')
-    .action((flags: { format: string }) => run((admin) => listBots(admin, parseOutputFormat(flags.format))));
+    .action((flags: { format: string }) =>
+      run((admin) => listBots(admin, parseOutputFormat(flags.format), io.now())),
+    );
   bots
     .command('rm')
     .description('Delete a bot, its instances and its tokens')
@@ -252,7 +254,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .argument('[bot]')
     .option('--format <format>', 'text, yaml or json', 'text')
     .action((bot: string | undefined, flags: { format: string }) =>
-      run((admin) => listBotInstances(admin, bot, parseOutputFormat(flags.format))),
+      run((admin) => listBotInstances(admin, bot, parseOutputFormat(flags.format), io.now())),
     );
   instances
     .command('show')
@@ -260,7 +262,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .argument('<bot/id>')
     .option('--format <format>', 'yaml or json', 'yaml')
     .action((ref: string, flags: { format: string }) =>
-      run((admin) => showBotInstance(admin, ref, parseOutputFormat(flags.format))),
+      run((admin) => showBotInstance(admin, ref, parseOutputFormat(flags.format), io.now())),
     );
 
   const tokens = program.command('tokens').description('Manage join tokens');
@@ -280,7 +282,12 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .option('--format <format>', 'text, yaml or json', 'text')
     .action((flags: { format: string }) =>
       run(async (admin) =>
-        formatResources('tokens', await admin.getResources('tokens'), parseOutputFormat(flags.format)),
+        formatResources(
+          'tokens',
+          await admin.getResources('tokens'),
+          parseOutputFormat(flags.format),
+          io.now(),
+        ),
       ),
     );
   tokens

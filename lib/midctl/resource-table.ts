@@ -23,6 +23,15 @@ function allow(resource: ResourceJson): Json {
   return (spec(resource)['allow'] ?? {}) as Json;
 }
 
+/**
+ * When a token expires, marked once it has: an expired token stays listed until removed (`tokens rm`),
+ * and joins with it are refused.
+ */
+function tokenExpiry(expires: unknown, now: number): string {
+  if (typeof expires !== 'string') return 'never';
+  return Date.parse(expires) <= now ? `${expires} (expired)` : expires;
+}
+
 /** Column layouts for `--format text`, one per kind, modelled on tctl's. */
 const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson, now: number) => string[] }> =
   {
@@ -49,12 +58,12 @@ const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson,
     },
     token: {
       headers: ['Token', 'Type', 'Join Method', 'Bot', 'Expires'],
-      row: (r) => [
+      row: (r, now) => [
         r.metadata.name,
         list(spec(r)['roles']),
         String(spec(r)['join_method']),
         String(spec(r)['bot_name']),
-        String(r.metadata['expires'] ?? 'never'),
+        tokenExpiry(r.metadata['expires'], now),
       ],
     },
     app: {

@@ -17,12 +17,18 @@ describe('midctl against a local auth service', () => {
   let root: string;
   let server: LocalAuthServer;
   let midctl: ReturnType<typeof inProcessMidctl>;
+  let localDataDir: string;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'mid-midctl-'));
-    const dataDir = join(root, 'data');
-    server = await startLocalAuthServer({ dataDir, port: 0, logger: silentLogger, iamJoin: false });
-    midctl = inProcessMidctl(dataDir);
+    localDataDir = join(root, 'data');
+    server = await startLocalAuthServer({
+      dataDir: localDataDir,
+      port: 0,
+      logger: silentLogger,
+      iamJoin: false,
+    });
+    midctl = inProcessMidctl(localDataDir);
     await midctl(['create', '-f', '-'], ROLE('access', ['root']));
   });
 
@@ -315,6 +321,19 @@ spec:
       expect(resourceTypes).toContain('resource.create');
       expect(resourceTypes.every((type) => type.startsWith('resource.'))).toBe(true);
     });
+  });
+
+  it('marks an expired token in tokens ls and get tokens, which still list it', async () => {
+    const { token } = await json(['bots', 'add', 'late', '--roles=access', '--ttl=1m']);
+    const later = inProcessMidctl(localDataDir, () => Date.now() + 120_000);
+    try {
+      const row = (text: string) => text.split('\n').find((line) => line.startsWith(token)) ?? '';
+      expect(row(await midctl(['tokens', 'ls']))).not.toContain('expired');
+      expect(row(await later(['tokens', 'ls']))).toMatch(/ \d{4}-\d\d-\d\dT[\d:.]+Z \(expired\)$/);
+      expect(row(await later(['get', 'tokens', '--format', 'text']))).toContain('(expired)');
+    } finally {
+      await midctl(['bots', 'rm', 'late']);
+    }
   });
 
   describe('removing a bot or an instance whose agent is still running', () => {

@@ -61,3 +61,29 @@ describe('the bot instance table', () => {
     expect(statusOf(status)).toBe(expected);
   });
 });
+
+describe('the token table', () => {
+  const NOW = Date.parse('2030-01-01T12:00:00Z');
+  const token = (expires?: string) => ({
+    kind: 'token',
+    metadata: { name: 'abc', ...(expires === undefined ? {} : { expires }) },
+    spec: { roles: ['Bot'], join_method: 'iam', bot_name: 'robot' },
+  });
+  const expiresColumn = (expires?: string) =>
+    renderResourceTable('token', [token(expires)], NOW)
+      .trim()
+      .split('\n')
+      .at(-1)
+      ?.split(/\s+/)
+      .slice(4)
+      .join(' ');
+
+  it.each([
+    ['one that expired', '2030-01-01T11:59:59.000Z', '2030-01-01T11:59:59.000Z (expired)'],
+    ['one that expires now', '2030-01-01T12:00:00.000Z', '2030-01-01T12:00:00.000Z (expired)'],
+    ['one still valid as it is', '2030-01-01T12:00:01.000Z', '2030-01-01T12:00:01.000Z'],
+    ['one without expiry as never expiring', undefined, 'never'],
+  ])('shows %s', (_what, expires, expected) => {
+    expect(expiresColumn(expires)).toBe(expected);
+  });
+});

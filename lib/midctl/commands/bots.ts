@@ -105,8 +105,8 @@ export async function addBot(
   return explainNewBot(response, address, now) + warningLines(warnings);
 }
 
-export async function listBots(api: AdminApi, format: OutputFormat): Promise<string> {
-  return formatResources('bots', await api.getResources('bots'), format);
+export async function listBots(api: AdminApi, format: OutputFormat, now: number): Promise<string> {
+  return formatResources('bots', await api.getResources('bots'), format, now);
 }
 
 /** `midctl bots rm NAME`: says so when an agent of the bot is still running. */
@@ -168,13 +168,19 @@ export async function listBotInstances(
   api: AdminApi,
   bot: string | undefined,
   format: OutputFormat,
+  now: number,
 ): Promise<string> {
   const names = bot === undefined ? [] : [checkedName(bot, 'bots instances ls BOT')];
   const resources = await api.getResources('bot_instance', ...names);
-  return formatResources('bot_instance', resources, format);
+  return formatResources('bot_instance', resources, format, now);
 }
 
-export async function showBotInstance(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
+export async function showBotInstance(
+  api: AdminApi,
+  ref: string,
+  format: OutputFormat,
+  now: number,
+): Promise<string> {
   const [bot, id, ...rest] = ref.split('/');
   if (bot === undefined || id === undefined || rest.length > 0 || bot === '' || id === '') {
     throw new ConfigError(
@@ -190,7 +196,7 @@ export async function showBotInstance(api: AdminApi, ref: string, format: Output
   );
   if (instance === undefined)
     throw new NotFoundError('instance_not_found', `bot instance "${ref}" does not exist`);
-  return formatNamedResource('bot_instance', instance, format === 'text' ? 'yaml' : format);
+  return formatNamedResource('bot_instance', instance, format === 'text' ? 'yaml' : format, now);
 }
 
 export async function addToken(

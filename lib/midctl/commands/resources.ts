@@ -139,27 +139,39 @@ export function formatResources(
   kind: string,
   resources: readonly ResourceJson[],
   format: OutputFormat,
+  now: number,
 ): string {
   if (format === 'json') return `${JSON.stringify(resources, null, 2)}\n`;
   if (format === 'yaml') return toYamlDocuments(resources);
-  return renderResourceTable(SINGULAR[kind] ?? kind, resources);
+  // `now` decides what the table shows as expired (tokens, bot instances).
+  return renderResourceTable(SINGULAR[kind] ?? kind, resources, now);
 }
 
 /** One resource asked for by its full name (`get role/NAME`, `bots instances show BOT/ID`): in JSON the object itself. */
-export function formatNamedResource(kind: string, resource: ResourceJson, format: OutputFormat): string {
+export function formatNamedResource(
+  kind: string,
+  resource: ResourceJson,
+  format: OutputFormat,
+  now: number,
+): string {
   if (format === 'json') return `${JSON.stringify(resource, null, 2)}\n`;
-  return formatResources(kind, [resource], format);
+  return formatResources(kind, [resource], format, now);
 }
 
 /** `midctl get KIND[/NAME[/ID]]`. */
-export async function getResources(api: AdminApi, ref: string, format: OutputFormat): Promise<string> {
+export async function getResources(
+  api: AdminApi,
+  ref: string,
+  format: OutputFormat,
+  now: number,
+): Promise<string> {
   const { kindText, kind, names } = parseResourceReference(ref, 'get');
   const resources = await api.getResources(kindText, ...names);
   const [named] = resources;
   if (names.length === nameSegmentsOf(kind) && resources.length === 1 && named !== undefined) {
-    return formatNamedResource(kind, named, format);
+    return formatNamedResource(kind, named, format, now);
   }
-  return formatResources(kind, resources, format);
+  return formatResources(kind, resources, format, now);
 }
 
 /** What removing a bot or an instance does to its agent still running (see running-agent-notes). */
