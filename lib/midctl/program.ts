@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { asOneErrorLine } from '../cli/one-error-line.js';
 import { parseOutputFormat } from '../cli/output-format.js';
+import { UnknownFlagFirstCommand } from '../cli/unknown-flag-first-command.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
@@ -44,7 +45,7 @@ interface GlobalFlags {
  * typed call of one command function; only the entry turns errors into exit codes.
  */
 export function buildMidctlProgram(io: MidctlIo): Command {
-  const program = new Command('midctl')
+  const program = new UnknownFlagFirstCommand('midctl')
     .description(
       'Administer a Machine ID cluster: the auth service, roles, bots, join tokens, bot instances and the audit log.',
     )

@@ -99,6 +99,23 @@ describe("commander's own refusals", () => {
       ['bots', 'add', 'x'],
       "ERROR: required option '--roles <roles>' not specified (run with --help for usage)",
     ],
+    // A typo comes before the required flag it left out, and --flag=value gets a suggestion too.
+    [
+      ['bots', 'add', 'x', '--role=access'],
+      "ERROR: unknown option '--role'; did you mean --roles? (run with --help for usage)",
+    ],
+    [
+      ['bots', 'add', 'x', '--role', 'access'],
+      "ERROR: unknown option '--role'; did you mean --roles? (run with --help for usage)",
+    ],
+    [
+      ['tokens', 'add', '--type=bot', '--botname=x'],
+      "ERROR: unknown option '--botname'; did you mean --bot-name? (run with --help for usage)",
+    ],
+    [
+      ['create', '--files=roles.yaml'],
+      "ERROR: unknown option '--files'; did you mean --file? (run with --help for usage)",
+    ],
     [
       ['status', '--format', 'yaml'],
       "ERROR: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, json. (run with --help for usage)",
