@@ -285,6 +285,10 @@ describe('bot calls', () => {
         code: 'role_not_held',
         message: expect.stringContaining('"kube"'),
       });
+      // A role whose name starts with one the bot holds is another role.
+      await expect(
+        issueOutput(fixture, signer, { output: 'identity', roles: ['ops-admin'] }),
+      ).rejects.toMatchObject({ code: 'role_not_held' });
     });
 
     it('refuses to let an output certificate act as a bot identity', async () => {

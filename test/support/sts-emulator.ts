@@ -25,7 +25,8 @@ export type StsFault = (
   /** A 200 `text/xml` success answer padded (inside an XML comment) to exactly `bytes` bytes. */
   | { kind: 'oversized'; bytes: number }
   /** A 200 success answer whose body is right but whose content type is not (default `text/html`). */
-  | { kind: 'wrong-content-type'; contentType?: string }
+  /** A valid identity under another content type; `null` sends none. */
+  | { kind: 'wrong-content-type'; contentType?: string | null }
   | { kind: 'raw'; status: number; contentType: string; body: string; headers?: Record<string, string> }
 ) & { times?: number };
 
@@ -234,7 +235,11 @@ export async function startStsEmulator(options: StsEmulatorOptions): Promise<Sts
       }
       case 'wrong-content-type': {
         const [, payload] = renderIdentity(false, someone, randomUUID());
-        respond(200, injected.contentType ?? 'text/html; charset=utf-8', payload);
+        respond(
+          200,
+          injected.contentType === null ? undefined : (injected.contentType ?? 'text/html; charset=utf-8'),
+          payload,
+        );
         return;
       }
       case 'raw':

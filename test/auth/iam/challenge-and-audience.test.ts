@@ -192,6 +192,12 @@ describe('the audience of an iam join', () => {
     await expectRefused(fixture, fixture.join(signed), 'audience_mismatch', { stsRequests: 0 });
   });
 
+  it("refuses another cluster's name that starts with this cluster's", async () => {
+    fixture = await createIamFixture();
+    const signed = await fixture.signFor({ clusterName: 'example.testing' });
+    await expectRefused(fixture, fixture.join(signed), 'audience_mismatch', { stsRequests: 0 });
+  });
+
   it('refuses a cluster name removed after signing', async () => {
     fixture = await createIamFixture();
     const signed = withoutHeader(await fixture.sign(), 'x-mid-cluster-name');

@@ -125,6 +125,15 @@ describe("STS's answer to an iam join", () => {
     },
   );
 
+  it('refuses a success with no content type', async () => {
+    fixture = await createIamFixture();
+    fixture.emulator.setFault({ kind: 'wrong-content-type', contentType: null });
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'sts_response_invalid', {
+      stsRequests: 1,
+      message: 'content type',
+    });
+  });
+
   it('refuses an answer over 64 KiB', async () => {
     fixture = await createIamFixture();
     fixture.emulator.setFault({ kind: 'oversized', bytes: 64 * 1024 + 1 });

@@ -296,6 +296,20 @@ describe('SecretsManagerDestination', () => {
     expect(sm.secrets.list()).toEqual([]);
   });
 
+  it('fails the write when creating the missing secret fails for another reason', async () => {
+    sm.setFault('CreateSecret', {
+      kind: 'error',
+      status: 400,
+      type: 'LimitExceededException',
+      message: 'You have exceeded the number of secrets',
+    });
+
+    const error = await destinationError(destination().write(files('v1'), metadata('serial-1')));
+
+    expect(error.message).toMatch(/CreateSecret: LimitExceededException/);
+    expect(sm.secrets.list()).toEqual([]);
+  });
+
   it('never tries to create a missing secret given by ARN', async () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:midbot/ci/identity-AbCdEf';
 
