@@ -424,6 +424,10 @@ describe('bot calls', () => {
         code: 'unknown_host_principal',
         message: expect.stringContaining('"github.com"'),
       });
+      // Nor does a name under the cluster's domain that is no node's.
+      await expect(
+        issueOutput(fixture, signer, { output: 'ssh_host', principals: ['node2.example.test'] }),
+      ).rejects.toMatchObject({ code: 'unknown_host_principal' });
       // Named by its hostname or address, the node's certificate also carries hostname.<cluster>: the
       // name identity outputs' ssh_config checks it against (HostKeyAlias).
       const byAddress = await issueOutput(fixture, signer, {

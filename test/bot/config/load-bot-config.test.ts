@@ -355,6 +355,11 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /renewal_interval: got "1ms", expected at least 1m/,
     ],
     [
+      'a token YAML reads as a number, which is not echoed',
+      withOutputs('outputs: []\n').replace(`token: "${TOKEN}"`, 'token: 8812734651234987'),
+      /onboarding\.token: got \(value hidden\), expected the join token as text/,
+    ],
+    [
       'no token with memory storage, where every start joins',
       withOutputs('outputs: []\n')
         .replace(`  token: "${TOKEN}"\n`, '')
