@@ -51,6 +51,16 @@ describe('bot calls', () => {
       await expect(
         fixture.service.authenticator.authenticate(request, { requestId: 't' }),
       ).rejects.toMatchObject({ code: 'replayed_request' });
+      // Refused calls are on record, with who made them.
+      const events = await fixture.service.admin.events({ type: 'bot.authenticate' });
+      expect(events).toEqual([
+        expect.objectContaining({
+          outcome: 'failure',
+          code: 'replayed_request',
+          bot: 'robot',
+          request_id: 't',
+        }),
+      ]);
     });
 
     it('refuses a body changed after signing', async () => {
