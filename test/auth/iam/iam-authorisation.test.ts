@@ -39,6 +39,16 @@ describe('authorising an iam join', () => {
     );
   });
 
+  it('refuses an IAM user under a rule with a pinned role unique id: a user has no role id to match', async () => {
+    fixture = await createIamFixture({
+      allow: [{ aws_account: ACCOUNT, aws_arn: IDENTITIES.user.arn, aws_role_id: 'AROACIROLE7777777777' }],
+    });
+    await expectRefused(fixture, fixture.join(await fixture.sign(IDENTITIES.user)), 'aws_role_id_mismatch', {
+      stsRequests: 1,
+      awsArn: IDENTITIES.user.arn,
+    });
+  });
+
   it('refuses an identity in an account the token does not allow, and audits its ARN', async () => {
     fixture = await createIamFixture();
     await expectRefused(
