@@ -372,6 +372,17 @@ describe('IdentityLoader', () => {
     expect(error.message).toMatch(/expired at 2029-12-31T23:30:00.000Z: the bot has not renewed it/);
   });
 
+  it('never returns an identity at the very millisecond it expires, cached or fetched', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const expiry = T0 + 60 * MINUTE;
+    const ids = loader();
+    now = expiry - 10_000;
+    await ids.load(SECRET); // checked 10 s ago when it expires: within minRefreshIntervalMs
+    now = expiry;
+    expect(await rejection(ids.load(SECRET))).toBeInstanceOf(IdentityExpiredError);
+    expect(await rejection(loader().load(SECRET))).toBeInstanceOf(IdentityExpiredError);
+  });
+
   it('shares one fetch between 20 concurrent loads', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
     const ids = loader();
