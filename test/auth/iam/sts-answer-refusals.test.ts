@@ -125,6 +125,14 @@ describe("STS's answer to an iam join", () => {
     },
   );
 
+  it('refuses a valid identity answered with a status other than 200', async () => {
+    fixture = await createIamFixture();
+    fixture.emulator.setFault({ kind: 'raw', status: 203, contentType: 'text/xml', body: answer(fields()) });
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'sts_response_invalid', {
+      stsRequests: 1,
+    });
+  });
+
   it('refuses a success with no content type', async () => {
     fixture = await createIamFixture();
     fixture.emulator.setFault({ kind: 'wrong-content-type', contentType: null });
