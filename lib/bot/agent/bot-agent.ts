@@ -3,13 +3,14 @@ import type { Clock } from '../../core/clock.js';
 import { formatDuration } from '../../core/duration.js';
 import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { VERSION } from '../../version.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
 import type { RunObserver } from './agent-health.js';
 import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
 import { type ClusterConnection, type ConnectOptions, connectToCluster } from './cluster-connection.js';
+import { nextRenewalLine, outputsNotWritten } from './daemon-log-lines.js';
+import { sendHeartbeat } from './heartbeat-report.js';
 import { type IdentityStore, identityStoreFor } from './identity-store.js';
 import type { JoinProofProvider } from './join-proof-provider.js';
 import { joinProofProviderFor } from './join-proof-providers.js';
@@ -131,7 +132,14 @@ export class BotAgent {
     const results = await this.writeOutputs(connection, current.signing, only);
     const written = results.filter((result) => result.status === 'written').length;
     // One heartbeat a run; a retry of a few outputs is part of the run it completes.
-    const heartbeat = only === undefined ? await this.heartbeat(connection, current.signing, written) : false;
+    const report = {
+      hostname: this.options.hostname,
+      uptimeMs: this.clock.now() - this.startedAt,
+      oneshot: this.config.oneshot,
+      outputsWritten: written,
+    };
+    const heartbeat =
+      only === undefined ? await sendHeartbeat(connection, current.signing, report, this.logger) : false;
     const { identity } = current;
     const summary: RunSummary = {
       identity: {
@@ -183,7 +191,7 @@ export class BotAgent {
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
         if (transient.length > 0) {
           retryOnly = new Set(transient.map((output) => output.index));
-          failure = `${transient.length} output${transient.length === 1 ? '' : 's'} could not be written (${transient.map((output) => `outputs[${output.index}]`).join(', ')})`;
+          failure = outputsNotWritten([...retryOnly]);
         }
       } catch (error) {
         if (!isTransient(error)) throw error;
@@ -208,11 +216,9 @@ export class BotAgent {
         attempt = 0;
         const next = schedule.afterSuccess(now);
         delay = next.delay;
-        const sooner =
-          next.shortenedBy === undefined
-            ? ''
-            : ` (before renewal_interval ${formatDuration(this.config.renewal_interval)}: the certificates expire at ${new Date(next.shortenedBy).toISOString()})`;
-        this.logger.info(`Next renewal in ${formatDuration(delay)}${sooner}`, { at: this.isoIn(delay) });
+        this.logger.info(nextRenewalLine(delay, this.config.renewal_interval, next.shortenedBy), {
+          at: this.isoIn(delay),
+        });
       } else {
         attempt += 1;
         const backoff = backoffDelay(
@@ -375,29 +381,6 @@ export class BotAgent {
         message,
         retryable,
       };
-    }
-  }
-
-  private async heartbeat(
-    connection: ClusterConnection,
-    signing: SigningIdentity,
-    written: number,
-  ): Promise<boolean> {
-    try {
-      await connection.client.heartbeat(signing, {
-        hostname: this.options.hostname.slice(0, 253),
-        version: VERSION,
-        uptime_seconds: Math.max(0, Math.floor((this.clock.now() - this.startedAt) / 1000)),
-        one_shot: this.config.oneshot,
-        outputs_written: written,
-      });
-      return true;
-    } catch (error) {
-      // The artifacts are written; a missed heartbeat only leaves `midctl bots instances` a run behind.
-      this.logger.warn('Could not record the heartbeat', {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return false;
     }
   }
 
