@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { closestNames } from './closest-names.js';
 import { InvalidRequestError, type MidError } from './errors.js';
 
 type ErrorFactory = (code: string, message: string) => MidError;
@@ -78,10 +79,32 @@ const friendlyIssues: z.core.$ZodErrorMap = (issue) => {
       if (issue.origin === 'string') return `expected at most ${plural(issue.maximum, 'character')}`;
       return `expected ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
     }
+    case 'unrecognized_keys':
+      return unknownKeysAdvice(issue.keys, knownKeysOf(issue.inst));
     default:
       return undefined;
   }
 };
+
+/** The keys an object schema accepts, read from the schema that reported the unknown ones. */
+function knownKeysOf(schema: unknown): string[] {
+  const shape = (schema as { _zod?: { def?: { shape?: unknown } } } | undefined)?._zod?.def?.shape;
+  return shape !== null && typeof shape === 'object' ? Object.keys(shape) : [];
+}
+
+/** What to do about unknown keys: the known key each most likely meant, or to remove them. */
+function unknownKeysAdvice(keys: readonly string[], known: readonly string[]): string {
+  const meant = keys.flatMap((key) => {
+    const names = closestNames(key, known);
+    return names.length === 0 ? [] : [{ key, names }];
+  });
+  const quoted = (names: readonly string[]) => names.map((name) => JSON.stringify(name)).join(' or ');
+  if (meant.length === 0) return `remove ${keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+  if (keys.length === 1) return `did you mean ${quoted(meant[0]?.names ?? [])}?`;
+  const each = meant.map(({ key, names }) => `${quoted(names)} for ${JSON.stringify(key)}`).join(', ');
+  const others = meant.length < keys.length ? ' Remove the others or check their spelling' : '';
+  return `did you mean ${each}?${others}`;
+}
 
 export interface ParseWithSchemaOptions {
   /** Prefix for every path, e.g. the file name or `body`. */
@@ -140,7 +163,7 @@ export function parseWithSchema<S extends z.ZodType>(
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys;
       const at = keys[0] === undefined ? issuePath : [...issuePath, keys[0]];
-      return `${where(issuePath, at)}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}; remove ${keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+      return `${where(issuePath, at)}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}; ${issue.message}`;
     }
     if (issue.code === 'invalid_key') {
       // zod puts the key itself last in the path and the key schema's complaint in `issues`.

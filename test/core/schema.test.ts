@@ -29,6 +29,24 @@ describe('parseWithSchema', () => {
     );
   });
 
+  it('suggests the key a misspelt one most likely meant, at the level it was found', () => {
+    const message = (input: unknown) => {
+      try {
+        parseWithSchema(schema, input, { root: 'body' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return expect.unreachable();
+    };
+    expect(message({ nmae: 'a', items: [] })).toMatch(/body: unknown key "nmae"; did you mean "name"\?$/);
+    expect(message({ name: 'a', items: [{ prot: 1 }] })).toMatch(
+      /body\.items\[0\]: unknown key "prot"; did you mean "port"\?$/,
+    );
+    expect(message({ name: 'a', items: [], tokne: 'x', extra: 1 })).toMatch(
+      /unknown keys "tokne", "extra"; did you mean "token" for "tokne"\? Remove the others or check their spelling$/,
+    );
+  });
+
   it('never echoes a redacted value', () => {
     try {
       parseWithSchema(schema, { name: 'a', items: [], token: 42 }, { redact: ['token'] });

@@ -125,7 +125,7 @@ describe('parseResources', () => {
     );
     const text = 'kind: role\nversion: v7\nmetadata:\n  name: ops\nspec:\n  allow: {}\n  alow: {}\n';
     expect(configErrorOf(() => parseResources(text, 'r.yaml'))).toBe(
-      'r.yaml: role "ops": spec (line 7): unknown key "alow"; remove it or check the spelling',
+      'r.yaml: role "ops": spec (line 7): unknown key "alow"; did you mean "allow"?',
     );
   });
 

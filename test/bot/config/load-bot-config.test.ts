@@ -272,7 +272,7 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
     [
       'an unknown onboarding key',
       withOutputs('outputs: []\n').replace('  join_method: token\n', '  join_method: token\n  tokne: x\n'),
-      /onboarding: unknown key "tokne"/,
+      /onboarding: unknown key "tokne"; did you mean "token"\?/,
     ],
     [
       'an unknown storage key',
