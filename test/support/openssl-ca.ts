@@ -23,6 +23,14 @@ export interface IssueLeafOptions {
   readonly ipAddresses?: readonly string[];
 }
 
+export interface CaOptions {
+  /**
+   * The CA's key identifier (`AB:CD:…`), which its leaves copy as their authority key identifier.
+   * @default the hash of its key, as openssl makes it
+   */
+  readonly subjectKeyIdentifier?: string;
+}
+
 /** A throwaway certificate authority made with the `openssl` CLI, independent of the project's PKI code. */
 export interface OpensslCa extends PemPair {
   issue(options: IssueLeafOptions): Promise<PemPair>;
@@ -35,7 +43,11 @@ export interface OpensslCa extends PemPair {
  * const ca = await createOpensslCa(dir, 'Test CA');
  * const server = await ca.issue({ commonName: 'localhost', usage: 'server', ipAddresses: ['127.0.0.1'] });
  */
-export async function createOpensslCa(dir: string, commonName: string): Promise<OpensslCa> {
+export async function createOpensslCa(
+  dir: string,
+  commonName: string,
+  options: CaOptions = {},
+): Promise<OpensslCa> {
   const stem = path.join(dir, fileStem(commonName));
   const certPath = `${stem}.crt`;
   const keyPath = `${stem}.key`;
@@ -59,6 +71,9 @@ export async function createOpensslCa(dir: string, commonName: string): Promise<
     'basicConstraints=critical,CA:TRUE',
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
+    ...(options.subjectKeyIdentifier === undefined
+      ? []
+      : ['-addext', `subjectKeyIdentifier=${options.subjectKeyIdentifier}`]),
   ]);
   let issued = 0;
   const ca: OpensslCa = {

@@ -91,20 +91,26 @@ export async function discoverClusterTrust(
     throw new UpstreamError('no_certificate', `${authServer} presented no TLS certificate`);
   const leaf = new X509Certificate(leafDer);
   const observed: string[] = [];
+  let pinnedButNotSigner: string | undefined;
   for (const der of chain.slice(1)) {
     const candidate = new X509Certificate(der);
     const pin = caPin(toPem(der));
     observed.push(pin);
-    if (
-      pins.includes(pin) &&
-      candidate.ca &&
-      leaf.checkIssued(candidate) &&
-      leaf.verify(candidate.publicKey)
-    ) {
+    if (!pins.includes(pin)) continue;
+    // Names and key identifiers are labels anyone can copy; the signature is what ties the service's
+    // certificate to the pinned CA, whose own certificate is public (any ping shows it).
+    if (candidate.ca && leaf.checkIssued(candidate) && leaf.verify(candidate.publicKey)) {
       return { caPem: toPem(der), pin, publiclyTrusted: false };
     }
+    pinnedButNotSigner ??= pin;
   }
   if (authorized && options.publicTls) return { caPem: undefined, pin: '', publiclyTrusted: true };
+  if (pinnedButNotSigner !== undefined) {
+    throw new JoinError(
+      'ca_pin_mismatch',
+      `the auth service at ${authServer} presented the pinned CA ${pinnedButNotSigner} in its chain, but that CA did not sign the service's certificate: what answers at this address is not the cluster (an impostor, or a proxy that ends TLS); check the address and that nothing intercepts TLS to it`,
+    );
+  }
   if (pins.length === 0) {
     throw new JoinError(
       'not_publicly_trusted',
