@@ -104,6 +104,19 @@ describe("STS's answer to an iam join", () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
+  it('gives up on a slow STS after 5 s when no deadline is set, well before a Lambda or a client would', async () => {
+    fixture = await createIamFixture();
+    fixture.emulator.setFault({ kind: 'delay', ms: 8_000 });
+    const started = performance.now();
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'sts_unavailable', {
+      stsRequests: 1,
+      message: 'within 5000 ms',
+    });
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(4_900);
+    expect(waited).toBeLessThan(7_000);
+  });
+
   it.each([301, 302, 307, 308] as const)('does not follow a redirect (%i)', async (status) => {
     fixture = await createIamFixture();
     fixture.emulator.setFault({ kind: 'redirect', status, location: `${fixture.emulator.url}/`, times: 1 });
