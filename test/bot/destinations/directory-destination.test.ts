@@ -171,6 +171,38 @@ describe('DirectoryDestination', () => {
     expect((await fs.readdir(root)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('replaces, never follows, a symlink planted at an artifact name after the check and before the rename', async () => {
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    const outside = path.join(work, 'outside-secret');
+    await fs.writeFile(outside, 'do not touch\n');
+    const real = faultyFs(() => undefined);
+    let planted = false;
+    const destination = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: {
+        ...real,
+        rename: async (from, to) => {
+          // The race a local attacker would win: the temporary files are written, the link goes in.
+          if (!planted && to === path.join(root, 'key')) {
+            planted = true;
+            await fs.rm(to);
+            await fs.symlink(outside, to);
+          }
+          await real.rename(from, to);
+        },
+      },
+    });
+
+    await destination.write(output('v2'));
+
+    expect(planted).toBe(true);
+    expect(await fs.readFile(outside, 'utf8')).toBe('do not touch\n');
+    const key = await fs.lstat(path.join(root, 'key'));
+    expect(key.isFile()).toBe(true);
+    expect(key.mode & 0o777).toBe(0o600);
+    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v2\n');
+  });
+
   it('refuses to read through a symlink', async () => {
     await fs.mkdir(root);
     await fs.writeFile(path.join(work, 'outside'), 'x');
