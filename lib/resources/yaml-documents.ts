@@ -1,7 +1,6 @@
 import {
   Composer,
   type CST,
-  type Document,
   type DocumentOptions,
   isAlias,
   isMap,
@@ -17,6 +16,7 @@ import {
   stringify,
 } from 'yaml';
 import { ConfigError } from '../core/errors.js';
+import { yamlLocator } from '../core/yaml-locator.js';
 import { parseRfc3339 } from './rfc3339.js';
 
 /** Largest YAML text accepted, in bytes (UTF-8). Resources and configs are a few KiB. */
@@ -177,16 +177,6 @@ function keyAt(node: unknown, offset: number): string | undefined {
   return undefined;
 }
 
-function locator(doc: Document.Parsed, lines: LineCounter) {
-  return (path: readonly PropertyKey[]): string | undefined => {
-    for (let length = path.length; length >= 0; length--) {
-      const node = doc.getIn(path.slice(0, length) as unknown[], true) as Node | undefined;
-      if (node?.range) return `line ${lines.linePos(node.range[0]).line}`;
-    }
-    return undefined;
-  };
-}
-
 /**
  * Reads every document of a multi-document YAML text (`---` separated) strictly: keys must be unique;
  * anchors, aliases, merge keys (`<<`), custom tags and directives are refused; the text may be at most
@@ -246,7 +236,7 @@ export function readYamlDocuments(text: string, source: string): YamlDocument[] 
     documents.push({
       value: doc.toJS({ maxAliasCount: 0 }),
       line: lines.linePos(start).line,
-      locate: locator(doc, lines),
+      locate: yamlLocator(doc, lines),
     });
   }
   return documents;

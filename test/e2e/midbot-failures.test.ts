@@ -138,7 +138,7 @@ describe('midbot when things go wrong', () => {
     });
   });
 
-  it('names the path of an unknown key in the config file', async () => {
+  it('names the path and line of an unknown key in the config file, and the key it most likely meant', async () => {
     const file = join(dir, 'typo.yaml');
     writeFileSync(
       file,
@@ -161,7 +161,7 @@ outputs:
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^ERROR: ${file}: .*outputs\\[0\\]\\.destination: unknown key "paht"; remove it or check the spelling`,
+        `^ERROR: ${file}: .*outputs\\[0\\]\\.destination \\(line 13\\): unknown key "paht"; did you mean "path"\\?$`,
         'm',
       ),
     );

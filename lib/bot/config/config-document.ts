@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import type { BotConfig } from './bot-config.js';
+import type { ConfigText } from './config-text.js';
 import { convertLegacyConfig } from './legacy-config.js';
 import { parseV2Config } from './parse-v2-config.js';
 
@@ -13,10 +14,10 @@ export interface LoadedBotConfig {
  * A config document, as read from YAML or JSON, checked as a v2 config or converted from the v1 shape
  * (with a warning). `source` names the file in errors.
  */
-export function readConfigDocument(document: unknown, source: string): LoadedBotConfig {
+export function readConfigDocument({ document, locate }: ConfigText, source: string): LoadedBotConfig {
   const { version, record } = configVersionOf(document, source);
-  if (version === 'v1') return convertLegacyConfig(record, source);
-  return { config: parseV2Config(record, source), warnings: [] };
+  if (version === 'v1') return convertLegacyConfig(record, source, locate);
+  return { config: parseV2Config(record, source, locate), warnings: [] };
 }
 
 /**

@@ -3,6 +3,7 @@ import { builtOnFirstUse } from '../../core/built-on-first-use.js';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema } from '../../core/schema.js';
+import type { Locate } from '../../core/yaml-locator.js';
 import { toYamlText } from '../../core/yaml-text.js';
 import {
   absolutePathSchema,
@@ -21,6 +22,7 @@ import {
   DEFAULT_RENEWAL_INTERVAL_MS,
   findConfigProblems,
 } from './config-rules.js';
+import { locateHeldValues } from './config-text.js';
 
 /** The folders as a v1 file names them, for the rules across keys. */
 const LEGACY_KEYS: ConfigNames = {
@@ -95,8 +97,10 @@ type LegacyDestination = z.output<typeof legacyDestinationSchema>;
 export function convertLegacyConfig(
   input: unknown,
   source: string,
+  locate?: Locate,
 ): { config: BotConfig; warnings: string[] } {
   const legacy = parseWithSchema(legacyConfigSchema, input, {
+    locate: locateHeldValues(input, locate),
     code: 'invalid_config',
     redact: ['token', 'onboarding'],
     error: (code, message) => new ConfigError(code, `${source}: ${message}`),

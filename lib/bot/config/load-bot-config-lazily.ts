@@ -11,7 +11,10 @@ import { parseConfigJson } from './parse-config-json.js';
  * every run needs at once and which starts slower when wrapped so.
  */
 export async function loadBotConfigLazily(text: string, source: string): Promise<LoadedBotConfig> {
-  const document =
-    parseConfigJson(text, source) ?? (await import('./parse-config-yaml.js')).parseConfigYaml(text, source);
-  return readConfigDocument(document, source);
+  const json = parseConfigJson(text, source);
+  const read =
+    json === undefined
+      ? (await import('./parse-config-yaml.js')).parseConfigYaml(text, source)
+      : { document: json };
+  return readConfigDocument(read, source);
 }

@@ -1,5 +1,6 @@
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
+import type { Locate } from '../../core/yaml-locator.js';
 import type { BotConfig, OutputConfig } from './bot-config.js';
 import { configVersionOf, type LoadedBotConfig, readConfigDocument } from './config-document.js';
 import {
@@ -8,6 +9,7 @@ import {
   findRenewalProblem,
   type RenewalNames,
 } from './config-rules.js';
+import type { ConfigText } from './config-text.js';
 import { convertLegacyConfig } from './legacy-config.js';
 import { parseConfigJson } from './parse-config-json.js';
 import { parseConfigYaml } from './parse-config-yaml.js';
@@ -32,7 +34,13 @@ export type { LoadedBotConfig } from './config-document.js';
  * const { config, warnings } = loadBotConfig(await readFile('/etc/midbot.yaml', 'utf8'), '/etc/midbot.yaml');
  */
 export function loadBotConfig(text: string, source: string): LoadedBotConfig {
-  return readConfigDocument(parseConfigJson(text, source) ?? parseConfigYaml(text, source), source);
+  return readConfigDocument(readConfigText(text, source), source);
+}
+
+/** A config file's text read as JSON when it is a JSON object, as YAML otherwise. */
+function readConfigText(text: string, source: string): ConfigText {
+  const json = parseConfigJson(text, source);
+  return json === undefined ? parseConfigYaml(text, source) : { document: json };
 }
 
 /**
@@ -40,12 +48,10 @@ export function loadBotConfig(text: string, source: string): LoadedBotConfig {
  * `midbot init -c FILE` needs. Each key the file holds is still checked (a v1 file whole).
  */
 export function loadConfigOutputs(text: string, source: string): OutputConfig[] {
-  const { version, record } = configVersionOf(
-    parseConfigJson(text, source) ?? parseConfigYaml(text, source),
-    source,
-  );
-  if (version === 'v1') return convertLegacyConfig(record, source).config.outputs;
-  return checkV2ConfigParts(record, source).outputs ?? [];
+  const { document, locate } = readConfigText(text, source);
+  const { version, record } = configVersionOf(document, source);
+  if (version === 'v1') return convertLegacyConfig(record, source, locate).config.outputs;
+  return checkV2ConfigParts(record, source, locate).outputs ?? [];
 }
 
 const FLAG_NAMES: RenewalNames = {
@@ -130,7 +136,7 @@ export function loadBotConfigWithFlags(
   flags: BotConfigFlags,
   options: FlagOptions = {},
 ): LoadedBotConfig {
-  const file = readFileKeys(parseConfigJson(text, source) ?? parseConfigYaml(text, source), source);
+  const file = readFileKeys(readConfigText(text, source), source);
   const checked = checkStartFlags(flags, options);
   const warnings = [...file.warnings];
   const document: Record<string, unknown> = { ...file.document };
@@ -167,21 +173,24 @@ export function loadBotConfigWithFlags(
   if (flags.renewalInterval !== undefined) document['renewal_interval'] = flags.renewalInterval;
   if (flags.oneshot !== undefined) document['oneshot'] = flags.oneshot;
   if (checked.diag_addr !== undefined) document['diag_addr'] = checked.diag_addr;
-  return { config: checkConfigWithFlags(document, flags, source), warnings };
+  return { config: checkConfigWithFlags(document, flags, source, file.locate), warnings };
 }
 
-/** A file's keys, each checked on its own; a v1 file converted (it is checked whole). */
+/**
+ * A file's keys, each checked on its own; a v1 file converted (it is checked whole, and its lines no
+ * longer match the converted keys).
+ */
 function readFileKeys(
-  document: unknown,
+  { document, locate }: ConfigText,
   source: string,
-): { document: Record<string, unknown>; warnings: string[] } {
+): { document: Record<string, unknown>; warnings: string[]; locate?: Locate | undefined } {
   const { version, record } = configVersionOf(document, source);
   if (version === 'v1') {
-    const { config, warnings } = convertLegacyConfig(record, source);
+    const { config, warnings } = convertLegacyConfig(record, source, locate);
     return { document: configDocument(config), warnings };
   }
-  checkV2ConfigParts(record, source);
-  return { document: record, warnings: [] };
+  checkV2ConfigParts(record, source, locate);
+  return { document: record, warnings: [], locate };
 }
 
 /** A checked config written back as the document it was read from (durations as text again). */

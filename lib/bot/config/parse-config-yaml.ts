@@ -1,6 +1,8 @@
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { ConfigError } from '../../core/errors.js';
+import { yamlLocator } from '../../core/yaml-locator.js';
 import { checkConfigSize } from './config-size.js';
+import type { ConfigText } from './config-text.js';
 
 const YAML_ERROR_HINTS: Record<string, string> = {
   DUPLICATE_KEY: 'each key may appear once in a mapping; remove or merge the duplicate',
@@ -16,9 +18,10 @@ const YAML_ERROR_HINTS: Record<string, string> = {
  * (`<<`), explicit tags, non-text keys, several documents.
  *
  * Error messages carry `source:line:column` and never quote the offending text, which could be the
- * line holding the join token.
+ * line holding the join token. The result says on which line each value was written, for the errors
+ * of the checks that follow.
  */
-export function parseConfigYaml(text: string, source: string): unknown {
+export function parseConfigYaml(text: string, source: string): ConfigText {
   checkConfigSize(text, source);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
@@ -75,7 +78,7 @@ export function parseConfigYaml(text: string, source: string): unknown {
     },
   });
 
-  return doc.toJS({ maxAliasCount: 0 });
+  return { document: doc.toJS({ maxAliasCount: 0 }), locate: yamlLocator(doc, lines) };
 }
 
 function checkKey(key: unknown, source: string, lines: LineCounter): void {

@@ -1,6 +1,8 @@
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
+import type { Locate } from '../../core/yaml-locator.js';
 import { type BotConfig, type BotConfigParts, botConfigPartsSchema, botConfigSchema } from './bot-config.js';
+import { locateHeldValues } from './config-text.js';
 
 /** Keys tbot users may bring along that midbot spells differently or does not need. */
 const KEY_HINTS: Record<string, string> = {
@@ -17,30 +19,43 @@ const KEY_HINTS: Record<string, string> = {
  * @throws ConfigError `invalid_config` naming `source`, the key path, the value (never the token) and
  *   the fix.
  */
-export function parseV2Config(document: Record<string, unknown>, source: string): BotConfig {
-  refuseHintedKeys(document, source);
-  return parseWithSchema(botConfigSchema, document, fileOptions(source));
+export function parseV2Config(document: Record<string, unknown>, source: string, locate?: Locate): BotConfig {
+  refuseHintedKeys(document, source, locate);
+  return parseWithSchema(botConfigSchema, document, fileOptions(source, locateHeldValues(document, locate)));
 }
 
 /**
  * Checks each key a v2 file holds, as `parseV2Config` does, but requires none and leaves the rules
  * across keys out: flags may still fill in or replace keys (`midbot start -c FILE` with flags).
  */
-export function checkV2ConfigParts(document: Record<string, unknown>, source: string): BotConfigParts {
-  refuseHintedKeys(document, source);
-  return parseWithSchema(botConfigPartsSchema, document, fileOptions(source));
+export function checkV2ConfigParts(
+  document: Record<string, unknown>,
+  source: string,
+  locate?: Locate,
+): BotConfigParts {
+  refuseHintedKeys(document, source, locate);
+  return parseWithSchema(
+    botConfigPartsSchema,
+    document,
+    fileOptions(source, locateHeldValues(document, locate)),
+  );
 }
 
-function refuseHintedKeys(document: Record<string, unknown>, source: string): void {
+function refuseHintedKeys(document: Record<string, unknown>, source: string, locate?: Locate): void {
   for (const [key, hint] of Object.entries(KEY_HINTS)) {
     if (key in document) {
-      throw new ConfigError('invalid_config', `${source}: ${key}: unknown key; ${hint}`);
+      const at = locate?.([key]);
+      throw new ConfigError(
+        'invalid_config',
+        `${source}: ${key}${at === undefined ? '' : ` (${at})`}: unknown key; ${hint}`,
+      );
     }
   }
 }
 
-function fileOptions(source: string) {
+function fileOptions(source: string, locate: Locate | undefined) {
   return {
+    locate,
     code: 'invalid_config',
     redact: ['token', 'onboarding'],
     error: (code: string, message: string) => new ConfigError(code, `${source}: ${message}`),

@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema, valueAt } from '../../core/schema.js';
+import type { Locate } from '../../core/yaml-locator.js';
 import {
   absolutePathSchema,
   authServerSchema,
@@ -15,6 +16,7 @@ import {
   tokenSchema,
 } from './bot-config.js';
 import { CONFIG_KEYS, type ConfigNames } from './config-rules.js';
+import { locateHeldValues } from './config-text.js';
 
 /**
  * The `midbot start` flags of the getting-started guide:
@@ -131,6 +133,7 @@ export function checkConfigWithFlags(
   document: Record<string, unknown>,
   flags: BotConfigFlags,
   source?: string,
+  locate?: Locate,
 ): BotConfig {
   const given = (option: keyof BotConfigFlags) => flags[option] !== undefined;
   const names: ConfigNames = {
@@ -139,9 +142,14 @@ export function checkConfigWithFlags(
     'storage.path': given('dataDir') ? '--data-dir' : 'storage.path',
     outputFolder: given('destinationDir') ? () => '--destination-dir' : CONFIG_KEYS.outputFolder,
   };
-  const label = (at: readonly PropertyKey[]): string => {
+  const held = locateHeldValues(document, locate);
+  const fromFlag = (at: readonly PropertyKey[]): string | undefined => {
     const setter = flagForKey(at);
-    if (setter !== undefined && given(setter.option)) return setter.flag;
+    return setter !== undefined && given(setter.option) ? setter.flag : undefined;
+  };
+  const label = (at: readonly PropertyKey[]): string => {
+    const flag = fromFlag(at);
+    if (flag !== undefined) return flag;
     const key = source === undefined ? formatPath(at) : `${source}: ${formatPath(at)}`;
     if (valueAt(document, at) !== undefined) return key;
     // `auth_server` has its flag; `onboarding` as a whole has the flags of the keys inside it.
@@ -154,6 +162,8 @@ export function checkConfigWithFlags(
     code: 'invalid_config',
     redact: ['token', 'onboarding'],
     label,
+    // The file's line, for a value the file holds; a flag's value and a missing key have none.
+    locate: (at) => (fromFlag(at) === undefined ? held?.(at) : undefined),
     error: (code, message) => new ConfigError(code, message),
   });
 }

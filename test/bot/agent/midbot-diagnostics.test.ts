@@ -227,7 +227,7 @@ diag_addr: localhost
     await expect(
       start({ config: '/etc/midbot.yaml', logFormat: 'text' }, { ...daemon.io, readFile: () => file }),
     ).rejects.toThrow(
-      '/etc/midbot.yaml: diag_addr: got "localhost", expected HOST:PORT such as 127.0.0.1:3001',
+      '/etc/midbot.yaml: diag_addr (line 5): got "localhost", expected HOST:PORT such as 127.0.0.1:3001',
     );
   });
 

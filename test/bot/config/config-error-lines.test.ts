@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import {
+  loadBotConfig,
+  loadBotConfigWithFlags,
+  loadConfigOutputs,
+} from '../../../lib/bot/config/load-bot-config.js';
+import { loadBotConfigLazily } from '../../../lib/bot/config/load-bot-config-lazily.js';
+import { ConfigError } from '../../../lib/core/errors.js';
+
+const SOURCE = '/etc/midbot.yaml';
+const PIN = `sha256:${'ab'.repeat(32)}`;
+
+/** Line numbers on the left are the ones the errors must name. */
+const lines = (...numbered: string[]) => `${numbered.map((line) => line.replace(/^\d+ /, '')).join('\n')}\n`;
+
+const CONFIG = lines(
+  '1 version: v2',
+  '2 auth_server: "auth.example.com:443"',
+  '3 onboarding:',
+  '4   join_method: token',
+  '5   token: "0123456789abcdef0123456789abcdef"',
+  `6   ca_pins: ["${PIN}"]`,
+  '7 storage:',
+  '8   type: directory',
+  '9   path: /var/lib/midbot',
+  '10 outputs:',
+  '11   - type: identity',
+  '12     destination:',
+  '13       type: directory',
+  '14       path: /opt/machine-id/identity',
+  '15   - type: application',
+  '16     app_name: grafana',
+  '17     destination:',
+  '18       type: directory',
+  '19       path: /opt/machine-id/grafana',
+);
+
+function errorOf(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  return expect.unreachable('expected a ConfigError');
+}
+
+describe('config errors name the line of the YAML value they are about', () => {
+  it('gives the line of a misspelt key deep in an output, and the key it most likely meant', () => {
+    const text = CONFIG.replace('      path: /opt/machine-id/grafana', '      paht: /opt/machine-id/grafana');
+    expect(errorOf(() => loadBotConfig(text, SOURCE))).toBe(
+      `${SOURCE}: outputs[1].destination.path: got nothing, expected an absolute path such as /opt/machine-id (this key is required); outputs[1].destination (line 19): unknown key "paht"; did you mean "path"?`,
+    );
+  });
+
+  it('gives the line of a wrong value, in every way a file is read', async () => {
+    const text = CONFIG.replace('  - type: application', '  - type: app');
+    const expected = /^\/etc\/midbot\.yaml: outputs\[1\]\.type \(line 15\): got "app", expected one of /;
+    expect(errorOf(() => loadBotConfig(text, SOURCE))).toMatch(expected);
+    expect(errorOf(() => loadConfigOutputs(text, SOURCE))).toMatch(expected);
+    expect(errorOf(() => loadBotConfigWithFlags(text, SOURCE, {}))).toMatch(expected);
+    await expect(loadBotConfigLazily(text, SOURCE)).rejects.toThrow(expected);
+  });
+
+  it('gives the line of a tbot key that midbot spells differently', () => {
+    expect(errorOf(() => loadBotConfig(`${CONFIG}credential_ttl: 1h\n`, SOURCE))).toMatch(
+      /^\/etc\/midbot\.yaml: credential_ttl \(line 20\): unknown key; midbot calls this certificate_ttl$/,
+    );
+  });
+
+  it('gives no line for a missing key: the nearest line above would be the wrong one', () => {
+    const text = CONFIG.replace('      path: /opt/machine-id/grafana\n', '');
+    expect(errorOf(() => loadBotConfig(text, SOURCE))).toMatch(
+      /^\/etc\/midbot\.yaml: outputs\[1\]\.destination\.path: got nothing, /,
+    );
+  });
+
+  it('gives the file line for a value from the file and none for a value from a flag', () => {
+    const fromFile = errorOf(() =>
+      loadBotConfigWithFlags(CONFIG, SOURCE, { dataDir: '/opt/machine-id/identity' }),
+    );
+    expect(fromFile).toMatch(/^\/etc\/midbot\.yaml: outputs\[0\]\.destination\.path \(line 14\): got /);
+    const fromFlag = errorOf(() => loadBotConfigWithFlags(CONFIG, SOURCE, { renewalInterval: '2h' }));
+    expect(fromFlag).toMatch(/^--renewal-interval: got "2h"/);
+  });
+
+  it('gives the line in the v1 shape too', () => {
+    const v1 = lines(
+      '1 auth_server: "auth.example.com:443"',
+      '2 onboarding:',
+      '3   join_method: token',
+      '4   token: "0123456789abcdef0123456789abcdef"',
+      `5   ca_pins: ["${PIN}"]`,
+      '6 storage:',
+      '7   directory: /var/lib/midbot',
+      '8 destinations:',
+      '9   - directory: /opt/machine-id',
+      '10     roles: 7',
+    );
+    expect(errorOf(() => loadBotConfig(v1, SOURCE))).toMatch(
+      /^\/etc\/midbot\.yaml: destinations\[0\]\.roles \(line 10\): got 7, /,
+    );
+  });
+
+  it('gives no line for JSON, whose errors name the key path alone', () => {
+    const json = JSON.stringify({
+      ...JSON.parse('{}'),
+      version: 'v2',
+      auth_server: 'auth.example.com:443',
+      oneshot: 'yes',
+    });
+    expect(errorOf(() => loadBotConfig(json, SOURCE))).not.toContain('(line');
+  });
+});
