@@ -59,32 +59,44 @@ function plural(count: number | bigint, word: string): string {
 /**
  * Words for the issues zod reports without a schema-level message. Zod's own wording ("Invalid input:
  * expected string, received number") speaks of JavaScript types; people fixing YAML think in strings,
- * lists and mappings.
+ * lists and mappings. The single key each unknown key most likely meant goes into `suggested` (as
+ * {@link pathKey}), so that "missing" is not reported beside "did you mean" for the same key.
  */
-const friendlyIssues: z.core.$ZodErrorMap = (issue) => {
-  switch (issue.code) {
-    case 'invalid_type':
-      return `expected ${EXPECTED[issue.expected] ?? issue.expected}`;
-    case 'invalid_value': {
-      const values = issue.values.map((v) => JSON.stringify(v));
-      return values.length === 1 ? `expected ${values[0]}` : `expected one of ${values.join(', ')}`;
+const friendlyIssues =
+  (suggested: Set<string>): z.core.$ZodErrorMap =>
+  (issue) => {
+    switch (issue.code) {
+      case 'invalid_type':
+        return `expected ${EXPECTED[issue.expected] ?? issue.expected}`;
+      case 'invalid_value': {
+        const values = issue.values.map((v) => JSON.stringify(v));
+        return values.length === 1 ? `expected ${values[0]}` : `expected one of ${values.join(', ')}`;
+      }
+      case 'too_small': {
+        if (issue.origin === 'array') return `expected at least ${plural(issue.minimum, 'item')}`;
+        if (issue.origin === 'string') return `expected at least ${plural(issue.minimum, 'character')}`;
+        return `expected ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}`;
+      }
+      case 'too_big': {
+        if (issue.origin === 'array') return `expected at most ${plural(issue.maximum, 'item')}`;
+        if (issue.origin === 'string') return `expected at most ${plural(issue.maximum, 'character')}`;
+        return `expected ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
+      }
+      case 'unrecognized_keys': {
+        const advice = unknownKeysAdvice(issue.keys, knownKeysOf(issue.inst));
+        for (const { names } of advice.meant) {
+          if (names.length === 1) suggested.add(pathKey([...(issue.path ?? []), ...names]));
+        }
+        return advice.message;
+      }
+      default:
+        return undefined;
     }
-    case 'too_small': {
-      if (issue.origin === 'array') return `expected at least ${plural(issue.minimum, 'item')}`;
-      if (issue.origin === 'string') return `expected at least ${plural(issue.minimum, 'character')}`;
-      return `expected ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}`;
-    }
-    case 'too_big': {
-      if (issue.origin === 'array') return `expected at most ${plural(issue.maximum, 'item')}`;
-      if (issue.origin === 'string') return `expected at most ${plural(issue.maximum, 'character')}`;
-      return `expected ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
-    }
-    case 'unrecognized_keys':
-      return unknownKeysAdvice(issue.keys, knownKeysOf(issue.inst));
-    default:
-      return undefined;
-  }
-};
+  };
+
+function pathKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map(String));
+}
 
 /** The keys an object schema accepts, read from the schema that reported the unknown ones. */
 function knownKeysOf(schema: unknown): string[] {
@@ -93,17 +105,21 @@ function knownKeysOf(schema: unknown): string[] {
 }
 
 /** What to do about unknown keys: the known key each most likely meant, or to remove them. */
-function unknownKeysAdvice(keys: readonly string[], known: readonly string[]): string {
+function unknownKeysAdvice(
+  keys: readonly string[],
+  known: readonly string[],
+): { message: string; meant: Array<{ key: string; names: string[] }> } {
   const meant = keys.flatMap((key) => {
     const names = closestNames(key, known);
     return names.length === 0 ? [] : [{ key, names }];
   });
   const quoted = (names: readonly string[]) => names.map((name) => JSON.stringify(name)).join(' or ');
-  if (meant.length === 0) return `remove ${keys.length > 1 ? 'them' : 'it'} or check the spelling`;
-  if (keys.length === 1) return `did you mean ${quoted(meant[0]?.names ?? [])}?`;
+  if (meant.length === 0)
+    return { message: `remove ${keys.length > 1 ? 'them' : 'it'} or check the spelling`, meant };
+  if (keys.length === 1) return { message: `did you mean ${quoted(meant[0]?.names ?? [])}?`, meant };
   const each = meant.map(({ key, names }) => `${quoted(names)} for ${JSON.stringify(key)}`).join(', ');
   const others = meant.length < keys.length ? ' Remove the others or check their spelling' : '';
-  return `did you mean ${each}?${others}`;
+  return { message: `did you mean ${each}?${others}`, meant };
 }
 
 export interface ParseWithSchemaOptions {
@@ -150,15 +166,20 @@ export function parseWithSchema<S extends z.ZodType>(
   input: unknown,
   options: ParseWithSchemaOptions = {},
 ): z.output<S> {
-  const result = schema.safeParse(input, { error: friendlyIssues });
+  const suggested = new Set<string>();
+  const result = schema.safeParse(input, { error: friendlyIssues(suggested) });
   if (result.success) return result.data;
+  // A key reported missing that an unknown key beside it most likely meant: "did you mean" says it.
+  const issues = result.error.issues.filter(
+    (issue) => !(valueAt(input, issue.path) === undefined && suggested.has(pathKey(issue.path))),
+  );
   const redact = new Set(options.redact ?? []);
   const where = (path: readonly PropertyKey[], at: readonly PropertyKey[] = path): string => {
     const location = options.locate?.(at);
     const rendered = options.label?.(path) ?? formatPath(path, options.root ?? '');
     return location === undefined ? rendered : `${rendered} (${location})`;
   };
-  const lines = result.error.issues.slice(0, 5).map((issue) => {
+  const lines = issues.slice(0, 5).map((issue) => {
     const issuePath = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys;
@@ -181,7 +202,7 @@ export function parseWithSchema<S extends z.ZodType>(
     const shown = secret && value !== undefined && value !== '' ? '(value hidden)' : describeValue(value);
     return `${where(issuePath)}: got ${shown}, ${issue.message}`;
   });
-  const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : '';
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
   const message = lines.join('; ') + more;
   const code = options.code ?? 'invalid_input';
   throw options.error ? options.error(code, message) : new InvalidRequestError(code, message);

@@ -38,7 +38,16 @@ describe('parseWithSchema', () => {
       }
       return expect.unreachable();
     };
-    expect(message({ nmae: 'a', items: [] })).toMatch(/body: unknown key "nmae"; did you mean "name"\?$/);
+    // `name` is required too: reported once, as the key "nmae" most likely meant.
+    expect(message({ nmae: 'a', items: [] })).toBe('body: unknown key "nmae"; did you mean "name"?');
+    expect(message({ nmae: 'a', items: 'x' })).toBe(
+      'body.items: got "x", expected a list; body: unknown key "nmae"; did you mean "name"?',
+    );
+    // With two keys it might have meant, the missing one is still reported.
+    const either = z.strictObject({ port: z.number(), part: z.number().optional() });
+    expect(() => parseWithSchema(either, { pxrt: 1 })).toThrow(
+      'port: got nothing, expected a number; (top level): unknown key "pxrt"; did you mean "port" or "part"?',
+    );
     expect(message({ name: 'a', items: [{ prot: 1 }] })).toMatch(
       /body\.items\[0\]: unknown key "prot"; did you mean "port"\?$/,
     );

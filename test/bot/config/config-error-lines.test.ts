@@ -46,10 +46,10 @@ function errorOf(action: () => unknown): string {
 }
 
 describe('config errors name the line of the YAML value they are about', () => {
-  it('gives the line of a misspelt key deep in an output, and the key it most likely meant', () => {
+  it('gives the line of a misspelt key deep in an output and the key it most likely meant, not that key as missing', () => {
     const text = CONFIG.replace('      path: /opt/machine-id/grafana', '      paht: /opt/machine-id/grafana');
     expect(errorOf(() => loadBotConfig(text, SOURCE))).toBe(
-      `${SOURCE}: outputs[1].destination.path: got nothing, expected an absolute path such as /opt/machine-id (this key is required); outputs[1].destination (line 19): unknown key "paht"; did you mean "path"?`,
+      `${SOURCE}: outputs[1].destination (line 19): unknown key "paht"; did you mean "path"?`,
     );
   });
 
