@@ -106,7 +106,11 @@ describe('a batch of outputs', () => {
       },
       'body.outputs',
     ],
-    ['a single output body', { output: 'identity', public_key: 'x' }, 'body.output'],
+    [
+      'a single output body',
+      { output: 'identity', public_key: 'x' },
+      'body: unknown keys "output", "public_key"; did you mean "outputs" for "output"?',
+    ],
     [
       'an output of an unknown kind',
       { outputs: [{ output: 'database', public_key: 'x' }] },
