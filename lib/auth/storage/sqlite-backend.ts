@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import {
   type ItemInput,
   type ListOptions,
@@ -61,6 +62,7 @@ const LIVE = '(expires_at IS NULL OR expires_at > @now)';
  */
 export class SqliteBackend implements StorageBackend {
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly commits: SqliteGroupCommit;
   private writesSinceSweep = 0;
 
   private constructor(
@@ -71,6 +73,7 @@ export class SqliteBackend implements StorageBackend {
     private readonly sweepEvery: number,
   ) {
     this.statements = prepareStatements(db);
+    this.commits = new SqliteGroupCommit(db);
   }
 
   /**
@@ -111,14 +114,14 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
-    return this.run(() => {
+    return this.read(() => {
       const row = this.statements.get.get({ key, now: this.clock.now() });
       return row === undefined ? undefined : toItem(row);
     });
   }
 
   async put(item: ItemInput): Promise<StoredItem> {
-    return this.run(() => {
+    return this.write(() => {
       const written = withNewRevision(item);
       this.statements.put.run(toRow(written));
       this.afterWrite();
@@ -127,7 +130,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async create(item: ItemInput): Promise<StoredItem | undefined> {
-    return this.run(() => {
+    return this.write(() => {
       const written = withNewRevision(item);
       const { changes } = this.statements.create.run({ ...toRow(written), now: this.clock.now() });
       if (changes === 0) return undefined;
@@ -137,7 +140,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async compareAndSwap(item: ItemInput, expectedRevision: string): Promise<StoredItem | undefined> {
-    return this.run(() => {
+    return this.write(() => {
       const written = withNewRevision(item);
       const { changes } = this.statements.compareAndSwap.run({
         ...toRow(written),
@@ -151,7 +154,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async delete(key: string, expectedRevision?: string): Promise<boolean> {
-    return this.run(() => {
+    return this.write(() => {
       const now = this.clock.now();
       const { changes } =
         expectedRevision === undefined
@@ -162,7 +165,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<StoredItem[]> {
-    return this.run(() => {
+    return this.read(() => {
       const limit = options.limit === undefined ? -1 : Math.max(0, Math.floor(options.limit));
       // SQLite orders every BLOB after every TEXT, so a one-byte BLOB is an upper bound that excludes
       // nothing while keeping the condition a plain range the primary key index can serve.
@@ -174,12 +177,22 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {
+    if (this.db.open) this.commits.flush();
     this.db.close();
   }
 
-  private run<T>(operation: () => T): T {
+  private read<T>(operation: () => T): Promise<T> {
+    return this.settled(() => this.commits.read(operation));
+  }
+
+  private write<T>(operation: () => T): Promise<T> {
+    return this.settled(() => this.commits.write(operation));
+  }
+
+  /** The operation's outcome, with SQLite's and better-sqlite3's errors turned into `StorageError`s. */
+  private async settled<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return operation();
+      return await operation();
     } catch (error) {
       throw toStorageError(error, this.path, this.busyTimeoutMs);
     }
@@ -192,8 +205,9 @@ export class SqliteBackend implements StorageBackend {
     try {
       this.statements.sweep.run({ now: this.clock.now(), batch: SWEEP_BATCH });
     } catch {
-      // The caller's write has already committed; a sweep that meets a busy or read-only file is simply
-      // retried after the next batch of writes, since expired rows are invisible anyway.
+      // SQLite undoes the failed sweep alone and the caller's write stands; the sweep is retried after
+      // the next batch of writes, since expired rows are invisible anyway. (An error that ends the
+      // whole transaction, such as a full disk, is reported to every write of the turn at its commit.)
     }
   }
 }
