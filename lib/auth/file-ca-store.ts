@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../core/errors.js';
+import { makeFoldersSync } from '../core/make-folders.js';
 import type { CaStore, StoredCas } from './certificate-authorities.js';
 
 /**
@@ -46,7 +47,7 @@ export class FileCaStore implements CaStore {
   }
 
   async createIfAbsent(cas: StoredCas): Promise<StoredCas> {
-    mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+    makeFoldersSync(this.folder, 0o700);
     const temp = `${this.file}.${randomUUID()}.tmp`;
     writeFileSync(temp, JSON.stringify(cas), { mode: 0o600, flag: 'wx' });
     try {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { makeFoldersSync } from '../../core/make-folders.js';
 import { type Random, secureRandom } from '../../core/random.js';
 import { privateKeyToPem } from '../../pki/key-encoding.js';
 import { generateKeyPair, type SignatureSuiteName } from '../../pki/signature-suite.js';
@@ -72,6 +73,31 @@ async function refuseBadNewClusterName(dataDir: string, clusterName: string | un
   );
 }
 
+/** Why a data directory cannot be created, by error code; the fix follows in the message. */
+const DATA_DIR_PROBLEMS: Record<string, string> = {
+  EEXIST: 'a file is in the way',
+  ENOTDIR: 'a file is in the way on its path, where a folder should be',
+  EACCES: 'permission denied (create it as a user who may, owned by the user running the service)',
+  EPERM: 'permission denied (create it as a user who may, owned by the user running the service)',
+  EROFS: 'the filesystem is mounted read-only',
+  ENOENT: 'the filesystem there refuses new folders (as /proc and /sys do)',
+};
+
+/** Creates the data directory (0700) and any folder above it, or says in words why it cannot. */
+function createDataDir(dataDir: string): void {
+  try {
+    makeFoldersSync(dataDir, 0o700);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why = DATA_DIR_PROBLEMS[code] ?? (error as Error).message;
+    throw new ConfigError(
+      'unusable_data_dir',
+      `cannot create the data directory ${dataDir}: ${why}; choose another with --data-dir`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * `midctl auth start`: the auth service on one machine. State in `<data-dir>/state.db` (SQLite), CA
  * keys in `<data-dir>/ca/`, the admin credential in `<data-dir>/admin-token`, all private to the owner.
@@ -84,7 +110,7 @@ export async function startLocalAuthServer(options: LocalAuthServerOptions): Pro
   const iam = options.iamJoin === false ? undefined : iamJoinMethod(options.iamJoin ?? {});
   await refuseBadNewClusterName(options.dataDir, options.clusterName);
   const directoryIsNew = !existsSync(options.dataDir);
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  createDataDir(options.dataDir);
   chmodSync(options.dataDir, 0o700);
   const lock = lockDataDir(options.dataDir);
   const rollback = noteFilesBeforeStart(options.dataDir, { directoryIsNew });

@@ -1,8 +1,9 @@
-import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
+import { makeFoldersSync } from '../../core/make-folders.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import {
   type ItemInput,
@@ -255,7 +256,7 @@ function prepareStatements(db: Database.Database) {
 
 /** Creates the folder and file with private modes; an existing file keeps its mode and owner. */
 function createPrivateFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeFoldersSync(dirname(path), 0o700);
   try {
     closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600));
   } catch (error) {

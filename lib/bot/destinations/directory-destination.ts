@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
 import { DestinationError } from '../../core/errors.js';
+import { makeFolders } from '../../core/make-folders.js';
 import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
 import {
   type FsErrorHow,
@@ -241,39 +242,18 @@ export class DirectoryDestination implements Destination {
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) throw this.fsError(error, this.root, how);
       try {
-        await this.fs.mkdir(this.root, { recursive: true, mode: CREATED_FOLDER_MODE });
+        // One plain mkdir per missing folder, so a failure gives its real reason (see makeFolders).
+        await makeFolders(this.root, CREATED_FOLDER_MODE, {
+          mkdir: (folder, options) => this.fs.mkdir(folder, options),
+          stat: (folder) => this.fs.lstat(folder),
+        });
         stats = await this.fs.lstat(this.root);
       } catch (mkdirError) {
-        throw this.fsError(await this.whyMkdirFailed(mkdirError), this.root, how);
+        throw this.fsError(mkdirError, this.root, how);
       }
     }
     if (stats.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun());
     if (!stats.isDirectory()) throw this.rootNotAFolder();
-  }
-
-  /**
-   * Node's recursive mkdir answers ENOENT for some failures (a read-only filesystem among them): after
-   * a failed mkdir it looks the folder up and reports that lookup's error instead. One plain mkdir of
-   * the first missing folder tells the real reason (EROFS, EACCES, ...).
-   */
-  private async whyMkdirFailed(error: unknown): Promise<unknown> {
-    if (!isErrno(error, 'ENOENT')) return error;
-    let missing = this.root;
-    for (let parent = path.dirname(missing); parent !== missing; parent = path.dirname(parent)) {
-      try {
-        await this.fs.lstat(parent);
-        break;
-      } catch (lookup) {
-        if (!isErrno(lookup, 'ENOENT')) return lookup;
-        missing = parent;
-      }
-    }
-    try {
-      await this.fs.mkdir(missing, { recursive: false, mode: CREATED_FOLDER_MODE });
-    } catch (plain) {
-      return plain;
-    }
-    return error;
   }
 
   private rootNotAFolder(): DestinationError {

@@ -106,6 +106,12 @@ export function mapFsError(
         'symlink_in_destination',
         `${cannot}: it (or its temporary file) is a symlink; midbot never follows symlinks in a destination. Check who created it and remove it`,
       );
+    case 'ENOENT':
+      if (verb !== 'write') break;
+      return fail(
+        `destination_${verb}_failed`,
+        `${cannot}: a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders); choose a folder on a regular filesystem`,
+      );
     case 'EISDIR':
       return fail('not_a_file', `${cannot}: a folder is in the way (EISDIR); move it away`);
     case 'ENOTDIR': {
@@ -117,12 +123,11 @@ export function mapFsError(
           : `${cannot}: ${file} is a file, not a folder (ENOTDIR); move it away or choose another path`,
       );
     }
-    default:
-      return fail(
-        `destination_${verb}_failed`,
-        `${cannot}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
-      );
   }
+  return fail(
+    `destination_${verb}_failed`,
+    `${cannot}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DestinationError } from '../../core/errors.js';
+import { makeFolders } from '../../core/make-folders.js';
 
 /**
  * `midbot init --destination-dir D --owner U:G --bot-user B --reader-user R`, the `tbot init` step of
@@ -194,7 +195,7 @@ async function ensureFolder(dir: string): Promise<boolean> {
     throw fsError(error, dir, 'inspect');
   });
   if (stats === undefined) {
-    await wrapFs(() => fs.mkdir(dir, { recursive: true, mode: 0o700 }), dir, 'create');
+    await wrapFs(() => makeFolders(dir, 0o700), dir, 'create');
     return true;
   }
   if (stats.isSymbolicLink()) {

@@ -204,3 +204,25 @@ describe('one auth service per data directory', () => {
     expect(readdirSync(dataDir)).not.toContain('auth-server.lock');
   });
 });
+
+describe('midctl auth start: a data directory that cannot be created', () => {
+  it.each([
+    ['a file at its place', (root: string) => join(root, 'file'), 'a file is in the way;'],
+    ['a file on its path', (root: string) => join(root, 'file', 'data'), 'a file is in the way on its path'],
+  ])('says so for %s, with the fix', async (_, dataDirIn, why) => {
+    const root = newRoot();
+    writeFileSync(join(root, 'file'), 'not a folder');
+    const dataDir = dataDirIn(root);
+    const refused = start(dataDir);
+    await expect(refused).rejects.toMatchObject({ code: 'unusable_data_dir' });
+    await expect(refused).rejects.toThrow(`cannot create the data directory ${dataDir}: ${why}`);
+    await expect(refused).rejects.toThrow(/; choose another with --data-dir$/);
+  });
+
+  // Node's recursive mkdir would never return here.
+  it.runIf(existsSync('/proc/self'))('refuses a folder under /proc at once', async () => {
+    await expect(start('/proc/no-such-folder/data')).rejects.toThrow(
+      'cannot create the data directory /proc/no-such-folder/data: the filesystem there refuses new folders',
+    );
+  });
+});

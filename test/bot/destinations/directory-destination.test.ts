@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -315,6 +316,16 @@ describe('DirectoryDestination', () => {
       `cannot write ${missing}: the filesystem is mounted read-only; choose a writable folder; the previous artifacts are unchanged`,
     );
     expect(error.cause).toMatchObject({ code: 'EROFS' });
+  });
+
+  // Node's recursive mkdir would never return here.
+  it.runIf(existsSync('/proc/self'))('refuses a folder under /proc at once, saying why', async () => {
+    const error = await destinationError(
+      new DirectoryDestination('/proc/no-such-folder/out', noAcl).write(output('v1')),
+    );
+    expect(error.message).toBe(
+      'cannot write /proc/no-such-folder/out: a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders); choose a folder on a regular filesystem; the previous artifacts are unchanged',
+    );
   });
 
   it('says which files were replaced when a rename fails half way, and cleans up the rest', async () => {
