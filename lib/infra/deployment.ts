@@ -1,19 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { parseResource } from '../resources/resource.js';
 import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
+import {
+  type BotField,
+  type BotFieldWords,
+  botTimesProblem,
+  DEFAULT_BOT_TIMES,
+  outputFieldsProblem,
+} from './bot-rules.js';
 
 /**
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
  * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
- * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value.
- * What the constructs check themselves (names, output fields, renewal against TTL) they check at synth,
- * with the same kind of message.
+ * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value,
+ * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields,
+ * repeated names), in the file's own words. What only the constructs check (name syntax, secret name
+ * prefixes, output roles) they check at synth, naming the construct path.
  */
 
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -45,7 +53,22 @@ const outputSchema = z.strictObject({
   roles: z.array(z.string()).optional(),
 });
 
-const botSchema = z.strictObject({
+/** How refusals in a deployment file name fields and durations: as the file writes them. */
+const FILE_WORDS: BotFieldWords = {
+  field: {
+    renewalInterval: 'renewal_interval',
+    certificateTtl: 'certificate_ttl',
+    flexibleTimeWindow: 'flexible_time_window',
+    appName: 'app_name',
+    specificTlsNaming: 'specific_tls_naming',
+    kubernetesCluster: 'kubernetes_cluster',
+    principals: 'principals',
+  },
+  written: formatDuration,
+  said: formatDuration,
+};
+
+const botFields = z.strictObject({
   name: z.string(),
   roles: z.array(z.string()).min(1, 'a bot needs at least one role'),
   renewal_interval: durationSchema.optional(),
@@ -57,6 +80,7 @@ const botSchema = z.strictObject({
     .array(z.string().regex(ROLE_ARN, 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/app'))
     .optional(),
 });
+const botSchema = botFields.superRefine(checkBotRules);
 
 const resourceSchema = z
   .record(z.string(), z.unknown(), {
@@ -77,6 +101,75 @@ const resourceSchema = z
     }
   });
 
+/**
+ * The schedule and output rules the `MachineIdBot` construct enforces, checked here too so that a
+ * mistake is reported in the file's words, at its line (`bots[0].renewal_interval (line 12)`), rather
+ * than by the construct in CDK terms (`renewalInterval`, `Duration.minutes(20)`).
+ */
+function checkBotRules(bot: z.output<typeof botFields>, ctx: z.RefinementCtx): void {
+  const { field } = FILE_WORDS;
+  const times = botTimesProblem(
+    {
+      renewalIntervalMs: bot.renewal_interval ?? DEFAULT_BOT_TIMES.renewalIntervalMs,
+      certificateTtlMs: bot.certificate_ttl ?? DEFAULT_BOT_TIMES.certificateTtlMs,
+      flexibleTimeWindowMs: bot.flexible_time_window ?? DEFAULT_BOT_TIMES.flexibleTimeWindowMs,
+    },
+    FILE_WORDS,
+  );
+  if (times !== undefined) {
+    // Point at a field the file sets (a default cannot be edited where it is not written).
+    const set = (name: BotField) => (bot as Record<string, unknown>)[field[name]] !== undefined;
+    const at = times.fields.find(set) ?? times.fields[0];
+    ctx.addIssue({ code: 'custom', path: [field[at]], message: times.message });
+  }
+  bot.outputs.forEach((output, index) => {
+    const problem = outputFieldsProblem(
+      {
+        type: output.type,
+        appName: output.app_name,
+        specificTlsNaming: output.specific_tls_naming,
+        kubernetesCluster: output.kubernetes_cluster,
+        principals: output.principals,
+      },
+      FILE_WORDS,
+    );
+    if (problem !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outputs', index, field[problem.fields[0]]],
+        message: problem.message,
+      });
+    }
+  });
+  refuseRepeatedNames(bot.outputs, ctx, 'outputs', ['outputs'], 'its secret is named after it');
+}
+
+/**
+ * Refuses a name given to two entries of a list, at the second one, naming the first. Without this, a
+ * repeated bot or output name would reach the stack, which reports it as a clash of stack output names.
+ */
+function refuseRepeatedNames(
+  entries: ReadonlyArray<{ readonly name: string }>,
+  ctx: z.RefinementCtx,
+  list: string,
+  path: PropertyKey[],
+  why: string,
+): void {
+  const first = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const earlier = first.get(entry.name);
+    if (earlier === undefined) {
+      first.set(entry.name, index);
+      return;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, index, 'name'],
+      message: `${list}[${earlier}] has this name already; give each its own name (${why})`,
+    });
+  });
+}
+
 /** The schema of a deployment file (see `deploy/example.yaml` for what each field means). */
 export const deploymentSchema = z.strictObject({
   cluster_name: z.string({ error: 'expected the cluster name, e.g. cluster_name: prod.example.com' }),
@@ -95,7 +188,18 @@ export const deploymentSchema = z.strictObject({
     })
     .optional(),
   resources: z.array(resourceSchema).default([]),
-  bots: z.array(botSchema).default([]),
+  bots: z
+    .array(botSchema)
+    .default([])
+    .superRefine((bots, ctx) =>
+      refuseRepeatedNames(
+        bots,
+        ctx,
+        'bots',
+        [],
+        'its Lambda, output secrets and join token are named after it',
+      ),
+    ),
 });
 
 /** A parsed deployment file. Durations are milliseconds. */

@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { EXPIRY_ALARM_MARGIN_MS } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
@@ -327,7 +328,7 @@ export class MachineIdBotOutput extends Construct {
 }
 
 /** An output's Expiry alarm fires when its certificates have less than the renewal interval plus this left. */
-export const EXPIRY_ALARM_MARGIN = Duration.minutes(10);
+export const EXPIRY_ALARM_MARGIN = Duration.millis(EXPIRY_ALARM_MARGIN_MS);
 
 /** The longest an alarm on periods under an hour may look back (periods × evaluation periods). */
 const MAX_ALARM_WINDOW = Duration.days(1);

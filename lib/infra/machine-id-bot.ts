@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { iamTokenName } from './bot-join-resources.js';
+import { DEFAULT_BOT_TIMES } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdAuth } from './machine-id-auth.js';
 import {
@@ -159,9 +160,10 @@ export class MachineIdBot extends Construct {
   constructor(scope: Construct, id: string, props: MachineIdBotProps) {
     super(scope, id);
     this.botName = props.botName;
-    this.renewalInterval = props.renewalInterval ?? Duration.minutes(20);
-    this.certificateTtl = props.certificateTtl ?? Duration.hours(1);
-    const flexibleWindow = props.flexibleTimeWindow ?? Duration.minutes(5);
+    this.renewalInterval = props.renewalInterval ?? Duration.millis(DEFAULT_BOT_TIMES.renewalIntervalMs);
+    this.certificateTtl = props.certificateTtl ?? Duration.millis(DEFAULT_BOT_TIMES.certificateTtlMs);
+    const flexibleWindow =
+      props.flexibleTimeWindow ?? Duration.millis(DEFAULT_BOT_TIMES.flexibleTimeWindowMs);
     const secretNamePrefix = props.secretNamePrefix ?? `machine-id/${props.botName}/`;
     validateMachineIdBotProps(this, props, {
       renewalInterval: this.renewalInterval,

@@ -115,7 +115,7 @@ describe('MachineIdBot props', () => {
       'outputs[0]: an ssh_host output needs principals',
     );
     expect(botError({ outputs: [{ name: 'ssh', type: 'identity', appName: 'grafana' }] })).toContain(
-      'outputs[0].appName only applies to application outputs, and this one is identity; remove appName or set type: application',
+      'outputs[0]: appName only applies to application outputs, and this one is identity; remove appName or set type: application',
     );
   });
 
