@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { secretsManagerDestinationLabel } from '../bot/destinations/secret-value.js';
 import { EXPIRY_ALARM_MARGIN_MS } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
@@ -104,7 +105,7 @@ export const SECRET_WRITE_ACTIONS = ['secretsmanager:PutSecretValue'] as const;
  * `SecondsUntilExpiry` metric: `identity`, `app "grafana"`, `Kubernetes cluster "prod"`,
  * `SSH host a, b`. It must stay equal to the agent's `describeOutputTarget` (a test compares them); it is
  * repeated here so that synth does not load the agent and its AWS SDK clients. Two outputs of one bot
- * for the same target share the metric, and so watch the earlier expiry of the two.
+ * for the same target are told apart by the metric's `Destination` dimension.
  */
 export function outputTarget(output: MachineIdBotOutputProps): string {
   switch (output.type) {
@@ -210,8 +211,10 @@ export class MachineIdBotOutput extends Construct {
 
   /**
    * Seconds until this output's artifacts expire, as the bot Lambda reports after each write (Embedded
-   * Metric Format, namespace `MachineId`, dimensions `Bot` = the bot's name and `Output` = what the
-   * output is for, in the agent's words: {@link outputTarget}).
+   * Metric Format, namespace `MachineId`, dimensions `Function`, `Bot` = the bot's name, `Output` = what
+   * the output is for, in the agent's words ({@link outputTarget}), and `Destination` = the output's
+   * secret, as the agent names it (`aws_secrets_manager <secret ARN>`), so that each output has a
+   * metric of its own even when two are for the same target.
    *
    * @default - minimum over 5 minutes
    */
@@ -219,7 +222,12 @@ export class MachineIdBotOutput extends Construct {
     return new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
       metricName: 'SecondsUntilExpiry',
-      dimensionsMap: { Function: this.functionName, Bot: this.botName, Output: outputTarget(this.props) },
+      dimensionsMap: {
+        Function: this.functionName,
+        Bot: this.botName,
+        Output: outputTarget(this.props),
+        Destination: secretsManagerDestinationLabel(this.secret.secretArn),
+      },
       statistic: 'Minimum',
       period: Duration.minutes(5),
       ...props,

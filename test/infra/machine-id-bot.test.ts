@@ -450,6 +450,7 @@ describe('MachineIdBot alarms', () => {
       // The function's name too: bots of one name in two clusters of an account never share a metric.
       Dimensions: [
         { Name: 'Bot', Value: 'ci' },
+        { Name: 'Destination', Value: { 'Fn::Join': ['', ['aws_secrets_manager ', ref(id.ciGrafana)]] } },
         { Name: 'Function', Value: ref(id.ciFunction) },
         { Name: 'Output', Value: 'app "grafana"' },
       ],
@@ -467,6 +468,7 @@ describe('MachineIdBot alarms', () => {
       MetricName: 'SecondsUntilExpiry',
       Dimensions: [
         { Name: 'Bot', Value: 'other' },
+        { Name: 'Destination', Value: { 'Fn::Join': ['', ['aws_secrets_manager ', ref(id.otherKube)]] } },
         { Name: 'Function', Value: ref(id.otherFunction) },
         { Name: 'Output', Value: 'Kubernetes cluster "prod"' },
       ],

@@ -29,7 +29,9 @@ export interface BotLambdaResult {
 
 /**
  * CloudWatch Embedded Metric Format lines: `SecondsUntilExpiry` per output, for the construct's alarm
- * when a bot stops renewing.
+ * when a bot stops renewing. `Destination` (the output's secret) keeps apart outputs for the same
+ * target, say two identities with different roles: sharing a metric, a failing one would hide behind
+ * the other's reports.
  */
 export function expiryMetrics(summary: RunSummary, clock: Clock, functionName: string): string[] {
   return summary.outputs.flatMap((output) =>
@@ -42,13 +44,14 @@ export function expiryMetrics(summary: RunSummary, clock: Clock, functionName: s
               CloudWatchMetrics: [
                 {
                   Namespace: 'MachineId',
-                  Dimensions: [['Function', 'Bot', 'Output']],
+                  Dimensions: [['Function', 'Bot', 'Output', 'Destination']],
                   Metrics: [{ Name: 'SecondsUntilExpiry', Unit: 'Seconds' }],
                 },
               ],
             },
             Bot: summary.identity.botName,
             Output: output.target,
+            Destination: output.destination,
             Function: functionName,
             SecondsUntilExpiry: Math.max(0, Math.round((Date.parse(output.expiresAt) - clock.now()) / 1000)),
           }),

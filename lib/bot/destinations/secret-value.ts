@@ -12,6 +12,15 @@ export type SecretMetadataKey = (typeof SECRET_METADATA_KEYS)[number];
 /** Secrets Manager's quota for one secret value, counted in UTF-8 bytes of the JSON text. */
 export const SECRET_VALUE_MAX_BYTES = 65_536;
 
+/**
+ * How the agent names a Secrets Manager destination in logs, run summaries and the bot Lambda's
+ * `SecondsUntilExpiry` metric (its `Destination` dimension, which the MachineIdBot construct's Expiry
+ * alarms watch: here so that synth can name it without loading the SDK).
+ */
+export function secretsManagerDestinationLabel(secretId: string): string {
+  return `aws_secrets_manager ${secretId}`;
+}
+
 /** Secret names (not ARNs) as Secrets Manager accepts them. */
 export const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 export const SECRET_ARN =

@@ -14,7 +14,13 @@ import {
   type Destination,
   type OutputMetadata,
 } from './destination.js';
-import { buildSecretValue, SECRET_ARN, SECRET_NAME, SECRET_VALUE_MAX_BYTES } from './secret-value.js';
+import {
+  buildSecretValue,
+  SECRET_ARN,
+  SECRET_NAME,
+  SECRET_VALUE_MAX_BYTES,
+  secretsManagerDestinationLabel,
+} from './secret-value.js';
 
 /** One retry the destination is about to make; for logs. Carries no secret value. */
 export interface SecretsManagerRetry {
@@ -117,7 +123,7 @@ export class SecretsManagerDestination implements Destination {
   }
 
   describe(): string {
-    return `aws_secrets_manager ${this.secretId}`;
+    return secretsManagerDestinationLabel(this.secretId);
   }
 
   async write(files: readonly ArtifactFile[], metadata?: OutputMetadata): Promise<void> {
