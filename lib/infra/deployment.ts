@@ -14,6 +14,7 @@ import {
   DEFAULT_BOT_TIMES,
   outputFieldsProblem,
 } from './bot-rules.js';
+import { refuseCappedLifetimes } from './deployment-session-caps.js';
 
 /**
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
@@ -240,10 +241,11 @@ export function parseDeployment(text: string, source: string): Deployment {
     error: (code, message) => new ConfigError(code, `${source}: ${message}`),
     locate: document.locate,
   });
-  parsed.resources.forEach((resource, index) => {
+  const resources = parsed.resources.map((resource, index) => {
     const at = document.locate(['resources', index]);
-    parseResource(resource, `${source} resources[${index}]${at === undefined ? '' : ` (${at})`}`);
+    return parseResource(resource, `${source} resources[${index}]${at === undefined ? '' : ` (${at})`}`);
   });
+  refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
   return { ...parsed, resourcesYaml };
 }
