@@ -31,7 +31,8 @@ export function awsAdminSigner(options: {
     const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 });
     const query: Record<string, string> = {};
     for (const [key, value] of url.searchParams) query[key] = value;
-    const signed = await signer.sign(
+    const signed = await signWith(
+      signer,
       new HttpRequest({
         method,
         protocol: url.protocol,
@@ -52,4 +53,18 @@ export function awsAdminSigner(options: {
     }
     return headers;
   };
+}
+
+/** Signs `request`, turning the credential chain's failure into what to do about it. */
+async function signWith(signer: SignatureV4, request: HttpRequest) {
+  try {
+    return await signer.sign(request);
+  } catch (error) {
+    if ((error as { name?: unknown }).name !== 'CredentialsProviderError') throw error;
+    throw new ConfigError(
+      'aws_credentials_missing',
+      `--aws-iam: no AWS credentials found (${(error as Error).message}); sign in first: set AWS_PROFILE to a configured profile (after \`aws sso login\` for SSO), run \`aws configure\`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)`,
+      { cause: error },
+    );
+  }
 }

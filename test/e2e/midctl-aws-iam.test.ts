@@ -192,6 +192,30 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     expect(noServer.stderr).toContain('the stack output AuthServer');
   });
 
+  it('says how to sign in when no AWS credentials are found, and sends nothing', async () => {
+    const before = adapter.invocations();
+    const refused = await runMidctl(
+      ['--auth-server', adapter.url, '--aws-iam', '--aws-region', REGION, 'status'],
+      {
+        env: {
+          NODE_EXTRA_CA_CERTS: caPath,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_SESSION_TOKEN: '',
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+          AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+        },
+      },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^ERROR: --aws-iam: no AWS credentials found \(.+\); sign in first: set AWS_PROFILE/,
+    );
+    expect(refused.stderr).toContain('export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+    expect(adapter.invocations()).toBe(before);
+  });
+
   it('lists --aws-iam and --aws-region in --help', async () => {
     const help = await runMidctl(['--help']);
     expect(help.stdout).toContain('--aws-iam');
