@@ -27,7 +27,7 @@ export type MtlsAgentOptions = Omit<
  * @throws {@link IdentityFormatError} when the identity has no `tlscert` or `key` (an `ssh_host` output).
  *
  * @example
- * const identity = await loader.load('midbot/ci/grafana');
+ * const identity = await loader.load('machine-id/ci/grafana');
  * const agent = createMtlsAgent(identity, { ca: grafanaServerCaPem });
  * https.get('https://grafana.internal/api/health', { agent }, (res) => res.pipe(process.stdout));
  */

@@ -26,7 +26,7 @@ export interface MtlsDispatcherOptions extends Omit<Agent.Options, 'connect'> {
  * @example
  * import { fetch } from 'undici';
  *
- * const identity = await loader.load('midbot/ci/billing');
+ * const identity = await loader.load('machine-id/ci/billing');
  * const dispatcher = createMtlsDispatcher(identity, { ca: billingCaPem });
  * const answer = await fetch('https://billing.internal/api/invoices', { dispatcher });
  */

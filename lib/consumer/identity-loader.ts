@@ -94,7 +94,7 @@ interface RecentFailure {
  * // Once per process (a Lambda's module scope, an ECS task's start-up):
  * const loader = new IdentityLoader({ client: new SecretsManagerClient({}) });
  * // Per request: cheap, it hits Secrets Manager only when a refresh is due.
- * const identity = await loader.load('midbot/ci/grafana');
+ * const identity = await loader.load('machine-id/ci/grafana');
  * const agent = createMtlsAgent(identity, { ca: grafanaCaPem });
  */
 export class IdentityLoader {
@@ -148,7 +148,7 @@ export class IdentityLoader {
    *   Each of these is thrown again, without a call, during the failure backoff (see `maxFailureBackoffMs`).
    *
    * @example
-   * const { tlsCert, key } = await loader.load('arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot/ci/app-AbCdEf');
+   * const { tlsCert, key } = await loader.load('arn:aws:secretsmanager:eu-west-1:123456789012:secret:machine-id/ci/app-AbCdEf');
    */
   async load(secretId: string): Promise<Identity> {
     checkSecretId(secretId);
@@ -188,7 +188,7 @@ export class IdentityLoader {
    * Drops the cached identity of `secretId`, so the next `load` fetches it.
    *
    * @example
-   * loader.invalidate('midbot/ci/grafana'); // after the app answered 401 to the current certificate
+   * loader.invalidate('machine-id/ci/grafana'); // after the app answered 401 to the current certificate
    */
   invalidate(secretId: string): void {
     this.cache.delete(secretId);

@@ -11,7 +11,7 @@ import { IdentityFormatError, IdentityNotFoundError } from './errors.js';
  * never the key material; read the fields to get the content.
  *
  * @example
- * const identity = await loadIdentity({ secretId: 'midbot/ci/grafana' });
+ * const identity = await loadIdentity({ secretId: 'machine-id/ci/grafana' });
  * console.log(`${identity.output} of bot ${identity.bot}, valid until ${identity.expiresAt.toISOString()}`);
  * const agent = createMtlsAgent(identity, { ca: appCaPem });
  */
@@ -91,7 +91,7 @@ const secretValueSchema = z
  * never a value.
  *
  * @example
- * const identity = parseIdentity(secretString, 'midbot/ci/identity');
+ * const identity = parseIdentity(secretString, 'machine-id/ci/identity');
  */
 export function parseIdentity(secretString: string, secretId: string): Identity {
   let json: unknown;

@@ -8,7 +8,7 @@
  * import { fetch } from 'undici';
  * import { loadIdentity, createMtlsDispatcher } from 'serverless-machine-id/consumer';
  *
- * const identity = await loadIdentity({ secretId: 'midbot/ci/billing' });
+ * const identity = await loadIdentity({ secretId: 'machine-id/ci/billing' });
  * const answer = await fetch('https://billing.internal/api', { dispatcher: createMtlsDispatcher(identity, { ca }) });
  *
  * @packageDocumentation

@@ -53,7 +53,7 @@ export interface WrittenIdentityFiles {
  * {@link IdentityFormatError} when an artifact name could not be a file name.
  *
  * @example
- * const identity = await loadIdentity({ secretId: 'midbot/ci/identity' });
+ * const identity = await loadIdentity({ secretId: 'machine-id/ci/identity' });
  * await writeIdentityFiles(identity, '/run/machine-id');
  * // ssh -F /run/machine-id/ssh_config root@node1.example.com
  */

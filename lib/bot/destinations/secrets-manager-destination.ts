@@ -83,7 +83,7 @@ const DEFAULT_MAX_DELAY_MS = 5_000;
  *
  * @example
  * const client = createSecretsManagerClient({ region: 'eu-west-1' }); // once per cold start
- * const destination = new SecretsManagerDestination({ client, secretId: 'midbot/ci/identity' });
+ * const destination = new SecretsManagerDestination({ client, secretId: 'machine-id/ci/identity' });
  * await destination.write(files, { bot: 'ci', output: 'identity', serial, issuedAt, expiresAt });
  */
 export class SecretsManagerDestination implements Destination {
