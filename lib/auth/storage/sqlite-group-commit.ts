@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  *
  * Each statement outside a transaction is a transaction of its own, and committing one costs far more
  * than the write (measured with WAL and synchronous=NORMAL: ~47 µs a write alone, ~10 µs each when 32
- * share a commit). A join writes several items, and concurrent joins write side by side: opening one
+ * share a commit; with FULL, each commit also waits for an fsync). A join writes several items, and concurrent joins write side by side: opening one
  * immediate transaction at the first write of a turn and committing it once the turn's callbacks have
  * run (`setImmediate`) gives them one commit.
  *
