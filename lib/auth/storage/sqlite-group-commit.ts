@@ -33,6 +33,9 @@ export class SqliteGroupCommit {
    * the transaction: then every write of the turn rejects with it.
    */
   write<T>(write: () => T): Promise<T> {
+    // A transaction that ended under a pending commit (see below) must not take this write along into
+    // autocommit while its own writes are reported lost.
+    if (this.pending !== undefined && !this.db.inTransaction) this.fail(this.pending, transactionEnded());
     const commit = this.pending ?? this.open();
     let value: T;
     try {
@@ -40,15 +43,27 @@ export class SqliteGroupCommit {
     } catch (error) {
       // SQLite undoes a failed statement alone, except after errors such as a full disk or an I/O
       // error, where it rolls the whole transaction back: then this turn's earlier writes are gone.
-      if (!this.db.inTransaction && this.pending === commit) this.fail(commit, error);
+      if (!this.db.inTransaction) this.fail(commit, error);
       return Promise.reject(error);
+    }
+    if (!this.db.inTransaction) {
+      // Ended by a statement whose error was caught on the way (an opportunistic cleanup, say).
+      const ended = transactionEnded();
+      this.fail(commit, ended);
+      return Promise.reject(ended);
     }
     return commit.done.then(() => value);
   }
 
   /** Runs `read` at once; its result is given out only after a pending commit (see the class). */
   read<T>(read: () => T): Promise<T> {
-    const value = read();
+    let value: T;
+    try {
+      value = read();
+    } catch (error) {
+      if (this.pending !== undefined && !this.db.inTransaction) this.fail(this.pending, error);
+      return Promise.reject(error);
+    }
     return this.pending === undefined ? Promise.resolve(value) : this.pending.done.then(() => value);
   }
 
@@ -94,6 +109,10 @@ export class SqliteGroupCommit {
     }
     commit.reject(error);
   }
+}
+
+function transactionEnded(): Error {
+  return new Error('the transaction of this write ended before its commit; none of its writes were made');
 }
 
 interface PendingCommit {

@@ -99,12 +99,36 @@ describe('SqliteGroupCommit', () => {
     const first = commits.write(insert(db, 'a'));
     // What SQLite does after a full disk or an I/O error: the whole transaction is rolled back.
     const second = commits.write(() => db.exec('ROLLBACK'));
-    const read = commits.read(() => keysSeenBy(db));
-    await expect(first).rejects.toThrow(/no transaction is active/);
-    await expect(second).rejects.toThrow(/no transaction is active/);
-    await expect(read).rejects.toThrow(/no transaction is active/);
+    await expect(first).rejects.toThrow(/ended before its commit; none of its writes were made/);
+    await expect(second).rejects.toThrow(/ended before its commit/);
     expect(keysSeenBy(db)).toEqual([]);
     expect(db.inTransaction).toBe(false);
+  });
+
+  it('never lets a write of the turn slip into autocommit after its transaction ended unnoticed', async () => {
+    const db = database();
+    const commits = new SqliteGroupCommit(db);
+    const first = commits.write(insert(db, 'a'));
+    db.exec('ROLLBACK'); // ended outside any write, as no code of ours does
+    const read = commits.read(() => keysSeenBy(db));
+    const after = commits.write(insert(db, 'b'));
+    await expect(first).rejects.toThrow(/ended before its commit/);
+    await expect(read).rejects.toThrow(/ended before its commit/);
+    await expect(after).resolves.toBe(1);
+    expect(keysSeenBy(db)).toEqual(['b']);
+  });
+
+  it('rejects a read that a failure beneath it cut off, with the writes of its turn', async () => {
+    const db = database();
+    const commits = new SqliteGroupCommit(db);
+    const first = commits.write(insert(db, 'a'));
+    const read = commits.read(() => {
+      db.exec('ROLLBACK');
+      throw new Error('disk I/O error');
+    });
+    await expect(read).rejects.toThrow('disk I/O error');
+    await expect(first).rejects.toThrow('disk I/O error');
+    expect(keysSeenBy(db)).toEqual([]);
   });
 
   it('fails the turn at once when a failing write ended the transaction, and starts a new one after it', async () => {
