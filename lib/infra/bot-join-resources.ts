@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { stringify } from 'yaml';
+import { iamTokenName } from './bot-name-rules.js';
 
 /** What a {@link MachineIdBot} tells its auth so that the bot can join on its first run. */
 export interface MachineIdBotRegistration {
@@ -11,11 +12,6 @@ export interface MachineIdBotRegistration {
   readonly roles: readonly string[];
   /** The bot Lambda's execution role: the bot's `iam` join token allows its sessions, and nothing else. */
   readonly role: iam.IRole;
-}
-
-/** The name of the `iam` join token a deployed bot joins with. */
-export function iamTokenName(botName: string): string {
-  return `${botName}-iam`;
 }
 
 /**

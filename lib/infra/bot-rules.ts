@@ -8,6 +8,7 @@
 
 /** The fields these rules speak of, by their construct prop names. */
 export type BotField =
+  | 'botName'
   | 'renewalInterval'
   | 'certificateTtl'
   | 'flexibleTimeWindow'

@@ -3,6 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Resource } from '../resources/resource.js';
 import { type BotFieldWords, botTimesProblem, DEFAULT_BOT_TIMES } from './bot-rules.js';
 import type { DeploymentBot } from './deployment.js';
+import { FILE_WORDS } from './deployment-words.js';
 
 /**
  * Refuses a bot whose certificates a role defined in the same file caps below what its schedule needs.
@@ -54,15 +55,6 @@ export function refuseCappedLifetimes(
 
 /** The file's words, with the lifetime named as what sets it now. */
 const CAPPED_WORDS: BotFieldWords = {
-  field: {
-    renewalInterval: 'renewal_interval',
-    certificateTtl: "the role's max_session_ttl",
-    flexibleTimeWindow: 'flexible_time_window',
-    appName: 'app_name',
-    specificTlsNaming: 'specific_tls_naming',
-    kubernetesCluster: 'kubernetes_cluster',
-    principals: 'principals',
-  },
-  written: formatDuration,
-  said: formatDuration,
+  ...FILE_WORDS,
+  field: { ...FILE_WORDS.field, certificateTtl: "the role's max_session_ttl" },
 };

@@ -1,28 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { parseResource } from '../resources/resource.js';
 import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
-import {
-  type BotField,
-  type BotFieldWords,
-  botTimesProblem,
-  DEFAULT_BOT_TIMES,
-  outputFieldsProblem,
-} from './bot-rules.js';
+import { botNameProblem } from './bot-name-rules.js';
+import { type BotField, botTimesProblem, DEFAULT_BOT_TIMES, outputFieldsProblem } from './bot-rules.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
+import { FILE_WORDS } from './deployment-words.js';
 
 /**
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
  * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
  * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value,
  * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields,
- * repeated names), in the file's own words. What only the constructs check (name syntax, secret name
- * prefixes, output roles) they check at synth, naming the construct path.
+ * repeated names; `bot-name-rules.ts`: the bot's name), in the file's own words. What only the
+ * constructs check (secret name prefixes, output roles) they check at synth, naming the construct path.
  */
 
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -53,21 +49,6 @@ const outputSchema = z.strictObject({
   principals: z.array(z.string()).optional(),
   roles: z.array(z.string()).optional(),
 });
-
-/** How refusals in a deployment file name fields and durations: as the file writes them. */
-const FILE_WORDS: BotFieldWords = {
-  field: {
-    renewalInterval: 'renewal_interval',
-    certificateTtl: 'certificate_ttl',
-    flexibleTimeWindow: 'flexible_time_window',
-    appName: 'app_name',
-    specificTlsNaming: 'specific_tls_naming',
-    kubernetesCluster: 'kubernetes_cluster',
-    principals: 'principals',
-  },
-  written: formatDuration,
-  said: formatDuration,
-};
 
 const botFields = z.strictObject({
   name: z.string(),
@@ -103,12 +84,14 @@ const resourceSchema = z
   });
 
 /**
- * The schedule and output rules the `MachineIdBot` construct enforces, checked here too so that a
+ * The name, schedule and output rules the `MachineIdBot` construct enforces, checked here too so that a
  * mistake is reported in the file's words, at its line (`bots[0].renewal_interval (line 12)`), rather
  * than by the construct in CDK terms (`renewalInterval`, `Duration.minutes(20)`).
  */
 function checkBotRules(bot: z.output<typeof botFields>, ctx: z.RefinementCtx): void {
   const { field } = FILE_WORDS;
+  const name = botNameProblem(bot.name, FILE_WORDS);
+  if (name !== undefined) ctx.addIssue({ code: 'custom', path: [field.botName], message: name.message });
   const times = botTimesProblem(
     {
       renewalIntervalMs: bot.renewal_interval ?? DEFAULT_BOT_TIMES.renewalIntervalMs,

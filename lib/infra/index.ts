@@ -1,5 +1,6 @@
 export { AUTH_CA_SECRET_ACTIONS, AUTH_TABLE_ACTIONS } from './auth-service-access.js';
-export { iamTokenName, type MachineIdBotRegistration } from './bot-join-resources.js';
+export type { MachineIdBotRegistration } from './bot-join-resources.js';
+export { iamTokenName } from './bot-name-rules.js';
 export { type Deployment, loadDeployment, parseDeployment } from './deployment.js';
 export { MachineIdAuth, type MachineIdAuthProps, type MachineIdLogLevel } from './machine-id-auth.js';
 export { MachineIdBot, type MachineIdBotProps } from './machine-id-bot.js';

@@ -22,10 +22,10 @@ import { suppressAuthNagFindings } from './auth-nag-suppressions.js';
 import { grantAuthServiceAccess } from './auth-service-access.js';
 import {
   botJoinResources,
-  iamTokenName,
   type MachineIdBotRegistration,
   renderYamlDocuments,
 } from './bot-join-resources.js';
+import { iamTokenName } from './bot-name-rules.js';
 import { invalidProps } from './invalid-props.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resourceNameProblem } from '../resources/metadata.js';
-import { iamTokenName } from './bot-join-resources.js';
+import { botNameProblem } from './bot-name-rules.js';
 import { type BotFieldWords, botTimesProblem, outputFieldsProblem } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdBotProps } from './machine-id-bot.js';
@@ -18,8 +18,6 @@ export interface ResolvedTimes {
 const OUTPUT_TYPES: readonly MachineIdOutputType[] = ['identity', 'application', 'kubernetes', 'ssh_host'];
 
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]*$/;
-/** `<botName>-iam` must itself be a valid resource name (at most 63 characters). */
-const MAX_BOT_NAME = 63 - '-iam'.length;
 
 /**
  * Checks a {@link MachineIdBotProps} at synth: every refusal names the bad value and the fix, so a
@@ -31,16 +29,8 @@ export function validateMachineIdBotProps(
   times: ResolvedTimes,
 ): void {
   const { botName } = props;
-  const nameProblem = resourceNameProblem(botName);
-  if (nameProblem !== undefined) {
-    throw invalidProps(scope, `botName "${botName}" cannot be used: ${nameProblem}`);
-  }
-  if (botName.length > MAX_BOT_NAME) {
-    throw invalidProps(
-      scope,
-      `botName "${botName}" is ${botName.length} characters long; at most ${MAX_BOT_NAME}, so that its join token "${iamTokenName(botName)}" is a valid name`,
-    );
-  }
+  const nameProblem = botNameProblem(botName, PROP_WORDS);
+  if (nameProblem !== undefined) throw invalidProps(scope, nameProblem.message);
   if (Stack.of(props.auth) !== Stack.of(scope)) {
     throw invalidProps(
       scope,
@@ -125,6 +115,7 @@ function validateOutputs(
 /** How the construct's refusals name fields and durations: as its props and CDK code do. */
 const PROP_WORDS: BotFieldWords = {
   field: {
+    botName: 'botName',
     renewalInterval: 'renewalInterval',
     certificateTtl: 'certificateTtl',
     flexibleTimeWindow: 'flexibleTimeWindow',

@@ -10,7 +10,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { iamTokenName } from './bot-join-resources.js';
+import { iamTokenName } from './bot-name-rules.js';
 import { DEFAULT_BOT_TIMES } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdAuth } from './machine-id-auth.js';

@@ -86,6 +86,8 @@ describe('MachineIdBot props', () => {
     expect(botError({ botName: 'b'.repeat(60) })).toContain(
       `is 60 characters long; at most 59, so that its join token "${'b'.repeat(60)}-iam" is a valid name`,
     );
+    // Past 63 characters too, the limit told is the bot's, not the general one a shortened name would still break.
+    expect(botError({ botName: 'b'.repeat(70) })).toContain('is 70 characters long; at most 59');
   });
 
   it('refuses a bot without outputs, showing what one looks like', () => {

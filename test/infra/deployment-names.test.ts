@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lib/core/errors.js';
+import { parseDeployment } from '../../lib/infra/deployment.js';
+
+// Names the constructs would refuse at synth (botName, secretNamePrefix, clusterName, at a construct
+// path) are refused while the file is parsed: in the file's words, at the key and line to change.
+
+const FILE = `cluster_name: prod.example.com
+bots:
+  - name: ci
+    roles: [access]
+    secret_name_prefix: machine-id/ci/
+    outputs:
+      - name: ssh
+        type: identity
+`;
+
+function refusal(text: string): string {
+  try {
+    parseDeployment(text, 'deploy/test.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  return expect.unreachable('expected the deployment file to be refused');
+}
+
+describe('deployment file: names', () => {
+  it('accepts the file the replacements below start from', () => {
+    expect(parseDeployment(FILE, 'deploy/test.yaml').bots).toHaveLength(1);
+  });
+
+  it('refuses a bot name that breaks the name rule, at its key and line', () => {
+    expect(refusal(FILE.replace('name: ci', 'name: ci bot'))).toBe(
+      'deploy/test.yaml: bots[0].name (line 3): got "ci bot", name "ci bot" cannot be used: a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+    );
+  });
+
+  it('refuses a bot name too long for its join token, whatever its length', () => {
+    for (const length of [60, 70]) {
+      const name = 'b'.repeat(length);
+      expect(refusal(FILE.replace('name: ci', `name: ${name}`))).toBe(
+        `deploy/test.yaml: bots[0].name (line 3): got "${name}", name "${name}" is ${length} characters long; at most 59, so that its join token "${name}-iam" is a valid name`,
+      );
+    }
+  });
+});
