@@ -9,6 +9,7 @@
 /** The fields these rules speak of, by their construct prop names. */
 export type BotField =
   | 'botName'
+  | 'secretNamePrefix'
   | 'renewalInterval'
   | 'certificateTtl'
   | 'flexibleTimeWindow'

@@ -8,6 +8,7 @@ import type { BotFieldWords } from './bot-rules.js';
 export const FILE_WORDS: BotFieldWords = {
   field: {
     botName: 'name',
+    secretNamePrefix: 'secret_name_prefix',
     renewalInterval: 'renewal_interval',
     certificateTtl: 'certificate_ttl',
     flexibleTimeWindow: 'flexible_time_window',

@@ -11,14 +11,15 @@ import { botNameProblem } from './bot-name-rules.js';
 import { type BotField, botTimesProblem, DEFAULT_BOT_TIMES, outputFieldsProblem } from './bot-rules.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
+import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
 /**
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
  * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
  * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value,
  * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields,
- * repeated names; `bot-name-rules.ts`: the bot's name), in the file's own words. What only the
- * constructs check (secret name prefixes, output roles) they check at synth, naming the construct path.
+ * repeated names; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`: names), in the file's own words.
+ * What only the constructs check (output roles) they check at synth, naming the construct path.
  */
 
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -92,6 +93,17 @@ function checkBotRules(bot: z.output<typeof botFields>, ctx: z.RefinementCtx): v
   const { field } = FILE_WORDS;
   const name = botNameProblem(bot.name, FILE_WORDS);
   if (name !== undefined) ctx.addIssue({ code: 'custom', path: [field.botName], message: name.message });
+  // Unset, it defaults to machine-id/<name>/, which a valid name keeps valid.
+  if (bot.secret_name_prefix !== undefined) {
+    const prefix = secretNamePrefixProblem(
+      bot.secret_name_prefix,
+      bot.outputs.map((output) => output.name),
+      FILE_WORDS,
+    );
+    if (prefix !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [field.secretNamePrefix], message: prefix.message });
+    }
+  }
   const times = botTimesProblem(
     {
       renewalIntervalMs: bot.renewal_interval ?? DEFAULT_BOT_TIMES.renewalIntervalMs,

@@ -6,6 +6,7 @@ import { type BotFieldWords, botTimesProblem, outputFieldsProblem } from './bot-
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdBotProps } from './machine-id-bot.js';
 import type { MachineIdBotOutputProps, MachineIdOutputType } from './machine-id-bot-output.js';
+import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
 /** The props with their defaults applied, as the construct uses them. */
 export interface ResolvedTimes {
@@ -16,8 +17,6 @@ export interface ResolvedTimes {
 }
 
 const OUTPUT_TYPES: readonly MachineIdOutputType[] = ['identity', 'application', 'kubernetes', 'ssh_host'];
-
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]*$/;
 
 /**
  * Checks a {@link MachineIdBotProps} at synth: every refusal names the bad value and the fix, so a
@@ -68,12 +67,12 @@ function validateOutputs(
       'outputs is empty; a bot needs at least one output, e.g. outputs: [{ name: "identity", type: "identity" }]',
     );
   }
-  if (!SECRET_NAME.test(secretNamePrefix)) {
-    throw invalidProps(
-      scope,
-      `secretNamePrefix "${secretNamePrefix}" cannot start a secret name; use letters, digits and / _ + = . @ -`,
-    );
-  }
+  const prefixProblem = secretNamePrefixProblem(
+    secretNamePrefix,
+    outputs.map((output) => output.name),
+    PROP_WORDS,
+  );
+  if (prefixProblem !== undefined) throw invalidProps(scope, prefixProblem.message);
   const seen = new Set<string>();
   outputs.forEach((output, index) => {
     const at = `outputs[${index}]`;
@@ -85,12 +84,6 @@ function validateOutputs(
       throw invalidProps(scope, `${at}.name "${output.name}" is used twice; each output needs its own name`);
     }
     seen.add(output.name);
-    if (`${secretNamePrefix}${output.name}`.length > 512) {
-      throw invalidProps(
-        scope,
-        `${at}: the secret name would exceed 512 characters; shorten secretNamePrefix`,
-      );
-    }
     if (!OUTPUT_TYPES.includes(output.type)) {
       throw invalidProps(
         scope,
@@ -116,6 +109,7 @@ function validateOutputs(
 const PROP_WORDS: BotFieldWords = {
   field: {
     botName: 'botName',
+    secretNamePrefix: 'secretNamePrefix',
     renewalInterval: 'renewalInterval',
     certificateTtl: 'certificateTtl',
     flexibleTimeWindow: 'flexibleTimeWindow',

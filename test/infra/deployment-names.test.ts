@@ -44,4 +44,18 @@ describe('deployment file: names', () => {
       );
     }
   });
+
+  it('refuses a secret name prefix with a character secret names cannot hold', () => {
+    expect(refusal(FILE.replace('machine-id/ci/', '"machine id/ci/"'))).toBe(
+      'deploy/test.yaml: bots[0].secret_name_prefix (line 5): got "machine id/ci/", secret_name_prefix "machine id/ci/" cannot start a secret name: a space is not allowed; use letters, digits and / _ + = . @ -',
+    );
+  });
+
+  it("refuses a secret name prefix that makes an output's secret name too long", () => {
+    const message = refusal(FILE.replace('machine-id/ci/', 'p'.repeat(510)));
+    expect(message).toContain('bots[0].secret_name_prefix (line 5): got "ppp');
+    expect(message).toContain(
+      ', secret_name_prefix is 510 characters long, so the secret of output "ssh" would have a name of 513; Secrets Manager takes at most 512, so shorten secret_name_prefix',
+    );
+  });
 });

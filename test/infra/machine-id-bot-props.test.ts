@@ -90,6 +90,15 @@ describe('MachineIdBot props', () => {
     expect(botError({ botName: 'b'.repeat(70) })).toContain('is 70 characters long; at most 59');
   });
 
+  it('refuses a secret name prefix Secrets Manager would refuse, naming the character or the length', () => {
+    expect(botError({ secretNamePrefix: 'machine id/' })).toBe(
+      'Test/Bot: secretNamePrefix "machine id/" cannot start a secret name: a space is not allowed; use letters, digits and / _ + = . @ -',
+    );
+    expect(botError({ secretNamePrefix: 'p/'.repeat(255) })).toBe(
+      'Test/Bot: secretNamePrefix is 510 characters long, so the secret of output "ssh" would have a name of 513; Secrets Manager takes at most 512, so shorten secretNamePrefix',
+    );
+  });
+
   it('refuses a bot without outputs, showing what one looks like', () => {
     expect(botError({ outputs: [] })).toBe(
       'Test/Bot: outputs is empty; a bot needs at least one output, e.g. outputs: [{ name: "identity", type: "identity" }]',
