@@ -173,3 +173,25 @@ export function outputFieldsProblem(
         message: `${f.principals}: "${bad}" is not a valid host name; use letters, digits and . _ @ -`,
       };
 }
+
+/**
+ * The first rule an output's `roles` break, or undefined: it narrows the output's certificates to some
+ * of the bot's roles, so it may name only roles the bot holds, and at least one (left out, the output
+ * gets them all). Both readers call the field `roles`; `role` is the index of the role to change.
+ */
+export function outputRolesProblem(
+  outputRoles: readonly string[] | undefined,
+  botRoles: readonly string[],
+): { readonly role?: number; readonly message: string } | undefined {
+  if (outputRoles === undefined) return undefined;
+  const role = outputRoles.findIndex((name) => !botRoles.includes(name));
+  if (role !== -1) {
+    return {
+      role,
+      message: `the bot does not hold role "${outputRoles[role]}"; an output may only ask for roles the bot has (${botRoles.join(', ')}), so add it to the bot's roles or remove it here`,
+    };
+  }
+  return outputRoles.length === 0
+    ? { message: "the list is empty; remove it to use all the bot's roles, or list some" }
+    : undefined;
+}

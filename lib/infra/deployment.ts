@@ -8,7 +8,13 @@ import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suit
 import { parseResource } from '../resources/resource.js';
 import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
 import { botNameProblem } from './bot-name-rules.js';
-import { type BotField, botTimesProblem, DEFAULT_BOT_TIMES, outputFieldsProblem } from './bot-rules.js';
+import {
+  type BotField,
+  botTimesProblem,
+  DEFAULT_BOT_TIMES,
+  outputFieldsProblem,
+  outputRolesProblem,
+} from './bot-rules.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
 import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
@@ -17,9 +23,8 @@ import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
  * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
  * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value,
- * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields,
- * repeated names; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`: names), in the file's own words.
- * What only the constructs check (output roles) they check at synth, naming the construct path.
+ * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields
+ * and roles, repeated names; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`: names), in the file's own words.
  */
 
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -135,6 +140,11 @@ function checkBotRules(bot: z.output<typeof botFields>, ctx: z.RefinementCtx): v
         path: ['outputs', index, field[problem.fields[0]]],
         message: problem.message,
       });
+    }
+    const roles = outputRolesProblem(output.roles, bot.roles);
+    if (roles !== undefined) {
+      const at = roles.role === undefined ? [] : [roles.role];
+      ctx.addIssue({ code: 'custom', path: ['outputs', index, 'roles', ...at], message: roles.message });
     }
   });
   refuseRepeatedNames(bot.outputs, ctx, 'outputs', ['outputs'], 'its secret is named after it');

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resourceNameProblem } from '../resources/metadata.js';
 import { botNameProblem } from './bot-name-rules.js';
-import { type BotFieldWords, botTimesProblem, outputFieldsProblem } from './bot-rules.js';
+import { type BotFieldWords, botTimesProblem, outputFieldsProblem, outputRolesProblem } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdBotProps } from './machine-id-bot.js';
 import type { MachineIdBotOutputProps, MachineIdOutputType } from './machine-id-bot-output.js';
@@ -91,17 +91,8 @@ function validateOutputs(
       );
     }
     validateOutputFields(scope, output, at);
-    for (const role of output.roles ?? []) {
-      if (!botRoles.includes(role)) {
-        throw invalidProps(
-          scope,
-          `${at}.roles: the bot does not hold role "${role}"; an output may only ask for roles the bot has (${botRoles.join(', ')}), so add it to the bot's roles or remove it here`,
-        );
-      }
-    }
-    if (output.roles !== undefined && output.roles.length === 0) {
-      throw invalidProps(scope, `${at}.roles is empty; remove it to use all the bot's roles, or list some`);
-    }
+    const rolesProblem = outputRolesProblem(output.roles, botRoles);
+    if (rolesProblem !== undefined) throw invalidProps(scope, `${at}.roles: ${rolesProblem.message}`);
   });
 }
 

@@ -68,6 +68,19 @@ describe('deployment file: bot rules', () => {
     );
   });
 
+  it("refuses an output role the bot does not hold, at the role's own line", () => {
+    const asked = FILE.replace(
+      'type: identity',
+      'type: identity\n        roles:\n          - access\n          - admin',
+    );
+    expect(refusal(asked)).toBe(
+      'deploy/test.yaml: bots[0].outputs[0].roles[1] (line 11): got "admin", the bot does not hold role "admin"; an output may only ask for roles the bot has (access), so add it to the bot\'s roles or remove it here',
+    );
+    expect(refusal(FILE.replace('type: identity', 'type: identity\n        roles: []'))).toBe(
+      "deploy/test.yaml: bots[0].outputs[0].roles (line 9): got a list, the list is empty; remove it to use all the bot's roles, or list some",
+    );
+  });
+
   it('refuses a bot name used twice as such, not as a clash of stack output names', () => {
     const twice = `${FILE}  - name: ci\n    roles: [access]\n    outputs: [{ name: ssh, type: identity }]\n`;
     expect(refusal(twice)).toBe(

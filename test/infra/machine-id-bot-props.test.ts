@@ -113,6 +113,9 @@ describe('MachineIdBot props', () => {
     expect(botError({ outputs: [{ name: 'ssh', type: 'identity', roles: ['admin'] }] })).toContain(
       'outputs[0].roles: the bot does not hold role "admin"; an output may only ask for roles the bot has (access)',
     );
+    expect(botError({ outputs: [{ name: 'ssh', type: 'identity', roles: [] }] })).toBe(
+      "Test/Bot: outputs[0].roles: the list is empty; remove it to use all the bot's roles, or list some",
+    );
   });
 
   it('refuses type-specific fields that are missing or on the wrong type', () => {
