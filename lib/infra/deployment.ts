@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
+import { clusterNameProblem } from '../auth/local/cluster-name.js';
 import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
@@ -24,7 +25,8 @@ import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
  * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
  * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value,
  * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields
- * and roles, repeated names; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`: names), in the file's own words.
+ * and roles, repeated names; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`: names) and the cluster name's,
+ * in the file's own words.
  */
 
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -178,7 +180,13 @@ function refuseRepeatedNames(
 
 /** The schema of a deployment file (see `deploy/example.yaml` for what each field means). */
 export const deploymentSchema = z.strictObject({
-  cluster_name: z.string({ error: 'expected the cluster name, e.g. cluster_name: prod.example.com' }),
+  cluster_name: z
+    .string({ error: 'expected the cluster name, e.g. cluster_name: prod.example.com' })
+    // MachineIdAuth holds clusterName to this rule too; refused here, it is told at the file's line.
+    .superRefine((name, ctx) => {
+      const problem = clusterNameProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   signature_suite: z.enum(SIGNATURE_SUITES as [SignatureSuiteName, ...SignatureSuiteName[]]).optional(),
   kms_key_arn: z
     .string()

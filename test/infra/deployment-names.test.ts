@@ -30,6 +30,15 @@ describe('deployment file: names', () => {
     expect(parseDeployment(FILE, 'deploy/test.yaml').bots).toHaveLength(1);
   });
 
+  it('refuses a cluster name the auth would refuse, suggesting one it takes', () => {
+    expect(refusal(FILE.replace('prod.example.com', 'Prod.example.com'))).toBe(
+      'deploy/test.yaml: cluster_name (line 1): got "Prod.example.com", upper-case letters are not allowed (write prod.example.com); a cluster name is a lower-case DNS name of at most 56 characters: labels of letters, digits and "-" separated by single dots, each starting and ending with a letter or digit (e.g. example.test)',
+    );
+    expect(refusal(FILE.replace('prod.example.com', 'prod..example.com'))).toContain(
+      'cluster_name (line 1): got "prod..example.com", every label between dots must be 1 to 63 characters',
+    );
+  });
+
   it('refuses a bot name that breaks the name rule, at its key and line', () => {
     expect(refusal(FILE.replace('name: ci', 'name: ci bot'))).toBe(
       'deploy/test.yaml: bots[0].name (line 3): got "ci bot", name "ci bot" cannot be used: a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
