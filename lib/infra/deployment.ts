@@ -6,7 +6,8 @@ import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
-import { parseResource } from '../resources/resource.js';
+import { parseResource, type Resource } from '../resources/resource.js';
+import { describeResource, findRepeatedResource } from '../resources/resource-identity.js';
 import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
 import { botNameProblem } from './bot-name-rules.js';
 import {
@@ -24,9 +25,9 @@ import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
  * the resources to apply, and the bots with their outputs. Parsed strictly: unknown keys, wrong types,
  * YAML anchors, aliases and duplicate keys are refused with the path and line of the offending value,
- * and so are the bot rules the constructs share (`bot-rules.ts`: schedule against TTL, output fields
- * and roles, repeated names; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`: names) and the cluster name's,
- * in the file's own words.
+ * and so is what the constructs would refuse at synth: the bot rules they share (`bot-rules.ts`:
+ * schedule against TTL, output fields and roles; `bot-name-rules.ts`, `secret-name-prefix-rule.ts`:
+ * names), the cluster name's rule and repeated names and resources, in the file's own words.
  */
 
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-)?[0-9a-f-]{32,36}$/;
@@ -258,9 +259,32 @@ export function parseDeployment(text: string, source: string): Deployment {
     const at = document.locate(['resources', index]);
     return parseResource(resource, `${source} resources[${index}]${at === undefined ? '' : ` (${at})`}`);
   });
+  refuseRepeatedResources(resources, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
   return { ...parsed, resourcesYaml };
+}
+
+/**
+ * Refuses a resource defined twice (the same kind and name), at the second, naming the first: the
+ * auth's custom resource would refuse the list at synth, in its own terms and without a line, as
+ * `midctl create -f` and the admin API refuse such a batch.
+ */
+function refuseRepeatedResources(
+  resources: readonly Resource[],
+  source: string,
+  locate: (path: readonly PropertyKey[]) => string | undefined,
+): void {
+  const repeated = findRepeatedResource(resources);
+  if (repeated === undefined) return;
+  const at = (index: number): string => {
+    const line = locate(['resources', index]);
+    return `resources[${index}]${line === undefined ? '' : ` (${line})`}`;
+  };
+  throw new ConfigError(
+    'invalid_deployment',
+    `${source}: ${at(repeated.index)}: ${describeResource(repeated.resource)} is also ${at(repeated.first)}; keep one of them`,
+  );
 }
 
 /** Reads and parses the deployment file at `path`. */

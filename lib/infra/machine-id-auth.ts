@@ -16,6 +16,7 @@ import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suit
 import { resourceNameProblem } from '../resources/metadata.js';
 import { parseResources } from '../resources/parse-resources.js';
 import { isReadOnlyKind, type Resource } from '../resources/resource.js';
+import { findRepeatedResource } from '../resources/resource-identity.js';
 import { createAuthAlarms } from './auth-alarms.js';
 import { createAuthHttpApi } from './auth-http-api.js';
 import { suppressAuthNagFindings } from './auth-nag-suppressions.js';
@@ -320,9 +321,7 @@ export class MachineIdAuth extends Construct {
       if (error instanceof ConfigError) throw invalidProps(this, error.message);
       throw error;
     }
-    const seen = new Set<string>();
     for (const resource of resources) {
-      const key = `${resource.kind}/${resource.metadata.name}`;
       if (isReadOnlyKind(resource.kind)) {
         throw invalidProps(
           this,
@@ -335,10 +334,13 @@ export class MachineIdAuth extends Construct {
           `resources: a token with join_method ${resource.spec.join_method} is a secret and does not belong in a CloudFormation template; create it with \`midctl bots add\` or use join_method: iam`,
         );
       }
-      if (seen.has(key)) {
-        throw invalidProps(this, `resources: ${key} is defined twice; keep one`);
-      }
-      seen.add(key);
+    }
+    const repeated = findRepeatedResource(resources)?.resource;
+    if (repeated !== undefined) {
+      throw invalidProps(
+        this,
+        `resources: ${repeated.kind}/${repeated.metadata.name} is defined twice; keep one`,
+      );
     }
     return resources;
   }
