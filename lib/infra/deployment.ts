@@ -17,6 +17,7 @@ import {
   outputFieldsProblem,
   outputRolesProblem,
 } from './bot-rules.js';
+import { stackOutputIdClash } from './bot-stack-output-ids.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
 import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
@@ -179,6 +180,18 @@ function refuseRepeatedNames(
   });
 }
 
+/**
+ * Refuses two bots or outputs whose stack output names would be one (`ci-deploy`, `ci_deploy`), at the
+ * second one's name and line; the stack would refuse them at synth, without a line. Names written alike
+ * are left to {@link refuseRepeatedNames}, which says so.
+ */
+function refuseStackOutputIdClash(bots: z.output<typeof botSchema>[], ctx: z.RefinementCtx): void {
+  const clash = stackOutputIdClash(bots);
+  if (clash === undefined || clash.repeated) return;
+  const at = clash.output === undefined ? [] : ['outputs', clash.output];
+  ctx.addIssue({ code: 'custom', path: [clash.bot, ...at, 'name'], message: clash.message });
+}
+
 /** The schema of a deployment file (see `deploy/example.yaml` for what each field means). */
 export const deploymentSchema = z.strictObject({
   cluster_name: z
@@ -206,15 +219,16 @@ export const deploymentSchema = z.strictObject({
   bots: z
     .array(botSchema)
     .default([])
-    .superRefine((bots, ctx) =>
+    .superRefine((bots, ctx) => {
       refuseRepeatedNames(
         bots,
         ctx,
         'bots',
         [],
         'its Lambda, output secrets and join token are named after it',
-      ),
-    ),
+      );
+      refuseStackOutputIdClash(bots, ctx);
+    }),
 });
 
 /** A parsed deployment file. Durations are milliseconds. */

@@ -75,7 +75,7 @@ export class MachineIdStack extends Stack {
     });
 
     const clash = stackOutputIdClash(deployment.bots);
-    if (clash !== undefined) throw invalidProps(this, clash);
+    if (clash !== undefined) throw invalidProps(this, clash.message);
     const bots = new Map<string, MachineIdBot>();
     for (const spec of deployment.bots) {
       const bot = new MachineIdBot(this, `Bot-${spec.name}`, {

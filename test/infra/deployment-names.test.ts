@@ -54,6 +54,28 @@ describe('deployment file: names', () => {
     }
   });
 
+  it('refuses bot names that differ only in - _ or . at the second name, naming both', () => {
+    const clash = FILE.replace('name: ci\n', 'name: ci-deploy\n').concat(
+      '  - name: ci_deploy\n    roles: [access]\n    outputs: [{ name: ssh, type: identity }]\n',
+    );
+    expect(refusal(clash)).toBe(
+      'deploy/test.yaml: bots[1].name (line 9): got "ci_deploy", bot "ci-deploy" and bot "ci_deploy" would both be the stack output BotCiDeployFunction (output names keep only letters and digits); rename one of them',
+    );
+  });
+
+  it('refuses output names that differ only in separators at the output, and names written alike once', () => {
+    const clash = FILE.concat(
+      '      - name: s.s.h\n        type: identity\n      - name: S-s-h\n        type: identity\n',
+    );
+    expect(refusal(clash)).toBe(
+      'deploy/test.yaml: bots[0].outputs[2].name (line 11): got "S-s-h", output "s.s.h" of bot "ci" and output "S-s-h" of bot "ci" would both be the stack output BotCiOutputSSHSecret (output names keep only letters and digits); rename one of them',
+    );
+    // Written alike, the names are told as used twice, not also as a stack output clash.
+    expect(refusal(FILE.concat('      - name: ssh\n        type: identity\n'))).toBe(
+      'deploy/test.yaml: bots[0].outputs[1].name (line 9): got "ssh", outputs[0] has this name already; give each its own name (its secret is named after it)',
+    );
+  });
+
   it('refuses a secret name prefix with a character secret names cannot hold', () => {
     expect(refusal(FILE.replace('machine-id/ci/', '"machine id/ci/"'))).toBe(
       'deploy/test.yaml: bots[0].secret_name_prefix (line 5): got "machine id/ci/", secret_name_prefix "machine id/ci/" cannot start a secret name: a space is not allowed; use letters, digits and / _ + = . @ -',

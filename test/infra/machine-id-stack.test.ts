@@ -117,18 +117,19 @@ describe('MachineIdStack', () => {
   });
 
   it('refuses bots whose names make the same stack output name, naming both', () => {
-    const deployment = parseDeployment(
+    // A deployment file refuses this itself (deployment-names.test.ts); a Deployment built in code does not.
+    const parsed = parseDeployment(
       `cluster_name: clash.example
 bots:
   - name: ci-deploy
     roles: [access]
     outputs: [{name: ssh, type: identity}]
-  - name: ci_deploy
-    roles: [access]
-    outputs: [{name: ssh, type: identity}]
 `,
       'clash.yaml',
     );
+    const [bot] = parsed.bots;
+    if (bot === undefined) return expect.unreachable('the file has a bot');
+    const deployment = { ...parsed, bots: [bot, { ...bot, name: 'ci_deploy' }] };
     const app = new App({ context: cdkContext() });
     expect(
       () => new MachineIdStack(app, 'Clash', { deployment, code: { auth: INLINE_CODE, bot: INLINE_CODE } }),
