@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lib/core/errors.js';
 import { parseDeployment } from '../../lib/infra/deployment.js';
+import { deploymentRefusal } from './deployment-refusal.js';
 
 // The bot rules the MachineIdBot construct enforces are checked while the file is parsed, so that a
 // mistake is told in the file's words and at its line, not in CDK terms (renewalInterval,
@@ -19,23 +19,13 @@ bots:
         app_name: grafana
 `;
 
-function refusal(text: string): string {
-  try {
-    parseDeployment(text, 'deploy/test.yaml');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  return expect.unreachable('expected the deployment file to be refused');
-}
-
 describe('deployment file: bot rules', () => {
   it('accepts the file the replacements below start from', () => {
     expect(parseDeployment(FILE, 'deploy/test.yaml').bots).toHaveLength(1);
   });
 
   it('refuses a renewal interval under 10 minutes at its key and line, in durations as the file writes them', () => {
-    const message = refusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 5m'));
+    const message = deploymentRefusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 5m'));
     expect(message).toContain(
       'deploy/test.yaml: bots[0].renewal_interval (line 5): got "5m", renewal_interval is 5m; use at least 10 minutes',
     );
@@ -43,27 +33,31 @@ describe('deployment file: bot rules', () => {
   });
 
   it('suggests a fix written as the file writes durations', () => {
-    expect(refusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 10m30s'))).toBe(
+    expect(deploymentRefusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 10m30s'))).toBe(
       'deploy/test.yaml: bots[0].renewal_interval (line 5): got "10m30s", renewal_interval is 10m30s; EventBridge Scheduler runs at whole minutes, so use e.g. 20m',
     );
     expect(
-      refusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 20m\n    flexible_time_window: 30s')),
+      deploymentRefusal(
+        FILE.replace('renewal_interval: 20m', 'renewal_interval: 20m\n    flexible_time_window: 30s'),
+      ),
     ).toContain(
       'bots[0].flexible_time_window (line 6): got "30s", flexible_time_window is 30s; use whole minutes from 0 (off) to 1440, e.g. 5m',
     );
   });
 
   it('points a TTL too short for the schedule at the key the file sets, defaults named too', () => {
-    expect(refusal(FILE.replace('renewal_interval: 20m', 'certificate_ttl: 25m'))).toBe(
+    expect(deploymentRefusal(FILE.replace('renewal_interval: 20m', 'certificate_ttl: 25m'))).toBe(
       'deploy/test.yaml: bots[0].certificate_ttl (line 5): got "25m", renewal_interval (20m) plus flexible_time_window (5m) must be shorter than certificate_ttl (25m): a run may start that late, after the certificates expired; lower either, or raise certificate_ttl',
     );
   });
 
   it('refuses output fields of another type, and missing ones, with the output path', () => {
-    expect(refusal(FILE.replace('type: identity', 'type: identity\n        app_name: grafana'))).toBe(
+    expect(
+      deploymentRefusal(FILE.replace('type: identity', 'type: identity\n        app_name: grafana')),
+    ).toBe(
       'deploy/test.yaml: bots[0].outputs[0].app_name (line 9): got "grafana", app_name only applies to application outputs, and this one is identity; remove app_name or set type: application',
     );
-    expect(refusal(FILE.replace('        app_name: grafana\n', ''))).toBe(
+    expect(deploymentRefusal(FILE.replace('        app_name: grafana\n', ''))).toBe(
       'deploy/test.yaml: bots[0].outputs[1].app_name (line 9): got nothing, an output of type application needs app_name, the name of the `app` resource',
     );
   });
@@ -73,23 +67,23 @@ describe('deployment file: bot rules', () => {
       'type: identity',
       'type: identity\n        roles:\n          - access\n          - admin',
     );
-    expect(refusal(asked)).toBe(
+    expect(deploymentRefusal(asked)).toBe(
       'deploy/test.yaml: bots[0].outputs[0].roles[1] (line 11): got "admin", the bot does not hold role "admin"; an output may only ask for roles the bot has (access), so add it to the bot\'s roles or remove it here',
     );
-    expect(refusal(FILE.replace('type: identity', 'type: identity\n        roles: []'))).toBe(
+    expect(deploymentRefusal(FILE.replace('type: identity', 'type: identity\n        roles: []'))).toBe(
       "deploy/test.yaml: bots[0].outputs[0].roles (line 9): got a list, the list is empty; remove it to use all the bot's roles, or list some",
     );
   });
 
   it('refuses a bot name used twice as such, not as a clash of stack output names', () => {
     const twice = `${FILE}  - name: ci\n    roles: [access]\n    outputs: [{ name: ssh, type: identity }]\n`;
-    expect(refusal(twice)).toBe(
+    expect(deploymentRefusal(twice)).toBe(
       'deploy/test.yaml: bots[1].name (line 12): got "ci", bots[0] has this name already; give each its own name (its Lambda, output secrets and join token are named after it)',
     );
   });
 
   it('refuses an output name used twice in one bot', () => {
-    expect(refusal(FILE.replace('- name: grafana', '- name: ssh'))).toBe(
+    expect(deploymentRefusal(FILE.replace('- name: grafana', '- name: ssh'))).toBe(
       'deploy/test.yaml: bots[0].outputs[1].name (line 9): got "ssh", outputs[0] has this name already; give each its own name (its secret is named after it)',
     );
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lib/core/errors.js';
 import { parseDeployment } from '../../lib/infra/deployment.js';
+import { deploymentRefusal } from './deployment-refusal.js';
 
 // A role's max_session_ttl caps every certificate the service issues under it, silently but for a
 // warning in the bot's logs. When the role is in the same file, synth can tell that the capped lifetime
@@ -24,23 +24,13 @@ bots:
         type: identity
 `;
 
-function refusal(text: string): string {
-  try {
-    parseDeployment(text, 'deploy/test.yaml');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).message;
-  }
-  return expect.unreachable('expected the deployment file to be refused');
-}
-
 describe('deployment file: lifetimes capped by roles in the file', () => {
   it('accepts a cap the schedule fits in', () => {
     expect(parseDeployment(FILE, 'deploy/test.yaml').bots[0]?.certificate_ttl).toBe(7_200_000);
   });
 
   it('refuses a cap the schedule does not fit in, naming the role, the output and the fix', () => {
-    expect(refusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 1h'))).toBe(
+    expect(deploymentRefusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 1h'))).toBe(
       `deploy/test.yaml: bots[0].certificate_ttl (line 13): role "short" caps the certificates of output "ssh" at its max_session_ttl, 1h, not the 2h asked for; so renewal_interval (1h) must be shorter than the role's max_session_ttl (1h), or certificates expire before they are renewed; lower renewal_interval or raise the role's max_session_ttl`,
     );
   });
