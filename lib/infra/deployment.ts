@@ -6,6 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
+import { resourceNameSchema } from '../resources/metadata.js';
 import { parseResource, type Resource } from '../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../resources/resource-identity.js';
 import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
@@ -50,19 +51,21 @@ const durationSchema = z.string({ error: 'expected a duration like 20m or 1h' })
   }
 });
 
+// Names go into secret names, stack outputs and certificates: the resource name rule, as the constructs
+// hold them to, refused here at the file's line.
 const outputSchema = z.strictObject({
-  name: z.string(),
+  name: resourceNameSchema,
   type: z.enum(OUTPUT_TYPES),
   app_name: z.string().optional(),
   specific_tls_naming: z.boolean().optional(),
   kubernetes_cluster: z.string().optional(),
   principals: z.array(z.string()).optional(),
-  roles: z.array(z.string()).optional(),
+  roles: z.array(resourceNameSchema).optional(),
 });
 
 const botFields = z.strictObject({
   name: z.string(),
-  roles: z.array(z.string()).min(1, 'a bot needs at least one role'),
+  roles: z.array(resourceNameSchema).min(1, 'a bot needs at least one role'),
   renewal_interval: durationSchema.optional(),
   certificate_ttl: durationSchema.optional(),
   flexible_time_window: durationSchema.optional(),
@@ -100,6 +103,16 @@ const resourceSchema = z
  */
 function checkBotRules(bot: z.output<typeof botFields>, ctx: z.RefinementCtx): void {
   const { field } = FILE_WORDS;
+  bot.roles.forEach((role, index) => {
+    const earlier = bot.roles.indexOf(role);
+    if (earlier < index) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roles', index],
+        message: `roles[${earlier}] is this role already; list it once`,
+      });
+    }
+  });
   const name = botNameProblem(bot.name, FILE_WORDS);
   if (name !== undefined) ctx.addIssue({ code: 'custom', path: [field.botName], message: name.message });
   // Unset, it defaults to machine-id/<name>/, which a valid name keeps valid.

@@ -79,4 +79,16 @@ describe('deployment file: names', () => {
       ', secret_name_prefix is 510 characters long, so the secret of output "ssh" would have a name of 513; Secrets Manager takes at most 512, so shorten secret_name_prefix',
     );
   });
+
+  it('refuses a role or output name that breaks the name rule, and a role listed twice, each at its line', () => {
+    expect(deploymentRefusal(FILE.replace('roles: [access]', 'roles: [access, acc/ess]'))).toBe(
+      'deploy/test.yaml: bots[0].roles[1] (line 4): got "acc/ess", "/" is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+    );
+    expect(deploymentRefusal(FILE.replace('roles: [access]', 'roles: [access, access]'))).toBe(
+      'deploy/test.yaml: bots[0].roles[1] (line 4): got "access", roles[0] is this role already; list it once',
+    );
+    expect(deploymentRefusal(FILE.replace('name: ssh', 'name: "s sh"'))).toBe(
+      'deploy/test.yaml: bots[0].outputs[0].name (line 7): got "s sh", a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+    );
+  });
 });
