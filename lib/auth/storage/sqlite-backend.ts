@@ -55,7 +55,8 @@ const LIVE = '(expires_at IS NULL OR expires_at > @now)';
  * Every conditional operation is a single SQL statement whose WHERE clause carries the condition, and its
  * outcome is read from the number of changed rows. SQLite runs each such statement under the file's write
  * lock and retries a stale snapshot itself, so the check and the write cannot be split by another
- * connection, in this process or another.
+ * connection, in this process or another. The writes of one event-loop turn share one transaction and
+ * one commit ({@link SqliteGroupCommit}); each operation settles only after that commit.
  *
  * @example
  * const storage = SqliteBackend.open('/var/lib/mid/auth.db');
@@ -208,7 +209,7 @@ export class SqliteBackend implements StorageBackend {
     } catch {
       // SQLite undoes the failed sweep alone and the caller's write stands; the sweep is retried after
       // the next batch of writes, since expired rows are invisible anyway. (An error that ends the
-      // whole transaction, such as a full disk, is reported to every write of the turn at its commit.)
+      // whole transaction, such as a full disk, fails every write of the turn, this one included.)
     }
   }
 }
