@@ -379,11 +379,15 @@ function fsError(error: unknown, target: string, verb: string): DestinationError
       { cause: error },
     );
   }
-  return new DestinationError(
-    'init_failed',
-    `cannot ${verb} ${target}: ${code ?? (error as Error).message}`,
-    {
-      cause: error,
-    },
-  );
+  const why = INIT_PROBLEMS[code ?? ''] ?? code ?? (error as Error).message;
+  return new DestinationError('init_failed', `cannot ${verb} ${target}: ${why}`, { cause: error });
 }
+
+/** Words for the other errors a folder meets when `midbot init` creates or prepares it. */
+const INIT_PROBLEMS: Record<string, string> = {
+  ENOENT:
+    'a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders); choose a folder on a regular filesystem',
+  ENOTDIR:
+    'a file is in the way on its path, where a folder should be (ENOTDIR); move it away or choose another path',
+  EROFS: 'the filesystem is mounted read-only (EROFS); choose a writable folder',
+};

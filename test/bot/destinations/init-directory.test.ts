@@ -173,6 +173,25 @@ describe.skipIf(!canRun)('initDirectory', () => {
     ).rejects.toThrow(/absolute path/);
   });
 
+  it('says why a folder cannot be made: under /proc, or past a file', async () => {
+    await expect(
+      initDirectory({
+        destinationDir: '/proc/no-such-folder/out',
+        botUser: users.bot,
+        readerUser: users.reader,
+      }),
+    ).rejects.toThrow(
+      'cannot create /proc/no-such-folder/out: a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders)',
+    );
+    const file = path.join(work, 'a-file');
+    await fs.writeFile(file, '');
+    await expect(
+      initDirectory({ destinationDir: path.join(file, 'out'), botUser: users.bot, readerUser: users.reader }),
+    ).rejects.toThrow(
+      `${path.join(file, 'out')}: a file is in the way on its path, where a folder should be (ENOTDIR)`,
+    );
+  });
+
   it('says how to install setfacl when it is missing', async () => {
     const run: CommandRunner = async (file, args) => {
       if (file === 'setfacl') throw Object.assign(new Error('spawn setfacl ENOENT'), { code: 'ENOENT' });
