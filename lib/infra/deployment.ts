@@ -6,7 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
-import { resourceNameSchema } from '../resources/metadata.js';
+import { resourceNameProblem, resourceNameSchema } from '../resources/metadata.js';
 import { parseResource, type Resource } from '../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../resources/resource-identity.js';
 import { readYamlDocuments, toYamlDocuments } from '../resources/yaml-documents.js';
@@ -158,7 +158,11 @@ function checkBotRules(bot: z.output<typeof botFields>, ctx: z.RefinementCtx): v
         message: problem.message,
       });
     }
-    const roles = outputRolesProblem(output.roles, bot.roles);
+    // A role name that breaks the name rule is refused on its own; whether the bot holds it says nothing.
+    const named = [...bot.roles, ...(output.roles ?? [])].every(
+      (role) => resourceNameProblem(role) === undefined,
+    );
+    const roles = named ? outputRolesProblem(output.roles, bot.roles) : undefined;
     if (roles !== undefined) {
       const at = roles.role === undefined ? [] : [roles.role];
       ctx.addIssue({ code: 'custom', path: ['outputs', index, 'roles', ...at], message: roles.message });

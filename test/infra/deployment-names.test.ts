@@ -87,6 +87,12 @@ describe('deployment file: names', () => {
     expect(deploymentRefusal(FILE.replace('roles: [access]', 'roles: [access, access]'))).toBe(
       'deploy/test.yaml: bots[0].roles[1] (line 4): got "access", roles[0] is this role already; list it once',
     );
+    // Told once, as a name: not also as a role the bot does not hold.
+    expect(
+      deploymentRefusal(FILE.replace('type: identity', 'type: identity\n        roles: [acc/ess]')),
+    ).toBe(
+      'deploy/test.yaml: bots[0].outputs[0].roles[0] (line 9): got "acc/ess", "/" is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
+    );
     expect(deploymentRefusal(FILE.replace('name: ssh', 'name: "s sh"'))).toBe(
       'deploy/test.yaml: bots[0].outputs[0].name (line 7): got "s sh", a space is not allowed in a name; a name is 1 to 63 letters, digits, ".", "_" or "-", starts with a letter or digit and has no ".."',
     );
