@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { StorageError } from '../core/errors.js';
+import { findEarlierCas } from './ca-secret-history.js';
 import type { CaStore, StoredCas } from './certificate-authorities.js';
 
 export interface SecretsManagerCaStoreOptions {
@@ -30,9 +31,10 @@ export interface SecretsManagerCaStoreOptions {
  * nothing. Anything else that is not a valid set of CAs is refused as corrupt and never overwritten (a
  * truncated CA secret must be restored, since new CAs would force every bot to re-join).
  *
- * A placeholder whose previous version (`AWSPREVIOUS`) holds CAs is refused too: the cluster's CAs were
- * pushed aside (a deploy that changed the secret's initial value, `UpdateSecret`, a stage moved back),
- * and new CAs would cut every bot, host and app off. Only a placeholder that says so,
+ * A placeholder over an earlier version that holds CAs (`AWSPREVIOUS`, or an unlabelled one after a
+ * second placeholder) is refused too: the cluster's CAs were pushed aside (a deploy that changed the
+ * secret's initial value, `UpdateSecret`, a stage moved back), and new CAs would cut every bot, host
+ * and app off. Only a placeholder that says so,
  * `{"uninitialised":true,"discard_previous_cas":true}` ({@link CA_SECRET_RESET}), has new CAs made
  * over earlier ones.
  */
@@ -166,30 +168,29 @@ export class SecretsManagerCaStore implements CaStore {
   }
 
   /**
-   * Refuses a placeholder that came after CAs (see {@link CA_SECRET_PLACEHOLDER}). Costs one call, only
-   * while the secret holds a placeholder: once per cold start before the first CAs are written.
+   * Refuses a placeholder that came after CAs (see {@link CA_SECRET_PLACEHOLDER}), also when another
+   * placeholder came in between ({@link findEarlierCas}). Runs only while the secret holds a
+   * placeholder: once per cold start before the first CAs are written.
    */
   private async refuseIfCasWerePushedAside(currentVersionId: string | undefined): Promise<void> {
-    let output: GetSecretValueCommandOutput;
-    try {
-      output = await this.client.send(
-        new GetSecretValueCommand({ SecretId: this.secretId, VersionStage: 'AWSPREVIOUS' }),
-      );
-    } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') return;
-      throw this.toStorageError(error, 'GetSecretValue');
-    }
-    if (!holdsCas(output.SecretString)) return;
-    const previous = output.VersionId ?? '<AWSPREVIOUS version id>';
+    const earlier = await findEarlierCas(
+      this.client,
+      this.secretId,
+      currentVersionId,
+      holdsCas,
+      (error, operation) => this.toStorageError(error, operation),
+    );
+    if (earlier === undefined) return;
     const current = currentVersionId ?? '<AWSCURRENT version id>';
+    const where = earlier.stages.length > 0 ? earlier.stages.join(', ') : 'no longer staged';
     throw new StorageError(
       'ca_reset',
-      `The CA secret ${this.secretId} holds a placeholder, but its previous version (${previous}, ` +
-        "AWSPREVIOUS) holds this cluster's CAs: something put the placeholder over them (a deploy that " +
+      `The CA secret ${this.secretId} holds a placeholder, but an earlier version (${earlier.versionId}, ` +
+        `${where}) holds this cluster's CAs: something put the placeholder over them (a deploy that ` +
         "changed the secret's initial value, UpdateSecret, or a stage moved back). New CAs would make every " +
         'bot, host and app stop trusting the cluster, so none are made. Put the CAs back: aws secretsmanager ' +
         `update-secret-version-stage --secret-id ${this.secretId} --version-stage AWSCURRENT ` +
-        `--move-to-version-id ${previous} --remove-from-version-id ${current}. The secret's resource policy ` +
+        `--move-to-version-id ${earlier.versionId} --remove-from-version-id ${current}. The secret's resource policy ` +
         'denies that to all but the auth role and the CDK deploy role: run it as the deploy role, or first ' +
         'edit the policy to let yourself (the next cdk deploy puts it back). To discard the CAs on purpose ' +
         `instead, put ${CA_SECRET_RESET} in the secret (PutSecretValue, denied the same way).`,
@@ -297,8 +298,9 @@ export class SecretsManagerCaStore implements CaStore {
       return new StorageError(
         'ca_access_denied',
         `The auth service is not allowed secretsmanager:${operation} on the CA secret ${this.secretId} ` +
-          `(${detail}). Grant the function's role secretsmanager:GetSecretValue and ` +
-          'secretsmanager:PutSecretValue on the secret (the MachineIdAuth construct does).',
+          `(${detail}). Grant the function's role secretsmanager:GetSecretValue, ` +
+          'secretsmanager:PutSecretValue and secretsmanager:ListSecretVersionIds on the secret (the ' +
+          'MachineIdAuth construct does).',
         cause,
       );
     }

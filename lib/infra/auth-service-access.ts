@@ -17,12 +17,14 @@ export const AUTH_TABLE_ACTIONS = [
 
 /**
  * Secrets Manager actions the auth service uses on its CA secret: it reads the CAs and writes the first
- * ones. It never calls DescribeSecret, and never CreateSecret either (given the secret's ARN, the CA
- * store refuses to create a missing secret).
+ * ones; while the secret holds a placeholder, it lists the versions to find CAs pushed aside. It never
+ * calls DescribeSecret, and never CreateSecret either (given the secret's ARN, the CA store refuses to
+ * create a missing secret).
  */
 export const AUTH_CA_SECRET_ACTIONS = [
   'secretsmanager:GetSecretValue',
   'secretsmanager:PutSecretValue',
+  'secretsmanager:ListSecretVersionIds',
 ] as const;
 
 /**

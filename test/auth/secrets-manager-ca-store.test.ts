@@ -203,6 +203,45 @@ describe('SecretsManagerCaStore', () => {
       expect(currentValue()).toBe('{"uninitialised":true,"v":2}');
     });
 
+    it('refuses a second placeholder put over the first, naming the CA version no stage holds any more', async () => {
+      await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
+      await newStore().createIfAbsent(pool[0]!);
+      const casVersion = versions().find((version) => version.stages.includes('AWSCURRENT'))!.versionId;
+      // Two deploys that each changed the construct's initial value: AWSPREVIOUS moves off the CAs.
+      for (const value of ['{"uninitialised":true,"v":2}', '{"uninitialised":true,"v":3}']) {
+        await newClient().send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: value }));
+      }
+      expect(versions().find((version) => version.versionId === casVersion)?.stages).toEqual([]);
+      const placeholderVersion = versions().find((version) =>
+        version.stages.includes('AWSCURRENT'),
+      )!.versionId;
+      const before = versions().length;
+
+      const error = await newStore()
+        .createIfAbsent(pool[1]!)
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'ca_reset' });
+      const message = (error as Error).message;
+      expect(message).toContain(
+        `but an earlier version (${casVersion}, no longer staged) holds this cluster's CAs`,
+      );
+      expect(message).toContain(
+        `--move-to-version-id ${casVersion} --remove-from-version-id ${placeholderVersion}`,
+      );
+      expect(versions()).toHaveLength(before);
+      expect(currentValue()).toBe('{"uninitialised":true,"v":3}');
+    });
+
+    it('names the action when listing the versions behind a placeholder is denied', async () => {
+      await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
+      sm.setFault('ListSecretVersionIds', { kind: 'access-denied' });
+      await expect(newStore().createIfAbsent(pool[0]!)).rejects.toMatchObject({
+        code: 'ca_access_denied',
+        message: expect.stringContaining('not allowed secretsmanager:ListSecretVersionIds'),
+      });
+      expect(currentValue()).toBe(CA_SECRET_PLACEHOLDER.secretStringTemplate);
+    });
+
     it('makes new CAs over earlier ones when the placeholder says to discard them', async () => {
       await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
       await newStore().createIfAbsent(pool[0]!);

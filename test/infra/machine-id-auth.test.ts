@@ -215,7 +215,11 @@ describe('MachineIdAuth function', () => {
       },
       {
         Sid: 'CaSecret',
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        Action: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:ListSecretVersionIds',
+          'secretsmanager:PutSecretValue',
+        ],
         Effect: 'Allow',
         Resource: ref(id.secret),
       },

@@ -13,6 +13,7 @@ export const SECRETS_MANAGER_OPERATIONS = [
   'PutSecretValue',
   'GetSecretValue',
   'DescribeSecret',
+  'ListSecretVersionIds',
   'DeleteSecret',
 ] as const;
 export type SecretsManagerOperation = (typeof SECRETS_MANAGER_OPERATIONS)[number];
@@ -333,6 +334,27 @@ export async function startSecretsManagerEmulator(
         ...(secret.tags.length > 0 ? { Tags: secret.tags.map((tag) => ({ ...tag })) } : {}),
         VersionIdsToStages: versionIdsToStages,
         CreatedDate: epochSeconds(secret.createdDate),
+      };
+    },
+
+    /** One page holding every version: staged ones, and with `IncludeDeprecated` the others too. */
+    ListSecretVersionIds(input) {
+      const secret = findSecret(input);
+      const includeDeprecated = input['IncludeDeprecated'];
+      if (includeDeprecated !== undefined && typeof includeDeprecated !== 'boolean') {
+        throw new ServiceError('SerializationException', 'Expected a boolean for includeDeprecated');
+      }
+      const listed = secret.versions.filter(
+        (version) => includeDeprecated === true || version.stages.length > 0,
+      );
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        Versions: listed.map((version) => ({
+          VersionId: version.versionId,
+          VersionStages: [...version.stages],
+          CreatedDate: epochSeconds(version.createdDate),
+        })),
       };
     },
 
