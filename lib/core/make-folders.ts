@@ -1,6 +1,14 @@
 import { mkdirSync, statSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
+import { isErrno } from './errno.js';
+
+/**
+ * Why `makeFolders` failed with ENOENT, in words: a mkdir whose parent exists answers so only where the
+ * filesystem takes no new folders, or when the parent went away meanwhile.
+ */
+export const FOLDER_NOT_CREATABLE =
+  'a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders); choose a folder on a regular filesystem';
 
 /** The calls `makeFolders` makes; the directory destination passes its own (tests inject faults). */
 export interface FolderFs {
@@ -61,8 +69,4 @@ export function makeFoldersSync(target: string, mode: number): void {
       if (!isErrno(error, 'EEXIST') || !statSync(each).isDirectory()) throw error;
     }
   }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === code;
 }

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import path from 'node:path';
+import { isErrno } from '../../core/errno.js';
 import { DestinationError } from '../../core/errors.js';
 import { makeFolders } from '../../core/make-folders.js';
 import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
 import {
   type FsErrorHow,
-  isErrno,
   KEPT,
   mapFsError,
   NOTHING_WRITTEN,

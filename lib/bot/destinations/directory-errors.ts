@@ -1,6 +1,7 @@
 import { lstatSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DestinationError } from '../../core/errors.js';
+import { FOLDER_NOT_CREATABLE } from '../../core/make-folders.js';
 import type { DirectoryPurpose } from './directory-destination.js';
 
 /**
@@ -20,10 +21,6 @@ export function notAFile(target: string): DestinationError {
     'not_a_file',
     `${target} exists but is not a regular file (a folder, device or pipe); move it away so midbot can write the artifact`,
   );
-}
-
-export function isErrno(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
 /**
@@ -108,10 +105,7 @@ export function mapFsError(
       );
     case 'ENOENT':
       if (verb !== 'write') break;
-      return fail(
-        `destination_${verb}_failed`,
-        `${cannot}: a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders); choose a folder on a regular filesystem`,
-      );
+      return fail(`destination_${verb}_failed`, `${cannot}: ${FOLDER_NOT_CREATABLE}`);
     case 'EISDIR':
       return fail('not_a_file', `${cannot}: a folder is in the way (EISDIR); move it away`);
     case 'ENOTDIR': {

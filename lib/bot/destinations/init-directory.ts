@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DestinationError } from '../../core/errors.js';
-import { makeFolders } from '../../core/make-folders.js';
+import { FOLDER_NOT_CREATABLE, makeFolders } from '../../core/make-folders.js';
 
 /**
  * `midbot init --destination-dir D --owner U:G --bot-user B --reader-user R`, the `tbot init` step of
@@ -385,8 +385,7 @@ function fsError(error: unknown, target: string, verb: string): DestinationError
 
 /** Words for the other errors a folder meets when `midbot init` creates or prepares it. */
 const INIT_PROBLEMS: Record<string, string> = {
-  ENOENT:
-    'a folder on its path is missing and could not be created (ENOENT; pseudo-filesystems such as /proc and /sys refuse new folders); choose a folder on a regular filesystem',
+  ENOENT: FOLDER_NOT_CREATABLE,
   ENOTDIR:
     'a file is in the way on its path, where a folder should be (ENOTDIR); move it away or choose another path',
   EROFS: 'the filesystem is mounted read-only (EROFS); choose a writable folder',
