@@ -324,15 +324,18 @@ describe('midbot start on a data directory', () => {
     await expect(daemon).resolves.toBeUndefined();
   });
 
+  /** The flags of a oneshot run against the test cluster with a join token. */
+  const oneshotFlags = (token: string) => ({
+    authServer: cluster.url,
+    token,
+    caPins: [cluster.server.caPin],
+    oneshot: true,
+    logFormat: 'text' as const,
+  });
+
   it('refuses --data-dir inside --destination-dir before it makes the storage folder there', async () => {
     const token = await cluster.addBot('cli-nested', ['ops']);
-    const flags = {
-      authServer: cluster.url,
-      token,
-      caPins: [cluster.server.caPin],
-      oneshot: true,
-      logFormat: 'text' as const,
-    };
+    const flags = oneshotFlags(token);
     const error = await start(
       { ...flags, destinationDir: 'shared', dataDir: 'shared/storage' },
       fakeIo(),
@@ -346,13 +349,7 @@ describe('midbot start on a data directory', () => {
   it('refuses an unwritable --data-dir before joining, with advice for the data directory', async () => {
     const token = await cluster.addBot('cli-unwritable', ['ops']);
     writeFileSync(join(work, 'a-file'), 'not a folder\n');
-    const flags = {
-      authServer: cluster.url,
-      token,
-      caPins: [cluster.server.caPin],
-      oneshot: true,
-      logFormat: 'text' as const,
-    };
+    const flags = oneshotFlags(token);
     const error = await start({ ...flags, dataDir: 'a-file/data' }, fakeIo()).catch((e: Error) => e);
     expect((error as Error).message).toBe(
       `checking that storage can be written failed: cannot write ${join(work, 'a-file/data')}: ${join(work, 'a-file')} is a file, not a folder (ENOTDIR); move it away or choose another path. midbot checks this before it joins or renews, so the join token and any stored identity are unchanged.`,
