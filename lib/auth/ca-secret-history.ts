@@ -2,6 +2,7 @@ import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   type SecretsManagerClient,
+  type SecretVersionsListEntry,
 } from '@aws-sdk/client-secrets-manager';
 
 /** An earlier version of the CA secret that holds CAs. */
@@ -20,7 +21,7 @@ const MAX_VERSIONS_READ = 20;
  * moves AWSPREVIOUS off the CAs, but their version stays (Secrets Manager removes unlabelled versions
  * only beyond 100 versions, and only those older than a day), and can be made current again.
  *
- * Costs one `ListSecretVersionIds`, plus one `GetSecretValue` per earlier version read: only while the
+ * Costs one `ListSecretVersionIds` per 100 versions, plus one `GetSecretValue` per earlier version read: only while the
  * secret holds a placeholder, and a new stack's secret has no earlier version.
  *
  * @param failed turns an SDK error into the caller's error, given the operation that failed.
@@ -32,14 +33,12 @@ export async function findEarlierCas(
   holdsCas: (secretString: string | undefined) => boolean,
   failed: (error: unknown, operation: string) => Error,
 ): Promise<EarlierCas | undefined> {
-  const listed = await client
-    .send(new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true, MaxResults: 100 }))
-    .catch((error: unknown) => {
-      throw failed(error, 'ListSecretVersionIds');
-    });
+  const versions = await listVersions(client, secretId).catch((error: unknown) => {
+    throw failed(error, 'ListSecretVersionIds');
+  });
   // A version that is AWSCURRENT by now was written after the placeholder was read: a first start
   // racing this one won, which the caller finds when it reads the secret again. It was not pushed aside.
-  const earlier = (listed.Versions ?? [])
+  const earlier = versions
     .filter(
       (version) =>
         version.VersionId !== undefined &&
@@ -64,4 +63,30 @@ export async function findEarlierCas(
     if (holdsCas(secretString)) return { versionId, stages: version.VersionStages ?? [] };
   }
   return undefined;
+}
+
+/** The most pages of versions read: the secret has a handful of versions, Secrets Manager keeps ~100. */
+const MAX_PAGES = 5;
+
+/** Every version of the secret, labelled or not, in no particular order (the API promises none). */
+async function listVersions(
+  client: SecretsManagerClient,
+  secretId: string,
+): Promise<SecretVersionsListEntry[]> {
+  const versions: SecretVersionsListEntry[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const listed = await client.send(
+      new ListSecretVersionIdsCommand({
+        SecretId: secretId,
+        IncludeDeprecated: true,
+        MaxResults: 100,
+        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+      }),
+    );
+    versions.push(...(listed.Versions ?? []));
+    nextToken = listed.NextToken;
+    if (nextToken === undefined) break;
+  }
+  return versions;
 }

@@ -232,6 +232,28 @@ describe('SecretsManagerCaStore', () => {
       expect(currentValue()).toBe('{"uninitialised":true,"v":3}');
     });
 
+    it('finds CAs listed on a later page of versions', async () => {
+      // The emulator lists versions oldest first, 100 a page: the CAs come after 100 older placeholders.
+      await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
+      for (let i = 1; i < 100; i += 1) {
+        await newClient().send(
+          new PutSecretValueCommand({ SecretId: SECRET, SecretString: `{"uninitialised":true,"v":${i}}` }),
+        );
+      }
+      await newStore().createIfAbsent(pool[0]!);
+      const casVersion = versions().find((version) => version.stages.includes('AWSCURRENT'))!.versionId;
+      for (const value of ['{"uninitialised":true,"v":"a"}', '{"uninitialised":true,"v":"b"}']) {
+        await newClient().send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: value }));
+      }
+      expect(versions().findIndex((version) => version.versionId === casVersion)).toBe(100);
+
+      await expect(newStore().createIfAbsent(pool[1]!)).rejects.toMatchObject({
+        code: 'ca_reset',
+        message: expect.stringContaining(`an earlier version (${casVersion}, no longer staged)`),
+      });
+      expect(currentValue()).toBe('{"uninitialised":true,"v":"b"}');
+    });
+
     it('names the action when listing the versions behind a placeholder is denied', async () => {
       await createSecret({ SecretString: CA_SECRET_PLACEHOLDER.secretStringTemplate });
       sm.setFault('ListSecretVersionIds', { kind: 'access-denied' });

@@ -11,6 +11,7 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -550,6 +551,33 @@ describe('Secrets Manager emulator', () => {
     const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
     expect(described.VersionIdsToStages).toEqual({ [token(2)]: ['AWSPREVIOUS'], [token(3)]: ['AWSCURRENT'] });
     expect(described.LastChangedDate).toBeInstanceOf(Date);
+  });
+
+  it('lists versions in pages linked by NextToken, unlabelled ones only with IncludeDeprecated', async () => {
+    const name = 'mid/bots/alpha/identity';
+    await client.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'v1', ClientRequestToken: token(1) }),
+    );
+    for (const n of [2, 3, 4]) {
+      await client.send(
+        new PutSecretValueCommand({ SecretId: name, SecretString: `v${n}`, ClientRequestToken: token(n) }),
+      );
+    }
+    const list = (input: { MaxResults?: number; NextToken?: string; IncludeDeprecated?: boolean }) =>
+      client.send(new ListSecretVersionIdsCommand({ SecretId: name, ...input }));
+
+    const first = await list({ MaxResults: 3, IncludeDeprecated: true });
+    expect(first.Versions?.map((version) => version.VersionId)).toEqual([token(1), token(2), token(3)]);
+    const second = await list({ MaxResults: 3, IncludeDeprecated: true, NextToken: first.NextToken! });
+    expect(second.Versions?.map((version) => version.VersionId)).toEqual([token(4)]);
+    expect(second.NextToken).toBeUndefined();
+    const staged = await list({});
+    expect(staged.Versions?.map((version) => version.VersionStages)).toEqual([
+      ['AWSPREVIOUS'],
+      ['AWSCURRENT'],
+    ]);
+    await expect(list({ MaxResults: 101 })).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(list({ NextToken: 'made-up' })).rejects.toMatchObject({ name: 'InvalidNextTokenException' });
   });
 
   it('treats a retry with the same ClientRequestToken and value as a no-op', async () => {

@@ -337,24 +337,37 @@ export async function startSecretsManagerEmulator(
       };
     },
 
-    /** One page holding every version: staged ones, and with `IncludeDeprecated` the others too. */
+    /**
+     * Staged versions, and with `IncludeDeprecated` the others too, oldest first, in pages of
+     * `MaxResults` (1 to 100; 100 when absent) linked by `NextToken`.
+     */
     ListSecretVersionIds(input) {
       const secret = findSecret(input);
       const includeDeprecated = input['IncludeDeprecated'];
       if (includeDeprecated !== undefined && typeof includeDeprecated !== 'boolean') {
         throw new ServiceError('SerializationException', 'Expected a boolean for includeDeprecated');
       }
+      const pageSize = input['MaxResults'] ?? 100;
+      if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+        throw new ServiceError(
+          'InvalidParameterException',
+          'Invalid MaxResults: the value must be between 1 and 100.',
+        );
+      }
+      const start = pageStart(input['NextToken']);
       const listed = secret.versions.filter(
         (version) => includeDeprecated === true || version.stages.length > 0,
       );
+      const page = listed.slice(start, start + pageSize);
       return {
         ARN: secret.arn,
         Name: secret.name,
-        Versions: listed.map((version) => ({
+        Versions: page.map((version) => ({
           VersionId: version.versionId,
           VersionStages: [...version.stages],
           CreatedDate: epochSeconds(version.createdDate),
         })),
+        ...(start + pageSize < listed.length ? { NextToken: `page-from-${start + pageSize}` } : {}),
       };
     },
 
@@ -390,6 +403,15 @@ export async function startSecretsManagerEmulator(
       return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(now + days * 86_400_000) };
     },
   };
+
+  /** Where the page a `NextToken` of ListSecretVersionIds asks for begins; 0 without one. */
+  function pageStart(nextToken: unknown): number {
+    if (nextToken === undefined) return 0;
+    const start = typeof nextToken === 'string' ? /^page-from-(\d+)$/.exec(nextToken)?.[1] : undefined;
+    if (start === undefined)
+      throw new ServiceError('InvalidNextTokenException', 'The NextToken value is invalid.');
+    return Number(start);
+  }
 
   function findSecret(input: Record<string, unknown>): StoredSecret {
     const secretId = requiredString(input, 'SecretId', 'secretId');
