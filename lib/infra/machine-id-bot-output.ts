@@ -1,4 +1,12 @@
-import { Duration, RemovalPolicy, SecretValue, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Token,
+  TokenComparison,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -265,6 +273,13 @@ export class MachineIdBotOutput extends Construct {
         );
       }
       firstLiteral ??= { reader, account };
+    }
+    // One account, decided only at deploy: the reader is fine there and locked out anywhere else.
+    if (firstLiteral !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'machine-id:reader-account-unchecked',
+        `${via}: ${describePrincipal(firstLiteral.reader)} is in account ${firstLiteral.account}; this stack's account is decided at deploy, and if it is another one, ${fix}`,
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { parseDeployment } from '../../lib/infra/deployment.js';
@@ -60,12 +60,26 @@ describe('deployment-file readers without a customer managed key', () => {
     );
   });
 
-  it("accepts, in an environment-agnostic stack, readers of one account (the stack's is known only at deploy)", () => {
-    expect(() =>
-      deploymentStack(
-        deploymentWith([`arn:aws:iam::${ELSEWHERE}:role/a`, `arn:aws:iam::${ELSEWHERE}:role/b`]),
+  it("accepts, in an environment-agnostic stack, readers of one account (the stack's is known only at deploy), with a warning", () => {
+    const stack = deploymentStack(
+      deploymentWith([`arn:aws:iam::${ELSEWHERE}:role/a`, `arn:aws:iam::${ELSEWHERE}:role/b`]),
+    );
+    Annotations.fromStack(stack).hasWarning(
+      '/Readers/Bot-ci/Output-ssh',
+      Match.stringLikeRegexp(
+        `readers: arn:aws:iam::${ELSEWHERE}:role/a is in account ${ELSEWHERE}; this stack's account is decided at deploy, and if it is another one, a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey`,
       ),
-    ).not.toThrow();
+    );
+  });
+
+  it('gives no such warning when the stack account is known, or with a customer managed key', () => {
+    const reader = `arn:aws:iam::${HOME}:role/a`;
+    for (const stack of [
+      deploymentStack(deploymentWith([reader]), HOME),
+      deploymentStack(deploymentWith([reader], KEY_ARN)),
+    ]) {
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('decided at deploy'));
+    }
   });
 });
 
