@@ -95,7 +95,8 @@ export function parseBotAuthHeaders(headers: Readonly<Record<string, string | un
   }
   if (certificate.length > 12_000 || !isCanonicalBase64(certificate))
     refuse(`${BOT_AUTH_HEADERS.certificate} is not base64 DER`);
-  if (!/^\d{13}$/.test(timestamp))
+  // Thirteen digits, no leading zero: the one writing of a time from 2001 to 2286.
+  if (!/^[1-9]\d{12}$/.test(timestamp))
     refuse(`${BOT_AUTH_HEADERS.timestamp} must be milliseconds since the epoch`);
   if (!NONCE.test(nonce)) refuse(`${BOT_AUTH_HEADERS.nonce} must be 32 lowercase hex characters`);
   if (signature.length > 1_024 || !isCanonicalBase64(signature))

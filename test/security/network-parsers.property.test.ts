@@ -505,6 +505,14 @@ describe('the bot authentication headers', () => {
     );
   });
 
+  it('refuse a timestamp written with a leading zero (a counterexample the property above once found)', () => {
+    const timestamp = botHeaders[BOT_AUTH_HEADERS.timestamp] as string;
+    const headers = { ...botHeaders, [BOT_AUTH_HEADERS.timestamp]: `0${timestamp.slice(1)}` };
+    expect(() => parseBotAuthHeaders(headers)).toThrow(
+      `${BOT_AUTH_HEADERS.timestamp} must be milliseconds since the epoch`,
+    );
+  });
+
   it('answer arbitrary headers with the headers or an authentication error naming one', () => {
     fc.assert(
       fc.property(
