@@ -25,6 +25,7 @@ import { createDynamoDbClient } from '../lib/auth/storage/dynamodb-client.js';
 import { cachedUnlessFailed } from '../lib/core/cached-unless-failed.js';
 import { systemClock } from '../lib/core/clock.js';
 import { ConfigError, MidError } from '../lib/core/errors.js';
+import { InvocationDeadline } from '../lib/core/invocation-deadline.js';
 import { createLogger } from '../lib/core/logger.js';
 import { secureRandom } from '../lib/core/random.js';
 import { requestHandlerWithTimeouts, type SdkCallTimeouts } from '../lib/core/sdk-call-timeouts.js';
@@ -35,6 +36,9 @@ import { requestHandlerWithTimeouts, type SdkCallTimeouts } from '../lib/core/sd
  * them, the SDK's three attempts fit well inside it.
  */
 const CA_SECRET_TIMEOUTS: SdkCallTimeouts = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
+/** Each API request's deadline, for its storage calls (see ANSWER_MARGIN_MS). */
+const invocationDeadline = new InvocationDeadline();
 
 interface Ready {
   readonly service: AuthService;
@@ -47,7 +51,11 @@ async function build(): Promise<Ready> {
   const service = await AuthService.create({
     clusterName: env.MID_CLUSTER_NAME,
     suite: env.MID_SIGNATURE_SUITE,
-    storage: new DynamoDbBackend({ client: createDynamoDbClient(), tableName: env.MID_TABLE_NAME }),
+    storage: new DynamoDbBackend({
+      client: createDynamoDbClient(),
+      tableName: env.MID_TABLE_NAME,
+      deadline: () => invocationDeadline.current(),
+    }),
     caStore: new SecretsManagerCaStore({
       client: new SecretsManagerClient({ requestHandler: requestHandlerWithTimeouts(CA_SECRET_TIMEOUTS) }),
       secretId: env.MID_CA_SECRET_ID,
@@ -73,7 +81,19 @@ async function build(): Promise<Ready> {
 // A failed cold start (a throttled CA read) must not poison every later invocation of this instance.
 const dependencies = cachedUnlessFailed(build);
 
-export async function handler(event: unknown, context?: { awsRequestId?: string }): Promise<unknown> {
+/**
+ * How long before the Lambda's own timeout a request gives up on storage calls still in flight, to
+ * answer with its error (`storage_timeout`) while there is time to send it.
+ */
+const ANSWER_MARGIN_MS = 1_500;
+
+/** The parts of the Lambda context the handler reads; tests may pass none. */
+interface LambdaContext {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
+}
+
+export async function handler(event: unknown, context?: LambdaContext): Promise<unknown> {
   const { service, router } = await dependencies();
   if (isProvisioningEvent(event)) return provisionResources(service, event);
   if (!isHttpApiEvent(event)) {
@@ -107,5 +127,10 @@ export async function handler(event: unknown, context?: { awsRequestId?: string 
       requestId,
     );
   }
-  return toHttpApiResult(await router.handle(request), request.requestId);
+  const remainingMs = context?.getRemainingTimeInMillis?.();
+  const response =
+    remainingMs === undefined
+      ? await router.handle(request)
+      : await invocationDeadline.run(remainingMs - ANSWER_MARGIN_MS, () => router.handle(request));
+  return toHttpApiResult(response, request.requestId);
 }

@@ -3,8 +3,17 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type SigV4Credentials, verifySigV4 } from './sigv4-verifier.js';
 
+/** What the adapter passes as the Lambda context: the request id and the time left, as Lambda does. */
+export interface LambdaContextStandIn {
+  readonly awsRequestId: string;
+  getRemainingTimeInMillis(): number;
+}
+
 /** A Lambda handler for API Gateway HTTP API events (what lambdas/auth.ts exports). */
-export type HttpApiHandler = (event: unknown, context: { awsRequestId: string }) => Promise<unknown>;
+export type HttpApiHandler = (event: unknown, context: LambdaContextStandIn) => Promise<unknown>;
+
+/** The auth Lambda's timeout in the stack (`machine-id-auth.ts`). */
+const AUTH_FUNCTION_TIMEOUT_MS = 29_000;
 
 export interface LambdaHttpAdapter {
   readonly url: string;
@@ -45,7 +54,10 @@ export async function startLambdaHttpAdapter(options: {
   keyPem: string;
   port?: number;
   iamAuthoriser?: IamAuthoriser;
+  /** The function's timeout: past it, the request gets API Gateway's answer for a timed-out Lambda. */
+  functionTimeoutMs?: number;
 }): Promise<LambdaHttpAdapter> {
+  const functionTimeoutMs = options.functionTimeoutMs ?? AUTH_FUNCTION_TIMEOUT_MS;
   let count = 0;
   const server: Server = createServer({ cert: options.certPem, key: options.keyPem }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -98,18 +110,28 @@ export async function startLambdaHttpAdapter(options: {
           ...(authorizer === undefined ? {} : { authorizer }),
         },
       };
+      const timesOutAt = Date.now() + functionTimeoutMs;
+      const internalServerError = () => {
+        if (res.headersSent) return;
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"message":"Internal Server Error"}');
+      };
+      // What API Gateway answers when the function times out (the handler's late answer is dropped).
+      const timeout = setTimeout(internalServerError, functionTimeoutMs);
       options
-        .handler(event, { awsRequestId: requestId })
+        .handler(event, {
+          awsRequestId: requestId,
+          getRemainingTimeInMillis: () => Math.max(0, timesOutAt - Date.now()),
+        })
         .then((result) => {
+          if (res.headersSent) return;
           const answer = result as HttpApiResult;
           res.writeHead(answer.statusCode, answer.headers ?? {});
           res.end(answer.body ?? '');
         })
-        .catch(() => {
-          // What API Gateway answers when the integration throws.
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end('{"message":"Internal Server Error"}');
-        });
+        // What API Gateway answers when the integration throws.
+        .catch(internalServerError)
+        .finally(() => clearTimeout(timeout));
     });
   });
   await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));

@@ -107,12 +107,13 @@ export async function startServerlessStandIns(
  * The API Gateway stand-in in front of the auth Lambda handler, serving a fresh certificate of `ca` for
  * 127.0.0.1 with the CA in its chain (the agent checks the CA the service presents against `ca_path`).
  * `port` starts it again where it was, for a test that takes the service down and brings it back;
- * `iamAuthoriser` guards the admin routes with SigV4 as the deployed API does.
+ * `iamAuthoriser` guards the admin routes with SigV4 as the deployed API does; `functionTimeoutMs`
+ * stands for the function's timeout (29 s).
  */
 export async function startApiGatewayStandIn(
   ca: OpensslCa,
   handler: HttpApiHandler,
-  options: { port?: number; iamAuthoriser?: IamAuthoriser } = {},
+  options: { port?: number; iamAuthoriser?: IamAuthoriser; functionTimeoutMs?: number } = {},
 ): Promise<LambdaHttpAdapter> {
   const serving = await ca.issue({ commonName: '127.0.0.1', usage: 'server', ipAddresses: ['127.0.0.1'] });
   return startLambdaHttpAdapter({

@@ -9,8 +9,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
+import type { Deadline } from '../../core/invocation-deadline.js';
 import { type BatchTarget, batchGetItems, batchPutItems } from './dynamodb-batch-requests.js';
-import { isConditionalCheckFailed, toStorageError } from './dynamodb-errors.js';
+import { deadlinePassed, isConditionalCheckFailed, toStorageError } from './dynamodb-errors.js';
 import {
   type ItemInput,
   type ListOptions,
@@ -26,6 +27,12 @@ export interface DynamoDbBackendOptions {
   readonly tableName: string;
   /** @default systemClock */
   readonly clock?: Clock;
+  /**
+   * The deadline of the request being served: calls still waiting when it passes, and later ones,
+   * fail with `storage_timeout` (the auth Lambda's `InvocationDeadline`, lib/core/invocation-deadline.ts).
+   * @default no deadline
+   */
+  readonly deadline?: () => Deadline | undefined;
   /**
    * The most items one Query page may evaluate. Only tests set it, to exercise pagination without
    * writing megabytes.
@@ -50,6 +57,7 @@ export class DynamoDbBackend implements StorageBackend {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly clock: Clock;
+  private readonly deadline: () => Deadline | undefined;
   private readonly pageSize: number | undefined;
   private readonly batchTarget: BatchTarget;
   private readonly reads = new TurnBatch<string, Attributes | undefined>(async (keys) => {
@@ -66,6 +74,7 @@ export class DynamoDbBackend implements StorageBackend {
     this.client = options.client;
     this.tableName = options.tableName;
     this.clock = options.clock ?? systemClock;
+    this.deadline = options.deadline ?? (() => undefined);
     this.pageSize = options.pageSize;
     this.batchTarget = {
       client: this.client,
@@ -260,7 +269,12 @@ export class DynamoDbBackend implements StorageBackend {
     }
   }
 
-  /** Sends one SDK command: refused once closed, failures mapped to `StorageError`s. */
+  /**
+   * Sends one SDK command: refused once closed or past the request's deadline, given up on when the
+   * deadline passes while it waits, failures mapped to `StorageError`s. A call given up on is not
+   * aborted (an abort signal costs the SDK ~0.1 ms of work per call): its answer is dropped, and the
+   * SDK's own timeouts end it.
+   */
   private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
     if (this.closed) {
       throw new StorageError(
@@ -268,9 +282,12 @@ export class DynamoDbBackend implements StorageBackend {
         `The DynamoDB backend for ${this.tableName} has been closed.`,
       );
     }
+    const deadline = this.deadline();
+    if (deadline?.passed) throw deadlinePassed(this.tableName, operation);
     try {
-      return await send();
+      return await (deadline === undefined ? send() : Promise.race([send(), deadline.reached]));
     } catch (error) {
+      if (deadline?.passed) throw deadlinePassed(this.tableName, operation);
       if (isConditionalCheckFailed(error)) throw error;
       throw toStorageError(error, this.tableName, operation);
     }

@@ -13,6 +13,21 @@ export interface ConditionalCheckFailed {
   readonly Item?: Record<string, AttributeValue>;
 }
 
+/**
+ * The request's deadline (see `lib/core/invocation-deadline.ts`) passed before `operation` was answered.
+ * Nothing tells whether a write given up on landed, as after a timeout: callers treat it as failed, and
+ * single-use items stay safe because their writes are conditional.
+ */
+export function deadlinePassed(tableName: string, operation: string): StorageError {
+  return new StorageError(
+    'storage_timeout',
+    `DynamoDB had not answered dynamodb:${operation} on table ${tableName} when this request's time ran ` +
+      "out (the auth service answers before API Gateway's 30 s limit instead of being cut off). Retry " +
+      "the call; if it keeps happening, check DynamoDB's health in this region and the table's latency " +
+      'and throttling metrics.',
+  );
+}
+
 export function isConditionalCheckFailed(error: unknown): error is ConditionalCheckFailed {
   return errorName(error) === 'ConditionalCheckFailedException';
 }

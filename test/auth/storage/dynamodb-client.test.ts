@@ -4,6 +4,7 @@ import { DynamoDbBackend } from '../../../lib/auth/storage/dynamodb-backend.js';
 import { createDynamoDbClient, DYNAMODB_TIMEOUTS } from '../../../lib/auth/storage/dynamodb-client.js';
 import { createDynamoDbTable } from '../../../lib/auth/storage/dynamodb-table.js';
 import { StorageError } from '../../../lib/core/errors.js';
+import { InvocationDeadline } from '../../../lib/core/invocation-deadline.js';
 import { AWS_TEST_CREDENTIALS, AWS_TEST_REGION } from '../../support/aws-test-credentials.js';
 import { type RunningDynalite, startDynalite } from '../../support/dynalite.js';
 import { type LoopbackServer, startLoopbackServer } from '../../support/loopback-server.js';
@@ -69,6 +70,47 @@ describe('createDynamoDbClient', () => {
 
     expect(answers.map((answer) => JSON.parse(answer.Item?.['value']?.S ?? '{}').key)).toEqual(keys);
     client.destroy();
+  });
+
+  it('gives up at the request deadline on a silent endpoint, single and batched calls, and sends nothing after it', async () => {
+    let requests = 0;
+    const silent: LoopbackServer = await startLoopbackServer(() => {
+      requests += 1;
+      return new Promise<void>(() => {});
+    });
+    const client = createDynamoDbClient(testConfig(silent.url));
+    const deadline = new InvocationDeadline();
+    const backend = new DynamoDbBackend({
+      client,
+      tableName: 'mid-client-test',
+      deadline: () => deadline.current(),
+    });
+    const started = performance.now();
+
+    const single = await deadline.run(300, () =>
+      backend.get('bots/robot').catch((thrown: unknown) => thrown),
+    );
+    const batched = await deadline.run(300, () =>
+      Promise.all([backend.get('bots/a'), backend.get('bots/b')]).catch((thrown: unknown) => thrown),
+    );
+
+    const waited = performance.now() - started;
+    expect(single).toMatchObject({ code: 'storage_timeout' });
+    expect((single as Error).message).toContain('dynamodb:GetItem on table mid-client-test');
+    expect(batched).toMatchObject({ code: 'storage_timeout' });
+    expect((batched as Error).message).toContain('dynamodb:BatchGetItem on table mid-client-test');
+    expect(requests).toBe(2);
+    // At the deadlines, not after the SDK's attempts of 5 s each.
+    expect(waited).toBeLessThan(3_000);
+
+    const late = await deadline.run(0, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return backend.put({ key: 'bots/late', value: '{}' }).catch((thrown: unknown) => thrown);
+    });
+    expect(late).toMatchObject({ code: 'storage_timeout' });
+    expect(requests).toBe(2);
+    client.destroy();
+    await silent.stop();
   });
 
   it(
