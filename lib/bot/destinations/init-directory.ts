@@ -3,6 +3,8 @@ import * as fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DestinationError } from '../../core/errors.js';
 import { FOLDER_NOT_CREATABLE, makeFolders } from '../../core/make-folders.js';
+import { STORAGE_LOCK_FILE } from '../agent/storage-lock.js';
+import { STORED_IDENTITY_FILE } from '../agent/stored-identity.js';
 
 /**
  * `midbot init --destination-dir D --owner U:G --bot-user B --reader-user R`, the `tbot init` step of
@@ -80,6 +82,7 @@ export async function initDirectory(options: InitDirectoryOptions): Promise<Init
 
   const lines: string[] = [];
   const created = await ensureFolder(dir);
+  if (!created) await refuseBotStorage(dir, readerUser.account.name);
   lines.push(created ? `created ${dir}` : `using existing folder ${dir}`);
 
   // lchown and `setfacl -P` never follow a symlink: init runs as root in a folder another user owns.
@@ -187,6 +190,20 @@ function checkFolderPath(dir: string): string {
   }
   const normal = path.normalize(dir);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
+/**
+ * Refuses a folder that holds a bot's storage (`--data-dir`): its renewable identity would become
+ * readable by the reader, and stay so, as every later renewal inherits the default ACL.
+ */
+async function refuseBotStorage(dir: string, readerName: string): Promise<void> {
+  const names = await wrapFs(() => fs.readdir(dir), dir, 'list');
+  const found = [STORED_IDENTITY_FILE, STORAGE_LOCK_FILE].filter((name) => names.includes(name));
+  if (found.length === 0) return;
+  throw new DestinationError(
+    'destination_is_bot_storage',
+    `${dir} holds a bot's storage (${found.join(', ')}): its renewable identity, which ${readerName} must never read. Give the outputs a folder of their own, such as ${path.join(dir, 'out')}, run init on that, and keep --data-dir private to the bot`,
+  );
 }
 
 async function ensureFolder(dir: string): Promise<boolean> {

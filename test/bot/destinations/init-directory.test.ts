@@ -134,6 +134,31 @@ describe.skipIf(!canRun)('initDirectory', () => {
     expect(hostnameAcl).not.toContain(users.reader);
   });
 
+  it("refuses a bot's storage folder before changing anything in it", async () => {
+    for (const stored of ['bot-identity.json', 'midbot.lock']) {
+      const dir = path.join(work, `storage-${stored}`);
+      await fs.mkdir(dir, { mode: 0o700 });
+      await fs.writeFile(path.join(dir, stored), '{}', { mode: 0o600 });
+      const aclBefore = (await runCommand('getfacl', ['--omit-header', '--absolute-names', '-R', dir]))
+        .stdout;
+
+      const error = await initDirectory({
+        destinationDir: dir,
+        botUser: users.bot,
+        readerUser: users.reader,
+      }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(DestinationError);
+      expect(error).toMatchObject({ code: 'destination_is_bot_storage' });
+      expect((error as Error).message).toBe(
+        `${dir} holds a bot's storage (${stored}): its renewable identity, which ${users.reader} must never read. Give the outputs a folder of their own, such as ${dir}/out, run init on that, and keep --data-dir private to the bot`,
+      );
+      const aclAfter = (await runCommand('getfacl', ['--omit-header', '--absolute-names', '-R', dir])).stdout;
+      expect(aclAfter).toBe(aclBefore);
+      expect(aclAfter).not.toContain(users.reader);
+    }
+  });
+
   it('refuses an unknown user, naming the flag and the fix', async () => {
     const error = await initDirectory({
       destinationDir: path.join(work, 'x'),
