@@ -286,10 +286,12 @@ export function parseDeployment(text: string, source: string): Deployment {
     error: (code, message) => new ConfigError(code, `${source}: ${message}`),
     locate: document.locate,
   });
-  const resources = parsed.resources.map((resource, index) => {
-    const at = document.locate(['resources', index]);
-    return parseResource(resource, `${source} resources[${index}]${at === undefined ? '' : ` (${at})`}`);
-  });
+  // Each resource's errors give the line in this file of what they are about, not of the resource.
+  const resources = parsed.resources.map((resource, index) =>
+    parseResource(resource, `${source} resources[${index}]`, (path) =>
+      document.locate(['resources', index, ...path]),
+    ),
+  );
   refuseRepeatedResources(resources, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);

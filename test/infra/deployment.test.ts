@@ -111,12 +111,12 @@ describe('parseDeployment', () => {
     );
   });
 
-  it("refuses a resource the service would refuse, with the resource's own message", () => {
+  it("refuses a resource the service would refuse, with the resource's own message, at the line of the key", () => {
     const text = `${MINIMAL}resources:\n  - kind: role\n    version: v7\n    metadata: {name: ops}\n    spec:\n      allow: {logins: [root]}\n      colour: red\n`;
     const error = errorOf(text);
     expect(error.code).toBe('invalid_resource');
-    expect(error.message).toMatch(
-      /^deploy\/test\.yaml resources\[0\] \(line 9\): role "ops": .*unknown key "colour"/,
+    expect(error.message).toBe(
+      'deploy/test.yaml resources[0]: role "ops": spec (line 14): unknown key "colour"; remove it or check the spelling',
     );
   });
 

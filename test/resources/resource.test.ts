@@ -127,6 +127,15 @@ describe('parseResources', () => {
     expect(configErrorOf(() => parseResources(text, 'r.yaml'))).toBe(
       'r.yaml: role "ops": spec (line 7): unknown key "alow"; did you mean "allow"?',
     );
+    // A key whose value is a block below it: the key's line, not the block's first.
+    const block = 'kind: role\nversion: v7\nmetadata:\n  name: ops\nspec:\n  alow:\n    logins: [root]\n';
+    expect(configErrorOf(() => parseResources(block, 'r.yaml'))).toBe(
+      'r.yaml: role "ops": spec (line 6): unknown key "alow"; did you mean "allow"?',
+    );
+    const topLevel = 'kind: role\nversion: v7\nmetdata:\n  name: ops\nspec: {}\n';
+    expect(configErrorOf(() => parseResources(topLevel, 'r.yaml'))).toMatch(
+      /\(line 3\): unknown key "metdata"; did you mean "metadata"\?/,
+    );
   });
 
   it('refuses a scalar document', () => {

@@ -53,6 +53,20 @@ describe('config errors name the line of the YAML value they are about', () => {
     );
   });
 
+  it('gives the line of a misspelt key whose value is a block below it, not the line of that block', () => {
+    const text = CONFIG.replace('onboarding:', 'onbording:');
+    expect(errorOf(() => loadBotConfig(text, SOURCE))).toMatch(
+      /^\/etc\/midbot\.yaml: \(top level\) \(line 3\): unknown key "onbording"; did you mean "onboarding"\?/,
+    );
+    const nested = CONFIG.replace(
+      '    destination:\n      type: directory\n      path: /opt/machine-id/grafana',
+      '    destinaton:\n      type: directory\n      path: /opt/machine-id/grafana',
+    );
+    expect(errorOf(() => loadBotConfig(nested, SOURCE))).toMatch(
+      /outputs\[1\] \(line 17\): unknown key "destinaton"/,
+    );
+  });
+
   it('gives the line of a wrong value, in every way a file is read', async () => {
     const text = CONFIG.replace('  - type: application', '  - type: app');
     const expected = /^\/etc\/midbot\.yaml: outputs\[1\]\.type \(line 15\): got "app", expected one of /;
