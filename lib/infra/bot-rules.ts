@@ -96,23 +96,26 @@ export function botTimesProblem(times: BotTimes, words: BotFieldWords): BotRuleP
       message: `${f.flexibleTimeWindow} is ${said(window)}; use whole minutes from 0 (off) to ${MAX_WINDOW_MINUTES}, e.g. ${written(5 * 60_000)}`,
     };
   }
+  // Each rule below holds certificate_ttl to its own floor; a refusal names the highest, so that one
+  // change of certificate_ttl is enough (25m refused for the window, then 26m for the alarm, was not).
+  const threshold = interval + EXPIRY_ALARM_MARGIN_MS;
+  const leastTtl = `; keeping ${f.renewalInterval} and ${f.flexibleTimeWindow}, ${f.certificateTtl} must be over ${said(Math.max(interval + window, threshold))}`;
   if (interval >= ttl) {
     return {
       fields: ['renewalInterval', 'certificateTtl'],
-      message: `${f.renewalInterval} (${said(interval)}) must be shorter than ${f.certificateTtl} (${said(ttl)}), or certificates expire before they are renewed; lower ${f.renewalInterval} or raise ${f.certificateTtl}`,
+      message: `${f.renewalInterval} (${said(interval)}) must be shorter than ${f.certificateTtl} (${said(ttl)}), or certificates expire before they are renewed; lower ${f.renewalInterval} or raise ${f.certificateTtl}${leastTtl}`,
     };
   }
   if (interval + window >= ttl) {
     return {
       fields: ['flexibleTimeWindow', 'renewalInterval', 'certificateTtl'],
-      message: `${f.renewalInterval} (${said(interval)}) plus ${f.flexibleTimeWindow} (${said(window)}) must be shorter than ${f.certificateTtl} (${said(ttl)}): a run may start that late, after the certificates expired; lower either, or raise ${f.certificateTtl}`,
+      message: `${f.renewalInterval} (${said(interval)}) plus ${f.flexibleTimeWindow} (${said(window)}) must be shorter than ${f.certificateTtl} (${said(ttl)}): a run may start that late, after the certificates expired; lower either, or raise ${f.certificateTtl}${leastTtl}`,
     };
   }
-  const threshold = interval + EXPIRY_ALARM_MARGIN_MS;
   if (threshold >= ttl) {
     return {
       fields: ['certificateTtl', 'renewalInterval'],
-      message: `${f.certificateTtl} (${said(ttl)}) must be longer than ${f.renewalInterval} plus ${said(EXPIRY_ALARM_MARGIN_MS)} (${said(threshold)}): each output's Expiry alarm fires when its certificates have less than that left, which freshly written ones would, so it would never clear; raise ${f.certificateTtl} or lower ${f.renewalInterval}`,
+      message: `${f.certificateTtl} (${said(ttl)}) must be longer than ${f.renewalInterval} plus ${said(EXPIRY_ALARM_MARGIN_MS)} (${said(threshold)}): each output's Expiry alarm fires when its certificates have less than that left, which freshly written ones would, so it would never clear; raise ${f.certificateTtl} or lower ${f.renewalInterval}${leastTtl}`,
     };
   }
   return undefined;

@@ -47,7 +47,7 @@ describe('deployment file: bot rules', () => {
 
   it('points a TTL too short for the schedule at the key the file sets, defaults named too', () => {
     expect(deploymentRefusal(FILE.replace('renewal_interval: 20m', 'certificate_ttl: 25m'))).toBe(
-      'deploy/test.yaml: bots[0].certificate_ttl (line 5): got "25m", renewal_interval (20m) plus flexible_time_window (5m) must be shorter than certificate_ttl (25m): a run may start that late, after the certificates expired; lower either, or raise certificate_ttl',
+      'deploy/test.yaml: bots[0].certificate_ttl (line 5): got "25m", renewal_interval (20m) plus flexible_time_window (5m) must be shorter than certificate_ttl (25m): a run may start that late, after the certificates expired; lower either, or raise certificate_ttl; keeping renewal_interval and flexible_time_window, certificate_ttl must be over 30m',
     );
   });
 

@@ -31,7 +31,7 @@ describe('deployment file: lifetimes capped by roles in the file', () => {
 
   it('refuses a cap the schedule does not fit in, naming the role, the output and the fix', () => {
     expect(deploymentRefusal(FILE.replace('renewal_interval: 20m', 'renewal_interval: 1h'))).toBe(
-      `deploy/test.yaml: bots[0].certificate_ttl (line 13): role "short" caps the certificates of output "ssh" at its max_session_ttl, 1h, not the 2h asked for; so renewal_interval (1h) must be shorter than the role's max_session_ttl (1h), or certificates expire before they are renewed; lower renewal_interval or raise the role's max_session_ttl`,
+      `deploy/test.yaml: bots[0].certificate_ttl (line 13): role "short" caps the certificates of output "ssh" at its max_session_ttl, 1h, not the 2h asked for; so renewal_interval (1h) must be shorter than the role's max_session_ttl (1h), or certificates expire before they are renewed; lower renewal_interval or raise the role's max_session_ttl; keeping renewal_interval and flexible_time_window, the role's max_session_ttl must be over 1h10m`,
     );
   });
 

@@ -28,7 +28,7 @@ function botError(patch: Partial<MachineIdBotProps>): string {
 describe('MachineIdBot props', () => {
   it('refuses a renewal interval that is not shorter than the certificate TTL, naming both and the fix', () => {
     expect(botError({ renewalInterval: Duration.hours(1) })).toBe(
-      'Test/Bot: renewalInterval (1 hour) must be shorter than certificateTtl (1 hour), or certificates expire before they are renewed; lower renewalInterval or raise certificateTtl',
+      'Test/Bot: renewalInterval (1 hour) must be shorter than certificateTtl (1 hour), or certificates expire before they are renewed; lower renewalInterval or raise certificateTtl; keeping renewalInterval and flexibleTimeWindow, certificateTtl must be over 1 hour 10 minutes',
     );
     expect(
       botError({ renewalInterval: Duration.minutes(30), certificateTtl: Duration.minutes(20) }),
@@ -57,7 +57,7 @@ describe('MachineIdBot props', () => {
         certificateTtl: Duration.minutes(30),
       }),
     ).toBe(
-      "Test/Bot: certificateTtl (30 minutes) must be longer than renewalInterval plus 10 minutes (30 minutes): each output's Expiry alarm fires when its certificates have less than that left, which freshly written ones would, so it would never clear; raise certificateTtl or lower renewalInterval",
+      "Test/Bot: certificateTtl (30 minutes) must be longer than renewalInterval plus 10 minutes (30 minutes): each output's Expiry alarm fires when its certificates have less than that left, which freshly written ones would, so it would never clear; raise certificateTtl or lower renewalInterval; keeping renewalInterval and flexibleTimeWindow, certificateTtl must be over 30 minutes",
     );
   });
 
