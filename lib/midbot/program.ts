@@ -127,7 +127,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
   program
     .command('init')
     .description(
-      'Prepare a destination folder: the bot user may write it, the reader user may read it, nobody else (POSIX ACLs; run as root)',
+      'Prepare a destination folder: the bot user may write it, the reader user may read it, nobody else (POSIX ACLs; run as root, or as the owner of an existing folder)',
     )
     .option('-c, --config <file>', 'take the folder from the one directory output of this config')
     .option('--destination-dir <dir>', 'the folder to prepare')
