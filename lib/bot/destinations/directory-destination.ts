@@ -15,6 +15,12 @@ import {
   READING,
   rootIsSymlink,
 } from './directory-errors.js';
+import {
+  OWNED_FILES_LIST,
+  ownedFilesText,
+  parseOwnedFiles,
+  refuseReplacingOthersFiles,
+} from './owned-files.js';
 import { hasReaderDefaultAcl } from './reader-default-acl.js';
 
 /**
@@ -145,12 +151,14 @@ export class DirectoryDestination implements Destination {
     checkArtifactFiles(files);
     await this.ensureRoot();
     await this.sweepStaleTemps();
-    for (const file of files) await this.checkTarget(file.name);
+    // An output's folder also gets the list of what midbot wrote there, renamed in with the files.
+    const toWrite = this.purpose === 'output' ? [...files, await this.ownedFilesAfter(files)] : files;
+    for (const file of toWrite) await this.checkTarget(file.name);
     const readerAcl = files.some((file) => file.secret) ? await this.readerAclProbe(this.root) : false;
 
     const pending: PendingFile[] = [];
     try {
-      for (const file of files) {
+      for (const file of toWrite) {
         const item = {
           name: file.name,
           target: path.join(this.root, file.name),
@@ -159,7 +167,7 @@ export class DirectoryDestination implements Destination {
         await this.writeTemp(item, file, readerAcl, pending);
       }
       // Look again right before replacing anything: the writes above took time.
-      for (const file of files) await this.checkTarget(file.name);
+      for (const file of toWrite) await this.checkTarget(file.name);
     } catch (error) {
       await this.removeTemps(pending);
       throw error;
@@ -173,7 +181,9 @@ export class DirectoryDestination implements Destination {
     const firstFailure = renamed.find((result) => result.status === 'rejected');
     if (firstFailure !== undefined && failed[0] !== undefined) {
       await this.removeTemps(failed);
-      const replaced = pending.filter((item) => !failed.includes(item)).map((item) => item.name);
+      const replaced = pending
+        .filter((item) => !failed.includes(item) && item.name !== OWNED_FILES_LIST)
+        .map((item) => item.name);
       const kept =
         replaced.length > 0
           ? `already replaced: ${replaced.join(', ')}; the other files are the previous versions`
@@ -185,6 +195,30 @@ export class DirectoryDestination implements Destination {
 
   async read(name: string): Promise<Buffer | undefined> {
     checkArtifactName(name);
+    return this.readFile(name);
+  }
+
+  /**
+   * The list of the files midbot wrote in this folder once `files` are written too, after refusing
+   * to replace a file of someone else's (see `owned-files.ts`). Names no longer in the folder leave it.
+   */
+  private async ownedFilesAfter(files: readonly ArtifactFile[]): Promise<ArtifactFile> {
+    let names: string[];
+    try {
+      names = await this.fs.readdir(this.root);
+    } catch (error) {
+      throw this.fsError(error, this.root, NOTHING_WRITTEN);
+    }
+    const entries = names.filter((name) => !TEMP_FILE.test(name) && name !== OWNED_FILES_LIST);
+    const owned = parseOwnedFiles((await this.readFile(OWNED_FILES_LIST))?.toString('utf8'));
+    const writing = files.map((file) => file.name);
+    refuseReplacingOthersFiles({ folder: this.root, writing, entries, owned });
+    const kept = entries.filter((name) => owned.has(name));
+    return { name: OWNED_FILES_LIST, data: ownedFilesText([...kept, ...writing]), secret: false };
+  }
+
+  /** A file of the folder, or undefined when there is none; symlinks and non-files refused. */
+  private async readFile(name: string): Promise<Buffer | undefined> {
     const target = path.join(this.root, name);
     try {
       const root = await this.fs.lstat(this.root);

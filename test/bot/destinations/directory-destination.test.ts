@@ -9,6 +9,7 @@ import {
   type DirectoryFileHandle,
   type DirectoryFs,
 } from '../../../lib/bot/destinations/directory-destination.js';
+import { OWNED_FILES_LIST } from '../../../lib/bot/destinations/owned-files.js';
 import { DestinationError } from '../../../lib/core/errors.js';
 import { runCommand } from '../../support/run-command.js';
 
@@ -32,10 +33,12 @@ const output = (version: string): ArtifactFile[] => [
   { name: 'key-cert.pub', data: Buffer.from(`ssh cert ${version}\n`), secret: false },
 ];
 
+/** The artifacts in `dir`, by name; the list of midbot's files is looked at on its own. */
 async function contents(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of (await fs.readdir(dir)).sort())
-    out[name] = await fs.readFile(path.join(dir, name), 'utf8');
+  for (const name of (await fs.readdir(dir)).sort()) {
+    if (name !== OWNED_FILES_LIST) out[name] = await fs.readFile(path.join(dir, name), 'utf8');
+  }
   return out;
 }
 
@@ -115,6 +118,58 @@ describe('DirectoryDestination', () => {
     });
   });
 
+  it("refuses to replace a file of someone's in a folder of theirs, and writes nothing", async () => {
+    // `--destination-dir ~/.ssh`: the user's known_hosts among their keys and config.
+    await fs.mkdir(root);
+    await fs.writeFile(path.join(root, 'known_hosts'), 'github.com ssh-ed25519 AAAA\n');
+    await fs.writeFile(path.join(root, 'id_ed25519'), 'my key\n', { mode: 0o600 });
+    await fs.writeFile(path.join(root, 'config'), 'Host *\n');
+    const destination = new DirectoryDestination(root, noAcl);
+
+    const error = await destinationError(
+      destination.write([
+        ...output('v1'),
+        { name: 'known_hosts', data: '@cert-authority *\n', secret: false },
+      ]),
+    );
+
+    expect(error.code).toBe('destination_holds_other_files');
+    expect(error.message).toBe(
+      `${root} already holds known_hosts, which midbot did not write and would replace, among other files that are not midbot's (config, id_ed25519): it looks like a folder of yours. Give the output a folder of its own (such as ${root}/machine-id); nothing was written`,
+    );
+    expect((await fs.readdir(root)).sort()).toEqual(['config', 'id_ed25519', 'known_hosts']);
+    expect(await fs.readFile(path.join(root, 'known_hosts'), 'utf8')).toBe('github.com ssh-ed25519 AAAA\n');
+  });
+
+  it("writes beside someone's files when it replaces none of them, and replaces its own from then on", async () => {
+    await fs.mkdir(root);
+    await fs.writeFile(path.join(root, 'notes.txt'), 'mine\n');
+    const destination = new DirectoryDestination(root, noAcl);
+
+    await destination.write(output('v1'));
+    await new DirectoryDestination(root, noAcl).write(output('v2'));
+
+    expect(await contents(root)).toEqual({
+      key: 'private key v2\n',
+      'key-cert.pub': 'ssh cert v2\n',
+      'notes.txt': 'mine\n',
+      tlscert: 'certificate v2\n',
+    });
+    expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'))).toEqual({
+      written_by: 'midbot',
+      files: ['key', 'key-cert.pub', 'tlscert'],
+    });
+  });
+
+  it('takes files at artifact names as its own in a folder holding nothing else (written before the list existed)', async () => {
+    await fs.mkdir(root);
+    for (const file of output('v0')) await fs.writeFile(path.join(root, file.name), file.data);
+
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+
+    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v1\n');
+  });
+
   it('sets 0600 on a key even where a previous version was world-readable', async () => {
     await fs.mkdir(root);
     await fs.writeFile(path.join(root, 'key'), 'old', { mode: 0o666 });
@@ -150,7 +205,7 @@ describe('DirectoryDestination', () => {
 
     expect(reads).toBeGreaterThan(3);
     expect([...seen].filter((kind) => kind.startsWith('partial'))).toEqual([]);
-    expect(await fs.readdir(root)).toEqual(['tlscacerts']);
+    expect((await fs.readdir(root)).sort()).toEqual([OWNED_FILES_LIST, 'tlscacerts']);
     expect(await fs.readFile(path.join(root, 'tlscacerts'), 'utf8')).toBe(newText);
   });
 
@@ -371,7 +426,8 @@ describe('DirectoryDestination', () => {
 
     await destination.write(output('v2'));
 
-    expect(mostInFlight).toBe(output('v2').length);
+    // The artifacts and the list of midbot's files.
+    expect(mostInFlight).toBe(output('v2').length + 1);
     expect(Object.values(await contents(root))).toEqual([
       'private key v2\n',
       'ssh cert v2\n',
