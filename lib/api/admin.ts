@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
-import { isoTime, name, ttlSeconds } from './wire-schemas.js';
+import { clusterCasSchema, isoTime, name, ttlSeconds } from './wire-schemas.js';
 
 /** The most audit events one `GET /v1/admin/events` call returns (`?limit=`). */
 export const MAX_EVENTS_PER_CALL = 1000;
@@ -102,3 +102,9 @@ export const statusResponseSchema = builtOnFirstUse(() =>
   }),
 );
 export type StatusResponse = z.infer<typeof statusResponseSchema>;
+
+/** The public half of the cluster's CAs (`midctl auth export`). */
+export const casResponseSchema = builtOnFirstUse(() =>
+  z.strictObject({ cluster_name: z.string(), cas: clusterCasSchema }),
+);
+export type CasResponse = z.infer<typeof casResponseSchema>;

@@ -12,6 +12,7 @@ export const ROUTES = {
   botCertificatesBatch: '/v1/bot/certificates/batch',
   botHeartbeat: '/v1/bot/heartbeat',
   adminStatus: '/v1/admin/status',
+  adminCas: '/v1/admin/cas',
   adminResources: '/v1/admin/resources',
   adminBots: '/v1/admin/bots',
   adminTokens: '/v1/admin/tokens',

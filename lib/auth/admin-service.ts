@@ -1,4 +1,10 @@
-import type { AddBotRequest, AddBotResponse, StatusResponse, UpdateBotRequest } from '../api/admin.js';
+import type {
+  AddBotRequest,
+  AddBotResponse,
+  CasResponse,
+  StatusResponse,
+  UpdateBotRequest,
+} from '../api/admin.js';
 import {
   nameSegmentsOf,
   RESOURCE_KIND_LISTS,
@@ -22,6 +28,7 @@ import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './au
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
 import { botLogins, updatedBot } from './bot-update.js';
+import { describeClusterCas } from './cluster-cas.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
 
 /** `tctl bots add` tokens live an hour unless asked otherwise. */
@@ -102,6 +109,11 @@ export class AdminService {
       ca_pin: this.context.cas.caPin,
       counts,
     };
+  }
+
+  /** `midctl auth export`: the public half of the cluster's CAs, for servers to trust. */
+  cas(): CasResponse {
+    return { cluster_name: this.context.clusterName, cas: describeClusterCas(this.context.cas) };
   }
 
   /** `midctl create -f`: every document is parsed and checked before anything is written. */

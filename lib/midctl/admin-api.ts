@@ -1,6 +1,15 @@
-import type { AddBotRequest, AddBotResponse, StatusResponse, UpdateBotRequest } from '../api/admin.js';
+import {
+  type AddBotRequest,
+  type AddBotResponse,
+  type CasResponse,
+  casResponseSchema,
+  type StatusResponse,
+  type UpdateBotRequest,
+} from '../api/admin.js';
 import type { ApiClient } from '../api/api-client.js';
 import { ROUTES } from '../api/routes.js';
+import { UpstreamError } from '../core/errors.js';
+import { parseWithSchema } from '../core/schema.js';
 
 export type ResourceJson = Record<string, unknown> & {
   kind: string;
@@ -23,6 +32,15 @@ export class AdminApi {
 
   status(): Promise<StatusResponse> {
     return this.client.call({ method: 'GET', path: ROUTES.adminStatus });
+  }
+
+  async cas(): Promise<CasResponse> {
+    const answer = await this.client.call({ method: 'GET', path: ROUTES.adminCas });
+    return parseWithSchema(casResponseSchema, answer, {
+      root: 'CAs',
+      code: 'bad_response',
+      error: (code, message) => new UpstreamError(code, `the auth service sent unexpected CAs: ${message}`),
+    });
   }
 
   async putResources(resources: readonly unknown[], force: boolean) {

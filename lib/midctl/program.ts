@@ -7,6 +7,7 @@ import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { AdminApi } from './admin-api.js';
 import { connectAdmin, explainAwsRefusal, servedAddresses } from './admin-connection.js';
+import { EXPORT_TYPES, type ExportType, exportCas } from './commands/auth-export.js';
 import { authStart } from './commands/auth-start.js';
 import {
   addBot,
@@ -92,7 +93,9 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     }
   };
 
-  const auth = program.command('auth').description('Run the auth service');
+  const auth = program
+    .command('auth')
+    .description('Run the auth service, or export the public half of its CAs');
   auth
     .command('start')
     .description(
@@ -157,6 +160,21 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         await server.close();
       },
     );
+
+  auth
+    .command('export')
+    .description(
+      "Print the public half of the cluster's CAs, for servers that must trust it (as tctl auth export)",
+    )
+    .addOption(
+      new Option(
+        '--type <type>',
+        "user: SSH user CA keys for sshd's TrustedUserCAKeys; host: @cert-authority lines for known_hosts; tls-user / tls-host: PEM CA certificates",
+      )
+        .choices(EXPORT_TYPES)
+        .makeOptionMandatory(),
+    )
+    .action((flags: { type: ExportType }) => run((admin) => exportCas(admin, flags.type)));
 
   program
     .command('version')

@@ -277,4 +277,66 @@ spec:
     expect(refused.stderr).toContain('Permission denied');
     expect(refused.code).not.toBe(0);
   });
+
+  it('exports the CAs a server trusts (midctl auth export): sshd, known_hosts and openssl accept them', async () => {
+    // After the tests above: node1's host key and certificate, and robot's identity output.
+    const hostDir = join(dir, 'host');
+    const out = join(dir, 'machine-id');
+    const exported = async (type: string) => {
+      const result = await runMidctl(['--data-dir', server.dataDir, 'auth', 'export', '--type', type]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const file = join(dir, `exported-${type}`);
+      writeFileSync(file, result.stdout);
+      return { file, text: result.stdout };
+    };
+    const user = await exported('user');
+    expect(user.text).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) \S+( [^\n]*)?\n$/);
+    const host = await exported('host');
+    expect(host.text).toMatch(/^@cert-authority \*\.example\.test \S+ \S+ type=host\n$/);
+
+    // An sshd set up from the export alone (not from a host bot's user CA file) lets robot in, and
+    // the client checks the host certificate against the exported host line alone.
+    const fromExport = await startSshd({
+      hostKeyPath: join(hostDir, 'ssh_host'),
+      hostCertificatePath: join(hostDir, 'ssh_host-cert.pub'),
+      trustedUserCaKeysPath: user.file,
+    });
+    scopedSshds.push(fromExport);
+    const login = await sshWith(
+      out,
+      [
+        'HostName=127.0.0.1',
+        `Port=${fromExport.port}`,
+        'HostKeyAlias=node1.example.test',
+        `UserKnownHostsFile=${host.file}`,
+        'StrictHostKeyChecking=yes',
+      ],
+      'root@node1.example.test',
+      'echo ok',
+    );
+    expect(login.stderr).not.toMatch(/Permission denied|Host key verification failed/);
+    expect(login.stdout.trim()).toBe('ok');
+
+    // The TLS user CA signed robot's client certificate; the TLS host CA the auth service's own.
+    const verify = await runCommand('openssl', [
+      'verify',
+      '-CAfile',
+      (await exported('tls-user')).file,
+      join(out, 'tlscert'),
+    ]);
+    expect(verify.stdout).toContain(': OK');
+    const ping = await runCommand('curl', [
+      '--silent',
+      '--show-error',
+      '--cacert',
+      (await exported('tls-host')).file,
+      `${server.url}/v1/ping`,
+    ]);
+    expect(ping.stderr).toBe('');
+    expect(ping.stdout).toContain('example.test');
+    const refused = await runMidctl(['--data-dir', server.dataDir, 'auth', 'export', '--type', 'db']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("'db' is invalid");
+  });
 });

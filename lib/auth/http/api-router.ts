@@ -168,6 +168,11 @@ export class ApiRouter {
         handler: admin(() => this.service.admin.status()),
       },
       {
+        method: 'GET',
+        pattern: exact(ROUTES.adminCas),
+        handler: admin(async () => this.service.admin.cas()),
+      },
+      {
         method: 'PUT',
         pattern: exact(ROUTES.adminResources),
         handler: admin(async (request, _p, actor) => {
