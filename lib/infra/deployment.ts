@@ -19,6 +19,7 @@ import {
   outputRolesProblem,
 } from './bot-rules.js';
 import { stackOutputIdClash } from './bot-stack-output-ids.js';
+import { undefinedReferences } from './deployment-references.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
 import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
@@ -252,6 +253,8 @@ export const deploymentSchema = z.strictObject({
 export type Deployment = z.output<typeof deploymentSchema> & {
   /** `resources` as multi-document YAML, checked against the resource schemas. */
   readonly resourcesYaml: string | undefined;
+  /** What synth should warn of, in the file's words (`deployment-references.ts`). */
+  readonly warnings: readonly string[];
 };
 /** One entry of `bots:`. */
 export type DeploymentBot = Deployment['bots'][number];
@@ -295,7 +298,10 @@ export function parseDeployment(text: string, source: string): Deployment {
   refuseRepeatedResources(resources, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
-  return { ...parsed, resourcesYaml };
+  const warnings = undefinedReferences(parsed.bots, resources, document.locate).map(
+    (warning) => `${source}: ${warning}`,
+  );
+  return { ...parsed, resourcesYaml, warnings };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -73,6 +73,10 @@ export class MachineIdStack extends Stack {
       ...(dir === undefined ? {} : { entry: `${dir}auth.ts` }),
       ...(props.code?.auth === undefined ? {} : { code: props.code.auth }),
     });
+
+    for (const warning of deployment.warnings) {
+      Annotations.of(this).addWarningV2('machine-id:undefined-reference', warning);
+    }
 
     const clash = stackOutputIdClash(deployment.bots);
     if (clash !== undefined) throw invalidProps(this, clash.message);
