@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ApiClient, ApiError } from '../api/api-client.js';
 import { normaliseAuthServer } from '../api/auth-server-address.js';
 import { localServerFiles } from '../auth/local/local-server-files.js';
+import { type LocalServerInfo, localServerInfoSchema } from '../auth/local/local-server-info.js';
 import { ConfigError } from '../core/errors.js';
+import { parseWithSchema } from '../core/schema.js';
 import { awsAdminSigner } from './aws-admin-signer.js';
 import type { ServedAddresses } from './bot-facing-address.js';
 
@@ -28,16 +30,30 @@ function readFileOrExplain(file: string, what: string): string {
   }
 }
 
-/** `<data-dir>/auth-server.json`, which the local auth service writes at every start. */
-interface ServerInfo {
-  readonly url: string;
-  /** Absent in files of services started before it was recorded. */
-  readonly listen_host?: string;
-  readonly public_addrs?: readonly string[];
-}
-
-function readServerInfo(file: string): ServerInfo {
-  return JSON.parse(readFileOrExplain(file, 'the server address')) as ServerInfo;
+/**
+ * `<data-dir>/auth-server.json`, which the local auth service writes at every start: a file that is not
+ * what it writes (edited, truncated by a full disk) is refused naming the file, and a restart of the
+ * service rewrites it.
+ */
+function readServerInfo(file: string, dataDir: string): LocalServerInfo {
+  const text = readFileOrExplain(file, 'the server address');
+  const fix = `the auth service rewrites this file at every start: restart it with \`midctl auth start --data-dir ${dataDir}\` (after stopping the one running, if any)`;
+  if (text.trim() === '') throw new ConfigError('invalid_server_info', `${file} is empty; ${fix}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new ConfigError(
+      'invalid_server_info',
+      `${file} is not JSON${position === undefined ? '' : ` (syntax error at character ${position})`}; ${fix}`,
+      { cause: error },
+    );
+  }
+  return parseWithSchema(localServerInfoSchema, value, {
+    error: (code, message) => new ConfigError(code, `${file}: ${message}; ${fix}`),
+    code: 'invalid_server_info',
+  });
 }
 
 /**
@@ -48,7 +64,7 @@ export function servedAddresses(flags: ConnectionFlags): ServedAddresses | undef
   if (flags.awsIam || flags.dataDir === undefined) return undefined;
   const file = localServerFiles(flags.dataDir).serverInfo;
   if (!existsSync(file)) return undefined;
-  const info = readServerInfo(file);
+  const info = readServerInfo(file, flags.dataDir);
   if (info.listen_host === undefined) return undefined;
   return { listenHost: info.listen_host, publicAddrs: info.public_addrs ?? [] };
 }
@@ -94,7 +110,7 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
         `no auth server address: ${files.serverInfo} is missing; start it with \`midctl auth start --data-dir ${flags.dataDir}\` or pass --auth-server`,
       );
     }
-    url = readServerInfo(files.serverInfo).url;
+    url = readServerInfo(files.serverInfo, flags.dataDir).url;
   }
   const adminToken = readFileOrExplain(files.adminToken, 'the admin credential').trim();
   const ca = readFileOrExplain(files.hostCa, "the service's CA certificate");

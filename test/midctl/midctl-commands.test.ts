@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -411,6 +411,35 @@ spec:
         await midctl(['bots', 'rm', 'keeper']);
       }
     });
+  });
+
+  describe('a data directory whose files are not what the auth service wrote', () => {
+    /** A copy of the running service's data directory, with `file` replaced by `content`. */
+    const copyWith = (name: string, file: 'serverInfo' | 'adminToken', content: string) => {
+      const copy = join(root, name);
+      cpSync(localDataDir, copy, { recursive: true });
+      writeFileSync(localServerFiles(copy)[file], content);
+      return copy;
+    };
+
+    it.each([
+      ['{ bad', ' is not JSON (syntax error at character 2)'],
+      ['', ' is empty'],
+      [
+        '{"url": 5, "cluster_name": "c", "ca_pin": "p", "pid": 1}',
+        ': url: got 5, expected the https URL the auth service listens on',
+      ],
+    ])(
+      'names auth-server.json holding %j, what is wrong and the restart that rewrites it',
+      async (content, problem) => {
+        const copy = copyWith(`info-${content.length}`, 'serverInfo', content);
+        const file = localServerFiles(copy).serverInfo;
+        await expect(inProcessMidctl(copy)(['status'])).rejects.toMatchObject({
+          code: 'invalid_server_info',
+          message: `${file}${problem}; the auth service rewrites this file at every start: restart it with \`midctl auth start --data-dir ${copy}\` (after stopping the one running, if any)`,
+        });
+      },
+    );
   });
 
   describe('refusals name the flag and the value as typed', () => {

@@ -20,6 +20,7 @@ import { SqliteBackend } from '../storage/sqlite-backend.js';
 import { clusterNameProblem } from './cluster-name.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { localServerFiles } from './local-server-files.js';
+import type { LocalServerInfo } from './local-server-info.js';
 import { noteFilesBeforeStart } from './start-rollback.js';
 
 export interface LocalAuthServerOptions {
@@ -190,23 +191,16 @@ async function serveFromDataDir(
     });
     try {
       writeFileSync(files.hostCa, cas.tlsHost.certificatePem, { mode: 0o644 });
-      writeFileSync(
-        files.serverInfo,
-        `${JSON.stringify(
-          {
-            url: server.url,
-            cluster_name: cas.clusterName,
-            ca_pin: cas.caPin,
-            pid: process.pid,
-            // What `midctl bots add` needs to tell a bot on another host which address to use.
-            listen_host: host,
-            public_addrs: options.publicAddrs ?? [],
-          },
-          null,
-          2,
-        )}\n`,
-        { mode: 0o644 },
-      );
+      const info: LocalServerInfo = {
+        url: server.url,
+        cluster_name: cas.clusterName,
+        ca_pin: cas.caPin,
+        pid: process.pid,
+        // What `midctl bots add` needs to tell a bot on another host which address to use.
+        listen_host: host,
+        public_addrs: [...(options.publicAddrs ?? [])],
+      };
+      writeFileSync(files.serverInfo, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o644 });
     } catch (error) {
       // Not serving a start that failed: the caller rolls back and releases the directory's lock.
       await server.close();
