@@ -128,6 +128,24 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
 }
 
 /**
+ * Locally, midctl sends the admin credential it read from `--data-dir`, so the service's own refusal
+ * ("run midctl with --data-dir") misleads. Its certificate was checked against the CA of that
+ * directory, so the service is this cluster's: it reads `admin-token` only when it starts, and the file
+ * no longer holds what it read then (changed since, or the service runs from a copy of the directory).
+ */
+export function explainAdminCredentialRefusal(error: unknown, flags: ConnectionFlags): unknown {
+  if (!(error instanceof ApiError) || error.code !== 'admin_auth_failed') return error;
+  if (flags.awsIam || flags.dataDir === undefined) return error;
+  const file = localServerFiles(flags.dataDir).adminToken;
+  return new ApiError(
+    error.httpStatus,
+    error.code,
+    `the admin credential in ${file} does not match the running auth service's: the service reads that file only when it starts, so the file changed since, or the service was started from another data directory (a copy of this one); restart the service with \`midctl auth start --data-dir ${flags.dataDir}\` so it reads this file, or pass the --data-dir the running service was started with`,
+    error.requestId,
+  );
+}
+
+/**
  * With `--aws-iam`, a 403 from API Gateway means the signature or the caller's IAM permissions: says
  * which permission the admin routes need, since the gateway's own message ("Forbidden") does not.
  */

@@ -6,7 +6,12 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { VERSION } from '../version.js';
 import { AdminApi } from './admin-api.js';
-import { connectAdmin, explainAwsRefusal, servedAddresses } from './admin-connection.js';
+import {
+  connectAdmin,
+  explainAdminCredentialRefusal,
+  explainAwsRefusal,
+  servedAddresses,
+} from './admin-connection.js';
 import { EXPORT_TYPES, type ExportType, exportCas } from './commands/auth-export.js';
 import { authStart } from './commands/auth-start.js';
 import {
@@ -87,7 +92,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     try {
       io.write(await work(admin));
     } catch (error) {
-      throw globals().awsIam ? explainAwsRefusal(error) : error;
+      throw globals().awsIam ? explainAwsRefusal(error) : explainAdminCredentialRefusal(error, globals());
     } finally {
       admin.client.close();
     }

@@ -440,6 +440,14 @@ spec:
         });
       },
     );
+
+    it("says the admin credential of --data-dir is not the running service's, rather than to pass --data-dir", async () => {
+      const copy = copyWith('stale-admin', 'adminToken', 'not-the-credential-it-started-with\n');
+      await expect(inProcessMidctl(copy)(['status'])).rejects.toMatchObject({
+        code: 'admin_auth_failed',
+        message: `the admin credential in ${localServerFiles(copy).adminToken} does not match the running auth service's: the service reads that file only when it starts, so the file changed since, or the service was started from another data directory (a copy of this one); restart the service with \`midctl auth start --data-dir ${copy}\` so it reads this file, or pass the --data-dir the running service was started with`,
+      });
+    });
   });
 
   describe('refusals name the flag and the value as typed', () => {
