@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { clusterNameProblem } from '../auth/local/cluster-name.js';
-import { parseDuration } from '../core/duration.js';
+import { durationAdvice, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
@@ -47,7 +47,7 @@ const durationSchema = z.string({ error: 'expected a duration like 20m or 1h' })
   try {
     return parseDuration(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration like 20m, 1h or 1h30m' });
+    ctx.addIssue({ code: 'custom', message: `expected a duration; ${durationAdvice(value)}` });
     return z.NEVER;
   }
 });

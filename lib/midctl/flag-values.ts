@@ -61,7 +61,17 @@ const MAX_TOKEN_TTL_MS = MAX_TTL_SECONDS * 1000;
 
 /** `--ttl=1h` of a join token, in whole seconds as the service takes it. */
 export function tokenTtlSeconds(text: string): number {
-  const ms = parseDuration(text, '--ttl');
+  let ms: number;
+  try {
+    ms = parseDuration(text, '--ttl');
+  } catch (error) {
+    // Most likely a lifetime in days: with the units, say how far a token may live.
+    throw new ConfigError(
+      'invalid_flag',
+      `${(error as Error).message}; a token lives at most ${formatDuration(MAX_TOKEN_TTL_MS)} (${MAX_TOKEN_TTL_MS / 86_400_000} days)`,
+      { cause: error },
+    );
+  }
   if (ms <= 0) {
     throw new ConfigError(
       'invalid_flag',

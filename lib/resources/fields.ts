@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
-import { parseDuration } from '../core/duration.js';
+import { durationAdvice, parseDuration } from '../core/duration.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { describeCharacter, findUnsafeCharacter } from './text.js';
 
@@ -31,7 +31,11 @@ export const durationSchema = builtOnFirstUse(() =>
     try {
       ms = parseDuration(value);
     } catch {
-      ctx.addIssue({ code: 'custom', input: value, message: 'expected a duration such as 8h, 30m or 1h30m' });
+      ctx.addIssue({
+        code: 'custom',
+        input: value,
+        message: `expected a duration; ${durationAdvice(value)}`,
+      });
       return;
     }
     if (ms <= 0)

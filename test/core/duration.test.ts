@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../lib/core/duration.js';
+import { durationAdvice, formatDuration, parseDuration } from '../../lib/core/duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -15,6 +15,17 @@ describe('parseDuration', () => {
 
   it.each(['', '1d', '10', 'h', '-1h', '1h 30m', '1H'])('refuses %j and names the field', (text) => {
     expect(() => parseDuration(text, 'certificate_ttl')).toThrow(/certificate_ttl: ".*" is not a duration/);
+  });
+
+  it('names the units it reads, and for days the same time in hours', () => {
+    expect(() => parseDuration('soon', '--ttl')).toThrow(
+      '--ttl: "soon" is not a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m',
+    );
+    expect(() => parseDuration('400d', '--ttl')).toThrow(
+      '--ttl: "400d" is not a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m (days are not a unit: write 400d as 9600h)',
+    );
+    expect(durationAdvice('1.5d')).toContain('(days are not a unit: write 1.5d as 36h)');
+    expect(durationAdvice('1d12h')).not.toContain('days');
   });
 
   it('formats back to the shortest exact form', () => {

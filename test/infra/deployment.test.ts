@@ -86,7 +86,14 @@ describe('parseDeployment', () => {
     );
     expect(
       errorOf(MINIMAL.replace('roles: [access]', 'roles: [access]\n    renewal_interval: soon')).message,
-    ).toContain('bots[0].renewal_interval (line 5): got "soon", expected a duration like 20m, 1h or 1h30m');
+    ).toContain(
+      'bots[0].renewal_interval (line 5): got "soon", expected a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m',
+    );
+    expect(
+      errorOf(MINIMAL.replace('roles: [access]', 'roles: [access]\n    certificate_ttl: 1d')).message,
+    ).toContain(
+      'bots[0].certificate_ttl (line 5): got "1d", expected a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m (days are not a unit: write 1d as 24h)',
+    );
     expect(errorOf(`${MINIMAL}log_retention_days: 10\n`).message).toContain(
       'log_retention_days (line 8): got 10, expected a retention CloudWatch Logs offers: 1, 3, 5, 7, 14, 30',
     );

@@ -465,6 +465,14 @@ spec:
         'ERROR: --ttl: got "100000h", expected at most 8784h (366 days)',
       ],
       [
+        ['bots', 'add', 'x', '--roles=access', '--ttl=400d'],
+        'ERROR: --ttl: "400d" is not a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m (days are not a unit: write 400d as 9600h); a token lives at most 8784h (366 days)',
+      ],
+      [
+        ['tokens', 'add', '--type=bot', '--bot-name=x', '--ttl=soon'],
+        'ERROR: --ttl: "soon" is not a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m; a token lives at most 8784h (366 days)',
+      ],
+      [
         ['events', 'ls', '--limit', 'abc'],
         'ERROR: --limit: got "abc", expected a whole number from 1 to 1000, e.g. --limit 100',
       ],

@@ -121,7 +121,7 @@ describe('bot', () => {
 
   it('refuses a bad max_session_ttl', () => {
     expect(errorOf(withField(bot, 'spec.max_session_ttl', '2 days'))).toContain(
-      'spec.max_session_ttl: got "2 days", expected a duration such as 8h, 30m or 1h30m',
+      'spec.max_session_ttl: got "2 days", expected a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m',
     );
   });
 });

@@ -187,8 +187,11 @@ describe('role', () => {
   });
 
   it.each([
-    ['1d', 'expected a duration such as 8h, 30m or 1h30m'],
-    ['eight hours', 'expected a duration such as 8h, 30m or 1h30m'],
+    [
+      '2d',
+      'expected a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m (days are not a unit: write 2d as 48h)',
+    ],
+    ['eight hours', 'expected a duration; write it in h, m, s or ms, like 1h, 20m, 90s or 1h30m'],
     ['0s', 'expected a duration longer than zero'],
     [8, 'expected a string'],
   ])('refuses max_session_ttl %j', (ttl, reason) => {
