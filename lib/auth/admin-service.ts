@@ -11,7 +11,6 @@ import {
   type ResourceKind,
   resourceKindOf,
 } from '../api/resource-kinds.js';
-import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import {
   AccessDeniedError,
   ConfigError,
@@ -24,6 +23,7 @@ import type { Bot } from '../resources/bot.js';
 import { parseResource, type Resource } from '../resources/resource.js';
 import { describeResource, findRepeatedResource, hasSecretName } from '../resources/resource-identity.js';
 import type { Token } from '../resources/token.js';
+import { type TokenBotState, tokenLifetimeProblem } from '../resources/token-lifetime.js';
 import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
@@ -79,9 +79,6 @@ function auditedLogins(bot: Bot): Pick<AuditEvent, 'logins'> {
   return logins.length === 0 ? {} : { logins };
 }
 
-/** Tokens live at most this long, as `tokens add --ttl` allows. */
-const MAX_TOKEN_LIFETIME_MS = MAX_TTL_SECONDS * 1000;
-
 export interface ResourceWriteResult {
   readonly kind: string;
   readonly name: string;
@@ -132,10 +129,11 @@ export class AdminService {
     refuseDuplicates(resources);
     // Roles created by the same file count: a deployment applies roles and the bots holding them at once.
     const rolesInBatch = new Set(resources.filter((r) => r.kind === 'role').map((r) => r.metadata.name));
+    const botsInBatch = new Set(resources.filter((r) => r.kind === 'bot').map((r) => r.metadata.name));
     for (const [index, resource] of resources.entries()) {
       if (resource.kind === 'bot')
         await this.requireRoles(resource.spec.roles.filter((role) => !rolesInBatch.has(role)));
-      if (resource.kind === 'token') this.checkToken(resource, `resources[${index}]`);
+      if (resource.kind === 'token') await this.checkToken(resource, `resources[${index}]`, botsInBatch);
     }
     if (!force) {
       // Refuse before writing anything, so a file is applied whole or not at all.
@@ -173,36 +171,23 @@ export class AdminService {
   }
 
   /**
-   * A token-method token created from a file, whose name is a secret, must expire within the lifetime
-   * `tokens add` allows (SECURITY rule 7); an iam token names allow rules, no secret, and may be
-   * open-ended. A token may name a bot that does not exist yet: as with `tctl`, an operator makes the
-   * token first and then `bots add NAME --token TOKEN`; until then its joins are refused, unspent.
+   * The lifetime rule of tokens created from a file (see `tokenLifetimeProblem`). A token may name a
+   * bot that does not exist yet: as with `tctl`, an operator makes the token first and then
+   * `bots add NAME --token TOKEN`; until then its joins are refused, unspent.
    */
-  private checkToken(token: Token, where: string): void {
-    const label = `${where}: ${describeResource(token)}`;
+  private async checkToken(token: Token, where: string, botsInBatch: ReadonlySet<string>): Promise<void> {
+    const problem = tokenLifetimeProblem(token, this.context.clock.now());
+    if (problem === undefined) return;
     const botName = token.spec.bot_name;
-    const expires = token.metadata.expires;
-    const now = this.context.clock.now();
-    const instead = `\`midctl tokens add --type=bot --bot-name=${botName} --ttl=1h\``;
-    if (expires !== undefined && Date.parse(expires) <= now) {
-      throw new ConfigError(
-        'token_expired',
-        `${label}: metadata.expires ${expires} has passed; set a future time, or let ${instead} make a token`,
-      );
-    }
-    if (token.spec.join_method === 'iam') return;
-    if (expires === undefined) {
-      throw new ConfigError(
-        'token_expiry_required',
-        `${label} has no metadata.expires: a token-method token is a secret and must stop working; set metadata.expires (an RFC 3339 time, at most 366 days ahead), or let ${instead} make one`,
-      );
-    }
-    if (Date.parse(expires) - now > MAX_TOKEN_LIFETIME_MS) {
-      throw new ConfigError(
-        'token_lifetime_too_long',
-        `${label}: metadata.expires ${expires} is more than 366 days ahead; set an earlier time`,
-      );
-    }
+    const bot: TokenBotState = botsInBatch.has(botName)
+      ? 'in_same_file'
+      : (await this.context.resources.get('bot', botName)) === undefined
+        ? 'absent'
+        : 'exists';
+    throw new ConfigError(
+      problem.code,
+      `${where}: ${describeResource(token)}: metadata.expires: ${problem.describe(bot)}`,
+    );
   }
 
   async getResources(kindText: string, name?: string, subName?: string): Promise<Record<string, unknown>[]> {

@@ -200,7 +200,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .requiredOption('-f, --file <file>', 'YAML file, or - for standard input')
     .option('--force', 'replace resources that already exist', false)
     .action((flags: { file: string; force: boolean }) =>
-      run((admin) => createResources(admin, flags, io.readStdin)),
+      run((admin) => createResources(admin, flags, io.readStdin, io.now())),
     );
 
   program

@@ -112,12 +112,34 @@ describe('joining with a token', () => {
         const error = await fixture.service.admin
           .putResources([tokenMethod(metadata)], false, 'test')
           .catch((caught: unknown) => caught);
-        expect(error).toMatchObject({ code });
+        expect(error).toMatchObject({
+          code,
+          message: expect.stringMatching(/^resources\[0\]: token \(name hidden\): metadata\.expires: got /),
+        });
         // The name is the join secret: not in the refusal.
         expect((error as Error).message).toContain('token (name hidden)');
         expect((error as Error).message).not.toContain(secretName);
       }
       expect(await fixture.service.context.resources.get('token', secretName)).toBeUndefined();
+    });
+
+    it('offers a way to a new token that works where the bot stands: exists, in the same batch, or not yet', async () => {
+      const fixture = await createFixture();
+      await fixture.addBot('robot', ['ops']);
+      const refusal = (documents: unknown[]) =>
+        fixture.service.admin.putResources(documents, false, 'test').catch((caught: Error) => caught.message);
+      const later = { ...tokenMethod({}), spec: { ...tokenMethod({}).spec, bot_name: 'later' } };
+      expect(await refusal([tokenMethod({})])).toMatch(
+        /, or let `midctl tokens add --type=bot --bot-name=robot --ttl=1h` make one$/,
+      );
+      expect(await refusal([later])).toMatch(
+        /, or let `midctl bots add later --roles=ROLES --ttl=1h` make the bot with a token of its own \(bot "later" does not exist yet, so `midctl tokens add` cannot\)$/,
+      );
+      const laterBot = { kind: 'bot', version: 'v1', metadata: { name: 'later' }, spec: { roles: ['ops'] } };
+      expect(await refusal([laterBot, later])).toMatch(
+        /^resources\[1\]: .*, or leave the token out and, once the bot is created, let `midctl tokens add --type=bot --bot-name=later --ttl=1h` make one$/,
+      );
+      expect(await fixture.service.context.resources.get('bot', 'later')).toBeUndefined();
     });
 
     it('creates one that expires in time, audited by fingerprint, and it joins once', async () => {

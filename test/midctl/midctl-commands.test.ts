@@ -413,6 +413,67 @@ spec:
     });
   });
 
+  describe('create -f of a token-method token whose metadata.expires is refused', () => {
+    const secret = 'f'.repeat(32);
+    const tokenFor = (bot: string, expires?: string) =>
+      `kind: token\nversion: v2\nmetadata:\n  name: ${secret}\n${expires === undefined ? '' : `  expires: ${expires}\n`}spec:\n  roles: [Bot]\n  join_method: token\n  bot_name: ${bot}\n`;
+    const createFile = (name: string, text: string) => {
+      const file = join(root, name);
+      writeFileSync(file, text);
+      return midctl(['create', '-f', file]).catch((caught: unknown) => caught);
+    };
+    const setOrMake =
+      'set metadata.expires (an RFC 3339 time, at most 366 days ahead), or let `midctl bots add later --roles=ROLES --ttl=1h` make the bot with a token of its own (bot "later" does not exist yet, so `midctl tokens add` cannot)';
+
+    it.each([
+      [
+        undefined,
+        'token_expiry_required',
+        `metadata.expires (line 4): got nothing, but a token-method token is a secret and must stop working; ${setOrMake}`,
+      ],
+      [
+        '2020-01-01T00:00:00Z',
+        'token_expired',
+        'metadata.expires (line 5): got 2020-01-01T00:00:00.000Z, a time that has passed; set a future time, or let `midctl bots add later --roles=ROLES --ttl=1h` make the bot with a token of its own (bot "later" does not exist yet, so `midctl tokens add` cannot)',
+      ],
+      [
+        '2999-01-01T00:00:00Z',
+        'token_lifetime_too_long',
+        'metadata.expires (line 5): got 2999-01-01T00:00:00.000Z, more than 366 days ahead; set an earlier time',
+      ],
+    ])(
+      'names the file and the line for expires %j, and for a bot not made yet no `tokens add`',
+      async (expires, code, problem) => {
+        const file = join(root, 'tk.yaml');
+        expect(await createFile('tk.yaml', tokenFor('later', expires))).toMatchObject({
+          code,
+          message: `${file}: token (name hidden): ${problem}`,
+        });
+      },
+    );
+
+    it('offers `tokens add` for a bot that exists, and after the create for a bot the same file makes', async () => {
+      await midctl(['bots', 'add', 'early', '--roles=access']);
+      try {
+        expect(await createFile('early.yaml', tokenFor('early'))).toMatchObject({
+          message: expect.stringMatching(
+            /: got nothing, .*, or let `midctl tokens add --type=bot --bot-name=early --ttl=1h` make one$/,
+          ),
+        });
+      } finally {
+        await midctl(['bots', 'rm', 'early']);
+      }
+      const bot = 'kind: bot\nversion: v1\nmetadata:\n  name: later\nspec:\n  roles: [access]\n---\n';
+      const file = join(root, 'both.yaml');
+      expect(await createFile('both.yaml', bot + tokenFor('later'))).toMatchObject({
+        message: `${file} document 2: token (name hidden): metadata.expires (line 11): got nothing, but a token-method token is a secret and must stop working; set metadata.expires (an RFC 3339 time, at most 366 days ahead), or leave the token out and, once the bot is created, let \`midctl tokens add --type=bot --bot-name=later --ttl=1h\` make one`,
+      });
+      expect(await json(['get', 'bots'])).not.toContainEqual(
+        expect.objectContaining({ metadata: expect.objectContaining({ name: 'later' }) }),
+      );
+    });
+  });
+
   describe('a data directory whose files are not what the auth service wrote', () => {
     /** A copy of the running service's data directory, with `file` replaced by `content`. */
     const copyWith = (name: string, file: 'serverInfo' | 'adminToken', content: string) => {

@@ -8,6 +8,7 @@ import { ConfigError, MidError } from '../../core/errors.js';
 import { parseResource, type Resource } from '../../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../../resources/resource-identity.js';
 import { roleNotices } from '../../resources/role-notices.js';
+import { type TokenBotState, tokenLifetimeProblem } from '../../resources/token-lifetime.js';
 import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { PRINCIPAL_COUNT_KINDS, principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
@@ -74,7 +75,10 @@ function explainTextTable(error: unknown, text: string): unknown {
  * Reads every document as a resource, with line numbers in errors; the same resource twice is refused.
  * A refused file that is a table saved from `midctl get --format text` gets a hint on how to export YAML.
  */
-function readResources(text: string, source: string): { documents: YamlDocument[]; resources: Resource[] } {
+function readResources(
+  text: string,
+  source: string,
+): { documents: YamlDocument[]; resources: Resource[]; where: (index: number) => string } {
   try {
     const documents = readYamlDocuments(text, source);
     if (documents.length === 0) throw new ConfigError('empty_file', `${source} holds no resources`);
@@ -89,9 +93,49 @@ function readResources(text: string, source: string): { documents: YamlDocument[
       parseResource(document.value, where(index), document.locate),
     );
     refuseDuplicateResources(resources, documents, where);
-    return { documents, resources };
+    return { documents, resources, where };
   } catch (error) {
     throw explainTextTable(error, text);
+  }
+}
+
+/** Whether the bot a token names exists, for a refusal whose way to a new token has to work. */
+async function tokenBotState(
+  api: AdminApi,
+  botName: string,
+  resources: readonly Resource[],
+): Promise<TokenBotState> {
+  if (resources.some((resource) => resource.kind === 'bot' && resource.metadata.name === botName))
+    return 'in_same_file';
+  try {
+    await api.getResources('bot', botName);
+    return 'exists';
+  } catch (error) {
+    if (error instanceof MidError && error.code === 'bot_not_found') return 'absent';
+    throw error;
+  }
+}
+
+/**
+ * The lifetime rule the service applies to tokens, checked here first so that a refusal names the
+ * file and the line of `metadata.expires`, as the schema's refusals do. The service checks again,
+ * on its own clock.
+ */
+async function refuseTokenLifetimes(
+  api: AdminApi,
+  { documents, resources, where }: ReturnType<typeof readResources>,
+  now: number,
+): Promise<void> {
+  for (const [index, resource] of resources.entries()) {
+    if (resource.kind !== 'token') continue;
+    const problem = tokenLifetimeProblem(resource, now);
+    if (problem === undefined) continue;
+    const line = documents[index]?.locate(['metadata', 'expires']);
+    const bot = await tokenBotState(api, resource.spec.bot_name, resources);
+    throw new ConfigError(
+      problem.code,
+      `${where(index)}: ${describeResource(resource)}: metadata.expires${line === undefined ? '' : ` (${line})`}: ${problem.describe(bot)}`,
+    );
   }
 }
 
@@ -100,9 +144,12 @@ export async function createResources(
   api: AdminApi,
   options: { file: string; force: boolean },
   readStdin: () => string,
+  now: number,
 ): Promise<string> {
   const source = options.file === '-' ? '(stdin)' : options.file;
-  const { documents, resources } = readResources(readInput(options.file, readStdin), source);
+  const read = readResources(readInput(options.file, readStdin), source);
+  const { documents, resources } = read;
+  await refuseTokenLifetimes(api, read, now);
   const { results } = await api.putResources(
     documents.map((document) => document.value),
     options.force,
