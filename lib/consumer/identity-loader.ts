@@ -151,7 +151,7 @@ export class IdentityLoader {
    * const { tlsCert, key } = await loader.load('arn:aws:secretsmanager:eu-west-1:123456789012:secret:machine-id/ci/app-AbCdEf');
    */
   async load(secretId: string): Promise<Identity> {
-    checkSecretId(secretId);
+    checkSecretId(secretId, 'load');
     const now = this.clock();
     const failure = this.failures.get(secretId);
     if (failure !== undefined && now < failure.retryAt) throw failure.error;
@@ -191,6 +191,8 @@ export class IdentityLoader {
    * loader.invalidate('machine-id/ci/grafana'); // after the app answered 401 to the current certificate
    */
   invalidate(secretId: string): void {
+    // A wrong argument would leave the cached identity in place without a word.
+    if (typeof secretId !== 'string') checkSecretId(secretId, 'invalidate');
     this.cache.delete(secretId);
     this.failures.delete(secretId);
   }
@@ -317,6 +319,16 @@ const MAX_SHARED_LOADERS = 16;
  * };
  */
 export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
+  if (typeof options === 'string') {
+    // The mirror image of `loader.load({ secretId })`: say which shape this one takes.
+    return Promise.reject(
+      new ConsumerError(
+        'invalid_secret_id',
+        `loadIdentity takes options, not the secret id itself: call loadIdentity({ secretId: ${JSON.stringify((options as string).slice(0, 100))} }), or new IdentityLoader().load(secretId)`,
+        { secretId: options },
+      ),
+    );
+  }
   let shared = sharedLoaders.find(
     (entry) =>
       entry.client === options.client &&
@@ -342,12 +354,32 @@ export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
   return shared.loader.load(options.secretId);
 }
 
-function checkSecretId(secretId: string): void {
-  if (typeof secretId !== 'string' || (!SECRET_NAME.test(secretId) && !SECRET_ARN.test(secretId))) {
+/** How a wrong argument reads in a message: never its content beyond a secret id's first characters. */
+function describeArgument(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * `load` takes the secret id itself while `loadIdentity` takes options holding it: plain JavaScript
+ * callers (and casts) mix them up, and `String({})` made the refusal read "[object Object]".
+ */
+function checkSecretId(secretId: unknown, method: 'load' | 'invalidate'): asserts secretId is string {
+  if (typeof secretId !== 'string') {
+    const options = secretId !== null && typeof secretId === 'object' && Object.hasOwn(secretId, 'secretId');
     throw new ConsumerError(
       'invalid_secret_id',
-      `${JSON.stringify(String(secretId).slice(0, 100))} is not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-) or secret ARN`,
-      { secretId: String(secretId) },
+      options
+        ? `IdentityLoader.${method} takes the secret name or ARN itself, a string, but got an object with secretId (the options loadIdentity takes); call loader.${method}(options.secretId)`
+        : `IdentityLoader.${method} takes the secret name or ARN as a string, e.g. loader.${method}('machine-id/ci/billing'), but got ${describeArgument(secretId)}`,
+    );
+  }
+  if (!SECRET_NAME.test(secretId) && !SECRET_ARN.test(secretId)) {
+    throw new ConsumerError(
+      'invalid_secret_id',
+      `${JSON.stringify(secretId.slice(0, 100))} is not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-) or secret ARN`,
+      { secretId },
     );
   }
 }

@@ -15,6 +15,7 @@ import {
   IdentityLoader,
   type IdentityLoaderOptions,
   IdentityNotFoundError,
+  type LoadIdentityOptions,
   loadIdentity,
   MemoryIdentityCache,
   SecretsManagerUnavailableError,
@@ -585,9 +586,36 @@ describe('IdentityLoader', () => {
     expect(error.code).toBe('invalid_secret_id');
     expect(sm.calls).toEqual([]);
   });
+
+  it('says load takes the secret id itself when given the { secretId } that loadIdentity takes', async () => {
+    const wrongShape = { secretId: SECRET } as unknown as string;
+    const error = await rejection(loader().load(wrongShape));
+
+    expect(error).toMatchObject({
+      code: 'invalid_secret_id',
+      message:
+        'IdentityLoader.load takes the secret name or ARN itself, a string, but got an object with secretId (the options loadIdentity takes); call loader.load(options.secretId)',
+    });
+    expect(() => loader().invalidate(wrongShape)).toThrow(
+      'IdentityLoader.invalidate takes the secret name or ARN itself, a string',
+    );
+    expect((await rejection(loader().load(42 as unknown as string))).message).toBe(
+      "IdentityLoader.load takes the secret name or ARN as a string, e.g. loader.load('machine-id/ci/billing'), but got a number",
+    );
+    expect(sm.calls).toEqual([]);
+  });
 });
 
 describe('loadIdentity', () => {
+  it('says it takes options when given the secret id itself, as loader.load takes it', async () => {
+    const error = await rejection(loadIdentity(SECRET as unknown as LoadIdentityOptions));
+
+    expect(error).toMatchObject({
+      code: 'invalid_secret_id',
+      message: `loadIdentity takes options, not the secret id itself: call loadIdentity({ secretId: "${SECRET}" }), or new IdentityLoader().load(secretId)`,
+    });
+  });
+
   it('caches across calls made with the same client and clock', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
 
