@@ -95,7 +95,29 @@ export class BotAgent {
       options.joinProof ?? joinProofProviderFor(options.config.onboarding),
       options.clock,
       options.logger,
+      () => this.checkOutputsWritable(),
     );
+  }
+
+  /**
+   * Before a join spends the token: a folder an output cannot write would otherwise be found only after
+   * it, and with memory storage the identity, and the token with it, would be lost when midbot exits.
+   * Only probes: no artifact is written, removed or changed.
+   */
+  private async checkOutputsWritable(): Promise<void> {
+    for (const output of this.outputs) {
+      try {
+        await output.destination.checkWritable?.();
+      } catch (error) {
+        throw new BotRunError(
+          `checking that outputs[${output.index}] (${describeOutputTarget(output.config)}) can be written`,
+          error,
+          {
+            hint: "midbot checks every output's folder before it joins with a token, so the token is not spent: once the folder is fixed, the same token joins.",
+          },
+        );
+      }
+    }
   }
 
   /** Renews (or joins) once and writes every output. Throws `BotRunError` when no identity could be had. */

@@ -92,12 +92,16 @@ export class BotIdentityKeeper {
   /**
    * @param proof how to join; undefined when no token is configured (`--token` left out on a restart):
    *   the keeper then only renews what storage holds, and says a token is needed when it cannot.
+   * @param checkBeforeSpendingToken runs before a join that spends the single-use token (the `token`
+   *   method), and refuses it by throwing: the agent checks there that its outputs can be written, since
+   *   a token spent on a run that writes nothing is lost whenever storage is memory.
    */
   constructor(
     private readonly store: IdentityStore,
     private readonly proof: JoinProofProvider | undefined,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly checkBeforeSpendingToken: () => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -268,6 +272,7 @@ export class BotIdentityKeeper {
         },
       );
     }
+    if (proof.method === 'token') await this.checkBeforeSpendingToken();
     if (reason !== undefined) this.logger.info(reason.log, { join_method: proof.method });
     const step = `joining the cluster with the ${proof.method === 'token' ? 'join token' : `${proof.method} join method`}`;
     const keys = generateKeyPair(connection.ping.signature_suite, 'subject');

@@ -33,6 +33,12 @@ export interface Destination {
   write(files: readonly ArtifactFile[], metadata?: OutputMetadata): Promise<void>;
   /** The file's content, or `undefined` when it was never written. */
   read(name: string): Promise<Buffer | undefined>;
+  /**
+   * Makes sure `write` can succeed, as far as can be told without writing an artifact, before the agent
+   * does what it cannot undo (a join spends the single-use token). Leaves every artifact as it was.
+   * Absent where nothing can be told ahead (memory, Secrets Manager). @throws DestinationError
+   */
+  checkWritable?(): Promise<void>;
 }
 
 /**

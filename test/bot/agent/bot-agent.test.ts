@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,6 +186,45 @@ describe('BotAgent identity', () => {
     );
     expect((await retry.runOnce()).identity.obtained).toBe('joined');
     retry.close();
+  });
+
+  it('checks that every output folder can be written before joining with a token, leaving the token unspent and the folders as they were', async () => {
+    const bot = await newBot(['ops', 'apps']);
+    const kept = join(work, `${bot.name}-kept`);
+    mkdirSync(kept, { recursive: true });
+    writeFileSync(join(kept, 'tlscert'), 'previous certificate\n');
+    const blocker = join(work, `${bot.name}-out-file`);
+    writeFileSync(blocker, 'not a folder\n');
+    const unwritable = join(blocker, 'out');
+    const outputs = (second: string) => [
+      { type: 'identity', destination: { type: 'directory', path: kept } },
+      { type: 'application', app_name: 'grafana', destination: { type: 'directory', path: second } },
+    ];
+    const log = captureLog();
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token, { outputs: outputs(unwritable) }), {
+      logger: log.logger,
+    });
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.message).toBe(
+      `checking that outputs[1] (app "grafana") can be written failed: cannot write ${unwritable}: ${blocker} is a file, not a folder (ENOTDIR); move it away or choose another path. midbot checks every output's folder before it joins with a token, so the token is not spent: once the folder is fixed, the same token joins.`,
+    );
+    expect(error.code).toBe('not_a_file');
+    expect(error.retryable).toBe(false);
+    expect(await cluster.instances(bot.name)).toEqual([]);
+    expect(log.text()).not.toContain('joining the cluster');
+    // The check only probed: the other folder holds what it held, and nothing else.
+    expect(readdirSync(kept)).toEqual(['tlscert']);
+    expect(readFileSync(join(kept, 'tlscert'), 'utf8')).toBe('previous certificate\n');
+
+    const retry = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, { outputs: outputs(join(work, `${bot.name}-out`)) }),
+    );
+    const summary = await retry.runOnce();
+    retry.close();
+    expect(summary.identity.obtained).toBe('joined');
+    expect(summary.written).toBe(2);
   });
 
   it('joins again with the new token after the configured token changed', async () => {
