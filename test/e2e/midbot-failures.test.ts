@@ -104,9 +104,11 @@ describe('midbot when things go wrong', () => {
     const errors = again.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/this join token was already used.*midctl tokens add --type=bot/);
-    // The service's advice, and midbot's addition of where the token goes, each once.
+    // Without --data-dir nothing was saved: no advice to restart from storage, one way to a new token,
+    // and the flag that spares the next restart one.
     expect(errors[0]?.match(/midctl tokens add/g)).toHaveLength(1);
-    expect(errors[0]).toMatch(/ Pass the new token with --token or onboarding\.token\.$/);
+    expect(errors[0]).not.toContain('restart the bot from it');
+    expect(errors[0]).toMatch(/pass it with --token or onboarding\.token\. With --data-dir DIR/);
     expect(again.stdout + again.stderr).not.toContain(bot.token);
   });
 

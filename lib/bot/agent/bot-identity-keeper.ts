@@ -1,6 +1,6 @@
 import type { BotIdentityResponse } from '../../api/bot-identity.js';
 import type { Clock } from '../../core/clock.js';
-import { ConfigError, MidError, StorageError } from '../../core/errors.js';
+import { ConfigError, JoinError, MidError, StorageError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { parsePrivateKeyPem, privateKeyToPem, publicKeyToPem } from '../../pki/key-encoding.js';
 import { generateKeyPair } from '../../pki/signature-suite.js';
@@ -53,6 +53,19 @@ function refusedTokenHint(botName: string | undefined): string {
   return botName === undefined
     ? `Pass the new token ${WHERE_TOKEN_GOES}.`
     : `The bot is "${botName}"; pass its new token ${WHERE_TOKEN_GOES}.`;
+}
+
+/**
+ * A spent token, while this process keeps the identity in memory: the service's advice to restart from
+ * saved storage does not apply, as nothing is saved; what does is a new token, and storage that spares
+ * the next restart one.
+ */
+function spentTokenWithoutStorage(botName: string | undefined, refusal: unknown): JoinError {
+  return new JoinError(
+    'token_already_used',
+    `this join token was already used, and join tokens are single use. This run keeps the bot identity in memory only (no --data-dir, or storage: memory), so there is no saved identity to restart from: create a new token with \`midctl tokens add --type=bot --bot-name=${botName ?? 'NAME'}\` and pass it ${WHERE_TOKEN_GOES}. With --data-dir DIR (or storage: directory) midbot saves its identity there, and a restart resumes from it without a token.`,
+    { cause: refusal },
+  );
 }
 
 /** A renewal refusal ended the identity: the service said to join again, midbot says how. */
@@ -293,9 +306,14 @@ export class BotIdentityKeeper {
         ...previous,
       });
     } catch (error) {
-      const refused = error instanceof MidError && TOKEN_REFUSED.has(error.code);
+      const context = reason?.context === undefined ? {} : { context: reason.context };
+      const code = error instanceof MidError ? error.code : undefined;
+      if (code === 'token_already_used' && this.store.lostOnExit === true) {
+        throw new BotRunError(step, spentTokenWithoutStorage(stored?.identity.bot_name, error), context);
+      }
+      const refused = code !== undefined && TOKEN_REFUSED.has(code);
       throw new BotRunError(step, error, {
-        ...(reason?.context === undefined ? {} : { context: reason.context }),
+        ...context,
         ...(refused ? { hint: refusedTokenHint(stored?.identity.bot_name) } : {}),
       });
     }

@@ -18,6 +18,11 @@ import {
 export interface IdentityStore {
   /** For logs and errors, e.g. `directory /var/lib/midbot`. */
   describe(): string;
+  /**
+   * True for memory storage: what is saved is gone when the process stops, so no later run can resume
+   * from it and every start joins with a new token. @default false
+   */
+  readonly lostOnExit?: boolean;
   /** The stored identity, or undefined when none was saved yet. @throws StorageError when unreadable */
   load(): Promise<StoredIdentity | undefined>;
   /** Replaces the stored identity as one unit (or leaves the previous one on failure). */
@@ -41,7 +46,14 @@ export interface IdentityStore {
  * and the refusal of planted symlinks (SECURITY rule 12) that the identity needs as much as any output.
  */
 export class DestinationIdentityStore implements IdentityStore {
-  constructor(private readonly destination: Destination) {}
+  readonly lostOnExit: boolean;
+
+  constructor(
+    private readonly destination: Destination,
+    options: { readonly lostOnExit?: boolean } = {},
+  ) {
+    this.lostOnExit = options.lostOnExit ?? false;
+  }
 
   describe(): string {
     return this.destination.describe();
@@ -95,5 +107,5 @@ export class DirectoryIdentityStore extends DestinationIdentityStore {
 export function identityStoreFor(storage: StorageConfig): IdentityStore {
   return storage.type === 'directory'
     ? new DirectoryIdentityStore(storage.path)
-    : new DestinationIdentityStore(new MemoryDestination());
+    : new DestinationIdentityStore(new MemoryDestination(), { lostOnExit: true });
 }

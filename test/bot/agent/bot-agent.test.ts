@@ -247,7 +247,11 @@ describe('BotAgent identity', () => {
     const first = newAgent(cluster, agentConfig(cluster, bot.token));
     await first.runOnce();
     first.close();
-    const second = newAgent(cluster, agentConfig(cluster, bot.token));
+    const storage = join(work, `${bot.name}-empty`);
+    const second = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, { storage: { type: 'directory', path: storage } }),
+    );
     const error = await rejection(second.runOnce());
     second.close();
     expect(error.code).toBe('token_already_used');
@@ -256,6 +260,23 @@ describe('BotAgent identity', () => {
       'joining the cluster with the join token failed: this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again. Pass the new token with --token or onboarding.token.',
     );
     expect(error.message).not.toContain(bot.token);
+  });
+
+  it('refuses a spent token with memory storage without pointing to a saved identity, suggesting --data-dir', async () => {
+    const bot = await newBot();
+    const first = newAgent(cluster, agentConfig(cluster, bot.token));
+    await first.runOnce();
+    first.close();
+    // A second process with memory storage (flags without --data-dir): nothing was saved to restart from.
+    const second = newAgent(cluster, agentConfig(cluster, bot.token));
+    const error = await rejection(second.runOnce());
+    second.close();
+    expect(error.code).toBe('token_already_used');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      'joining the cluster with the join token failed: this join token was already used, and join tokens are single use. This run keeps the bot identity in memory only (no --data-dir, or storage: memory), so there is no saved identity to restart from: create a new token with `midctl tokens add --type=bot --bot-name=NAME` and pass it with --token or onboarding.token. With --data-dir DIR (or storage: directory) midbot saves its identity there, and a restart resumes from it without a token.',
+    );
+    expect(error.message).not.toContain('restart the bot from it');
   });
 
   it('refuses an unknown token, saying once how to get a new one', async () => {
