@@ -79,6 +79,10 @@ function identityGoneHint(botName: string, code: string): string {
 /** Why the stored identity cannot be renewed, for the log and, without a token, for the refusal. */
 interface ReasonToJoin {
   readonly log: string;
+  /** `warn` when something is wrong that a person may want to look at (unreadable storage). @default info */
+  readonly level?: 'warn';
+  /** Added to the log line. */
+  readonly fields?: Readonly<Record<string, string>>;
   /** The cause as a clause, e.g. `the stored identity expired at …`. */
   readonly why: string;
   /** Put before the auth service's answer when the join is refused. */
@@ -167,10 +171,7 @@ export class BotIdentityKeeper {
       if (!(error instanceof StorageError && error.code === 'invalid_stored_identity')) {
         throw new BotRunError('loading the stored identity', error);
       }
-      this.logger.warn('The stored bot identity cannot be read; joining again with the token', {
-        storage: this.store.describe(),
-        reason: error.message,
-      });
+      // Said when the run knows what follows: a join with the token, or a refusal for want of one.
       this.current = undefined;
       this.unreadable = error.message;
     }
@@ -183,13 +184,18 @@ export class BotIdentityKeeper {
     stored: StoredIdentity | undefined,
     connection: ClusterConnection,
   ): ReasonToJoin | undefined {
+    if (stored === undefined && this.unreadable !== undefined) {
+      return {
+        log: 'The stored bot identity cannot be read; joining again with the token',
+        level: 'warn',
+        fields: { storage: this.store.describe(), reason: this.unreadable },
+        why: `the bot identity stored in ${this.store.describe()} cannot be read (${this.unreadable})`,
+      };
+    }
     if (stored === undefined) {
       return {
         log: 'No stored identity; joining the cluster',
-        why:
-          this.unreadable === undefined
-            ? `${this.store.describe()} holds no bot identity yet`
-            : `the identity in ${this.store.describe()} cannot be read (${this.unreadable})`,
+        why: `${this.store.describe()} holds no bot identity yet`,
       };
     }
     const { identity } = stored;
@@ -277,16 +283,15 @@ export class BotIdentityKeeper {
           'join_token_required',
           `${reason?.why ?? 'the stored identity cannot be renewed'}, so midbot must join the cluster, and joining needs a join token`,
         ),
-        {
-          hint:
-            stored === undefined
-              ? 'Pass the token printed by `midctl bots add` (or a new one from `midctl tokens add --type=bot --bot-name=NAME`) with --token or onboarding.token.'
-              : tokenRequiredHint(stored.identity.bot_name),
-        },
+        { hint: this.tokenRequiredHint(stored) },
       );
     }
     if (proof.method === 'token') await this.checkBeforeSpendingToken();
-    if (reason !== undefined) this.logger.info(reason.log, { join_method: proof.method });
+    if (reason !== undefined) {
+      const fields = { ...reason.fields, join_method: proof.method };
+      if (reason.level === 'warn') this.logger.warn(reason.log, fields);
+      else this.logger.info(reason.log, fields);
+    }
     const step = `joining the cluster with the ${proof.method === 'token' ? 'join token' : `${proof.method} join method`}`;
     const keys = generateKeyPair(connection.ping.signature_suite, 'subject');
     // An IAM identity still valid continues its instance instead of starting a new one.
@@ -332,6 +337,15 @@ export class BotIdentityKeeper {
       expires_at: response.expires_at,
     });
     return { stored: next, signing: signingIdentity(response.tls_cert, keys.privateKey), obtained: 'joined' };
+  }
+
+  /** How to get the token a join needs, when none is configured. */
+  private tokenRequiredHint(stored: StoredIdentity | undefined): string {
+    if (stored !== undefined) return tokenRequiredHint(stored.identity.bot_name);
+    // The token that made the unreadable identity was spent by that join.
+    if (this.unreadable !== undefined)
+      return `${tokenRequiredHint('NAME')} The join replaces the unreadable file.`;
+    return 'Pass the token printed by `midctl bots add` (or a new one from `midctl tokens add --type=bot --bot-name=NAME`) with --token or onboarding.token.';
   }
 
   /** From here on the previous identity is dead to the service; only this one may be presented. */

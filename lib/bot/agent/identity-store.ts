@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { StorageConfig } from '../config/bot-config.js';
 import type { Destination } from '../destinations/destination.js';
 import {
@@ -62,7 +63,12 @@ export class DestinationIdentityStore implements IdentityStore {
   async load(): Promise<StoredIdentity | undefined> {
     const data = await this.destination.read(STORED_IDENTITY_FILE);
     if (data === undefined) return undefined;
-    return parseStoredIdentity(data.toString('utf8'), `${this.describe()}/${STORED_IDENTITY_FILE}`);
+    return parseStoredIdentity(data.toString('utf8'), this.fileLabel());
+  }
+
+  /** How errors name the identity file. */
+  protected fileLabel(): string {
+    return `${this.describe()}/${STORED_IDENTITY_FILE}`;
   }
 
   async save(identity: StoredIdentity): Promise<void> {
@@ -84,6 +90,11 @@ export class DirectoryIdentityStore extends DestinationIdentityStore {
     const directory = new DirectoryDestination(folder, { ...options, purpose: 'storage' });
     super(directory);
     this.directory = directory;
+  }
+
+  /** Its path, which the operator can open (`directory /x/bot-identity.json` is none). */
+  protected override fileLabel(): string {
+    return path.join(this.directory.root, STORED_IDENTITY_FILE);
   }
 
   async checkWritable(): Promise<void> {

@@ -426,7 +426,33 @@ describe('BotAgent identity', () => {
     const summary = await agent.runOnce();
     agent.close();
     expect(summary.identity.obtained).toBe('joined');
-    expect(log.text()).toContain('The stored bot identity cannot be read; joining again with the token');
+    expect(log.text()).toContain(
+      `WARN  The stored bot identity cannot be read; joining again with the token storage="directory ${storage}" reason="${join(storage, STORED_IDENTITY_FILE)} is not JSON" join_method=token`,
+    );
+    expect(log.text()).not.toContain('No stored identity');
+  });
+
+  it('without a token, says in one error that the stored identity cannot be read and a new token is needed', async () => {
+    const storage = join(work, 'corrupt-tokenless');
+    mkdirSync(storage, { recursive: true, mode: 0o700 });
+    writeFileSync(join(storage, STORED_IDENTITY_FILE), '{"version": 1, "identity": "half a file', {
+      mode: 0o600,
+    });
+    const config = agentConfig(cluster, 'unused', {
+      storage: { type: 'directory', path: storage },
+      onboarding: { join_method: 'token', ca_pins: [cluster.server.caPin] },
+    });
+    const log = captureLog();
+    const agent = newAgent(cluster, config, { logger: log.logger });
+    const error = await rejection(agent.runOnce());
+    agent.close();
+    expect(error.code).toBe('join_token_required');
+    expect(error.message).toBe(
+      `resuming the stored identity failed: the bot identity stored in directory ${storage} cannot be read (${join(storage, STORED_IDENTITY_FILE)} is not JSON), so midbot must join the cluster, and joining needs a join token. Create a new join token with \`midctl tokens add --type=bot --bot-name=NAME\` and pass it with --token or onboarding.token. The join replaces the unreadable file.`,
+    );
+    // No line before it says midbot joins: it cannot.
+    expect(log.text()).not.toContain('joining again');
+    expect(log.lines.filter((line) => line.includes('WARN'))).toEqual([]);
   });
 
   it('aborts on a CA pin that does not match, naming the pin the service presented', async () => {
