@@ -107,7 +107,8 @@ export const absolutePathSchema = text('an absolute path such as /opt/machine-id
 /**
  * `host:port`, `host` or an https URL, normalised to an https URL without a trailing slash
  * (`example.teleport.sh:443` → `https://example.teleport.sh:443`). Plain `http://` is accepted only
- * for loopback addresses, where nothing crosses a network.
+ * for loopback addresses, where nothing crosses a network. A path is kept as the prefix of the API's
+ * routes, but not one holding the API's own `/v1`.
  */
 export const authServerSchema = text(
   'the auth service address, host:port or an https:// URL',
@@ -145,7 +146,19 @@ export const authServerSchema = text(
   const port =
     url.port !== '' ? `:${url.port}` : explicitPort !== undefined ? `:${Number(explicitPort)}` : '';
   const pathname = url.pathname.replace(/\/+$/, '');
-  return `${url.protocol}//${url.hostname}${port}${pathname}`;
+  const origin = `${url.protocol}//${url.hostname}${port}`;
+  // A path is a prefix in front of the API (an API Gateway stage, a custom domain's base path), and
+  // midbot adds /v1/... after it: an address copied with /v1 in it would ask for /v1/v1/ping.
+  const segments = pathname.split('/');
+  const api = segments.indexOf('v1');
+  if (api !== -1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected the address without the API's path /v1, which midbot adds itself: write ${origin}${segments.slice(0, api).join('/')}`,
+    });
+    return z.NEVER;
+  }
+  return `${origin}${pathname}`;
 });
 
 /** `sha256:` + 64 hex digits, the SPKI hash printed by `midctl bots add` and `midctl status`. */

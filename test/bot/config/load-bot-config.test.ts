@@ -527,6 +527,19 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /version: got nothing, but the file uses v2 keys .* add `version: v2`/,
     ],
     [
+      'an auth server address holding the /v1 of the API',
+      withOutputs('outputs: []\n').replace('"auth.example.com:443"', 'https://auth.example.com:3025/v1/'),
+      /^\S+: auth_server: got "https:\/\/auth\.example\.com:3025\/v1\/", expected the address without the API's path \/v1, which midbot adds itself: write https:\/\/auth\.example\.com:3025$/,
+    ],
+    [
+      'an auth server address holding an API route after its prefix',
+      withOutputs('outputs: []\n').replace(
+        '"auth.example.com:443"',
+        'https://abc.execute-api.eu-west-1.amazonaws.com/prod/v1/ping',
+      ),
+      /auth_server: got ".*", expected the address without the API's path \/v1, which midbot adds itself: write https:\/\/abc\.execute-api\.eu-west-1\.amazonaws\.com\/prod$/,
+    ],
+    [
       'an unknown version',
       withOutputs('outputs: []\n').replace('version: v2', 'version: v3'),
       /version: got "v3", expected v2/,
@@ -684,6 +697,10 @@ outputs:
       /^--ca-pin: got \(value hidden\), expected a CA pin, sha256: followed by 64 hex digits \(this value of 32 characters is not shown: it may be the join token given in the wrong place\)/,
     ],
     [{ ...startFlags, joinMethod: 'github' }, /--join-method: got "github", expected one of token, iam/],
+    [
+      { ...startFlags, authServer: 'https://127.0.0.1:3025/v1' },
+      /^--auth-server: got "https:\/\/127\.0\.0\.1:3025\/v1", expected the address without the API's path \/v1, which midbot adds itself: write https:\/\/127\.0\.0\.1:3025$/,
+    ],
     [{ ...startFlags, authServer: undefined }, /^--auth-server is required without a config file \(-c\)/],
     [
       { ...startFlags, dataDir: undefined, token: undefined, authServer: undefined },
