@@ -357,6 +357,20 @@ describe('midbot start on a data directory', () => {
     const joined = await start({ ...flags, dataDir: 'writable-data' }, fakeIo());
     expect(joined?.identity.obtained).toBe('joined');
   });
+
+  it('refuses an unwritable --destination-dir before joining without --data-dir, so the same token joins once it is fixed', async () => {
+    const token = await cluster.addBot('cli-unwritable-out', ['ops']);
+    writeFileSync(join(work, 'out-file'), 'not a folder\n');
+    const flags = oneshotFlags(token);
+    const io = fakeIo();
+    const error = await start({ ...flags, destinationDir: 'out-file/out' }, io).catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      `checking that outputs[0] (identity) can be written failed: cannot write ${join(work, 'out-file/out')}: ${join(work, 'out-file')} is a file, not a folder (ENOTDIR); move it away or choose another path. midbot checks every output's folder before it joins with a token, so the token is not spent: once the folder is fixed, the same token joins.`,
+    );
+    expect(io.logs.join('\n')).not.toContain('Joined');
+    const joined = await start({ ...flags, destinationDir: 'out-fixed' }, fakeIo());
+    expect(joined).toMatchObject({ identity: { obtained: 'joined' }, written: 1 });
+  });
 });
 
 describe('midbot command table', () => {
