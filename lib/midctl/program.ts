@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { LOCAL_AUTH_PORT } from '../api/local-auth-port.js';
 import { asOneErrorLine } from '../cli/one-error-line.js';
 import { parseOutputFormat } from '../cli/output-format.js';
 import { UnknownFlagFirstCommand } from '../cli/unknown-flag-first-command.js';
@@ -106,7 +107,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .description(
       'Start the auth service with its state in a local data directory (creates the CAs on first start)',
     )
-    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3025')
+    .option('--listen <host:port>', 'address to listen on', `127.0.0.1:${LOCAL_AUTH_PORT}`)
     .option(
       '--cluster-name <name>',
       'name of a new cluster (an existing data directory keeps its own and refuses a different one)',

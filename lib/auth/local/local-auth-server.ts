@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { LOCAL_AUTH_PORT } from '../../api/local-auth-port.js';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -186,7 +187,7 @@ async function serveFromDataDir(
       certificateChainPem: serving.pem + cas.tlsHost.certificatePem,
       privateKeyPem: privateKeyToPem(privateKey),
       host,
-      port: options.port ?? 3025,
+      port: options.port ?? LOCAL_AUTH_PORT,
       logger: options.logger,
     });
     try {

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { connect, type PeerCertificate } from 'node:tls';
 import { JoinError, UpstreamError } from '../../core/errors.js';
 import { caPin } from '../../pki/ca-pin.js';
+import { unreachableMessage } from './unreachable-message.js';
 
 /** How the agent trusts the auth service after checking the CA pin. */
 export interface ClusterTrust {
@@ -77,11 +78,7 @@ export async function discoverClusterTrust(
         reject(
           error instanceof UpstreamError
             ? error
-            : new UpstreamError(
-                'auth_unreachable',
-                `cannot reach the auth service at ${authServer}: ${error.code ?? error.message}`,
-                { cause: error },
-              ),
+            : new UpstreamError('auth_unreachable', unreachableMessage(authServer, error), { cause: error }),
         ),
       );
     },

@@ -1,9 +1,10 @@
+import { LOCAL_AUTH_PORT } from '../../api/local-auth-port.js';
 import { type LocalAuthServer, startLocalAuthServer } from '../../auth/local/local-auth-server.js';
 import { explainListenError, parseListenAddress } from '../../core/listen-address.js';
 import type { Logger } from '../../core/logger.js';
 import type { SignatureSuiteName } from '../../pki/signature-suite.js';
 
-const LISTEN_EXAMPLE = '127.0.0.1:3025';
+const LISTEN_EXAMPLE = `127.0.0.1:${LOCAL_AUTH_PORT}`;
 
 export interface AuthStartOptions {
   readonly dataDir: string;

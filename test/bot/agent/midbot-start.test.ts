@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { type Cluster, startCluster } from './agent-fixture.js';
 
 let cluster: Cluster;
 let work: string;
+const loopback443Refuses = await nothingListensOnLoopback443();
 
 beforeAll(async () => {
   cluster = await startCluster();
@@ -371,7 +372,31 @@ describe('midbot start on a data directory', () => {
     const joined = await start({ ...flags, destinationDir: 'out-fixed' }, fakeIo());
     expect(joined).toMatchObject({ identity: { obtained: 'joined' }, written: 1 });
   });
+
+  it.runIf(loopback443Refuses)(
+    'says an --auth-server without a port went to 443, where a local auth service is not',
+    async () => {
+      const error = await start({ ...oneshotFlags('unused'), authServer: '127.0.0.1' }, fakeIo()).catch(
+        (e: Error) => e,
+      );
+      expect((error as Error).message).toBe(
+        'connecting to the auth service failed: cannot reach the auth service at https://127.0.0.1: ECONNREFUSED; the address names no port, so midbot connected to 443, the https default, and nothing listens there. `midctl auth start` listens on 3025 unless --listen says otherwise: write the port, e.g. 127.0.0.1:3025',
+      );
+    },
+  );
 });
+
+/** Whether a connection to 127.0.0.1:443 is refused here, as on most machines that run the tests. */
+async function nothingListensOnLoopback443(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: 443 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
 
 describe('midbot command table', () => {
   it.each([
