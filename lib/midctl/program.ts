@@ -107,7 +107,10 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .description(
       'Start the auth service with its state in a local data directory (creates the CAs on first start)',
     )
-    .option('--listen <host:port>', 'address to listen on', `127.0.0.1:${LOCAL_AUTH_PORT}`)
+    .option(
+      '--listen <host:port>',
+      `address to listen on (default: where the last start of this data directory listened, else 127.0.0.1:${LOCAL_AUTH_PORT})`,
+    )
     .option(
       '--cluster-name <name>',
       'name of a new cluster (an existing data directory keeps its own and refuses a different one)',
@@ -117,7 +120,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     )
     .option(
       '--public-addr <name...>',
-      'DNS names or IPs other hosts reach the service by: its certificate names them, and `bots add` gives bots the first',
+      'DNS names or IPs other hosts reach the service by: its certificate names them, and `bots add` gives bots the first (default: those of the last start)',
     )
     .addOption(
       new Option('--log-format <format>', 'log lines as text or json')
@@ -133,7 +136,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     )
     .action(
       async (flags: {
-        listen: string;
+        listen?: string;
         clusterName?: string;
         suite?: 'balanced' | 'legacy';
         publicAddr?: string[];
@@ -151,8 +154,8 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         const server = await authStart(
           {
             dataDir,
-            listen: flags.listen,
-            publicAddrs: flags.publicAddr ?? [],
+            ...(flags.listen === undefined ? {} : { listen: flags.listen }),
+            ...(flags.publicAddr === undefined ? {} : { publicAddrs: flags.publicAddr }),
             ...(flags.clusterName === undefined ? {} : { clusterName: flags.clusterName }),
             ...(flags.suite === undefined ? {} : { suite: flags.suite }),
             ...(flags.insecureStsEndpointForTests === undefined

@@ -48,6 +48,30 @@ describe('midctl auth start as real processes', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ auth_server: next.url });
   });
 
+  it('starts again where the last start listened, with its public names, unless told otherwise', async () => {
+    const dataDir = join(root, 'restarted');
+    const first = await startAuthServerProcess(dataDir, ['--public-addr', 'auth.internal.test']);
+    await first.stop();
+
+    const again = await startAuthServerProcess(dataDir, [], { listen: false });
+    servers.push(again);
+
+    expect(again.url).toBe(first.url);
+    expect(again.logs()).toContain('listening where the last start did (--listen changes it)');
+    expect(again.logs()).toContain('serving the names of the last start (--public-addr changes them)');
+    const info = JSON.parse(readFileSync(join(dataDir, 'auth-server.json'), 'utf8'));
+    expect(info.public_addrs).toEqual(['auth.internal.test']);
+    await again.stop();
+
+    // Flags given win, and a data directory never started gets the defaults (not exercised: 3025 may be taken).
+    const moved = await startAuthServerProcess(dataDir, ['--public-addr', 'other.internal.test']);
+    servers.push(moved);
+    expect(moved.logs()).not.toContain('listening where the last start did');
+    expect(JSON.parse(readFileSync(join(dataDir, 'auth-server.json'), 'utf8')).public_addrs).toEqual([
+      'other.internal.test',
+    ]);
+  });
+
   it('takes over the directory of a service that was killed', async () => {
     const dataDir = join(root, 'killed');
     const killed = await startAuthServerProcess(dataDir);

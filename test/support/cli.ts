@@ -53,14 +53,19 @@ export interface AuthServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `midctl auth start` as a process on a free loopback port and waits until it serves. */
+/**
+ * Starts `midctl auth start` as a process on a free loopback port and waits until it serves.
+ * `listen: false` gives no `--listen`, for a restart where the last start's address applies.
+ */
 export async function startAuthServerProcess(
   dataDir: string,
   extraArgs: readonly string[] = [],
+  options: { readonly listen?: string | false } = {},
 ): Promise<AuthServerProcess> {
+  const listen = options.listen === false ? [] : ['--listen', options.listen ?? '127.0.0.1:0'];
   const child = spawn(
     process.execPath,
-    [MIDCTL, '--data-dir', dataDir, 'auth', 'start', '--listen', '127.0.0.1:0', ...extraArgs],
+    [MIDCTL, '--data-dir', dataDir, 'auth', 'start', ...listen, ...extraArgs],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: envWithout({}),

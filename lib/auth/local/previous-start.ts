@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { localServerFiles } from './local-server-files.js';
+import { localServerInfoSchema } from './local-server-info.js';
+
+/** Where the last start of a data directory's auth service listened, and the names it served under. */
+export interface PreviousStart {
+  /** `HOST:PORT`, as `--listen` takes it. */
+  readonly listen: string;
+  readonly publicAddrs: readonly string[];
+}
+
+/**
+ * What `auth-server.json` says of the last start, for a start that does not say otherwise: bots were
+ * told that address (and certificates those names), so going back to the defaults would cut them off.
+ * Undefined when there is no such file or it cannot be read (the defaults then apply, and the start
+ * writes the file anew).
+ */
+export function previousStart(dataDir: string): PreviousStart | undefined {
+  let text: string;
+  try {
+    text = readFileSync(localServerFiles(dataDir).serverInfo, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: ReturnType<typeof localServerInfoSchema.safeParse>;
+  try {
+    parsed = localServerInfoSchema.safeParse(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success || parsed.data.listen_host === undefined) return undefined;
+  const port = new URL(parsed.data.url).port;
+  if (port === '') return undefined;
+  const host = parsed.data.listen_host.includes(':')
+    ? `[${parsed.data.listen_host}]`
+    : parsed.data.listen_host;
+  return { listen: `${host}:${port}`, publicAddrs: parsed.data.public_addrs ?? [] };
+}
