@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { apiPathProblem } from '../../api/auth-server-address.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { listenAddressProblem } from '../../core/listen-address.js';
 import { HIDE_VALUE } from '../../core/schema.js';
@@ -147,15 +148,9 @@ export const authServerSchema = text(
     url.port !== '' ? `:${url.port}` : explicitPort !== undefined ? `:${Number(explicitPort)}` : '';
   const pathname = url.pathname.replace(/\/+$/, '');
   const origin = `${url.protocol}//${url.hostname}${port}`;
-  // A path is a prefix in front of the API (an API Gateway stage, a custom domain's base path), and
-  // midbot adds /v1/... after it: an address copied with /v1 in it would ask for /v1/v1/ping.
-  const segments = pathname.split('/');
-  const api = segments.indexOf('v1');
-  if (api !== -1) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected the address without the API's path /v1, which midbot adds itself: write ${origin}${segments.slice(0, api).join('/')}`,
-    });
+  const problem = apiPathProblem(origin, pathname, 'midbot');
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
   return `${origin}${pathname}`;
