@@ -152,7 +152,8 @@ export class DirectoryDestination implements Destination {
     await this.ensureRoot();
     await this.sweepStaleTemps();
     // An output's folder also gets the list of what midbot wrote there, renamed in with the files.
-    const toWrite = this.purpose === 'output' ? [...files, await this.ownedFilesAfter(files)] : files;
+    const owned = this.purpose === 'output' ? await this.ownedFilesAfter(files) : undefined;
+    const toWrite = owned === undefined ? files : [...files, owned.list];
     for (const file of toWrite) await this.checkTarget(file.name);
     const readerAcl = files.some((file) => file.secret) ? await this.readerAclProbe(this.root) : false;
 
@@ -191,6 +192,7 @@ export class DirectoryDestination implements Destination {
       throw this.fsError(firstFailure.reason, failed[0].target, { kept });
     }
     await this.syncRoot();
+    await this.removeStale(owned?.stale ?? []);
   }
 
   async read(name: string): Promise<Buffer | undefined> {
@@ -199,10 +201,13 @@ export class DirectoryDestination implements Destination {
   }
 
   /**
-   * The list of the files midbot wrote in this folder once `files` are written too, after refusing
-   * to replace a file of someone else's (see `owned-files.ts`). Names no longer in the folder leave it.
+   * The list of the files midbot wrote in this folder once `files` are written, after refusing to
+   * replace a file of someone else's (see `owned-files.ts`); and the files midbot wrote here before
+   * that this write leaves out, stale once it is done (the output's type or naming changed).
    */
-  private async ownedFilesAfter(files: readonly ArtifactFile[]): Promise<ArtifactFile> {
+  private async ownedFilesAfter(
+    files: readonly ArtifactFile[],
+  ): Promise<{ list: ArtifactFile; stale: string[] }> {
     let names: string[];
     try {
       names = await this.fs.readdir(this.root);
@@ -213,8 +218,27 @@ export class DirectoryDestination implements Destination {
     const owned = parseOwnedFiles((await this.readFile(OWNED_FILES_LIST))?.toString('utf8'));
     const writing = files.map((file) => file.name);
     refuseReplacingOthersFiles({ folder: this.root, writing, entries, owned });
-    const kept = entries.filter((name) => owned.has(name));
-    return { name: OWNED_FILES_LIST, data: ownedFilesText([...kept, ...writing]), secret: false };
+    const stale = entries.filter((name) => owned.has(name) && !writing.includes(name));
+    return {
+      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing), secret: false },
+      stale,
+    };
+  }
+
+  /**
+   * Removes files an earlier write put here that this one replaced with nothing: certificates that
+   * would only expire, and private keys that would stay. Best effort: a file that cannot be removed
+   * is left (unlink never follows a symlink).
+   */
+  private async removeStale(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      const target = path.join(this.root, name);
+      try {
+        if ((await this.fs.lstat(target)).isFile()) await this.fs.unlink(target);
+      } catch {
+        // Gone already, or not removable: nothing more to do.
+      }
+    }
   }
 
   /** A file of the folder, or undefined when there is none; symlinks and non-files refused. */

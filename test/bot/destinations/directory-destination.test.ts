@@ -161,6 +161,38 @@ describe('DirectoryDestination', () => {
     });
   });
 
+  it("removes the files an earlier write left that this one does not write, and nobody else's", async () => {
+    await fs.mkdir(root);
+    await fs.writeFile(path.join(root, 'notes.txt'), 'mine\n');
+    const destination = new DirectoryDestination(root, noAcl);
+    await destination.write(output('v1'));
+
+    // The output changed (say, from identity to application): key-cert.pub is no longer written.
+    await destination.write(output('v2').filter((file) => file.name !== 'key-cert.pub'));
+
+    expect(await contents(root)).toEqual({
+      key: 'private key v2\n',
+      'notes.txt': 'mine\n',
+      tlscert: 'certificate v2\n',
+    });
+    expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8')).files).toEqual([
+      'key',
+      'tlscert',
+    ]);
+  });
+
+  it('keeps the files of an earlier write when this one fails', async () => {
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    const failing = new DirectoryDestination(root, {
+      ...noAcl,
+      fs: faultyFs((call) => (call === 'write' ? errno('ENOSPC') : undefined)),
+    });
+
+    await destinationError(failing.write(output('v2').filter((file) => file.name === 'key')));
+
+    expect(Object.keys(await contents(root))).toEqual(['key', 'key-cert.pub', 'tlscert']);
+  });
+
   it('takes files at artifact names as its own in a folder holding nothing else (written before the list existed)', async () => {
     await fs.mkdir(root);
     for (const file of output('v0')) await fs.writeFile(path.join(root, file.name), file.data);
