@@ -288,9 +288,15 @@ export class OutputIssuance {
       }
       case 'ssh_host': {
         if (!roleSet.allowsRule('host_cert', 'create')) {
+          // Narrowed by the output's roles:, the bot may hold the rule in a role left out.
+          const narrowed = request.roles !== undefined && request.roles.length > 0;
           throw new AccessDeniedError(
             'host_cert_not_allowed',
-            'ssh_host outputs need a role with `rules: [{resources: [host_cert], verbs: [create]}]`',
+            `ssh_host outputs need a role with \`rules: [{resources: [host_cert], verbs: [create]}]\`; ${
+              narrowed
+                ? `this output's roles (${roleSet.names.join(', ')}) hold none: add such a role to the output's roles: (the bot holds ${caller.bot.spec.roles.join(', ')})`
+                : `the bot's roles (${roleSet.names.join(', ')}) hold none: give the bot such a role (midctl bots update ${caller.bot.metadata.name} --add-roles=ROLE)`
+            }`,
           );
         }
         const requested = request.principals as string[];

@@ -453,10 +453,24 @@ describe('bot calls', () => {
       await addNode(fixture, 'db', '10.0.0.5:2222');
       const shared = await issueOutput(fixture, signer, { output: 'ssh_host', principals: ['10.0.0.5'] });
       expect(parseSshCertificate(shared.ssh_cert as string).principals).toEqual(['10.0.0.5']);
+      // Narrowed by the output's roles: to those without the rule, told so, with the bot's roles.
+      await expect(
+        issueOutput(fixture, signer, { output: 'ssh_host', principals: ['node1'], roles: ['ops'] }),
+      ).rejects.toMatchObject({
+        code: 'host_cert_not_allowed',
+        message: expect.stringContaining(
+          "this output's roles (ops) hold none: add such a role to the output's roles: (the bot holds ops, hosts)",
+        ),
+      });
       const plain = await joined(['ops']);
       await expect(
         issueOutput(plain.fixture, plain.signer, { output: 'ssh_host', principals: ['x'] }),
-      ).rejects.toMatchObject({ code: 'host_cert_not_allowed' });
+      ).rejects.toMatchObject({
+        code: 'host_cert_not_allowed',
+        message: expect.stringContaining(
+          "the bot's roles (ops) hold none: give the bot such a role (midctl bots update robot --add-roles=ROLE)",
+        ),
+      });
     });
 
     it('never issues past the CA expiry', async () => {
