@@ -119,7 +119,7 @@ export class OutputIssuance {
     };
     try {
       checkFields(request);
-      const roleNames = selectRoles(caller.bot.spec.roles, request.roles);
+      const roleNames = selectRoles(caller.bot.metadata.name, caller.bot.spec.roles, request.roles);
       const publicKey = parseSubjectPublicKey(request.public_key);
       // The roles and the resources the output names do not depend on each other: one round trip. A
       // missing role is still refused before a missing app or cluster.

@@ -151,14 +151,18 @@ export class RoleSet {
  * Narrows the bot's roles to the ones an output asks for. An output may ask for a subset, never more:
  * asking for a role the bot does not hold is refused, naming the role.
  */
-export function selectRoles(botRoles: readonly string[], requested: readonly string[] | undefined): string[] {
+export function selectRoles(
+  botName: string,
+  botRoles: readonly string[],
+  requested: readonly string[] | undefined,
+): string[] {
   if (requested === undefined || requested.length === 0) return [...botRoles];
   const missing = requested.filter((role) => !botRoles.includes(role));
   if (missing.length > 0) {
     throw new AccessDeniedError(
       'role_not_held',
       `the bot does not hold the role${missing.length > 1 ? 's' : ''} ${missing.map((r) => `"${r}"`).join(', ')}; ` +
-        `it holds ${botRoles.map((r) => `"${r}"`).join(', ')}. Add the role with \`midctl bots update <bot> --add-roles\` or remove it from the output's roles`,
+        `it holds ${botRoles.map((r) => `"${r}"`).join(', ')}. Add the role with \`midctl bots update ${botName} --add-roles=${missing.join(',')}\` or remove it from the output's roles`,
     );
   }
   return [...new Set(requested)];

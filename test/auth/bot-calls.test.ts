@@ -293,7 +293,9 @@ describe('bot calls', () => {
         issueOutput(fixture, signer, { output: 'identity', roles: ['kube'] }),
       ).rejects.toMatchObject({
         code: 'role_not_held',
-        message: expect.stringContaining('"kube"'),
+        message: expect.stringContaining(
+          'the bot does not hold the role "kube"; it holds "ops", "apps". Add the role with `midctl bots update robot --add-roles=kube` or remove it',
+        ),
       });
       // A role whose name starts with one the bot holds is another role.
       await expect(
