@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ApiClient, ApiError } from '../api/api-client.js';
 import { normaliseAuthServer } from '../api/auth-server-address.js';
 import { localServerFiles } from '../auth/local/local-server-files.js';
@@ -101,6 +102,7 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
       "midctl needs the auth server's data directory for the admin credential: pass --data-dir DIR or set MID_DATA_DIR",
     );
   }
+  refuseDataDirNotAFolder(flags.dataDir);
   const files = localServerFiles(flags.dataDir);
   let url = flags.authServer;
   if (url === undefined) {
@@ -155,5 +157,23 @@ export function explainAwsRefusal(error: unknown): unknown {
     error.httpStatus,
     error.code,
     `${error.message}; --aws-iam signs with your AWS credentials (environment, profile or SSO): check they are current, and that they allow execute-api:Invoke on the stack output AdminInvokeArn (in CDK: auth.grantAdmin(role))`,
+  );
+}
+
+/**
+ * A --data-dir that is a file (often one of the folder's own, `./auth/admin-token`) would otherwise be
+ * told to start an auth service there.
+ */
+function refuseDataDirNotAFolder(dataDir: string): void {
+  let stats: Stats;
+  try {
+    stats = statSync(dataDir);
+  } catch {
+    return; // Missing: the advice below (start the service there) fits.
+  }
+  if (stats.isDirectory()) return;
+  throw new ConfigError(
+    'invalid_data_dir',
+    `--data-dir ${dataDir} is a file, not the auth service's data directory; pass the folder that holds it (${dirname(dataDir)}), the one \`midctl auth start --data-dir\` was given`,
   );
 }

@@ -502,6 +502,14 @@ spec:
       },
     );
 
+    it('refuses a --data-dir that is one of its files, naming the folder to pass', async () => {
+      const file = localServerFiles(localDataDir).adminToken;
+      await expect(inProcessMidctl(file)(['status'])).rejects.toMatchObject({
+        code: 'invalid_data_dir',
+        message: `--data-dir ${file} is a file, not the auth service's data directory; pass the folder that holds it (${localDataDir}), the one \`midctl auth start --data-dir\` was given`,
+      });
+    });
+
     it("says the admin credential of --data-dir is not the running service's, rather than to pass --data-dir", async () => {
       const copy = copyWith('stale-admin', 'adminToken', 'not-the-credential-it-started-with\n');
       await expect(inProcessMidctl(copy)(['status'])).rejects.toMatchObject({
