@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError, StorageError } from '../../core/errors.js';
 import { tryPidLock } from '../../core/pid-lock-file.js';
 import { localServerFiles } from './local-server-files.js';
+import { readLocalServerInfoIfValid } from './local-server-info.js';
 
 /** Held while an auth service runs on a data directory; released when it stops. */
 export interface DataDirLock {
@@ -10,15 +10,8 @@ export interface DataDirLock {
 
 /** The address the service holding the lock wrote, if that file is its own. */
 function serverUrlOf(dataDir: string, pid: number): string | undefined {
-  try {
-    const info = JSON.parse(readFileSync(localServerFiles(dataDir).serverInfo, 'utf8')) as {
-      url?: unknown;
-      pid?: unknown;
-    };
-    return info.pid === pid && typeof info.url === 'string' ? info.url : undefined;
-  } catch {
-    return undefined;
-  }
+  const info = readLocalServerInfoIfValid(dataDir);
+  return info?.pid === pid ? info.url : undefined;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { localServerFiles } from './local-server-files.js';
 
 /**
  * `<data-dir>/auth-server.json`: what the local auth service records at every start for midctl on the
@@ -18,3 +20,19 @@ export const localServerInfoSchema = z.strictObject({
 
 /** The content of `auth-server.json`. */
 export type LocalServerInfo = z.infer<typeof localServerInfoSchema>;
+
+/**
+ * The data directory's `auth-server.json` when it holds what a start wrote, else undefined: for
+ * callers that only look for a hint in it (the address of the last start, of a service holding the
+ * lock) and do without one. midctl, which needs it, refuses a bad file with its own words instead.
+ */
+export function readLocalServerInfoIfValid(dataDir: string): LocalServerInfo | undefined {
+  try {
+    const parsed = localServerInfoSchema.safeParse(
+      JSON.parse(readFileSync(localServerFiles(dataDir).serverInfo, 'utf8')),
+    );
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { localServerFiles } from './local-server-files.js';
-import { localServerInfoSchema } from './local-server-info.js';
+import { readLocalServerInfoIfValid } from './local-server-info.js';
 
 /** Where the last start of a data directory's auth service listened, and the names it served under. */
 export interface PreviousStart {
@@ -16,23 +14,10 @@ export interface PreviousStart {
  * writes the file anew).
  */
 export function previousStart(dataDir: string): PreviousStart | undefined {
-  let text: string;
-  try {
-    text = readFileSync(localServerFiles(dataDir).serverInfo, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let parsed: ReturnType<typeof localServerInfoSchema.safeParse>;
-  try {
-    parsed = localServerInfoSchema.safeParse(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
-  if (!parsed.success || parsed.data.listen_host === undefined) return undefined;
-  const port = new URL(parsed.data.url).port;
+  const info = readLocalServerInfoIfValid(dataDir);
+  if (info?.listen_host === undefined) return undefined;
+  const port = new URL(info.url).port;
   if (port === '') return undefined;
-  const host = parsed.data.listen_host.includes(':')
-    ? `[${parsed.data.listen_host}]`
-    : parsed.data.listen_host;
-  return { listen: `${host}:${port}`, publicAddrs: parsed.data.public_addrs ?? [] };
+  const host = info.listen_host.includes(':') ? `[${info.listen_host}]` : info.listen_host;
+  return { listen: `${host}:${port}`, publicAddrs: info.public_addrs ?? [] };
 }
