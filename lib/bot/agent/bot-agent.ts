@@ -5,6 +5,7 @@ import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
+import { artifactNames } from '../render/artifact-names.js';
 import type { RunObserver } from './agent-health.js';
 import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
@@ -107,7 +108,11 @@ export class BotAgent {
   private async checkOutputsWritable(): Promise<void> {
     for (const output of this.outputs) {
       try {
-        await output.destination.checkWritable?.();
+        await output.destination.checkWritable?.(
+          artifactNames(output.config.type, {
+            specificTlsNaming: output.config.type === 'application' && output.config.specific_tls_naming,
+          }),
+        );
       } catch (error) {
         throw new BotRunError(
           `checking that outputs[${output.index}] (${describeOutputTarget(output.config)}) can be written`,

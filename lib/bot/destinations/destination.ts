@@ -37,8 +37,10 @@ export interface Destination {
    * Makes sure `write` can succeed, as far as can be told without writing an artifact, before the agent
    * does what it cannot undo (a join spends the single-use token). Leaves every artifact as it was.
    * Absent where nothing can be told ahead (memory, Secrets Manager). @throws DestinationError
+   *
+   * @param artifactNames the files the output will write (`artifactNames`), to check their places too.
    */
-  checkWritable?(): Promise<void>;
+  checkWritable?(artifactNames?: readonly string[]): Promise<void>;
 }
 
 /**

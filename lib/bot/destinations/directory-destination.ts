@@ -208,6 +208,19 @@ export class DirectoryDestination implements Destination {
   private async ownedFilesAfter(
     files: readonly ArtifactFile[],
   ): Promise<{ list: ArtifactFile; stale: string[] }> {
+    const writing = files.map((file) => file.name);
+    const { entries, owned } = await this.checkOwnership(writing);
+    const stale = entries.filter((name) => owned.has(name) && !writing.includes(name));
+    return {
+      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing), secret: false },
+      stale,
+    };
+  }
+
+  /** The folder's entries and the files midbot wrote there, after refusing to replace anyone else's. */
+  private async checkOwnership(
+    writing: readonly string[],
+  ): Promise<{ entries: string[]; owned: ReadonlySet<string> }> {
     let names: string[];
     try {
       names = await this.fs.readdir(this.root);
@@ -216,13 +229,8 @@ export class DirectoryDestination implements Destination {
     }
     const entries = names.filter((name) => !TEMP_FILE.test(name) && name !== OWNED_FILES_LIST);
     const owned = parseOwnedFiles((await this.readFile(OWNED_FILES_LIST))?.toString('utf8'));
-    const writing = files.map((file) => file.name);
     refuseReplacingOthersFiles({ folder: this.root, writing, entries, owned });
-    const stale = entries.filter((name) => owned.has(name) && !writing.includes(name));
-    return {
-      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing), secret: false },
-      stale,
-    };
+    return { entries, owned };
   }
 
   /**
@@ -274,8 +282,10 @@ export class DirectoryDestination implements Destination {
    * something it cannot undo (midbot joining with a single-use token) learns first that writing here
    * fails, and why.
    */
-  async checkWritable(): Promise<void> {
+  async checkWritable(artifactNames: readonly string[] = []): Promise<void> {
     await this.ensureRoot(NOTHING_WRITTEN);
+    // Files of someone else's where these would go: refused now, not after the join at the write.
+    if (this.purpose === 'output' && artifactNames.length > 0) await this.checkOwnership(artifactNames);
     const probe = path.join(this.root, `.write-probe.${this.randomSuffix()}.tmp`);
     let handle: DirectoryFileHandle;
     try {

@@ -227,6 +227,32 @@ describe('BotAgent identity', () => {
     expect(summary.written).toBe(2);
   });
 
+  it("refuses before joining an output folder holding someone's file where an artifact would go", async () => {
+    const bot = await newBot();
+    // `--destination-dir ~/.ssh`: the user's known_hosts among their other files.
+    const home = join(work, `${bot.name}-ssh`);
+    mkdirSync(home);
+    writeFileSync(join(home, 'known_hosts'), 'github.com ssh-ed25519 AAAA\n');
+    writeFileSync(join(home, 'id_ed25519'), 'my key\n');
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, bot.token, {
+        outputs: [{ type: 'identity', destination: { type: 'directory', path: home } }],
+      }),
+    );
+
+    const error = await rejection(agent.runOnce());
+    agent.close();
+
+    expect(error.code).toBe('destination_holds_other_files');
+    expect(error.message).toContain(
+      `${home} already holds known_hosts, which midbot did not write and would replace, among other files that are not midbot's (id_ed25519)`,
+    );
+    expect(error.message).toContain('so the token is not spent');
+    expect(await cluster.instances(bot.name)).toEqual([]);
+    expect(readdirSync(home).sort()).toEqual(['id_ed25519', 'known_hosts']);
+  });
+
   it('joins again with the new token after the configured token changed', async () => {
     const bot = await newBot();
     const store = new DestinationIdentityStore(new MemoryDestination());

@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DirectoryDestination } from '../../../lib/bot/destinations/directory-destination.js';
+import { artifactNames } from '../../../lib/bot/render/artifact-names.js';
 import { renderOutput } from '../../../lib/bot/render/render-output.js';
 import { MidError } from '../../../lib/core/errors.js';
 import { runCommand } from '../../support/run-command.js';
@@ -369,5 +370,40 @@ describe('kubernetes output', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('artifactNames', () => {
+  it('names exactly the files each kind of output renders, before anything is issued', async () => {
+    const host = await fx.makeHostKey(['node1.example.test']);
+    const kubernetes = {
+      cluster_name: 'k',
+      api_server: 'https://127.0.0.1:6443',
+      ca_cert: fx.tlsHostCa.certPem,
+      user: 'alice',
+      groups: ['example'],
+    };
+    const rendered = {
+      identity: renderOutput('identity', fx.response('identity'), fx.keys, { artifactDir: work }),
+      application: renderOutput('application', fx.response('application'), fx.keys),
+      'application with specific_tls_naming': renderOutput(
+        'application',
+        fx.response('application'),
+        fx.keys,
+        {
+          specificTlsNaming: true,
+        },
+      ),
+      kubernetes: renderOutput('kubernetes', fx.response('kubernetes', { kubernetes }), fx.keys),
+      ssh_host: renderOutput('ssh_host', fx.response('ssh_host', { ssh_cert: host.hostCert }), host.keys),
+    };
+    const names = (files: ReturnType<typeof renderOutput>) => files.map((file) => file.name);
+    expect(artifactNames('identity')).toEqual(names(rendered.identity));
+    expect(artifactNames('application')).toEqual(names(rendered.application));
+    expect(artifactNames('application', { specificTlsNaming: true })).toEqual(
+      names(rendered['application with specific_tls_naming']),
+    );
+    expect(artifactNames('kubernetes')).toEqual(names(rendered.kubernetes));
+    expect(artifactNames('ssh_host')).toEqual(names(rendered.ssh_host));
   });
 });
