@@ -155,7 +155,12 @@ export class DirectoryDestination implements Destination {
     const owned = this.purpose === 'output' ? await this.ownedFilesAfter(files) : undefined;
     const toWrite = owned === undefined ? files : [...files, owned.list];
     for (const file of toWrite) await this.checkTarget(file.name);
-    const readerAcl = files.some((file) => file.secret) ? await this.readerAclProbe(this.root) : false;
+    // Only an output's key is for readers. The bot's own identity (storage) and a consumer's copy stay
+    // 0600 even in a folder `midbot init` prepared for a reader: the chmod also empties the ACL mask.
+    const readerAcl =
+      this.purpose === 'output' && files.some((file) => file.secret)
+        ? await this.readerAclProbe(this.root)
+        : false;
 
     const pending: PendingFile[] = [];
     try {

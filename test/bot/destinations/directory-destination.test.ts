@@ -517,6 +517,37 @@ describe('DirectoryDestination', () => {
     expect(acl.stdout).toContain('other::---');
   });
 
+  it("keeps the bot's stored identity and a consumer's copy 0600 in such a folder: the reader gets nothing", async () => {
+    // `midbot init` on a folder later given as --data-dir, or to the consumer library for its copy.
+    await fs.mkdir(root, { mode: 0o700 });
+    await fs.chmod(work, 0o711); // the reader may pass through to the folder, as to a real destination
+    const setfacl = await runCommand('setfacl', [
+      '--set',
+      'u::rwx,u:65534:r-x,g::---,m::r-x,o::---,d:u::rw-,d:u:65534:r--,d:g::---,d:m::r--,d:o::---',
+      root,
+    ]);
+    if (setfacl.code !== 0) return;
+    for (const purpose of ['storage', 'copy'] as const) {
+      const name = `${purpose}-secret`;
+      await new DirectoryDestination(root, { purpose }).write([{ name, data: 'SECRET\n', secret: true }]);
+      expect((await fs.stat(path.join(root, name))).mode & 0o777).toBe(0o600);
+      const acl = await runCommand('getfacl', ['--omit-header', '--numeric', path.join(root, name)]);
+      // The reader's entry may stay, but the mask lets nothing through it.
+      expect(acl.stdout).toContain('mask::---');
+      if (process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')) {
+        const asReader = await runCommand('/usr/bin/setpriv', [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          'cat',
+          path.join(root, name),
+        ]);
+        expect(asReader.stdout).toBe('');
+        expect(asReader.stderr).toContain('Permission denied');
+      }
+    }
+  });
+
   it('checks that it can write: creates the folder and leaves no probe behind', async () => {
     const nested = path.join(root, 'data');
     await new DirectoryDestination(nested, noAcl).checkWritable();
