@@ -47,14 +47,15 @@ interface Ready {
 
 async function build(): Promise<Ready> {
   const env = readAuthLambdaEnvironment(process.env);
+  const currentDeadline = () => invocationDeadline.current();
   const logger = createLogger({ format: 'json', level: env.MID_LOG_LEVEL }, { service: 'machine-id-auth' });
   const service = await AuthService.create({
     clusterName: env.MID_CLUSTER_NAME,
     suite: env.MID_SIGNATURE_SUITE,
     storage: new DynamoDbBackend({
-      client: createDynamoDbClient(),
+      client: createDynamoDbClient({}, { deadline: currentDeadline }),
       tableName: env.MID_TABLE_NAME,
-      deadline: () => invocationDeadline.current(),
+      deadline: currentDeadline,
     }),
     caStore: new SecretsManagerCaStore({
       client: new SecretsManagerClient({ requestHandler: requestHandlerWithTimeouts(CA_SECRET_TIMEOUTS) }),

@@ -83,12 +83,24 @@ export class AuditLog {
     this.sequence = (this.sequence + 1) % 1_000_000;
     const id = `${time}.${String(this.sequence).padStart(6, '0')}.${this.random.bytes(4).toString('hex')}`;
     const recorded: RecordedAuditEvent = { time, id, ...event };
-    await this.storage.put({
-      key: `events/${id}`,
-      value: JSON.stringify(recorded),
-      expiresAt: now + RETENTION_MS,
-    });
     const log = event.outcome === 'success' ? this.logger.info : this.logger.warn;
+    try {
+      await this.storage.put({
+        key: `events/${id}`,
+        value: JSON.stringify(recorded),
+        expiresAt: now + RETENTION_MS,
+      });
+    } catch (error) {
+      // The event still reaches the log (CloudWatch on AWS): a refusal whose storage failed too, at a
+      // request's deadline say, must not go unrecorded.
+      this.logger.error(`audit ${event.type} ${event.outcome} (not stored)`, {
+        ...event,
+        audit: true,
+        stored: false,
+        store_error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
     log(`audit ${event.type} ${event.outcome}`, { ...event, audit: true });
     return recorded;
   }

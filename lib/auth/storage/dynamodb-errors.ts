@@ -22,8 +22,9 @@ export function deadlinePassed(tableName: string, operation: string): StorageErr
   return new StorageError(
     'storage_timeout',
     `DynamoDB had not answered dynamodb:${operation} on table ${tableName} when this request's time ran ` +
-      "out (the auth service answers before API Gateway's 30 s limit instead of being cut off). Retry " +
-      "the call; if it keeps happening, check DynamoDB's health in this region and the table's latency " +
+      "out (the auth service answers before API Gateway's 30 s limit instead of being cut off). The call " +
+      'may have taken effect or not: retry it (a join may then find its single-use token spent, and need ' +
+      "a new one). If it keeps happening, check DynamoDB's health in this region and the table's latency " +
       'and throttling metrics.',
   );
 }
