@@ -5,6 +5,7 @@ import path from 'node:path';
 import { isErrno } from '../../core/errno.js';
 import { DestinationError } from '../../core/errors.js';
 import { makeFolders } from '../../core/make-folders.js';
+import { ALL_ARTIFACT_NAMES } from '../render/artifact-names.js';
 import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
 import {
   type FsErrorHow,
@@ -58,6 +59,10 @@ export interface DirectoryFs {
     isDirectory(): boolean;
     isSymbolicLink(): boolean;
     readonly mtimeMs: number;
+    readonly uid: number;
+    readonly nlink: number;
+    readonly dev: number;
+    readonly ino: number;
   }>;
   readdir(target: string): Promise<string[]>;
   mkdir(target: string, options: { recursive: boolean; mode: number }): Promise<string | undefined>;
@@ -114,6 +119,12 @@ const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | 
 // O_NONBLOCK so that a FIFO planted at an artifact's name cannot hang the bot.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+/** A folder as the filesystem knows it, whatever path leads to it. */
+interface FolderIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 interface PendingFile {
   readonly name: string;
   readonly target: string;
@@ -149,12 +160,14 @@ export class DirectoryDestination implements Destination {
 
   async write(files: readonly ArtifactFile[]): Promise<void> {
     checkArtifactFiles(files);
-    await this.ensureRoot();
+    const root = await this.ensureRoot();
     await this.sweepStaleTemps();
     // An output's folder also gets the list of what midbot wrote there, renamed in with the files.
+    // A symlink or a folder at a name says more (tampering?) than that midbot did not write it.
+    for (const file of files) await this.checkTarget(file.name);
     const owned = this.purpose === 'output' ? await this.ownedFilesAfter(files) : undefined;
     const toWrite = owned === undefined ? files : [...files, owned.list];
-    for (const file of toWrite) await this.checkTarget(file.name);
+    if (owned !== undefined) await this.checkTarget(OWNED_FILES_LIST);
     // Only an output's key is for readers. The bot's own identity (storage) and a consumer's copy stay
     // 0600 even in a folder `midbot init` prepared for a reader: the chmod also empties the ACL mask.
     const readerAcl =
@@ -197,7 +210,7 @@ export class DirectoryDestination implements Destination {
       throw this.fsError(firstFailure.reason, failed[0].target, { kept });
     }
     await this.syncRoot();
-    await this.removeStale(owned?.stale ?? []);
+    await this.removeStale(owned?.stale ?? [], root);
   }
 
   async read(name: string): Promise<Buffer | undefined> {
@@ -233,25 +246,33 @@ export class DirectoryDestination implements Destination {
       throw this.fsError(error, this.root, NOTHING_WRITTEN);
     }
     const entries = names.filter((name) => !TEMP_FILE.test(name) && name !== OWNED_FILES_LIST);
-    const owned = parseOwnedFiles((await this.readFile(OWNED_FILES_LIST))?.toString('utf8'));
+    const owned = (await this.isOurs(OWNED_FILES_LIST))
+      ? parseOwnedFiles((await this.readFile(OWNED_FILES_LIST))?.toString('utf8'))
+      : new Set<string>();
     refuseReplacingOthersFiles({ folder: this.root, writing, entries, owned });
     return { entries, owned };
   }
 
   /**
    * Removes files an earlier write put here that this one replaced with nothing: certificates that
-   * would only expire, and private keys that would stay. Best effort: a file that cannot be removed
-   * is left (unlink never follows a symlink).
+   * would only expire, and private keys that would stay. Only names some output writes, and only
+   * files midbot itself made (its user's, one link), in the folder the write was made in: whoever
+   * can edit the list, or swap the folder for a link meanwhile, does not choose what goes. Best
+   * effort: a file that cannot be removed is left (unlink never follows a symlink).
    */
-  private async removeStale(names: readonly string[]): Promise<void> {
-    for (const name of names) {
-      const target = path.join(this.root, name);
-      try {
-        if ((await this.fs.lstat(target)).isFile()) await this.fs.unlink(target);
-      } catch {
-        // Gone already, or not removable: nothing more to do.
-      }
+  private async removeStale(names: readonly string[], root: FolderIdentity): Promise<void> {
+    const now = await this.fs.lstat(this.root).catch(() => undefined);
+    if (now === undefined || now.isSymbolicLink() || now.dev !== root.dev || now.ino !== root.ino) return;
+    for (const name of names.filter((each) => ALL_ARTIFACT_NAMES.has(each))) {
+      if (await this.isOurs(name)) await this.fs.unlink(path.join(this.root, name)).catch(() => {});
     }
+  }
+
+  /** Whether a file of the folder is a plain one that midbot's user made: not a link, one name. */
+  private async isOurs(name: string): Promise<boolean> {
+    const stats = await this.fs.lstat(path.join(this.root, name)).catch(() => undefined);
+    const me = process.geteuid?.();
+    return stats?.isFile() === true && stats.nlink === 1 && (me === undefined || stats.uid === me);
   }
 
   /** A file of the folder, or undefined when there is none; symlinks and non-files refused. */
@@ -290,7 +311,10 @@ export class DirectoryDestination implements Destination {
   async checkWritable(artifactNames: readonly string[] = []): Promise<void> {
     await this.ensureRoot(NOTHING_WRITTEN);
     // Files of someone else's where these would go: refused now, not after the join at the write.
-    if (this.purpose === 'output' && artifactNames.length > 0) await this.checkOwnership(artifactNames);
+    if (this.purpose === 'output' && artifactNames.length > 0) {
+      for (const name of artifactNames) await this.checkTarget(name);
+      await this.checkOwnership(artifactNames);
+    }
     const probe = path.join(this.root, `.write-probe.${this.randomSuffix()}.tmp`);
     let handle: DirectoryFileHandle;
     try {
@@ -308,7 +332,8 @@ export class DirectoryDestination implements Destination {
     }
   }
 
-  private async ensureRoot(how?: FsErrorHow): Promise<void> {
+  /** Makes the folder when missing; which folder it is, to tell later whether it was swapped. */
+  private async ensureRoot(how?: FsErrorHow): Promise<FolderIdentity> {
     let stats: Awaited<ReturnType<DirectoryFs['lstat']>>;
     try {
       stats = await this.fs.lstat(this.root);
@@ -327,6 +352,7 @@ export class DirectoryDestination implements Destination {
     }
     if (stats.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun());
     if (!stats.isDirectory()) throw this.rootNotAFolder();
+    return { dev: stats.dev, ino: stats.ino };
   }
 
   private rootNotAFolder(): DestinationError {

@@ -13,8 +13,8 @@ export const OWNED_FILES_LIST = '.midbot-files.json';
 const ownedFilesSchema = z.object({ written_by: z.literal('midbot'), files: z.array(z.string()) });
 
 /**
- * The names on a list's text. A list that cannot be read counts as none: the check then falls back on
- * what else the folder holds (see {@link refuseReplacingOthersFiles}), and the next write rewrites it.
+ * The names on a list's text. A list that cannot be read counts as none: every file already at an
+ * artifact's name is then refused (see {@link refuseReplacingOthersFiles}) until someone looks.
  */
 export function parseOwnedFiles(text: string | undefined): ReadonlySet<string> {
   if (text === undefined) return new Set();
@@ -43,10 +43,9 @@ export interface PlannedWrite {
 }
 
 /**
- * Refuses to replace a file midbot did not write in a folder that holds other files it did not write
- * either: a folder of someone's, not one given to midbot. A file at an artifact's name in a folder
- * holding nothing else is taken as midbot's (a folder written before the list existed, or one made
- * for the bot); so is one on the list.
+ * Refuses to replace a file midbot did not write: one at an artifact's name that is not on the list
+ * (or all of them, without a list). A folder given by mistake may hold nothing but the user's own
+ * `known_hosts`; and a folder midbot wrote before it kept the list needs its old files removed once.
  *
  * @throws DestinationError `destination_holds_other_files`, naming the files and the fix
  */
@@ -54,12 +53,8 @@ export function refuseReplacingOthersFiles(planned: PlannedWrite): void {
   const present = new Set(planned.entries);
   const notOurs = planned.writing.filter((name) => present.has(name) && !planned.owned.has(name));
   if (notOurs.length === 0) return;
-  const writing = new Set(planned.writing);
-  const others = planned.entries.filter((name) => !writing.has(name) && !planned.owned.has(name)).sort();
-  if (others.length === 0) return;
-  const shown = others.length > 5 ? `${others.slice(0, 5).join(', ')}, …` : others.join(', ');
   throw new DestinationError(
     'destination_holds_other_files',
-    `${planned.folder} already holds ${notOurs.join(', ')}, which midbot did not write and would replace, among other files that are not midbot's (${shown}): it looks like a folder of yours. Give the output a folder of its own (such as ${planned.folder.replace(/\/$/, '')}/machine-id); nothing was written`,
+    `${planned.folder} already holds ${notOurs.join(', ')}, which midbot did not write (${OWNED_FILES_LIST} does not list ${notOurs.length > 1 ? 'them' : 'it'}) and would replace. Give the output a folder of its own (such as ${planned.folder.replace(/\/$/, '')}/machine-id), or move ${notOurs.length > 1 ? 'them' : 'it'} away if midbot may own ${notOurs.length > 1 ? 'these names' : 'that name'} (files an older midbot wrote there, before it kept that list, included); nothing was written`,
   );
 }

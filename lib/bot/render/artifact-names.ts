@@ -33,3 +33,10 @@ export function artifactNames(kind: OutputKind, options: { specificTlsNaming?: b
       return ['ssh_host', 'ssh_host-cert.pub', 'ssh_host-user-ca.pub'];
   }
 }
+
+/** Every name an output of any kind may write: what midbot may ever remove from an output's folder. */
+export const ALL_ARTIFACT_NAMES: ReadonlySet<string> = new Set(
+  (['identity', 'application', 'kubernetes', 'ssh_host'] as const).flatMap((kind) =>
+    artifactNames(kind, { specificTlsNaming: true }),
+  ),
+);

@@ -12,6 +12,7 @@ import { BotRunError } from '../../../lib/bot/agent/bot-run-error.js';
 import { DestinationIdentityStore, type IdentityStore } from '../../../lib/bot/agent/identity-store.js';
 import { STORED_IDENTITY_FILE, type StoredIdentity } from '../../../lib/bot/agent/stored-identity.js';
 import type { Destination, OutputMetadata } from '../../../lib/bot/destinations/destination.js';
+import { DirectoryDestination } from '../../../lib/bot/destinations/directory-destination.js';
 import { MemoryDestination } from '../../../lib/bot/destinations/memory-destination.js';
 import { DestinationError } from '../../../lib/core/errors.js';
 import {
@@ -191,8 +192,9 @@ describe('BotAgent identity', () => {
   it('checks that every output folder can be written before joining with a token, leaving the token unspent and the folders as they were', async () => {
     const bot = await newBot(['ops', 'apps']);
     const kept = join(work, `${bot.name}-kept`);
-    mkdirSync(kept, { recursive: true });
-    writeFileSync(join(kept, 'tlscert'), 'previous certificate\n');
+    await new DirectoryDestination(kept).write([
+      { name: 'tlscert', data: 'previous certificate\n', secret: false },
+    ]);
     const blocker = join(work, `${bot.name}-out-file`);
     writeFileSync(blocker, 'not a folder\n');
     const unwritable = join(blocker, 'out');
@@ -214,7 +216,7 @@ describe('BotAgent identity', () => {
     expect(await cluster.instances(bot.name)).toEqual([]);
     expect(log.text()).not.toContain('joining the cluster');
     // The check only probed: the other folder holds what it held, and nothing else.
-    expect(readdirSync(kept)).toEqual(['tlscert']);
+    expect(readdirSync(kept).sort()).toEqual(['.midbot-files.json', 'tlscert']);
     expect(readFileSync(join(kept, 'tlscert'), 'utf8')).toBe('previous certificate\n');
 
     const retry = newAgent(
@@ -246,7 +248,7 @@ describe('BotAgent identity', () => {
 
     expect(error.code).toBe('destination_holds_other_files');
     expect(error.message).toContain(
-      `${home} already holds known_hosts, which midbot did not write and would replace, among other files that are not midbot's (id_ed25519)`,
+      `${home} already holds known_hosts, which midbot did not write (.midbot-files.json does not list it) and would replace`,
     );
     expect(error.message).toContain('so the token is not spent');
     expect(await cluster.instances(bot.name)).toEqual([]);
@@ -609,8 +611,10 @@ describe('BotAgent outputs', () => {
   it('writes the other outputs when one is for an app the roles do not allow, and keeps its old files', async () => {
     const bot = await newBot(['ops', 'apps']);
     const payroll = join(work, `${bot.name}-payroll`);
-    mkdirSync(payroll, { recursive: true });
-    writeFileSync(join(payroll, 'tlscert'), 'previous certificate\n');
+    // An earlier run's files, as midbot wrote them (with its list of them).
+    await new DirectoryDestination(payroll).write([
+      { name: 'tlscert', data: 'previous certificate\n', secret: false },
+    ]);
     const log = captureLog();
     const agent = newAgent(
       cluster,

@@ -135,7 +135,7 @@ describe('DirectoryDestination', () => {
 
     expect(error.code).toBe('destination_holds_other_files');
     expect(error.message).toBe(
-      `${root} already holds known_hosts, which midbot did not write and would replace, among other files that are not midbot's (config, id_ed25519): it looks like a folder of yours. Give the output a folder of its own (such as ${root}/machine-id); nothing was written`,
+      `${root} already holds known_hosts, which midbot did not write (.midbot-files.json does not list it) and would replace. Give the output a folder of its own (such as ${root}/machine-id), or move it away if midbot may own that name (files an older midbot wrote there, before it kept that list, included); nothing was written`,
     );
     expect((await fs.readdir(root)).sort()).toEqual(['config', 'id_ed25519', 'known_hosts']);
     expect(await fs.readFile(path.join(root, 'known_hosts'), 'utf8')).toBe('github.com ssh-ed25519 AAAA\n');
@@ -193,18 +193,46 @@ describe('DirectoryDestination', () => {
     expect(Object.keys(await contents(root))).toEqual(['key', 'key-cert.pub', 'tlscert']);
   });
 
-  it('takes files at artifact names as its own in a folder holding nothing else (written before the list existed)', async () => {
+  it("refuses a file it did not write even in a folder holding nothing else (a user's lone known_hosts)", async () => {
     await fs.mkdir(root);
-    for (const file of output('v0')) await fs.writeFile(path.join(root, file.name), file.data);
+    await fs.writeFile(path.join(root, 'tlscert'), 'not written by midbot\n');
 
-    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    const error = await destinationError(new DirectoryDestination(root, noAcl).write(output('v1')));
 
-    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v1\n');
+    expect(error.code).toBe('destination_holds_other_files');
+    expect(await fs.readdir(root)).toEqual(['tlscert']);
+  });
+
+  it("trusts no list it did not make, and removes only files of its own at artifacts' names", async () => {
+    const destination = new DirectoryDestination(root, noAcl);
+    await destination.write(output('v1'));
+    // Someone who may write the folder lists a file of theirs, and links a name to a file elsewhere.
+    await fs.writeFile(path.join(root, 'notes.txt'), 'mine\n');
+    const outside = path.join(work, 'outside');
+    await fs.writeFile(outside, 'elsewhere\n');
+    await fs.rm(path.join(root, 'key-cert.pub'));
+    await fs.link(outside, path.join(root, 'key-cert.pub'));
+    const list = JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'));
+    await fs.writeFile(
+      path.join(root, OWNED_FILES_LIST),
+      JSON.stringify({ ...list, files: [...list.files, 'notes.txt'] }),
+    );
+
+    await destination.write(output('v2').filter((file) => file.name !== 'key-cert.pub'));
+
+    expect(await fs.readFile(path.join(root, 'notes.txt'), 'utf8')).toBe('mine\n');
+    expect(await fs.readFile(outside, 'utf8')).toBe('elsewhere\n');
+    expect((await fs.readdir(root)).sort()).toEqual([
+      OWNED_FILES_LIST,
+      'key',
+      'key-cert.pub',
+      'notes.txt',
+      'tlscert',
+    ]);
   });
 
   it('sets 0600 on a key even where a previous version was world-readable', async () => {
-    await fs.mkdir(root);
-    await fs.writeFile(path.join(root, 'key'), 'old', { mode: 0o666 });
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
     await fs.chmod(path.join(root, 'key'), 0o666);
     await new DirectoryDestination(root, noAcl).write(output('v2'));
     expect((await fs.stat(path.join(root, 'key'))).mode & 0o777).toBe(0o600);
