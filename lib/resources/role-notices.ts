@@ -14,6 +14,16 @@ export function roleNotices(role: Role): string[] {
   for (const side of ['allow', 'deny'] as const) {
     const conditions: RoleConditions | undefined = role.spec[side];
     if (conditions === undefined) continue;
+    if (limitsLabels(conditions.node_labels, side)) {
+      notices.push(
+        `role "${name}": ${side}.node_labels decides which nodes go into a bot's ssh_config, but an sshd that trusts the user CA lets in any certificate naming the login; make each node check its labels (spec.scoped_principals: true and AuthorizedPrincipalsCommand, README "Enforcing node_labels at sshd")`,
+      );
+    }
+    if (limitsLabels(conditions.app_labels, side)) {
+      notices.push(
+        `role "${name}": ${side}.app_labels decides which apps a bot gets certificates for, but an app that checks only the CA accepts any certificate of the cluster; have each app check the SAN URI mid://<cluster>/apps/<its name>`,
+      );
+    }
     if ((conditions.kubernetes_resources ?? []).length > 0) {
       notices.push(
         `role "${name}": ${side}.kubernetes_resources is not enforced (no proxy stands between a kubeconfig and the API server); ${side === 'allow' ? 'grant the same access with RBAC bound to' : 'leave that access out of the RBAC bindings of'} the role's kubernetes_users or kubernetes_groups`,
@@ -35,4 +45,21 @@ export function roleNotices(role: Role): string[] {
     }
   }
   return notices;
+}
+
+/**
+ * Whether label conditions single out some resources rather than all: a deny names any, an allow
+ * anything but the wildcard `'*': '*'` (which leaves nothing for a server to check).
+ */
+function limitsLabels(
+  labels: Record<string, string | readonly string[]> | undefined,
+  side: 'allow' | 'deny',
+): boolean {
+  if (labels === undefined) return false;
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return false;
+  if (side === 'deny') return true;
+  return !entries.every(
+    ([key, value]) => key === '*' && (value === '*' || (Array.isArray(value) && value.includes('*'))),
+  );
 }

@@ -14,7 +14,8 @@ describe('roleNotices', () => {
         role({
           allow: {
             logins: ['root'],
-            node_labels: { env: 'dev' },
+            node_labels: { '*': '*' },
+            app_labels: { '*': ['*'] },
             kubernetes_groups: ['viewers'],
             kubernetes_labels: { '*': '*' },
             rules: [{ resources: ['host_cert'], verbs: ['create'] }],
@@ -22,6 +23,26 @@ describe('roleNotices', () => {
         }),
       ),
     ).toEqual([]);
+  });
+
+  it('says that node_labels and app_labels limiting some resources are checked by no server unless set up to', () => {
+    const notices = roleNotices(
+      role({
+        allow: { logins: ['root'], node_labels: { env: 'dev' }, app_labels: { team: 'payments' } },
+        deny: { node_labels: { env: 'prod' } },
+      }),
+    );
+
+    expect(notices).toEqual([
+      expect.stringContaining(
+        'role "ops": allow.node_labels decides which nodes go into a bot\'s ssh_config, but an sshd that trusts the user CA lets in any certificate naming the login',
+      ),
+      expect.stringContaining(
+        'role "ops": allow.app_labels decides which apps a bot gets certificates for, but an app that checks only the CA accepts any certificate of the cluster; have each app check the SAN URI mid://<cluster>/apps/<its name>',
+      ),
+      expect.stringContaining('role "ops": deny.node_labels decides'),
+    ]);
+    expect(notices[0]).toContain('spec.scoped_principals: true and AuthorizedPrincipalsCommand');
   });
 
   it('names kubernetes_resources, which no proxy enforces, with the RBAC advice', () => {
