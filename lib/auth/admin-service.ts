@@ -269,9 +269,11 @@ export class AdminService {
     for (const role of roles)
       if ((await this.context.resources.get('role', role)) === undefined) missing.push(role);
     if (missing.length > 0) {
+      // Teleport's guides start from its preset roles (access, editor, auditor); a cluster here has none.
+      const [first] = missing;
       throw new NotFoundError(
         'role_not_found',
-        `role${missing.length > 1 ? 's' : ''} ${missing.map((r) => `"${r}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first with \`midctl create -f role.yaml\``,
+        `role${missing.length > 1 ? 's' : ''} ${missing.map((r) => `"${r}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist (a cluster has no preset roles); create ${missing.length > 1 ? 'them' : 'it'} first with \`midctl create -f role.yaml\`, e.g. a role.yaml allowing SSH as root on every node: {kind: role, version: v7, metadata: {name: ${first}}, spec: {allow: {logins: [root], node_labels: {'*': '*'}}}}`,
       );
     }
   }

@@ -519,6 +519,21 @@ spec:
     });
   });
 
+  it('refuses a bot with a role that does not exist with a role.yaml to start from, which creates it', async () => {
+    const error = await midctl(['bots', 'add', 'starter', '--roles=starter-access']).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'role_not_found' });
+    const message = (error as Error).message;
+    expect(message).toContain('role "starter-access" does not exist (a cluster has no preset roles)');
+    const example = /e\.g\. a role\.yaml allowing SSH as root on every node: (\{.*\})$/.exec(message)?.[1];
+    expect(example).toBeDefined();
+    const file = join(root, 'starter-role.yaml');
+    writeFileSync(file, `${example}\n`);
+    await midctl(['create', '-f', file]);
+    await expect(midctl(['bots', 'add', 'starter', '--roles=starter-access'])).resolves.toContain(
+      'The bot token: ',
+    );
+  });
+
   describe('refusals name the flag and the value as typed', () => {
     it.each([
       [
