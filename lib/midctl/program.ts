@@ -201,10 +201,18 @@ export function buildMidctlProgram(io: MidctlIo): Command {
   program
     .command('create')
     .description('Create resources from a YAML file (several documents separated by ---)')
-    .requiredOption('-f, --file <file>', 'YAML file, or - for standard input')
+    .argument('[file]', 'the same as --file (as tctl create takes it)')
+    .option('-f, --file <file>', 'YAML file, or - for standard input')
     .option('--force', 'replace resources that already exist', false)
-    .action((flags: { file: string; force: boolean }) =>
-      run((admin) => createResources(admin, flags, io.readStdin, io.now())),
+    .action((positional: string | undefined, flags: { file?: string; force: boolean }) =>
+      run((admin) =>
+        createResources(
+          admin,
+          { file: createFile(positional, flags.file), force: flags.force },
+          io.readStdin,
+          io.now(),
+        ),
+      ),
     );
 
   program
@@ -346,4 +354,22 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     );
 
   return program;
+}
+
+/** The file `create` reads: given with -f/--file or alone, once. */
+function createFile(positional: string | undefined, flag: string | undefined): string {
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw new ConfigError(
+      'invalid_flag',
+      `create reads one file: got ${positional} and --file ${flag}; give one (midctl create -f FILE, or midctl create FILE)`,
+    );
+  }
+  const file = flag ?? positional;
+  if (file === undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      'create needs the file to read: midctl create -f FILE (- reads standard input)',
+    );
+  }
+  return file;
 }

@@ -534,6 +534,24 @@ spec:
     );
   });
 
+  it('creates from a file given alone, as tctl takes it, and says how to replace what exists', async () => {
+    const file = join(root, 'positional-role.yaml');
+    writeFileSync(file, 'kind: role\nversion: v7\nmetadata: {name: positional}\nspec: {}\n');
+
+    await expect(midctl(['create', file])).resolves.toContain('role "positional" has been created');
+    await expect(midctl(['create', '-f', file])).rejects.toMatchObject({
+      code: 'already_exists',
+      message: `role "positional" already exists; use --force to replace it: run \`midctl create --force -f ${file}\` (in midctl, -f names the file, as --file; tctl's -f is --force)`,
+    });
+    await expect(midctl(['create', '--force', file])).resolves.toContain(
+      'role "positional" has been updated',
+    );
+    await expect(midctl(['create'])).rejects.toThrow('create needs the file to read: midctl create -f FILE');
+    await expect(midctl(['create', file, '-f', `${file}.other`])).rejects.toThrow(
+      `create reads one file: got ${file} and --file ${file}.other`,
+    );
+  });
+
   describe('refusals name the flag and the value as typed', () => {
     it.each([
       [

@@ -150,10 +150,14 @@ export async function createResources(
   const read = readResources(readInput(options.file, readStdin), source);
   const { documents, resources } = read;
   await refuseTokenLifetimes(api, read, now);
-  const { results } = await api.putResources(
-    documents.map((document) => document.value),
-    options.force,
-  );
+  const { results } = await api
+    .putResources(
+      documents.map((document) => document.value),
+      options.force,
+    )
+    .catch((error: unknown) => {
+      throw explainAlreadyExists(error, options.file);
+    });
   // The service answers in the file's order; a token-method token's name (its secret) is not printed.
   const created = results.map((result, index) => {
     const resource = resources[index];
@@ -166,6 +170,18 @@ export async function createResources(
     ? await principalLimitWarnings(api)
     : [];
   return [...created, ...notices.map((notice) => `NOTE: ${notice}\n`), warningLines(warnings)].join('');
+}
+
+/**
+ * The command that replaces what exists. A tctl habit misleads here: `tctl create -f FILE` forces,
+ * while midctl's `-f` names the file (as `--file`).
+ */
+function explainAlreadyExists(error: unknown, file: string): unknown {
+  if (!(error instanceof MidError) || error.code !== 'already_exists') return error;
+  return new ConfigError(
+    error.code,
+    `${error.message}: run \`midctl create --force -f ${file}\` (in midctl, -f names the file, as --file; tctl's -f is --force)`,
+  );
 }
 
 const SINGULAR: Record<string, string> = {
