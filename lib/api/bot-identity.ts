@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { certificatePem, clusterCasSchema, isoTime, publicKeyPem, sshLine } from './wire-schemas.js';
+import {
+  certificatePem,
+  clusterCasSchema,
+  isoTime,
+  publicKeyPem,
+  sshLine,
+  ttlSeconds,
+} from './wire-schemas.js';
 
 /** Answer to a join or a renewal: the bot's own identity, used to call the bot routes. */
 export const botIdentityResponseSchema = z.strictObject({
@@ -21,5 +28,7 @@ export type BotIdentityResponse = z.infer<typeof botIdentityResponseSchema>;
 
 export const renewRequestSchema = z.strictObject({
   public_key: publicKeyPem,
+  /** How long the renewed identity should live (the bot's `certificate_ttl`); 1 h when absent. */
+  ttl_seconds: ttlSeconds.optional(),
 });
 export type RenewRequest = z.infer<typeof renewRequestSchema>;

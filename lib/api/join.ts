@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { certificatePem, isoTime, name, publicKeyPem } from './wire-schemas.js';
+import { certificatePem, isoTime, name, publicKeyPem, ttlSeconds } from './wire-schemas.js';
 
 export const joinChallengeResponseSchema = z.strictObject({
   challenge: z.string(),
@@ -33,5 +33,7 @@ export const joinRequestSchema = z.strictObject({
   iam: signedStsRequestSchema.optional(),
   /** An IAM bot that still holds a valid bot certificate presents it to continue its instance. */
   previous_certificate: certificatePem.optional(),
+  /** How long the bot identity should live (its `certificate_ttl`); 1 h when absent, capped by the roles. */
+  ttl_seconds: ttlSeconds.optional(),
 });
 export type JoinRequest = z.infer<typeof joinRequestSchema>;

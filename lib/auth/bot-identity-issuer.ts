@@ -9,7 +9,10 @@ import { type BotIdentityName, botIdentityUri } from './bot-identity-name.js';
 import { describeClusterCas } from './cluster-cas.js';
 import type { RoleSet } from './role-set.js';
 
-/** Bot identities live an hour by default, like tbot's; roles' max_session_ttl can only shorten that. */
+/**
+ * Bot identities live an hour unless the bot asks otherwise (its `certificate_ttl`, as tbot's own
+ * identity follows it); roles' max_session_ttl caps what it asks.
+ */
 export const DEFAULT_BOT_IDENTITY_TTL_MS = 3_600_000;
 
 /**
@@ -25,10 +28,14 @@ export function issueBotIdentity(
     generation: number;
     renewable: boolean;
     publicKey: KeyObject;
+    /** What the bot asked for (`ttl_seconds`). @default DEFAULT_BOT_IDENTITY_TTL_MS */
+    ttlMs?: number;
   },
 ): BotIdentityResponse {
   const { bot, roleSet } = options;
-  const validity = context.issuer.validity(Math.min(DEFAULT_BOT_IDENTITY_TTL_MS, roleSet.maxSessionTtlMs()));
+  const validity = context.issuer.validity(
+    Math.min(options.ttlMs ?? DEFAULT_BOT_IDENTITY_TTL_MS, roleSet.maxSessionTtlMs()),
+  );
   const user = botUserName(bot.metadata.name);
   const identity: BotIdentityName = {
     clusterName: context.clusterName,

@@ -45,6 +45,7 @@ export async function renewIdentity(
       generation,
       renewable: true,
       publicKey,
+      ...(request.ttl_seconds === undefined ? {} : { ttlMs: request.ttl_seconds * 1000 }),
     });
     const renewed = (record: BotInstanceRecord): BotInstanceRecord => ({
       ...record,

@@ -123,6 +123,7 @@ export class JoinService {
         method,
         proof,
         publicKey,
+        request.ttl_seconds === undefined ? undefined : request.ttl_seconds * 1000,
       );
       await this.context.audit.record({
         ...base,
@@ -200,6 +201,7 @@ export class JoinService {
     method: JoinMethod,
     proof: JoinProof,
     publicKey: KeyObject,
+    ttlMs: number | undefined,
   ): Promise<BotIdentityResponse> {
     const renewable = method.name === 'token';
     const now = new Date(this.context.clock.now()).toISOString();
@@ -214,6 +216,7 @@ export class JoinService {
       generation,
       renewable,
       publicKey,
+      ...(ttlMs === undefined ? {} : { ttlMs }),
     });
     const authentication: InstanceAuthentication = {
       auth_at: now,

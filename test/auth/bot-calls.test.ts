@@ -185,6 +185,53 @@ describe('bot calls', () => {
       expect(await fixture.service.admin.events({ type: 'bot.lock' })).toEqual([]);
     });
 
+    it("gives the bot's identity the lifetime it asks for (its certificate_ttl), capped by its roles", async () => {
+      const fixture = await createFixture();
+      const lifetime = (identity: { issued_at: string; expires_at: string }) =>
+        (Date.parse(identity.expires_at) - Date.parse(identity.issued_at)) / 3_600_000;
+      const joinAsking = async (roles: string[], ttlSeconds: number) => {
+        const keys = generateKeyPair('balanced', 'subject');
+        const token = await fixture.addBot(`bot-${roles.join('-')}`, roles);
+        return fixture.service.join.join(
+          {
+            join_method: 'token',
+            token,
+            public_key: publicKeyToPem(keys.publicKey),
+            ttl_seconds: ttlSeconds,
+          },
+          { requestId: 't' },
+        );
+      };
+      // No cap in "apps": 3 h as asked.
+      expect(lifetime(await joinAsking(['apps'], 3 * 3600))).toBeCloseTo(3, 3);
+      // "ops" caps certificates at 2 h.
+      expect(lifetime(await joinAsking(['ops'], 3 * 3600))).toBeCloseTo(2, 3);
+
+      // A renewal asks again: the next identity lives as long as asked, or 1 h when the bot asks nothing.
+      const bot = await joined(['apps']);
+      const renewAsking = async (ttl: { ttl_seconds?: number }) => {
+        const request = {
+          public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey),
+          ...ttl,
+        };
+        const caller = await bot.fixture.service.authenticator.authenticate(
+          bot.signer.request(ROUTES.botRenew, request),
+          { requestId: 'r' },
+        );
+        return bot.fixture.service.renew(caller, request, { requestId: 'r' });
+      };
+      expect(lifetime(await renewAsking({ ttl_seconds: 5 * 3600 }))).toBeCloseTo(5, 3);
+    });
+
+    it('gives an identity 1 h when the bot asks for no lifetime (agents before it could ask)', async () => {
+      const { signer } = await joined(['apps']);
+      const identity = signer.identity;
+      expect((Date.parse(identity.expires_at) - Date.parse(identity.issued_at)) / 3_600_000).toBeCloseTo(
+        1,
+        3,
+      );
+    });
+
     it('renews nothing when the instance was locked between authentication and renewal', async () => {
       const { fixture, signer } = await joined(['ops']);
       const request = { public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey) };

@@ -113,7 +113,9 @@ describe('the auth service killed in the middle of renewals and joins', () => {
     let answers = 0;
     const renew = async (bot: Bot) => {
       const next = keys();
-      const identity = await client.renew(signingIdentity(bot.identity.tls_cert, bot.key), next.pem);
+      const identity = await client.renew(signingIdentity(bot.identity.tls_cert, bot.key), {
+        public_key: next.pem,
+      });
       answers += 1;
       bot.renewed = { identity, key: next.key };
     };
@@ -148,7 +150,7 @@ describe('the auth service killed in the middle of renewals and joins', () => {
       for (const bot of bots) {
         const current = bot.renewed ?? { identity: bot.identity, key: bot.key };
         const attempt = await client
-          .renew(signingIdentity(current.identity.tls_cert, current.key), keys().pem)
+          .renew(signingIdentity(current.identity.tls_cert, current.key), { public_key: keys().pem })
           .then(
             (identity) => ({ identity }),
             (error: unknown) => ({ error }),
@@ -218,8 +220,8 @@ describe('the auth service killed in the middle of renewals and joins', () => {
       });
       const signing = signingIdentity(identity.tls_cert, first.key);
       // The server commits this renewal; the bot never sees the answer (as when the process dies).
-      await client.renew(signing, keys().pem);
-      const again = await client.renew(signing, keys().pem).catch((error: unknown) => error);
+      await client.renew(signing, { public_key: keys().pem });
+      const again = await client.renew(signing, { public_key: keys().pem }).catch((error: unknown) => error);
       expect(codeOf(again)).toBe('generation_mismatch');
 
       const instance = `bot_instance/lost-answer/${identity.instance_id}`;

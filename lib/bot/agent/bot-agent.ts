@@ -59,6 +59,12 @@ export interface BotAgentOptions {
 }
 
 /**
+ * The least the bot's own identity lives: a `certificate_ttl` shorter than this (short outputs) leaves
+ * it at the hour it always had, so that a brief outage never costs a token-joined bot its identity.
+ */
+const MIN_IDENTITY_TTL_MS = 3_600_000;
+
+/**
  * The agent (our `tbot`): each run checks the auth service's CA pin (once per process), renews or joins
  * the bot's identity and saves it, then writes every output with a fresh key and reports a heartbeat.
  *
@@ -97,6 +103,7 @@ export class BotAgent {
       options.clock,
       options.logger,
       () => this.checkOutputsWritable(),
+      Math.max(options.config.certificate_ttl, MIN_IDENTITY_TTL_MS),
     );
   }
 

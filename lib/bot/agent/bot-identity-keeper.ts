@@ -112,6 +112,8 @@ export class BotIdentityKeeper {
    * @param checkBeforeSpendingToken runs before a join that spends the single-use token (the `token`
    *   method), and refuses it by throwing: the agent checks there that its outputs can be written, since
    *   a token spent on a run that writes nothing is lost whenever storage is memory.
+   * @param identityTtlMs how long the bot's own identity should live: as long as its certificates at
+   *   least, so that it outlives an outage as long as the outputs do (the roles may cap it).
    */
   constructor(
     private readonly store: IdentityStore,
@@ -119,7 +121,13 @@ export class BotIdentityKeeper {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly checkBeforeSpendingToken: () => Promise<void> = async () => {},
+    private readonly identityTtlMs?: number,
   ) {}
+
+  /** What the join and renewal requests ask for the identity's lifetime. */
+  private ttlRequest(): { ttl_seconds?: number } {
+    return this.identityTtlMs === undefined ? {} : { ttl_seconds: Math.ceil(this.identityTtlMs / 1000) };
+  }
 
   /**
    * The identity a refresh of this process obtained and saved, while it stays valid for `marginMs` more:
@@ -240,7 +248,10 @@ export class BotIdentityKeeper {
     const keys = generateKeyPair(connection.ping.signature_suite, 'subject');
     let response: BotIdentityResponse;
     try {
-      response = await connection.client.renew(signingOf(stored), publicKeyToPem(keys.publicKey));
+      response = await connection.client.renew(signingOf(stored), {
+        public_key: publicKeyToPem(keys.publicKey),
+        ...this.ttlRequest(),
+      });
     } catch (error) {
       const gone = error instanceof MidError && IDENTITY_GONE.has(error.code);
       throw new BotRunError(
@@ -309,6 +320,7 @@ export class BotIdentityKeeper {
         ...proven,
         public_key: publicKeyToPem(keys.publicKey),
         ...previous,
+        ...this.ttlRequest(),
       });
     } catch (error) {
       const context = reason?.context === undefined ? {} : { context: reason.context };

@@ -1,7 +1,11 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import type * as z from 'zod';
 import { ApiClient, ApiError } from '../../api/api-client.js';
-import { type BotIdentityResponse, botIdentityResponseSchema } from '../../api/bot-identity.js';
+import {
+  type BotIdentityResponse,
+  botIdentityResponseSchema,
+  type RenewRequest,
+} from '../../api/bot-identity.js';
 import { signBotRequest } from '../../api/bot-request-signature.js';
 import type { HeartbeatRequest } from '../../api/heartbeat.js';
 import { type JoinChallengeResponse, type JoinRequest, joinChallengeResponseSchema } from '../../api/join.js';
@@ -96,10 +100,10 @@ export class BotApiClient {
     return this.client.call({ method: 'POST', path, body, authenticate: this.signed(identity) });
   }
 
-  async renew(identity: SigningIdentity, publicKeyPem: string): Promise<BotIdentityResponse> {
+  async renew(identity: SigningIdentity, request: RenewRequest): Promise<BotIdentityResponse> {
     return parseAnswer(
       botIdentityResponseSchema,
-      await this.botCall(identity, ROUTES.botRenew, { public_key: publicKeyPem }),
+      await this.botCall(identity, ROUTES.botRenew, request),
       'renewal answer',
     );
   }

@@ -255,6 +255,20 @@ describe('BotAgent identity', () => {
     expect(readdirSync(home).sort()).toEqual(['id_ed25519', 'known_hosts']);
   });
 
+  it('asks for its own identity the lifetime of its certificates (certificate_ttl) when over 1 h', async () => {
+    const bot = await newBot();
+    const agent = newAgent(cluster, agentConfig(cluster, bot.token, { certificate_ttl: '3h' }));
+    const joined = await agent.runOnce();
+    const renewed = await agent.runOnce();
+    agent.close();
+    const hoursLeft = (summary: typeof joined) =>
+      (Date.parse(summary.identity.expiresAt) - Date.now()) / 3_600_000;
+    expect(joined.identity.obtained).toBe('joined');
+    expect(hoursLeft(joined)).toBeGreaterThan(2.9);
+    expect(renewed.identity.obtained).toBe('renewed');
+    expect(hoursLeft(renewed)).toBeGreaterThan(2.9);
+  });
+
   it('joins again with the new token after the configured token changed', async () => {
     const bot = await newBot();
     const store = new DestinationIdentityStore(new MemoryDestination());
