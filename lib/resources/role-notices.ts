@@ -1,4 +1,5 @@
 import type { Role, RoleConditions } from './role.js';
+import { TELEPORT_OTHER_KIND_CONDITIONS, TELEPORT_ROLE_OPTIONS } from './teleport-role-fields.js';
 
 /** Rule resources and verbs that mean something to this service (`ssh_host` outputs). */
 const ENFORCED_RULES: Readonly<Record<string, readonly string[]>> = { host_cert: ['create'] };
@@ -24,6 +25,18 @@ export function roleNotices(role: Role): string[] {
         `role "${name}": ${side}.app_labels decides which apps a bot gets certificates for, but an app that checks only the CA accepts any certificate of the cluster; have each app check the SAN URI mid://<cluster>/apps/<its name>`,
       );
     }
+    const otherKinds = TELEPORT_OTHER_KIND_CONDITIONS.filter((key) => conditions[key] !== undefined);
+    if (otherKinds.length > 0) {
+      notices.push(
+        `role "${name}": ${otherKinds.map((key) => `${side}.${key}`).join(', ')} ${otherKinds.length === 1 ? 'means' : 'mean'} nothing here: this cluster issues certificates for SSH, apps and Kubernetes only`,
+      );
+    }
+    const narrowed = (conditions.rules ?? []).filter(
+      (rule) => rule.where !== undefined || rule.actions !== undefined,
+    );
+    if (narrowed.length > 0) {
+      notices.push(`role "${name}": ${side}.rules where and actions are kept but applied to nothing`);
+    }
     if ((conditions.kubernetes_resources ?? []).length > 0) {
       notices.push(
         `role "${name}": ${side}.kubernetes_resources is not enforced (no proxy stands between a kubeconfig and the API server); ${side === 'allow' ? 'grant the same access with RBAC bound to' : 'leave that access out of the RBAC bindings of'} the role's kubernetes_users or kubernetes_groups`,
@@ -43,6 +56,13 @@ export function roleNotices(role: Role): string[] {
         `role "${name}": ${side}.rules ${unenforced.join(', ')} ${unenforced.length === 1 ? 'means' : 'mean'} nothing here; only create on host_cert does (ssh_host outputs)`,
       );
     }
+  }
+  const options = role.spec.options ?? {};
+  const ignoredOptions = TELEPORT_ROLE_OPTIONS.filter((key) => options[key] !== undefined);
+  if (ignoredOptions.length > 0) {
+    notices.push(
+      `role "${name}": options ${ignoredOptions.join(', ')} ${ignoredOptions.length === 1 ? 'means' : 'mean'} nothing here (no proxy carries sessions); only options.max_session_ttl applies`,
+    );
   }
   return notices;
 }

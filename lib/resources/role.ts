@@ -3,6 +3,12 @@ import { builtOnFirstUse } from '../core/built-on-first-use.js';
 import { durationSchema } from './fields.js';
 import { labelSelectorSchema, metadataSchema } from './metadata.js';
 import { deniedLoginSchema, kubernetesSubjectSchema, loginSchema } from './principals.js';
+import {
+  ignoredFields,
+  LABEL_EXPRESSION_KEYS,
+  TELEPORT_OTHER_KIND_CONDITIONS,
+  TELEPORT_ROLE_OPTIONS,
+} from './teleport-role-fields.js';
 import { checkedString, describeCharacter, findCharacterOutside } from './text.js';
 
 /** Role versions accepted; they share one shape here, with the differences noted in {@link roleSchema}. */
@@ -46,14 +52,43 @@ export const kubernetesResourceSchema = builtOnFirstUse(() =>
  * allows `ssh_host` outputs); other resources and verbs are accepted so Teleport roles paste cleanly.
  */
 export const roleRuleSchema = builtOnFirstUse(() =>
-  z.strictObject({
-    resources: z.array(checkedString(wordProblem('resource', 'host_cert'))).min(1),
-    verbs: z.array(checkedString(wordProblem('verb', 'create'))).min(1),
-  }),
+  z
+    .strictObject({
+      resources: z.array(checkedString(wordProblem('resource', 'host_cert'))).min(1),
+      verbs: z.array(checkedString(wordProblem('verb', 'create'))).min(1),
+      /** Teleport's conditions and actions on a rule: kept, applied to nothing. */
+      where: z.string().optional(),
+      actions: z.array(z.string()).optional(),
+    })
+    .superRefine((rule, ctx) => {
+      // A `where` narrows the rule; ignored on the one rule that means something, it would widen it.
+      if (
+        rule.where !== undefined &&
+        rule.resources.some((resource) => resource === 'host_cert' || resource === '*')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['where'],
+          input: rule.where,
+          message:
+            'a where condition on host_cert is not supported (it would be ignored, allowing every host); remove it and grant the rule only to bots that run on the hosts they name',
+        });
+      }
+    }),
 );
+
+/** Refuses a Teleport label expression, which narrows what a role allows, rather than ignore it. */
+const labelExpressionSchema = z
+  .never({
+    error:
+      'label expressions are not supported (ignored, the role would allow more than it says); write the labels as a mapping, e.g. node_labels: {env: [dev, staging]}',
+  })
+  .optional();
 
 function conditionsSchema(logins: typeof loginSchema) {
   return z.strictObject({
+    ...ignoredFields(TELEPORT_OTHER_KIND_CONDITIONS),
+    ...Object.fromEntries(LABEL_EXPRESSION_KEYS.map((key) => [key, labelExpressionSchema])),
     logins: z.array(logins).optional(),
     node_labels: labelSelectorSchema.optional(),
     app_labels: labelSelectorSchema.optional(),
@@ -77,6 +112,7 @@ export const roleSpecSchema = builtOnFirstUse(() =>
       .strictObject({
         /** Longest certificate lifetime, e.g. `8h`. */
         max_session_ttl: durationSchema.optional(),
+        ...ignoredFields(TELEPORT_ROLE_OPTIONS),
       })
       .optional(),
   }),

@@ -42,13 +42,19 @@ describe('role', () => {
   it.each([
     ['metadata', 'metadata.owner', 'team-a', 'role "ops": metadata: unknown key "owner"'],
     ['spec', 'spec.allow_rules', [], 'role "ops": spec: unknown key "allow_rules"'],
-    ['allow', 'spec.allow.db_labels', {}, 'role "ops": spec.allow: unknown key "db_labels"'],
-    ['options', 'spec.options.forward_agent', true, 'role "ops": spec.options: unknown key "forward_agent"'],
+    // Teleport's own keys (db_labels, forward_agent, a rule's where) are accepted: see role-notices.test.ts.
+    ['allow', 'spec.allow.db_lables', {}, 'role "ops": spec.allow: unknown key "db_lables"'],
+    [
+      'options',
+      'spec.options.forward_agents',
+      true,
+      'role "ops": spec.options: unknown key "forward_agents"',
+    ],
     [
       'rules',
       'spec.allow.rules',
-      [{ resources: ['x'], verbs: ['y'], where: 'true' }],
-      'spec.allow.rules[0]: unknown key "where"',
+      [{ resources: ['x'], verbs: ['y'], wher: 'true' }],
+      'spec.allow.rules[0]: unknown key "wher"',
     ],
   ])('refuses an unknown key in %s', (_, path, value, expected) => {
     expect(errorOf(withField(role, path, value))).toContain(expected);
