@@ -231,6 +231,23 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .argument('<kind/name>')
     .action((ref: string) => run((admin) => removeResource(admin, ref, io.now())));
 
+  // tctl's listings of the resources bots reach: `get KIND --format text` under the names tctl uses.
+  for (const [group, kind, what] of [
+    ['nodes', 'nodes', 'registered OpenSSH nodes'],
+    ['apps', 'apps', 'registered applications'],
+    ['kube', 'kube_clusters', 'registered Kubernetes clusters'],
+  ] as const) {
+    program
+      .command(group)
+      .description(`List ${what} (as tctl ${group} ls)`)
+      .command('ls')
+      .description(`List ${what}: the same as get ${kind} --format text`)
+      .addOption(new Option('--format <format>').choices(['text', 'json', 'yaml']).default('text'))
+      .action((flags: { format: string }) =>
+        run((admin) => getResources(admin, kind, parseOutputFormat(flags.format), io.now())),
+      );
+  }
+
   const bots = program.command('bots').description('Manage bots');
   bots
     .command('add')

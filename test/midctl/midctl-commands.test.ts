@@ -552,6 +552,21 @@ spec:
     );
   });
 
+  it('lists nodes, apps and Kubernetes clusters under the names tctl uses', async () => {
+    for (const [group, kind] of [
+      ['nodes', 'nodes'],
+      ['apps', 'apps'],
+      ['kube', 'kube_clusters'],
+    ]) {
+      expect(await midctl([group as string, 'ls'])).toBe(
+        await midctl(['get', kind as string, '--format', 'text']),
+      );
+      expect(await midctl([group as string, 'ls', '--format', 'json'])).toBe(
+        await midctl(['get', kind as string, '--format', 'json']),
+      );
+    }
+  });
+
   describe('refusals name the flag and the value as typed', () => {
     it.each([
       [
