@@ -335,6 +335,13 @@ export const kubernetesOutputSchema = strictObject({
   type: z.literal('kubernetes'),
   ...outputCommon,
   kubernetes_cluster: nameSchema('the Kubernetes cluster name'),
+  /** tbot's switch to write the credentials into the kubeconfig rather than an exec plugin: always so here. */
+  disable_exec_plugin: flag('true or false')
+    .refine((disabled) => disabled, {
+      message:
+        'expected true: the kubeconfig always holds the credentials themselves (there is no exec plugin to call); remove the key or set it to true',
+    })
+    .optional(),
 });
 export const sshHostOutputSchema = strictObject({
   type: z.literal('ssh_host'),

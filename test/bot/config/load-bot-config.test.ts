@@ -134,6 +134,20 @@ describe('loadBotConfig: the guides', () => {
     ]);
   });
 
+  it("accepts tbot's disable_exec_plugin: true on a kubernetes output, and explains false", () => {
+    const kube = (value: string) =>
+      withOutputs(`outputs:
+  - type: kubernetes
+    kubernetes_cluster: example-k8s-cluster
+    disable_exec_plugin: ${value}
+    destination: {type: directory, path: /opt/kube}
+`);
+    expect(loadBotConfig(kube('true'), SOURCE).config.outputs[0]?.type).toBe('kubernetes');
+    expect(configError(() => loadBotConfig(kube('false'), SOURCE)).message).toContain(
+      'outputs[0].disable_exec_plugin (line 13): got false, expected true: the kubeconfig always holds the credentials themselves',
+    );
+  });
+
   it('reads the other output kinds and destinations', () => {
     const { config } = loadBotConfig(
       withOutputs(`outputs:
