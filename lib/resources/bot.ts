@@ -114,7 +114,13 @@ export const botSchema = builtOnFirstUse(() =>
       version: z.enum(BOT_VERSIONS),
       metadata: metadataSchema,
       spec: botSpecSchema,
+      /**
+       * What `tctl get bot/NAME` writes of the bot's user and role (`user_name`, `role_name`): Teleport's
+       * own bookkeeping, meaning nothing here. Accepted so that an export pastes as it is, and dropped.
+       */
+      status: z.record(z.string(), z.unknown()).optional(),
     })
+    .transform(({ status: _status, ...bot }) => bot)
     .superRefine((bot, ctx) => {
       // metadataSchema has held the name to the rule for every name already.
       const problem = botNameLengthProblem(bot.metadata.name);

@@ -32,6 +32,15 @@ describe('bot', () => {
     expect(errorOf(withField(bot, path, value))).toContain(expected);
   });
 
+  it('takes a bot exported by tctl get as it is, dropping its status', () => {
+    const exported = withField(
+      withField(bot, 'status', { user_name: 'bot-robot', role_name: 'bot-robot' }),
+      'metadata.revision',
+      '8c1f0c2e-5b1d-4f0e-9f7a-2d6c3b1a0e9f',
+    );
+    expect(parseResource(exported)).toEqual(bot);
+  });
+
   it('refuses a bot without roles', () => {
     expect(errorOf(withField(bot, 'spec.roles', []))).toContain(
       'bot "robot": spec.roles: got a list, a bot needs at least one role; list role names, e.g. roles: [access]',
