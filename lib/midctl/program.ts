@@ -253,7 +253,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('add')
     .description('Create a bot and a join token for it')
     .argument('<name>')
-    .requiredOption('--roles <roles>', 'comma-separated roles the bot holds')
+    .option('--roles <roles>', 'comma-separated roles the bot holds (required)')
     .option('--logins <logins>', 'comma-separated SSH logins (trait for {{internal.logins}})')
     .option('--token <name>', 'use this existing token (e.g. an iam token) instead of a new one')
     .option('--ttl <duration>', 'lifetime of the new token', '1h')
@@ -261,14 +261,16 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .action(
       (
         name: string,
-        flags: { roles: string; logins?: string; token?: string; ttl: string; format: 'text' | 'json' },
-      ) =>
-        run((admin) =>
+        flags: { roles?: string; logins?: string; token?: string; ttl: string; format: 'text' | 'json' },
+      ) => {
+        // Before anything is read or sent: a missing flag needs no data directory to be told.
+        const roles = requiredRoles(flags.roles, name);
+        return run((admin) =>
           addBot(
             admin,
             {
               name: checkedName(name, 'bots add NAME'),
-              roles: nameList(flags.roles, '--roles'),
+              roles: nameList(roles, '--roles'),
               ...(flags.logins === undefined ? {} : { logins: loginList(flags.logins) }),
               ...(flags.token === undefined ? {} : { token: flags.token }),
               ttl: flags.ttl,
@@ -277,7 +279,8 @@ export function buildMidctlProgram(io: MidctlIo): Command {
             servedAddresses(globals()),
             io.now(),
           ),
-        ),
+        );
+      },
     );
   bots
     .command('ls')
@@ -389,4 +392,16 @@ function createFile(positional: string | undefined, flag: string | undefined): s
     );
   }
   return file;
+}
+
+/**
+ * `bots add`'s roles. Teleport 15+ makes a bot without roles and has its guides add them with
+ * `bots update --add-roles`; here a bot holds at least one from the start.
+ */
+function requiredRoles(roles: string | undefined, botName: string): string {
+  if (roles !== undefined) return roles;
+  throw new ConfigError(
+    'invalid_flag',
+    `bots add needs --roles: a bot holds at least one role from the start (no bot without roles, as Teleport 15+ makes, to add roles to later); e.g. midctl bots add ${botName} --roles=access`,
+  );
 }

@@ -120,8 +120,13 @@ describe("commander's own refusals", () => {
       "ERROR: unknown option '--formt'; did you mean --format? (run with --help for usage)",
     ],
     [
+      ['tokens', 'add', '--bot-name=x'],
+      "ERROR: required option '--type <type>' not specified (run with --help for usage)",
+    ],
+    // Teleport 15+ makes a bot without roles; here the refusal says so, before needing a data directory.
+    [
       ['bots', 'add', 'x'],
-      "ERROR: required option '--roles <roles>' not specified (run with --help for usage)",
+      'ERROR: bots add needs --roles: a bot holds at least one role from the start (no bot without roles, as Teleport 15+ makes, to add roles to later); e.g. midctl bots add x --roles=access',
     ],
     // A typo comes before the required flag it left out, and --flag=value gets a suggestion too.
     [
