@@ -11,6 +11,12 @@ export interface KubeconfigInput {
   readonly tlsServerName?: string | undefined;
   readonly clientCertPem: string;
   readonly clientKeyPem: string;
+  /**
+   * A second context for the same cluster and user, under the name tbot gives its context
+   * (`<Machine ID cluster>-<Kubernetes cluster>`), so that `kubectl --context` in scripts written for
+   * tbot's kubeconfig finds one. The current context keeps the Kubernetes cluster's name.
+   */
+  readonly tbotContextName?: string | undefined;
 }
 
 /**
@@ -43,7 +49,12 @@ export function renderKubeconfig(input: KubeconfigInput): string {
         },
       },
     ],
-    contexts: [{ name, context: { cluster: name, user: name } }],
+    contexts: [
+      { name, context: { cluster: name, user: name } },
+      ...(input.tbotContextName === undefined || input.tbotContextName === name
+        ? []
+        : [{ name: input.tbotContextName, context: { cluster: name, user: name } }]),
+    ],
     'current-context': name,
     preferences: {},
   };

@@ -22,6 +22,7 @@ export function renderKubernetesOutput(
     tlsServerName: kube.tls_server_name,
     clientCertPem: tlsCert,
     clientKeyPem: key,
+    tbotContextName: `${response.cluster_name}-${kube.cluster_name}`,
   });
   const identity = renderIdentityFile({
     privateKeyPem: key,

@@ -321,6 +321,10 @@ describe('kubernetes output', () => {
 
     const contexts = await tool('kubectl', ['--kubeconfig', kubeconfig, 'config', 'get-contexts']);
     expect(contexts).toMatch(/^\*\s+example-k8s-cluster\s+example-k8s-cluster\s+example-k8s-cluster/m);
+    // The name tbot gives its context, for scripts that pass it to --context.
+    expect(contexts).toMatch(
+      /^\s+example\.test-example-k8s-cluster\s+example-k8s-cluster\s+example-k8s-cluster/m,
+    );
   });
 
   it('lets kubectl reach an API server that checks the client certificate, by tls-server-name', async () => {
