@@ -268,11 +268,16 @@ export class DirectoryDestination implements Destination {
     }
   }
 
-  /** Whether a file of the folder is a plain one that midbot's user made: not a link, one name. */
+  /**
+   * Whether a file of the folder is a plain one that midbot made: not a link, one name, and owned by
+   * midbot's user or by root (a first run with sudo, before the service ran as the bot user; nobody
+   * else can make a file root's).
+   */
   private async isOurs(name: string): Promise<boolean> {
     const stats = await this.fs.lstat(path.join(this.root, name)).catch(() => undefined);
     const me = process.geteuid?.();
-    return stats?.isFile() === true && stats.nlink === 1 && (me === undefined || stats.uid === me);
+    const owner = me === undefined || stats?.uid === me || stats?.uid === 0;
+    return stats?.isFile() === true && stats.nlink === 1 && owner;
   }
 
   /** A file of the folder, or undefined when there is none; symlinks and non-files refused. */

@@ -231,6 +231,21 @@ describe('DirectoryDestination', () => {
     ]);
   });
 
+  it.runIf(process.getuid?.() === 0)(
+    'trusts no list another user made, even one naming its files',
+    async () => {
+      const destination = new DirectoryDestination(root, noAcl);
+      await destination.write(output('v1'));
+      // Someone else's list (here: nobody's) cannot vouch for the files at artifacts' names.
+      await fs.chown(path.join(root, OWNED_FILES_LIST), 65534, 65534);
+
+      const error = await destinationError(destination.write(output('v2')));
+
+      expect(error.code).toBe('destination_holds_other_files');
+      expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v1\n');
+    },
+  );
+
   it('sets 0600 on a key even where a previous version was world-readable', async () => {
     await new DirectoryDestination(root, noAcl).write(output('v1'));
     await fs.chmod(path.join(root, 'key'), 0o666);
