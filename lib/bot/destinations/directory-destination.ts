@@ -5,7 +5,6 @@ import path from 'node:path';
 import { isErrno } from '../../core/errno.js';
 import { DestinationError } from '../../core/errors.js';
 import { makeFolders } from '../../core/make-folders.js';
-import { ALL_ARTIFACT_NAMES } from '../render/artifact-names.js';
 import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
 import {
   type FsErrorHow,
@@ -16,12 +15,8 @@ import {
   READING,
   rootIsSymlink,
 } from './directory-errors.js';
-import {
-  OWNED_FILES_LIST,
-  ownedFilesText,
-  parseOwnedFiles,
-  refuseReplacingOthersFiles,
-} from './owned-files.js';
+import { type FolderIdentity, FolderOwnership, inFolder } from './folder-ownership.js';
+import { OWNED_FILES_LIST } from './owned-files.js';
 import { hasReaderDefaultAcl } from './reader-default-acl.js';
 
 /**
@@ -119,12 +114,6 @@ const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | 
 // O_NONBLOCK so that a FIFO planted at an artifact's name cannot hang the bot.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** A folder as the filesystem knows it, whatever path leads to it. */
-interface FolderIdentity {
-  readonly dev: number;
-  readonly ino: number;
-}
-
 interface PendingFile {
   readonly name: string;
   readonly target: string;
@@ -137,6 +126,8 @@ export class DirectoryDestination implements Destination {
   private readonly randomSuffix: () => string;
   private readonly readerAclProbe: (folder: string) => Promise<boolean>;
   private readonly purpose: DirectoryPurpose;
+  /** Which files of an output's folder are midbot's (`.midbot-files.json`). */
+  private readonly ownership: FolderOwnership;
   private sweptStaleTemps = false;
 
   /** @param root absolute path of the folder (the config schema has normalised it). */
@@ -152,6 +143,17 @@ export class DirectoryDestination implements Destination {
     this.randomSuffix = options.randomSuffix ?? (() => randomBytes(8).toString('hex'));
     this.readerAclProbe = options.readerAclProbe ?? hasReaderDefaultAcl;
     this.purpose = options.purpose ?? 'output';
+    this.ownership = new FolderOwnership({
+      root: this.root,
+      readdir: () =>
+        this.fs.readdir(this.root).catch((error: unknown) => {
+          throw this.fsError(error, this.root, NOTHING_WRITTEN);
+        }),
+      lstat: (name) => this.fs.lstat(inFolder(this.root, name)),
+      unlink: (name) => this.fs.unlink(inFolder(this.root, name)),
+      readFile: (name) => this.readFile(name),
+      isTemporary: (name) => TEMP_FILE.test(name),
+    });
   }
 
   describe(): string {
@@ -165,7 +167,7 @@ export class DirectoryDestination implements Destination {
     // An output's folder also gets the list of what midbot wrote there, renamed in with the files.
     // A symlink or a folder at a name says more (tampering?) than that midbot did not write it.
     for (const file of files) await this.checkTarget(file.name);
-    const owned = this.purpose === 'output' ? await this.ownedFilesAfter(files) : undefined;
+    const owned = this.purpose === 'output' ? await this.ownership.after(files) : undefined;
     const toWrite = owned === undefined ? files : [...files, owned.list];
     if (owned !== undefined) await this.checkTarget(OWNED_FILES_LIST);
     // Only an output's key is for readers. The bot's own identity (storage) and a consumer's copy stay
@@ -210,74 +212,12 @@ export class DirectoryDestination implements Destination {
       throw this.fsError(firstFailure.reason, failed[0].target, { kept });
     }
     await this.syncRoot();
-    await this.removeStale(owned?.stale ?? [], root);
+    await this.ownership.removeStale(owned?.stale ?? [], root);
   }
 
   async read(name: string): Promise<Buffer | undefined> {
     checkArtifactName(name);
     return this.readFile(name);
-  }
-
-  /**
-   * The list of the files midbot wrote in this folder once `files` are written, after refusing to
-   * replace a file of someone else's (see `owned-files.ts`); and the files midbot wrote here before
-   * that this write leaves out, stale once it is done (the output's type or naming changed).
-   */
-  private async ownedFilesAfter(
-    files: readonly ArtifactFile[],
-  ): Promise<{ list: ArtifactFile; stale: string[] }> {
-    const writing = files.map((file) => file.name);
-    const { entries, owned } = await this.checkOwnership(writing);
-    const stale = entries.filter((name) => owned.has(name) && !writing.includes(name));
-    return {
-      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing), secret: false },
-      stale,
-    };
-  }
-
-  /** The folder's entries and the files midbot wrote there, after refusing to replace anyone else's. */
-  private async checkOwnership(
-    writing: readonly string[],
-  ): Promise<{ entries: string[]; owned: ReadonlySet<string> }> {
-    let names: string[];
-    try {
-      names = await this.fs.readdir(this.root);
-    } catch (error) {
-      throw this.fsError(error, this.root, NOTHING_WRITTEN);
-    }
-    const entries = names.filter((name) => !TEMP_FILE.test(name) && name !== OWNED_FILES_LIST);
-    const owned = (await this.isOurs(OWNED_FILES_LIST))
-      ? parseOwnedFiles((await this.readFile(OWNED_FILES_LIST))?.toString('utf8'))
-      : new Set<string>();
-    refuseReplacingOthersFiles({ folder: this.root, writing, entries, owned });
-    return { entries, owned };
-  }
-
-  /**
-   * Removes files an earlier write put here that this one replaced with nothing: certificates that
-   * would only expire, and private keys that would stay. Only names some output writes, and only
-   * files midbot itself made (its user's, one link), in the folder the write was made in: whoever
-   * can edit the list, or swap the folder for a link meanwhile, does not choose what goes. Best
-   * effort: a file that cannot be removed is left (unlink never follows a symlink).
-   */
-  private async removeStale(names: readonly string[], root: FolderIdentity): Promise<void> {
-    const now = await this.fs.lstat(this.root).catch(() => undefined);
-    if (now === undefined || now.isSymbolicLink() || now.dev !== root.dev || now.ino !== root.ino) return;
-    for (const name of names.filter((each) => ALL_ARTIFACT_NAMES.has(each))) {
-      if (await this.isOurs(name)) await this.fs.unlink(path.join(this.root, name)).catch(() => {});
-    }
-  }
-
-  /**
-   * Whether a file of the folder is a plain one that midbot made: not a link, one name, and owned by
-   * midbot's user or by root (a first run with sudo, before the service ran as the bot user; nobody
-   * else can make a file root's).
-   */
-  private async isOurs(name: string): Promise<boolean> {
-    const stats = await this.fs.lstat(path.join(this.root, name)).catch(() => undefined);
-    const me = process.geteuid?.();
-    const owner = me === undefined || stats?.uid === me || stats?.uid === 0;
-    return stats?.isFile() === true && stats.nlink === 1 && owner;
   }
 
   /** A file of the folder, or undefined when there is none; symlinks and non-files refused. */
@@ -318,7 +258,7 @@ export class DirectoryDestination implements Destination {
     // Files of someone else's where these would go: refused now, not after the join at the write.
     if (this.purpose === 'output' && artifactNames.length > 0) {
       for (const name of artifactNames) await this.checkTarget(name);
-      await this.checkOwnership(artifactNames);
+      await this.ownership.check(artifactNames);
     }
     const probe = path.join(this.root, `.write-probe.${this.randomSuffix()}.tmp`);
     let handle: DirectoryFileHandle;

@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { ALL_ARTIFACT_NAMES } from '../render/artifact-names.js';
+import type { ArtifactFile } from './destination.js';
+import {
+  OWNED_FILES_LIST,
+  ownedFilesText,
+  parseOwnedFiles,
+  refuseReplacingOthersFiles,
+} from './owned-files.js';
+
+/** A folder as the filesystem knows it, whatever path leads to it. */
+export interface FolderIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** What the ownership checks need of the directory destination: its filesystem calls and reads. */
+export interface OwnershipAccess {
+  readonly root: string;
+  readdir(): Promise<string[]>;
+  lstat(name: string): Promise<{
+    isFile(): boolean;
+    isSymbolicLink(): boolean;
+    readonly uid: number;
+    readonly nlink: number;
+    readonly dev: number;
+    readonly ino: number;
+  }>;
+  unlink(name: string): Promise<void>;
+  /** A file of the folder, checked as the destination reads any (no symlinks, no devices). */
+  readFile(name: string): Promise<Buffer | undefined>;
+  /** Names the destination's own temporary files, which are no one's artifacts. */
+  isTemporary(name: string): boolean;
+}
+
+/**
+ * Which files of an output's folder are midbot's, from `.midbot-files.json` (`owned-files.ts`): what
+ * a write may replace, the list it leaves, and the files it made stale.
+ */
+export class FolderOwnership {
+  constructor(private readonly folder: OwnershipAccess) {}
+
+  /** The folder's entries and the files midbot wrote there, after refusing to replace anyone else's. */
+  async check(writing: readonly string[]): Promise<{ entries: string[]; owned: ReadonlySet<string> }> {
+    const names = await this.folder.readdir();
+    const entries = names.filter((name) => !this.folder.isTemporary(name) && name !== OWNED_FILES_LIST);
+    const owned = (await this.isOurs(OWNED_FILES_LIST))
+      ? parseOwnedFiles((await this.folder.readFile(OWNED_FILES_LIST))?.toString('utf8'))
+      : new Set<string>();
+    refuseReplacingOthersFiles({ folder: this.folder.root, writing, entries, owned });
+    return { entries, owned };
+  }
+
+  /**
+   * The list of the files midbot wrote in this folder once `files` are written, after refusing to
+   * replace a file of someone else's; and the files midbot wrote here before that this write leaves
+   * out, stale once it is done (the output's type or naming changed).
+   */
+  async after(files: readonly ArtifactFile[]): Promise<{ list: ArtifactFile; stale: string[] }> {
+    const writing = files.map((file) => file.name);
+    const { entries, owned } = await this.check(writing);
+    const stale = entries.filter((name) => owned.has(name) && !writing.includes(name));
+    return {
+      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing), secret: false },
+      stale,
+    };
+  }
+
+  /**
+   * Removes files an earlier write put here that this one replaced with nothing: certificates that
+   * would only expire, and private keys that would stay. Only names some output writes, and only
+   * files midbot itself made, in the folder the write was made in: whoever can edit the list, or swap
+   * the folder for a link meanwhile, does not choose what goes. Best effort: a file that cannot be
+   * removed is left (unlink never follows a symlink).
+   */
+  async removeStale(names: readonly string[], written: FolderIdentity): Promise<void> {
+    const now = await this.folder.lstat('.').catch(() => undefined);
+    if (now === undefined || now.isSymbolicLink() || now.dev !== written.dev || now.ino !== written.ino) {
+      return;
+    }
+    for (const name of names.filter((each) => ALL_ARTIFACT_NAMES.has(each))) {
+      if (await this.isOurs(name)) await this.folder.unlink(name).catch(() => {});
+    }
+  }
+
+  /**
+   * Whether a file of the folder is a plain one that midbot made: not a link, one name, and owned by
+   * midbot's user or by root (a first run with sudo, before the service ran as the bot user; nobody
+   * else can make a file root's).
+   */
+  private async isOurs(name: string): Promise<boolean> {
+    const stats = await this.folder.lstat(name).catch(() => undefined);
+    const me = process.geteuid?.();
+    const owner = me === undefined || stats?.uid === me || stats?.uid === 0;
+    return stats?.isFile() === true && stats.nlink === 1 && owner;
+  }
+}
+
+/** The path of `name` in `root`; `.` is the folder itself. */
+export function inFolder(root: string, name: string): string {
+  return name === '.' ? root : path.join(root, name);
+}
