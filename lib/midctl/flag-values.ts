@@ -112,3 +112,33 @@ export function eventType(text: string): string {
     `--type: got ${JSON.stringify(text)}, expected an event type (${types.join(', ')}) or a category for all its types (${AUDIT_EVENT_CATEGORIES.join(', ')})${near.length === 0 ? '' : `; did you mean ${near.map((type) => `--type ${type}`).join(' or ')}?`}`,
   );
 }
+
+/** The file `create` reads: given with -f/--file or alone, once. */
+export function createFile(positional: string | undefined, flag: string | undefined): string {
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw new ConfigError(
+      'invalid_flag',
+      `create reads one file: got ${positional} and --file ${flag}; give one (midctl create -f FILE, or midctl create FILE)`,
+    );
+  }
+  const file = flag ?? positional;
+  if (file === undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      'create needs the file to read: midctl create -f FILE (- reads standard input)',
+    );
+  }
+  return file;
+}
+
+/**
+ * `bots add`'s roles. Teleport 15+ makes a bot without roles and has its guides add them with
+ * `bots update --add-roles`; here a bot holds at least one from the start.
+ */
+export function requiredRoles(roles: string | undefined, botName: string): string {
+  if (roles !== undefined) return roles;
+  throw new ConfigError(
+    'invalid_flag',
+    `bots add needs --roles: a bot holds at least one role from the start (no bot without roles, as Teleport 15+ makes, to add roles to later); e.g. midctl bots add ${botName} --roles=access`,
+  );
+}

@@ -29,7 +29,15 @@ import { listEvents } from './commands/events.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
 import { showVersion } from './commands/version.js';
-import { checkedName, eventLimit, eventType, loginList, nameList } from './flag-values.js';
+import {
+  checkedName,
+  createFile,
+  eventLimit,
+  eventType,
+  loginList,
+  nameList,
+  requiredRoles,
+} from './flag-values.js';
 
 /** What the commands need from the outside world; the entry passes the real ones, tests their own. */
 export interface MidctlIo {
@@ -374,34 +382,4 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     );
 
   return program;
-}
-
-/** The file `create` reads: given with -f/--file or alone, once. */
-function createFile(positional: string | undefined, flag: string | undefined): string {
-  if (positional !== undefined && flag !== undefined && positional !== flag) {
-    throw new ConfigError(
-      'invalid_flag',
-      `create reads one file: got ${positional} and --file ${flag}; give one (midctl create -f FILE, or midctl create FILE)`,
-    );
-  }
-  const file = flag ?? positional;
-  if (file === undefined) {
-    throw new ConfigError(
-      'invalid_flag',
-      'create needs the file to read: midctl create -f FILE (- reads standard input)',
-    );
-  }
-  return file;
-}
-
-/**
- * `bots add`'s roles. Teleport 15+ makes a bot without roles and has its guides add them with
- * `bots update --add-roles`; here a bot holds at least one from the start.
- */
-function requiredRoles(roles: string | undefined, botName: string): string {
-  if (roles !== undefined) return roles;
-  throw new ConfigError(
-    'invalid_flag',
-    `bots add needs --roles: a bot holds at least one role from the start (no bot without roles, as Teleport 15+ makes, to add roles to later); e.g. midctl bots add ${botName} --roles=access`,
-  );
 }

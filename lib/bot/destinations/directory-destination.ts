@@ -15,7 +15,7 @@ import {
   READING,
   rootIsSymlink,
 } from './directory-errors.js';
-import { type FolderIdentity, FolderOwnership, inFolder } from './folder-ownership.js';
+import { type FolderIdentity, FolderOwnership } from './folder-ownership.js';
 import { OWNED_FILES_LIST } from './owned-files.js';
 import { hasReaderDefaultAcl } from './reader-default-acl.js';
 
@@ -149,8 +149,9 @@ export class DirectoryDestination implements Destination {
         this.fs.readdir(this.root).catch((error: unknown) => {
           throw this.fsError(error, this.root, NOTHING_WRITTEN);
         }),
-      lstat: (name) => this.fs.lstat(inFolder(this.root, name)),
-      unlink: (name) => this.fs.unlink(inFolder(this.root, name)),
+      lstat: (name) => this.fs.lstat(path.join(this.root, name)),
+      lstatFolder: () => this.fs.lstat(this.root),
+      unlink: (name) => this.fs.unlink(path.join(this.root, name)),
       readFile: (name) => this.readFile(name),
       isTemporary: (name) => TEMP_FILE.test(name),
     });

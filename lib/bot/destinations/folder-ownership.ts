@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ALL_ARTIFACT_NAMES } from '../render/artifact-names.js';
 import type { ArtifactFile } from './destination.js';
 import {
@@ -14,18 +13,22 @@ export interface FolderIdentity {
   readonly ino: number;
 }
 
+/** What the ownership checks read of a file's stats. */
+export interface FileStats extends FolderIdentity {
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+  readonly uid: number;
+  readonly nlink: number;
+}
+
 /** What the ownership checks need of the directory destination: its filesystem calls and reads. */
 export interface OwnershipAccess {
   readonly root: string;
   readdir(): Promise<string[]>;
-  lstat(name: string): Promise<{
-    isFile(): boolean;
-    isSymbolicLink(): boolean;
-    readonly uid: number;
-    readonly nlink: number;
-    readonly dev: number;
-    readonly ino: number;
-  }>;
+  /** A file of the folder's stats, not following a symlink. */
+  lstat(name: string): Promise<FileStats>;
+  /** The folder's own stats, not following a symlink. */
+  lstatFolder(): Promise<FileStats>;
   unlink(name: string): Promise<void>;
   /** A file of the folder, checked as the destination reads any (no symlinks, no devices). */
   readFile(name: string): Promise<Buffer | undefined>;
@@ -74,7 +77,7 @@ export class FolderOwnership {
    * removed is left (unlink never follows a symlink).
    */
   async removeStale(names: readonly string[], written: FolderIdentity): Promise<void> {
-    const now = await this.folder.lstat('.').catch(() => undefined);
+    const now = await this.folder.lstatFolder().catch(() => undefined);
     if (now === undefined || now.isSymbolicLink() || now.dev !== written.dev || now.ino !== written.ino) {
       return;
     }
@@ -94,9 +97,4 @@ export class FolderOwnership {
     const owner = me === undefined || stats?.uid === me || stats?.uid === 0;
     return stats?.isFile() === true && stats.nlink === 1 && owner;
   }
-}
-
-/** The path of `name` in `root`; `.` is the folder itself. */
-export function inFolder(root: string, name: string): string {
-  return name === '.' ? root : path.join(root, name);
 }
