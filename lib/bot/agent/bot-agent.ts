@@ -5,7 +5,6 @@ import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
-import { artifactNames } from '../render/artifact-names.js';
 import type { RunObserver } from './agent-health.js';
 import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
 import { BotRunError, isTransient } from './bot-run-error.js';
@@ -21,6 +20,7 @@ import {
   type ResolvedOutput,
   resolveOutputs,
 } from './output-destinations.js';
+import { checkOutputsWritable } from './output-folder-check.js';
 import { generatedMessage, type PendingOutput, prepareOutput, writeIssuedOutput } from './output-writer.js';
 import { RenewalSchedule } from './renewal-schedule.js';
 import { type BackoffOptions, backoffDelay } from './retry-backoff.js';
@@ -102,34 +102,9 @@ export class BotAgent {
       options.joinProof ?? joinProofProviderFor(options.config.onboarding),
       options.clock,
       options.logger,
-      () => this.checkOutputsWritable(),
+      () => checkOutputsWritable(this.outputs),
       Math.max(options.config.certificate_ttl, MIN_IDENTITY_TTL_MS),
     );
-  }
-
-  /**
-   * Before a join spends the token: a folder an output cannot write would otherwise be found only after
-   * it, and with memory storage the identity, and the token with it, would be lost when midbot exits.
-   * Only probes: no artifact is written, removed or changed.
-   */
-  private async checkOutputsWritable(): Promise<void> {
-    for (const output of this.outputs) {
-      try {
-        await output.destination.checkWritable?.(
-          artifactNames(output.config.type, {
-            specificTlsNaming: output.config.type === 'application' && output.config.specific_tls_naming,
-          }),
-        );
-      } catch (error) {
-        throw new BotRunError(
-          `checking that outputs[${output.index}] (${describeOutputTarget(output.config)}) can be written`,
-          error,
-          {
-            hint: "midbot checks every output's folder before it joins with a token, so the token is not spent: once the folder is fixed, the same token joins.",
-          },
-        );
-      }
-    }
   }
 
   /** Renews (or joins) once and writes every output. Throws `BotRunError` when no identity could be had. */

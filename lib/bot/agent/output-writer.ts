@@ -76,7 +76,7 @@ export async function writeIssuedOutput(
     { privateKeyPem: privateKeyToPem(keys.privateKey), sshPublicKey: toAuthorizedKey(keys.publicKey) },
     {
       artifactDir: output.artifactDir,
-      specificTlsNaming: output.config.type === 'application' && output.config.specific_tls_naming,
+      specificTlsNaming: specificTlsNamingOf(output.config),
     },
   );
   await output.destination.write(files, {
@@ -95,6 +95,11 @@ export async function writeIssuedOutput(
 }
 
 /** tbot's wording, so that `grep -i app` and `grep -i kubernetes` in the journal find the lines. */
+/** Whether an output writes tbot's `tls.crt`, `tls.key` and `tls.cas` too (an application output's choice). */
+export function specificTlsNamingOf(config: OutputConfig): boolean {
+  return config.type === 'application' && config.specific_tls_naming;
+}
+
 export function generatedMessage(output: ResolvedOutput): string {
   const { config } = output;
   switch (config.type) {
