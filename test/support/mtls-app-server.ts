@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
@@ -16,7 +17,7 @@ export interface StartMtlsAppServerOptions {
    * Decides whether a verified client certificate may use this app (the caller knows how the app identity is
    * encoded); `false` answers 403. Runs after the `expectedCommonName` check. @default every verified client
    */
-  readonly authorize?: (certificate: PeerCertificate) => boolean;
+  readonly authorize?: (certificate: PeerCertificate, request: IncomingMessage) => boolean;
 }
 
 /** Subject attributes as Node reports them: a string, or an array when the attribute repeats. */
@@ -25,6 +26,10 @@ export type CertificateSubject = Readonly<Record<string, string | readonly strin
 export interface MtlsAppRequest {
   readonly method: string;
   readonly path: string;
+  readonly host: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** The request body as text. */
+  readonly body: string;
   readonly subject: CertificateSubject;
   readonly status: number;
 }
@@ -50,7 +55,8 @@ export interface MtlsAppServer {
 /**
  * An HTTPS app on 127.0.0.1 (a free port) that only talks to clients presenting a certificate issued by
  * `clientCaPem` (`requestCert` + `rejectUnauthorized`), and answers any path with JSON naming the client's
- * certificate subject, or 403 when `expectedCommonName` / `authorize` refuse it. Logs nothing.
+ * certificate subject, or 403 when `expectedCommonName` / `authorize` refuse it. A request to upgrade
+ * the connection to `echo` is switched and then sends back what it receives. Logs nothing.
  *
  * @example
  * const app = await startMtlsAppServer({ serverCertPem, serverKeyPem, clientCaPem, appName: 'billing' });
@@ -69,29 +75,48 @@ export async function startMtlsAppServer(options: StartMtlsAppServerOptions): Pr
       minVersion: 'TLSv1.2',
     },
     (req, res) => {
-      const certificate = (req.socket as TLSSocket).getPeerCertificate();
-      const subject = plainSubject(certificate.subject);
-      const allowed =
-        (options.expectedCommonName === undefined || subject['CN'] === options.expectedCommonName) &&
-        (options.authorize?.(certificate) ?? true);
-      const status = allowed ? 200 : 403;
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', subject, status });
-      const body = allowed
-        ? ({
-            ok: true,
-            app,
-            subject,
-            issuer: plainSubject(certificate.issuer),
-            subjectAltName: certificate.subjectaltname ?? null,
-            serialNumber: certificate.serialNumber,
-          } satisfies MtlsAppAnswer)
-        : { ok: false, app, error: 'this client certificate is not allowed to use this app' };
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(`${JSON.stringify(body)}\n`);
-      // Drain any request body so keep-alive connections stay usable.
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const certificate = (req.socket as TLSSocket).getPeerCertificate();
+        const subject = plainSubject(certificate.subject);
+        const allowed =
+          (options.expectedCommonName === undefined || subject['CN'] === options.expectedCommonName) &&
+          (options.authorize?.(certificate, req) ?? true);
+        const status = allowed ? 200 : 403;
+        requests.push({
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          host: req.headers.host,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          subject,
+          status,
+        });
+        const body = allowed
+          ? ({
+              ok: true,
+              app,
+              subject,
+              issuer: plainSubject(certificate.issuer),
+              subjectAltName: certificate.subjectaltname ?? null,
+              serialNumber: certificate.serialNumber,
+            } satisfies MtlsAppAnswer)
+          : { ok: false, app, error: 'this client certificate is not allowed to use this app' };
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify(body)}\n`);
+      });
     },
   );
+  server.on('upgrade', (req: IncomingMessage, socket: TLSSocket, head: Buffer) => {
+    if (req.headers.upgrade !== 'echo') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

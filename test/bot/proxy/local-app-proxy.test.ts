@@ -1,0 +1,286 @@
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PeerCertificate } from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AppCredentialsFolder } from '../../../lib/bot/proxy/app-credentials.js';
+import { type LocalAppProxy, startLocalAppProxy } from '../../../lib/bot/proxy/local-app-proxy.js';
+import { type MtlsAppServer, startMtlsAppServer } from '../../support/mtls-app-server.js';
+import { createOpensslCa, type OpensslCa } from '../../support/openssl-ca.js';
+import {
+  agentConfig,
+  CLUSTER,
+  type Cluster,
+  captureLog,
+  newAgent,
+  startCluster,
+} from '../agent/agent-fixture.js';
+
+/**
+ * `midbot proxy app` in-process: real application outputs written by the agent to a folder, a real
+ * mTLS app that checks the app identity in the client certificate, and plain HTTP clients in front.
+ */
+describe('local app proxy', () => {
+  let cluster: Cluster;
+  let dir: string;
+  let servicesCa: OpensslCa;
+  let app: MtlsAppServer;
+  let grafanaFolder: string;
+  let identityFolder: string;
+  let runAgent: () => Promise<unknown>;
+  const proxies: LocalAppProxy[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    dir = mkdtempSync(join(tmpdir(), 'midbot-proxy-'));
+    grafanaFolder = join(dir, 'grafana');
+    identityFolder = join(dir, 'identity');
+    const token = await cluster.addBot('proxied', ['apps']);
+    const agent = newAgent(
+      cluster,
+      agentConfig(cluster, token, {
+        outputs: [
+          {
+            type: 'application',
+            app_name: 'grafana',
+            destination: { type: 'directory', path: grafanaFolder },
+          },
+          { type: 'identity', destination: { type: 'directory', path: identityFolder } },
+        ],
+      }),
+    );
+    runAgent = () => agent.runOnce();
+    await runAgent();
+    servicesCa = await createOpensslCa(dir, 'Services CA');
+    const serving = await servicesCa.issue({
+      commonName: 'localhost',
+      usage: 'server',
+      ipAddresses: ['127.0.0.1'],
+    });
+    app = await startMtlsAppServer({
+      serverCertPem: serving.certPem,
+      serverKeyPem: serving.keyPem,
+      clientCaPem: readFileSync(join(grafanaFolder, 'tlscacerts'), 'utf8'),
+      appName: 'grafana',
+      authorize: (certificate: PeerCertificate, request) =>
+        (certificate.subjectaltname ?? '').split(', ').includes(`URI:mid://${CLUSTER}/apps/grafana`) &&
+        request.headers['x-deny'] === undefined,
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const startProxy = async (
+    options: { folder?: string; appName?: string; appUri?: string; trustApp?: boolean } = {},
+  ) => {
+    const log = captureLog();
+    const proxy = await startLocalAppProxy({
+      credentials: new AppCredentialsFolder(
+        options.folder ?? grafanaFolder,
+        options.appName ?? 'grafana',
+        cluster.clock,
+      ),
+      appUri: new URL(options.appUri ?? app.url),
+      ...(options.trustApp === false ? {} : { appCaPem: servicesCa.certPem }),
+      logger: log.logger,
+    });
+    proxies.push(proxy);
+    return { proxy, log };
+  };
+
+  it('sends requests on with the app certificate; the app sees its own host and the whole request', async () => {
+    const { proxy } = await startProxy({ appUri: `${app.url}prefix/` });
+    const before = app.requests.length;
+
+    const answer = await fetch(`${proxy.url}/api/users?page=2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'r-1' },
+      body: JSON.stringify({ name: 'grafana-bot' }),
+    });
+
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { subjectAltName: string };
+    expect(body.subjectAltName).toContain(`URI:mid://${CLUSTER}/apps/grafana`);
+    expect(app.requests.slice(before)).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        path: '/prefix/api/users?page=2',
+        host: `127.0.0.1:${app.port}`,
+        body: '{"name":"grafana-bot"}',
+        headers: expect.objectContaining({ 'x-request-id': 'r-1', 'content-type': 'application/json' }),
+        status: 200,
+      }),
+    ]);
+  });
+
+  it('answers as the app does when the app refuses', async () => {
+    const { proxy } = await startProxy();
+    const answer = await fetch(`${proxy.url}/denied`, { headers: { 'x-deny': 'yes' } });
+    expect(answer.status).toBe(403);
+    expect(await answer.text()).toContain('not allowed');
+  });
+
+  it('uses the renewed certificate once midbot start has written it', async () => {
+    const { proxy, log } = await startProxy();
+    const first = (await (await fetch(`${proxy.url}/a`)).json()) as { serialNumber: string };
+    await runAgent();
+    const second = (await (await fetch(`${proxy.url}/b`)).json()) as { serialNumber: string };
+
+    expect(second.serialNumber).not.toBe(first.serialNumber);
+    expect(second.serialNumber.toLowerCase()).toBe(
+      new AppCredentialsFolder(grafanaFolder, 'grafana', cluster.clock).current().serial,
+    );
+    expect(log.text()).toContain('Using the renewed certificate for app "grafana"');
+  });
+
+  it('keeps the last good certificate while a renewal is half written', async () => {
+    const { proxy } = await startProxy();
+    expect((await fetch(`${proxy.url}/before`)).status).toBe(200);
+    const key = readFileSync(join(grafanaFolder, 'key'), 'utf8');
+    try {
+      // The identity output's key is a valid key, but not the key of the app's certificate.
+      writeFileSync(join(grafanaFolder, 'key'), readFileSync(join(identityFolder, 'key'), 'utf8'));
+      expect((await fetch(`${proxy.url}/between`)).status).toBe(200);
+    } finally {
+      writeFileSync(join(grafanaFolder, 'key'), key);
+    }
+  });
+
+  it('refuses with 502 and the reason once the certificate has expired', async () => {
+    const { proxy, log } = await startProxy();
+    const expiresAt = new AppCredentialsFolder(grafanaFolder, 'grafana', cluster.clock).current().expiresAt;
+    const now = cluster.clock.now();
+    cluster.clock.set(expiresAt.getTime() + 1000);
+    try {
+      const answer = await fetch(`${proxy.url}/late`);
+      expect(answer.status).toBe(502);
+      const text = await answer.text();
+      expect(text).toContain(`the certificate for app "grafana" in ${grafanaFolder} expired at`);
+      expect(text).toContain('check that it is running');
+      expect(log.text()).toContain('expired at');
+    } finally {
+      cluster.clock.set(now);
+    }
+  });
+
+  it('says to give --app-ca when the app certificate is not trusted', async () => {
+    const { proxy } = await startProxy({ trustApp: false });
+    const answer = await fetch(`${proxy.url}/`);
+    expect(answer.status).toBe(502);
+    expect(await answer.text()).toMatch(
+      /the app at https:\/\/127\.0\.0\.1:\d+ its server certificate is not trusted \(.+\); give the CA that signed it with --app-ca FILE/,
+    );
+  });
+
+  it('says the app cannot be reached when nothing listens there', async () => {
+    const { proxy } = await startProxy({ appUri: 'https://127.0.0.1:9/' });
+    const answer = await fetch(`${proxy.url}/`);
+    expect(answer.status).toBe(502);
+    expect(await answer.text()).toContain('cannot be reached (ECONNREFUSED); check --app-uri');
+  });
+
+  it('passes a connection upgrade through (WebSocket)', async () => {
+    const { proxy } = await startProxy();
+    const socket = connect(proxy.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nhello ',
+    );
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    await until(() => received.includes('hello '));
+    socket.write('world');
+    await until(() => received.includes('hello world'));
+    socket.destroy();
+    expect(received).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(received.toLowerCase()).toContain('upgrade: echo');
+  });
+});
+
+describe('an application output folder that cannot serve the app', () => {
+  let cluster: Cluster;
+  let dir: string;
+  let folders: Record<'grafana' | 'identity', string>;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    dir = mkdtempSync(join(tmpdir(), 'midbot-proxy-folder-'));
+    folders = { grafana: join(dir, 'grafana'), identity: join(dir, 'identity') };
+    const token = await cluster.addBot('folders', ['apps']);
+    await newAgent(
+      cluster,
+      agentConfig(cluster, token, {
+        outputs: [
+          {
+            type: 'application',
+            app_name: 'grafana',
+            destination: { type: 'directory', path: folders.grafana },
+          },
+          { type: 'identity', destination: { type: 'directory', path: folders.identity } },
+        ],
+      }),
+    ).runOnce();
+  });
+
+  afterAll(async () => {
+    await cluster?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const current =
+    (folder: string, app = 'grafana') =>
+    () =>
+      new AppCredentialsFolder(folder, app, cluster.clock).current();
+
+  it('reads the certificate of the app named', () => {
+    const credential = current(folders.grafana)();
+    expect(credential.serial).toMatch(/^[0-9a-f]{32,}$/);
+    expect(credential.expiresAt.getTime()).toBeGreaterThan(cluster.clock.now());
+  });
+
+  it('refuses the certificate of another app, naming it', () => {
+    expect(current(folders.grafana, 'billing')).toThrow(
+      `${folders.grafana} holds the certificate of app "grafana", not one for app "billing"; give the folder of an application output with app_name: billing`,
+    );
+  });
+
+  it('refuses an identity output folder', () => {
+    expect(current(folders.identity)).toThrow(
+      'holds a certificate for no app (the folder of an identity or kubernetes output?), not one for app "grafana"',
+    );
+  });
+
+  it('refuses a folder with nothing written yet, saying what writes it', () => {
+    expect(current(join(dir, 'empty'))).toThrow(
+      `${join(dir, 'empty', 'tlscert')}: no such file; run \`midbot start\` with an application output for app "grafana" writing to ${join(dir, 'empty')} first`,
+    );
+  });
+
+  it('refuses a key that is not the key of the certificate', () => {
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    writeFileSync(join(mixed, 'tlscert'), readFileSync(join(folders.grafana, 'tlscert')));
+    writeFileSync(join(mixed, 'key'), readFileSync(join(folders.identity, 'key')));
+    expect(current(mixed)).toThrow(`${mixed}: key is not the key of tlscert`);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
