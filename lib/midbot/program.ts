@@ -3,9 +3,10 @@ import { asOneErrorLine } from '../cli/one-error-line.js';
 import { ConfigError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { type InitOptions, init } from './commands/init.js';
+import { type ProxyAppOptions, proxyApp } from './commands/proxy.js';
 import { type StartOptions, start } from './commands/start.js';
 import { type MidbotIo, midbotLogger } from './midbot-io.js';
-import { addTbotFlagHints } from './tbot-flag-hints.js';
+import { addTbotFlagHints, TBOT_PROXY_FLAG_HINTS, TBOT_START_FLAG_HINTS } from './tbot-flag-hints.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -27,6 +28,16 @@ interface StartFlags {
   debug?: boolean;
 }
 
+interface ProxyFlags {
+  config?: string;
+  destinationDir?: string;
+  port?: string;
+  appUri?: string;
+  appCa?: string;
+  logFormat: 'text' | 'json';
+  debug?: boolean;
+}
+
 interface InitFlags {
   config?: string;
   destinationDir?: string;
@@ -40,13 +51,17 @@ interface InitFlags {
 export interface MidbotCommands {
   start(options: StartOptions, io: MidbotIo): Promise<unknown>;
   init(options: InitOptions, io: MidbotIo): Promise<string>;
+  proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<void>;
 }
 
 /**
  * The command table of `midbot`, the agent CLI (Teleport's `tbot`). Each action maps its flags onto a
  * typed call of one command function; only the entry turns errors into exit codes.
  */
-export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { start, init }): Command {
+export function buildMidbotProgram(
+  io: MidbotIo,
+  commands: MidbotCommands = { start, init, proxyApp },
+): Command {
   const program = new Command('midbot')
     .description(
       'The Machine ID agent: joins the cluster as a bot, keeps its identity renewed, and writes short-lived certificates (outputs) for other tools.',
@@ -122,7 +137,7 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
         io,
       );
     });
-  addTbotFlagHints(startCommand);
+  addTbotFlagHints(startCommand, TBOT_START_FLAG_HINTS);
 
   program
     .command('init')
@@ -151,6 +166,50 @@ export function buildMidbotProgram(io: MidbotIo, commands: MidbotCommands = { st
           },
           io,
         ),
+      );
+    });
+
+  const proxy = program
+    .command('proxy')
+    .description(
+      'Serve an app on 127.0.0.1 to programs that cannot present a client certificate (tbot proxy): see `midbot proxy app --help`',
+    )
+    .option('-c, --config <file>', 'find the folder in the application output of this config')
+    .option('--destination-dir <dir>', 'the folder an application output writes (tlscert, key)')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as text or json')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option('-d, --debug', 'log every request');
+  addTbotFlagHints(proxy, TBOT_PROXY_FLAG_HINTS);
+  proxy
+    .command('app')
+    .configureHelp({ showGlobalOptions: true })
+    .description(
+      "Listen on http://127.0.0.1:PORT and send each request on to the app over HTTPS with the app's certificate from an application output (renewed certificates are picked up), until SIGINT or SIGTERM. Anyone who can connect to 127.0.0.1 can use the app as the bot.",
+    )
+    .argument('<app-name>', "the app, as in the output's app_name")
+    .option('--port <port>', 'local port to listen on (default: any free port, printed)')
+    .option('--app-uri <url>', 'where the app serves HTTPS, its spec.uri, e.g. https://grafana.internal:3000')
+    .option(
+      '--app-ca <file>',
+      "CA certificate(s) (PEM) that signed the app's server certificate (default: the system's trusted CAs)",
+    )
+    .action(async (appName: string, _flags: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<ProxyFlags>();
+      await commands.proxyApp(
+        {
+          appName,
+          logFormat: flags.logFormat,
+          ...(flags.debug === undefined ? {} : { debug: flags.debug }),
+          ...(flags.config === undefined ? {} : { config: flags.config }),
+          ...(flags.destinationDir === undefined ? {} : { destinationDir: flags.destinationDir }),
+          ...(flags.port === undefined ? {} : { port: flags.port }),
+          ...(flags.appUri === undefined ? {} : { appUri: flags.appUri }),
+          ...(flags.appCa === undefined ? {} : { appCa: flags.appCa }),
+        },
+        io,
       );
     });
 

@@ -1,12 +1,17 @@
 import { type Command, Option } from 'commander';
 import { ConfigError } from '../core/errors.js';
 
+interface FlagHint {
+  readonly flags: string;
+  readonly hint: string;
+}
+
 /**
  * Flags of `tbot start` that `midbot start` has no use for, each with what to do instead: what
  * `KEY_HINTS` does for config keys, so that a command line copied from a Teleport guide gets advice
  * rather than commander's bare "unknown option".
  */
-const TBOT_FLAG_HINTS = [
+export const TBOT_START_FLAG_HINTS: readonly FlagHint[] = [
   {
     flags: '--proxy-server <address>',
     hint: 'midbot has no proxy: use --auth-server with the auth service address',
@@ -15,14 +20,22 @@ const TBOT_FLAG_HINTS = [
     flags: '--insecure',
     hint: 'midbot always authenticates the auth service and has no insecure mode: pass --ca-pin with the pin printed by `midctl bots add` or `midctl status` (or set onboarding.public_tls: true for an auth service with a publicly trusted certificate)',
   },
-] as const;
+];
+
+/** The same for `tbot proxy`, whose `--proxy` names the Teleport proxy that midbot does without. */
+export const TBOT_PROXY_FLAG_HINTS: readonly FlagHint[] = [
+  {
+    flags: '--proxy <address>',
+    hint: 'midbot has no proxy service: it connects to the app itself; drop --proxy and give the address the app serves on with --app-uri (its spec.uri)',
+  },
+];
 
 /**
- * Adds the tbot flags midbot lacks to `command`, hidden from its help and from commander's "did you
- * mean" suggestions; giving one is refused with its hint before the command runs.
+ * Adds the tbot flags of `hints`, which midbot lacks, to `command`, hidden from its help and from
+ * commander's "did you mean" suggestions; giving one is refused with its hint before the command runs.
  */
-export function addTbotFlagHints(command: Command): Command {
-  const hinted = TBOT_FLAG_HINTS.map(({ flags, hint }) => ({ option: new Option(flags).hideHelp(), hint }));
+export function addTbotFlagHints(command: Command, hints: readonly FlagHint[]): Command {
+  const hinted = hints.map(({ flags, hint }) => ({ option: new Option(flags).hideHelp(), hint }));
   for (const { option } of hinted) command.addOption(option);
   return command.hook('preAction', (self) => {
     const given = self.opts<Record<string, unknown>>();

@@ -12,6 +12,7 @@ import {
   runMidbot,
   runMidctl,
   startAuthServerProcess,
+  startMidbotProcess,
 } from '../support/cli.js';
 import { type KubeApiStandIn, startKubeApiStandIn } from '../support/kube-api-server.js';
 import { runKubectl } from '../support/kubectl.js';
@@ -225,6 +226,69 @@ outputs:
       const verified = await opensslVerify(folder);
       expect(verified.stdout).toContain(': OK');
     }
+  });
+
+  it("serves the app to plain curl through `midbot proxy app`, the application guide's local proxy", async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'example-proxy', ['machine-id-app-role']);
+    const out = join(dir, 'proxied');
+    const config = join(dir, 'tbot-proxy.yaml');
+    writeFileSync(
+      config,
+      `version: v2
+auth_server: "${server.url}"
+onboarding: {join_method: token, token: "${bot.token}", ca_pins: ["${bot.caPin}"]}
+storage: {type: memory}
+outputs:
+  - type: application
+    app_name: grafana-example
+    destination: {type: directory, path: ${out}}
+`,
+    );
+    const written = await runMidbot(['start', '--oneshot', '-c', config]);
+    expect(written.code, written.stderr).toBe(0);
+
+    // The guide's command, with --app-uri where it names the Teleport proxy.
+    const proxy = startMidbotProcess([
+      'proxy',
+      `--destination-dir=${out}`,
+      'app',
+      `--app-uri=${app.url}`,
+      `--app-ca=${serverCa.certPath}`,
+      'grafana-example',
+    ]);
+    try {
+      await proxy.waitForLog(/Proxying http:\/\/127\.0\.0\.1:\d+/);
+      const url = /Proxying (http:\/\/127\.0\.0\.1:\d+)/.exec(proxy.logs())?.[1] ?? '';
+      const answer = await runCommand('curl', [
+        '--silent',
+        '--show-error',
+        '--write-out',
+        '\n%{http_code}',
+        `${url}/api/users`,
+      ]);
+      const lines = answer.stdout.trim().split('\n');
+      expect(lines.at(-1)).toBe('200');
+      expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+        ok: true,
+        app: 'grafana-example',
+        subjectAltName: expect.stringContaining(`URI:mid://${CLUSTER}/apps/grafana-example`),
+      });
+      expect(app.requests.at(-1)).toMatchObject({ path: '/api/users', host: `127.0.0.1:${app.port}` });
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+    }
+
+    // Copied from the guide as it is, --proxy gets what to do instead.
+    const guide = await runMidbot([
+      'proxy',
+      `--destination-dir=${out}`,
+      '--proxy=teleport.example.com:443',
+      'app',
+      '--port=1234',
+      'grafana-example',
+    ]);
+    expect(guide.code).toBe(1);
+    expect(guide.stderr).toContain('--proxy: got "teleport.example.com:443", midbot has no proxy service');
   });
 
   it("accepts the Kubernetes guide's v1 config, with its conversion warning", async () => {

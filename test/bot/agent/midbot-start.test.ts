@@ -492,6 +492,7 @@ describe('midbot command table', () => {
     const program = buildMidbotProgram(fakeIo(), {
       start: async (options) => calls.push(options),
       init: async () => '',
+      proxyApp: async () => {},
     });
     await program.parseAsync(['node', 'midbot', ...argv]);
     expect(calls).toEqual([expected]);
@@ -525,6 +526,7 @@ describe('midbot command table', () => {
         calls.push(options);
         return 'created /opt/m\n';
       },
+      proxyApp: async () => {},
     });
     await program.parseAsync(['node', 'midbot', ...argv]);
     expect(calls).toEqual([expected]);
@@ -551,6 +553,7 @@ describe('midbot command table', () => {
     const program = buildMidbotProgram(io, {
       start: async () => undefined,
       init: async () => '',
+      proxyApp: async () => {},
     });
     await expect(program.parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({ exitCode: 1 });
     expect(io.logs).toEqual([line]);
@@ -572,6 +575,7 @@ describe('midbot command table', () => {
     const program = buildMidbotProgram(io, {
       start: async (options) => calls.push(options),
       init: async () => '',
+      proxyApp: async () => {},
     });
     await expect(program.parseAsync(['node', 'midbot', 'start', '--oneshot', flag])).rejects.toMatchObject({
       code: 'unsupported_flag',
