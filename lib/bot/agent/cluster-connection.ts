@@ -5,7 +5,7 @@ import { readSmallFile } from '../../core/read-small-file.js';
 import { caPin } from '../../pki/ca-pin.js';
 import { BotApiClient } from '../auth-client/bot-api-client.js';
 import { discoverClusterTrust, verifyPinnedPing } from '../auth-client/cluster-trust.js';
-import type { OnboardingConfig } from '../config/bot-config.js';
+import type { OnboardingConfig } from '../config/onboarding-config.js';
 
 /** The most `onboarding.ca_path` may hold: a CA bundle is a few KiB. */
 const MAX_CA_FILE_BYTES = 1_048_576;

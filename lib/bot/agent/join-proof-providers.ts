@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
-import type { OnboardingConfig } from '../config/bot-config.js';
+import type { OnboardingConfig } from '../config/onboarding-config.js';
 import type { JoinProofProvider } from './join-proof-provider.js';
 import { TokenJoinProof } from './token-join-proof.js';
 

@@ -2,7 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { JoinProofProvider } from '../agent/join-proof-provider.js';
 import type { DestinationFactory } from '../agent/output-destinations.js';
 import { defaultDestinationFactory, MEMORY_ARTIFACT_DIR } from '../agent/output-destinations.js';
-import type { OnboardingConfig } from '../config/bot-config.js';
+import type { OnboardingConfig } from '../config/onboarding-config.js';
 import { createSecretsManagerClient } from '../destinations/secrets-manager-client.js';
 import { SecretsManagerDestination } from '../destinations/secrets-manager-destination.js';
 import { IamJoinProof } from '../iam/iam-join-proof.js';

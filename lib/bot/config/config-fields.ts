@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as z from 'zod';
 
 /*
@@ -51,3 +52,33 @@ export function byType<
     },
   });
 }
+
+/**
+ * An absolute filesystem path without `..` segments, normalised (no trailing slash, no `//`).
+ * Quotes, backslashes and control characters are refused too: the path ends up quoted inside ssh_config.
+ */
+export const absolutePathSchema = text('an absolute path such as /opt/machine-id').transform((value, ctx) => {
+  if (!path.posix.isAbsolute(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an absolute path (starting with /); relative paths change meaning under systemd',
+    });
+    return z.NEVER;
+  }
+  if (value.split('/').includes('..')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a path without ".." segments; write the folder it means',
+    });
+    return z.NEVER;
+  }
+  if (/["\\\x00-\x1f\x7f]/.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a path without quotes, backslashes or control characters',
+    });
+    return z.NEVER;
+  }
+  const normal = path.posix.normalize(value);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+});

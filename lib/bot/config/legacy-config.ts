@@ -6,15 +6,13 @@ import { formatPath, parseWithSchema } from '../../core/schema.js';
 import type { Locate } from '../../core/yaml-locator.js';
 import { toYamlText } from '../../core/yaml-text.js';
 import {
-  absolutePathSchema,
-  authServerSchema,
   type BotConfig,
   durationSchema,
   nameSchema,
   type OutputConfig,
-  onboardingSchema,
   renewalIntervalSchema,
 } from './bot-config.js';
+import { absolutePathSchema } from './config-fields.js';
 import {
   CONFIG_KEYS,
   type ConfigNames,
@@ -23,6 +21,7 @@ import {
   findConfigProblems,
 } from './config-rules.js';
 import { locateHeldValues } from './config-text.js';
+import { authServerSchema, onboardingSchema } from './onboarding-config.js';
 
 /** The folders as a v1 file names them, for the rules across keys. */
 const LEGACY_KEYS: ConfigNames = {

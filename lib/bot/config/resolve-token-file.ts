@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { type ReadProblem, readProblemOf, readSmallFile } from '../../core/read-small-file.js';
-import type { OnboardingConfig } from './bot-config.js';
+import type { OnboardingConfig } from './onboarding-config.js';
 
 /** A join token is a few dozen characters; a file much larger is not a token file. */
 const MAX_TOKEN_FILE_BYTES = 4_096;

@@ -4,19 +4,16 @@ import { ConfigError } from '../../core/errors.js';
 import { formatPath, parseWithSchema, valueAt } from '../../core/schema.js';
 import type { Locate } from '../../core/yaml-locator.js';
 import {
-  absolutePathSchema,
-  authServerSchema,
   type BotConfig,
   botConfigSchemaNaming,
-  caPinSchema,
   diagAddrSchema,
   durationSchema,
-  joinMethodSchema,
   renewalIntervalSchema,
-  tokenSchema,
 } from './bot-config.js';
+import { absolutePathSchema } from './config-fields.js';
 import { CONFIG_KEYS, type ConfigNames } from './config-rules.js';
 import { locateHeldValues } from './config-text.js';
+import { authServerSchema, caPinSchema, joinMethodSchema, tokenSchema } from './onboarding-config.js';
 
 /**
  * The `midbot start` flags of the getting-started guide:

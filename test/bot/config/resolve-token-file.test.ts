@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnboardingConfig } from '../../../lib/bot/config/bot-config.js';
+import type { OnboardingConfig } from '../../../lib/bot/config/onboarding-config.js';
 import { resolveTokenFile } from '../../../lib/bot/config/resolve-token-file.js';
 import { ConfigError } from '../../../lib/core/errors.js';
 
