@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryDestination } from '../../../lib/bot/destinations/directory-destination.js';
-import { type CommandRunner, initDirectory } from '../../../lib/bot/destinations/init-directory.js';
+import { initDirectory } from '../../../lib/bot/destinations/init-directory.js';
+import type { CommandRunner } from '../../../lib/bot/destinations/system-accounts.js';
 import { ConfigError, DestinationError } from '../../../lib/core/errors.js';
 import { runCommand } from '../../support/run-command.js';
 
