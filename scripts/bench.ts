@@ -14,10 +14,13 @@
  *    Lambda's DynamoDB calls, in the same waves), in rounds side by side. Both are measured after
  *    warm-up runs, so that V8 has optimised the hot paths as it has in an auth Lambda serving a fleet;
  *    the warm-up is printed too. Target p50 ≤ 25 ms and ≤ 2× the bare round trips.
+ * 6. `midbot proxy app`: a request through the local proxy next to the same request sent straight to
+ *    the app with the output's certificate (no target: what the proxy adds, for the README).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchAppProxy } from './bench/app-proxy.js';
 import { benchBotLambda } from './bench/bot-lambda-run.js';
 import { importEffects, timeColdImports } from './bench/cold-import.js';
 import { benchIssuance } from './bench/issuance.js';
@@ -28,6 +31,7 @@ import { benchJoins } from './bench/token-joins.js';
 const BUNDLE_TARGET_KIB = 900;
 const COLD_IMPORT_TARGET = 1.5;
 const COLD_IMPORT_RUNS = 15;
+const PROXY_ROUNDS = 1000;
 const WARM_UP_RUNS = 100;
 const WARM_RUNS = 100;
 const WARM_TARGET_MS = 25;
@@ -49,7 +53,6 @@ console.log(`  GET /v1/ping round trips (baseline): ${fmt(pings)} /s`);
 console.log(
   `  POST /v1/join with a fresh token:    ${fmt(joins)} joins/s  (${(joins / pings).toFixed(2)}× the ping rate; target ≥ 1,000 joins/s) ${verdict(joins >= 1000)}`,
 );
-
 // Outside the project, so that a bundle that still needs something from node_modules fails here.
 const bundleDir = mkdtempSync(join(tmpdir(), 'mid-bench-bundles-'));
 try {
@@ -60,6 +63,20 @@ try {
 } finally {
   rmSync(bundleDir, { recursive: true, force: true });
 }
+
+// Last, so that nothing it leaves in the heap weighs on the Lambda figures.
+const { directMs, proxiedMs } = await benchAppProxy(PROXY_ROUNDS);
+const direct = median(directMs);
+const proxied = median(proxiedMs);
+console.log(
+  `Local app proxy (midbot proxy app → mTLS app on loopback; ${fmt(PROXY_ROUNDS)} GETs of each, interleaved, keep-alive)`,
+);
+// Sub-millisecond figures: two decimals.
+const ms2 = (value: number) => value.toFixed(2);
+console.log(`  straight to the app with the output's certificate (baseline): p50 ${ms2(direct)} ms`);
+console.log(
+  `  through the proxy: p50 ${ms2(proxied)} ms, p95 ${ms2(percentile(proxiedMs, 95))} ms  (${(proxied / direct).toFixed(2)}× the baseline, +${ms2(proxied - direct)} ms a request; no target)`,
+);
 
 function printBundles(bundles: readonly LambdaBundle[]): void {
   const kib = (bytes: number) => `${fmt(bytes / 1024)} KiB`;
