@@ -10,8 +10,7 @@ import { AppCredentialsFolder } from '../../lib/bot/proxy/app-credentials.js';
 import { startLocalAppProxy } from '../../lib/bot/proxy/local-app-proxy.js';
 import { systemClock } from '../../lib/core/clock.js';
 import { silentLogger } from '../../lib/core/logger.js';
-import { startMtlsAppServer } from '../../test/support/mtls-app-server.js';
-import { createOpensslCa } from '../../test/support/openssl-ca.js';
+import { startMtlsAppWithOwnCa } from '../../test/support/mtls-app-server.js';
 import { timed } from './bare-round-trips.js';
 
 export interface AppProxyRounds {
@@ -61,15 +60,7 @@ export async function benchAppProxy(rounds: number): Promise<AppProxyRounds> {
     });
     await agent.runOnce();
     agent.close();
-    const servicesCa = await createOpensslCa(dir, 'bench services');
-    const serving = await servicesCa.issue({
-      commonName: 'localhost',
-      usage: 'server',
-      ipAddresses: ['127.0.0.1'],
-    });
-    const app = await startMtlsAppServer({
-      serverCertPem: serving.certPem,
-      serverKeyPem: serving.keyPem,
+    const { app, servicesCa } = await startMtlsAppWithOwnCa(dir, {
       clientCaPem: readFileSync(join(folder, 'tlscacerts'), 'utf8'),
     });
     const proxy = await startLocalAppProxy({

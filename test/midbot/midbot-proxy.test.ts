@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyApp } from '../../lib/midbot/commands/proxy.js';
-import type { MidbotIo, MidbotSignal } from '../../lib/midbot/midbot-io.js';
 import { buildMidbotProgram, type MidbotCommands } from '../../lib/midbot/program.js';
 import { agentConfig, type Cluster, newAgent, startCluster } from '../bot/agent/agent-fixture.js';
-import { type MtlsAppServer, startMtlsAppServer } from '../support/mtls-app-server.js';
-import { createOpensslCa, type OpensslCa } from '../support/openssl-ca.js';
+import { fakeMidbotIo } from '../support/fake-midbot-io.js';
+import { type MtlsAppServer, startMtlsAppWithOwnCa } from '../support/mtls-app-server.js';
+import type { OpensslCa } from '../support/openssl-ca.js';
+import { until } from '../support/until.js';
 
 let cluster: Cluster;
 let work: string;
@@ -28,18 +29,10 @@ beforeAll(async () => {
       ],
     }),
   ).runOnce();
-  servicesCa = await createOpensslCa(work, 'Services CA');
-  const serving = await servicesCa.issue({
-    commonName: 'localhost',
-    usage: 'server',
-    ipAddresses: ['127.0.0.1'],
-  });
-  app = await startMtlsAppServer({
-    serverCertPem: serving.certPem,
-    serverKeyPem: serving.keyPem,
+  ({ app, servicesCa } = await startMtlsAppWithOwnCa(work, {
     clientCaPem: readFileSync(join(grafana, 'tlscacerts'), 'utf8'),
     appName: 'grafana',
-  });
+  }));
 });
 
 afterAll(async () => {
@@ -48,33 +41,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface FakeIo extends MidbotIo {
-  readonly logs: string[];
-  readonly stdout: string[];
-  readonly handlers: Map<MidbotSignal, () => void>;
-}
-
-function fakeIo(): FakeIo {
-  const logs: string[] = [];
-  const stdout: string[] = [];
-  const handlers = new Map<MidbotSignal, () => void>();
-  return {
-    logs,
-    stdout,
-    handlers,
-    write: (text) => stdout.push(text),
-    writeLog: (line) => logs.push(line),
-    clock: cluster.clock,
-    sleep: async () => {},
-    hostname: () => 'cli-host',
-    cwd: () => work,
-    readFile: (path) => readFileSync(path, 'utf8'),
-    onSignal: (signal, handler) => {
-      handlers.set(signal, handler);
-      return () => handlers.delete(signal);
-    },
-  };
-}
+const fakeIo = () => fakeMidbotIo({ clock: cluster.clock, cwd: work });
 
 const recorder = () => {
   const calls: unknown[] = [];
@@ -243,11 +210,3 @@ outputs:
     expect(io.handlers.size).toBe(0);
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

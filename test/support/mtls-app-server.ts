@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { createOpensslCa, type OpensslCa } from './openssl-ca.js';
 
 export interface StartMtlsAppServerOptions {
   readonly serverCertPem: string;
@@ -138,4 +139,26 @@ export async function startMtlsAppServer(options: StartMtlsAppServerOptions): Pr
 /** Node hands subjects out as null-prototype objects; copy into a plain one so they serialise and compare. */
 function plainSubject(subject: PeerCertificate['subject'] | undefined): CertificateSubject {
   return Object.fromEntries(Object.entries(subject ?? {})) as CertificateSubject;
+}
+
+/**
+ * {@link startMtlsAppServer} serving a certificate for 127.0.0.1 from a CA of its own, made in `dir`
+ * (clients pass `servicesCa.certPem` or `certPath` to trust it, as `curl --cacert`).
+ */
+export async function startMtlsAppWithOwnCa(
+  dir: string,
+  options: Omit<StartMtlsAppServerOptions, 'serverCertPem' | 'serverKeyPem'>,
+): Promise<{ app: MtlsAppServer; servicesCa: OpensslCa }> {
+  const servicesCa = await createOpensslCa(dir, 'Services CA');
+  const serving = await servicesCa.issue({
+    commonName: 'localhost',
+    usage: 'server',
+    ipAddresses: ['127.0.0.1'],
+  });
+  const app = await startMtlsAppServer({
+    ...options,
+    serverCertPem: serving.certPem,
+    serverKeyPem: serving.keyPem,
+  });
+  return { app, servicesCa };
 }

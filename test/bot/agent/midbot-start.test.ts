@@ -9,9 +9,9 @@ import type { Sleep } from '../../../lib/bot/agent/sleep.js';
 import { STORAGE_LOCK_FILE } from '../../../lib/bot/agent/storage-lock.js';
 import { STORED_IDENTITY_FILE } from '../../../lib/bot/agent/stored-identity.js';
 import { start } from '../../../lib/midbot/commands/start.js';
-import type { MidbotIo, MidbotSignal } from '../../../lib/midbot/midbot-io.js';
 import { buildMidbotProgram } from '../../../lib/midbot/program.js';
 import { VERSION } from '../../../lib/version.js';
+import { type FakeMidbotIo, fakeMidbotIo } from '../../support/fake-midbot-io.js';
 import { type Cluster, startCluster } from './agent-fixture.js';
 
 let cluster: Cluster;
@@ -28,32 +28,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface FakeIo extends MidbotIo {
-  readonly logs: string[];
-  readonly stdout: string[];
-  readonly handlers: Map<MidbotSignal, () => void>;
-}
+type FakeIo = FakeMidbotIo;
 
 function fakeIo(sleep: Sleep = async () => {}): FakeIo {
-  const logs: string[] = [];
-  const stdout: string[] = [];
-  const handlers = new Map<MidbotSignal, () => void>();
-  return {
-    logs,
-    stdout,
-    handlers,
-    write: (text) => stdout.push(text),
-    writeLog: (line) => logs.push(line),
-    clock: cluster.clock,
-    sleep,
-    hostname: () => 'cli-host',
-    cwd: () => work,
-    readFile: (path) => readFileSync(path, 'utf8'),
-    onSignal: (signal, handler) => {
-      handlers.set(signal, handler);
-      return () => handlers.delete(signal);
-    },
-  };
+  return fakeMidbotIo({ clock: cluster.clock, cwd: work, sleep });
 }
 
 function configFile(name: string, token: string, outputs: string): string {

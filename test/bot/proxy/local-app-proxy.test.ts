@@ -7,8 +7,9 @@ import type { PeerCertificate } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppCredentialsFolder } from '../../../lib/bot/proxy/app-credentials.js';
 import { type LocalAppProxy, startLocalAppProxy } from '../../../lib/bot/proxy/local-app-proxy.js';
-import { type MtlsAppServer, startMtlsAppServer } from '../../support/mtls-app-server.js';
-import { createOpensslCa, type OpensslCa } from '../../support/openssl-ca.js';
+import { type MtlsAppServer, startMtlsAppWithOwnCa } from '../../support/mtls-app-server.js';
+import type { OpensslCa } from '../../support/openssl-ca.js';
+import { until } from '../../support/until.js';
 import {
   agentConfig,
   CLUSTER,
@@ -53,21 +54,13 @@ describe('local app proxy', () => {
     );
     runAgent = () => agent.runOnce();
     await runAgent();
-    servicesCa = await createOpensslCa(dir, 'Services CA');
-    const serving = await servicesCa.issue({
-      commonName: 'localhost',
-      usage: 'server',
-      ipAddresses: ['127.0.0.1'],
-    });
-    app = await startMtlsAppServer({
-      serverCertPem: serving.certPem,
-      serverKeyPem: serving.keyPem,
+    ({ app, servicesCa } = await startMtlsAppWithOwnCa(dir, {
       clientCaPem: readFileSync(join(grafanaFolder, 'tlscacerts'), 'utf8'),
       appName: 'grafana',
       authorize: (certificate: PeerCertificate, request) =>
         (certificate.subjectaltname ?? '').split(', ').includes(`URI:mid://${CLUSTER}/apps/grafana`) &&
         request.headers['x-deny'] === undefined,
-    });
+    }));
   });
 
   afterEach(async () => {
@@ -276,11 +269,3 @@ describe('an application output folder that cannot serve the app', () => {
     expect(current(mixed)).toThrow(`${mixed}: key is not the key of tlscert`);
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
