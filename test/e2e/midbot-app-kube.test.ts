@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
@@ -274,6 +276,27 @@ outputs:
         subjectAltName: expect.stringContaining(`URI:mid://${CLUSTER}/apps/grafana-example`),
       });
       expect(app.requests.at(-1)).toMatchObject({ path: '/api/users', host: `127.0.0.1:${app.port}` });
+
+      // A client that resets its connection while the app holds its upgrade unanswered: midbot stays up.
+      const port = new URL(url).port;
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        `GET /hang HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(proxy.process.exitCode).toBeNull();
+      const after = await runCommand('curl', [
+        '--silent',
+        '--write-out',
+        '%{http_code}',
+        '--output',
+        '/dev/null',
+        `${url}/after`,
+      ]);
+      expect(after.stdout).toBe('200');
     } finally {
       expect(await proxy.stop()).toBe(0);
     }

@@ -50,6 +50,8 @@ export interface MtlsAppServer {
   readonly port: number;
   /** Every request that got past the TLS handshake, in order. */
   readonly requests: readonly MtlsAppRequest[];
+  /** Connections open now, kept-alive ones included. */
+  connections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,9 @@ export interface MtlsAppServer {
  * An HTTPS app on 127.0.0.1 (a free port) that only talks to clients presenting a certificate issued by
  * `clientCaPem` (`requestCert` + `rejectUnauthorized`), and answers any path with JSON naming the client's
  * certificate subject, or 403 when `expectedCommonName` / `authorize` refuse it. A request to upgrade
- * the connection to `echo` is switched and then sends back what it receives. Logs nothing.
+ * the connection to `echo` is switched and then sends back what it receives. For proxies' tests, an
+ * allowed request (or upgrade) for `/hang` is never answered and one for `/redirect?to=URL` is answered 302 to URL.
+ * Logs nothing.
  *
  * @example
  * const app = await startMtlsAppServer({ serverCertPem, serverKeyPem, clientCaPem, appName: 'billing' });
@@ -104,12 +108,20 @@ export async function startMtlsAppServer(options: StartMtlsAppServerOptions): Pr
               serialNumber: certificate.serialNumber,
             } satisfies MtlsAppAnswer)
           : { ok: false, app, error: 'this client certificate is not allowed to use this app' };
+        const url = new URL(req.url ?? '/', 'https://app.invalid');
+        if (allowed && url.pathname.endsWith('/hang')) return;
+        if (allowed && url.pathname.endsWith('/redirect')) {
+          res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
+          res.end();
+          return;
+        }
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(`${JSON.stringify(body)}\n`);
       });
     },
   );
   server.on('upgrade', (req: IncomingMessage, socket: TLSSocket, head: Buffer) => {
+    if (req.url?.endsWith('/hang')) return;
     if (req.headers.upgrade !== 'echo') {
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -126,6 +138,10 @@ export async function startMtlsAppServer(options: StartMtlsAppServerOptions): Pr
     url: `https://127.0.0.1:${port}/`,
     port,
     requests,
+    connections: () =>
+      new Promise((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      ),
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,11 +1,11 @@
-import { once } from 'node:events';
-import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { isIP } from 'node:net';
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../../core/logger.js';
-import { type AppCredential, AppCredentialError, type AppCredentialsFolder } from './app-credentials.js';
+import type { AppCredentialsFolder } from './app-credentials.js';
+import { AppUpstream, statusText, UpstreamError } from './app-upstream.js';
+import { refusalOf } from './local-request-checks.js';
+import { listenOnLoopback } from './loopback-listeners.js';
 
 export interface LocalAppProxyOptions {
   readonly credentials: AppCredentialsFolder;
@@ -13,8 +13,10 @@ export interface LocalAppProxyOptions {
   readonly appUri: URL;
   /** CA certificates (PEM) the app's server certificate must chain to. @default the system's */
   readonly appCaPem?: string;
-  /** @default 0: any free port */
+  /** @default 0: any port free on both loopback addresses */
   readonly port?: number;
+  /** How long a connection to the app may stay silent before it is given up. @default 120 s */
+  readonly idleTimeoutMs?: number;
   readonly logger: Logger;
 }
 
@@ -22,200 +24,172 @@ export interface LocalAppProxy {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** Where it listens: 127.0.0.1 and, where the machine has it, [::1]. */
+  readonly addresses: readonly string[];
   close(): Promise<void>;
 }
 
-/**
- * Headers that describe one connection rather than the request (RFC 9110 §7.6.1), which a proxy must
- * not pass on; `host` is the app's, set separately.
- */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
-
-/** How long an idle connection to the app is kept for the next request. */
-const IDLE_UPSTREAM_MS = 30_000;
+const APP_IDLE_TIMEOUT_MS = 120_000;
 
 /**
- * `midbot proxy app`: a plain HTTP listener on 127.0.0.1 that sends every request on to the app over
- * HTTPS, presenting the app's certificate from an application output (tbot's `proxy app`). Tools that
- * cannot present a client certificate (a browser, a script, an SDK without mTLS options) reach the app
- * through it. Connection upgrades (WebSocket) are passed through.
+ * `midbot proxy app`: plain HTTP on the loopback addresses, each request sent on to the app over HTTPS
+ * with the app's certificate from an application output (tbot's `proxy app`), for tools that cannot
+ * present a client certificate (a browser, a script, an SDK without mTLS options). Connection upgrades
+ * (WebSocket) are passed through.
  *
  * There is no Teleport proxy in between: the app itself checks the certificate, as with `curl --cert`.
- * Anyone who can connect to 127.0.0.1 on this machine can use the app as the bot does.
+ * Any program on this machine that can connect to the loopback address uses the app as the bot does;
+ * `refusalOf` keeps web pages out.
  */
 export async function startLocalAppProxy(options: LocalAppProxyOptions): Promise<LocalAppProxy> {
-  const upstream = new UpstreamAgents(options);
-  const server = http.createServer((request, response) => {
-    const started = Date.now();
-    const forwarded = upstream.request(request, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
-      pipeline(answer, response, () => {});
-      options.logger.debug(`${request.method} ${request.url} → ${answer.statusCode}`, {
-        ms: Date.now() - started,
-      });
-    });
-    if (forwarded instanceof Error) return refuse(response, forwarded, options.logger);
-    forwarded.on('error', (error) => refuse(response, upstream.explain(error), options.logger));
-    pipeline(request, forwarded, () => {});
+  const { logger } = options;
+  const upstream = new AppUpstream({
+    ...options,
+    idleTimeoutMs: options.idleTimeoutMs ?? APP_IDLE_TIMEOUT_MS,
   });
-  server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-    const forwarded = upstream.request(request, (answer) => {
-      // The app did not switch protocols: its answer is the last thing on this connection.
-      socket.write(statusHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders));
-      pipeline(answer, socket, () => {});
+  const tunnels = new Set<Socket>();
+  let port = 0;
+
+  const handleRequest = (request: IncomingMessage, response: http.ServerResponse) => {
+    const started = Date.now();
+    const refusal = refusalOf(request, port);
+    if (refusal !== undefined) {
+      return fail(response, new UpstreamError('refused', refusal.message, refusal.status), logger);
+    }
+    let forwarded: http.ClientRequest;
+    try {
+      forwarded = upstream.request(request);
+    } catch (error) {
+      return fail(response, upstream.explain(error as Error, false), logger);
+    }
+    forwarded.on('response', (answer) => {
+      const status = answer.statusCode ?? 502;
+      response.writeHead(
+        status,
+        statusText(status, answer.statusMessage),
+        upstream.answerHeaders(answer, request),
+      );
+      pipeline(answer, response, () => {});
+      logger.debug(`${request.method} ${pathOnly(request)} → ${status}`, { ms: Date.now() - started });
     });
-    if (forwarded instanceof Error) return refuseRaw(socket, forwarded, options.logger);
+    forwarded.on('error', (error) => fail(response, upstream.explain(error, response.headersSent), logger));
+    // A client that gives up takes its request to the app with it.
+    response.on('close', () => {
+      if (!response.writableFinished) forwarded.destroy();
+    });
+    pipeline(request, forwarded, () => {});
+  };
+
+  const handleUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Node takes its own handler off an upgraded socket: without this, a client's reset ends midbot.
+    socket.on('error', () => socket.destroy());
+    const refusal = refusalOf(request, port);
+    if (refusal !== undefined)
+      return failRaw(socket, new UpstreamError('refused', refusal.message, refusal.status), logger);
+    const protocol = String(request.headers.upgrade ?? '');
+    // h2c asks for cleartext HTTP/2, which has no meaning over the TLS to the app (curl --http2 asks
+    // on every request): the request goes on as an ordinary one, as a server that ignores it answers.
+    const switching = protocol.toLowerCase() !== 'h2c';
+    if (!switching && request.headers['transfer-encoding'] !== undefined) {
+      return failRaw(
+        socket,
+        new UpstreamError(
+          'refused',
+          'a chunked body with Upgrade: h2c is not supported; send it without the upgrade',
+          501,
+        ),
+        logger,
+      );
+    }
+    let forwarded: http.ClientRequest;
+    try {
+      forwarded = upstream.request(request, switching ? protocol : undefined);
+    } catch (error) {
+      return failRaw(socket, upstream.explain(error as Error, false), logger);
+    }
+    socket.on('close', () => forwarded.destroy());
+    forwarded.on('error', (error) => failRaw(socket, upstream.explain(error, false), logger));
+    // The app did not switch protocols: its answer is the last thing on this connection.
+    forwarded.on('response', (answer) =>
+      writeRawAnswer(socket, answer, upstream.answerHeaders(answer, request)),
+    );
     forwarded.on('upgrade', (answer: IncomingMessage, appSocket: Socket, appHead: Buffer) => {
-      socket.write(statusHead(101, answer.statusMessage, answer.rawHeaders));
+      writeRawHead(socket, 101, answer.statusMessage, answer.rawHeaders);
+      for (const end of [socket, appSocket]) {
+        tunnels.add(end);
+        end.on('close', () => tunnels.delete(end));
+      }
       if (appHead.length > 0) socket.write(appHead);
       if (head.length > 0) appSocket.write(head);
-      pipeline(appSocket, socket, appSocket, () => {});
+      // Each way on its own (a pipeline through one socket twice piles listeners on it); when either
+      // end goes, both do.
+      appSocket.on('error', () => appSocket.destroy());
+      appSocket.pipe(socket);
+      socket.pipe(appSocket);
+      const closeBoth = () => {
+        socket.destroy();
+        appSocket.destroy();
+      };
+      socket.on('close', closeBoth);
+      appSocket.on('close', closeBoth);
     });
-    forwarded.on('error', (error) => refuseRaw(socket, upstream.explain(error), options.logger));
-    forwarded.end();
+    if (switching) forwarded.end();
+    else sendBody(request, socket, head, forwarded);
+  };
+
+  const listening = await listenOnLoopback(options.port ?? 0, () => {
+    // No limit on receiving a whole request (an upload may take long); headers still get 60 s.
+    const server = http.createServer({ requestTimeout: 0 }, handleRequest);
+    server.on('upgrade', handleUpgrade);
+    return server;
   });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  port = listening.port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    addresses: listening.servers.map((server) => {
+      const { address } = server.address() as { address: string };
+      return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    }),
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      const closed = listening.servers.map(
+        (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+      );
+      for (const server of listening.servers) server.closeAllConnections();
+      // Upgraded connections are no longer the servers' to close.
+      for (const tunnel of tunnels) tunnel.destroy();
       upstream.close();
-      await closed;
+      await Promise.all(closed);
     },
   };
 }
 
-/**
- * The HTTPS connections to the app: one keep-alive agent per certificate, replaced when the output's
- * certificate is renewed (connections made with the old one are left to end on their own).
- */
-class UpstreamAgents {
-  private agent: { serial: string; agent: https.Agent } | undefined;
-
-  constructor(private readonly options: LocalAppProxyOptions) {}
-
-  /** The request to the app for `request`, or why there can be none now. */
-  request(
-    request: IncomingMessage,
-    onResponse: (answer: IncomingMessage) => void,
-  ): http.ClientRequest | AppCredentialError {
-    let credential: AppCredential;
-    try {
-      credential = this.options.credentials.current();
-    } catch (error) {
-      if (error instanceof AppCredentialError) return error;
-      throw error;
-    }
-    const { appUri } = this.options;
-    const headers: OutgoingHttpHeaders = { ...withoutHopByHop(request.headers), host: appUri.host };
-    if (request.headers.upgrade !== undefined) {
-      headers['connection'] = 'Upgrade';
-      headers['upgrade'] = request.headers.upgrade;
-    }
-    const prefix = appUri.pathname.replace(/\/$/, '');
-    return https.request(
-      {
-        protocol: 'https:',
-        hostname: appUri.hostname.replace(/^\[|\]$/g, ''),
-        port: appUri.port === '' ? 443 : Number(appUri.port),
-        method: request.method ?? 'GET',
-        path: `${prefix}${request.url ?? '/'}`,
-        headers,
-        agent: this.agentFor(credential),
-      },
-      onResponse,
-    );
-  }
-
-  /** What to tell the client about a failed request to the app. */
-  explain(error: Error): AppCredentialError {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    const where = `the app at ${this.options.appUri.origin}`;
-    const untrusted = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME/.test(code);
-    const reason = untrusted
-      ? `its server certificate is not trusted (${code}); give the CA that signed it with --app-ca FILE`
-      : /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH/.test(code)
-        ? `cannot be reached (${code}); check --app-uri`
-        : /alert|handshake/i.test(error.message)
-          ? `ended the TLS handshake (${error.message}); does it trust the cluster's client CA (\`midctl auth export --type tls-user\`)?`
-          : `failed: ${error.message}`;
-    return new AppCredentialError('app_unreachable', `${where} ${reason}`, true);
-  }
-
-  close(): void {
-    this.agent?.agent.destroy();
-    this.agent = undefined;
-  }
-
-  private agentFor(credential: AppCredential): https.Agent {
-    if (this.agent?.serial === credential.serial) return this.agent.agent;
-    const previous = this.agent?.agent;
-    const { appUri, appCaPem } = this.options;
-    const host = appUri.hostname.replace(/^\[|\]$/g, '');
-    const agent = new https.Agent({
-      keepAlive: true,
-      timeout: IDLE_UPSTREAM_MS,
-      cert: credential.certPem,
-      key: credential.keyPem,
-      ...(appCaPem === undefined ? {} : { ca: appCaPem }),
-      // SNI carries names only; an IP address is checked against the certificate without it.
-      ...(isIP(host) === 0 ? { servername: host } : {}),
-      minVersion: 'TLSv1.2',
-    });
-    this.agent = { serial: credential.serial, agent };
-    if (previous !== undefined) {
-      this.options.logger.info(
-        `Using the renewed certificate for app "${this.options.credentials.appName}"`,
-        {
-          serial: credential.serial,
-          expires_at: credential.expiresAt.toISOString(),
-        },
-      );
-      // Idle connections of the old certificate are closed now; busy ones when they are done.
-      for (const sockets of Object.values(previous.freeSockets))
-        for (const socket of sockets ?? []) socket.destroy();
-      previous.on('free', (socket: Socket) => socket.destroy());
-    }
-    return agent;
-  }
+/** The body of a request the upgrade event handed over raw: `Content-Length` bytes, from `head` on. */
+function sendBody(
+  request: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  forwarded: http.ClientRequest,
+): void {
+  let remaining = Number(request.headers['content-length'] ?? 0);
+  const take = (chunk: Buffer) => {
+    const part = chunk.subarray(0, remaining);
+    remaining -= part.length;
+    if (part.length > 0) forwarded.write(part);
+    if (remaining > 0) return;
+    socket.off('data', take);
+    forwarded.end();
+  };
+  take(head);
+  if (remaining > 0) socket.on('data', take);
 }
 
-function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const listed = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase()),
-  );
-  const kept: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name) && !listed.has(name)) kept[name] = value;
-  }
-  return kept;
+/** The path of a request without its query, which may hold tokens: for the debug log. */
+function pathOnly(request: IncomingMessage): string {
+  return (request.url ?? '/').split('?')[0] ?? '/';
 }
 
-/** The head of an HTTP/1.1 answer written straight to a socket (for connection upgrades). */
-function statusHead(status: number, message: string | undefined, rawHeaders: readonly string[]): string {
-  const lines = [`HTTP/1.1 ${status} ${message ?? http.STATUS_CODES[status] ?? ''}`];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) lines.push(`${rawHeaders[i]}: ${rawHeaders[i + 1]}`);
-  return `${lines.join('\r\n')}\r\n\r\n`;
-}
-
-function refuse(response: http.ServerResponse, error: AppCredentialError, logger: Logger): void {
+function fail(response: http.ServerResponse, error: UpstreamError, logger: Logger): void {
   // The client went away (its request was cut off with it): nobody to tell.
   if (response.destroyed) return;
   logger.warn(error.message, { code: error.code });
@@ -223,14 +197,44 @@ function refuse(response: http.ServerResponse, error: AppCredentialError, logger
     response.destroy();
     return;
   }
-  response.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+  response.writeHead(error.httpStatus, { 'content-type': 'text/plain; charset=utf-8' });
   response.end(`midbot proxy: ${error.message}\n`);
 }
 
-function refuseRaw(socket: Socket, error: AppCredentialError, logger: Logger): void {
+function failRaw(socket: Socket, error: UpstreamError, logger: Logger): void {
+  if (socket.destroyed) return;
   logger.warn(error.message, { code: error.code });
   const body = `midbot proxy: ${error.message}\n`;
-  socket.end(
-    `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  writeRawHead(socket, error.httpStatus, undefined, [
+    'content-type',
+    'text/plain; charset=utf-8',
+    'content-length',
+    String(Buffer.byteLength(body)),
+    'connection',
+    'close',
+  ]);
+  socket.end(body);
+}
+
+/** An answer written straight to a socket, its body ending with the connection. */
+function writeRawAnswer(socket: Socket, answer: IncomingMessage, headers: OutgoingHttpHeaders): void {
+  const raw: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of Array.isArray(value) ? value : [value])
+      if (one !== undefined) raw.push(name, String(one));
+  }
+  const status = answer.statusCode ?? 502;
+  writeRawHead(socket, status, answer.statusMessage, [...raw, 'connection', 'close']);
+  pipeline(answer, socket, () => {});
+}
+
+function writeRawHead(
+  socket: Socket,
+  status: number,
+  message: string | undefined,
+  rawHeaders: readonly string[],
+): void {
+  const lines = [`HTTP/1.1 ${status} ${statusText(status, message)}`];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) lines.push(`${rawHeaders[i]}: ${rawHeaders[i + 1]}`);
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
 }

@@ -74,7 +74,14 @@ describe('local app proxy', () => {
   });
 
   const startProxy = async (
-    options: { folder?: string; appName?: string; appUri?: string; trustApp?: boolean } = {},
+    options: {
+      folder?: string;
+      appName?: string;
+      appUri?: string;
+      trustApp?: boolean;
+      appCaPem?: string;
+      idleTimeoutMs?: number;
+    } = {},
   ) => {
     const log = captureLog();
     const proxy = await startLocalAppProxy({
@@ -84,7 +91,8 @@ describe('local app proxy', () => {
         cluster.clock,
       ),
       appUri: new URL(options.appUri ?? app.url),
-      ...(options.trustApp === false ? {} : { appCaPem: servicesCa.certPem }),
+      ...(options.trustApp === false ? {} : { appCaPem: options.appCaPem ?? servicesCa.certPem }),
+      ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
       logger: log.logger,
     });
     proxies.push(proxy);
@@ -171,7 +179,7 @@ describe('local app proxy', () => {
     const answer = await fetch(`${proxy.url}/`);
     expect(answer.status).toBe(502);
     expect(await answer.text()).toMatch(
-      /the app at https:\/\/127\.0\.0\.1:\d+ its server certificate is not trusted \(.+\); give the CA that signed it with --app-ca FILE/,
+      /the app at https:\/\/127\.0\.0\.1:\d+ does not present a server certificate this proxy trusts \(.+\): give the CA that signed it with --app-ca FILE\n$/,
     );
   });
 
@@ -179,15 +187,132 @@ describe('local app proxy', () => {
     const { proxy } = await startProxy({ appUri: 'https://127.0.0.1:9/' });
     const answer = await fetch(`${proxy.url}/`);
     expect(answer.status).toBe(502);
-    expect(await answer.text()).toContain('cannot be reached (ECONNREFUSED); check --app-uri');
+    expect(await answer.text()).toContain('cannot be reached (ECONNREFUSED): check --app-uri');
   });
 
-  it('passes a connection upgrade through (WebSocket)', async () => {
+  it('asks whether the app trusts the cluster client CA when it drops the connection', async () => {
+    mkdirSync(join(dir, 'other-app'));
+    const other = await startMtlsAppWithOwnCa(join(dir, 'other-app'), { clientCaPem: servicesCa.certPem });
+    try {
+      const { proxy } = await startProxy({ appUri: other.app.url, appCaPem: other.servicesCa.certPem });
+      const answer = await fetch(`${proxy.url}/`);
+      expect(answer.status).toBe(502);
+      expect(await answer.text()).toContain(
+        "closed the connection without answering (ECONNRESET): does it trust the cluster's client CA (`midctl auth export --type tls-user`), and serve HTTPS at this address?",
+      );
+    } finally {
+      await other.app.stop();
+    }
+  });
+
+  it('gives up on an app that stays silent, answering 504', async () => {
+    const { proxy } = await startProxy({ idleTimeoutMs: 300 });
+    const answer = await fetch(`${proxy.url}/hang`);
+    expect(answer.status).toBe(504);
+    expect(await answer.text()).toContain(
+      'sent nothing for 0.3 s after the request; the request was given up',
+    );
+  });
+
+  it('closes the request to the app when the client gives up', async () => {
+    await until(async () => (await app.connections()) === 0);
+    const { proxy } = await startProxy();
+    const request = fetch(`${proxy.url}/hang`, { signal: AbortSignal.timeout(300) });
+    await until(async () => (await app.connections()) === 1);
+    await expect(request).rejects.toThrow();
+    await until(async () => (await app.connections()) === 0);
+  });
+
+  it('turns redirects to the app into redirects to the proxy', async () => {
+    const { proxy } = await startProxy({ appUri: `${app.url}prefix` });
+    const redirect = (to: string) =>
+      fetch(`${proxy.url}/redirect?to=${encodeURIComponent(to)}`, { redirect: 'manual' }).then((answer) =>
+        answer.headers.get('location'),
+      );
+    expect(await redirect(`${app.url}prefix/login?next=%2F`)).toBe(`${proxy.url}/login?next=%2F`);
+    expect(await redirect('/prefix/a/b')).toBe('/a/b');
+    expect(await redirect('relative/c')).toBe('relative/c');
+    expect(await redirect('https://sso.example.com/login')).toBe('https://sso.example.com/login');
+    expect(await redirect(`${app.url}elsewhere`)).toBe(`${app.url}elsewhere`);
+  });
+
+  it('answers on ::1 as well, where localhost resolves first', async () => {
+    const { proxy } = await startProxy();
+    expect(proxy.addresses).toEqual([`127.0.0.1:${proxy.port}`, `[::1]:${proxy.port}`]);
+    expect((await fetch(`http://[::1]:${proxy.port}/v6`)).status).toBe(200);
+  });
+
+  it('refuses a port another program holds, saying what to do', async () => {
+    const { proxy } = await startProxy();
+    await expect(
+      startLocalAppProxy({
+        credentials: new AppCredentialsFolder(grafanaFolder, 'grafana', cluster.clock),
+        appUri: new URL(app.url),
+        port: proxy.port,
+        logger: captureLog().logger,
+      }),
+    ).rejects.toMatchObject({
+      code: 'port_in_use',
+      message: `--port ${proxy.port}: 127.0.0.1:${proxy.port} is in use by another program; choose another port, or leave --port out to take any free one`,
+    });
+  });
+
+  it.each([
+    [
+      { host: 'rebind.attacker.example:PORT' },
+      421,
+      'Host "rebind.attacker.example:PORT" is not this proxy\'s address',
+    ],
+    [
+      { origin: 'https://attacker.example' },
+      403,
+      'a request from the web page at https://attacker.example is refused',
+    ],
+    [
+      { 'sec-fetch-site': 'cross-site' },
+      403,
+      'a request from a web page of another site (Sec-Fetch-Site: cross-site) is refused',
+    ],
+  ])('keeps web pages out: %j gets %i', async (headers, status, message) => {
+    const { proxy } = await startProxy();
+    const before = app.requests.length;
+    const given = Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [name, value.replace('PORT', String(proxy.port))]),
+    );
+    const answer = await raw(proxy.port, 'POST /api/admin HTTP/1.1', {
+      host: `127.0.0.1:${proxy.port}`,
+      ...given,
+      'content-length': '0',
+    });
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answer).toContain(message.replace('PORT', String(proxy.port)));
+    expect(app.requests.length).toBe(before);
+  });
+
+  it('lets the pages the proxy serves call it (same origin)', async () => {
+    const { proxy } = await startProxy();
+    const answer = await fetch(`${proxy.url}/api`, {
+      method: 'POST',
+      headers: { origin: `http://localhost:${proxy.port}`, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(answer.status).toBe(200);
+  });
+
+  it('refuses a request target that is not a path', async () => {
+    const { proxy } = await startProxy();
+    const answer = await raw(proxy.port, 'GET http://evil.example/abs HTTP/1.1', {
+      host: `127.0.0.1:${proxy.port}`,
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('the request target "http://evil.example/abs" is not a path');
+  });
+
+  it('passes a connection upgrade through (WebSocket), and close() ends it', async () => {
     const { proxy } = await startProxy();
     const socket = connect(proxy.port, '127.0.0.1');
     await once(socket, 'connect');
     socket.write(
-      'GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nhello ',
+      `GET /echo HTTP/1.1\r\nHost: 127.0.0.1:${proxy.port}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nhello `,
     );
     let received = '';
     socket.setEncoding('utf8').on('data', (chunk: string) => {
@@ -196,11 +321,66 @@ describe('local app proxy', () => {
     await until(() => received.includes('hello '));
     socket.write('world');
     await until(() => received.includes('hello world'));
-    socket.destroy();
     expect(received).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
     expect(received.toLowerCase()).toContain('upgrade: echo');
+
+    await proxies.splice(proxies.indexOf(proxy), 1)[0]?.close();
+    await until(() => socket.destroyed || socket.readableEnded);
+    socket.destroy();
+  });
+
+  it("passes the app's refusal of an upgrade back, and sends h2c requests on as ordinary ones", async () => {
+    const { proxy } = await startProxy();
+    const host = `127.0.0.1:${proxy.port}`;
+    const refused = await raw(proxy.port, 'GET /ws HTTP/1.1', {
+      host,
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+    });
+    expect(refused).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(refused.toLowerCase()).toContain('connection: close');
+
+    const before = app.requests.length;
+    const h2c = await raw(
+      proxy.port,
+      'POST /h2c HTTP/1.1',
+      {
+        host,
+        connection: 'Upgrade, HTTP2-Settings',
+        upgrade: 'h2c',
+        'http2-settings': 'AAMAAABkAAQAoAAAAAIAAAAA',
+        'content-length': '5',
+      },
+      'hello',
+    );
+    expect(h2c).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(JSON.parse(h2c.slice(h2c.indexOf('\r\n\r\n') + 4))).toMatchObject({ ok: true });
+    expect(app.requests.slice(before)).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/h2c', body: 'hello' }),
+    ]);
+    expect(app.requests.at(-1)?.headers['upgrade']).toBeUndefined();
   });
 });
+
+/** One request written by hand on a new connection, and everything that came back until it closed. */
+async function raw(
+  port: number,
+  requestLine: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const lines = [requestLine, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+  if (headers['connection'] === undefined) lines.push('connection: close');
+  socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  let received = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    received += chunk;
+  });
+  await once(socket, 'close');
+  return received;
+}
 
 describe('an application output folder that cannot serve the app', () => {
   let cluster: Cluster;
