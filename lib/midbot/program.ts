@@ -181,17 +181,20 @@ export function buildMidbotProgram(
         .choices(['text', 'json'])
         .default('text'),
     )
-    .option('-d, --debug', 'log every request');
+    .option('-d, --debug', 'log each request answered (method, path without its query, status)');
   addTbotFlagHints(proxy, TBOT_PROXY_FLAG_HINTS);
   proxy
     .command('app')
     .configureHelp({ showGlobalOptions: true })
     .description(
-      "Listen on http://127.0.0.1:PORT and send each request on to the app over HTTPS with the app's certificate from an application output (renewed certificates are picked up), until SIGINT or SIGTERM. Anyone who can connect to 127.0.0.1 can use the app as the bot.",
+      "Listen on http://127.0.0.1:PORT (and [::1]:PORT) and send each request on to the app over HTTPS with the app's certificate from an application output (renewed certificates are picked up), until SIGINT or SIGTERM. Any program on this machine that can connect there can use the app as the bot.",
     )
     .argument('<app-name>', "the app, as in the output's app_name")
     .option('--port <port>', 'local port to listen on (default: any free port, printed)')
-    .option('--app-uri <url>', 'where the app serves HTTPS, its spec.uri, e.g. https://grafana.internal:3000')
+    .option(
+      '--app-uri <url>',
+      '(required) where the app serves HTTPS, its spec.uri, e.g. https://grafana.internal:3000',
+    )
     .option(
       '--app-ca <file>',
       "CA certificate(s) (PEM) that signed the app's server certificate (default: the system's trusted CAs)",

@@ -33,6 +33,21 @@ beforeAll(async () => {
     clientCaPem: readFileSync(join(grafana, 'tlscacerts'), 'utf8'),
     appName: 'grafana',
   }));
+  writeFileSync(
+    join(work, 'junk-ca.pem'),
+    '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n',
+  );
+  writeFileSync(
+    join(work, 'two-outputs.yaml'),
+    `version: v2
+auth_server: "${cluster.url}"
+onboarding: {join_method: token}
+storage: {type: directory, path: ${join(work, 'storage')}}
+outputs:
+  - {type: application, app_name: grafana, destination: {type: directory, path: /srv/a}}
+  - {type: application, app_name: grafana, destination: {type: directory, path: /srv/b}}
+`,
+  );
 });
 
 afterAll(async () => {
@@ -132,7 +147,7 @@ describe('midbot proxy app: the command', () => {
     expect(answer.status).toBe(200);
     expect(await answer.json()).toMatchObject({ ok: true, app: 'grafana' });
     expect(io.logs.join('\n')).toContain(
-      'Any program on this machine that can connect to 127.0.0.1 can use the app',
+      'Any program on this machine that can connect to the loopback address can use the app as the bot',
     );
 
     io.handlers.get('SIGTERM')?.();
@@ -198,6 +213,14 @@ outputs:
     [
       { destinationDir: 'grafana', appUri: 'https://g', appCa: 'nowhere.pem' },
       "--app-ca nowhere.pem: no such file; give the PEM file of the CA that signed the app's server certificate",
+    ],
+    [
+      { destinationDir: 'grafana', appUri: 'https://g', appCa: 'junk-ca.pem' },
+      "--app-ca junk-ca.pem: certificate 1 of 1 cannot be read; give the CA that signed the app's server certificate",
+    ],
+    [
+      { config: 'two-outputs.yaml', appUri: 'https://g' },
+      'two-outputs.yaml has 2 application outputs for app "grafana" (/srv/a, /srv/b); say which folder with --destination-dir',
     ],
     [
       { destinationDir: 'nowhere', appUri: 'https://g' },

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import * as z from 'zod';
 import { loadConfigOutputs } from '../../bot/config/load-bot-config.js';
@@ -53,13 +54,16 @@ export async function proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<
     logger,
   });
   io.write(`Proxying ${proxy.url} to app "${options.appName}" at ${appUri.href}\n`);
-  logger.info(`Listening on ${proxy.url} for app "${options.appName}" at ${appUri.href}`, {
-    folder,
-    serial: credential.serial,
-    expires_at: credential.expiresAt.toISOString(),
-  });
+  logger.info(
+    `Listening on ${proxy.addresses.join(' and ')} for app "${options.appName}" at ${appUri.href}`,
+    {
+      folder,
+      serial: credential.serial,
+      expires_at: credential.expiresAt.toISOString(),
+    },
+  );
   logger.warn(
-    'Any program on this machine that can connect to 127.0.0.1 can use the app as the bot, with no authentication: run this only on a machine you trust',
+    'Any program on this machine that can connect to the loopback address can use the app as the bot, with no authentication (web pages in a browser are refused): run this only on a machine you trust',
   );
   const signal = await untilStopped(io);
   logger.info(`${signal}: stopping the proxy`);
@@ -120,11 +124,17 @@ function chooseFolder(options: ProxyAppOptions, io: MidbotIo): string {
       ? [output.destination.path]
       : [],
   );
-  const [first] = folders;
+  const [first, ...others] = folders;
   if (first === undefined) {
     throw new ConfigError(
       'invalid_flag',
       `${options.config} has no application output for app "${options.appName}" with a directory destination; add one (type: application, app_name: ${options.appName}) or give --destination-dir`,
+    );
+  }
+  if (others.length > 0) {
+    throw new ConfigError(
+      'invalid_flag',
+      `${options.config} has ${folders.length} application outputs for app "${options.appName}" (${folders.join(', ')}); say which folder with --destination-dir`,
     );
   }
   return first;
@@ -140,11 +150,22 @@ function readAppCa(file: string, io: MidbotIo): string {
       `--app-ca ${file}: ${readProblemOf(error) === 'missing' ? 'no such file' : 'cannot read it'}; give the PEM file of the CA that signed the app's server certificate`,
     );
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const unreadable = blocks.findIndex((block) => !isCertificate(block));
+  if (blocks.length === 0 || unreadable !== -1) {
     throw new ConfigError(
       'invalid_flag',
-      `--app-ca ${file}: holds no PEM certificate; give the CA that signed the app's server certificate (-----BEGIN CERTIFICATE----- ...)`,
+      `--app-ca ${file}: ${blocks.length === 0 ? 'holds no PEM certificate' : `certificate ${unreadable + 1} of ${blocks.length} cannot be read`}; give the CA that signed the app's server certificate (-----BEGIN CERTIFICATE----- ...)`,
     );
   }
   return text;
+}
+
+function isCertificate(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }
