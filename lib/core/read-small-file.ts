@@ -5,11 +5,19 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
  * points at: a FIFO would block the process (it is opened non-blocking), a device such as `/dev/zero`
  * or a multi-gigabyte log would fill the memory (only regular files are read, and at most `maxBytes`).
  *
+ * With `followSymlinks: false`, a symlink at `file` itself is refused (`ELOOP`): for files midbot wrote
+ * itself as plain files, where a link can only have been put by someone else.
+ *
  * @throws an error with `code` `ENOTREGULAR` (not a regular file) or `EFBIG` (over `maxBytes`), or the
- *   errno of the open (`ENOENT`, `EACCES`, `EISDIR`…)
+ *   errno of the open (`ENOENT`, `EACCES`, `EISDIR`, `ELOOP`…)
  */
-export function readSmallFile(file: string, maxBytes: number): string {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+export function readSmallFile(
+  file: string,
+  maxBytes: number,
+  options: { followSymlinks?: boolean } = {},
+): string {
+  const noFollow = options.followSymlinks === false ? constants.O_NOFOLLOW : 0;
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | noFollow);
   try {
     const stats = fstatSync(fd);
     if (stats.isDirectory()) throw codedError('EISDIR', `${file} is a folder`);

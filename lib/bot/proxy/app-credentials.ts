@@ -146,16 +146,23 @@ export class AppCredentialsFolder {
   private readFile(name: string): string {
     const file = path.join(this.folder, name);
     try {
-      return readSmallFile(file, MAX_FILE_BYTES);
+      return readSmallFile(file, MAX_FILE_BYTES, { followSymlinks: false });
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       const problem = readProblemOf(error);
       const advice =
-        problem === 'missing'
-          ? `no such file; run \`midbot start\` with an application output for app "${this.appName}" writing to ${this.folder} first`
-          : problem === 'other'
-            ? `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); run midbot proxy as a user that may read the output (the reader user of \`midbot init\`)`
-            : 'is not a certificate file midbot wrote';
-      throw new AppCredentialError('unreadable_credential', `${file}: ${advice}`, problem === 'missing');
+        code === 'ELOOP'
+          ? 'is a symlink, which midbot never writes there (someone else put it there?); it is not read: remove it and let `midbot start` write the file again'
+          : problem === 'missing'
+            ? `no such file; run \`midbot start\` with an application output for app "${this.appName}" writing to ${this.folder} first`
+            : problem === 'other'
+              ? `cannot read it (${code ?? (error as Error).message}); run midbot proxy as a user that may read the output (the reader user of \`midbot init\`)`
+              : 'is not a certificate file midbot wrote';
+      throw new AppCredentialError(
+        'unreadable_credential',
+        `${file}: ${advice}`,
+        problem === 'missing' && code !== 'ELOOP',
+      );
     }
   }
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -456,6 +456,16 @@ describe('an application output folder that cannot serve the app', () => {
   it('refuses a folder with nothing written yet, saying what writes it', () => {
     expect(current(join(dir, 'empty'))).toThrow(
       `${join(dir, 'empty', 'tlscert')}: no such file; run \`midbot start\` with an application output for app "grafana" writing to ${join(dir, 'empty')} first`,
+    );
+  });
+
+  it('reads no certificate through a symlink', () => {
+    const linked = join(dir, 'linked');
+    mkdirSync(linked);
+    symlinkSync(join(folders.grafana, 'tlscert'), join(linked, 'tlscert'));
+    writeFileSync(join(linked, 'key'), readFileSync(join(folders.grafana, 'key')));
+    expect(current(linked)).toThrow(
+      `${join(linked, 'tlscert')}: is a symlink, which midbot never writes there (someone else put it there?); it is not read`,
     );
   });
 
