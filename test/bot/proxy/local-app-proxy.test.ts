@@ -356,7 +356,8 @@ describe('local app proxy', () => {
         'http2-settings': 'AAMAAABkAAQAoAAAAAIAAAAA',
         'content-length': '5',
       },
-      'hello',
+      'hel',
+      'lo',
     );
     expect(h2c).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(JSON.parse(h2c.slice(h2c.indexOf('\r\n\r\n') + 4))).toMatchObject({ ok: true });
@@ -380,18 +381,22 @@ async function canListenOnIpv6Loopback(): Promise<boolean> {
   }
 }
 
-/** One request written by hand on a new connection, and everything that came back until it closed. */
+/** One request written by hand on a new connection (its body parts after it, 30 ms apart), and all that came back until it closed. */
 async function raw(
   port: number,
   requestLine: string,
   headers: Record<string, string>,
-  body = '',
+  ...laterBodyParts: string[]
 ): Promise<string> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const lines = [requestLine, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
   if (headers['connection'] === undefined) lines.push('connection: close');
-  socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  for (const part of laterBodyParts) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    socket.write(part);
+  }
   let received = '';
   socket.setEncoding('utf8').on('data', (chunk: string) => {
     received += chunk;
