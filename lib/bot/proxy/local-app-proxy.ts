@@ -124,6 +124,9 @@ export async function startLocalAppProxy(options: LocalAppProxyOptions): Promise
       // Each way on its own (a pipeline through one socket twice piles listeners on it); when either
       // end goes, both do.
       appSocket.on('error', () => appSocket.destroy());
+      // The silence limit is for answers (a WebSocket may rightly stay quiet longer); the request's
+      // listener is gone with the upgrade, and this stops the timer it leaves on the socket.
+      appSocket.setTimeout(0);
       appSocket.pipe(socket);
       socket.pipe(appSocket);
       const closeBoth = () => {

@@ -312,8 +312,8 @@ describe('local app proxy', () => {
     expect(answer).toContain('the request target "http://evil.example/abs" is not a path');
   });
 
-  it('passes a connection upgrade through (WebSocket), and close() ends it', async () => {
-    const { proxy } = await startProxy();
+  it('passes a connection upgrade through (WebSocket), quiet for longer than the answer limit, and close() ends it', async () => {
+    const { proxy } = await startProxy({ idleTimeoutMs: 200 });
     const socket = connect(proxy.port, '127.0.0.1');
     await once(socket, 'connect');
     socket.write(
@@ -324,6 +324,7 @@ describe('local app proxy', () => {
       received += chunk;
     });
     await until(() => received.includes('hello '));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     socket.write('world');
     await until(() => received.includes('hello world'));
     expect(received).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
