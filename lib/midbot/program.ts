@@ -181,7 +181,16 @@ export function buildMidbotProgram(
         .choices(['text', 'json'])
         .default('text'),
     )
-    .option('-d, --debug', 'log each request answered (method, path without its query, status)');
+    .option('-d, --debug', 'log each request answered (method, path without its query, status)')
+    // Without a subcommand (`app` left out, so its flags look unknown here): say what to write.
+    .argument('[words...]')
+    .allowUnknownOption()
+    .action(() => {
+      throw new ConfigError(
+        'invalid_usage',
+        'midbot proxy needs what to serve: midbot proxy [--destination-dir DIR | -c FILE] app [--port N] --app-uri URL [--app-ca FILE] APP (the flags of app come after the word app)',
+      );
+    });
   addTbotFlagHints(proxy, TBOT_PROXY_FLAG_HINTS);
   proxy
     .command('app')

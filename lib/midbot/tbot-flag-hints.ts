@@ -28,6 +28,10 @@ export const TBOT_PROXY_FLAG_HINTS: readonly FlagHint[] = [
     flags: '--proxy <address>',
     hint: 'midbot has no proxy service: it connects to the app itself; drop --proxy and give the address the app serves on with --app-uri (its spec.uri)',
   },
+  {
+    flags: '--insecure',
+    hint: "midbot proxy always checks the app's server certificate and has no insecure mode: give the CA that signed it with --app-ca FILE",
+  },
 ];
 
 /**

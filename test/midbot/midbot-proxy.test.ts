@@ -120,6 +120,33 @@ describe('midbot proxy app: the command line', () => {
     expect(calls).toEqual([]);
   });
 
+  it.each([
+    [['proxy']],
+    [['proxy', '--destination-dir=/opt/m', '--port=1235', '--app-uri=https://g', 'grafana']],
+  ])('says how to write it when app is left out: %j', async (argv) => {
+    const { calls, commands } = recorder();
+    await expect(
+      buildMidbotProgram(fakeIo(), commands).parseAsync(['node', 'midbot', ...argv]),
+    ).rejects.toMatchObject({
+      code: 'invalid_usage',
+      message:
+        'midbot proxy needs what to serve: midbot proxy [--destination-dir DIR | -c FILE] app [--port N] --app-uri URL [--app-ca FILE] APP (the flags of app come after the word app)',
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it("refuses tbot's --insecure with what to do instead", async () => {
+    const { commands } = recorder();
+    const argv = ['proxy', '--insecure', '--destination-dir=/opt/m', 'app', '--app-uri=https://g', 'grafana'];
+    await expect(
+      buildMidbotProgram(fakeIo(), commands).parseAsync(['node', 'midbot', ...argv]),
+    ).rejects.toMatchObject({
+      code: 'unsupported_flag',
+      message:
+        "--insecure: midbot proxy always checks the app's server certificate and has no insecure mode: give the CA that signed it with --app-ca FILE",
+    });
+  });
+
   it('needs an app name', async () => {
     const io = fakeIo();
     await expect(
@@ -139,9 +166,10 @@ describe('midbot proxy app: the command', () => {
       io,
     );
     await until(() => io.stdout.length > 0);
-    const url = /Proxying (http:\/\/127\.0\.0\.1:\d+) to app "grafana" at https:\/\/127\.0\.0\.1:\d+\//.exec(
-      io.stdout.join(''),
-    )?.[1];
+    const url =
+      /Proxying (http:\/\/127\.0\.0\.1:\d+)(?: \(and http:\/\/\[::1\]:\d+\))? to app "grafana" at https:\/\/127\.0\.0\.1:\d+\//.exec(
+        io.stdout.join(''),
+      )?.[1];
     expect(url).toBeDefined();
     const answer = await fetch(`${url}/health`);
     expect(answer.status).toBe(200);

@@ -260,11 +260,11 @@ spec:
       const [created] = await json(['events', 'ls', '--type', 'bot.create', '--bot', 'deployer']);
       expect(created).toMatchObject({ roles: ['access'], logins: ['root'] });
       expect(await midctl(['bots', 'update', 'deployer', '--add-logins=ubuntu,root'])).toBe(
-        'bot "deployer" now has roles: access; logins: root, ubuntu\n',
+        'bot "deployer" now has roles: access; logins trait ({{internal.logins}}): root, ubuntu\n',
       );
       expect(await logins('deployer')).toEqual([{ name: 'logins', values: ['root', 'ubuntu'] }]);
       expect(await midctl(['bots', 'update', 'deployer', '--set-logins=deploy'])).toBe(
-        'bot "deployer" now has roles: access; logins: deploy\n',
+        'bot "deployer" now has roles: access; logins trait ({{internal.logins}}): deploy\n',
       );
       expect(await logins('deployer')).toEqual([{ name: 'logins', values: ['deploy'] }]);
       await midctl(['bots', 'rm', 'deployer']);
@@ -274,7 +274,7 @@ spec:
       await midctl(['create', '-f', '-'], ROLE('ops'));
       await midctl(['bots', 'add', 'builder', '--roles=access']);
       expect(await midctl(['bots', 'update', 'builder', '--add-roles=ops', '--add-logins=ci'])).toBe(
-        'bot "builder" now has roles: access, ops; logins: ci\n',
+        'bot "builder" now has roles: access, ops; logins trait ({{internal.logins}}): ci\n',
       );
       const [event] = await json([
         'events',

@@ -61,7 +61,7 @@ describe('midctl warns when a change pushes a bot over the OpenSSH principal lim
 
     // admin + 2 logins on 127 nodes, and admin on each of them: 3 + 3 × 127.
     expect(updated).toMatch(
-      /^bot "wide" now has roles: all, web; logins: \(none\)\nWARNING: bot "wide" would get 384 SSH principals/,
+      /^bot "wide" now has roles: all, web; logins trait \(\{\{internal\.logins\}\}\): \(none\)\nWARNING: bot "wide" would get 384 SSH principals/,
     );
     expect(updated).not.toContain('bot "fleet"');
 

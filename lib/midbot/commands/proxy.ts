@@ -21,7 +21,11 @@ export interface ProxyAppOptions {
 }
 
 const appUriSchema = z
-  .url({ protocol: /^https$/, error: 'expected an https URL such as https://grafana.internal:3000' })
+  .url({
+    protocol: /^https$/,
+    error:
+      "expected an https URL such as https://grafana.internal:3000 (the bot's certificate only travels over TLS)",
+  })
   .transform((value) => new URL(value))
   .refine((url) => url.username === '' && url.password === '' && url.search === '' && url.hash === '', {
     error: 'expected the app address alone: no user, query or fragment',
@@ -53,7 +57,8 @@ export async function proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<
     port,
     logger,
   });
-  io.write(`Proxying ${proxy.url} to app "${options.appName}" at ${appUri.href}\n`);
+  const also = proxy.addresses.length > 1 ? ` (and http://[::1]:${proxy.port})` : '';
+  io.write(`Proxying ${proxy.url}${also} to app "${options.appName}" at ${appUri.href}\n`);
   logger.info(
     `Listening on ${proxy.addresses.join(' and ')} for app "${options.appName}" at ${appUri.href}`,
     {

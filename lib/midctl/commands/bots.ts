@@ -159,7 +159,7 @@ export async function updateBot(api: AdminApi, name: string, options: UpdateBotO
   const logins = spec.traits?.find((trait) => trait.name === 'logins')?.values ?? [];
   const warnings = await principalLimitWarnings(api);
   return (
-    `bot "${name}" now has roles: ${(spec.roles ?? []).join(', ')}; logins: ${logins.length === 0 ? '(none)' : logins.join(', ')}\n` +
+    `bot "${name}" now has roles: ${(spec.roles ?? []).join(', ')}; logins trait ({{internal.logins}}): ${logins.length === 0 ? '(none)' : logins.join(', ')}\n` +
     warningLines(warnings)
   );
 }
