@@ -184,6 +184,7 @@ export function buildMidbotProgram(
     .option('-d, --debug', 'log each request answered (method, path without its query, status)')
     // Without a subcommand (`app` left out, so its flags look unknown here): say what to write.
     .argument('[words...]')
+    .usage('[options] app [app options] <app-name>')
     .allowUnknownOption()
     .action(() => {
       throw new ConfigError(
