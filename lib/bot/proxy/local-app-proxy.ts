@@ -51,7 +51,7 @@ export async function startLocalAppProxy(options: LocalAppProxyOptions): Promise
   let port = 0;
 
   const handleRequest = (request: IncomingMessage, response: http.ServerResponse) => {
-    const started = Date.now();
+    const started = performance.now();
     const refusal = refusalOf(request, port);
     if (refusal !== undefined) {
       return fail(response, new UpstreamError('refused', refusal.message, refusal.status), logger);
@@ -70,7 +70,9 @@ export async function startLocalAppProxy(options: LocalAppProxyOptions): Promise
         upstream.answerHeaders(answer, request),
       );
       pipeline(answer, response, () => {});
-      logger.debug(`${request.method} ${pathOnly(request)} → ${status}`, { ms: Date.now() - started });
+      logger.debug(`${request.method} ${pathOnly(request)} → ${status}`, {
+        ms: Math.round(performance.now() - started),
+      });
     });
     forwarded.on('error', (error) => fail(response, upstream.explain(error, response.headersSent), logger));
     // A client that gives up takes its request to the app with it.
