@@ -4,7 +4,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ConsumerError,
   type Identity,
@@ -222,6 +222,58 @@ describe('IdentityLoader', () => {
     expect(error.message).toMatch(
       /midbot\/ci\/grafana cannot be read: ResourceNotFoundException .*the bot has run/,
     );
+    expect(error.message).not.toContain('..');
+  });
+
+  it.each([
+    [
+      'a client without a region',
+      () => {
+        // Nowhere for the SDK to find a region: no variable, no config file.
+        vi.stubEnv('AWS_REGION', undefined);
+        vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+        vi.stubEnv('AWS_PROFILE', undefined);
+        vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+        return new SecretsManagerClient({ credentials: { ...AWS_TEST_CREDENTIALS } });
+      },
+      ". Set AWS_REGION to the secret's region (Lambda and ECS set it for you) or pass a client built with one",
+    ],
+    [
+      'a process without credentials',
+      () =>
+        new SecretsManagerClient({
+          region: sm.region,
+          endpoint: sm.url,
+          credentials: async () => {
+            // What the SDK's default provider chain throws when no provider has credentials.
+            throw Object.assign(new Error('Could not load credentials from any providers'), {
+              name: 'CredentialsProviderError',
+            });
+          },
+        }),
+      '. This process has no AWS credentials: run it with a role (the Lambda execution role, the ECS task role)',
+    ],
+    [
+      'an endpoint nothing answers on',
+      () =>
+        new SecretsManagerClient({
+          region: sm.region,
+          endpoint: 'http://127.0.0.1:9',
+          credentials: { ...AWS_TEST_CREDENTIALS },
+          maxAttempts: 1,
+        }),
+      '. Check the network path to Secrets Manager: a function or task in a VPC needs a Secrets Manager VPC endpoint or a NAT gateway',
+    ],
+  ])('says what to check with %s', async (_what, makeClient, advice) => {
+    const own = makeClient();
+    try {
+      const error = await rejection(new IdentityLoader({ client: own, clock }).load(SECRET));
+      expect(error).toBeInstanceOf(SecretsManagerUnavailableError);
+      expect(error.message).toContain(advice);
+    } finally {
+      own.destroy();
+      vi.unstubAllEnvs();
+    }
   });
 
   it('says when the secret exists but the bot has not written a value yet', async () => {

@@ -81,5 +81,6 @@ export function isTransientAwsError(error: unknown): boolean {
 export function describeAwsError(error: unknown): string {
   const status = awsHttpStatus(error);
   const message = error instanceof Error ? error.message : String(error);
-  return `${awsErrorName(error)}${status === undefined ? '' : ` (HTTP ${status})`}: ${message.slice(0, 300)}`;
+  // AWS messages often end with a period; callers go on with one of their own.
+  return `${awsErrorName(error)}${status === undefined ? '' : ` (HTTP ${status})`}: ${message.slice(0, 300).replace(/\.+$/, '')}`;
 }

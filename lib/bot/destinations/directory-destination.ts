@@ -226,7 +226,7 @@ export class DirectoryDestination implements Destination {
     const target = path.join(this.root, name);
     try {
       const root = await this.fs.lstat(this.root);
-      if (root.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun());
+      if (root.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun(), this.purpose);
       if (!root.isDirectory()) throw this.rootNotAFolder();
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
@@ -296,7 +296,7 @@ export class DirectoryDestination implements Destination {
         throw this.fsError(mkdirError, this.root, how);
       }
     }
-    if (stats.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun());
+    if (stats.isSymbolicLink()) throw rootIsSymlink(this.root, this.noun(), this.purpose);
     if (!stats.isDirectory()) throw this.rootNotAFolder();
     return { dev: stats.dev, ino: stats.ino };
   }

@@ -9,10 +9,12 @@ import type { DirectoryPurpose } from './directory-destination.js';
  * act on, with advice that fits what the folder holds, and what happened to what was there before.
  */
 
-export function rootIsSymlink(root: string, noun: string): DestinationError {
+export function rootIsSymlink(root: string, noun: string, purpose: DirectoryPurpose): DestinationError {
   return new DestinationError(
     'symlink_in_destination',
-    `${noun} ${root} is a symlink; midbot does not follow symlinks in a destination. Point the config at the folder the link leads to`,
+    purpose === 'copy'
+      ? `${noun} ${root} is a symlink; identity files are never written through one. Give the folder the link leads to`
+      : `${noun} ${root} is a symlink; midbot does not follow symlinks in a destination. Point the config at the folder the link leads to`,
   );
 }
 
