@@ -92,7 +92,9 @@ interface RecentFailure {
  *
  * @example
  * // Once per process (a Lambda's module scope, an ECS task's start-up):
- * const loader = new IdentityLoader({ client: new SecretsManagerClient({}) });
+ * // A client of your own: keep timeouts, or a hung connection waits as long as the Lambda lives.
+ * const client = new SecretsManagerClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 } });
+ * const loader = new IdentityLoader({ client });
  * // Per request: cheap, it hits Secrets Manager only when a refresh is due.
  * const identity = await loader.load('machine-id/ci/grafana');
  * const agent = createMtlsAgent(identity, { ca: grafanaCaPem });
@@ -282,7 +284,12 @@ export class IdentityLoader {
 export interface LoadIdentityOptions {
   /** The secret's name or ARN. */
   readonly secretId: string;
-  /** @default a client for the environment's region and credentials */
+  /**
+   * A client of your own has the SDK's settings: give it timeouts
+   * (`requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 }`), or a hung connection
+   * holds the caller until the Lambda times out.
+   * @default a client for the environment's region and credentials, with a 3 s connection and 5 s request timeout
+   */
   readonly client?: SecretsManagerClient;
   /** Epoch milliseconds. @default Date.now */
   readonly clock?: () => number;
@@ -312,7 +319,8 @@ const MAX_SHARED_LOADERS = 16;
  * @example
  * import { loadIdentity, createMtlsAgent } from 'serverless-machine-id/consumer';
  *
- * const client = new SecretsManagerClient({}); // once per cold start
+ * // Once per cold start; with timeouts, as the default client (when `client` is left out) has them.
+ * const client = new SecretsManagerClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 } });
  * export const handler = async () => {
  *   const identity = await loadIdentity({ secretId: process.env.IDENTITY_SECRET_ARN!, client });
  *   https.get('https://billing.internal/api', { agent: createMtlsAgent(identity, { ca }) }, onAnswer);
