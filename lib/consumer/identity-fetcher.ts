@@ -101,17 +101,13 @@ export function secretsManagerError(error: unknown, secretId: string): ConsumerE
 function adviceFor(error: unknown): string {
   const name = awsErrorName(error);
   const message = error instanceof Error ? error.message : '';
-  const code = (error as { code?: unknown }).code;
   if (/region is missing|region not accepted/i.test(message)) {
     return ". Set AWS_REGION to the secret's region (Lambda and ECS set it for you) or pass a client built with one";
   }
   if (name === 'CredentialsProviderError') {
     return '. This process has no AWS credentials: run it with a role (the Lambda execution role, the ECS task role) or set credentials in its environment';
   }
-  if (
-    typeof code === 'string' &&
-    /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(code)
-  ) {
+  if (awsErrorKind(error) === 'network') {
     return '. Check the network path to Secrets Manager: a function or task in a VPC needs a Secrets Manager VPC endpoint or a NAT gateway (and AWS_ENDPOINT_URL, if set, must be right)';
   }
   return '';

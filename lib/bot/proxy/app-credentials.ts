@@ -24,7 +24,6 @@ const MAX_FILE_BYTES = 64 * 1024;
  * (a renewal half written, a certificate `midbot start` has not renewed yet); the others need the user.
  */
 export class AppCredentialError extends MidError {
-  override readonly httpStatus: number = 502;
   readonly retryable: boolean;
 
   constructor(code: string, message: string, retryable: boolean) {

@@ -174,7 +174,7 @@ export class AppUpstream {
   }
 }
 
-export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const listed = new Set(
     String(headers.connection ?? '')
       .split(',')

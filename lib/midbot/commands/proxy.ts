@@ -6,6 +6,7 @@ import { AppCredentialsFolder } from '../../bot/proxy/app-credentials.js';
 import { startLocalAppProxy } from '../../bot/proxy/local-app-proxy.js';
 import { ConfigError } from '../../core/errors.js';
 import { readProblemOf } from '../../core/read-small-file.js';
+import { parseWithSchema } from '../../core/schema.js';
 import { type MidbotIo, type MidbotSignal, midbotLogger } from '../midbot-io.js';
 import { readConfigFile } from '../start-config.js';
 
@@ -57,7 +58,8 @@ export async function proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<
     port,
     logger,
   });
-  const also = proxy.addresses.length > 1 ? ` (and http://[::1]:${proxy.port})` : '';
+  const others = proxy.addresses.slice(1).map((address) => `http://${address}`);
+  const also = others.length === 0 ? '' : ` (and ${others.join(', ')})`;
   io.write(`Proxying ${proxy.url}${also} to app "${options.appName}" at ${appUri.href}\n`);
   logger.info(
     `Listening on ${proxy.addresses.join(' and ')} for app "${options.appName}" at ${appUri.href}`,
@@ -98,12 +100,11 @@ function checkedAppUri(options: ProxyAppOptions): URL {
 }
 
 function checked<Schema extends z.ZodType>(flag: string, schema: Schema, value: string): z.output<Schema> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    'invalid_flag',
-    `${flag}: got ${JSON.stringify(value)}, ${result.error.issues[0]?.message ?? 'not valid'}`,
-  );
+  return parseWithSchema(schema, value, {
+    code: 'invalid_flag',
+    error: (code, message) => new ConfigError(code, message),
+    root: flag,
+  });
 }
 
 /** The application output's folder: the flag, or the folder of the config's output for the app. */
