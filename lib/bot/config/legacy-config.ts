@@ -21,6 +21,7 @@ import {
   findConfigProblems,
 } from './config-rules.js';
 import { locateHeldValues } from './config-text.js';
+import { outputsYamlData } from './config-yaml.js';
 import { authServerSchema, onboardingSchema } from './onboarding-config.js';
 
 /** The folders as a v1 file names them, for the rules across keys. */
@@ -176,16 +177,7 @@ function legacyWarning(source: string, config: BotConfig): string {
   const v2 = toYamlText({
     version: 'v2',
     storage: config.storage,
-    outputs: config.outputs.map((output) =>
-      output.type === 'application' && !output.specific_tls_naming
-        ? {
-            type: output.type,
-            destination: output.destination,
-            app_name: output.app_name,
-            roles: output.roles,
-          }
-        : output,
-    ),
+    outputs: outputsYamlData(config.outputs),
   }).trimEnd();
   return [
     `${source}: this file uses the v1 config shape (storage.directory, destinations), which midbot converts for now.`,

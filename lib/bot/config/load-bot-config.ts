@@ -76,7 +76,7 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
     checked.token === undefined && joinMethod === 'iam'
       ? '--token is required with --join-method iam: give the name of the iam join token'
       : undefined,
-    checked.token === undefined && joinMethod === 'token' && checked.data_dir === undefined
+    checked.token === undefined && joinMethod === 'token' && checked.storage?.type !== 'directory'
       ? '--token is required without --data-dir: midbot then keeps its identity in memory and joins on every start; pass the token printed by `midctl bots add` (with --data-dir, a restart renews the stored identity without it)'
       : undefined,
   ].filter((problem) => problem !== undefined);
@@ -104,12 +104,13 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
       ...(checked.token === undefined ? {} : { token: checked.token }),
       ca_pins: checked.ca_pins,
     },
-    storage:
-      checked.data_dir === undefined ? { type: 'memory' } : { type: 'directory', path: checked.data_dir },
-    outputs:
-      checked.destination_dir === undefined
+    storage: checked.storage ?? { type: 'memory' },
+    outputs: [
+      ...(checked.destination_dir === undefined
         ? []
-        : [{ type: 'identity', destination: { type: 'directory', path: checked.destination_dir } }],
+        : [{ type: 'identity', destination: { type: 'directory', path: checked.destination_dir } }]),
+      ...(flags.output === undefined ? [] : [flags.output]),
+    ],
     ...(flags.certificateTtl === undefined ? {} : { certificate_ttl: flags.certificateTtl }),
     ...(flags.renewalInterval === undefined ? {} : { renewal_interval: flags.renewalInterval }),
     ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
@@ -156,7 +157,7 @@ export function loadBotConfigWithFlags(
       ...(checked.ca_pins === undefined ? {} : { ca_pins: checked.ca_pins }),
     };
   }
-  if (checked.data_dir !== undefined) document['storage'] = { type: 'directory', path: checked.data_dir };
+  if (checked.storage !== undefined) document['storage'] = checked.storage;
   if (checked.destination_dir !== undefined) {
     const replaced = Array.isArray(document['outputs']) ? document['outputs'].length : 0;
     if (replaced > 0) {
@@ -167,6 +168,11 @@ export function loadBotConfigWithFlags(
     document['outputs'] = [
       { type: 'identity', destination: { type: 'directory', path: checked.destination_dir } },
     ];
+  }
+  if (flags.output !== undefined) {
+    // A mode adds its output to the file's, as tbot's do.
+    const outputs: unknown[] = Array.isArray(document['outputs']) ? document['outputs'] : [];
+    document['outputs'] = [...outputs, flags.output];
   }
   // As typed, so that a message about them shows what the user wrote.
   if (flags.certificateTtl !== undefined) document['certificate_ttl'] = flags.certificateTtl;

@@ -8,11 +8,13 @@ import {
   botConfigSchemaNaming,
   diagAddrSchema,
   durationSchema,
+  type OutputConfig,
   renewalIntervalSchema,
 } from './bot-config.js';
 import { absolutePathSchema } from './config-fields.js';
 import { CONFIG_KEYS, type ConfigNames } from './config-rules.js';
 import { locateHeldValues } from './config-text.js';
+import { storageFromUri } from './destination-uri.js';
 import { authServerSchema, caPinSchema, joinMethodSchema, tokenSchema } from './onboarding-config.js';
 
 /**
@@ -30,6 +32,13 @@ export interface BotConfigFlags {
   readonly certificateTtl?: string;
   readonly renewalInterval?: string;
   readonly diagAddr?: string;
+  /** tbot's `--storage URI` (`file:///var/lib/midbot` or `memory://`): `--data-dir` the tbot 16 way. */
+  readonly storage?: string;
+  /**
+   * The output of a mode (`midbot start identity --destination ...`, see `start-modes.ts`), checked
+   * already: added after the outputs of `-c` and `--destination-dir`.
+   */
+  readonly output?: OutputConfig;
 }
 
 export interface FlagOptions {
@@ -47,6 +56,7 @@ export const START_FLAG_KEYS = [
   { flag: '--token', option: 'token', path: ['onboarding', 'token'] },
   { flag: '--ca-pin', option: 'caPins', path: ['onboarding', 'ca_pins'] },
   { flag: '--data-dir', option: 'dataDir', path: ['storage'] },
+  { flag: '--storage', option: 'storage', path: ['storage'] },
   { flag: '--destination-dir', option: 'destinationDir', path: ['outputs'] },
   { flag: '--certificate-ttl', option: 'certificateTtl', path: ['certificate_ttl'] },
   { flag: '--renewal-interval', option: 'renewalInterval', path: ['renewal_interval'] },
@@ -71,6 +81,13 @@ export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}
   const cwd = options.cwd ?? process.cwd();
   const folder = (value: string | undefined, name: string) =>
     value === undefined ? undefined : parseFlag(absolutePathSchema, path.resolve(cwd, value), name);
+  if (flags.dataDir !== undefined && flags.storage !== undefined) {
+    throw new ConfigError(
+      'invalid_config',
+      `give --data-dir or --storage, not both (they set the same thing: --data-dir ${flags.dataDir} is --storage file://${path.resolve(cwd, flags.dataDir)})`,
+    );
+  }
+  const dataDir = folder(flags.dataDir, '--data-dir');
   return {
     auth_server:
       flags.authServer === undefined
@@ -82,7 +99,13 @@ export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}
         ? undefined
         : parseFlag(joinMethodSchema, flags.joinMethod, '--join-method'),
     ca_pins: flags.caPins?.map((pin) => parseFlag(caPinSchema, pin, '--ca-pin')),
-    data_dir: folder(flags.dataDir, '--data-dir'),
+    /** Where the bot keeps its identity, from `--data-dir` or `--storage`. */
+    storage:
+      dataDir !== undefined
+        ? { type: 'directory' as const, path: dataDir }
+        : flags.storage === undefined
+          ? undefined
+          : storageFromUri(flags.storage, '--storage', cwd),
     destination_dir: folder(flags.destinationDir, '--destination-dir'),
     certificate_ttl:
       flags.certificateTtl === undefined
@@ -133,14 +156,23 @@ export function checkConfigWithFlags(
   locate?: Locate,
 ): BotConfig {
   const given = (option: keyof BotConfigFlags) => flags[option] !== undefined;
+  // A mode's output is the last (see `loadBotConfigWithFlags`); its folder came from --destination.
+  const outputs = document['outputs'];
+  const modeIndex = given('output') && Array.isArray(outputs) ? outputs.length - 1 : undefined;
   const names: ConfigNames = {
     renewal_interval: given('renewalInterval') ? '--renewal-interval' : 'renewal_interval',
     certificate_ttl: given('certificateTtl') ? '--certificate-ttl' : 'certificate_ttl',
-    'storage.path': given('dataDir') ? '--data-dir' : 'storage.path',
-    outputFolder: given('destinationDir') ? () => '--destination-dir' : CONFIG_KEYS.outputFolder,
+    'storage.path': given('dataDir') ? '--data-dir' : given('storage') ? '--storage' : 'storage.path',
+    outputFolder: (index) =>
+      index === modeIndex
+        ? '--destination'
+        : given('destinationDir')
+          ? '--destination-dir'
+          : CONFIG_KEYS.outputFolder(index),
   };
   const held = locateHeldValues(document, locate);
   const fromFlag = (at: readonly PropertyKey[]): string | undefined => {
+    if (modeIndex !== undefined && at[0] === 'outputs' && at[1] === modeIndex) return '--destination';
     const setter = flagForKey(at);
     return setter !== undefined && given(setter.option) ? setter.flag : undefined;
   };

@@ -811,7 +811,7 @@ outputs:
     );
     expect(error.message).toBe(
       `${SOURCE}: auth_server (or --auth-server): got nothing, required: set auth_server to the auth service address, e.g. auth.example.com:443; ` +
-        `${SOURCE}: storage (or --data-dir): got nothing, expected a mapping with type: directory and path, or type: memory (this key is required)`,
+        `${SOURCE}: storage (or --data-dir, --storage): got nothing, expected a mapping with type: directory and path, or type: memory (this key is required)`,
     );
   });
 
