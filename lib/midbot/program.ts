@@ -1,32 +1,16 @@
 import { Command, Option } from 'commander';
+import { START_MODES } from '../bot/config/start-modes.js';
 import { asOneErrorLine } from '../cli/one-error-line.js';
+import { closestNames } from '../core/closest-names.js';
 import { ConfigError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { type Configured, type ConfigureOptions, configure, printConfigured } from './commands/configure.js';
 import { type InitOptions, init } from './commands/init.js';
 import { type ProxyAppOptions, proxyApp } from './commands/proxy.js';
 import { type StartOptions, start } from './commands/start.js';
 import { type MidbotIo, midbotLogger } from './midbot-io.js';
-import { addTbotFlagHints, TBOT_PROXY_FLAG_HINTS, TBOT_START_FLAG_HINTS } from './tbot-flag-hints.js';
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-interface StartFlags {
-  config?: string;
-  dataDir?: string;
-  destinationDir?: string;
-  token?: string;
-  joinMethod?: string;
-  caPin?: string[];
-  authServer?: string;
-  oneshot?: boolean;
-  certificateTtl?: string;
-  renewalInterval?: string;
-  diagAddr?: string;
-  logFormat: 'text' | 'json';
-  debug?: boolean;
-}
+import { addModeCommands, addStartFlags, type StartFlags, startFlagOptions } from './start-flag-options.js';
+import { addTbotFlagHints, TBOT_PROXY_FLAG_HINTS } from './tbot-flag-hints.js';
 
 interface ProxyFlags {
   config?: string;
@@ -47,9 +31,10 @@ interface InitFlags {
   readerUser: string;
 }
 
-/** The command functions the table calls; tests pass recorders to check the argv mapping. */
+/** The command functions the table calls; tests pass recorders for some to check the argv mapping. */
 export interface MidbotCommands {
   start(options: StartOptions, io: MidbotIo): Promise<unknown>;
+  configure(options: ConfigureOptions, io: MidbotIo): Configured | Promise<Configured>;
   init(options: InitOptions, io: MidbotIo): Promise<string>;
   proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<void>;
 }
@@ -58,10 +43,8 @@ export interface MidbotCommands {
  * The command table of `midbot`, the agent CLI (Teleport's `tbot`). Each action maps its flags onto a
  * typed call of one command function; only the entry turns errors into exit codes.
  */
-export function buildMidbotProgram(
-  io: MidbotIo,
-  commands: MidbotCommands = { start, init, proxyApp },
-): Command {
+export function buildMidbotProgram(io: MidbotIo, overrides: Partial<MidbotCommands> = {}): Command {
+  const commands: MidbotCommands = { start, configure, init, proxyApp, ...overrides };
   const program = new Command('midbot')
     .description(
       'The Machine ID agent: joins the cluster as a bot, keeps its identity renewed, and writes short-lived certificates (outputs) for other tools.',
@@ -78,66 +61,55 @@ export function buildMidbotProgram(
         midbotLogger(io, 'json').error(line.replace(/^ERROR: /, ''), { code: 'invalid_usage' });
       },
     })
-    .exitOverride();
+    .exitOverride()
+    // Flags belong to the command before them, so that `start identity --token T` gives the token to
+    // the mode, not to `start`. (`proxy` turns it off again: its flags may follow `app`.)
+    .enablePositionalOptions();
 
   const startCommand = program
     .command('start')
     .description(
-      'Join (or renew) and write every output, then keep renewing every renewal_interval; --oneshot runs once and exits',
+      'Join (or renew) and write every output, then keep renewing every renewal_interval; --oneshot runs once and exits. With a mode (identity, app, kubernetes) it writes that output too, as tbot start MODE does',
     )
-    .option('-c, --config <file>', 'config file (version: v2, or the v1 shape with a warning)')
-    .option(
-      '--data-dir <dir>',
-      'where the bot keeps its own renewable identity (storage; one midbot at a time); without it: the storage of -c (a config file must set one), or memory with flags alone',
-    )
-    .option(
-      '--destination-dir <dir>',
-      'write one identity output to this folder (replaces the outputs of -c)',
-    )
-    .option(
-      '--token <token>',
-      'the join token from `midctl bots add` (never printed), or an absolute path to a file holding it; not needed to resume from --data-dir',
-    )
-    .option('--join-method <method>', 'token or iam')
-    .option('--ca-pin <pin>', "the cluster's CA pin (sha256:...); repeat for several", collect)
-    .option('--auth-server <address>', 'the auth service, host:port or https URL')
-    .option('--oneshot', 'renew and write everything once, then exit')
-    .option('--certificate-ttl <duration>', 'lifetime of output certificates, e.g. 1h')
-    .option(
-      '--renewal-interval <duration>',
-      'time between renewals, e.g. 20m (at least 1m, shorter than the TTL)',
-    )
-    .option(
-      '--diag-addr <host:port>',
-      'serve /livez, /readyz and /metrics over HTTP here while running, e.g. 127.0.0.1:3001',
-    )
-    .addOption(
-      new Option('--log-format <format>', 'log lines as text or json')
-        .choices(['text', 'json'])
-        .default('text'),
-    )
-    .option('-d, --debug', 'verbose logs')
-    .action(async (flags: StartFlags) => {
-      await commands.start(
-        {
-          logFormat: flags.logFormat,
-          ...(flags.debug === undefined ? {} : { debug: flags.debug }),
-          ...(flags.config === undefined ? {} : { config: flags.config }),
-          ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
-          ...(flags.destinationDir === undefined ? {} : { destinationDir: flags.destinationDir }),
-          ...(flags.token === undefined ? {} : { token: flags.token }),
-          ...(flags.joinMethod === undefined ? {} : { joinMethod: flags.joinMethod }),
-          ...(flags.caPin === undefined ? {} : { caPins: flags.caPin }),
-          ...(flags.authServer === undefined ? {} : { authServer: flags.authServer }),
-          ...(flags.oneshot === undefined ? {} : { oneshot: flags.oneshot }),
-          ...(flags.certificateTtl === undefined ? {} : { certificateTtl: flags.certificateTtl }),
-          ...(flags.renewalInterval === undefined ? {} : { renewalInterval: flags.renewalInterval }),
-          ...(flags.diagAddr === undefined ? {} : { diagAddr: flags.diagAddr }),
-        },
-        io,
-      );
+    .usage('[options] | start identity|app|kubernetes --destination URI [options]');
+  addStartFlags(startCommand, { destinationDir: true })
+    .argument('[mode]')
+    .action(async (mode: string | undefined, flags: StartFlags) => {
+      if (mode !== undefined) throw unknownMode('start', mode);
+      await commands.start(startFlagOptions(flags), io);
     });
-  addTbotFlagHints(startCommand, TBOT_START_FLAG_HINTS);
+  addModeCommands(
+    startCommand,
+    (summary, mode) =>
+      `Join (or renew) and write ${summary} to --destination, with the outputs of -c if given, as tbot start ${mode} does`,
+    async (options, mode) => {
+      await commands.start({ ...options, mode }, io);
+    },
+  );
+
+  const configureCommand = program
+    .command('configure')
+    .description(
+      'Print the config file (v2 YAML) that midbot start would run with these flags, or write it with -o; with -c it also rewrites a v1 file as v2 (tbot configure)',
+    )
+    .usage('[options] | configure identity|app|kubernetes --destination URI [options]');
+  addOutputFileFlag(addStartFlags(configureCommand, { destinationDir: true }))
+    .argument('[mode]')
+    .action(async (mode: string | undefined, flags: StartFlags & { output?: string }) => {
+      if (mode !== undefined) throw unknownMode('configure', mode);
+      const options = { ...startFlagOptions(flags), ...outputFileOf(flags) };
+      printConfigured(await commands.configure(options, io), io);
+    });
+  addModeCommands(
+    configureCommand,
+    (summary, mode) =>
+      `The config for ${summary} at --destination, added to the outputs of -c if given, as tbot configure ${mode} does`,
+    async (options, mode, command) => {
+      const outputFile = outputFileOf(command.opts<{ output?: string }>());
+      printConfigured(await commands.configure({ ...options, mode, ...outputFile }, io), io);
+    },
+    addOutputFileFlag,
+  );
 
   program
     .command('init')
@@ -171,6 +143,7 @@ export function buildMidbotProgram(
 
   const proxy = program
     .command('proxy')
+    .enablePositionalOptions(false)
     .description(
       'Serve an app on 127.0.0.1 to programs that cannot present a client certificate (tbot proxy): see `midbot proxy app --help`',
     )
@@ -232,6 +205,31 @@ export function buildMidbotProgram(
     .action(() => io.write(`${VERSION}\n`));
 
   return program;
+}
+
+/** `-o FILE` of `midbot configure`. */
+function addOutputFileFlag(command: Command): Command {
+  return command.option(
+    '-o, --output <file>',
+    'write the config to this file (readable by you alone) instead of printing it',
+  );
+}
+
+function outputFileOf(flags: { output?: string }): { outputFile?: string } {
+  return flags.output === undefined ? {} : { outputFile: flags.output };
+}
+
+/** `midbot start bogus`: a word where a mode goes. */
+function unknownMode(verb: string, word: string): ConfigError {
+  const modes = Object.keys(START_MODES);
+  const suggestion = closestNames(word, [
+    ...modes,
+    ...Object.values(START_MODES).flatMap((mode) => mode.aliases),
+  ])[0];
+  return new ConfigError(
+    'invalid_usage',
+    `midbot ${verb} has no mode ${JSON.stringify(word)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} (the modes are ${modes.join(', ')}; flags alone, or -c FILE, need no mode)`,
+  );
 }
 
 /** Whether the command line asks for JSON logs, read before (or without) commander's parse. */

@@ -3,8 +3,10 @@ import type { LoadedBotConfig } from '../bot/config/load-bot-config.js';
 import { configFromFlags, loadBotConfigWithFlags } from '../bot/config/load-bot-config.js';
 import { resolveTokenFile } from '../bot/config/resolve-token-file.js';
 import type { BotConfigFlags } from '../bot/config/start-flags.js';
+import { modeOutput } from '../bot/config/start-modes.js';
 import { ConfigError } from '../core/errors.js';
 import { type ReadProblem, readProblemOf } from '../core/read-small-file.js';
+import type { ModeChoice } from './start-flag-options.js';
 
 /** Reads `-c FILE` with a message that names the flag and the file. */
 export function readConfigFile(file: string, cwd: string, readFile: (path: string) => string): string {
@@ -35,20 +37,32 @@ export function readConfigFile(file: string, cwd: string, readFile: (path: strin
 }
 
 /**
- * The config `midbot start` runs with: the file given with `-c` (v2, or v1 with a conversion warning)
- * with the flags filling in and overriding its keys, or the flags alone. A token given as the path of
- * a file is read from that file.
+ * The config the start flags describe: the file given with `-c` (v2, or v1 with a conversion warning)
+ * with the flags filling in and overriding its keys, or the flags alone; a mode's output (`midbot start
+ * identity --destination ...`) added to the others. A token stays as given (a value, or a file's path).
  */
+export function buildStartConfig(
+  configFile: string | undefined,
+  flags: BotConfigFlags,
+  io: { cwd(): string; readFile(path: string): string },
+  mode?: ModeChoice,
+): LoadedBotConfig {
+  const cwd = io.cwd();
+  const withMode: BotConfigFlags =
+    mode === undefined ? flags : { ...flags, output: modeOutput(mode.mode, mode.flags, cwd) };
+  return configFile === undefined
+    ? { config: configFromFlags(withMode, { cwd }), warnings: [] }
+    : loadBotConfigWithFlags(readConfigFile(configFile, cwd, io.readFile), configFile, withMode, { cwd });
+}
+
+/** The config `midbot start` runs with (see `buildStartConfig`), a token file's token read from it. */
 export function loadStartConfig(
   configFile: string | undefined,
   flags: BotConfigFlags,
   io: { cwd(): string; readFile(path: string): string },
+  mode?: ModeChoice,
 ): LoadedBotConfig {
-  const cwd = io.cwd();
-  const loaded =
-    configFile === undefined
-      ? { config: configFromFlags(flags, { cwd }), warnings: [] }
-      : loadBotConfigWithFlags(readConfigFile(configFile, cwd, io.readFile), configFile, flags, { cwd });
+  const loaded = buildStartConfig(configFile, flags, io, mode);
   const tokenName = flags.token === undefined ? `${configFile}: onboarding.token` : '--token';
   return {
     ...loaded,

@@ -22,6 +22,30 @@ export const TBOT_START_FLAG_HINTS: readonly FlagHint[] = [
   },
 ];
 
+const READER_HINT =
+  'midbot sets no ACLs as it writes: prepare the folder once with `midbot init --destination-dir PATH --bot-user BOT --reader-user READER` (as root), which lets the reader in and keeps everyone else out';
+
+/** Flags of tbot's modes (`tbot start identity ...`) that midbot's modes have no use for. */
+export const TBOT_MODE_FLAG_HINTS: Readonly<Record<'identity' | 'app' | 'kubernetes', readonly FlagHint[]>> =
+  {
+    identity: [
+      { flags: '--reader-user <user>', hint: READER_HINT },
+      { flags: '--reader-group <group>', hint: READER_HINT },
+      {
+        flags: '--cluster <name>',
+        hint: 'midbot serves one cluster, with no leaf clusters: drop --cluster',
+      },
+    ],
+    app: [
+      { flags: '--reader-user <user>', hint: READER_HINT },
+      { flags: '--reader-group <group>', hint: READER_HINT },
+    ],
+    kubernetes: [
+      { flags: '--reader-user <user>', hint: READER_HINT },
+      { flags: '--reader-group <group>', hint: READER_HINT },
+    ],
+  };
+
 /** The same for `tbot proxy`, whose `--proxy` names the Teleport proxy that midbot does without. */
 export const TBOT_PROXY_FLAG_HINTS: readonly FlagHint[] = [
   {

@@ -60,7 +60,7 @@ const fakeIo = () => fakeMidbotIo({ clock: cluster.clock, cwd: work });
 
 const recorder = () => {
   const calls: unknown[] = [];
-  const commands: MidbotCommands = {
+  const commands: Partial<MidbotCommands> = {
     start: async () => undefined,
     init: async () => '',
     proxyApp: async (options) => {

@@ -7,19 +7,17 @@ import type { RunSummary } from '../../bot/agent/run-summary.js';
 import type { StorageLock } from '../../bot/agent/storage-lock.js';
 import { awsDestinationFactory, awsJoinProof } from '../../bot/aws/aws-agent-adapters.js';
 import type { BotConfig } from '../../bot/config/bot-config.js';
-import type { BotConfigFlags } from '../../bot/config/start-flags.js';
 import { LoggedError } from '../../cli/logged-error.js';
 import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { type DiagServer, startDiagServer } from '../diag-server.js';
 import { type MidbotIo, type MidbotSignal, midbotLogger } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';
+import type { ModeChoice, StartFlagOptions } from '../start-flag-options.js';
 
-export interface StartOptions extends BotConfigFlags {
-  /** `-c FILE`. */
-  readonly config?: string;
-  readonly logFormat: 'text' | 'json';
-  readonly debug?: boolean;
+export interface StartOptions extends StartFlagOptions {
+  /** `midbot start MODE ...`: the mode's output is added to the others. */
+  readonly mode?: ModeChoice;
 }
 
 /**
@@ -42,7 +40,7 @@ export async function start(options: StartOptions, io: MidbotIo): Promise<RunSum
 }
 
 async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSummary | undefined> {
-  const { config, warnings } = loadStartConfig(options.config, options, io);
+  const { config, warnings } = loadStartConfig(options.config, options, io, options.mode);
   const logger = midbotLogger(io, options.logFormat, options.debug || config.debug ? 'debug' : 'info');
   for (const warning of warnings) logger.warn(warning);
   if (config.outputs.length === 0) {
@@ -56,7 +54,13 @@ async function startLogging(options: StartOptions, io: MidbotIo): Promise<RunSum
     );
   }
   const identityStore = identityStoreFor(config.storage);
-  const lock = await identityStore.lock?.(options.dataDir === undefined ? 'storage.path' : '--data-dir');
+  const storageName =
+    options.dataDir !== undefined
+      ? '--data-dir'
+      : options.storage !== undefined
+        ? '--storage'
+        : 'storage.path';
+  const lock = await identityStore.lock?.(storageName);
   if (lock?.staleFrom !== undefined) {
     logger.warn(
       `Took over the lock of midbot pid ${lock.staleFrom}, which no longer runs (it was stopped without cleaning up)`,

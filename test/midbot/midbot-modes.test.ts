@@ -1,0 +1,363 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBotConfig } from '../../lib/bot/config/load-bot-config.js';
+import type { MidbotCommands } from '../../lib/midbot/program.js';
+import { buildMidbotProgram } from '../../lib/midbot/program.js';
+import { type Cluster, startCluster } from '../bot/agent/agent-fixture.js';
+import { fakeMidbotIo } from '../support/fake-midbot-io.js';
+import { createOpensslCa } from '../support/openssl-ca.js';
+
+let cluster: Cluster;
+let work: string;
+let kubeCa: string;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  work = mkdtempSync(join(tmpdir(), 'midbot-modes-'));
+  // The kubernetes mode needs a cluster to issue for; its CA is any certificate (nothing dials it).
+  kubeCa = (await createOpensslCa(work, 'kube stand-in')).certPem;
+  await cluster.server.service.admin.putResources(
+    [
+      {
+        kind: 'role',
+        version: 'v7',
+        metadata: { name: 'kube' },
+        spec: { allow: { kubernetes_labels: { '*': '*' }, kubernetes_groups: ['viewers'] } },
+      },
+      {
+        kind: 'kube_cluster',
+        version: 'v3',
+        metadata: { name: 'prod' },
+        spec: { api_server: 'https://127.0.0.1:6443', ca_cert: kubeCa },
+      },
+    ],
+    false,
+    'test',
+  );
+});
+
+afterAll(async () => {
+  await cluster?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const fakeIo = () => fakeMidbotIo({ clock: cluster.clock, cwd: work });
+
+async function midbot(argv: string[], overrides: Partial<MidbotCommands> = {}) {
+  const io = fakeIo();
+  await buildMidbotProgram(io, overrides).parseAsync(['node', 'midbot', ...argv]);
+  return io;
+}
+
+/** The join flags for a fresh bot holding `roles`. */
+async function joinFlags(bot: string, roles: string[]): Promise<string[]> {
+  const token = await cluster.addBot(bot, roles);
+  return [`--token=${token}`, `--ca-pin=${cluster.server.caPin}`, `--auth-server=${cluster.url}`];
+}
+
+describe('midbot start MODE (tbot 16 command lines)', () => {
+  it('writes an identity output to --destination, a file:// URI, keeping the bot in --storage', async () => {
+    const io = await midbot([
+      'start',
+      'identity',
+      '--destination',
+      'file://./id-out',
+      '--storage',
+      'file://./id-storage',
+      '--oneshot',
+      ...(await joinFlags('mode-identity', ['ops'])),
+    ]);
+    for (const file of ['identity', 'key', 'key-cert.pub', 'ssh_config', 'tlscert']) {
+      expect(existsSync(join(work, 'id-out', file)), file).toBe(true);
+    }
+    expect(existsSync(join(work, 'id-storage', 'bot-identity.json'))).toBe(true);
+    expect(io.logs.join('\n')).toContain('Wrote 1 of 1 outputs');
+  });
+
+  it('writes an app certificate with tbot specific names, and a kubeconfig, as the aliases app and k8s', async () => {
+    const flags = await joinFlags('mode-app-kube', ['apps', 'kube']);
+    await midbot([
+      'start',
+      'app',
+      '--destination=app-out',
+      '--app=grafana',
+      '--specific-tls-extensions',
+      '--storage=app-kube-storage',
+      '--oneshot',
+      ...flags,
+    ]);
+    const certificate = new X509Certificate(readFileSync(join(work, 'app-out', 'tls.crt')));
+    expect(certificate.subject).toContain('CN=bot-mode-app-kube');
+    expect(readFileSync(join(work, 'app-out', 'tlscert'), 'utf8')).toBe(certificate.toString());
+
+    // The same bot, renewed from its storage: no token needed the second time.
+    await midbot([
+      'start',
+      'k8s',
+      '--destination=kube-out',
+      '--kubernetes-cluster=prod',
+      '--disable-exec-plugin',
+      '--storage=app-kube-storage',
+      '--oneshot',
+      `--ca-pin=${cluster.server.caPin}`,
+      `--auth-server=${cluster.url}`,
+    ]);
+    const kubeconfig = readFileSync(join(work, 'kube-out', 'kubeconfig.yaml'), 'utf8');
+    expect(kubeconfig).toContain('server: https://127.0.0.1:6443');
+    expect(kubeconfig).not.toContain('exec:');
+  });
+
+  it('adds the output to those of -c, with flags typed before the mode counting too', async () => {
+    const token = await cluster.addBot('mode-with-file', ['ops', 'apps']);
+    writeFileSync(
+      join(work, 'with-file.yaml'),
+      `version: v2
+auth_server: "${cluster.url}"
+onboarding: {join_method: token, token: "${token}", ca_pins: ["${cluster.server.caPin}"]}
+storage: {type: memory}
+outputs:
+  - type: identity
+    destination: {type: directory, path: ${join(work, 'file-out')}}
+`,
+    );
+    const io = await midbot([
+      'start',
+      '--oneshot',
+      'application',
+      '-c',
+      'with-file.yaml',
+      '--destination',
+      join(work, 'file-app-out'),
+      '--app',
+      'grafana',
+    ]);
+    expect(existsSync(join(work, 'file-out', 'identity'))).toBe(true);
+    expect(existsSync(join(work, 'file-app-out', 'tlscert'))).toBe(true);
+    expect(io.logs.join('\n')).toContain('Wrote 2 of 2 outputs');
+  });
+
+  it("refuses a mode output in a folder of the file's, naming --destination", async () => {
+    writeFileSync(
+      join(work, 'clash.yaml'),
+      `version: v2\noutputs:\n  - type: identity\n    destination: {type: directory, path: ${join(work, 'clash')}}\n`,
+    );
+    await expect(
+      midbot([
+        'start',
+        'identity',
+        '-c',
+        'clash.yaml',
+        '--destination',
+        'clash',
+        '--storage',
+        'memory://',
+        '--oneshot',
+        ...(await joinFlags('mode-clash', ['ops'])),
+      ]),
+    ).rejects.toThrow(`--destination: got "${join(work, 'clash')}", the same folder as outputs[0]`);
+  });
+
+  it.each([
+    [
+      ['start', 'identiy'],
+      'midbot start has no mode "identiy"; did you mean identity? (the modes are identity, app, kubernetes; flags alone, or -c FILE, need no mode)',
+    ],
+    [['configure', 'apps'], 'midbot configure has no mode "apps"; did you mean app?'],
+    [
+      ['start', '--destination-dir', 'o', 'identity', '--destination', 'o'],
+      '--destination-dir is for start without a mode; a mode writes its output to --destination (e.g. --destination o)',
+    ],
+    [
+      ['start', 'identity', '--destination', 'o', '--cluster', 'leaf'],
+      '--cluster: got "leaf", midbot serves one cluster, with no leaf clusters: drop --cluster',
+    ],
+    [
+      ['start', 'app', '--destination', 'o', '--app', 'g', '--reader-user', 'www-data'],
+      '--reader-user: got "www-data", midbot sets no ACLs as it writes: prepare the folder once with `midbot init',
+    ],
+    [
+      ['start', 'kubernetes', '--destination', 'o', '--kubernetes-cluster', 'k', '--proxy-server', 'p:443'],
+      '--proxy-server: got "p:443", midbot has no proxy',
+    ],
+  ])('refuses %j with what to write instead, before running', async (argv, message) => {
+    const calls: unknown[] = [];
+    const record = async (options: unknown) => {
+      calls.push(options);
+      return undefined;
+    };
+    await expect(midbot(argv, { start: record })).rejects.toThrow(message);
+    expect(calls).toEqual([]);
+  });
+
+  it.each([
+    [['start', 'app', '--destination', 'o'], "ERROR: required option '--app <name>' not specified"],
+    [
+      ['start', 'kubernetes', '--destination', 'o'],
+      "ERROR: required option '--kubernetes-cluster <name>' not specified",
+    ],
+    [['start', 'identity'], "ERROR: required option '--destination <uri>' not specified"],
+  ])('refuses %j without the flag the mode needs', async (argv, line) => {
+    const io = fakeIo();
+    await expect(buildMidbotProgram(io).parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({
+      exitCode: 1,
+    });
+    expect(io.logs[0]).toContain(line);
+  });
+
+  it('lists the modes in the help of start and shows each mode its own flags', async () => {
+    const help = async (argv: string[]) => {
+      const io = fakeIo();
+      await expect(
+        buildMidbotProgram(io).parseAsync(['node', 'midbot', ...argv, '--help']),
+      ).rejects.toMatchObject({
+        exitCode: 0,
+      });
+      return io.stdout.join('');
+    };
+    expect(await help(['start'])).toMatch(/identity\|ssh[\s\S]*app\|application[\s\S]*kubernetes\|k8s/);
+    expect(await help(['start', 'app'])).toMatch(
+      /--destination <uri>[\s\S]*--app <name>[\s\S]*--specific-tls-extensions/,
+    );
+    expect(await help(['configure', 'kubernetes'])).toMatch(
+      /--kubernetes-cluster <name>[\s\S]*-o, --output <file>/,
+    );
+  });
+});
+
+describe('midbot configure', () => {
+  it('prints the config the same flags would run with, which midbot start -c then runs', async () => {
+    const flags = await joinFlags('configured', ['ops']);
+    const io = await midbot([
+      'configure',
+      'identity',
+      '--destination',
+      'configured-out',
+      '--storage',
+      'configured-data',
+      ...flags,
+    ]);
+    const yaml = io.stdout.join('');
+    expect(yaml).toMatch(/^version: v2\nauth_server: /);
+    expect(io.logs).toEqual([
+      'NOTE: the config holds the join token: keep the file you save it to private (chmod 600), or write it with -o FILE, which does',
+    ]);
+    writeFileSync(join(work, 'configured.yaml'), yaml);
+    const run = await midbot(['start', '-c', 'configured.yaml', '--oneshot']);
+    expect(run.logs.join('\n')).toContain('Joined the cluster as bot "configured"');
+    expect(existsSync(join(work, 'configured-out', 'tlscert'))).toBe(true);
+  });
+
+  it('writes -o FILE readable by its owner alone, replacing a symlink there rather than following it', async () => {
+    const target = join(work, 'elsewhere.yaml');
+    writeFileSync(target, 'untouched\n');
+    symlinkSync(target, join(work, 'linked.yaml'));
+    const io = await midbot([
+      'configure',
+      '--destination-dir',
+      '/opt/machine-id',
+      '--join-method',
+      'iam',
+      '--token',
+      'ci-iam',
+      '--auth-server',
+      'auth.example.com',
+      `--ca-pin=${cluster.server.caPin}`,
+      '-o',
+      'linked.yaml',
+    ]);
+    const written = join(work, 'linked.yaml');
+    expect(lstatSync(written).isSymbolicLink()).toBe(false);
+    expect(statSync(written).mode & 0o777).toBe(0o600);
+    expect(readFileSync(target, 'utf8')).toBe('untouched\n');
+    expect(io.stdout).toEqual([]);
+    expect(io.logs).toEqual([`Wrote ${written} (mode 0600); run it with: midbot start -c ${written}`]);
+    const { config } = loadBotConfig(readFileSync(written, 'utf8'), written);
+    expect(config.onboarding).toMatchObject({ join_method: 'iam', token: 'ci-iam' });
+  });
+
+  it('rewrites a v1 file as v2, keeping a token file a path', async () => {
+    writeFileSync(
+      join(work, 'v1.yaml'),
+      `auth_server: "${cluster.url}"
+onboarding: {join_method: token, token: /etc/midbot/token, ca_pins: ["${cluster.server.caPin}"]}
+storage: {directory: /var/lib/midbot}
+destinations:
+  - directory: /opt/machine-id
+    app: grafana
+`,
+    );
+    const io = await midbot(['configure', '-c', 'v1.yaml']);
+    const yaml = io.stdout.join('');
+    expect(yaml).toContain('token: /etc/midbot/token');
+    expect(yaml).toContain('  - type: application\n');
+    expect(io.logs[0]).toMatch(/^WARNING: v1\.yaml: this file uses the v1 config shape/);
+    expect(io.logs.some((line) => line.startsWith('NOTE'))).toBe(false);
+    expect(loadBotConfig(yaml, 'v2.yaml').warnings).toEqual([]);
+  });
+
+  it.each([
+    [
+      ['-o', 'no-such-folder/midbot.yaml'],
+      /^-o no-such-folder\/midbot\.yaml: its folder \S+ does not exist; create it first$/,
+    ],
+    [['-o', '.'], /^-o \.: is a folder; give the config file to write, e.g\. -o midbot\.yaml$/],
+  ])('refuses %j with what to do', async (flags, message) => {
+    mkdirSync(join(work, 'sub'), { recursive: true });
+    await expect(
+      midbot([
+        'configure',
+        '--destination-dir',
+        '/opt/m',
+        '--token',
+        't',
+        '--auth-server',
+        'a.example.com',
+        `--ca-pin=${cluster.server.caPin}`,
+        ...flags,
+      ]),
+    ).rejects.toThrow(message);
+  });
+
+  it('checks the flags as midbot start does, naming the flag', async () => {
+    await expect(
+      midbot([
+        'configure',
+        'identity',
+        '--destination',
+        '/o',
+        '--token',
+        't',
+        '--auth-server',
+        'a.example.com',
+        '--ca-pin',
+        'nope',
+      ]),
+    ).rejects.toThrow(
+      /^--ca-pin: got \(value hidden\), expected a CA pin, sha256: followed by 64 hex digits/,
+    );
+    await expect(
+      midbot([
+        'configure',
+        'identity',
+        '--destination',
+        '/o',
+        '--token',
+        't',
+        `--ca-pin=${cluster.server.caPin}`,
+      ]),
+    ).rejects.toThrow(/^--auth-server is required without a config file/);
+  });
+});
