@@ -35,6 +35,9 @@ export interface StartFlagOptions extends BotConfigFlags {
   readonly debug?: boolean;
 }
 
+/** Where `--token` may come from instead, as tbot's TELEPORT_BOT_TOKEN (unlike argv, not shown by `ps`). */
+export const TOKEN_ENV = 'MID_BOT_TOKEN';
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -61,9 +64,11 @@ export function addStartFlags(command: Command, options: { destinationDir: boole
     );
   }
   command
-    .option(
-      '--token <token>',
-      'the join token from `midctl bots add` (never printed), or an absolute path to a file holding it; not needed to resume from --data-dir',
+    .addOption(
+      new Option(
+        '--token <token>',
+        'the join token from `midctl bots add` (never printed), or an absolute path to a file holding it; not needed to resume from --data-dir. The environment variable keeps it out of the process list',
+      ).env(TOKEN_ENV),
     )
     .option('--join-method <method>', 'token or iam')
     .option('--ca-pin <pin>', "the cluster's CA pin (sha256:...); repeat for several", collect)

@@ -149,6 +149,28 @@ outputs:
     expect(io.logs.join('\n')).toContain('Wrote 2 of 2 outputs');
   });
 
+  it('takes the join token from MID_BOT_TOKEN, a flag still winning over it', async () => {
+    const token = await cluster.addBot('mode-env-token', ['ops']);
+    const flags = [
+      '--destination=env-out',
+      '--oneshot',
+      `--ca-pin=${cluster.server.caPin}`,
+      `--auth-server=${cluster.url}`,
+    ];
+    process.env['MID_BOT_TOKEN'] = token;
+    try {
+      const io = await midbot(['start', 'identity', ...flags]);
+      expect(io.logs.join('\n')).toContain('Joined the cluster as bot "mode-env-token"');
+      expect(io.logs.join('\n')).not.toContain(token);
+      const fromFlag = await cluster.addBot('mode-flag-token', ['ops']);
+      process.env['MID_BOT_TOKEN'] = await cluster.addBot('mode-env-unused', ['ops']);
+      const second = await midbot(['start', 'identity', ...flags, `--token=${fromFlag}`]);
+      expect(second.logs.join('\n')).toContain('Joined the cluster as bot "mode-flag-token"');
+    } finally {
+      delete process.env['MID_BOT_TOKEN'];
+    }
+  });
+
   it("refuses a mode output in a folder of the file's, naming --destination", async () => {
     writeFileSync(
       join(work, 'clash.yaml'),
