@@ -354,32 +354,12 @@ destinations:
   });
 
   it('checks the flags as midbot start does, naming the flag', async () => {
-    await expect(
-      midbot([
-        'configure',
-        'identity',
-        '--destination',
-        '/o',
-        '--token',
-        't',
-        '--auth-server',
-        'a.example.com',
-        '--ca-pin',
-        'nope',
-      ]),
-    ).rejects.toThrow(
+    const identity = ['configure', 'identity', '--destination', '/o', '--token', 't'];
+    await expect(midbot([...identity, '--auth-server', 'a.example.com', '--ca-pin', 'nope'])).rejects.toThrow(
       /^--ca-pin: got \(value hidden\), expected a CA pin, sha256: followed by 64 hex digits/,
     );
-    await expect(
-      midbot([
-        'configure',
-        'identity',
-        '--destination',
-        '/o',
-        '--token',
-        't',
-        `--ca-pin=${cluster.server.caPin}`,
-      ]),
-    ).rejects.toThrow(/^--auth-server is required without a config file/);
+    await expect(midbot([...identity, `--ca-pin=${cluster.server.caPin}`])).rejects.toThrow(
+      /^--auth-server is required without a config file/,
+    );
   });
 });
