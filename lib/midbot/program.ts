@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { type Configured, type ConfigureOptions, configure, printConfigured } from './commands/configure.js';
 import { type InitOptions, init } from './commands/init.js';
+import { type InstallSystemdOptions, installSystemd } from './commands/install-systemd.js';
 import { type ProxyAppOptions, proxyApp } from './commands/proxy.js';
 import { type StartOptions, start } from './commands/start.js';
 import { type MidbotIo, midbotLogger } from './midbot-io.js';
@@ -22,6 +23,16 @@ interface ProxyFlags {
   debug?: boolean;
 }
 
+interface InstallSystemdFlags {
+  config: string;
+  user: string;
+  group?: string;
+  name: string;
+  write?: boolean;
+  force?: boolean;
+  systemdDirectory: string;
+}
+
 interface InitFlags {
   config?: string;
   destinationDir?: string;
@@ -36,6 +47,7 @@ export interface MidbotCommands {
   start(options: StartOptions, io: MidbotIo): Promise<unknown>;
   configure(options: ConfigureOptions, io: MidbotIo): Configured | Promise<Configured>;
   init(options: InitOptions, io: MidbotIo): Promise<string>;
+  installSystemd(options: InstallSystemdOptions, io: MidbotIo): string | Promise<string>;
   proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<void>;
 }
 
@@ -44,7 +56,7 @@ export interface MidbotCommands {
  * typed call of one command function; only the entry turns errors into exit codes.
  */
 export function buildMidbotProgram(io: MidbotIo, overrides: Partial<MidbotCommands> = {}): Command {
-  const commands: MidbotCommands = { start, configure, init, proxyApp, ...overrides };
+  const commands: MidbotCommands = { start, configure, init, installSystemd, proxyApp, ...overrides };
   const program = new Command('midbot')
     .description(
       'The Machine ID agent: joins the cluster as a bot, keeps its identity renewed, and writes short-lived certificates (outputs) for other tools.',
@@ -110,6 +122,40 @@ export function buildMidbotProgram(io: MidbotIo, overrides: Partial<MidbotComman
     },
     addOutputFileFlag,
   );
+
+  program
+    .command('install')
+    .description('Install midbot as a service: see `midbot install systemd --help`')
+    .command('systemd')
+    .description(
+      'Print the systemd service that runs `midbot start -c FILE` as a daemon (or write it with --write), confined to the folders of the config (tbot install systemd)',
+    )
+    .requiredOption(
+      '-c, --config <file>',
+      'the config file the service runs (checked as midbot start checks it)',
+    )
+    .requiredOption('--user <user>', 'the user the service runs as (the --bot-user of midbot init)')
+    .option('--group <group>', 'the group the service runs as (default: the same name as --user)')
+    .option('--name <name>', 'the unit name', 'midbot')
+    .option('--write', 'write the unit file instead of printing it')
+    .option('--force', 'with --write, replace a unit of that name')
+    .option('--systemd-directory <dir>', 'where --write puts the unit', '/etc/systemd/system')
+    .action(async (flags: InstallSystemdFlags) => {
+      io.write(
+        await commands.installSystemd(
+          {
+            config: flags.config,
+            user: flags.user,
+            name: flags.name,
+            systemdDirectory: flags.systemdDirectory,
+            ...(flags.group === undefined ? {} : { group: flags.group }),
+            ...(flags.write === undefined ? {} : { write: flags.write }),
+            ...(flags.force === undefined ? {} : { force: flags.force }),
+          },
+          io,
+        ),
+      );
+    });
 
   program
     .command('init')
