@@ -16,12 +16,13 @@ export function botConfigYaml(config: BotConfig): string {
       public_tls: config.onboarding.public_tls ? true : undefined,
     },
     storage: config.storage,
-    outputs: outputsYamlData(config.outputs),
     certificate_ttl: formatDuration(config.certificate_ttl),
     renewal_interval: formatDuration(config.renewal_interval),
     oneshot: config.oneshot ? true : undefined,
     diag_addr: config.diag_addr,
     debug: config.debug ? true : undefined,
+    // Last, so that another output can be added at the end of the file.
+    outputs: outputsYamlData(config.outputs),
   });
 }
 

@@ -172,6 +172,9 @@ function folder(value: z.output<typeof legacyDirectorySchema>): string {
   return typeof value === 'string' ? value : value.path;
 }
 
+/** What the conversion warning says first (after the file's name): `midbot configure` replaces it. */
+export const V1_SHAPE_WARNING = 'this file uses the v1 config shape (storage.directory, destinations)';
+
 /** The warning shows the v2 text for the parts that changed; the rest of the file stays as it is. */
 function legacyWarning(source: string, config: BotConfig): string {
   const v2 = toYamlText({
@@ -180,7 +183,7 @@ function legacyWarning(source: string, config: BotConfig): string {
     outputs: outputsYamlData(config.outputs),
   }).trimEnd();
   return [
-    `${source}: this file uses the v1 config shape (storage.directory, destinations), which midbot converts for now.`,
+    `${source}: ${V1_SHAPE_WARNING}, which midbot converts for now.`,
     'Write it as v2: add `version: v2` and replace `storage` and `destinations` with:',
     v2,
     '(auth_server, onboarding and the other keys stay as they are.)',

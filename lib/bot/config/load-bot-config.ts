@@ -77,7 +77,7 @@ export function configFromFlags(flags: BotConfigFlags, options: FlagOptions = {}
       ? '--token is required with --join-method iam: give the name of the iam join token'
       : undefined,
     checked.token === undefined && joinMethod === 'token' && checked.storage?.type !== 'directory'
-      ? '--token is required without --data-dir: midbot then keeps its identity in memory and joins on every start; pass the token printed by `midctl bots add` (with --data-dir, a restart renews the stored identity without it)'
+      ? '--token is required without --data-dir (or --storage file:///PATH): midbot then keeps its identity in memory and joins on every start; pass the token printed by `midctl bots add` (with --data-dir, a restart renews the stored identity without it)'
       : undefined,
   ].filter((problem) => problem !== undefined);
   if (missing.length > 0) throw new ConfigError('invalid_config', missing.join('; '));

@@ -64,23 +64,25 @@ export const START_FLAG_KEYS = [
   { flag: '--diag-addr', option: 'diagAddr', path: ['diag_addr'] },
 ] as const satisfies ReadonlyArray<{ flag: string; option: keyof BotConfigFlags; path: readonly string[] }>;
 
-type StartFlagKey = (typeof START_FLAG_KEYS)[number];
-
 /** Whether `path` is `outer` or a key inside it. */
 function isWithin(path: readonly PropertyKey[], outer: readonly PropertyKey[]): boolean {
   return outer.every((key, index) => path[index] === key);
 }
 
-/** The flag that sets the config key at `path` (or a key around it), if any. */
-export function flagForKey(path: readonly PropertyKey[]): StartFlagKey | undefined {
-  return START_FLAG_KEYS.find((entry) => isWithin(path, entry.path));
-}
-
 /** Each flag through its field's schema, so an error names the flag the user typed. */
 export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}) {
   const cwd = options.cwd ?? process.cwd();
-  const folder = (value: string | undefined, name: string) =>
-    value === undefined ? undefined : parseFlag(absolutePathSchema, path.resolve(cwd, value), name);
+  const folder = (value: string | undefined, name: string) => {
+    if (value === undefined) return undefined;
+    // Resolved, an empty value would be the working directory itself.
+    if (value.trim() === '') {
+      throw new ConfigError(
+        'invalid_config',
+        `${name}: got "", expected a folder, e.g. ${name}=/opt/machine-id`,
+      );
+    }
+    return parseFlag(absolutePathSchema, path.resolve(cwd, value), name);
+  };
   if (flags.dataDir !== undefined && flags.storage !== undefined) {
     throw new ConfigError(
       'invalid_config',
@@ -173,8 +175,8 @@ export function checkConfigWithFlags(
   const held = locateHeldValues(document, locate);
   const fromFlag = (at: readonly PropertyKey[]): string | undefined => {
     if (modeIndex !== undefined && at[0] === 'outputs' && at[1] === modeIndex) return '--destination';
-    const setter = flagForKey(at);
-    return setter !== undefined && given(setter.option) ? setter.flag : undefined;
+    // (`storage` has two flags, --data-dir and --storage: the one typed.)
+    return START_FLAG_KEYS.find((entry) => isWithin(at, entry.path) && given(entry.option))?.flag;
   };
   const label = (at: readonly PropertyKey[]): string => {
     const flag = fromFlag(at);

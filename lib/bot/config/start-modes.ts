@@ -21,7 +21,8 @@ export type StartMode = keyof typeof START_MODES;
 
 /** The flags of a mode, as typed. */
 export interface ModeFlags {
-  readonly destination: string;
+  /** Required; checked here rather than by the command line parser (see `addModeCommands`). */
+  readonly destination?: string;
   /** `app`: the app's name. */
   readonly app?: string;
   /** `app`: also write `tls.crt`, `tls.key` and `tls.cas`. */
@@ -34,6 +35,12 @@ export interface ModeFlags {
 
 /** The output a mode's flags describe, each flag checked by the schema of the key it sets. */
 export function modeOutput(mode: StartMode, flags: ModeFlags, cwd: string): OutputConfig {
+  if (flags.destination === undefined) {
+    throw new ConfigError(
+      'invalid_config',
+      '--destination is required: where the output goes, e.g. --destination=file:///opt/machine-id',
+    );
+  }
   const destination = destinationFromUri(flags.destination, '--destination', cwd);
   switch (mode) {
     case 'identity':

@@ -718,7 +718,7 @@ outputs:
     [{ ...startFlags, authServer: undefined }, /^--auth-server is required without a config file \(-c\)/],
     [
       { ...startFlags, dataDir: undefined, token: undefined, authServer: undefined },
-      /^--auth-server is required without a config file \(-c\): .*; --token is required without --data-dir: .*with --data-dir, a restart renews the stored identity without it/,
+      /^--auth-server is required without a config file \(-c\): .*; --token is required without --data-dir \(or --storage file:\/\/\/PATH\): .*with --data-dir, a restart renews the stored identity without it/,
     ],
     [
       { ...startFlags, token: undefined, joinMethod: 'iam' },

@@ -10,9 +10,10 @@ const CWD = '/home/ci/work';
 describe('destination URIs (--destination, --storage)', () => {
   it.each([
     ['file:///opt/machine-id', { type: 'directory', path: '/opt/machine-id' }],
-    ['file:///opt/machine-id/', { type: 'directory', path: '/opt/machine-id' }],
-    ['file://./out', { type: 'directory', path: `${CWD}/out` }],
+    ['FILE:///opt/machine-id/', { type: 'directory', path: '/opt/machine-id' }],
+    ['file:///opt/my%20dir', { type: 'directory', path: '/opt/my dir' }],
     ['./out', { type: 'directory', path: `${CWD}/out` }],
+    ['./memory:', { type: 'directory', path: `${CWD}/memory:` }],
     ['/opt/a/../b', { type: 'directory', path: '/opt/b' }],
     ['memory://', { type: 'memory' }],
     ['aws-secrets-manager://machine-id/grafana', { type: 'aws_secrets_manager', name: 'machine-id/grafana' }],
@@ -27,26 +28,38 @@ describe('destination URIs (--destination, --storage)', () => {
     expect(destinationFromUri(uri, '--destination', CWD)).toEqual(destination);
   });
 
+  const ACCEPTED =
+    'expected file:///PATH or a folder (/opt/machine-id, ./out), memory:// or aws-secrets-manager://SECRET-NAME';
   it.each([
-    ['file://', '--destination: got "file://", expected a folder after file://, e.g. file:///opt/machine-id'],
+    ['', `--destination: got "", ${ACCEPTED}`],
+    ['file://', '--destination: got "file://", expected file:/// and the absolute path (three slashes'],
+    ['file://./out', '--destination: got "file://./out", expected file:/// and the absolute path'],
+    ['file://host/opt/x', '--destination: got "file://host/opt/x", expected file:/// and the absolute path'],
+    ['file:/opt/x', '--destination: got "file:/opt/x", expected file:/// and the absolute path'],
     [
-      'kubernetes-secret:///bot-out',
-      '--destination: got "kubernetes-secret:///bot-out", expected file:///PATH (or a folder), memory:// or aws-secrets-manager://SECRET-NAME: midbot writes no Kubernetes secret; write the output to a folder the pod mounts, or to Secrets Manager',
+      'memory:',
+      `--destination: got "memory:", ${ACCEPTED} (a folder whose name holds a colon: write ./memory:)`,
+    ],
+    ['s3://bucket/out', `--destination: got "s3://bucket/out", ${ACCEPTED}`],
+    ['~/out', `--destination: got "~/out", ${ACCEPTED}: the shell leaves ~ as it is after =`],
+    [
+      'file:///opt/100%',
+      '--destination: got "file:///opt/100%", expected a valid URI: a % must start an escape',
     ],
     [
-      's3://bucket/out',
-      '--destination: got "s3://bucket/out", expected file:///PATH (or a folder), memory:// or aws-secrets-manager://SECRET-NAME',
+      'kubernetes-secret:///bot-out',
+      `--destination: got "kubernetes-secret:///bot-out", ${ACCEPTED}: midbot writes no Kubernetes secret; write the output to a folder (one a pod mounts, say) or to Secrets Manager`,
     ],
     [
       'aws-secrets-manager://has space',
       '--destination: got "has space", expected a secret name (letters, digits, /_+=.@-, at most 512) or a Secrets Manager ARN',
     ],
     ['/opt/"quoted"', '--destination: got "/opt/\\"quoted\\"", '],
-  ])('refuses --destination %s, naming the flag', (uri, message) => {
+  ])('refuses --destination %j, naming the flag', (uri, message) => {
     expect(() => destinationFromUri(uri, '--destination', CWD)).toThrow(message);
   });
 
-  it('reads --storage as a folder or memory, and refuses Secrets Manager for the bot identity', () => {
+  it('reads --storage as a folder or memory, and refuses Secrets Manager and Kubernetes secrets for the bot identity', () => {
     expect(storageFromUri('file:///var/lib/midbot', '--storage', CWD)).toEqual({
       type: 'directory',
       path: '/var/lib/midbot',
@@ -54,8 +67,36 @@ describe('destination URIs (--destination, --storage)', () => {
     expect(storageFromUri('bot', '--storage', CWD)).toEqual({ type: 'directory', path: `${CWD}/bot` });
     expect(storageFromUri('memory://', '--storage', CWD)).toEqual({ type: 'memory' });
     expect(() => storageFromUri('aws-secrets-manager://x', '--storage', CWD)).toThrow(
-      /^--storage: got "aws-secrets-manager:\/\/x", expected file:\/\/\/PATH \(or a folder\) or memory:\/\/: the bot keeps its own identity in a folder or in memory/,
+      '--storage: got "aws-secrets-manager://x", expected file:///PATH or a folder (/opt/machine-id, ./out) or memory://: the bot keeps its own identity in a folder or in memory, never in Secrets Manager',
     );
+    expect(() => storageFromUri('kubernetes-secret:///bot', '--storage', CWD)).toThrow(
+      'midbot writes no Kubernetes secret; keep it in a folder (on a volume, in a pod) or in memory',
+    );
+  });
+
+  it('refuses an empty --data-dir or --destination-dir, which would be the working directory', () => {
+    const flags = { authServer: 'auth.example.com:443', token: 't', caPins: [PIN] };
+    expect(() => configFromFlags({ ...flags, dataDir: '' }, { cwd: CWD })).toThrow(
+      '--data-dir: got "", expected a folder, e.g. --data-dir=/opt/machine-id',
+    );
+    expect(() => configFromFlags({ ...flags, destinationDir: ' ' }, { cwd: CWD })).toThrow(
+      '--destination-dir: got "", expected a folder',
+    );
+  });
+
+  it('names --storage, not a config key, when its folder clashes with an output', () => {
+    expect(() =>
+      configFromFlags(
+        {
+          authServer: 'auth.example.com:443',
+          token: 't',
+          caPins: [PIN],
+          storage: 'out/storage',
+          output: modeOutput('identity', { destination: 'out' }, CWD),
+        },
+        { cwd: CWD },
+      ),
+    ).toThrow(/^--storage: got "\/home\/ci\/work\/out\/storage", /);
   });
 });
 
