@@ -298,6 +298,15 @@ export class SecretsManagerDestination implements Destination {
         { cause: error },
       );
     }
+    // The SDK's own refusal before sending anything: no region from the destination, the environment
+    // (AWS_REGION) or the shared config (~/.aws/config).
+    if (/region is missing/i.test(message)) {
+      return new DestinationError(
+        'secret_region_missing',
+        `${this.describe()}: no AWS region to find the secret in: set AWS_REGION (or region in the profile of ~/.aws/config), or the destination's region (in a config file: destination.region); ${kept}`,
+        { cause: error },
+      );
+    }
     if (name === 'InvalidRequestException' && /deletion/i.test(message)) {
       return new DestinationError(
         'secret_scheduled_for_deletion',

@@ -377,6 +377,34 @@ describe('SecretsManagerDestination', () => {
     expect(error.message).toMatch(/restore-secret --secret-id midbot\/ci\/identity/);
   });
 
+  it('says to set AWS_REGION when the client has no region, the previous value kept', async () => {
+    const saved = { ...process.env };
+    delete process.env['AWS_REGION'];
+    delete process.env['AWS_DEFAULT_REGION'];
+    process.env['AWS_CONFIG_FILE'] = '/nonexistent/aws-config';
+    const regionless = new SecretsManagerClient({
+      endpoint: sm.url,
+      credentials: { ...AWS_TEST_CREDENTIALS },
+      maxAttempts: 1,
+    });
+    try {
+      const error = await destinationError(
+        destination({ client: regionless }).write(files('v1'), metadata('serial-1')),
+      );
+      expect(error.code).toBe('secret_region_missing');
+      expect(error.message).toMatch(
+        /: no AWS region to find the secret in: set AWS_REGION \(or region in the profile/,
+      );
+      expect(delays).toEqual([]);
+    } finally {
+      regionless.destroy();
+      for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_CONFIG_FILE']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
   it('needs the metadata, refuses binary files and metadata-named files, all before any call', async () => {
     const dest = destination();
 
