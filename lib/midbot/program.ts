@@ -1,7 +1,5 @@
 import { Command, Option } from 'commander';
-import { START_MODES } from '../bot/config/start-modes.js';
 import { asOneErrorLine } from '../cli/one-error-line.js';
-import { closestNames } from '../core/closest-names.js';
 import { ConfigError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { type Configured, type ConfigureOptions, configure, printConfigured } from './commands/configure.js';
@@ -10,7 +8,13 @@ import { type InstallSystemdOptions, installSystemd } from './commands/install-s
 import { type ProxyAppOptions, proxyApp } from './commands/proxy.js';
 import { type StartOptions, start } from './commands/start.js';
 import { type MidbotIo, midbotLogger } from './midbot-io.js';
-import { addModeCommands, addStartFlags, type StartFlags, startFlagOptions } from './start-flag-options.js';
+import {
+  addModeCommands,
+  addStartFlags,
+  type StartFlags,
+  startFlagOptions,
+  unknownMode,
+} from './start-flag-options.js';
 import { addTbotFlagHints, TBOT_PROXY_FLAG_HINTS } from './tbot-flag-hints.js';
 
 interface ProxyFlags {
@@ -116,8 +120,8 @@ export function buildMidbotProgram(io: MidbotIo, overrides: Partial<MidbotComman
     configureCommand,
     (summary, mode) =>
       `The config for ${summary} at --destination, added to the outputs of -c if given, as tbot configure ${mode} does`,
-    async (options, mode, command) => {
-      const outputFile = outputFileOf(command.opts<{ output?: string }>());
+    async (options, mode, flags) => {
+      const outputFile = outputFileOf(flags as { output?: string });
       printConfigured(await commands.configure({ ...options, mode, ...outputFile }, io), io);
     },
     addOutputFileFlag,
@@ -263,19 +267,6 @@ function addOutputFileFlag(command: Command): Command {
 
 function outputFileOf(flags: { output?: string }): { outputFile?: string } {
   return flags.output === undefined ? {} : { outputFile: flags.output };
-}
-
-/** `midbot start bogus`: a word where a mode goes. */
-function unknownMode(verb: string, word: string): ConfigError {
-  const modes = Object.keys(START_MODES);
-  const suggestion = closestNames(word, [
-    ...modes,
-    ...Object.values(START_MODES).flatMap((mode) => mode.aliases),
-  ])[0];
-  return new ConfigError(
-    'invalid_usage',
-    `midbot ${verb} has no mode ${JSON.stringify(word)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} (the modes are ${modes.join(', ')}; flags alone, or -c FILE, need no mode)`,
-  );
 }
 
 /** Whether the command line asks for JSON logs, read before (or without) commander's parse. */

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { BotConfigFlags } from '../bot/config/start-flags.js';
 import { type ModeFlags, START_MODES, type StartMode } from '../bot/config/start-modes.js';
+import { closestNames } from '../core/closest-names.js';
 import { ConfigError } from '../core/errors.js';
 import { addTbotFlagHints, TBOT_MODE_FLAG_HINTS, TBOT_START_FLAG_HINTS } from './tbot-flag-hints.js';
 
@@ -119,44 +120,57 @@ export interface ModeChoice {
 }
 
 interface ModeCommandFlags extends StartFlags {
-  destination: string;
+  destination?: string;
   app?: string;
   specificTlsExtensions?: boolean;
   kubernetesCluster?: string;
   disableExecPlugin?: boolean;
 }
 
+/** The flags only a mode has: typed before the mode, they are refused with where they go. */
+const MODE_ONLY_FLAGS = [
+  '--destination',
+  '--app',
+  '--specific-tls-extensions',
+  '--kubernetes-cluster',
+  '--disable-exec-plugin',
+];
+
 /**
  * Adds tbot's modes to `parent` (`start` or `configure`) as subcommands, each with the start flags
- * and its own. Start flags typed before the mode (`midbot start --oneshot identity ...`) count too.
+ * and its own. Start flags typed before the mode (`midbot start --oneshot identity ...`) count too;
+ * the mode's own flags go after it. `run` gets every flag as typed, for those of `extend`.
  */
 export function addModeCommands(
   parent: Command,
   describe: (summary: string, mode: StartMode) => string,
-  run: (options: StartFlagOptions, mode: ModeChoice, command: Command) => Promise<void>,
+  run: (options: StartFlagOptions, mode: ModeChoice, flags: Record<string, unknown>) => Promise<void>,
   extend: (command: Command) => Command = (command) => command,
 ): void {
+  adviseOnMisplacedWords(parent);
   for (const [mode, { aliases, summary }] of Object.entries(START_MODES) as Array<
     [StartMode, (typeof START_MODES)[StartMode]]
   >) {
+    // The mode's own flags are checked by `modeOutput` rather than commander, so that a misspelt or
+    // misplaced flag is named before "required option --destination not specified".
     const command = parent
       .command(mode)
       .aliases(aliases)
       .description(describe(summary, mode))
-      .requiredOption(
+      .option(
         '--destination <uri>',
-        'where the output goes: file:///opt/machine-id (or a folder), aws-secrets-manager://SECRET-NAME, or memory://',
+        '(required) where the output goes: file:///opt/machine-id (or a folder), aws-secrets-manager://SECRET-NAME, or memory://',
       );
     if (mode === 'app') {
       command
-        .requiredOption('--app <name>', 'the app, as its resource is named (kind: app)')
+        .option('--app <name>', '(required) the app, as its resource is named (kind: app)')
         .option('--specific-tls-extensions', 'also write tls.crt, tls.key and tls.cas (specific_tls_naming)');
     }
     if (mode === 'kubernetes') {
       command
-        .requiredOption(
+        .option(
           '--kubernetes-cluster <name>',
-          'the cluster, as its resource is named (kind: kube_cluster)',
+          '(required) the cluster, as its resource is named (kind: kube_cluster)',
         )
         .option(
           '--disable-exec-plugin',
@@ -164,37 +178,88 @@ export function addModeCommands(
         );
     }
     extend(addStartFlags(command, { destinationDir: false }));
-    addTbotFlagHints(command, TBOT_MODE_FLAG_HINTS[mode]);
-    command.action(async (flags: ModeCommandFlags, self: Command) => {
-      const before = flagsBeforeMode(parent);
+    addTbotFlagHints(command, [...TBOT_MODE_FLAG_HINTS[mode], destinationDirHint(parent.name())]);
+    command.action(async (_flags: ModeCommandFlags, self: Command) => {
+      const flags = flagsAcrossMode(parent, self) as unknown as ModeCommandFlags;
       await run(
-        startFlagOptions({ ...before, ...flags }),
+        startFlagOptions(flags),
         {
           mode,
           flags: {
-            destination: flags.destination,
+            ...(flags.destination === undefined ? {} : { destination: flags.destination }),
             ...(flags.app === undefined ? {} : { app: flags.app }),
             ...(flags.specificTlsExtensions === undefined ? {} : { specificTlsExtensions: true }),
             ...(flags.kubernetesCluster === undefined ? {} : { kubernetesCluster: flags.kubernetesCluster }),
             ...(flags.disableExecPlugin === undefined ? {} : { disableExecPlugin: true }),
           },
         },
-        self,
+        flags as unknown as Record<string, unknown>,
       );
     });
   }
 }
 
-/** The options typed between `start` (or `configure`) and the mode; defaults left out. */
-function flagsBeforeMode(parent: Command): Partial<StartFlags> {
-  const given = parent.opts<Record<string, unknown>>();
-  const typed = Object.entries(given).filter(([key]) => parent.getOptionValueSource(key) === 'cli');
-  const destinationDir = typed.find(([key]) => key === 'destinationDir');
-  if (destinationDir !== undefined) {
+function destinationDirHint(verb: string) {
+  return {
+    flags: '--destination-dir <dir>',
+    hint: `--destination-dir is for ${verb} without a mode; a mode writes its output to --destination (e.g. --destination /opt/machine-id)`,
+  };
+}
+
+/**
+ * The flags of a mode command, with those typed between `start` (or `configure`) and the mode: typed
+ * after the mode wins, a default only where neither typed one, and `--ca-pin` gathered from both.
+ */
+function flagsAcrossMode(parent: Command, mode: Command): Record<string, unknown> {
+  const typed = (command: Command) =>
+    Object.fromEntries(
+      Object.entries(command.opts<Record<string, unknown>>()).filter(([key]) =>
+        ['cli', 'env'].includes(command.getOptionValueSource(key) ?? ''),
+      ),
+    );
+  const before = typed(parent);
+  if (before['destinationDir'] !== undefined) {
     throw new ConfigError(
       'invalid_flag',
-      `--destination-dir is for ${parent.name()} without a mode; a mode writes its output to --destination (e.g. --destination ${String(destinationDir[1])})`,
+      `--destination-dir is for ${parent.name()} without a mode; a mode writes its output to --destination (e.g. --destination ${String(before['destinationDir'])})`,
     );
   }
-  return Object.fromEntries(typed);
+  const after = typed(mode);
+  const pins = [before['caPin'], after['caPin']].flatMap((value) => (Array.isArray(value) ? value : []));
+  return { ...mode.opts(), ...before, ...after, ...(pins.length === 0 ? {} : { caPin: pins }) };
+}
+
+/**
+ * Commander calls a word where a mode goes an argument too many, and a mode's flag typed before the
+ * mode an unknown option; both get advice instead (`midbot start identiy --destination ./out`).
+ * (`unknownOption` is commander's hook for that refusal: its message would name only the flag.)
+ */
+function adviseOnMisplacedWords(parent: Command): void {
+  const hooks = parent as unknown as { unknownOption(flag: string): never };
+  const refuse = hooks.unknownOption.bind(parent);
+  hooks.unknownOption = (flag: string) => {
+    const first = parent.args[0];
+    if (first !== undefined && !first.startsWith('-')) throw unknownMode(parent.name(), first);
+    const name = flag.split('=')[0] ?? flag;
+    if (MODE_ONLY_FLAGS.includes(name)) {
+      throw new ConfigError(
+        'invalid_usage',
+        `${name} is a flag of the modes: write it after the mode, e.g. midbot ${parent.name()} identity --destination /opt/machine-id`,
+      );
+    }
+    return refuse(flag);
+  };
+}
+
+/** `midbot start bogus`: a word where a mode goes. */
+export function unknownMode(verb: string, word: string): ConfigError {
+  const modes = Object.keys(START_MODES);
+  const suggestion = closestNames(word, [
+    ...modes,
+    ...Object.values(START_MODES).flatMap((mode) => mode.aliases),
+  ])[0];
+  return new ConfigError(
+    'invalid_usage',
+    `midbot ${verb} has no mode ${JSON.stringify(word)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} (the modes are ${modes.join(', ')}; flags alone, or -c FILE, need no mode)`,
+  );
 }

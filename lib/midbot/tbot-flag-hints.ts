@@ -20,10 +20,14 @@ export const TBOT_START_FLAG_HINTS: readonly FlagHint[] = [
     flags: '--insecure',
     hint: 'midbot always authenticates the auth service and has no insecure mode: pass --ca-pin with the pin printed by `midctl bots add` or `midctl status` (or set onboarding.public_tls: true for an auth service with a publicly trusted certificate)',
   },
+  {
+    flags: '--fips',
+    hint: "midbot has no FIPS mode (it uses Node.js's OpenSSL, which is no FIPS build): drop --fips",
+  },
 ];
 
 const READER_HINT =
-  'midbot sets no ACLs as it writes: prepare the folder once with `midbot init --destination-dir PATH --bot-user BOT --reader-user READER` (as root), which lets the reader in and keeps everyone else out';
+  'midbot sets no ACLs as it writes: prepare the folder once with `midbot init --destination-dir PATH --bot-user BOT --reader-user READER` (as root), which lets that one reader user in and keeps everyone else out (for a group, run the reading service as one user of it)';
 
 /** Flags of tbot's modes (`tbot start identity ...`) that midbot's modes have no use for. */
 export const TBOT_MODE_FLAG_HINTS: Readonly<Record<'identity' | 'app' | 'kubernetes', readonly FlagHint[]>> =
@@ -34,6 +38,14 @@ export const TBOT_MODE_FLAG_HINTS: Readonly<Record<'identity' | 'app' | 'kuberne
       {
         flags: '--cluster <name>',
         hint: 'midbot serves one cluster, with no leaf clusters: drop --cluster',
+      },
+      {
+        flags: '--ssh-config <mode>',
+        hint: 'midbot always writes ssh_config with an identity output (nothing to switch off); drop --ssh-config',
+      },
+      {
+        flags: '--allow-reissue',
+        hint: "an identity output's certificate is issued afresh on every renewal anyway; drop --allow-reissue",
       },
     ],
     app: [

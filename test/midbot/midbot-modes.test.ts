@@ -2,7 +2,6 @@ import { X509Certificate } from 'node:crypto';
 import {
   existsSync,
   lstatSync,
-  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -14,11 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBotConfig } from '../../lib/bot/config/load-bot-config.js';
+import type { StartOptions } from '../../lib/midbot/commands/start.js';
 import type { MidbotCommands } from '../../lib/midbot/program.js';
 import { buildMidbotProgram } from '../../lib/midbot/program.js';
 import { type Cluster, startCluster } from '../bot/agent/agent-fixture.js';
 import { fakeMidbotIo } from '../support/fake-midbot-io.js';
 import { createOpensslCa } from '../support/openssl-ca.js';
+import { runCommand } from '../support/run-command.js';
 
 let cluster: Cluster;
 let work: string;
@@ -74,9 +75,9 @@ describe('midbot start MODE (tbot 16 command lines)', () => {
       'start',
       'identity',
       '--destination',
-      'file://./id-out',
+      `file://${join(work, 'id-out')}`,
       '--storage',
-      'file://./id-storage',
+      `file://${join(work, 'id-storage')}`,
       '--oneshot',
       ...(await joinFlags('mode-identity', ['ops'])),
     ]);
@@ -171,6 +172,39 @@ outputs:
     }
   });
 
+  it('merges the flags typed before the mode: a typed value over the mode default, --ca-pin from both sides', async () => {
+    const calls: StartOptions[] = [];
+    const record = async (options: StartOptions) => {
+      calls.push(options);
+      return undefined;
+    };
+    const pin = (n: number) => `sha256:${String(n).repeat(64)}`;
+    await midbot(
+      [
+        'start',
+        '--log-format',
+        'json',
+        '--ca-pin',
+        pin(1),
+        '--oneshot',
+        'identity',
+        '--destination',
+        'o',
+        '--ca-pin',
+        pin(2),
+      ],
+      { start: record },
+    );
+    expect(calls[0]).toMatchObject({ logFormat: 'json', caPins: [pin(1), pin(2)], oneshot: true });
+    await midbot(
+      ['start', '--log-format', 'json', 'identity', '--destination', 'o', '--log-format', 'text'],
+      {
+        start: record,
+      },
+    );
+    expect(calls[1]?.logFormat).toBe('text');
+  });
+
   it("refuses a mode output in a folder of the file's, naming --destination", async () => {
     writeFileSync(
       join(work, 'clash.yaml'),
@@ -199,6 +233,30 @@ outputs:
     ],
     [['configure', 'apps'], 'midbot configure has no mode "apps"; did you mean app?'],
     [
+      ['start', 'identiy', '--destination=./x', '--oneshot'],
+      'midbot start has no mode "identiy"; did you mean identity?',
+    ],
+    [['start', 'database', '--destination', './x'], 'midbot start has no mode "database" (the modes are'],
+    [
+      ['start', '--destination', './o', 'identity'],
+      '--destination is a flag of the modes: write it after the mode, e.g. midbot start identity --destination /opt/machine-id',
+    ],
+    [['configure', '--app=grafana', 'app'], '--app is a flag of the modes: write it after the mode'],
+    [
+      ['start', 'identity', '--destination-dir', './x'],
+      '--destination-dir: got "./x", --destination-dir is for start without a mode; a mode writes its output to --destination',
+    ],
+    [['start', 'identity', '--destination', 'o', '--fips'], '--fips: midbot has no FIPS mode'],
+    [
+      ['start', 'identity', '--destination', 'o', '--ssh-config', 'off'],
+      '--ssh-config: got "off", midbot always writes ssh_config with an identity output',
+    ],
+    [['start', 'id', '--destination', 'o', '--allow-reissue'], '--allow-reissue: an identity output'],
+    [
+      ['start', 'app', '--destination', 'o', '--app', 'g', '--reader-group', 'www'],
+      'lets that one reader user in and keeps everyone else out (for a group, run the reading service as one user of it)',
+    ],
+    [
       ['start', '--destination-dir', 'o', 'identity', '--destination', 'o'],
       '--destination-dir is for start without a mode; a mode writes its output to --destination (e.g. --destination o)',
     ],
@@ -225,18 +283,17 @@ outputs:
   });
 
   it.each([
-    [['start', 'app', '--destination', 'o'], "ERROR: required option '--app <name>' not specified"],
+    [['start', 'app', '--destination', 'o'], '--app is required: give the app name, e.g. --app=grafana'],
     [
       ['start', 'kubernetes', '--destination', 'o'],
-      "ERROR: required option '--kubernetes-cluster <name>' not specified",
+      '--kubernetes-cluster is required: give the Kubernetes cluster name',
     ],
-    [['start', 'identity'], "ERROR: required option '--destination <uri>' not specified"],
-  ])('refuses %j without the flag the mode needs', async (argv, line) => {
-    const io = fakeIo();
-    await expect(buildMidbotProgram(io).parseAsync(['node', 'midbot', ...argv])).rejects.toMatchObject({
-      exitCode: 1,
-    });
-    expect(io.logs[0]).toContain(line);
+    [
+      ['start', 'identity'],
+      '--destination is required: where the output goes, e.g. --destination=file:///opt/machine-id',
+    ],
+  ])('refuses %j without the flag the mode needs', async (argv, message) => {
+    await expect(midbot(argv)).rejects.toThrow(message);
   });
 
   it('lists the modes in the help of start and shows each mode its own flags', async () => {
@@ -310,6 +367,27 @@ describe('midbot configure', () => {
     expect(config.onboarding).toMatchObject({ join_method: 'iam', token: 'ci-iam' });
   });
 
+  it('writes -o typed before the mode, and prints on -o -', async () => {
+    const flags = ['--token', 't', '--auth-server', 'a.example.com', `--ca-pin=${cluster.server.caPin}`];
+    const io = await midbot([
+      'configure',
+      '-o',
+      'before-mode.yaml',
+      'identity',
+      '--destination',
+      '/opt/m',
+      ...flags,
+    ]);
+    expect(io.stdout).toEqual([]);
+    expect(readFileSync(join(work, 'before-mode.yaml'), 'utf8')).toMatch(/^version: v2\n/);
+    const printed = await midbot(['configure', 'identity', '--destination', '/opt/m', '-o', '-', ...flags]);
+    // The outputs come last, so that one more can be added at the end of the file.
+    expect(printed.stdout.join('')).toMatch(
+      /renewal_interval: 20m\noutputs:\n {2}- type: identity\n[\s\S]*\/opt\/m\n$/,
+    );
+    expect(existsSync(join(work, '-'))).toBe(false);
+  });
+
   it('rewrites a v1 file as v2, keeping a token file a path', async () => {
     writeFileSync(
       join(work, 'v1.yaml'),
@@ -325,7 +403,9 @@ destinations:
     const yaml = io.stdout.join('');
     expect(yaml).toContain('token: /etc/midbot/token');
     expect(yaml).toContain('  - type: application\n');
-    expect(io.logs[0]).toMatch(/^WARNING: v1\.yaml: this file uses the v1 config shape/);
+    expect(io.logs).toEqual([
+      'WARNING: v1.yaml: this file uses the v1 config shape (storage.directory, destinations); what midbot configure gives is its v2 form, for midbot start -c',
+    ]);
     expect(io.logs.some((line) => line.startsWith('NOTE'))).toBe(false);
     expect(loadBotConfig(yaml, 'v2.yaml').warnings).toEqual([]);
   });
@@ -335,9 +415,19 @@ destinations:
       ['-o', 'no-such-folder/midbot.yaml'],
       /^-o no-such-folder\/midbot\.yaml: its folder \S+ does not exist; create it first$/,
     ],
-    [['-o', '.'], /^-o \.: is a folder; give the config file to write, e.g\. -o midbot\.yaml$/],
-  ])('refuses %j with what to do', async (flags, message) => {
-    mkdirSync(join(work, 'sub'), { recursive: true });
+    [['-o', '.'], /^-o \.: is a folder; give the file to write in it, e.g\. -o \.\/midbot\.yaml$/],
+    [['-o', ''], /^-o: got "", expected the file to write, e\.g\. -o midbot\.yaml$/],
+    [['-o=eq.yaml'], /^-o: got "=eq\.yaml"; write -o eq\.yaml or --output=eq\.yaml$/],
+    [
+      ['-o', 'a-file/midbot.yaml'],
+      /^-o a-file\/midbot\.yaml: \S+a-file is not a folder; give a path inside a folder$/,
+    ],
+    [['-o', 'a-fifo'], /^-o a-fifo: is not a regular file \(a device, a FIFO or a socket\)/],
+  ])('refuses %j with what to do, writing nothing', async (flags, message) => {
+    writeFileSync(join(work, 'a-file'), 'a file\n');
+    if (!existsSync(join(work, 'a-fifo'))) {
+      expect((await runCommand('mkfifo', [join(work, 'a-fifo')])).code).toBe(0);
+    }
     await expect(
       midbot([
         'configure',

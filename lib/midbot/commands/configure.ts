@@ -1,8 +1,9 @@
-import { lstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { botConfigYaml } from '../../bot/config/config-yaml.js';
+import { V1_SHAPE_WARNING } from '../../bot/config/legacy-config.js';
 import { ConfigError } from '../../core/errors.js';
 import type { MidbotIo } from '../midbot-io.js';
+import { writePrivateFile } from '../private-file.js';
 import { buildStartConfig } from '../start-config.js';
 import type { ModeChoice, StartFlagOptions } from '../start-flag-options.js';
 
@@ -28,49 +29,38 @@ export interface Configured {
  * token given as a file's path stays a path; nothing is contacted and nothing is read but `-c`.
  */
 export function configure(options: ConfigureOptions, io: MidbotIo): Configured {
+  const target = outputTarget(options.outputFile);
   const { config, warnings } = buildStartConfig(options.config, options, io, options.mode);
   const yaml = botConfigYaml(config);
   const token = config.onboarding.token;
   const holdsSecretToken =
     config.onboarding.join_method === 'token' && token !== undefined && !path.isAbsolute(token);
-  if (options.outputFile === undefined) return { yaml, warnings, holdsSecretToken };
-  const file = path.resolve(io.cwd(), options.outputFile);
-  writePrivately(file, yaml, options.outputFile);
-  return { yaml, file, warnings, holdsSecretToken };
+  // The v1 warning shows the v2 text, which is what this prints anyway.
+  const notes = warnings.map((warning) =>
+    warning.includes(V1_SHAPE_WARNING)
+      ? `${options.config}: ${V1_SHAPE_WARNING}; what midbot configure gives is its v2 form, for midbot start -c`
+      : warning,
+  );
+  if (target === undefined) return { yaml, warnings: notes, holdsSecretToken };
+  const file = path.resolve(io.cwd(), target);
+  writePrivateFile(file, yaml, `-o ${target}`);
+  return { yaml, file, warnings: notes, holdsSecretToken };
 }
 
-/**
- * Writes `text` to `file` readable by its owner alone (it may hold a join token), whole or not at all:
- * a temporary file beside it, renamed over it. A symlink at `file` is replaced, never followed.
- */
-function writePrivately(file: string, text: string, typed: string): void {
-  if (isFolder(file)) {
+/** The file `-o` names; none for standard output (no -o, or `-o -`). */
+function outputTarget(value: string | undefined): string | undefined {
+  if (value === undefined || value === '-') return undefined;
+  if (value.trim() === '') {
+    throw new ConfigError('invalid_flag', '-o: got "", expected the file to write, e.g. -o midbot.yaml');
+  }
+  // `-o=FILE` gives commander "=FILE": only the long form takes an =.
+  if (value.startsWith('=')) {
     throw new ConfigError(
       'invalid_flag',
-      `-o ${typed}: is a folder; give the config file to write, e.g. -o ${path.join(typed, 'midbot.yaml')}`,
+      `-o: got ${JSON.stringify(value)}; write -o ${value.slice(1)} or --output=${value.slice(1)}`,
     );
   }
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const advice =
-      code === 'ENOENT'
-        ? `its folder ${path.dirname(file)} does not exist; create it first`
-        : `cannot write it (${code}); choose a folder you may write to`;
-    throw new ConfigError('invalid_flag', `-o ${typed}: ${advice}`, { cause: error });
-  }
-}
-
-function isFolder(file: string): boolean {
-  try {
-    return lstatSync(file).isDirectory();
-  } catch {
-    return false;
-  }
+  return value;
 }
 
 /**
