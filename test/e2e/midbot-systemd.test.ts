@@ -105,7 +105,7 @@ describe('midbot install systemd', () => {
       );
       const units = join(work, 'units');
       mkdirSync(units);
-      const wrote = await runMidbot([
+      const install = [
         'install',
         'systemd',
         '-c',
@@ -117,7 +117,8 @@ describe('midbot install systemd', () => {
         '--write',
         '--systemd-directory',
         units,
-      ]);
+      ];
+      const wrote = await runMidbot(install);
       expect(wrote.code).toBe(0);
       const file = join(units, 'midbot-verify.service');
       expect(wrote.stdout).toContain(`Wrote ${file}.`);
@@ -128,19 +129,7 @@ describe('midbot install systemd', () => {
       expect(verified.stderr).toBe('');
       expect(verified.code).toBe(0);
 
-      const again = await runMidbot([
-        'install',
-        'systemd',
-        '-c',
-        config,
-        '--user',
-        'root',
-        '--name',
-        'midbot-verify',
-        '--write',
-        '--systemd-directory',
-        units,
-      ]);
+      const again = await runMidbot(install);
       expect(again.code).toBe(1);
       expect(again.stderr).toBe(
         `ERROR: ${file} exists already; give --force to replace it, or --name to write another unit\n`,
