@@ -388,6 +388,48 @@ describe('midbot configure', () => {
     expect(existsSync(join(work, '-'))).toBe(false);
   });
 
+  it('writes -o 0600 whatever the umask, and takes /dev/stdout for standard output', async () => {
+    const flags = ['--token', 't', '--auth-server', 'a.example.com', `--ca-pin=${cluster.server.caPin}`];
+    const umask = process.umask(0o277);
+    try {
+      const io = await midbot([
+        'configure',
+        'identity',
+        '--destination',
+        '/opt/m',
+        '-o',
+        'umask.yaml',
+        ...flags,
+      ]);
+      expect(statSync(join(work, 'umask.yaml')).mode & 0o777).toBe(0o600);
+      expect(io.logs[0]).toMatch(/\(mode 0600\)/);
+    } finally {
+      process.umask(umask);
+    }
+    const printed = await midbot([
+      'configure',
+      'identity',
+      '--destination',
+      '/opt/m',
+      '-o',
+      '/dev/stdout',
+      ...flags,
+    ]);
+    expect(printed.stdout.join('')).toMatch(/^version: v2\n/);
+  });
+
+  it('refuses a token start would refuse, without reading any file', async () => {
+    const flags = ['--auth-server', 'a.example.com', `--ca-pin=${cluster.server.caPin}`];
+    await expect(
+      midbot(['configure', 'identity', '--destination', '/opt/m', '--token', 'secrets/token', ...flags]),
+    ).rejects.toThrow('--token holds a / but does not start with one');
+    await expect(
+      midbot(['configure', 'identity', '--destination', '/opt/m', '--token', 'two\nlines', ...flags]),
+    ).rejects.toThrow(
+      '--token: got (value hidden), expected the join token on one line, without control characters',
+    );
+  });
+
   it('rewrites a v1 file as v2, keeping a token file a path', async () => {
     writeFileSync(
       join(work, 'v1.yaml'),
@@ -415,7 +457,8 @@ destinations:
       ['-o', 'no-such-folder/midbot.yaml'],
       /^-o no-such-folder\/midbot\.yaml: its folder \S+ does not exist; create it first$/,
     ],
-    [['-o', '.'], /^-o \.: is a folder; give the file to write in it, e.g\. -o \.\/midbot\.yaml$/],
+    [['-o', '.'], /^-o \.: is a folder; give the path of a file to write$/],
+    [['-o', 'to-a-device'], /^-o to-a-device: is not a regular file \(a device, a FIFO or a socket\)/],
     [['-o', ''], /^-o: got "", expected the file to write, e\.g\. -o midbot\.yaml$/],
     [['-o=eq.yaml'], /^-o: got "=eq\.yaml"; write -o eq\.yaml or --output=eq\.yaml$/],
     [
@@ -425,6 +468,7 @@ destinations:
     [['-o', 'a-fifo'], /^-o a-fifo: is not a regular file \(a device, a FIFO or a socket\)/],
   ])('refuses %j with what to do, writing nothing', async (flags, message) => {
     writeFileSync(join(work, 'a-file'), 'a file\n');
+    if (!existsSync(join(work, 'to-a-device'))) symlinkSync('/dev/null', join(work, 'to-a-device'));
     if (!existsSync(join(work, 'a-fifo'))) {
       expect((await runCommand('mkfifo', [join(work, 'a-fifo')])).code).toBe(0);
     }

@@ -118,7 +118,11 @@ export const joinMethodSchema = z.enum(joinMethods, { error: () => oneOf(joinMet
 export const tokenSchema = text(
   'the join token as text (put it in quotes)',
   'required: set onboarding.token to the token printed by `midctl bots add`',
-).min(1, 'expected the join token, not an empty string');
+)
+  .min(1, 'expected the join token, not an empty string')
+  // A token, or the path of a file holding one: a few dozen characters, a path at most a few hundred.
+  .max(4_096, 'expected the join token or the path of a file holding it, not over 4096 characters')
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'expected the join token on one line, without control characters');
 
 /** The keys of `onboarding`, each checked on its own. */
 export const onboardingFieldsSchema = strictObject({

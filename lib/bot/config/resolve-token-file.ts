@@ -31,10 +31,8 @@ export function resolveTokenFile(
 ): OnboardingConfig {
   const file = onboarding.token;
   if (file === undefined) return onboarding;
-  if (!path.posix.isAbsolute(file)) {
-    if (file.includes('/')) throw relativePathRefusal(file, name, cwd);
-    return onboarding;
-  }
+  checkTokenShape(onboarding, name, cwd);
+  if (!path.posix.isAbsolute(file)) return onboarding;
   let text: string;
   try {
     text = readFile(file);
@@ -67,6 +65,21 @@ export function resolveTokenFile(
     );
   }
   return { ...onboarding, token };
+}
+
+/**
+ * What can be told of `onboarding.token` without reading a file: a value holding a `/` must be an
+ * absolute path (see `resolveTokenFile`). `midbot configure` checks this much, as it reads no token file.
+ */
+export function checkTokenShape(
+  onboarding: OnboardingConfig,
+  name: string,
+  cwd: string = process.cwd(),
+): void {
+  const value = onboarding.token;
+  if (value !== undefined && !path.posix.isAbsolute(value) && value.includes('/')) {
+    throw relativePathRefusal(value, name, cwd);
+  }
 }
 
 function relativePathRefusal(value: string, name: string, cwd: string): ConfigError {

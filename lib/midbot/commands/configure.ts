@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { botConfigYaml } from '../../bot/config/config-yaml.js';
 import { V1_SHAPE_WARNING } from '../../bot/config/legacy-config.js';
+import { checkTokenShape } from '../../bot/config/resolve-token-file.js';
 import { ConfigError } from '../../core/errors.js';
 import type { MidbotIo } from '../midbot-io.js';
-import { writePrivateFile } from '../private-file.js';
 import { buildStartConfig } from '../start-config.js';
 import type { ModeChoice, StartFlagOptions } from '../start-flag-options.js';
+import { writeWholeFile } from '../whole-file.js';
 
 export interface ConfigureOptions extends StartFlagOptions {
   /** `midbot configure MODE ...`: the mode's output is added. */
@@ -31,6 +32,12 @@ export interface Configured {
 export function configure(options: ConfigureOptions, io: MidbotIo): Configured {
   const target = outputTarget(options.outputFile);
   const { config, warnings } = buildStartConfig(options.config, options, io, options.mode);
+  // As midbot start would, short of reading a token file.
+  checkTokenShape(
+    config.onboarding,
+    options.token === undefined ? `${options.config}: onboarding.token` : '--token',
+    io.cwd(),
+  );
   const yaml = botConfigYaml(config);
   const token = config.onboarding.token;
   const holdsSecretToken =
@@ -43,13 +50,22 @@ export function configure(options: ConfigureOptions, io: MidbotIo): Configured {
   );
   if (target === undefined) return { yaml, warnings: notes, holdsSecretToken };
   const file = path.resolve(io.cwd(), target);
-  writePrivateFile(file, yaml, `-o ${target}`);
+  // Readable by its owner alone: it may hold a join token.
+  writeWholeFile(file, yaml, {
+    mode: 0o600,
+    flag: `-o ${target}`,
+    existing: { replace: true },
+    symlink: 'replace',
+  });
   return { yaml, file, warnings: notes, holdsSecretToken };
 }
 
+/** What `-o` may name to mean standard output (the others are refused: renaming over them would replace them). */
+const STANDARD_OUTPUT = ['-', '/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
+
 /** The file `-o` names; none for standard output (no -o, or `-o -`). */
 function outputTarget(value: string | undefined): string | undefined {
-  if (value === undefined || value === '-') return undefined;
+  if (value === undefined || STANDARD_OUTPUT.includes(value)) return undefined;
   if (value.trim() === '') {
     throw new ConfigError('invalid_flag', '-o: got "", expected the file to write, e.g. -o midbot.yaml');
   }
