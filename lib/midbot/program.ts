@@ -51,7 +51,7 @@ export interface MidbotCommands {
   start(options: StartOptions, io: MidbotIo): Promise<unknown>;
   configure(options: ConfigureOptions, io: MidbotIo): Configured | Promise<Configured>;
   init(options: InitOptions, io: MidbotIo): Promise<string>;
-  installSystemd(options: InstallSystemdOptions, io: MidbotIo): string | Promise<string>;
+  installSystemd(options: InstallSystemdOptions, io: MidbotIo): Promise<string>;
   proxyApp(options: ProxyAppOptions, io: MidbotIo): Promise<void>;
 }
 

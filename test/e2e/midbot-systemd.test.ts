@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -10,10 +11,9 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteArgument, renderSystemdUnit } from '../../lib/midbot/systemd-unit.js';
+import { execArgument, renderSystemdUnit } from '../../lib/midbot/systemd-unit.js';
 import { type Cluster, startCluster } from '../bot/agent/agent-fixture.js';
 import { MIDBOT, runMidbot } from '../support/cli.js';
 import { runCommand } from '../support/run-command.js';
@@ -22,9 +22,13 @@ let cluster: Cluster;
 let work: string;
 const systemdAnalyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((file) => existsSync(file));
 
+// Not under /tmp: the unit gives the service a /tmp of its own, so midbot refuses folders there.
+const WORK_ROOT = resolve(import.meta.dirname, '../../.test-work');
+
 beforeAll(async () => {
   cluster = await startCluster();
-  work = mkdtempSync(join(tmpdir(), 'midbot-systemd-'));
+  mkdirSync(WORK_ROOT, { recursive: true });
+  work = mkdtempSync(join(WORK_ROOT, 'midbot-systemd-'));
 });
 
 afterAll(async () => {
@@ -32,19 +36,22 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A daemon config for the test cluster, its folders in `work`. */
-function writeConfig(name: string, token: string, extra = ''): string {
+/** A daemon config for the test cluster, its folders in `work` (made, unless `make` is false). */
+function writeConfig(name: string, token: string, options: { extra?: string; make?: boolean } = {}): string {
+  const folders = { data: join(work, `${name}-data`), out: join(work, `${name}-out`) };
+  if (options.make !== false)
+    for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
   const file = join(work, `${name}.yaml`);
   writeFileSync(
     file,
     `version: v2
 auth_server: "${cluster.url}"
 onboarding: {join_method: token, token: "${token}", ca_pins: ["${cluster.server.caPin}"]}
-storage: {type: directory, path: ${join(work, `${name}-data`)}}
+storage: {type: directory, path: ${folders.data}}
 outputs:
   - type: identity
-    destination: {type: directory, path: ${join(work, `${name}-out`)}}
-${extra}`,
+    destination: {type: directory, path: ${folders.out}}
+${options.extra ?? ''}`,
   );
   return file;
 }
@@ -57,17 +64,22 @@ function unitValue(unit: string, key: string): string {
   return last.slice(key.length + 1);
 }
 
+const install = (config: string, ...flags: string[]) =>
+  runMidbot(['install', 'systemd', '-c', config, '--user', 'daemon', ...flags]);
+
 describe('midbot install systemd', () => {
   it('prints a unit whose ExecStart runs the daemon and whose ExecReload re-renders it', async () => {
     const config = writeConfig('daemon', await cluster.addBot('systemd-daemon', ['ops']));
-    const printed = await runMidbot(['install', 'systemd', '-c', config, '--user', 'midbot']);
+    const printed = await install(config);
     expect(printed.stderr).toBe('');
     expect(printed.code).toBe(0);
     const unit = printed.stdout;
-    expect(unitValue(unit, 'User')).toBe('midbot');
-    expect(unitValue(unit, 'Group')).toBe('midbot');
-    expect(unit).toContain(`ReadWritePaths=-${join(work, 'daemon-data')}\n`);
-    expect(unit).toContain(`ReadWritePaths=-${join(work, 'daemon-out')}\n`);
+    expect(unitValue(unit, 'User')).toBe('daemon');
+    expect(unitValue(unit, 'Group')).toBe('daemon');
+    expect(unitValue(unit, 'SyslogIdentifier')).toBe('midbot');
+    expect(unit).toContain(`ReadWritePaths=${join(work, 'daemon-data')}\n`);
+    expect(unit).toContain(`ReadWritePaths=${join(work, 'daemon-out')}\n`);
+    expect(unit).toContain('ProtectSystem=strict\n');
     // What systemd runs: node and the real path of the built midbot, then start -c with the config.
     const execStart = unitValue(unit, 'ExecStart').split(' ');
     expect(execStart).toEqual([process.execPath, MIDBOT, 'start', '-c', config]);
@@ -96,90 +108,120 @@ describe('midbot install systemd', () => {
   });
 
   it.runIf(systemdAnalyze !== undefined)(
-    'writes a unit that systemd-analyze verify accepts without a warning, paths with spaces and % included',
+    'writes a unit that systemd-analyze verify accepts without a warning and rates well confined, odd paths included',
     async () => {
-      const config = writeConfig(
-        'verify',
-        'a-token-never-used',
-        `  - type: application\n    app_name: grafana\n    destination: {type: directory, path: "${join(work, 'app out 100%')}"}\n`,
-      );
+      const appOut = join(work, 'app out 100% $HOME');
+      mkdirSync(appOut);
+      const config = writeConfig('verify', 'a-token-never-used', {
+        extra: `  - type: application\n    app_name: grafana\n    destination: {type: directory, path: "${appOut}"}\n`,
+      });
       const units = join(work, 'units');
       mkdirSync(units);
-      const install = [
-        'install',
-        'systemd',
-        '-c',
-        config,
-        '--user',
-        'root',
-        '--name',
-        'midbot-verify',
-        '--write',
-        '--systemd-directory',
-        units,
-      ];
-      const wrote = await runMidbot(install);
+      const flags = ['--name', 'midbot-verify', '--write', '--systemd-directory', units];
+      const wrote = await install(config, ...flags);
       expect(wrote.code).toBe(0);
       const file = join(units, 'midbot-verify.service');
       expect(wrote.stdout).toContain(`Wrote ${file}.`);
       expect(wrote.stdout).toContain('systemctl enable --now midbot-verify');
       expect(statSync(file).mode & 0o777).toBe(0o644);
-      expect(readFileSync(file, 'utf8')).toContain(`ReadWritePaths="-${join(work, 'app out 100%%')}"`);
+      // Specifiers escaped, the $ left alone (only Exec lines expand variables), the space quoted.
+      expect(readFileSync(file, 'utf8')).toContain(`ReadWritePaths="${join(work, 'app out 100%% $HOME')}"`);
       const verified = await runCommand(systemdAnalyze as string, ['verify', file]);
       expect(verified.stderr).toBe('');
       expect(verified.code).toBe(0);
+      const security = await runCommand(systemdAnalyze as string, ['security', '--offline=yes', file]);
+      const exposure = /Overall exposure level for midbot-verify\.service: (\d+\.\d+)/.exec(security.stdout);
+      expect(Number(exposure?.[1])).toBeLessThanOrEqual(2);
 
-      const again = await runMidbot(install);
+      const again = await install(config, ...flags);
       expect(again.code).toBe(1);
       expect(again.stderr).toBe(
-        `ERROR: ${file} exists already; give --force to replace it, or --name to write another unit\n`,
+        `ERROR: ${file}: exists already; give --force to replace it, or --name to write another unit\n`,
       );
     },
   );
 
+  it('says before the unit what would stop it from starting, with the command that fixes each', async () => {
+    const config = writeConfig('unready', 'a-token-never-used', { make: false });
+    chmodSync(config, 0o600);
+    const printed = await install(config);
+    expect(printed.code).toBe(0);
+    const notes = printed.stdout.split('\n').filter((line) => line.startsWith('# NOTE: '));
+    expect(notes).toEqual([
+      `# NOTE: ${join(work, 'unready-data')} does not exist, and the service may write only in folders that do: install -d -m 0700 -o daemon -g daemon ${join(work, 'unready-data')}`,
+      `# NOTE: ${join(work, 'unready-out')} does not exist, and the service may write only in folders that do: midbot init --destination-dir ${join(work, 'unready-out')} --bot-user daemon --reader-user READER`,
+      `# NOTE: daemon cannot read ${config} (mode 0600, another owner): chown daemon ${config}`,
+    ]);
+  });
+
+  it('puts AWS_REGION in the unit for Secrets Manager outputs, or says to', async () => {
+    const config = writeConfig('secrets', 'a-token-never-used', {
+      extra: '  - type: identity\n    destination: {type: aws_secrets_manager, name: machine-id/ci}\n',
+    });
+    const withRegion = await runMidbot(['install', 'systemd', '-c', config, '--user', 'daemon'], {
+      env: { AWS_REGION: 'eu-west-1' },
+    });
+    expect(unitValue(withRegion.stdout, 'Environment')).toBe('AWS_REGION=eu-west-1');
+    const without = await runMidbot(['install', 'systemd', '-c', config, '--user', 'daemon'], {
+      env: { AWS_REGION: '', AWS_DEFAULT_REGION: '' },
+    });
+    expect(without.stdout).toContain(
+      '# NOTE: Secrets Manager outputs need a region: set destination.region, or run this with AWS_REGION set to put it in the unit.',
+    );
+  });
+
   it.each([
-    [['--user', 'midbot', '--name', 'bad name'], '--name: got "bad name", expected a unit name'],
-    [['--user', 'mid bot'], '--user: got "mid bot", expected a user name or uid, e.g. --user=midbot'],
+    [['--name', 'bad name'], '--name: got "bad name", expected a unit name without .service'],
+    [['--group', 'no-such-group-here'], '--group'],
     [
-      ['--user', 'midbot', '--write', '--systemd-directory', '/nonexistent/systemd'],
+      ['--write', '--systemd-directory', '/nonexistent/systemd'],
       '--systemd-directory: /nonexistent/systemd does not exist; is this a systemd host?',
     ],
   ])('refuses %j, naming the flag', async (flags, message) => {
-    const config = writeConfig('refused', 'a-token-never-used');
-    const result = await runMidbot(['install', 'systemd', '-c', config, ...flags]);
+    const result = await install(writeConfig('refused', 'a-token-never-used'), ...flags);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`ERROR: ${message}`);
   });
 
-  it('refuses a oneshot config, which would end and be restarted again and again', async () => {
-    const config = writeConfig('oneshot', 'a-token-never-used', 'oneshot: true\n');
-    const result = await runMidbot(['install', 'systemd', '-c', config, '--user', 'midbot']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /^ERROR: \S+oneshot\.yaml: oneshot: true: a service runs midbot as a daemon/,
-    );
+  it('says to give the service a user of its own rather than nobody or root', async () => {
+    const config = writeConfig('shared-user', 'a-token-never-used');
+    const nobody = await runMidbot(['install', 'systemd', '-c', config, '--user', 'nobody']);
+    expect(nobody.stdout).toContain('# NOTE: nobody is shared by unrelated services');
+    const root = await runMidbot(['install', 'systemd', '-c', config, '--user', 'root']);
+    expect(root.stdout).toContain('# NOTE: The service runs as root: give it a user of its own');
   });
 
-  it('does not write through a symlink at the unit, even with --force', async () => {
+  it('refuses a user that does not exist', async () => {
+    const config = writeConfig('no-user', 'a-token-never-used');
+    const result = await runMidbot(['install', 'systemd', '-c', config, '--user', 'no-such-user-here']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^ERROR: --user: .*no-such-user-here/);
+  });
+
+  it.each([
+    ['oneshot: true\n', /^ERROR: \S+\.yaml: oneshot: true: a service runs midbot as a daemon/],
+    [
+      '  - type: identity\n    destination: {type: directory, path: /tmp/machine-id}\n',
+      /^ERROR: \/tmp\/machine-id: PrivateTmp gives the service its own \/tmp/,
+    ],
+    [
+      '  - type: identity\n    destination: {type: directory, path: /var}\n',
+      /^ERROR: \S+\.yaml: the service would be given all of \/var to write; give midbot a folder of its own, e\.g\. \/var\/midbot/,
+    ],
+  ])('refuses a config it cannot run as a confined daemon (%#)', async (extra, message) => {
+    const result = await install(writeConfig('unfit', 'a-token-never-used', { extra }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('does not write through a symlink at the unit, dangling or not, even with --force', async () => {
     const config = writeConfig('linked', 'a-token-never-used');
     const units = join(work, 'linked-units');
     mkdirSync(units);
-    writeFileSync(join(work, 'target'), 'untouched\n');
-    symlinkSync(join(work, 'target'), join(units, 'midbot.service'));
-    const result = await runMidbot([
-      'install',
-      'systemd',
-      '-c',
-      config,
-      '--user',
-      'midbot',
-      '--write',
-      '--force',
-      '--systemd-directory',
-      units,
-    ]);
+    symlinkSync(join(work, 'not-there-yet'), join(units, 'midbot.service'));
+    const result = await install(config, '--write', '--force', '--systemd-directory', units);
     expect(result.stderr).toContain('is a symlink; remove it first');
-    expect(readFileSync(join(work, 'target'), 'utf8')).toBe('untouched\n');
+    expect(existsSync(join(work, 'not-there-yet'))).toBe(false);
   });
 });
 
@@ -189,15 +231,21 @@ describe('systemd unit text', () => {
     ['/opt/machine id', '"/opt/machine id"'],
     ['/opt/100%', '/opt/100%%'],
     ['/opt/$HOME', '/opt/$$HOME'],
-  ])('writes %s as %s', (word, quoted) => {
-    expect(quoteArgument(word)).toBe(quoted);
+  ])('writes the argument %s as %s', (word, quoted) => {
+    expect(execArgument(word)).toBe(quoted);
   });
 
-  it('keeps ProtectHome off when midbot writes under a home folder', () => {
-    const spec = { description: 'd', user: 'u', group: 'g', execStart: ['/usr/bin/node', '/m.mjs'] };
-    expect(renderSystemdUnit({ ...spec, writablePaths: ['/var/lib/midbot'] })).toContain(
-      'ProtectHome=read-only',
-    );
-    expect(renderSystemdUnit({ ...spec, writablePaths: ['/home/ci/out'] })).not.toContain('ProtectHome');
+  it('drops every capability unless the service runs as root', () => {
+    const spec = {
+      name: 'm',
+      description: 'd',
+      user: 'u',
+      group: 'g',
+      execStart: ['/usr/bin/node', '/m.mjs'],
+      writablePaths: ['/var/lib/midbot'],
+      environment: [],
+    };
+    expect(renderSystemdUnit({ ...spec, root: false })).toContain('\nCapabilityBoundingSet=\n');
+    expect(renderSystemdUnit({ ...spec, root: true })).not.toContain('CapabilityBoundingSet');
   });
 });

@@ -1,15 +1,26 @@
-import { existsSync, lstatSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { BotConfig } from '../../bot/config/bot-config.js';
+import { absolutePathSchema } from '../../bot/config/config-fields.js';
+import {
+  type CommandRunner,
+  lookupGroup,
+  lookupUser,
+  runTool,
+} from '../../bot/destinations/system-accounts.js';
 import { ConfigError } from '../../core/errors.js';
+import { parseWithSchema } from '../../core/schema.js';
 import type { MidbotIo } from '../midbot-io.js';
 import { buildStartConfig } from '../start-config.js';
 import { renderSystemdUnit } from '../systemd-unit.js';
+import { writeWholeFile } from '../whole-file.js';
 
 export interface InstallSystemdOptions {
   /** `-c FILE`: the config the service runs. */
   readonly config: string;
+  /** The user the service runs as: a name or uid that `getent passwd` knows. */
   readonly user: string;
-  /** @default the user's name */
+  /** @default the user's primary group */
   readonly group?: string;
   /** The unit's name, without `.service`. @default midbot */
   readonly name?: string;
@@ -21,26 +32,63 @@ export interface InstallSystemdOptions {
   readonly systemdDirectory?: string;
   /** How to run midbot: the node binary and this script. @default this process's */
   readonly midbotCommand?: readonly string[];
+  /** Runs `getent`. @default the system's */
+  readonly run?: CommandRunner;
 }
 
-const USER_OR_GROUP = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}|\d{1,10})$/;
+const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+/** The overflow user, which systemd calls unsafe for a service. */
+const NOBODY = 65534;
+
 const UNIT_NAME = /^[A-Za-z0-9:_.\\-]{1,200}$/;
+
+/** Folders a service must not be given whole: ReadWritePaths on them would undo the protection. */
+const SYSTEM_TREES = [
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/usr',
+  '/var',
+];
+
+/** Trees the service does not share with the host (`PrivateTmp=yes`). */
+const PRIVATE_TREES = ['/tmp', '/var/tmp'];
 
 /**
  * `midbot install systemd` (tbot's): the service unit that runs `midbot start -c FILE`, printed, or
- * written with `--write`. The config is checked as `midbot start` checks it (nothing is contacted),
- * and a config that cannot run as a daemon (`oneshot: true`) is refused. Returns what to print.
+ * written with `--write`. The config is checked as `midbot start` checks it (nothing is contacted);
+ * a config that cannot run as a daemon (`oneshot: true`) or under the unit's protection (a folder in
+ * /tmp, a whole system tree) is refused. What would make the service fail to start is said before
+ * the unit (as `#` lines, which systemd ignores): a missing folder, a config the user cannot read.
  */
-export function installSystemd(options: InstallSystemdOptions, io: MidbotIo): string {
-  const user = checked(options.user, '--user', USER_OR_GROUP, 'a user name or uid, e.g. --user=midbot');
-  const group = checked(options.group ?? user, '--group', USER_OR_GROUP, 'a group name or gid');
-  const name = checked(
-    (options.name ?? 'midbot').replace(/\.service$/, ''),
-    '--name',
-    UNIT_NAME,
-    'a unit name (letters, digits, : _ . - \\), e.g. --name=midbot-ci',
+export async function installSystemd(options: InstallSystemdOptions, io: MidbotIo): Promise<string> {
+  const run = options.run ?? runTool;
+  const name = options.name ?? 'midbot';
+  if (!UNIT_NAME.test(name) || name.endsWith('.service')) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--name: got ${JSON.stringify(name)}, expected a unit name without .service (letters, digits, : _ . - \\), e.g. --name=midbot-ci`,
+    );
+  }
+  const user = await lookupUser(run, options.user, '--user');
+  const group = await lookupGroup(
+    run,
+    options.group ?? String(user.primaryGid),
+    options.group === undefined ? '--user' : '--group',
   );
-  const configFile = path.resolve(io.cwd(), options.config);
+  const configFile = safePath(path.resolve(io.cwd(), options.config), '-c');
   const { config } = buildStartConfig(options.config, {}, io);
   if (config.oneshot) {
     throw new ConfigError(
@@ -48,29 +96,78 @@ export function installSystemd(options: InstallSystemdOptions, io: MidbotIo): st
       `${options.config}: oneshot: true: a service runs midbot as a daemon, which oneshot would end after one run (and systemd would start again and again); remove oneshot, or run \`midbot start --oneshot -c FILE\` from a systemd timer or cron instead`,
     );
   }
-  const warnings =
-    config.storage.type === 'memory'
-      ? [
-          '# WARNING: storage is memory: after each restart this service joins again and needs a new token; set storage to a directory.',
-        ]
-      : [];
-  const unit = renderSystemdUnit({
-    description: `midbot, the Machine ID agent (${configFile})`,
-    user,
-    group,
-    execStart: [...(options.midbotCommand ?? thisMidbot()), 'start', '-c', configFile],
-    writablePaths: [
-      ...(config.storage.type === 'directory' ? [config.storage.path] : []),
-      ...config.outputs.flatMap((output) =>
-        output.destination.type === 'directory' ? [output.destination.path] : [],
+  const command = (options.midbotCommand ?? thisMidbot()).map((part) => safePath(part, 'the midbot command'));
+  const folders = writableFolders(config);
+  for (const folder of folders) {
+    refuseIn(
+      PRIVATE_TREES,
+      folder,
+      "PrivateTmp gives the service its own /tmp, which readers of this machine's /tmp do not see; choose a folder outside /tmp",
+    );
+    if (SYSTEM_TREES.includes(folder)) {
+      throw new ConfigError(
+        'invalid_config',
+        `${options.config}: the service would be given all of ${folder} to write; give midbot a folder of its own, e.g. ${folder === '/' ? '' : folder}/midbot`,
+      );
+    }
+  }
+  // Only a region's characters go into the unit (an empty variable counts as unset).
+  const region = [io.env?.['AWS_REGION'], io.env?.['AWS_DEFAULT_REGION']].find(
+    (value) => value !== undefined && AWS_REGION.test(value),
+  );
+  const notes = [
+    ...[configFile, ...command]
+      .filter((file) => isIn(PRIVATE_TREES, file))
+      .map(
+        (file) =>
+          `${file} is in /tmp, and the service has a /tmp of its own (PrivateTmp) where it is not; move it out of /tmp and run this again.`,
       ),
-    ],
+    ...problemsStarting(config, configFile, folders, user.account, group.name),
+    ...(usesSecretsManagerWithoutRegion(config) && region === undefined
+      ? [
+          `Secrets Manager outputs need a region: set destination.region, or run this with AWS_REGION set to put it in the unit.`,
+        ]
+      : []),
+    ...(user.account.id === 0
+      ? ['The service runs as root: give it a user of its own (see midbot init --bot-user).']
+      : []),
+    ...(user.account.id === NOBODY
+      ? [
+          `${user.account.name} is shared by unrelated services, whose files it could then read: give midbot a user of its own, e.g. useradd --system midbot.`,
+        ]
+      : []),
+  ];
+  const unit = renderSystemdUnit({
+    name,
+    description: `midbot, the Machine ID agent (${configFile})`,
+    user: user.account.name,
+    group: group.name,
+    root: user.account.id === 0,
+    execStart: [...command, 'start', '-c', configFile],
+    writablePaths: folders,
+    environment:
+      usesSecretsManagerWithoutRegion(config) && region !== undefined ? [`AWS_REGION=${region}`] : [],
   });
-  if (options.write !== true) return [...warnings, unit].join('\n');
+  const commented = notes.map((note) => `# NOTE: ${note}`);
+  if (options.write !== true) return [...commented, unit].join('\n');
   const file = path.join(options.systemdDirectory ?? '/etc/systemd/system', `${name}.service`);
-  writeUnit(file, unit, options.force === true);
+  if (!existsSync(path.dirname(file))) {
+    throw new ConfigError(
+      'invalid_flag',
+      `--systemd-directory: ${path.dirname(file)} does not exist; is this a systemd host? (print the unit without --write to see it)`,
+    );
+  }
+  writeWholeFile(file, unit, {
+    mode: 0o644,
+    flag: file,
+    existing: {
+      replace: options.force === true,
+      advice: 'give --force to replace it, or --name to write another unit',
+    },
+    symlink: 'refuse',
+  });
   return [
-    ...warnings,
+    ...notes.map((note) => `NOTE: ${note}`),
     `Wrote ${file}. Start it now and at every boot with:`,
     '  systemctl daemon-reload',
     `  systemctl enable --now ${name}`,
@@ -79,9 +176,76 @@ export function installSystemd(options: InstallSystemdOptions, io: MidbotIo): st
   ].join('\n');
 }
 
-function checked(value: string, flag: string, pattern: RegExp, expected: string): string {
-  if (pattern.test(value)) return value;
-  throw new ConfigError('invalid_flag', `${flag}: got ${JSON.stringify(value)}, expected ${expected}`);
+/** The storage folder and the folders of directory outputs. */
+function writableFolders(config: BotConfig): string[] {
+  return [
+    ...(config.storage.type === 'directory' ? [config.storage.path] : []),
+    ...config.outputs.flatMap((output) =>
+      output.destination.type === 'directory' ? [output.destination.path] : [],
+    ),
+  ];
+}
+
+/** What would stop the service at its start, each with the command that fixes it. */
+function problemsStarting(
+  config: BotConfig,
+  configFile: string,
+  folders: readonly string[],
+  user: { name: string; id: number },
+  group: string,
+): string[] {
+  const notes: string[] = [];
+  if (config.storage.type === 'memory') {
+    notes.push(
+      'storage is memory: after each restart the service joins again and needs a new token; set storage to a directory.',
+    );
+  }
+  for (const folder of folders) {
+    if (existsSync(folder)) continue;
+    const storage = config.storage.type === 'directory' && config.storage.path === folder;
+    notes.push(
+      storage
+        ? `${folder} does not exist, and the service may write only in folders that do: install -d -m 0700 -o ${user.name} -g ${group} ${folder}`
+        : `${folder} does not exist, and the service may write only in folders that do: midbot init --destination-dir ${folder} --bot-user ${user.name} --reader-user READER`,
+    );
+  }
+  const stats = statSync(configFile);
+  if (user.id !== 0 && stats.uid !== user.id && (stats.mode & 0o044) === 0) {
+    notes.push(
+      `${user.name} cannot read ${configFile} (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}, another owner): chown ${user.name} ${configFile}`,
+    );
+  }
+  return notes;
+}
+
+function usesSecretsManagerWithoutRegion(config: BotConfig): boolean {
+  return config.outputs.some(
+    (output) => output.destination.type === 'aws_secrets_manager' && output.destination.region === undefined,
+  );
+}
+
+/** An absolute path a unit can hold: no quote, `\`, control character or `$` (systemd's own rules). */
+function safePath(file: string, what: string): string {
+  const checked = parseWithSchema(absolutePathSchema, file, {
+    code: 'invalid_flag',
+    label: () => what,
+    error: (code, message) => new ConfigError(code, message),
+  });
+  if (checked.includes('$')) {
+    throw new ConfigError(
+      'invalid_flag',
+      `${what}: got ${JSON.stringify(file)}, which holds a $ that a unit file cannot hold in this place; move it`,
+    );
+  }
+  return checked;
+}
+
+function isIn(trees: readonly string[], file: string): boolean {
+  return trees.some((tree) => file === tree || file.startsWith(`${tree}/`));
+}
+
+function refuseIn(trees: readonly string[], file: string, advice: string): void {
+  if (isIn(trees, file)) throw new ConfigError('invalid_config', `${file}: ${advice}`);
 }
 
 /** The node binary and the real path of the script running now (not a symlink npm made to it). */
@@ -89,32 +253,4 @@ function thisMidbot(): string[] {
   const script = process.argv[1];
   if (script === undefined) throw new ConfigError('invalid_usage', 'cannot tell where midbot is installed');
   return [process.execPath, realpathSync(script)];
-}
-
-function writeUnit(file: string, unit: string, force: boolean): void {
-  if (!existsSync(path.dirname(file))) {
-    throw new ConfigError(
-      'invalid_flag',
-      `--systemd-directory: ${path.dirname(file)} does not exist; is this a systemd host? (print the unit without --write to see it)`,
-    );
-  }
-  if (!force && existsSync(file)) {
-    throw new ConfigError(
-      'invalid_flag',
-      `${file} exists already; give --force to replace it, or --name to write another unit`,
-    );
-  }
-  if (existsSync(file) && lstatSync(file).isSymbolicLink()) {
-    throw new ConfigError(
-      'invalid_flag',
-      `${file} is a symlink; remove it first (midbot does not write through one)`,
-    );
-  }
-  try {
-    writeFileSync(file, unit, { mode: 0o644 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const advice = code === 'EACCES' || code === 'EPERM' ? 'run it as root (sudo)' : 'check the folder';
-    throw new ConfigError('invalid_flag', `cannot write ${file} (${code}); ${advice}`, { cause: error });
-  }
 }
