@@ -28,8 +28,8 @@ interface ProxyFlags {
 }
 
 interface InstallSystemdFlags {
-  config: string;
-  user: string;
+  config?: string;
+  user?: string;
   group?: string;
   name: string;
   write?: boolean;
@@ -134,12 +134,13 @@ export function buildMidbotProgram(io: MidbotIo, overrides: Partial<MidbotComman
     .description(
       'Print the systemd service that runs `midbot start -c FILE` as a daemon (or write it with --write), confined to the folders of the config (tbot install systemd)',
     )
-    .requiredOption(
+    // Checked by the command, so that a misspelt flag is named before a missing one.
+    .option(
       '-c, --config <file>',
-      'the config file the service runs (checked as midbot start checks it)',
+      '(required) the config file the service runs (checked as midbot start checks it)',
     )
-    .requiredOption('--user <user>', 'the user the service runs as (the --bot-user of midbot init)')
-    .option('--group <group>', 'the group the service runs as (default: the same name as --user)')
+    .option('--user <user>', '(required) the user the service runs as (the --bot-user of midbot init)')
+    .option('--group <group>', "the group the service runs as (default: the user's primary group)")
     .option('--name <name>', 'the unit name', 'midbot')
     .option('--write', 'write the unit file instead of printing it')
     .option('--force', 'with --write, replace a unit of that name')
@@ -148,8 +149,8 @@ export function buildMidbotProgram(io: MidbotIo, overrides: Partial<MidbotComman
       io.write(
         await commands.installSystemd(
           {
-            config: flags.config,
-            user: flags.user,
+            ...(flags.config === undefined ? {} : { config: flags.config }),
+            ...(flags.user === undefined ? {} : { user: flags.user }),
             name: flags.name,
             systemdDirectory: flags.systemdDirectory,
             ...(flags.group === undefined ? {} : { group: flags.group }),

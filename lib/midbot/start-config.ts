@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { STORED_IDENTITY_FILE } from '../bot/agent/stored-identity.js';
 import type { LoadedBotConfig } from '../bot/config/load-bot-config.js';
 import { configFromFlags, loadBotConfigWithFlags } from '../bot/config/load-bot-config.js';
 import { resolveTokenFile } from '../bot/config/resolve-token-file.js';
@@ -63,12 +65,26 @@ export function loadStartConfig(
   mode?: ModeChoice,
 ): LoadedBotConfig {
   const loaded = buildStartConfig(configFile, flags, io, mode);
-  const tokenName = flags.token === undefined ? `${configFile}: onboarding.token` : '--token';
-  return {
-    ...loaded,
-    config: {
-      ...loaded.config,
-      onboarding: resolveTokenFile(loaded.config.onboarding, tokenName),
-    },
-  };
+  const tokenName =
+    flags.token === undefined ? `${configFile}: onboarding.token` : (flags.tokenName ?? '--token');
+  const { onboarding, storage } = loaded.config;
+  try {
+    return { ...loaded, config: { ...loaded.config, onboarding: resolveTokenFile(onboarding, tokenName) } };
+  } catch (error) {
+    // A token is needed only to join; an identity in storage may be renewed without it (a systemd
+    // credential gone, a file only root may read). If a join is needed after all, the agent says it
+    // has no token, and the warning says why.
+    const unreadable = error instanceof ConfigError && error.code === 'unreadable_token_file';
+    const resumable =
+      storage.type === 'directory' && existsSync(path.join(storage.path, STORED_IDENTITY_FILE));
+    if (!unreadable || !resumable || onboarding.join_method !== 'token') throw error;
+    const { token: _unread, ...withoutToken } = onboarding;
+    return {
+      warnings: [
+        ...loaded.warnings,
+        `${error.message}; going on without a join token: the identity in ${storage.path} is renewed, and a join (if one is needed) fails for want of it`,
+      ],
+      config: { ...loaded.config, onboarding: withoutToken },
+    };
+  }
 }

@@ -17,6 +17,8 @@ export interface StartFlags {
   storage?: string;
   destinationDir?: string;
   token?: string;
+  /** Set from the environment variable's name when the token came from it. */
+  tokenName?: string;
   joinMethod?: string;
   caPin?: string[];
   authServer?: string;
@@ -89,8 +91,22 @@ export function addStartFlags(command: Command, options: { destinationDir: boole
         .choices(['text', 'json'])
         .default('text'),
     )
-    .option('-d, --debug', 'verbose logs');
+    .option('-d, --debug', 'verbose logs')
+    .hook('preAction', tokenFromEnvironment);
   return addTbotFlagHints(command, TBOT_START_FLAG_HINTS);
+}
+
+/**
+ * A token from `MID_BOT_TOKEN` is named so in messages, and an empty one (a CI secret that is not
+ * set) counts as none.
+ */
+function tokenFromEnvironment(command: Command): void {
+  if (command.getOptionValueSource('token') !== 'env') return;
+  if (command.getOptionValue('token') === '') {
+    command.setOptionValueWithSource('token', undefined, 'default');
+  } else {
+    command.setOptionValueWithSource('tokenName', TOKEN_ENV, 'env');
+  }
 }
 
 /** The start flags commander parsed, with the keys left out that were not given. */
@@ -103,6 +119,7 @@ export function startFlagOptions(flags: StartFlags): StartFlagOptions {
     ...(flags.storage === undefined ? {} : { storage: flags.storage }),
     ...(flags.destinationDir === undefined ? {} : { destinationDir: flags.destinationDir }),
     ...(flags.token === undefined ? {} : { token: flags.token }),
+    ...(flags.token === undefined || flags.tokenName === undefined ? {} : { tokenName: flags.tokenName }),
     ...(flags.joinMethod === undefined ? {} : { joinMethod: flags.joinMethod }),
     ...(flags.caPin === undefined ? {} : { caPins: flags.caPin }),
     ...(flags.authServer === undefined ? {} : { authServer: flags.authServer }),
@@ -156,7 +173,7 @@ export function addModeCommands(
     const command = parent
       .command(mode)
       .aliases(aliases)
-      .description(describe(summary, mode))
+      .description(`${describe(summary, mode)} (also: ${aliases.join(', ')})`)
       .option(
         '--destination <uri>',
         '(required) where the output goes: file:///opt/machine-id (or a folder), aws-secrets-manager://SECRET-NAME, or memory://',
@@ -226,7 +243,15 @@ function flagsAcrossMode(parent: Command, mode: Command): Record<string, unknown
   }
   const after = typed(mode);
   const pins = [before['caPin'], after['caPin']].flatMap((value) => (Array.isArray(value) ? value : []));
-  return { ...mode.opts(), ...before, ...after, ...(pins.length === 0 ? {} : { caPin: pins }) };
+  // The token's name goes with the token that wins.
+  const tokenName = after['token'] === undefined ? before['tokenName'] : after['tokenName'];
+  return {
+    ...mode.opts(),
+    ...before,
+    ...after,
+    tokenName,
+    ...(pins.length === 0 ? {} : { caPin: pins }),
+  };
 }
 
 /**

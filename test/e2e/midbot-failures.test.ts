@@ -108,7 +108,9 @@ describe('midbot when things go wrong', () => {
     // and the flag that spares the next restart one.
     expect(errors[0]?.match(/midctl tokens add/g)).toHaveLength(1);
     expect(errors[0]).not.toContain('restart the bot from it');
-    expect(errors[0]).toMatch(/pass it with --token or onboarding\.token\. With --data-dir DIR/);
+    expect(errors[0]).toMatch(
+      /pass it with --token \(or MID_BOT_TOKEN\) or onboarding\.token\. With --data-dir DIR/,
+    );
     expect(again.stdout + again.stderr).not.toContain(bot.token);
   });
 

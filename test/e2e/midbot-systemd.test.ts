@@ -191,6 +191,25 @@ describe('midbot install systemd', () => {
     expect(root.stdout).toContain('# NOTE: The service runs as root: give it a user of its own');
   });
 
+  it.each([
+    [['--usr', 'daemon'], "ERROR: unknown option '--usr'; did you mean --user?"],
+    [[], 'ERROR: --user is required: the user the service runs as, e.g. --user=midbot'],
+    [
+      ['--user', 'daemon', '--force'],
+      'ERROR: --force replaces a unit that --write would write; give --write too',
+    ],
+  ])('refuses %j with what to type', async (flags, message) => {
+    const result = await runMidbot([
+      'install',
+      'systemd',
+      '-c',
+      writeConfig('flags', 'a-token-never-used'),
+      ...flags,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+  });
+
   it('refuses a user that does not exist', async () => {
     const config = writeConfig('no-user', 'a-token-never-used');
     const result = await runMidbot(['install', 'systemd', '-c', config, '--user', 'no-such-user-here']);
@@ -206,7 +225,7 @@ describe('midbot install systemd', () => {
     ],
     [
       '  - type: identity\n    destination: {type: directory, path: /var}\n',
-      /^ERROR: \S+\.yaml: the service would be given all of \/var to write; give midbot a folder of its own, e\.g\. \/var\/midbot/,
+      /^ERROR: \S+\.yaml: the service would be given all of \/var to write; give midbot a folder of its own, e\.g\. \/var\/lib\/midbot/,
     ],
   ])('refuses a config it cannot run as a confined daemon (%#)', async (extra, message) => {
     const result = await install(writeConfig('unfit', 'a-token-never-used', { extra }));

@@ -205,6 +205,31 @@ outputs:
     expect(calls[1]?.logFormat).toBe('text');
   });
 
+  it('takes an empty MID_BOT_TOKEN for none, and names MID_BOT_TOKEN in a refusal of its value', async () => {
+    const flags = [
+      '--auth-server',
+      'a.example.com',
+      `--ca-pin=${cluster.server.caPin}`,
+      '--data-dir',
+      '/var/lib/m',
+    ];
+    try {
+      process.env['MID_BOT_TOKEN'] = '';
+      const io = await midbot(['configure', 'identity', '--destination', '/opt/m', ...flags]);
+      expect(io.stdout.join('')).not.toContain('token:');
+      process.env['MID_BOT_TOKEN'] = 'two\nlines';
+      await expect(midbot(['configure', 'identity', '--destination', '/opt/m', ...flags])).rejects.toThrow(
+        /^MID_BOT_TOKEN: got \(value hidden\), expected the join token on one line/,
+      );
+      // A --token typed after the mode wins, and is named as typed.
+      await expect(
+        midbot(['configure', 'identity', '--destination', '/opt/m', '--token', 'a/b', ...flags]),
+      ).rejects.toThrow(/^--token holds a \//);
+    } finally {
+      delete process.env['MID_BOT_TOKEN'];
+    }
+  });
+
   it("refuses a mode output in a folder of the file's, naming --destination", async () => {
     writeFileSync(
       join(work, 'clash.yaml'),

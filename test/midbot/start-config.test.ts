@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { STORED_IDENTITY_FILE } from '../../lib/bot/agent/stored-identity.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { readSmallFile } from '../../lib/core/read-small-file.js';
-import { readConfigFile } from '../../lib/midbot/start-config.js';
+import { loadStartConfig, readConfigFile } from '../../lib/midbot/start-config.js';
 
 // What bin/midbot.ts reads `-c FILE` with.
 const readConfig = (file: string) => readSmallFile(file, 1_048_576);
@@ -48,5 +49,37 @@ describe('readConfigFile', () => {
   it('says a path through a file is no such file', () => {
     writeFileSync(join(dir, 'plain'), 'x');
     expect(refusal('plain/midbot.yaml').message).toContain('no such file');
+  });
+});
+
+describe('loadStartConfig and an unreadable token file', () => {
+  const io = { cwd: () => dir, readFile: readConfig };
+  const flags = {
+    authServer: 'auth.example.com:443',
+    caPins: [`sha256:${'ab'.repeat(32)}`],
+    token: join(dir, 'no-such-token'),
+  };
+
+  it('goes on without the token when the storage holds an identity to renew, saying why', () => {
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', STORED_IDENTITY_FILE), '{}');
+    const { config, warnings } = loadStartConfig(undefined, { ...flags, dataDir: join(dir, 'data') }, io);
+    expect(config.onboarding.token).toBeUndefined();
+    expect(warnings).toEqual([
+      `--token ${join(dir, 'no-such-token')}: no such file; a value starting with / is read as the path of a file holding the join token: write the token printed by \`midctl bots add\` there, or fix the path; going on without a join token: the identity in ${join(dir, 'data')} is renewed, and a join (if one is needed) fails for want of it`,
+    ]);
+  });
+
+  it('refuses it when midbot must join: memory storage, or a storage without an identity yet', () => {
+    expect(() => loadStartConfig(undefined, flags, io)).toThrow(/^--token \S+no-such-token: no such file/);
+    expect(() => loadStartConfig(undefined, { ...flags, dataDir: join(dir, 'empty') }, io)).toThrow(
+      /^--token \S+no-such-token: no such file/,
+    );
+  });
+
+  it('names MID_BOT_TOKEN when the token came from it', () => {
+    expect(() => loadStartConfig(undefined, { ...flags, tokenName: 'MID_BOT_TOKEN' }, io)).toThrow(
+      /^MID_BOT_TOKEN \S+no-such-token: no such file/,
+    );
   });
 });

@@ -38,7 +38,7 @@ const TOKEN_REFUSED = new Set(['token_already_used', 'token_not_found', 'token_e
  * appears twice.
  */
 
-const WHERE_TOKEN_GOES = 'with --token or onboarding.token';
+const WHERE_TOKEN_GOES = 'with --token (or MID_BOT_TOKEN) or onboarding.token';
 
 /** No token is configured, which the service never learns of: the whole advice is midbot's. */
 function tokenRequiredHint(botName: string): string {
@@ -357,7 +357,7 @@ export class BotIdentityKeeper {
     // The token that made the unreadable identity was spent by that join.
     if (this.unreadable !== undefined)
       return `${tokenRequiredHint('NAME')} The join replaces the unreadable file.`;
-    return 'Pass the token printed by `midctl bots add` (or a new one from `midctl tokens add --type=bot --bot-name=NAME`) with --token or onboarding.token.';
+    return `Pass the token printed by \`midctl bots add\` (or a new one from \`midctl tokens add --type=bot --bot-name=NAME\`) ${WHERE_TOKEN_GOES}.`;
   }
 
   /** From here on the previous identity is dead to the service; only this one may be presented. */

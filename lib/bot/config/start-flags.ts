@@ -25,6 +25,8 @@ export interface BotConfigFlags {
   readonly dataDir?: string;
   readonly destinationDir?: string;
   readonly token?: string;
+  /** How the token was given, for messages: `--token` (the default) or `MID_BOT_TOKEN`. */
+  readonly tokenName?: string;
   readonly joinMethod?: string;
   readonly caPins?: readonly string[];
   readonly authServer?: string;
@@ -95,7 +97,7 @@ export function checkStartFlags(flags: BotConfigFlags, options: FlagOptions = {}
       flags.authServer === undefined
         ? undefined
         : parseFlag(authServerSchema, flags.authServer, '--auth-server'),
-    token: flags.token === undefined ? undefined : parseTokenFlag(flags.token),
+    token: flags.token === undefined ? undefined : parseTokenFlag(flags.token, flags.tokenName ?? '--token'),
     join_method:
       flags.joinMethod === undefined
         ? undefined
@@ -131,14 +133,14 @@ function parseFlag<S extends z.ZodType>(schema: S, value: string, name: string):
 }
 
 /** Wrapped in an object only so that `redact` hides the value; the error names the flag. */
-function parseTokenFlag(token: string): string {
+function parseTokenFlag(token: string, name: string): string {
   return parseWithSchema(
     z.strictObject({ token: tokenSchema }),
     { token },
     {
       code: 'invalid_config',
       redact: ['token', 'onboarding'],
-      error: (code, message) => new ConfigError(code, message.replace(/^token:/, '--token:')),
+      error: (code, message) => new ConfigError(code, message.replace(/^token:/, `${name}:`)),
     },
   ).token;
 }

@@ -16,10 +16,10 @@ import { renderSystemdUnit } from '../systemd-unit.js';
 import { writeWholeFile } from '../whole-file.js';
 
 export interface InstallSystemdOptions {
-  /** `-c FILE`: the config the service runs. */
-  readonly config: string;
-  /** The user the service runs as: a name or uid that `getent passwd` knows. */
-  readonly user: string;
+  /** `-c FILE`: the config the service runs (required). */
+  readonly config?: string;
+  /** The user the service runs as: a name or uid that `getent passwd` knows (required). */
+  readonly user?: string;
   /** @default the user's primary group */
   readonly group?: string;
   /** The unit's name, without `.service`. @default midbot */
@@ -74,6 +74,24 @@ const PRIVATE_TREES = ['/tmp', '/var/tmp'];
  * the unit (as `#` lines, which systemd ignores): a missing folder, a config the user cannot read.
  */
 export async function installSystemd(options: InstallSystemdOptions, io: MidbotIo): Promise<string> {
+  if (options.config === undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      '-c is required: the config file the service runs, e.g. -c /etc/midbot.yaml',
+    );
+  }
+  if (options.user === undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      '--user is required: the user the service runs as, e.g. --user=midbot (create it with useradd --system midbot)',
+    );
+  }
+  if (options.force === true && options.write !== true) {
+    throw new ConfigError(
+      'invalid_flag',
+      '--force replaces a unit that --write would write; give --write too, or leave --force out to print the unit',
+    );
+  }
   const run = options.run ?? runTool;
   const name = options.name ?? 'midbot';
   if (!UNIT_NAME.test(name) || name.endsWith('.service')) {
@@ -107,7 +125,7 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
     if (SYSTEM_TREES.includes(folder)) {
       throw new ConfigError(
         'invalid_config',
-        `${options.config}: the service would be given all of ${folder} to write; give midbot a folder of its own, e.g. ${folder === '/' ? '' : folder}/midbot`,
+        `${options.config}: the service would be given all of ${folder} to write; give midbot a folder of its own, e.g. ${ownFolderIn(folder)}`,
       );
     }
   }
@@ -238,6 +256,12 @@ function safePath(file: string, what: string): string {
     );
   }
   return checked;
+}
+
+/** Where a folder of midbot's own would go in a system tree. */
+function ownFolderIn(tree: string): string {
+  if (tree === '/var') return '/var/lib/midbot';
+  return `${tree === '/' ? '' : tree}/midbot`;
 }
 
 function isIn(trees: readonly string[], file: string): boolean {

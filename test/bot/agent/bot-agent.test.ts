@@ -157,7 +157,7 @@ describe('BotAgent identity', () => {
     const error = await rejection(agent.runOnce());
     agent.close();
     expect(error.message).toBe(
-      `resuming the stored identity failed: directory ${storage} holds no bot identity yet, so midbot must join the cluster, and joining needs a join token. Pass the token printed by \`midctl bots add\` (or a new one from \`midctl tokens add --type=bot --bot-name=NAME\`) with --token or onboarding.token.`,
+      `resuming the stored identity failed: directory ${storage} holds no bot identity yet, so midbot must join the cluster, and joining needs a join token. Pass the token printed by \`midctl bots add\` (or a new one from \`midctl tokens add --type=bot --bot-name=NAME\`) with --token (or MID_BOT_TOKEN) or onboarding.token.`,
     );
     expect(error.code).toBe('join_token_required');
     expect(error.retryable).toBe(false);
@@ -299,7 +299,7 @@ describe('BotAgent identity', () => {
     expect(error.code).toBe('token_already_used');
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
-      'joining the cluster with the join token failed: this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again. Pass the new token with --token or onboarding.token.',
+      'joining the cluster with the join token failed: this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again. Pass the new token with --token (or MID_BOT_TOKEN) or onboarding.token.',
     );
     expect(error.message).not.toContain(bot.token);
   });
@@ -316,7 +316,7 @@ describe('BotAgent identity', () => {
     expect(error.code).toBe('token_already_used');
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
-      'joining the cluster with the join token failed: this join token was already used, and join tokens are single use. This run keeps the bot identity in memory only (no --data-dir, or storage: memory), so there is no saved identity to restart from: create a new token with `midctl tokens add --type=bot --bot-name=NAME` and pass it with --token or onboarding.token. With --data-dir DIR (or storage: directory) midbot saves its identity there, and a restart resumes from it without a token.',
+      'joining the cluster with the join token failed: this join token was already used, and join tokens are single use. This run keeps the bot identity in memory only (no --data-dir, or storage: memory), so there is no saved identity to restart from: create a new token with `midctl tokens add --type=bot --bot-name=NAME` and pass it with --token (or MID_BOT_TOKEN) or onboarding.token. With --data-dir DIR (or storage: directory) midbot saves its identity there, and a restart resumes from it without a token.',
     );
     expect(error.message).not.toContain('restart the bot from it');
   });
@@ -327,7 +327,7 @@ describe('BotAgent identity', () => {
     agent.close();
     expect(error.code).toBe('token_not_found');
     expect(error.message).toBe(
-      'joining the cluster with the join token failed: the join token is unknown or was deleted; ask an operator for a new one (`midctl bots add` or `midctl tokens add --type=bot --bot-name=NAME`). Pass the new token with --token or onboarding.token.',
+      'joining the cluster with the join token failed: the join token is unknown or was deleted; ask an operator for a new one (`midctl bots add` or `midctl tokens add --type=bot --bot-name=NAME`). Pass the new token with --token (or MID_BOT_TOKEN) or onboarding.token.',
     );
   });
 
@@ -350,7 +350,7 @@ describe('BotAgent identity', () => {
     stale.close();
     expect(mismatch.code).toBe('generation_mismatch');
     expect(mismatch.message).toBe(
-      `renewing the bot identity failed: this bot identity was renewed since this certificate was issued, so a copy of it is in use elsewhere; the instance is now locked. Join again with a new token. For a new join token: \`midctl tokens add --type=bot --bot-name=${bot.name}\`; pass it with --token or onboarding.token.`,
+      `renewing the bot identity failed: this bot identity was renewed since this certificate was issued, so a copy of it is in use elsewhere; the instance is now locked. Join again with a new token. For a new join token: \`midctl tokens add --type=bot --bot-name=${bot.name}\`; pass it with --token (or MID_BOT_TOKEN) or onboarding.token.`,
     );
 
     const locked = newAgent(cluster, agentConfig(cluster, bot.token), { identityStore: store });
@@ -359,7 +359,7 @@ describe('BotAgent identity', () => {
     expect(error.code).toBe('instance_locked');
     expect(error.message).toMatch(
       new RegExp(
-        `^renewing the bot identity failed: bot instance ${bot.name}/\\S+ is locked since \\S+ \\(.*\\); join again with a new token\\. For a new join token: \`midctl tokens add --type=bot --bot-name=${bot.name}\`; pass it with --token or onboarding\\.token\\.$`,
+        `^renewing the bot identity failed: bot instance ${bot.name}/\\S+ is locked since \\S+ \\(.*\\); join again with a new token\\. For a new join token: \`midctl tokens add --type=bot --bot-name=${bot.name}\`; pass it with --token \\(or MID_BOT_TOKEN\\) or onboarding\\.token\\.$`,
       ),
     );
   });
@@ -385,7 +385,7 @@ describe('BotAgent identity', () => {
     expect(error.code).toBe('token_expired');
     expect(error.message).toMatch(
       new RegExp(
-        `^joining the cluster with the join token failed: the join token expired at \\S+; create a new one with \`midctl tokens add --type=bot --bot-name=${bot.name}\`\\. Pass the new token with --token or onboarding\\.token\\.$`,
+        `^joining the cluster with the join token failed: the join token expired at \\S+; create a new one with \`midctl tokens add --type=bot --bot-name=${bot.name}\`\\. Pass the new token with --token \\(or MID_BOT_TOKEN\\) or onboarding\\.token\\.$`,
       ),
     );
   });
@@ -406,7 +406,9 @@ describe('BotAgent identity', () => {
       `the stored identity of bot "${bot.name}" expired at ${joined.identity.expiresAt}, so midbot joined again with the token, and the auth service answered: this join token was already used`,
     );
     expect(error.message).toMatch(
-      new RegExp(`The bot is "${bot.name}"; pass its new token with --token or onboarding\\.token\\.$`),
+      new RegExp(
+        `The bot is "${bot.name}"; pass its new token with --token \\(or MID_BOT_TOKEN\\) or onboarding\\.token\\.$`,
+      ),
     );
     expect(error.message.match(/midctl tokens add/g)).toHaveLength(1);
 
@@ -490,7 +492,7 @@ describe('BotAgent identity', () => {
     agent.close();
     expect(error.code).toBe('join_token_required');
     expect(error.message).toBe(
-      `resuming the stored identity failed: the bot identity stored in directory ${storage} cannot be read (${join(storage, STORED_IDENTITY_FILE)} is not JSON), so midbot must join the cluster, and joining needs a join token. Create a new join token with \`midctl tokens add --type=bot --bot-name=NAME\` and pass it with --token or onboarding.token. The join replaces the unreadable file.`,
+      `resuming the stored identity failed: the bot identity stored in directory ${storage} cannot be read (${join(storage, STORED_IDENTITY_FILE)} is not JSON), so midbot must join the cluster, and joining needs a join token. Create a new join token with \`midctl tokens add --type=bot --bot-name=NAME\` and pass it with --token (or MID_BOT_TOKEN) or onboarding.token. The join replaces the unreadable file.`,
     );
     // No line before it says midbot joins: it cannot.
     expect(log.text()).not.toContain('joining again');
