@@ -11,7 +11,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execArgument, renderSystemdUnit } from '../../lib/midbot/systemd-unit.js';
 import { type Cluster, startCluster } from '../bot/agent/agent-fixture.js';
@@ -22,13 +23,26 @@ let cluster: Cluster;
 let work: string;
 const systemdAnalyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((file) => existsSync(file));
 
-// Not under /tmp: the unit gives the service a /tmp of its own, so midbot refuses folders there.
-const WORK_ROOT = resolve(import.meta.dirname, '../../.test-work');
+/**
+ * A folder for the test outside /tmp and /var/tmp: the unit gives the service a /tmp of its own, so
+ * midbot refuses folders there (and the checkout itself may be in /tmp).
+ */
+function workRoot(): string {
+  const candidates = [homedir(), '/dev/shm', '/var/lib'];
+  for (const candidate of candidates) {
+    if (/^\/(?:var\/)?tmp(?:\/|$)/.test(candidate)) continue;
+    try {
+      return mkdtempSync(join(candidate, '.midbot-systemd-test-'));
+    } catch {
+      // not writable here: the next one
+    }
+  }
+  throw new Error(`no writable folder outside /tmp among ${candidates.join(', ')}`);
+}
 
 beforeAll(async () => {
   cluster = await startCluster();
-  mkdirSync(WORK_ROOT, { recursive: true });
-  work = mkdtempSync(join(WORK_ROOT, 'midbot-systemd-'));
+  work = workRoot();
 });
 
 afterAll(async () => {
@@ -147,11 +161,14 @@ describe('midbot install systemd', () => {
     const printed = await install(config);
     expect(printed.code).toBe(0);
     const notes = printed.stdout.split('\n').filter((line) => line.startsWith('# NOTE: '));
-    expect(notes).toEqual([
-      `# NOTE: ${join(work, 'unready-data')} does not exist, and the service may write only in folders that do: install -d -m 0700 -o daemon -g daemon ${join(work, 'unready-data')}`,
-      `# NOTE: ${join(work, 'unready-out')} does not exist, and the service may write only in folders that do: midbot init --destination-dir ${join(work, 'unready-out')} --bot-user daemon --reader-user READER`,
-      `# NOTE: daemon cannot read ${config} (mode 0600, another owner): chown daemon ${config}`,
-    ]);
+    // (A checkout or a node in /tmp adds a note of its own.)
+    expect(notes).toEqual(
+      expect.arrayContaining([
+        `# NOTE: ${join(work, 'unready-data')} does not exist, and the service may write only in folders that do: install -d -m 0700 -o daemon -g daemon ${join(work, 'unready-data')}`,
+        `# NOTE: ${join(work, 'unready-out')} does not exist, and the service may write only in folders that do: midbot init --destination-dir ${join(work, 'unready-out')} --bot-user daemon --reader-user READER`,
+        `# NOTE: daemon cannot read ${config} (mode 0600, another owner): chown daemon ${config}`,
+      ]),
+    );
   });
 
   it('puts AWS_REGION in the unit for Secrets Manager outputs, or says to', async () => {
