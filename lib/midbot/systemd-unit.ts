@@ -22,29 +22,59 @@ export interface SystemdUnitSpec {
   readonly writablePaths: readonly string[];
   /** `NAME=value` pairs (AWS_REGION), plain text. */
   readonly environment: readonly string[];
+  /** One run a start (`oneshot: true`), which a timer starts; a daemon otherwise. */
+  readonly oneshot: boolean;
+}
+
+/** The timer that starts a oneshot service every `intervalMs`, as the daemon would renew. */
+export function renderSystemdTimer(spec: { name: string; description: string; intervalMs: number }): string {
+  return [
+    '[Unit]',
+    `Description=${escapeSpecifiers(spec.description)}`,
+    '',
+    '[Timer]',
+    'OnBootSec=1min',
+    `OnUnitActiveSec=${Math.max(1, Math.round(spec.intervalMs / 1000))}s`,
+    // Hosts started together do not all renew in the same second.
+    'RandomizedDelaySec=30s',
+    'AccuracySec=1s',
+    `Unit=${spec.name}.service`,
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
 }
 
 export function renderSystemdUnit(spec: SystemdUnitSpec): string {
+  const lifecycle = spec.oneshot
+    ? // One run, started by the timer; a run that hangs is ended before the next is due.
+      { unit: [], service: ['Type=oneshot', 'TimeoutStartSec=5min'] }
+    : {
+        // midbot retries failed renewals itself and exits on what needs a person (a wrong pin, a
+        // refused token), so restarts stop after a few.
+        unit: ['StartLimitIntervalSec=10min', 'StartLimitBurst=5'],
+        service: [
+          'Type=simple',
+          // SIGHUP renews and writes every output at once; it does not read the config file again.
+          'ExecReload=/bin/kill -HUP $MAINPID',
+          'Restart=on-failure',
+          'RestartSec=10s',
+        ],
+      };
   return [
     '[Unit]',
     `Description=${escapeSpecifiers(spec.description)}`,
     'After=network-online.target',
     'Wants=network-online.target',
-    // midbot retries what passes (a network outage, the auth service down) without exiting; it exits
-    // on what needs a person (a wrong pin, a refused token), so restarts stop after a few.
-    'StartLimitIntervalSec=10min',
-    'StartLimitBurst=5',
+    ...lifecycle.unit,
     '',
     '[Service]',
-    'Type=simple',
+    ...lifecycle.service,
     `User=${spec.user}`,
     `Group=${spec.group}`,
     ...spec.environment.map((pair) => `Environment=${quoteWord(escapeSpecifiers(pair))}`),
     `ExecStart=${spec.execStart.map((word, index) => (index === 0 ? quoteWord(escapeSpecifiers(word)) : execArgument(word))).join(' ')}`,
-    // SIGHUP renews and writes every output at once; it does not read the config file again.
-    'ExecReload=/bin/kill -HUP $MAINPID',
-    'Restart=on-failure',
-    'RestartSec=10s',
     // A run under way finishes before midbot stops on SIGTERM, within its requests' timeouts.
     'TimeoutStopSec=60s',
     `SyslogIdentifier=${spec.name}`,

@@ -51,7 +51,11 @@ afterAll(async () => {
 });
 
 /** A daemon config for the test cluster, its folders in `work` (made, unless `make` is false). */
-function writeConfig(name: string, token: string, options: { extra?: string; make?: boolean } = {}): string {
+function writeConfig(
+  name: string,
+  token: string,
+  options: { extra?: string; make?: boolean; storage?: string } = {},
+): string {
   const folders = { data: join(work, `${name}-data`), out: join(work, `${name}-out`) };
   if (options.make !== false)
     for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
@@ -61,7 +65,7 @@ function writeConfig(name: string, token: string, options: { extra?: string; mak
     `version: v2
 auth_server: "${cluster.url}"
 onboarding: {join_method: token, token: "${token}", ca_pins: ["${cluster.server.caPin}"]}
-storage: {type: directory, path: ${folders.data}}
+storage: ${options.storage ?? `{type: directory, path: ${folders.data}}`}
 outputs:
   - type: identity
     destination: {type: directory, path: ${folders.out}}
@@ -234,18 +238,53 @@ describe('midbot install systemd', () => {
     expect(result.stderr).toMatch(/^ERROR: --user: .*no-such-user-here/);
   });
 
+  it('writes a oneshot service and a timer that starts it every renewal_interval, which systemd-analyze accepts', async () => {
+    const config = writeConfig('timed', await cluster.addBot('systemd-timed', ['ops']), {
+      extra: 'oneshot: true\nrenewal_interval: 15m\n',
+    });
+    const units = join(work, 'timed-units');
+    mkdirSync(units);
+    const wrote = await install(config, '--name', 'midbot-timed', '--write', '--systemd-directory', units);
+    expect(wrote.code).toBe(0);
+    expect(wrote.stdout).toContain('systemctl enable --now midbot-timed.timer');
+    const service = readFileSync(join(units, 'midbot-timed.service'), 'utf8');
+    const timer = readFileSync(join(units, 'midbot-timed.timer'), 'utf8');
+    expect(unitValue(service, 'Type')).toBe('oneshot');
+    expect(service).not.toMatch(/^(Restart|ExecReload)=/m);
+    expect(unitValue(timer, 'OnUnitActiveSec')).toBe('900s');
+    expect(unitValue(timer, 'Unit')).toBe('midbot-timed.service');
+    if (systemdAnalyze !== undefined) {
+      const verified = await runCommand(systemdAnalyze, ['verify', join(units, 'midbot-timed.timer')]);
+      expect(verified.stderr).toBe('');
+      expect(verified.code).toBe(0);
+    }
+    // One start of the service, as the timer makes it: one run, then exit 0.
+    const [program, ...args] = unitValue(service, 'ExecStart').split(' ') as [string, ...string[]];
+    const run = await runCommand(program, args, { timeoutMs: 30_000 });
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(work, 'timed-out', 'tlscert'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    // Printed, both files come with their names.
+    const printed = await install(config, '--name', 'midbot-timed');
+    expect(printed.stdout).toMatch(
+      /^# midbot-timed\.service\n\[Unit\][\s\S]*\n# midbot-timed\.timer\n\[Unit\]/m,
+    );
+  });
+
   it.each([
-    ['oneshot: true\n', /^ERROR: \S+\.yaml: oneshot: true: a service runs midbot as a daemon/],
     [
-      '  - type: identity\n    destination: {type: directory, path: /tmp/machine-id}\n',
+      { extra: 'oneshot: true\n', storage: '{type: memory}' },
+      /^ERROR: \S+\.yaml: oneshot with storage memory joins on every run, and a token joins once/,
+    ],
+    [
+      { extra: '  - type: identity\n    destination: {type: directory, path: /tmp/machine-id}\n' },
       /^ERROR: \/tmp\/machine-id: PrivateTmp gives the service its own \/tmp/,
     ],
     [
-      '  - type: identity\n    destination: {type: directory, path: /var}\n',
+      { extra: '  - type: identity\n    destination: {type: directory, path: /var}\n' },
       /^ERROR: \S+\.yaml: the service would be given all of \/var to write; give midbot a folder of its own, e\.g\. \/var\/lib\/midbot/,
     ],
-  ])('refuses a config it cannot run as a confined daemon (%#)', async (extra, message) => {
-    const result = await install(writeConfig('unfit', 'a-token-never-used', { extra }));
+  ])('refuses a config it cannot run as a confined service (%#)', async (options, message) => {
+    const result = await install(writeConfig('unfit', 'a-token-never-used', options));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
   });
@@ -280,6 +319,7 @@ describe('systemd unit text', () => {
       execStart: ['/usr/bin/node', '/m.mjs'],
       writablePaths: ['/var/lib/midbot'],
       environment: [],
+      oneshot: false,
     };
     expect(renderSystemdUnit({ ...spec, root: false })).toContain('\nCapabilityBoundingSet=\n');
     expect(renderSystemdUnit({ ...spec, root: true })).not.toContain('CapabilityBoundingSet');

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BotConfig } from '../../bot/config/bot-config.js';
 import { absolutePathSchema } from '../../bot/config/config-fields.js';
@@ -8,11 +8,12 @@ import {
   lookupUser,
   runTool,
 } from '../../bot/destinations/system-accounts.js';
+import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import type { MidbotIo } from '../midbot-io.js';
 import { buildStartConfig } from '../start-config.js';
-import { renderSystemdUnit } from '../systemd-unit.js';
+import { renderSystemdTimer, renderSystemdUnit } from '../systemd-unit.js';
 import { writeWholeFile } from '../whole-file.js';
 
 export interface InstallSystemdOptions {
@@ -69,9 +70,10 @@ const PRIVATE_TREES = ['/tmp', '/var/tmp'];
 /**
  * `midbot install systemd` (tbot's): the service unit that runs `midbot start -c FILE`, printed, or
  * written with `--write`. The config is checked as `midbot start` checks it (nothing is contacted);
- * a config that cannot run as a daemon (`oneshot: true`) or under the unit's protection (a folder in
- * /tmp, a whole system tree) is refused. What would make the service fail to start is said before
- * the unit (as `#` lines, which systemd ignores): a missing folder, a config the user cannot read.
+ * a `oneshot: true` config gets a timer that starts the service every renewal_interval. A config that
+ * cannot run under the unit's protection (a folder in /tmp, a whole system tree) is refused. What
+ * would make the service fail to start is said before the unit (as `#` lines, which systemd
+ * ignores): a missing folder, a config the user cannot read.
  */
 export async function installSystemd(options: InstallSystemdOptions, io: MidbotIo): Promise<string> {
   if (options.config === undefined) {
@@ -108,10 +110,10 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
   );
   const configFile = safePath(path.resolve(io.cwd(), options.config), '-c');
   const { config } = buildStartConfig(options.config, {}, io);
-  if (config.oneshot) {
+  if (config.oneshot && config.storage.type === 'memory' && config.onboarding.join_method === 'token') {
     throw new ConfigError(
       'invalid_config',
-      `${options.config}: oneshot: true: a service runs midbot as a daemon, which oneshot would end after one run (and systemd would start again and again); remove oneshot, or run \`midbot start --oneshot -c FILE\` from a systemd timer or cron instead`,
+      `${options.config}: oneshot with storage memory joins on every run, and a token joins once: the timer's second run would fail; set storage to a directory (each run then renews the identity there)`,
     );
   }
   const command = (options.midbotCommand ?? thisMidbot()).map((part) => safePath(part, 'the midbot command'));
@@ -156,6 +158,7 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
       : []),
   ];
   const unit = renderSystemdUnit({
+    oneshot: config.oneshot,
     name,
     description: `midbot, the Machine ID agent (${configFile})`,
     user: user.account.name,
@@ -166,32 +169,70 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
     environment:
       usesSecretsManagerWithoutRegion(config) && region !== undefined ? [`AWS_REGION=${region}`] : [],
   });
-  const commented = notes.map((note) => `# NOTE: ${note}`);
-  if (options.write !== true) return [...commented, unit].join('\n');
-  const file = path.join(options.systemdDirectory ?? '/etc/systemd/system', `${name}.service`);
-  if (!existsSync(path.dirname(file))) {
+  // A oneshot config runs from a timer, every renewal_interval, as the daemon would renew.
+  const files = [
+    { name: `${name}.service`, text: unit },
+    ...(config.oneshot
+      ? [
+          {
+            name: `${name}.timer`,
+            text: renderSystemdTimer({
+              name,
+              description: `Runs ${name}.service every renewal_interval (${formatDuration(config.renewal_interval)})`,
+              intervalMs: config.renewal_interval,
+            }),
+          },
+        ]
+      : []),
+  ];
+  const started = config.oneshot ? `${name}.timer` : name;
+  if (options.write !== true) {
+    const commented = notes.map((note) => `# NOTE: ${note}`);
+    if (files.length === 1) return [...commented, unit].join('\n');
+    return [...commented, ...files.map((file) => `# ${file.name}\n${file.text}`)].join('\n');
+  }
+  const folder = options.systemdDirectory ?? '/etc/systemd/system';
+  if (!existsSync(folder)) {
     throw new ConfigError(
       'invalid_flag',
-      `--systemd-directory: ${path.dirname(file)} does not exist; is this a systemd host? (print the unit without --write to see it)`,
+      `--systemd-directory: ${folder} does not exist; is this a systemd host? (print the unit without --write to see it)`,
     );
   }
-  writeWholeFile(file, unit, {
-    mode: 0o644,
-    flag: file,
-    existing: {
-      replace: options.force === true,
-      advice: 'give --force to replace it, or --name to write another unit',
-    },
-    symlink: 'refuse',
-  });
+  const writes = files.map((file) => ({ path: path.join(folder, file.name), text: file.text }));
+  // Both refused before either is written, so that a timer never lands without its service.
+  if (options.force !== true) {
+    const present = writes.find((write) => existsSync(write.path) || isSymlink(write.path));
+    if (present !== undefined) {
+      throw new ConfigError(
+        'invalid_flag',
+        `${present.path}: exists already; give --force to replace it, or --name to write another unit`,
+      );
+    }
+  }
+  for (const write of writes) {
+    writeWholeFile(write.path, write.text, {
+      mode: 0o644,
+      flag: write.path,
+      existing: { replace: true },
+      symlink: 'refuse',
+    });
+  }
   return [
     ...notes.map((note) => `NOTE: ${note}`),
-    `Wrote ${file}. Start it now and at every boot with:`,
+    `Wrote ${writes.map((write) => write.path).join(' and ')}. Start it now and at every boot with:`,
     '  systemctl daemon-reload',
-    `  systemctl enable --now ${name}`,
+    `  systemctl enable --now ${started}`,
     `and follow it with: journalctl -u ${name} -f`,
     '',
   ].join('\n');
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** The storage folder and the folders of directory outputs. */
