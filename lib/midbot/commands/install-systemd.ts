@@ -199,7 +199,14 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
     );
   }
   const writes = files.map((file) => ({ path: path.join(folder, file.name), text: file.text }));
-  // Both refused before either is written, so that a timer never lands without its service.
+  // Both checked before either is written, so that a refusal never leaves a timer without its service.
+  const linked = writes.find((write) => isSymlink(write.path));
+  if (linked !== undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      `${linked.path}: is a symlink; remove it first (midbot does not write through one)`,
+    );
+  }
   if (options.force !== true) {
     const present = writes.find((write) => existsSync(write.path) || isSymlink(write.path));
     if (present !== undefined) {
