@@ -3,14 +3,12 @@ import { chmodSync, lstatSync, renameSync, rmSync, type Stats, statSync, writeFi
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 
-/** How `writeWholeFile` treats what is already at the path. */
+/** How `writeWholeFile` writes, and treats a symlink at the path (a regular file there is replaced). */
 export interface WholeFileOptions {
   /** The file's mode, whatever the umask. */
   readonly mode: number;
   /** Names the file in errors as the user gave it, e.g. `-o midbot.yaml`. */
   readonly flag: string;
-  /** A regular file there: replaced, or refused with `exists` as the advice. */
-  readonly existing: { readonly replace: true } | { readonly replace: false; readonly advice: string };
   /** A symlink there: replaced itself (never followed), or refused. */
   readonly symlink: 'replace' | 'refuse';
 }
@@ -33,10 +31,8 @@ export function writeWholeFile(file: string, text: string, options: WholeFileOpt
     }
     const target = statOf(statSync, file);
     if (target !== undefined && !target.isFile()) throw notAFile(flag, target);
-  } else if (existing !== undefined) {
-    if (!existing.isFile()) throw notAFile(flag, existing);
-    if (!options.existing.replace)
-      throw new ConfigError('invalid_flag', `${flag}: exists already; ${options.existing.advice}`);
+  } else if (existing !== undefined && !existing.isFile()) {
+    throw notAFile(flag, existing);
   }
   const folder = path.dirname(file);
   const folderStat = statOf(statSync, folder);

@@ -54,7 +54,6 @@ export function configure(options: ConfigureOptions, io: MidbotIo): Configured {
   writeWholeFile(file, yaml, {
     mode: 0o600,
     flag: `-o ${target}`,
-    existing: { replace: true },
     symlink: 'replace',
   });
   return { yaml, file, warnings: notes, holdsSecretToken };

@@ -191,7 +191,30 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
     if (files.length === 1) return [...commented, unit].join('\n');
     return [...commented, ...files.map((file) => `# ${file.name}\n${file.text}`)].join('\n');
   }
-  const folder = options.systemdDirectory ?? '/etc/systemd/system';
+  const written = writeUnitFiles(
+    options.systemdDirectory ?? '/etc/systemd/system',
+    files,
+    options.force === true,
+  );
+  return [
+    ...notes.map((note) => `NOTE: ${note}`),
+    `Wrote ${written.join(' and ')}. Start it now and at every boot with:`,
+    '  systemctl daemon-reload',
+    `  systemctl enable --now ${started}`,
+    `and follow it with: journalctl -u ${name} -f`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes the unit files into `folder`, each whole and never through a symlink. All are checked before
+ * any is written, so that a refusal never leaves a timer without its service.
+ */
+function writeUnitFiles(
+  folder: string,
+  files: ReadonlyArray<{ name: string; text: string }>,
+  force: boolean,
+): string[] {
   if (!existsSync(folder)) {
     throw new ConfigError(
       'invalid_flag',
@@ -199,7 +222,6 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
     );
   }
   const writes = files.map((file) => ({ path: path.join(folder, file.name), text: file.text }));
-  // Both checked before either is written, so that a refusal never leaves a timer without its service.
   const linked = writes.find((write) => isSymlink(write.path));
   if (linked !== undefined) {
     throw new ConfigError(
@@ -207,31 +229,17 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
       `${linked.path}: is a symlink; remove it first (midbot does not write through one)`,
     );
   }
-  if (options.force !== true) {
-    const present = writes.find((write) => existsSync(write.path) || isSymlink(write.path));
-    if (present !== undefined) {
-      throw new ConfigError(
-        'invalid_flag',
-        `${present.path}: exists already; give --force to replace it, or --name to write another unit`,
-      );
-    }
+  const present = force ? undefined : writes.find((write) => existsSync(write.path));
+  if (present !== undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      `${present.path}: exists already; give --force to replace it, or --name to write another unit`,
+    );
   }
   for (const write of writes) {
-    writeWholeFile(write.path, write.text, {
-      mode: 0o644,
-      flag: write.path,
-      existing: { replace: true },
-      symlink: 'refuse',
-    });
+    writeWholeFile(write.path, write.text, { mode: 0o644, flag: write.path, symlink: 'refuse' });
   }
-  return [
-    ...notes.map((note) => `NOTE: ${note}`),
-    `Wrote ${writes.map((write) => write.path).join(' and ')}. Start it now and at every boot with:`,
-    '  systemctl daemon-reload',
-    `  systemctl enable --now ${started}`,
-    `and follow it with: journalctl -u ${name} -f`,
-    '',
-  ].join('\n');
+  return writes.map((write) => write.path);
 }
 
 function isSymlink(file: string): boolean {
