@@ -20,6 +20,36 @@ export interface WholeFileOptions {
  * over `/dev/stdout` would replace it for the whole system) is refused.
  */
 export function writeWholeFile(file: string, text: string, options: WholeFileOptions): void {
+  checkWholeFileTarget(file, options);
+  const folder = path.dirname(file);
+  const temporary = path.join(folder, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    writeFileSync(temporary, text, { mode: options.mode, flag: 'wx' });
+    created = true;
+    chmodSync(temporary, options.mode);
+    renameSync(temporary, file);
+  } catch (error) {
+    if (created) rmSync(temporary, { force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const advice =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'run as a user that may write there'
+        : 'choose a folder you may write to';
+    throw new ConfigError('invalid_flag', `${options.flag}: cannot write it (${code}); ${advice}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * What `writeWholeFile` refuses, checked without writing: so that a caller writing several files can
+ * refuse before writing any.
+ */
+export function checkWholeFileTarget(
+  file: string,
+  options: Pick<WholeFileOptions, 'flag' | 'symlink'>,
+): void {
   const { flag } = options;
   const existing = statOf(lstatSync, file);
   if (existing?.isSymbolicLink()) {
@@ -41,22 +71,6 @@ export function writeWholeFile(file: string, text: string, options: WholeFileOpt
   }
   if (!folderStat.isDirectory()) {
     throw new ConfigError('invalid_flag', `${flag}: ${folder} is not a folder; give a path inside a folder`);
-  }
-  const temporary = path.join(folder, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    writeFileSync(temporary, text, { mode: options.mode, flag: 'wx' });
-    created = true;
-    chmodSync(temporary, options.mode);
-    renameSync(temporary, file);
-  } catch (error) {
-    if (created) rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const advice =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'run as a user that may write there'
-        : 'choose a folder you may write to';
-    throw new ConfigError('invalid_flag', `${flag}: cannot write it (${code}); ${advice}`, { cause: error });
   }
 }
 

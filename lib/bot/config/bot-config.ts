@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AWS_REGION_NAME } from '../../core/aws-region.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { listenAddressProblem } from '../../core/listen-address.js';
 import { SECRET_ARN, SECRET_NAME } from '../destinations/secret-value.js';
@@ -122,7 +123,7 @@ export const secretsManagerDestinationSchema = strictObject({
     message: 'expected a secret name (letters, digits, /_+=.@-, at most 512) or a Secrets Manager ARN',
   }),
   region: text('an AWS region like eu-west-1')
-    .regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region like eu-west-1')
+    .regex(AWS_REGION_NAME, 'expected an AWS region like eu-west-1')
     .optional(),
   kms_key_id: text('a KMS key id, alias or ARN').min(1).max(2048).optional(),
 });

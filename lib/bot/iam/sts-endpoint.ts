@@ -1,3 +1,4 @@
+import { AWS_REGION_NAME } from '../../core/aws-region.js';
 import { ConfigError } from '../../core/errors.js';
 
 /** Where the agent signs GetCallerIdentity for: the regional STS endpoint of its own region. */
@@ -8,7 +9,6 @@ export interface StsEndpointChoice {
   readonly signingRegion: string;
 }
 
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 /** GovCloud STS hosts are FIPS validated under their plain names. */
 const FIPS_REGIONS = new Set(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']);
 
@@ -27,7 +27,7 @@ export function stsEndpointFor(
       'the iam join method needs the AWS region to sign for its regional STS endpoint; set AWS_REGION (or AWS_DEFAULT_REGION), e.g. AWS_REGION=eu-west-1',
     );
   }
-  if (!REGION.test(region)) {
+  if (!AWS_REGION_NAME.test(region)) {
     throw new ConfigError(
       'aws_region_invalid',
       `the AWS region ${JSON.stringify(region.slice(0, 40))} is not a region name like eu-west-1; check AWS_REGION`,

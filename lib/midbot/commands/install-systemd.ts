@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BotConfig } from '../../bot/config/bot-config.js';
 import { absolutePathSchema } from '../../bot/config/config-fields.js';
@@ -8,13 +8,14 @@ import {
   lookupUser,
   runTool,
 } from '../../bot/destinations/system-accounts.js';
+import { AWS_REGION_NAME } from '../../core/aws-region.js';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError } from '../../core/errors.js';
 import { parseWithSchema } from '../../core/schema.js';
 import type { MidbotIo } from '../midbot-io.js';
 import { buildStartConfig } from '../start-config.js';
 import { renderSystemdTimer, renderSystemdUnit } from '../systemd-unit.js';
-import { writeWholeFile } from '../whole-file.js';
+import { checkWholeFileTarget, writeWholeFile } from '../whole-file.js';
 
 export interface InstallSystemdOptions {
   /** `-c FILE`: the config the service runs (required). */
@@ -36,8 +37,6 @@ export interface InstallSystemdOptions {
   /** Runs `getent`. @default the system's */
   readonly run?: CommandRunner;
 }
-
-const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** The overflow user, which systemd calls unsafe for a service. */
 const NOBODY = 65534;
@@ -119,11 +118,12 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
   const command = (options.midbotCommand ?? thisMidbot()).map((part) => safePath(part, 'the midbot command'));
   const folders = writableFolders(config);
   for (const folder of folders) {
-    refuseIn(
-      PRIVATE_TREES,
-      folder,
-      "PrivateTmp gives the service its own /tmp, which readers of this machine's /tmp do not see; choose a folder outside /tmp",
-    );
+    if (isIn(PRIVATE_TREES, folder)) {
+      throw new ConfigError(
+        'invalid_config',
+        `${folder}: PrivateTmp gives the service its own /tmp, which readers of this machine's /tmp do not see; choose a folder outside /tmp`,
+      );
+    }
     if (SYSTEM_TREES.includes(folder)) {
       throw new ConfigError(
         'invalid_config',
@@ -133,7 +133,7 @@ export async function installSystemd(options: InstallSystemdOptions, io: MidbotI
   }
   // Only a region's characters go into the unit (an empty variable counts as unset).
   const region = [io.env?.['AWS_REGION'], io.env?.['AWS_DEFAULT_REGION']].find(
-    (value) => value !== undefined && AWS_REGION.test(value),
+    (value) => value !== undefined && AWS_REGION_NAME.test(value),
   );
   const notes = [
     ...[configFile, ...command]
@@ -222,13 +222,8 @@ function writeUnitFiles(
     );
   }
   const writes = files.map((file) => ({ path: path.join(folder, file.name), text: file.text }));
-  const linked = writes.find((write) => isSymlink(write.path));
-  if (linked !== undefined) {
-    throw new ConfigError(
-      'invalid_flag',
-      `${linked.path}: is a symlink; remove it first (midbot does not write through one)`,
-    );
-  }
+  const rules = (file: string) => ({ flag: file, symlink: 'refuse' as const });
+  for (const write of writes) checkWholeFileTarget(write.path, rules(write.path));
   const present = force ? undefined : writes.find((write) => existsSync(write.path));
   if (present !== undefined) {
     throw new ConfigError(
@@ -237,17 +232,9 @@ function writeUnitFiles(
     );
   }
   for (const write of writes) {
-    writeWholeFile(write.path, write.text, { mode: 0o644, flag: write.path, symlink: 'refuse' });
+    writeWholeFile(write.path, write.text, { mode: 0o644, ...rules(write.path) });
   }
   return writes.map((write) => write.path);
-}
-
-function isSymlink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 /** The storage folder and the folders of directory outputs. */
@@ -322,10 +309,6 @@ function ownFolderIn(tree: string): string {
 
 function isIn(trees: readonly string[], file: string): boolean {
   return trees.some((tree) => file === tree || file.startsWith(`${tree}/`));
-}
-
-function refuseIn(trees: readonly string[], file: string, advice: string): void {
-  if (isIn(trees, file)) throw new ConfigError('invalid_config', `${file}: ${advice}`);
 }
 
 /** The node binary and the real path of the script running now (not a symlink npm made to it). */
