@@ -11,7 +11,8 @@
  * 4. Cold import of each bundle in a fresh node process, next to the SDK-only bundle. Target ≤ 1.5×.
  * 5. Warm bot Lambda runs (iam join, two outputs to Secrets Manager, heartbeat) against the auth Lambda
  *    behind an API Gateway stand-in, next to the bare round trips one run waits on (its own and the auth
- *    Lambda's DynamoDB calls, in the same waves), in rounds side by side. Both are measured after
+ *    Lambda's DynamoDB calls, in the same waves), in rounds side by side. The AWS emulators run in a
+ *    worker thread, so that the Lambdas' thread does only the Lambdas' work. Both are measured after
  *    warm-up runs, so that V8 has optimised the hot paths as it has in an auth Lambda serving a fleet;
  *    the warm-up is printed too. Target p50 ≤ 25 ms and ≤ 2× the bare round trips.
  * 6. `midbot proxy app`: a request through the local proxy next to the same request sent straight to
@@ -154,13 +155,14 @@ async function printBotLambdaRuns(bundles: readonly LambdaBundle[]): Promise<voi
   // round trips both were paired with.
   const sdkRatio = median(sdkRounds.map((round) => round.sdkMs / round.bareMs));
   const count = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
-  const shape = (sizes: readonly number[]) => `${sizes.length} waves [${sizes.join(' ')}]`;
+  const shape = (sizes: readonly number[]) =>
+    `${sizes.length} wave${sizes.length === 1 ? '' : 's'} [${sizes.join(' ')}]`;
   const dynamodbWaves = waves.dynamodb.map((wave) => wave.length);
   const operations = [
     ...new Set(waves.dynamodb.flat().map((request) => request.headers['x-amz-target']?.split('.')[1] ?? '?')),
   ];
   console.log(
-    `Bot Lambda runs, in-process (bundled bot → HTTPS stand-in → bundled auth Lambda; dynalite, STS and Secrets Manager emulators; ${WARM_RUNS} rounds of a warm run and its baseline, after ${WARM_UP_RUNS} warm-up runs)`,
+    `Bot Lambda runs (bundled bot → HTTPS stand-in → bundled auth Lambda in this thread; dynalite, STS and Secrets Manager emulators in a worker thread, as AWS runs them apart; ${WARM_RUNS} rounds of a warm run and its baseline, after ${WARM_UP_RUNS} warm-up runs)`,
   );
   console.log(`  first invocation (builds its clients, pings, joins): ${ms(coldMs)} ms`);
   const firstWarm = warmUpMs.slice(0, 25);

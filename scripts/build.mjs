@@ -8,6 +8,8 @@ const candidates = {
   midbot: 'bin/midbot.ts',
   demo: 'scripts/demo.ts',
   bench: 'scripts/bench.ts',
+  // The bench's AWS emulators run in a worker thread, which needs a file of its own.
+  'bench-aws-emulators': 'scripts/bench/aws-emulators-worker.ts',
   consumer: 'lib/consumer/index.ts',
 };
 const entries = Object.fromEntries(Object.entries(candidates).filter(([, file]) => existsSync(file)));

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createOpensslCa } from '../../test/support/openssl-ca.js';
-import { startApiGatewayStandIn, startServerlessStandIns } from '../../test/support/serverless-stand-ins.js';
+import { startApiGatewayStandIn } from '../../test/support/serverless-stand-ins.js';
+import { EMULATORS_WORKER, startAwsEmulatorsThread } from './aws-emulators-thread.js';
 import { bareRoundTrips, type RoundTripCounts, sampled, timed } from './bare-round-trips.js';
 import { captureOutput } from './captured-output.js';
-import { type CapturedRequest, countServerTraffic, waves } from './server-traffic.js';
+import { type CapturedRequest, countServerTraffic, recordClientRequests, waves } from './server-traffic.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -120,10 +121,12 @@ export interface BotLambdaBench {
 const TRAFFIC_RUNS = 10;
 
 /**
- * The serverless shape in this process, as in `test/e2e/serverless.test.ts`: the bundled auth Lambda
- * behind the HTTPS API Gateway stand-in, with DynamoDB (dynalite), Secrets Manager and STS emulators; the
- * bundled bot Lambda invoked once cold, then `warmUpRuns` times to let V8 optimise (as it has in an
- * auth Lambda that serves a fleet of bots), then a few runs whose traffic is counted and captured,
+ * The serverless shape, as in `test/e2e/serverless.test.ts`: the bundled auth Lambda behind the HTTPS
+ * API Gateway stand-in and the bundled bot Lambda in this thread, the DynamoDB (dynalite), Secrets
+ * Manager and STS emulators in a thread of their own (`aws-emulators-thread.ts`: on AWS they are other
+ * machines, so their work and their heap are not the Lambdas'). The bot Lambda is invoked once cold,
+ * then `warmUpRuns` times to let V8 optimise (as it has in an auth Lambda that serves a fleet of bots),
+ * then a few runs whose traffic is counted and captured,
  * then `runs` measured rounds of a warm run and its baseline side by side. Each run writes an `identity`
  * and an `application` output to Secrets Manager. The bundles are the files measured for size and cold
  * start.
@@ -139,7 +142,7 @@ export async function benchBotLambda(
   const counter = countServerTraffic();
   const output = captureOutput();
   try {
-    const standIns = await startServerlessStandIns({
+    const emulators = await startAwsEmulatorsThread(EMULATORS_WORKER, {
       region: REGION,
       account: ACCOUNT,
       clusterName: 'bench.test',
@@ -151,10 +154,8 @@ export async function benchBotLambda(
         userId: 'AROABENCHROLE:machine-id-bot-bench',
       },
     });
-    stops.push(() => standIns.stop());
-    const { dynalite, secrets, sts } = standIns;
-    counter.capture(dynalite.port);
-    Object.assign(process.env, standIns.environment);
+    stops.push(() => emulators.stop());
+    Object.assign(process.env, emulators.environment);
     const auth = (await import(pathToFileURL(bundles.auth).href)) as { handler: Handler };
     const adapterCa = await createOpensslCa(dir, 'api gateway stand-in');
     const adapter = await startApiGatewayStandIn(adapterCa, auth.handler);
@@ -180,52 +181,58 @@ export async function benchBotLambda(
       warmUpMs.push(performance.now() - start);
     }
 
-    const servers = {
-      adapter: adapter.port,
-      dynamodb: dynalite.port,
-      secretsManager: Number(new URL(secrets.url).port),
+    const ports = {
+      dynamodb: Number(new URL(emulators.dynamodbUrl).port),
+      secretsManager: Number(new URL(emulators.secretsManagerUrl).port),
     };
     const before = {
       auth: adapter.invocations(),
-      sts: sts.requests.length,
-      secretsManager: secrets.calls.length,
-      dynamodb: counter.requests(servers.dynamodb),
-      authConnections: counter.connections(servers.adapter),
+      authConnections: counter.connections(adapter.port),
+      emulators: await emulators.traffic(),
     };
-    let lastRun = { dynamodb: 0, secretsManager: 0 };
-    for (let run = 0; run < TRAFFIC_RUNS; run += 1) {
-      lastRun = {
-        dynamodb: counter.requests(servers.dynamodb),
-        secretsManager: counter.requests(servers.secretsManager),
-      };
-      await bot.handler(event);
-    }
+    for (let run = 0; run < TRAFFIC_RUNS - 1; run += 1) await bot.handler(event);
+    // The last of these runs is the one whose requests are kept: the emulators keep their bodies, this
+    // thread when each went out and came back (the waves, as the Lambdas' clients sent them).
+    await emulators.startCapturing();
+    const clients = recordClientRequests([ports.dynamodb, ports.secretsManager]);
+    await bot.handler(event);
+    clients.stop();
+    const lastRunRequests = await emulators.stopCapturing();
+    const after = await emulators.traffic();
+    const dynamodbWaveSizes = waves(clients.spans(ports.dynamodb)).map((wave) => wave.length);
+    // Waves follow each other (the next starts once the last is answered), so the requests arrived
+    // wave by wave and the arrival order splits into them.
     const runWaves: RunWaves = {
-      dynamodb: waves(counter.spans(servers.dynamodb, lastRun.dynamodb)).map((wave) =>
-        wave.flatMap((span) => (span.request === undefined ? [] : [span.request])),
-      ),
-      secretsManager: waves(counter.spans(servers.secretsManager, lastRun.secretsManager)).map(
-        (wave) => wave.length,
-      ),
+      dynamodb: dynamodbWaveSizes.map((size) => lastRunRequests.splice(0, size)),
+      secretsManager: waves(clients.spans(ports.secretsManager)).map((wave) => wave.length),
     };
+    if (lastRunRequests.length > 0) {
+      throw new Error(
+        `${lastRunRequests.length} DynamoDB requests arrived that the auth Lambda did not send`,
+      );
+    }
     const perRun = (total: number) => total / TRAFFIC_RUNS;
-    const secretsManagerCalls = perRun(secrets.calls.length - before.secretsManager);
+    const secretsManagerCalls = perRun(
+      after.secretsManagerOperations - before.emulators.secretsManagerOperations,
+    );
     const traffic: RunTraffic = {
       auth: perRun(adapter.invocations() - before.auth),
-      authConnections: perRun(counter.connections(servers.adapter) - before.authConnections),
-      sts: perRun(sts.requests.length - before.sts),
+      authConnections: perRun(counter.connections(adapter.port) - before.authConnections),
+      sts: perRun(after.sts - before.emulators.sts),
       secretsManager: secretsManagerCalls,
-      secretsManagerOperations: secrets.calls.slice(-Math.round(secretsManagerCalls)),
-      dynamodb: perRun(counter.requests(servers.dynamodb) - before.dynamodb),
+      secretsManagerOperations: await emulators.secretsManagerOperations(
+        after.secretsManagerOperations - Math.round(secretsManagerCalls),
+      ),
+      dynamodb: perRun(after.dynamodb - before.emulators.dynamodb),
     };
     const bare = bareRoundTrips(traffic, runWaves, {
       authUrl: adapter.url,
       authCa: adapterCa.certPem,
-      stsUrl: sts.url,
-      secretsManagerUrl: secrets.url,
+      stsUrl: emulators.stsUrl,
+      secretsManagerUrl: emulators.secretsManagerUrl,
       secretId: SECRETS.identity,
-      dynamodbUrl: dynalite.endpoint,
-      tableName: standIns.tableName,
+      dynamodbUrl: emulators.dynamodbUrl,
+      tableName: emulators.tableName,
       region: REGION,
       credentials: BOT_KEYS,
     });

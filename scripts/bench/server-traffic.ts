@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A request as a server received it: enough to send it again byte for byte. */
@@ -68,11 +68,46 @@ export function countServerTraffic() {
      * with `data` listeners (dynalite): a server reading with `for await` could miss chunks.
      */
     capture: (port: number) => capturing.add(port),
+    /** Stops keeping the requests to `port` (their spans are still kept). */
+    release: (port: number) => capturing.delete(port),
     /** The spans of the requests to `port` from the `from`-th on, in arrival order. */
     spans: (port: number, from = 0) => (spans.get(port) ?? []).slice(from),
     stop() {
       unsubscribe('http.server.request.start', onRequest);
       unsubscribe('net.server.socket', onConnection);
+    },
+  };
+}
+
+/**
+ * Keeps the span of each HTTP request this thread's clients send to `ports`, from when the request was
+ * made to when its response was read, until `stop`: what the client had in flight at once, which the
+ * server cannot tell when it runs in another thread (it may answer one request before the next of the
+ * same wave arrives).
+ */
+export function recordClientRequests(ports: readonly number[]) {
+  const spans = new Map<number, RequestSpan[]>(ports.map((port) => [port, []]));
+  const open = new WeakMap<ClientRequest, RequestSpan>();
+  const onStart = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    const port = Number(String(request.getHeader('host') ?? '').split(':')[1]);
+    const list = spans.get(port);
+    if (list === undefined) return;
+    const span: RequestSpan = { start: performance.now(), end: Number.POSITIVE_INFINITY };
+    open.set(request, span);
+    list.push(span);
+  };
+  const onFinish = (message: unknown) => {
+    const span = open.get((message as { request: ClientRequest }).request);
+    if (span !== undefined) span.end = performance.now();
+  };
+  subscribe('http.client.request.start', onStart);
+  subscribe('http.client.response.finish', onFinish);
+  return {
+    spans: (port: number): readonly RequestSpan[] => spans.get(port) ?? [],
+    stop() {
+      unsubscribe('http.client.request.start', onStart);
+      unsubscribe('http.client.response.finish', onFinish);
     },
   };
 }
