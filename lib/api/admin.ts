@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { builtOnFirstUse } from '../core/built-on-first-use.js';
+import { checkedString, describeCharacter, findUnsafeCharacter } from '../resources/text.js';
 import { clusterCasSchema, isoTime, name, ttlSeconds } from './wire-schemas.js';
 
 /** The most audit events one `GET /v1/admin/events` call returns (`?limit=`). */
@@ -91,6 +92,22 @@ export const addTokenRequestSchema = builtOnFirstUse(() =>
   }),
 );
 export type AddTokenRequest = z.infer<typeof addTokenRequestSchema>;
+
+/** The longest lock message: it is repeated in every refusal the locked bot gets. */
+export const MAX_LOCK_MESSAGE = 256;
+
+/** What is wrong with a lock message: it is repeated in refusals and the audit log, so one plain line. */
+export function lockMessageProblem(value: string): string | undefined {
+  if (value.length === 0) return 'the message is empty; leave it out for the default';
+  if (value.length > MAX_LOCK_MESSAGE) return `a lock message is at most ${MAX_LOCK_MESSAGE} characters`;
+  const bad = findUnsafeCharacter(value);
+  return bad === undefined ? undefined : `${describeCharacter(bad)} is not allowed in a lock message`;
+}
+
+/** `POST /v1/admin/bot-instances/BOT/ID/lock`: why (shown to the bot and in the audit log). */
+export const lockInstanceRequestSchema = builtOnFirstUse(() =>
+  z.strictObject({ message: checkedString(lockMessageProblem).optional() }),
+);
 
 export const statusResponseSchema = builtOnFirstUse(() =>
   z.strictObject({

@@ -9,6 +9,7 @@ export const AUDIT_EVENT_TYPES = [
   'bot.join',
   'bot.lock',
   'bot.renew',
+  'bot.unlock',
   'bot.update',
   'cert.issue',
   'resource.create',

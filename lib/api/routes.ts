@@ -17,6 +17,8 @@ export const ROUTES = {
   adminBots: '/v1/admin/bots',
   adminTokens: '/v1/admin/tokens',
   adminEvents: '/v1/admin/events',
+  /** `/v1/admin/bot-instances/BOT/ID/lock`: POST locks the instance, DELETE lifts the lock. */
+  adminBotInstances: '/v1/admin/bot-instances',
 } as const;
 
 export const ADMIN_PREFIX = '/v1/admin/';

@@ -15,6 +15,7 @@ import { type CaStore, loadOrCreateCas } from './certificate-authorities.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { recordHeartbeat } from './heartbeats.js';
 import { renewIdentity } from './identity-renewal.js';
+import { InstanceLocks } from './instance-locks.js';
 import { type JoinMethod, JoinService } from './join-service.js';
 import { OutputIssuance } from './output-issuance.js';
 import { ResourceStore } from './resource-store.js';
@@ -44,6 +45,7 @@ export class AuthService {
   readonly authenticator: BotAuthenticator;
   readonly outputs: OutputIssuance;
   readonly admin: AdminService;
+  readonly locks: InstanceLocks;
 
   private constructor(
     readonly context: AuthContext,
@@ -53,6 +55,7 @@ export class AuthService {
     this.authenticator = new BotAuthenticator(context);
     this.outputs = new OutputIssuance(context);
     this.admin = new AdminService(context);
+    this.locks = new InstanceLocks(context);
   }
 
   renew(caller: AuthenticatedBot, request: RenewRequest, meta: RequestMeta): Promise<BotIdentityResponse> {

@@ -10,7 +10,7 @@ import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import { type VerifiedBotCertificate, verifyBotCertificate } from './bot-certificate.js';
 import type { BotIdentityName } from './bot-identity-name.js';
-import type { BotInstanceRecord, StoredInstance } from './bot-instance-store.js';
+import { type BotInstanceRecord, lockedInstanceMessage, type StoredInstance } from './bot-instance-store.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
 export const REQUEST_FRESHNESS_MS = 5 * 60_000;
@@ -140,7 +140,7 @@ export class BotAuthenticator {
     if (record.locked !== undefined) {
       throw new AccessDeniedError(
         'instance_locked',
-        `bot instance ${identity.botName}/${identity.instanceId} is locked since ${record.locked.at} (${record.locked.reason}); join again with a new token`,
+        lockedInstanceMessage(record, record.locked, 'join again with a new token'),
       );
     }
     if (record.renewable && identity.generation !== record.generation) {

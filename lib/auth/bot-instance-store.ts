@@ -28,6 +28,34 @@ export interface InstanceHeartbeat {
   readonly outputs_written: number;
 }
 
+/**
+ * Why an instance is refused everything. The service locks an instance itself when a copy of its
+ * identity shows up (a stale generation, two renewals with one certificate); an operator locks one
+ * with `midctl lock`, and only an operator's lock can be lifted (`midctl unlock`): the service's own
+ * means the identity is no longer the bot's alone.
+ */
+export interface InstanceLock {
+  readonly at: string;
+  readonly reason: string;
+  /** The operator who locked it (their IAM ARN on AWS, `local-admin` locally); absent for the service's own. */
+  readonly by?: string;
+}
+
+/**
+ * The refusal text for a call of a locked instance: when it was locked and why, then what to do,
+ * `serviceLockAdvice` for a lock of the service's own.
+ */
+export function lockedInstanceMessage(
+  record: BotInstanceRecord,
+  lock: InstanceLock,
+  serviceLockAdvice: string,
+): string {
+  const name = `${record.bot_name}/${record.instance_id}`;
+  return lock.by === undefined
+    ? `bot instance ${name} is locked since ${lock.at} (${lock.reason}); ${serviceLockAdvice}`
+    : `bot instance ${name} was locked by an operator at ${lock.at}: ${lock.reason}. An operator lifts it with \`midctl unlock bot_instance/${name}\``;
+}
+
 /** The server-side record of one bot instance (one fresh join and everything after it). */
 export interface BotInstanceRecord {
   readonly bot_name: string;
@@ -40,7 +68,7 @@ export interface BotInstanceRecord {
   readonly current_serial: string;
   /** For IAM instances: the validated identity this instance belongs to. */
   readonly aws_arn?: string;
-  readonly locked?: { readonly at: string; readonly reason: string };
+  readonly locked?: InstanceLock;
   readonly initial_authentication: InstanceAuthentication;
   readonly latest_authentications: readonly InstanceAuthentication[];
   readonly initial_heartbeat?: InstanceHeartbeat;

@@ -5,7 +5,7 @@ import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
-import { type BotInstanceRecord, pushBounded } from './bot-instance-store.js';
+import { type BotInstanceRecord, lockedInstanceMessage, pushBounded } from './bot-instance-store.js';
 import { resolveRoleSet } from './role-resolver.js';
 
 /**
@@ -81,10 +81,10 @@ export async function renewIdentity(
             : renewed(record);
         },
       );
-      if (swap.outcome === 'locked') {
+      if (swap.outcome === 'locked' && latest.locked !== undefined) {
         throw new AccessDeniedError(
           'instance_locked',
-          `bot instance ${base.bot}/${base.instance} is locked since ${latest.locked?.at} (${latest.locked?.reason}); join again with a new token`,
+          lockedInstanceMessage(latest, latest.locked, 'join again with a new token'),
         );
       }
       const raced = swap.outcome === 'raced';

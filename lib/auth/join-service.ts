@@ -13,6 +13,7 @@ import { issueBotIdentity } from './bot-identity-issuer.js';
 import {
   type BotInstanceRecord,
   type InstanceAuthentication,
+  lockedInstanceMessage,
   pushBounded,
   type StoredInstance,
 } from './bot-instance-store.js';
@@ -269,7 +270,11 @@ function refuseLocked(record: BotInstanceRecord): void {
   if (record.locked !== undefined) {
     throw new JoinError(
       'instance_locked',
-      `bot instance ${record.instance_id} is locked (${record.locked.reason}); an operator must remove it with \`midctl rm bot_instance/${record.bot_name}/${record.instance_id}\``,
+      lockedInstanceMessage(
+        record,
+        record.locked,
+        `an operator must remove it with \`midctl rm bot_instance/${record.bot_name}/${record.instance_id}\``,
+      ),
     );
   }
 }

@@ -84,6 +84,27 @@ export class AdminApi {
     ).token;
   }
 
+  /** Locks a bot instance (`message`: why, shown to the bot); answers the instance as it is now. */
+  async lockInstance(botName: string, instanceId: string, message?: string): Promise<ResourceJson> {
+    return (
+      await this.client.call<{ instance: ResourceJson }>({
+        method: 'POST',
+        path: instanceLockPath(botName, instanceId),
+        body: message === undefined ? {} : { message },
+      })
+    ).instance;
+  }
+
+  /** Lifts an operator's lock on a bot instance; answers the instance as it is now. */
+  async unlockInstance(botName: string, instanceId: string): Promise<ResourceJson> {
+    return (
+      await this.client.call<{ instance: ResourceJson }>({
+        method: 'DELETE',
+        path: instanceLockPath(botName, instanceId),
+      })
+    ).instance;
+  }
+
   async events(query: { limit?: number; type?: string; bot?: string }): Promise<AuditEventJson[]> {
     const params = {
       limit: query.limit === undefined ? undefined : String(query.limit),
@@ -98,4 +119,8 @@ export class AdminApi {
       })
     ).events;
   }
+}
+
+function instanceLockPath(botName: string, instanceId: string): string {
+  return `${ROUTES.adminBotInstances}/${encodeURIComponent(botName)}/${encodeURIComponent(instanceId)}/lock`;
 }

@@ -26,6 +26,7 @@ import {
   updateBot,
 } from './commands/bots.js';
 import { listEvents } from './commands/events.js';
+import { lockInstance, unlockInstance } from './commands/instance-lock.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
 import { showVersion } from './commands/version.js';
@@ -238,6 +239,23 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .description('Delete a resource, e.g. role/access or bot_instance/robot/ID')
     .argument('<kind/name>')
     .action((ref: string) => run((admin) => removeResource(admin, ref, io.now())));
+
+  program
+    .command('lock')
+    .description(
+      'Lock a bot instance: every call it makes is refused until `midctl unlock` (tctl lock --bot-instance-id)',
+    )
+    .argument('<bot_instance/BOT/ID>', 'the instance, as `midctl bots instances ls` lists it')
+    .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
+    .action((ref: string, flags: { message?: string }) =>
+      run((admin) => lockInstance(admin, ref, flags.message)),
+    );
+
+  program
+    .command('unlock')
+    .description("Lift an operator's lock on a bot instance")
+    .argument('<bot_instance/BOT/ID>')
+    .action((ref: string) => run((admin) => unlockInstance(admin, ref)));
 
   // tctl's listings of the resources bots reach: `get KIND --format text` under the names tctl uses.
   for (const [group, kind, what] of [

@@ -89,7 +89,12 @@ export const botInstanceSchema = builtOnFirstUse(() =>
         generation: z.number().int().min(0),
         aws_arn: checkedString(reportedTextProblem(2048)).optional(),
         locked: z
-          .strictObject({ at: timestampSchema, reason: checkedString(reportedTextProblem(512)) })
+          .strictObject({
+            at: timestampSchema,
+            reason: checkedString(reportedTextProblem(512)),
+            /** The operator who locked it; absent when the service locked it (a copy was used). */
+            by: checkedString(reportedTextProblem(2048)).optional(),
+          })
           .optional(),
         initial_authentication: botAuthenticationSchema,
         latest_authentications: z.array(botAuthenticationSchema),

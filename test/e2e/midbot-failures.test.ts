@@ -294,6 +294,63 @@ outputs:
     expect(existsSync(lockFile)).toBe(false);
   }, 60_000);
 
+  it('stops a bot instance that an operator locks, with their message, and lets it renew again once unlocked', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'suspect', ['ops']);
+    const common = [
+      '--auth-server',
+      server.url,
+      '--ca-pin',
+      bot.caPin,
+      '--data-dir',
+      join(dir, 'suspect-data'),
+    ];
+    const out = join(dir, 'suspect-out');
+    const run = (extra: string[] = []) =>
+      runMidbot(['start', '--oneshot', ...common, '--destination-dir', out, ...extra]);
+    expect((await run(['--token', bot.token])).code).toBe(0);
+    const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
+    const listed = await admin(['bots', 'instances', 'ls', 'suspect', '--format', 'json']);
+    const [instance] = JSON.parse(listed.stdout) as Array<{ metadata: { name: string } }>;
+    const ref = `bot_instance/suspect/${instance?.metadata.name}`;
+    const identityBefore = readFileSync(join(out, 'identity'), 'utf8');
+
+    const locked = await admin(['lock', ref, '--message', 'key seen in a public log']);
+    printed.push(locked.stdout, locked.stderr);
+    expect(locked.code).toBe(0);
+    expect(locked.stdout).toContain(
+      `bot instance suspect/${instance?.metadata.name} is locked: key seen in a public log`,
+    );
+    expect(locked.stdout).toContain(`Lift the lock with \`midctl unlock ${ref}\``);
+
+    const refused = await run();
+    expect(refused.code).toBe(1);
+    const errors = refused.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('was locked by an operator');
+    expect(errors[0]).toContain('key seen in a public log');
+    expect(errors[0]).toContain(`midctl unlock ${ref}`);
+    // What it wrote before stays, untouched by the refused run.
+    expect(readFileSync(join(out, 'identity'), 'utf8')).toBe(identityBefore);
+    const status = await admin(['bots', 'instances', 'ls', 'suspect']);
+    expect(status.stdout).toContain('locked');
+
+    const unlocked = await admin(['unlock', ref]);
+    printed.push(unlocked.stdout, unlocked.stderr);
+    expect(unlocked.code).toBe(0);
+    expect(unlocked.stdout).toContain('is unlocked');
+    const resumed = await run();
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('Renewed the bot identity');
+
+    const events = await admin(['events', 'ls', '--type', 'bot', '--format', 'json']);
+    const types = (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
+      .filter((event) => event.bot === 'suspect')
+      .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
+    expect(types).toEqual(
+      expect.arrayContaining(['bot.lock:operator_lock', 'bot.authenticate:instance_locked', 'bot.unlock']),
+    );
+  }, 60_000);
+
   it('refuses an unwritable --data-dir before joining, so the same token still joins afterwards', async () => {
     const bot = await addBotWithMidctl(server.dataDir, 'unwritable', ['ops']);
     const blocker = join(dir, 'data-is-a-file');

@@ -3,7 +3,11 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../lib/api/api-client.js';
+import type { BotIdentityResponse } from '../../lib/api/bot-identity.js';
 import { ROUTES } from '../../lib/api/routes.js';
+import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
+import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { runMidctl } from '../support/cli.js';
 import type { LambdaHttpAdapter } from '../support/lambda-http-adapter.js';
 import { createOpensslCa } from '../support/openssl-ca.js';
@@ -130,6 +134,47 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     const events = await auditEvents('resource.create');
     const [event] = JSON.parse(events.stdout) as Array<Record<string, unknown>>;
     expect(event).toMatchObject({ type: 'resource.create', resource: 'role/deployers', actor: ADMIN.arn });
+  });
+
+  it('locks a bot instance kept in DynamoDB, names the operator on the lock and in the audit log, and unlocks it', async () => {
+    const iam = ['--aws-iam', '--aws-region', REGION];
+    await midctl([...iam, 'create', '-f', '-'], {
+      input: 'kind: role\nversion: v7\nmetadata: {name: lockers}\nspec: {allow: {logins: [deploy]}}\n',
+    });
+    const added = await midctl([...iam, 'bots', 'add', 'suspect', '--roles=lockers', '--format', 'json']);
+    expect(added.code).toBe(0);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    const client = new ApiClient({ baseUrl: adapter.url, ca: readFileSync(caPath, 'utf8') });
+    const identity = await client
+      .call<BotIdentityResponse>({
+        method: 'POST',
+        path: ROUTES.join,
+        body: {
+          join_method: 'token',
+          token,
+          public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey),
+        },
+      })
+      .finally(() => client.close());
+    const ref = `bot_instance/suspect/${identity.instance_id}`;
+
+    const locked = await midctl([...iam, 'lock', ref, '--message', 'rotating the role']);
+    expect(locked.stderr).toBe('');
+    expect(locked.code).toBe(0);
+    const shown = await midctl([...iam, 'get', ref, '--format', 'json']);
+    expect(JSON.parse(shown.stdout).status.locked).toMatchObject({
+      reason: 'rotating the role',
+      by: ADMIN.arn,
+    });
+    const [lock] = JSON.parse((await auditEvents('bot.lock')).stdout) as Array<Record<string, unknown>>;
+    expect(lock).toMatchObject({ code: 'operator_lock', actor: ADMIN.arn, instance: identity.instance_id });
+
+    const unlocked = await midctl([...iam, 'unlock', ref]);
+    expect(unlocked.code).toBe(0);
+    const after = await midctl([...iam, 'get', ref, '--format', 'json']);
+    expect(JSON.parse(after.stdout).status.locked).toBeUndefined();
+    const [unlock] = JSON.parse((await auditEvents('bot.unlock')).stdout) as Array<Record<string, unknown>>;
+    expect(unlock).toMatchObject({ actor: ADMIN.arn, bot: 'suspect' });
   });
 
   it('is refused at the API with the wrong secret key, and changes nothing', async () => {

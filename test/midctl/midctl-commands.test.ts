@@ -603,11 +603,11 @@ spec:
       ],
       [
         ['events', 'ls', '--type', 'join'],
-        'ERROR: --type: got "join", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
+        'ERROR: --type: got "join", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
       ],
       [
         ['events', 'ls', '--type', 'bot.*'],
-        'ERROR: --type: got "bot.*", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token)',
+        'ERROR: --type: got "bot.*", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token)',
       ],
       [
         ['bots', 'add', 'x', '--roles=access', '--logins=root user'],
@@ -684,6 +684,18 @@ spec:
       [
         ['bots', 'instances', 'show', 'robot/a b'],
         'ERROR: bots instances show BOT/ID: got "robot/a b", a space is not allowed',
+      ],
+      [
+        ['lock', 'bot_instance/robot/some-id', '--message', 'two\nlines'],
+        'ERROR: --message: got "two\\nlines", a line break is not allowed in a lock message',
+      ],
+      [
+        ['lock', 'bot/robot'],
+        'ERROR: lock bot_instance/BOT/ID: got "bot/robot"; only bot instances are locked; to stop a whole bot, lock each of its instances (`midctl bots instances ls robot`)',
+      ],
+      [
+        ['unlock', 'bot_instance/robot'],
+        'ERROR: unlock bot_instance/BOT/ID: got "bot_instance/robot", which names no instance',
       ],
       [
         ['tokens', 'rm', 'abc/def'],

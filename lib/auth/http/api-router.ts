@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import {
   addBotRequestSchema,
   addTokenRequestSchema,
+  lockInstanceRequestSchema,
   MAX_EVENTS_PER_CALL,
   putResourcesRequestSchema,
   updateBotRequestSchema,
@@ -97,6 +98,9 @@ export class ApiRouter {
         handler(await this.service.authenticator.authenticate(request, meta), request, meta);
     };
     const exact = (path: string) => new RegExp(`^${path.replace(/\//g, '\\/')}$`);
+    const instanceLock = new RegExp(
+      `^${ROUTES.adminBotInstances}/${SEGMENT}/${SEGMENT}/lock$`.replace(/\//g, '\\/'),
+    );
     this.routes = [
       { method: 'GET', pattern: exact(ROUTES.ping), handler: async () => this.ping() },
       {
@@ -224,6 +228,23 @@ export class ApiRouter {
           const body = parseJsonBody(request.body, addTokenRequestSchema);
           return { token: await this.service.admin.addToken(body.bot_name, body.ttl_seconds, actor) };
         }),
+      },
+      {
+        method: 'POST',
+        pattern: instanceLock,
+        handler: admin(async (request, [bot, id], actor) => {
+          const body = parseJsonBody(request.body, lockInstanceRequestSchema);
+          return {
+            instance: await this.service.locks.lock(bot as string, id as string, body.message, actor),
+          };
+        }),
+      },
+      {
+        method: 'DELETE',
+        pattern: instanceLock,
+        handler: admin(async (_r, [bot, id], actor) => ({
+          instance: await this.service.locks.unlock(bot as string, id as string, actor),
+        })),
       },
       {
         method: 'GET',

@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Token } from '../../resources/token.js';
 import type { AuthContext } from '../auth-context.js';
 import { awaitAll } from '../await-all.js';
-import type { StoredInstance } from '../bot-instance-store.js';
+import { lockedInstanceMessage, type StoredInstance } from '../bot-instance-store.js';
 import type { JoinMethod, JoinProof, StartedJoin } from '../join-service.js';
 import type { ResourceReader } from '../request-reads.js';
 import type { Revisioned } from '../resource-store.js';
@@ -137,7 +137,11 @@ function refuseLocked(continued: StoredInstance | undefined, awsArn: string): vo
   const { bot_name, instance_id } = continued.record;
   throw new IamJoinError(
     'instance_locked',
-    `bot instance ${instance_id} of ${awsArn} is locked (${locked.reason}); an operator must remove it with \`midctl rm bot_instance/${bot_name}/${instance_id}\``,
+    lockedInstanceMessage(
+      continued.record,
+      locked,
+      `it belongs to ${awsArn}; an operator must remove it with \`midctl rm bot_instance/${bot_name}/${instance_id}\``,
+    ),
     { awsArn },
   );
 }

@@ -228,6 +228,39 @@ describe('the HTTP API router', () => {
     expect(await fixture.service.admin.events({ type: 'resource.delete' })).toEqual([]);
   });
 
+  it('locks and unlocks a bot instance for an admin only, with the message checked as any body field', async () => {
+    const { router: api, fixture } = await router();
+    const { identity } = await fixture.join(await fixture.addBot('robot', ['ops']));
+    const path = `${ROUTES.adminBotInstances}/robot/${identity.instance_id}/lock`;
+    expect((await api.handle(request('POST', path, {}))).status).toBe(401);
+    for (const [body, problem] of [
+      [{ message: '' }, 'body.message: got "", the message is empty; leave it out for the default'],
+      [{ message: 'x'.repeat(257) }, 'a lock message is at most 256 characters'],
+      [{ message: 'line\nbreak' }, 'a line break is not allowed in a lock message'],
+      [{ reason: 'why' }, 'reason'],
+    ] as const) {
+      const refused = await api.handle(request('POST', path, body, admin));
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body).error.message).toContain(problem);
+    }
+    expect(await fixture.service.admin.events({ type: 'bot.lock' })).toEqual([]);
+
+    const locked = await api.handle(request('POST', path, { message: 'under review' }, admin));
+    expect(locked.status).toBe(200);
+    expect(JSON.parse(locked.body).instance.status.locked).toMatchObject({ reason: 'under review' });
+    expect((await api.handle(request('DELETE', path, undefined))).status).toBe(401);
+    const unlocked = await api.handle(request('DELETE', path, undefined, admin));
+    expect(unlocked.status).toBe(200);
+    expect(JSON.parse(unlocked.body).instance.status.locked).toBeUndefined();
+    const again = await api.handle(request('DELETE', path, undefined, admin));
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error.code).toBe('instance_not_locked');
+    const unknown = await api.handle(
+      request('POST', `${ROUTES.adminBotInstances}/robot/nope/lock`, {}, admin),
+    );
+    expect(unknown.status).toBe(404);
+  });
+
   it('hides unexpected errors behind a generic 500 with the request id', async () => {
     const { router: api, fixture } = await router();
     (fixture.storage as unknown as { list: () => never }).list = () => {

@@ -242,6 +242,28 @@ describe('authorising an iam join', () => {
     });
   });
 
+  it('refuses the next join of a session whose instance an operator locked, then admits it once unlocked', async () => {
+    fixture = await createIamFixture();
+    const first = await fixture.join(await fixture.sign());
+    await fixture.service.locks.lock(
+      'robot',
+      first.instance_id,
+      'role session under review',
+      'arn:aws:iam::1:user/ops',
+    );
+    await fixture.settleState();
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'instance_locked', {
+      stsRequests: 2,
+      awsArn: IDENTITIES.session1.arn,
+      message: `was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: role session under review. An operator lifts it with \`midctl unlock bot_instance/robot/${first.instance_id}\``,
+    });
+    await fixture.service.locks.unlock('robot', first.instance_id, 'arn:aws:iam::1:user/ops');
+    await fixture.settleState();
+    await expect(fixture.join(await fixture.sign())).resolves.toMatchObject({
+      instance_id: first.instance_id,
+    });
+  });
+
   it('starts a fresh instance when the remembered one was removed', async () => {
     fixture = await createIamFixture();
     const first = await fixture.join(await fixture.sign());

@@ -1,0 +1,79 @@
+import { ConflictError } from '../core/errors.js';
+import type { AuthContext } from './auth-context.js';
+import { type BotInstanceRecord, toBotInstanceResource } from './bot-instance-store.js';
+
+/** What a lock says when the operator gives no message. */
+export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
+
+/**
+ * `midctl lock` and `midctl unlock` of one bot instance (Teleport's lock on a `bot_instance_id`).
+ *
+ * A locked instance is refused every call from then on: renewals, output certificates and heartbeats,
+ * and an iam bot's next join from the same role session (which continues the same instance), all with
+ * `instance_locked` and the operator's message. Certificates it already holds stay valid until they
+ * expire. Unlike `midctl rm bot_instance/…`, the record stays (its history is what an investigation
+ * reads) and an iam bot cannot simply join again as a new instance from the same role session.
+ *
+ * Only an operator's lock is lifted: one the service set itself (a copy of a renewable identity was
+ * used) means the identity is no longer the bot's alone, so that instance is only ever removed.
+ */
+export class InstanceLocks {
+  constructor(private readonly context: AuthContext) {}
+
+  async lock(
+    botName: string,
+    instanceId: string,
+    message: string | undefined,
+    actor: string,
+  ): Promise<Record<string, unknown>> {
+    const found = await this.context.instances.require(botName, instanceId);
+    const at = new Date(this.context.clock.now()).toISOString();
+    const reason = message ?? DEFAULT_LOCK_MESSAGE;
+    let already: BotInstanceRecord['locked'];
+    const record = await this.context.instances.updateFrom(found, (current) => {
+      already = current.locked;
+      // The service's own lock stays as it is: its reason is what the operator needs to read, and an
+      // operator's lock on top of it would offer an unlock that must not exist.
+      if (current.locked !== undefined && current.locked.by === undefined) return current;
+      return { ...current, locked: { at, reason, by: actor } };
+    });
+    if (already === undefined || already.by !== undefined) {
+      await this.context.audit.record({
+        type: 'bot.lock',
+        outcome: 'success',
+        code: 'operator_lock',
+        actor,
+        bot: botName,
+        instance: instanceId,
+        message: reason,
+      });
+    }
+    return toBotInstanceResource(record);
+  }
+
+  async unlock(botName: string, instanceId: string, actor: string): Promise<Record<string, unknown>> {
+    const found = await this.context.instances.require(botName, instanceId);
+    const record = await this.context.instances.updateFrom(found, (current) => {
+      const lock = current.locked;
+      if (lock === undefined) {
+        throw new ConflictError('instance_not_locked', `bot instance ${botName}/${instanceId} is not locked`);
+      }
+      if (lock.by === undefined) {
+        throw new ConflictError(
+          'instance_locked_by_service',
+          `bot instance ${botName}/${instanceId} was locked by the auth service at ${lock.at} (${lock.reason}): a copy of its identity was used, so it cannot be unlocked. Remove it (\`midctl rm bot_instance/${botName}/${instanceId}\`) and have the bot join again`,
+        );
+      }
+      const { locked: _lifted, ...unlocked } = current;
+      return unlocked;
+    });
+    await this.context.audit.record({
+      type: 'bot.unlock',
+      outcome: 'success',
+      actor,
+      bot: botName,
+      instance: instanceId,
+    });
+    return toBotInstanceResource(record);
+  }
+}

@@ -1,0 +1,64 @@
+import { lockMessageProblem } from '../../api/admin.js';
+import { ConfigError } from '../../core/errors.js';
+import type { AdminApi, ResourceJson } from '../admin-api.js';
+import { parseResourceReference } from '../resource-reference.js';
+
+/** What a bot instance resource says about its lock and its identity, as the service sends it. */
+interface InstanceStatus {
+  readonly locked?: { readonly at: string; readonly reason: string; readonly by?: string };
+  readonly latest_authentications?: ReadonlyArray<{ readonly expires_at?: string }>;
+}
+
+/** `BOT` and `ID` of `bot_instance/BOT/ID`, for `lock` and `unlock`, which take nothing else. */
+function instanceOf(ref: string, command: 'lock' | 'unlock'): { bot: string; id: string } {
+  const { kind, names } = parseResourceReference(ref, command);
+  const [bot, id] = names;
+  if (kind !== 'bot_instance' || bot === undefined || id === undefined) {
+    const stop =
+      kind === 'bot'
+        ? `; to stop a whole bot, lock each of its instances (\`midctl bots instances ls ${bot ?? 'BOT'}\`) and remove its tokens, or remove the bot (\`midctl bots rm ${bot ?? 'BOT'}\`)`
+        : '';
+    throw new ConfigError(
+      'invalid_reference',
+      `${command} bot_instance/BOT/ID: got "${ref}"; only bot instances are locked${stop}`,
+    );
+  }
+  return { bot, id };
+}
+
+function statusOf(instance: ResourceJson): InstanceStatus {
+  return (instance['status'] ?? {}) as InstanceStatus;
+}
+
+/** `midctl lock bot_instance/BOT/ID [--message TEXT]`. */
+export async function lockInstance(api: AdminApi, ref: string, message: string | undefined): Promise<string> {
+  const { bot, id } = instanceOf(ref, 'lock');
+  const problem = message === undefined ? undefined : lockMessageProblem(message);
+  if (problem !== undefined) {
+    throw new ConfigError('invalid_flag', `--message: got ${JSON.stringify(message)}, ${problem}`);
+  }
+  const status = statusOf(await api.lockInstance(bot, id, message));
+  const name = `${bot}/${id}`;
+  if (status.locked?.by === undefined) {
+    return `bot instance ${name} was already locked by the auth service at ${status.locked?.at ?? '?'} (${status.locked?.reason ?? '?'}); that lock stays, and it is never lifted: remove the instance (\`midctl rm bot_instance/${name}\`) once you are done with it\n`;
+  }
+  const expires = status.latest_authentications?.at(-1)?.expires_at;
+  return [
+    `bot instance ${name} is locked: ${status.locked.reason}`,
+    'Its next call to the auth service is refused: renewals, output certificates and heartbeats, and for an iam bot its next join from the same role session.',
+    `The certificates it already holds stay valid until they expire${expires === undefined ? '' : ` (its identity expires at ${expires})`}.`,
+    `Lift the lock with \`midctl unlock bot_instance/${name}\`.`,
+    '',
+  ].join('\n');
+}
+
+/** `midctl unlock bot_instance/BOT/ID`. */
+export async function unlockInstance(api: AdminApi, ref: string): Promise<string> {
+  const { bot, id } = instanceOf(ref, 'unlock');
+  await api.unlockInstance(bot, id);
+  return [
+    `bot instance ${bot}/${id} is unlocked: its calls are accepted again.`,
+    'A midbot that stopped when it was refused must be started again; an iam bot joins again at its next run.',
+    '',
+  ].join('\n');
+}

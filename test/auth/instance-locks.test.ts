@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/api/routes.js';
+import { DEFAULT_LOCK_MESSAGE } from '../../lib/auth/instance-locks.js';
+import { createFixture, GRAFANA_APP, issueOutput, renewIdentity } from './auth-fixture.js';
+
+const OPERATOR = 'arn:aws:iam::123456789012:user/oncall';
+
+async function joined() {
+  const fixture = await createFixture();
+  await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
+  const token = await fixture.addBot('robot', ['ops', 'apps']);
+  const { signer } = await fixture.join(token);
+  return { fixture, signer, id: signer.identity.instance_id };
+}
+
+const heartbeat = (
+  fixture: Awaited<ReturnType<typeof joined>>['fixture'],
+  signer: Awaited<ReturnType<typeof joined>>['signer'],
+) => fixture.service.authenticator.authenticate(signer.request(ROUTES.botHeartbeat, {}), { requestId: 'h' });
+
+describe('an operator lock on a bot instance', () => {
+  it('refuses every call of the instance with the operator message and the way out, and audits who locked it', async () => {
+    const { fixture, signer, id } = await joined();
+    const locked = await fixture.service.locks.lock('robot', id, 'key seen in a public log', OPERATOR);
+    expect(locked).toMatchObject({
+      status: {
+        locked: {
+          at: new Date(fixture.clock.now()).toISOString(),
+          reason: 'key seen in a public log',
+          by: OPERATOR,
+        },
+      },
+    });
+    const refusal = {
+      code: 'instance_locked',
+      message: `bot instance robot/${id} was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: key seen in a public log. An operator lifts it with \`midctl unlock bot_instance/robot/${id}\``,
+    };
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject(refusal);
+    await expect(renewIdentity(fixture, signer)).rejects.toMatchObject(refusal);
+    await expect(
+      issueOutput(fixture, signer, { output: 'application', app_name: 'grafana' }),
+    ).rejects.toMatchObject(refusal);
+    const [lock] = await fixture.service.admin.events({ type: 'bot.lock' });
+    expect(lock).toMatchObject({
+      outcome: 'success',
+      code: 'operator_lock',
+      actor: OPERATOR,
+      bot: 'robot',
+      instance: id,
+      message: 'key seen in a public log',
+    });
+    const refused = await fixture.service.admin.events({ type: 'bot.authenticate' });
+    expect(refused.map((event) => event.code)).toEqual([
+      'instance_locked',
+      'instance_locked',
+      'instance_locked',
+    ]);
+  });
+
+  it('is lifted by unlock: the same identity is accepted again, and the unlock is audited', async () => {
+    const { fixture, signer, id } = await joined();
+    await fixture.service.locks.lock('robot', id, undefined, OPERATOR);
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({
+      message: expect.stringContaining(`: ${DEFAULT_LOCK_MESSAGE}.`),
+    });
+    const unlocked = await fixture.service.locks.unlock('robot', id, OPERATOR);
+    expect((unlocked['status'] as Record<string, unknown>)['locked']).toBeUndefined();
+    await expect(heartbeat(fixture, signer)).resolves.toMatchObject({ serialHex: expect.any(String) });
+    await expect(renewIdentity(fixture, signer)).resolves.toBeDefined();
+    expect(await fixture.service.admin.events({ type: 'bot.unlock' })).toEqual([
+      expect.objectContaining({ outcome: 'success', actor: OPERATOR, bot: 'robot', instance: id }),
+    ]);
+  });
+
+  it('takes a new message when locked again, and answers unlock of an unlocked instance with instance_not_locked', async () => {
+    const { fixture, id } = await joined();
+    await fixture.service.locks.lock('robot', id, 'first look', OPERATOR);
+    fixture.clock.advance(60_000);
+    const again = await fixture.service.locks.lock('robot', id, 'confirmed', 'admin');
+    expect(again).toMatchObject({ status: { locked: { reason: 'confirmed', by: 'admin' } } });
+    expect(await fixture.service.admin.events({ type: 'bot.lock' })).toHaveLength(2);
+    await fixture.service.locks.unlock('robot', id, OPERATOR);
+    await expect(fixture.service.locks.unlock('robot', id, OPERATOR)).rejects.toMatchObject({
+      code: 'instance_not_locked',
+      httpStatus: 409,
+    });
+  });
+
+  it("never lifts or covers the service's own lock (a copy of the identity was used)", async () => {
+    const { fixture, signer, id } = await joined();
+    await renewIdentity(fixture, signer);
+    // The first certificate again, after its renewal: the service locks the instance.
+    await expect(renewIdentity(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+    const { record } = await fixture.service.context.instances.require('robot', id);
+    const serviceLock = record.locked;
+    expect(serviceLock?.by).toBeUndefined();
+
+    await expect(fixture.service.locks.unlock('robot', id, OPERATOR)).rejects.toMatchObject({
+      code: 'instance_locked_by_service',
+      message: expect.stringContaining(`Remove it (\`midctl rm bot_instance/robot/${id}\`)`),
+    });
+    // Locking it too changes nothing: no unlock may be offered for it.
+    const after = await fixture.service.locks.lock('robot', id, 'me too', OPERATOR);
+    expect((after['status'] as Record<string, unknown>)['locked']).toEqual(serviceLock);
+    expect(
+      (await fixture.service.admin.events({ type: 'bot.lock' })).filter(
+        (event) => event.code === 'operator_lock',
+      ),
+    ).toEqual([]);
+  });
+
+  it('names an instance that does not exist', async () => {
+    const { fixture } = await joined();
+    for (const act of [
+      () => fixture.service.locks.lock('robot', 'no-such-id', undefined, OPERATOR),
+      () => fixture.service.locks.unlock('robot', 'no-such-id', OPERATOR),
+      () => fixture.service.locks.lock('nobody', 'no-such-id', undefined, OPERATOR),
+    ]) {
+      await expect(act()).rejects.toMatchObject({ code: 'instance_not_found', httpStatus: 404 });
+    }
+  });
+
+  it('leaves the bot free to join again as a new instance with a new token (the lock is on one instance)', async () => {
+    const { fixture, id } = await joined();
+    await fixture.service.locks.lock('robot', id, undefined, OPERATOR);
+    const token = await fixture.service.admin.addToken('robot', undefined, 'test');
+    const { identity } = await fixture.join(token.metadata.name);
+    expect(identity.instance_id).not.toBe(id);
+  });
+});
