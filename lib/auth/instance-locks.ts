@@ -6,7 +6,7 @@ import { type BotInstanceRecord, toBotInstanceResource } from './bot-instance-st
 export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
 
 /**
- * `midctl lock` and `midctl unlock` of one bot instance (Teleport's lock on a `bot_instance_id`).
+ * `midctl lock` and `midctl unlock` of one bot instance (Teleport's lock on a `bot_instance_id` target).
  *
  * A locked instance is refused every call from then on: renewals, output certificates and heartbeats,
  * and an iam bot's next join from the same role session (which continues the same instance), all with

@@ -243,7 +243,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
   program
     .command('lock')
     .description(
-      'Lock a bot instance: every call it makes is refused until `midctl unlock` (tctl lock --bot-instance-id)',
+      'Lock a bot instance: every call it makes is refused until `midctl unlock` (a Teleport lock on a bot instance)',
     )
     .argument('<bot_instance/BOT/ID>', 'the instance, as `midctl bots instances ls` lists it')
     .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
