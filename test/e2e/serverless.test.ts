@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/api/routes.js';
 import { createMtlsAgent } from '../../lib/consumer/create-mtls-agent.js';
 import type { Identity } from '../../lib/consumer/identity.js';
 import { IdentityLoader } from '../../lib/consumer/identity-loader.js';
@@ -262,6 +263,39 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
     // Recovery: the next run after the service is back succeeds.
     await startAdapter(port);
     await expect(botHandler({})).resolves.toMatchObject({ bot: 'robot' });
+  });
+
+  it("stops at an operator's lock of its instance with the message, secrets untouched, and runs again once unlocked", async () => {
+    const { instanceId } = (await botHandler({})) as { instanceId: string };
+    // An admin call as API Gateway hands it to the auth Lambda once its IAM authoriser has verified the
+    // operator's SigV4 signature (`midctl --aws-iam lock`).
+    const admin = (method: string, body?: unknown) =>
+      authHandler(
+        {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: `${ROUTES.adminBotInstances}/robot/${instanceId}/lock`,
+          rawQueryString: '',
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body), isBase64Encoded: false }),
+          requestContext: {
+            requestId: `admin-${method}`,
+            http: {
+              method,
+              path: `${ROUTES.adminBotInstances}/robot/${instanceId}/lock`,
+              sourceIp: '127.0.0.1',
+            },
+            authorizer: { iam: { userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/admin/oncall` } },
+          },
+        },
+        { awsRequestId: `admin-${method}` },
+      ) as Promise<{ statusCode: number }>;
+    expect((await admin('POST', { message: 'role under review' })).statusCode).toBe(200);
+    const before = Object.values(SECRETS).map((secretId) => versions(secretId).length);
+    await expect(botHandler({})).rejects.toThrow(/locked by an operator at .*: role under review/);
+    expect(Object.values(SECRETS).map((secretId) => versions(secretId).length)).toEqual(before);
+    expect((await admin('DELETE')).statusCode).toBe(200);
+    await expect(botHandler({})).resolves.toMatchObject({ instanceId });
   });
 });
 
