@@ -98,7 +98,7 @@ export const MAX_LOCK_MESSAGE = 256;
 
 /** What is wrong with a lock message: it is repeated in refusals and the audit log, so one plain line. */
 export function lockMessageProblem(value: string): string | undefined {
-  if (value.length === 0) return 'the message is empty; leave it out for the default';
+  if (value.trim() === '') return 'the message is blank; leave it out for the default';
   if (value.length > MAX_LOCK_MESSAGE) return `a lock message is at most ${MAX_LOCK_MESSAGE} characters`;
   const bad = findUnsafeCharacter(value);
   return bad === undefined ? undefined : `${describeCharacter(bad)} is not allowed in a lock message`;

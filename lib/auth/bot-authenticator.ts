@@ -10,7 +10,12 @@ import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import { type VerifiedBotCertificate, verifyBotCertificate } from './bot-certificate.js';
 import type { BotIdentityName } from './bot-identity-name.js';
-import { type BotInstanceRecord, lockedInstanceMessage, type StoredInstance } from './bot-instance-store.js';
+import {
+  type BotInstanceRecord,
+  lockedInstanceCode,
+  lockedInstanceMessage,
+  type StoredInstance,
+} from './bot-instance-store.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
 export const REQUEST_FRESHNESS_MS = 5 * 60_000;
@@ -137,13 +142,17 @@ export class BotAuthenticator {
       );
     }
     const { record, revision } = found;
-    if (record.locked !== undefined) {
+    const stale = record.renewable && identity.generation !== record.generation;
+    // A copy of the identity shows up even while an operator has the instance locked: the service's
+    // lock (which no unlock lifts) then takes the operator's place, so that the copy is not lost from
+    // sight behind a lock someone means to lift.
+    if (record.locked !== undefined && (record.locked.by === undefined || !stale)) {
       throw new AccessDeniedError(
-        'instance_locked',
+        lockedInstanceCode(record.locked),
         lockedInstanceMessage(record, record.locked, 'join again with a new token'),
       );
     }
-    if (record.renewable && identity.generation !== record.generation) {
+    if (stale) {
       await this.lock(
         found,
         `a certificate of generation ${identity.generation} was used after generation ${record.generation} was issued`,

@@ -42,6 +42,15 @@ export interface InstanceLock {
 }
 
 /**
+ * The refusal code for a call of a locked instance. An operator's lock has a code of its own: it is
+ * lifted by `midctl unlock`, so a bot waits for it (midbot retries) instead of joining anew, which a
+ * lock of the service's own calls for.
+ */
+export function lockedInstanceCode(lock: InstanceLock): 'instance_locked' | 'instance_locked_by_operator' {
+  return lock.by === undefined ? 'instance_locked' : 'instance_locked_by_operator';
+}
+
+/**
  * The refusal text for a call of a locked instance: when it was locked and why, then what to do,
  * `serviceLockAdvice` for a lock of the service's own.
  */

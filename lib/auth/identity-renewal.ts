@@ -5,7 +5,12 @@ import { refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
-import { type BotInstanceRecord, lockedInstanceMessage, pushBounded } from './bot-instance-store.js';
+import {
+  type BotInstanceRecord,
+  lockedInstanceCode,
+  lockedInstanceMessage,
+  pushBounded,
+} from './bot-instance-store.js';
 import { resolveRoleSet } from './role-resolver.js';
 
 /**
@@ -83,7 +88,7 @@ export async function renewIdentity(
       );
       if (swap.outcome === 'locked' && latest.locked !== undefined) {
         throw new AccessDeniedError(
-          'instance_locked',
+          lockedInstanceCode(latest.locked),
           lockedInstanceMessage(latest, latest.locked, 'join again with a new token'),
         );
       }

@@ -1,6 +1,6 @@
 import { ConflictError } from '../core/errors.js';
 import type { AuthContext } from './auth-context.js';
-import { type BotInstanceRecord, toBotInstanceResource } from './bot-instance-store.js';
+import { type InstanceLock, toBotInstanceResource } from './bot-instance-store.js';
 
 /** What a lock says when the operator gives no message. */
 export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
@@ -10,7 +10,8 @@ export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
  *
  * A locked instance is refused every call from then on: renewals, output certificates and heartbeats,
  * and an iam bot's next join from the same role session (which continues the same instance), all with
- * `instance_locked` and the operator's message. Certificates it already holds stay valid until they
+ * `instance_locked_by_operator` and the operator's message; midbot keeps retrying and carries on once
+ * the lock is lifted, while its identity lasts. Certificates it already holds stay valid until they
  * expire. Unlike `midctl rm bot_instance/…`, the record stays (its history is what an investigation
  * reads) and an iam bot cannot simply join again as a new instance from the same role session.
  *
@@ -29,41 +30,36 @@ export class InstanceLocks {
     const found = await this.context.instances.require(botName, instanceId);
     const at = new Date(this.context.clock.now()).toISOString();
     const reason = message ?? DEFAULT_LOCK_MESSAGE;
-    let already: BotInstanceRecord['locked'];
     const record = await this.context.instances.updateFrom(found, (current) => {
-      already = current.locked;
       // The service's own lock stays as it is: its reason is what the operator needs to read, and an
-      // operator's lock on top of it would offer an unlock that must not exist.
-      if (current.locked !== undefined && current.locked.by === undefined) return current;
+      // operator's lock in its place would offer an unlock that must not exist.
+      if (current.locked !== undefined && current.locked.by === undefined) {
+        throw lockedByService(current.locked, botName, instanceId, 'it stays locked as it is');
+      }
       return { ...current, locked: { at, reason, by: actor } };
     });
-    if (already === undefined || already.by !== undefined) {
-      await this.context.audit.record({
-        type: 'bot.lock',
-        outcome: 'success',
-        code: 'operator_lock',
-        actor,
-        bot: botName,
-        instance: instanceId,
-        message: reason,
-      });
-    }
+    await this.context.audit.record({
+      type: 'bot.lock',
+      outcome: 'success',
+      code: 'operator_lock',
+      actor,
+      bot: botName,
+      instance: instanceId,
+      message: reason,
+    });
     return toBotInstanceResource(record);
   }
 
   async unlock(botName: string, instanceId: string, actor: string): Promise<Record<string, unknown>> {
     const found = await this.context.instances.require(botName, instanceId);
+    let lifted: InstanceLock | undefined;
     const record = await this.context.instances.updateFrom(found, (current) => {
       const lock = current.locked;
       if (lock === undefined) {
         throw new ConflictError('instance_not_locked', `bot instance ${botName}/${instanceId} is not locked`);
       }
-      if (lock.by === undefined) {
-        throw new ConflictError(
-          'instance_locked_by_service',
-          `bot instance ${botName}/${instanceId} was locked by the auth service at ${lock.at} (${lock.reason}): a copy of its identity was used, so it cannot be unlocked. Remove it (\`midctl rm bot_instance/${botName}/${instanceId}\`) and have the bot join again`,
-        );
-      }
+      if (lock.by === undefined) throw lockedByService(lock, botName, instanceId, 'it cannot be unlocked');
+      lifted = lock;
       const { locked: _lifted, ...unlocked } = current;
       return unlocked;
     });
@@ -73,7 +69,24 @@ export class InstanceLocks {
       actor,
       bot: botName,
       instance: instanceId,
+      // Locking again moves the lock's time, so the lock lifted is only on record here.
+      ...(lifted === undefined
+        ? {}
+        : { message: `lifted the lock of ${lifted.by} from ${lifted.at}: ${lifted.reason}` }),
     });
     return toBotInstanceResource(record);
   }
+}
+
+/** The refusal of an operator's lock or unlock of an instance the service locked itself. */
+function lockedByService(
+  lock: InstanceLock,
+  botName: string,
+  instanceId: string,
+  outcome: string,
+): ConflictError {
+  return new ConflictError(
+    'instance_locked_by_service',
+    `bot instance ${botName}/${instanceId} was locked by the auth service at ${lock.at} (${lock.reason}): a copy of its identity was used, and ${outcome}. Remove it (\`midctl rm bot_instance/${botName}/${instanceId}\`) once you are done with it, and have the bot join again`,
+  );
 }

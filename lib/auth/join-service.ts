@@ -13,6 +13,7 @@ import { issueBotIdentity } from './bot-identity-issuer.js';
 import {
   type BotInstanceRecord,
   type InstanceAuthentication,
+  lockedInstanceCode,
   lockedInstanceMessage,
   pushBounded,
   type StoredInstance,
@@ -269,7 +270,7 @@ export class JoinService {
 function refuseLocked(record: BotInstanceRecord): void {
   if (record.locked !== undefined) {
     throw new JoinError(
-      'instance_locked',
+      lockedInstanceCode(record.locked),
       lockedInstanceMessage(
         record,
         record.locked,

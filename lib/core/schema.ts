@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { closestNames } from './closest-names.js';
 import { InvalidRequestError, type MidError } from './errors.js';
+import { visibleJson } from './visible-text.js';
 
 type ErrorFactory = (code: string, message: string) => MidError;
 
@@ -29,8 +30,7 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 /** Short, safe rendering of an offending value for an error message. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string') return visibleJson(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();

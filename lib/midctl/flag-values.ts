@@ -1,8 +1,9 @@
-import { MAX_EVENTS_PER_CALL } from '../api/admin.js';
+import { lockMessageProblem, MAX_EVENTS_PER_CALL } from '../api/admin.js';
 import { AUDIT_EVENT_CATEGORIES, AUDIT_EVENT_TYPES } from '../api/audit-event-types.js';
 import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
+import { describeValue } from '../core/schema.js';
 import { resourceNameProblem } from '../resources/metadata.js';
 import { isPosixLogin, LOGIN_RULE } from '../resources/principals.js';
 
@@ -141,4 +142,13 @@ export function requiredRoles(roles: string | undefined, botName: string): strin
     'invalid_flag',
     `bots add needs --roles: a bot holds at least one role from the start (no bot without roles, as Teleport 15+ makes, to add roles to later); e.g. midctl bots add ${botName} --roles=access`,
   );
+}
+
+/** `--message` of `midctl lock`: the rule the service holds it to, refused here under the flag's name. */
+export function lockMessage(value: string): string {
+  const problem = lockMessageProblem(value);
+  if (problem !== undefined) {
+    throw new ConfigError('invalid_flag', `--message: got ${describeValue(value)}, ${problem}`);
+  }
+  return value;
 }

@@ -243,7 +243,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
   program
     .command('lock')
     .description(
-      'Lock a bot instance: every call it makes is refused until `midctl unlock` (a Teleport lock on a bot instance)',
+      'Lock a bot instance: its renewals, certificates and heartbeats are refused until `midctl unlock`',
     )
     .argument('<bot_instance/BOT/ID>', 'the instance, as `midctl bots instances ls` lists it')
     .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
@@ -253,8 +253,8 @@ export function buildMidctlProgram(io: MidctlIo): Command {
 
   program
     .command('unlock')
-    .description("Lift an operator's lock on a bot instance")
-    .argument('<bot_instance/BOT/ID>')
+    .description("Lift an operator's lock on a bot instance (a lock the service set itself stays)")
+    .argument('<bot_instance/BOT/ID>', 'the locked instance, as `midctl bots instances ls` lists it')
     .action((ref: string) => run((admin) => unlockInstance(admin, ref)));
 
   // tctl's listings of the resources bots reach: `get KIND --format text` under the names tctl uses.

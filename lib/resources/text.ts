@@ -1,11 +1,5 @@
 import * as z from 'zod';
-
-/**
- * Characters that never belong in a name, label or principal: C0/C1 controls, DEL, zero-width and
- * byte-order marks, line/paragraph separators and bidirectional overrides. They are invisible or
- * reorder text, so a value holding one can look like another value in a log, a listing or a certificate.
- */
-const UNSAFE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+import { UNSAFE_CHARACTER } from '../core/visible-text.js';
 
 /** Names a character for an error message so that an invisible one is still visible. */
 export function describeCharacter(character: string): string {

@@ -32,7 +32,7 @@ describe('an operator lock on a bot instance', () => {
       },
     });
     const refusal = {
-      code: 'instance_locked',
+      code: 'instance_locked_by_operator',
       message: `bot instance robot/${id} was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: key seen in a public log. An operator lifts it with \`midctl unlock bot_instance/robot/${id}\``,
     };
     await expect(heartbeat(fixture, signer)).rejects.toMatchObject(refusal);
@@ -51,9 +51,9 @@ describe('an operator lock on a bot instance', () => {
     });
     const refused = await fixture.service.admin.events({ type: 'bot.authenticate' });
     expect(refused.map((event) => event.code)).toEqual([
-      'instance_locked',
-      'instance_locked',
-      'instance_locked',
+      'instance_locked_by_operator',
+      'instance_locked_by_operator',
+      'instance_locked_by_operator',
     ]);
   });
 
@@ -99,14 +99,49 @@ describe('an operator lock on a bot instance', () => {
       code: 'instance_locked_by_service',
       message: expect.stringContaining(`Remove it (\`midctl rm bot_instance/robot/${id}\`)`),
     });
-    // Locking it too changes nothing: no unlock may be offered for it.
-    const after = await fixture.service.locks.lock('robot', id, 'me too', OPERATOR);
-    expect((after['status'] as Record<string, unknown>)['locked']).toEqual(serviceLock);
+    // Locking it too is refused and changes nothing: no unlock may be offered for it.
+    await expect(fixture.service.locks.lock('robot', id, 'me too', OPERATOR)).rejects.toMatchObject({
+      code: 'instance_locked_by_service',
+      httpStatus: 409,
+      message: expect.stringContaining('and it stays locked as it is'),
+    });
+    expect((await fixture.service.context.instances.require('robot', id)).record.locked).toEqual(serviceLock);
     expect(
       (await fixture.service.admin.events({ type: 'bot.lock' })).filter(
         (event) => event.code === 'operator_lock',
       ),
     ).toEqual([]);
+  });
+
+  it('gives way to the service lock when a copy of the identity shows up while an operator has it locked', async () => {
+    const { fixture, signer, id } = await joined();
+    await renewIdentity(fixture, signer);
+    await fixture.service.locks.lock('robot', id, 'investigating', OPERATOR);
+    // The first certificate again, after its renewal, during the operator's investigation.
+    await expect(renewIdentity(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+    const { record } = await fixture.service.context.instances.require('robot', id);
+    expect(record.locked?.by).toBeUndefined();
+    expect(record.locked?.reason).toMatch(/^a certificate of generation 1 was used after generation 2/);
+    expect((await fixture.service.admin.events({ type: 'bot.lock' })).map((event) => event.code)).toEqual([
+      'generation_mismatch',
+      'operator_lock',
+    ]);
+    await expect(fixture.service.locks.unlock('robot', id, OPERATOR)).rejects.toMatchObject({
+      code: 'instance_locked_by_service',
+    });
+  });
+
+  it('keeps the lock it lifted in the unlock record', async () => {
+    const { fixture, id } = await joined();
+    await fixture.service.locks.lock('robot', id, 'first look', OPERATOR);
+    const lockedAt = new Date(fixture.clock.now()).toISOString();
+    fixture.clock.advance(60_000);
+    await fixture.service.locks.unlock('robot', id, 'admin');
+    const [unlock] = await fixture.service.admin.events({ type: 'bot.unlock' });
+    expect(unlock).toMatchObject({
+      actor: 'admin',
+      message: `lifted the lock of ${OPERATOR} from ${lockedAt}: first look`,
+    });
   });
 
   it('names an instance that does not exist', async () => {

@@ -329,6 +329,8 @@ outputs:
     expect(errors[0]).toContain('was locked by an operator');
     expect(errors[0]).toContain('key seen in a public log');
     expect(errors[0]).toContain(`midctl unlock ${ref}`);
+    // Waiting for the unlock is the way out, not a new token, which would get round the lock.
+    expect(refused.stderr).not.toContain('tokens add');
     // What it wrote before stays, untouched by the refused run.
     expect(readFileSync(join(out, 'identity'), 'utf8')).toBe(identityBefore);
     const status = await admin(['bots', 'instances', 'ls', 'suspect']);
@@ -347,8 +349,46 @@ outputs:
       .filter((event) => event.bot === 'suspect')
       .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
     expect(types).toEqual(
-      expect.arrayContaining(['bot.lock:operator_lock', 'bot.authenticate:instance_locked', 'bot.unlock']),
+      expect.arrayContaining([
+        'bot.lock:operator_lock',
+        'bot.authenticate:instance_locked_by_operator',
+        'bot.unlock',
+      ]),
     );
+  }, 60_000);
+
+  it('keeps a running midbot retrying while an operator has its instance locked, and it carries on once unlocked', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'waiter', ['ops']);
+    const daemon = startMidbotProcess([
+      'start',
+      '--auth-server',
+      server.url,
+      '--ca-pin',
+      bot.caPin,
+      '--data-dir',
+      join(dir, 'waiter-data'),
+      '--token',
+      bot.token,
+      '--destination-dir',
+      join(dir, 'waiter-out'),
+    ]);
+    try {
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/);
+      const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
+      const listed = await admin(['bots', 'instances', 'ls', 'waiter', '--format', 'json']);
+      const [instance] = JSON.parse(listed.stdout) as Array<{ metadata: { name: string } }>;
+      const ref = `bot_instance/waiter/${instance?.metadata.name}`;
+      expect((await admin(['lock', ref, '--message', 'hold on'])).code).toBe(0);
+      // SIGHUP: renew now rather than in 20 minutes.
+      daemon.process.kill('SIGHUP');
+      await daemon.waitForLog(/was locked by an operator at \S+: hold on\..*retrying in/);
+      expect((await admin(['unlock', ref])).code).toBe(0);
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/, 2, 20_000);
+      expect(daemon.logs()).not.toContain('tokens add');
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+      printed.push(daemon.logs());
+    }
   }, 60_000);
 
   it('refuses an unwritable --data-dir before joining, so the same token still joins afterwards', async () => {

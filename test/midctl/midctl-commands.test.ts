@@ -690,6 +690,14 @@ spec:
         'ERROR: --message: got "two\\nlines", a line break is not allowed in a lock message',
       ],
       [
+        ['lock', 'bot_instance/robot/some-id', '--message', '   '],
+        'ERROR: --message: got "   ", the message is blank; leave it out for the default',
+      ],
+      [
+        ['lock', 'bot_instance/robot/some-id', '--message', `right-to-left \u202e ${'x'.repeat(100)}`],
+        'ERROR: --message: got "right-to-left \\u202e xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...", the invisible character U+202E is not allowed in a lock message',
+      ],
+      [
         ['lock', 'bot/robot'],
         'ERROR: lock bot_instance/BOT/ID: got "bot/robot"; only bot instances are locked; to stop a whole bot, lock each of its instances (`midctl bots instances ls robot`)',
       ],

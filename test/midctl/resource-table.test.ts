@@ -60,6 +60,18 @@ describe('the bot instance table', () => {
   ])('shows an instance %s', (_what, status, expected) => {
     expect(statusOf(status)).toBe(expected);
   });
+
+  it('tells an operator lock (which unlock lifts) from the service lock', () => {
+    const row = renderResourceTable(
+      'bot_instance',
+      [instance({ locked: { at: 'x', reason: 'y', by: 'admin' }, latest_authentications: [{}] })],
+      NOW,
+    )
+      .trim()
+      .split('\n')
+      .at(-1);
+    expect(row).toMatch(/ locked by operator$/);
+  });
 });
 
 describe('the token table', () => {

@@ -27,7 +27,8 @@ export type IamJoinErrorCode =
   | 'aws_account_not_allowed'
   | 'aws_arn_not_allowed'
   | 'aws_role_id_mismatch'
-  | 'instance_locked';
+  | 'instance_locked'
+  | 'instance_locked_by_operator';
 
 /** A refused `iam` join. `awsArn` is set once STS vouched for an identity, for the audit log. */
 export class IamJoinError extends JoinError {

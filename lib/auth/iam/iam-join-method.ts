@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Token } from '../../resources/token.js';
 import type { AuthContext } from '../auth-context.js';
 import { awaitAll } from '../await-all.js';
-import { lockedInstanceMessage, type StoredInstance } from '../bot-instance-store.js';
+import { lockedInstanceCode, lockedInstanceMessage, type StoredInstance } from '../bot-instance-store.js';
 import type { JoinMethod, JoinProof, StartedJoin } from '../join-service.js';
 import type { ResourceReader } from '../request-reads.js';
 import type { Revisioned } from '../resource-store.js';
@@ -136,7 +136,7 @@ function refuseLocked(continued: StoredInstance | undefined, awsArn: string): vo
   if (continued === undefined || locked === undefined) return;
   const { bot_name, instance_id } = continued.record;
   throw new IamJoinError(
-    'instance_locked',
+    lockedInstanceCode(locked),
     lockedInstanceMessage(
       continued.record,
       locked,

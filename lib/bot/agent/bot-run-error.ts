@@ -28,12 +28,17 @@ const TRANSIENT_DESTINATION_CODES = new Set(['destination_full', 'destination_wr
 
 /**
  * Whether an error is worth retrying: the auth service unreachable, timing out, overloaded or failing
- * (5xx, 429), or storage that failed for a passing reason. Refusals (4xx), bad config and a CA pin
- * mismatch are not: retrying would only repeat them.
+ * (5xx, 429), an operator's lock on the instance (lifted by `midctl unlock`, after which the same
+ * identity carries on, as tbot does), or storage that failed for a passing reason. Other refusals (4xx),
+ * bad config and a CA pin mismatch are not: retrying would only repeat them.
  */
 export function isTransient(error: unknown): boolean {
   if (error instanceof BotRunError) return error.retryable;
-  if (error instanceof ApiError) return error.httpStatus >= 500 || error.httpStatus === 429;
+  if (error instanceof ApiError) {
+    return (
+      error.httpStatus >= 500 || error.httpStatus === 429 || error.code === 'instance_locked_by_operator'
+    );
+  }
   if (error instanceof UpstreamError) return true;
   if (error instanceof StorageError) return error.code !== 'invalid_stored_identity';
   if (error instanceof DestinationError) return TRANSIENT_DESTINATION_CODES.has(error.code);

@@ -1,5 +1,5 @@
 import { renderTable } from '../../cli/table.js';
-import type { AdminApi } from '../admin-api.js';
+import type { AdminApi, AuditEventJson } from '../admin-api.js';
 
 /** `midctl events ls`: the audit trail, newest first. */
 export async function listEvents(
@@ -17,7 +17,16 @@ export async function listEvents(
       event.code ?? '',
       event.bot ?? '',
       event.instance?.slice(0, 8) ?? '',
-      String(event['resource'] ?? event['output'] ?? event['aws_arn'] ?? ''),
+      detail(event),
     ]),
   );
+}
+
+/** The Detail column: what the event was about, or for a lock or unlock by an operator, who and why. */
+function detail(event: AuditEventJson): string {
+  const actor = event['actor'];
+  if ((event.type === 'bot.lock' || event.type === 'bot.unlock') && typeof actor === 'string') {
+    return event.message === undefined ? actor : `${actor}: ${event.message}`;
+  }
+  return String(event['resource'] ?? event['output'] ?? event['aws_arn'] ?? '');
 }

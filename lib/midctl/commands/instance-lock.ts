@@ -1,6 +1,6 @@
-import { lockMessageProblem } from '../../api/admin.js';
 import { ConfigError } from '../../core/errors.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
+import { lockMessage } from '../flag-values.js';
 import { parseResourceReference } from '../resource-reference.js';
 
 /** What a bot instance resource says about its lock and its identity, as the service sends it. */
@@ -33,19 +33,14 @@ function statusOf(instance: ResourceJson): InstanceStatus {
 /** `midctl lock bot_instance/BOT/ID [--message TEXT]`. */
 export async function lockInstance(api: AdminApi, ref: string, message: string | undefined): Promise<string> {
   const { bot, id } = instanceOf(ref, 'lock');
-  const problem = message === undefined ? undefined : lockMessageProblem(message);
-  if (problem !== undefined) {
-    throw new ConfigError('invalid_flag', `--message: got ${JSON.stringify(message)}, ${problem}`);
-  }
-  const status = statusOf(await api.lockInstance(bot, id, message));
+  const status = statusOf(
+    await api.lockInstance(bot, id, message === undefined ? undefined : lockMessage(message)),
+  );
   const name = `${bot}/${id}`;
-  if (status.locked?.by === undefined) {
-    return `bot instance ${name} was already locked by the auth service at ${status.locked?.at ?? '?'} (${status.locked?.reason ?? '?'}); that lock stays, and it is never lifted: remove the instance (\`midctl rm bot_instance/${name}\`) once you are done with it\n`;
-  }
   const expires = status.latest_authentications?.at(-1)?.expires_at;
   return [
-    `bot instance ${name} is locked: ${status.locked.reason}`,
-    'Its next call to the auth service is refused: renewals, output certificates and heartbeats, and for an iam bot its next join from the same role session.',
+    `bot instance ${name} is locked: ${status.locked?.reason ?? ''}`,
+    'Its next call to the auth service is refused: renewals, output certificates and heartbeats, and for an iam bot its next join from the same role session. A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
     `The certificates it already holds stay valid until they expire${expires === undefined ? '' : ` (its identity expires at ${expires})`}.`,
     `Lift the lock with \`midctl unlock bot_instance/${name}\`.`,
     '',
@@ -58,7 +53,7 @@ export async function unlockInstance(api: AdminApi, ref: string): Promise<string
   await api.unlockInstance(bot, id);
   return [
     `bot instance ${bot}/${id} is unlocked: its calls are accepted again.`,
-    'A midbot that stopped when it was refused must be started again; an iam bot joins again at its next run.',
+    'A running midbot carries on at its next retry (within 5 minutes), a oneshot midbot or bot Lambda at its next run; an identity that expired meanwhile needs a new join token (an iam bot joins again by itself).',
     '',
   ].join('\n');
 }

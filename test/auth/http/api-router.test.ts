@@ -234,8 +234,12 @@ describe('the HTTP API router', () => {
     const path = `${ROUTES.adminBotInstances}/robot/${identity.instance_id}/lock`;
     expect((await api.handle(request('POST', path, {}))).status).toBe(401);
     for (const [body, problem] of [
-      [{ message: '' }, 'body.message: got "", the message is empty; leave it out for the default'],
+      [{ message: '' }, 'body.message: got "", the message is blank; leave it out for the default'],
       [{ message: 'x'.repeat(257) }, 'a lock message is at most 256 characters'],
+      [
+        { message: 'bidi \u202e evil' },
+        'got "bidi \\u202e evil", the invisible character U+202E is not allowed',
+      ],
       [{ message: 'line\nbreak' }, 'a line break is not allowed in a lock message'],
       [{ reason: 'why' }, 'reason'],
     ] as const) {

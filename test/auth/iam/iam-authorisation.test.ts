@@ -252,7 +252,7 @@ describe('authorising an iam join', () => {
       'arn:aws:iam::1:user/ops',
     );
     await fixture.settleState();
-    await expectRefused(fixture, fixture.join(await fixture.sign()), 'instance_locked', {
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'instance_locked_by_operator', {
       stsRequests: 2,
       awsArn: IDENTITIES.session1.arn,
       message: `was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: role session under review. An operator lifts it with \`midctl unlock bot_instance/robot/${first.instance_id}\``,
