@@ -52,17 +52,20 @@ export function lockedInstanceCode(lock: InstanceLock): 'instance_locked' | 'ins
 
 /**
  * The refusal text for a call of a locked instance: when it was locked and why, then what to do,
- * `serviceLockAdvice` for a lock of the service's own.
+ * `serviceLockAdvice` for a lock of the service's own. `owner` names whose the instance is where the
+ * caller cannot know (an iam join: the role session).
  */
 export function lockedInstanceMessage(
   record: BotInstanceRecord,
   lock: InstanceLock,
   serviceLockAdvice: string,
+  owner?: string,
 ): string {
   const name = `${record.bot_name}/${record.instance_id}`;
+  const instance = `bot instance ${name}${owner === undefined ? '' : ` of ${owner}`}`;
   return lock.by === undefined
-    ? `bot instance ${name} is locked since ${lock.at} (${lock.reason}); ${serviceLockAdvice}`
-    : `bot instance ${name} was locked by an operator at ${lock.at}: ${lock.reason}. An operator lifts it with \`midctl unlock bot_instance/${name}\``;
+    ? `${instance} is locked since ${lock.at} (${lock.reason}); ${serviceLockAdvice}`
+    : `${instance} was locked by an operator at ${lock.at}: ${lock.reason}. An operator lifts it with \`midctl unlock bot_instance/${name}\``;
 }
 
 /** The server-side record of one bot instance (one fresh join and everything after it). */

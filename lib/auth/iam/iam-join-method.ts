@@ -140,7 +140,8 @@ function refuseLocked(continued: StoredInstance | undefined, awsArn: string): vo
     lockedInstanceMessage(
       continued.record,
       locked,
-      `it belongs to ${awsArn}; an operator must remove it with \`midctl rm bot_instance/${bot_name}/${instance_id}\``,
+      `an operator must remove it with \`midctl rm bot_instance/${bot_name}/${instance_id}\``,
+      awsArn,
     ),
     { awsArn },
   );
