@@ -26,7 +26,7 @@ import {
   updateBot,
 } from './commands/bots.js';
 import { listEvents } from './commands/events.js';
-import { lockInstance, unlockInstance } from './commands/instance-lock.js';
+import { lockInstance, lockTarget, type TctlLockFlags, unlockInstance } from './commands/instance-lock.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
 import { showVersion } from './commands/version.js';
@@ -240,16 +240,21 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .argument('<kind/name>')
     .action((ref: string) => run((admin) => removeResource(admin, ref, io.now())));
 
-  program
+  const lock = program
     .command('lock')
     .description(
       'Lock a bot instance: its renewals, certificates and heartbeats are refused until `midctl unlock`',
     )
-    .argument('<bot_instance/BOT/ID>', 'the instance, as `midctl bots instances ls` lists it')
-    .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
-    .action((ref: string, flags: { message?: string }) =>
-      run((admin) => lockInstance(admin, ref, flags.message)),
-    );
+    .argument('[bot_instance/BOT/ID]', 'the instance, as `midctl bots instances ls` lists it')
+    .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log');
+  // tctl lock's targets and lifetimes, refused with what to do instead.
+  for (const flag of ['--user', '--role', '--login', '--bot-instance-id', '--ttl', '--expires']) {
+    lock.addOption(new Option(`${flag} <value>`).hideHelp());
+  }
+  lock.action((ref: string | undefined, flags: TctlLockFlags & { message?: string }) => {
+    const target = lockTarget(ref, flags);
+    return run((admin) => lockInstance(admin, target, flags.message));
+  });
 
   program
     .command('unlock')

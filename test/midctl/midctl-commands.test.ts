@@ -698,6 +698,15 @@ spec:
         'ERROR: --message: got "right-to-left \\u202e xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...", the invisible character U+202E is not allowed in a lock message',
       ],
       [
+        ['lock', '--user', 'bot-robot'],
+        'ERROR: lock --user: midctl locks bot instances, not users: lock each instance of the bot',
+      ],
+      [
+        ['lock', '--ttl', '1h', 'bot_instance/robot/x'],
+        'ERROR: lock --ttl: a lock lasts until `midctl unlock`',
+      ],
+      [['lock'], 'ERROR: lock needs the instance to lock: midctl lock bot_instance/BOT/ID'],
+      [
         ['lock', 'bot/robot'],
         'ERROR: lock bot_instance/BOT/ID: got "bot/robot"; only bot instances are locked; to stop a whole bot, lock each of its instances (`midctl bots instances ls robot`)',
       ],

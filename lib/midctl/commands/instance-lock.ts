@@ -30,6 +30,43 @@ function statusOf(instance: ResourceJson): InstanceStatus {
   return (instance['status'] ?? {}) as InstanceStatus;
 }
 
+/**
+ * `tctl lock` flags a Teleport user may type, each with what to do instead: midctl locks bot instances,
+ * named as `midctl rm` names them, until they are unlocked.
+ */
+export const TCTL_LOCK_FLAGS = {
+  user: 'midctl locks bot instances, not users: lock each instance of the bot (`midctl bots instances ls BOT`, then `midctl lock bot_instance/BOT/ID`) and remove its tokens so that it cannot join again',
+  role: 'midctl locks bot instances, not roles: lock the instances of the bots that hold the role, or take it from them (`midctl bots update BOT --set-roles=...`)',
+  login:
+    'midctl locks bot instances, not logins: take the login from the bots that have it (`midctl bots update BOT --set-logins=...`)',
+  botInstanceId:
+    'name the instance as an argument, bot_instance/BOT/ID (`midctl bots instances ls` lists them)',
+  ttl: 'a lock lasts until `midctl unlock`; there is no --ttl',
+  expires: 'a lock lasts until `midctl unlock`; there is no --expires',
+} as const;
+
+export type TctlLockFlags = { readonly [Flag in keyof typeof TCTL_LOCK_FLAGS]?: string };
+
+/**
+ * What `midctl lock` was given to lock, checked before anything is sent (or a data directory looked
+ * for): `tctlFlags` are the `tctl lock` flags typed, each refused with its advice.
+ */
+export function lockTarget(ref: string | undefined, tctlFlags: TctlLockFlags): string {
+  for (const [flag, advice] of Object.entries(TCTL_LOCK_FLAGS)) {
+    if (tctlFlags[flag as keyof TctlLockFlags] !== undefined) {
+      const typed = `--${flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+      throw new ConfigError('invalid_flag', `lock ${typed}: ${advice}`);
+    }
+  }
+  if (ref === undefined) {
+    throw new ConfigError(
+      'invalid_reference',
+      'lock needs the instance to lock: midctl lock bot_instance/BOT/ID (`midctl bots instances ls` lists them)',
+    );
+  }
+  return ref;
+}
+
 /** `midctl lock bot_instance/BOT/ID [--message TEXT]`. */
 export async function lockInstance(api: AdminApi, ref: string, message: string | undefined): Promise<string> {
   const { bot, id } = instanceOf(ref, 'lock');
