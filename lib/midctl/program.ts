@@ -26,7 +26,6 @@ import {
   updateBot,
 } from './commands/bots.js';
 import { listEvents } from './commands/events.js';
-import { lockInstance, lockTarget, type TctlLockFlags, unlockInstance } from './commands/instance-lock.js';
 import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
 import { showVersion } from './commands/version.js';
@@ -39,6 +38,7 @@ import {
   nameList,
   requiredRoles,
 } from './flag-values.js';
+import { addLockCommands } from './lock-commands.js';
 
 /** What the commands need from the outside world; the entry passes the real ones, tests their own. */
 export interface MidctlIo {
@@ -240,27 +240,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .argument('<kind/name>')
     .action((ref: string) => run((admin) => removeResource(admin, ref, io.now())));
 
-  const lock = program
-    .command('lock')
-    .description(
-      'Lock a bot instance: its renewals, certificates and heartbeats are refused until `midctl unlock`',
-    )
-    .argument('[bot_instance/BOT/ID]', 'the instance, as `midctl bots instances ls` lists it')
-    .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log');
-  // tctl lock's targets and lifetimes, refused with what to do instead.
-  for (const flag of ['--user', '--role', '--login', '--bot-instance-id', '--ttl', '--expires']) {
-    lock.addOption(new Option(`${flag} <value>`).hideHelp());
-  }
-  lock.action((ref: string | undefined, flags: TctlLockFlags & { message?: string }) => {
-    const target = lockTarget(ref, flags);
-    return run((admin) => lockInstance(admin, target, flags.message));
-  });
-
-  program
-    .command('unlock')
-    .description("Lift an operator's lock on a bot instance (a lock the service set itself stays)")
-    .argument('<bot_instance/BOT/ID>', 'the locked instance, as `midctl bots instances ls` lists it')
-    .action((ref: string) => run((admin) => unlockInstance(admin, ref)));
+  addLockCommands(program, run);
 
   // tctl's listings of the resources bots reach: `get KIND --format text` under the names tctl uses.
   for (const [group, kind, what] of [

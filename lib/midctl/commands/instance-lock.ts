@@ -47,6 +47,11 @@ export const TCTL_LOCK_FLAGS = {
 
 export type TctlLockFlags = { readonly [Flag in keyof typeof TCTL_LOCK_FLAGS]?: string };
 
+/** A key of {@link TCTL_LOCK_FLAGS} as typed on the command line: `botInstanceId` → `--bot-instance-id`. */
+export function tctlLockFlag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
 /**
  * What `midctl lock` was given to lock, checked before anything is sent (or a data directory looked
  * for): `tctlFlags` are the `tctl lock` flags typed, each refused with its advice.
@@ -54,8 +59,7 @@ export type TctlLockFlags = { readonly [Flag in keyof typeof TCTL_LOCK_FLAGS]?: 
 export function lockTarget(ref: string | undefined, tctlFlags: TctlLockFlags): string {
   for (const [flag, advice] of Object.entries(TCTL_LOCK_FLAGS)) {
     if (tctlFlags[flag as keyof TctlLockFlags] !== undefined) {
-      const typed = `--${flag.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-      throw new ConfigError('invalid_flag', `lock ${typed}: ${advice}`);
+      throw new ConfigError('invalid_flag', `lock ${tctlLockFlag(flag)}: ${advice}`);
     }
   }
   if (ref === undefined) {
