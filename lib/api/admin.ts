@@ -104,10 +104,19 @@ export function lockMessageProblem(value: string): string | undefined {
   return bad === undefined ? undefined : `${describeCharacter(bad)} is not allowed in a lock message`;
 }
 
-/** `POST /v1/admin/bot-instances/BOT/ID/lock`: why (shown to the bot and in the audit log). */
-export const lockInstanceRequestSchema = builtOnFirstUse(() =>
-  z.strictObject({ message: checkedString(lockMessageProblem).optional() }),
+/**
+ * `POST /v1/admin/bots/NAME/lock` and `POST /v1/admin/bot-instances/BOT/ID/lock`: why (shown to the
+ * bot and in the audit log), and for a lock that lifts by itself, how long it lasts (`ttl_seconds`,
+ * counted on the service's clock) or until when (`expires`); without either, until unlocked.
+ */
+export const lockRequestSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    message: checkedString(lockMessageProblem).optional(),
+    ttl_seconds: ttlSeconds.optional(),
+    expires: isoTime.optional(),
+  }),
 );
+export type LockRequest = z.infer<typeof lockRequestSchema>;
 
 export const statusResponseSchema = builtOnFirstUse(() =>
   z.strictObject({

@@ -14,6 +14,7 @@ export const ROUTES = {
   adminStatus: '/v1/admin/status',
   adminCas: '/v1/admin/cas',
   adminResources: '/v1/admin/resources',
+  /** Also `/v1/admin/bots/NAME/lock`: POST locks the whole bot, DELETE lifts the lock. */
   adminBots: '/v1/admin/bots',
   adminTokens: '/v1/admin/tokens',
   adminEvents: '/v1/admin/events',

@@ -27,6 +27,7 @@ import { type TokenBotState, tokenLifetimeProblem } from '../resources/token-lif
 import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
+import { BotLocks } from './bot-locks.js';
 import { botLogins, updatedBot } from './bot-update.js';
 import { describeClusterCas } from './cluster-cas.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
@@ -202,8 +203,25 @@ export class AdminService {
       if (instances.length === 0 && name !== undefined) await this.context.resources.require('bot', name);
       return instances.map(toBotInstanceResource);
     }
+    if (kind === 'bot') return this.botsWithLocks(name);
     if (name !== undefined) return [(await this.context.resources.require(kind, name)).resource];
     return this.context.resources.list(kind);
+  }
+
+  /** Bots as listed, each locked one with its lock as `status.locked` (which `create -f` ignores). */
+  private async botsWithLocks(name: string | undefined): Promise<Record<string, unknown>[]> {
+    const locks = new BotLocks(this.context);
+    const [bots, held] = await Promise.all([
+      name === undefined
+        ? this.context.resources.list('bot')
+        : this.context.resources.require('bot', name).then((found) => [found.resource]),
+      name === undefined ? locks.list() : locks.find(name).then((lock) => (lock === undefined ? [] : [lock])),
+    ]);
+    const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
+    return bots.map((bot) => {
+      const lock = lockOf.get(bot.metadata.name);
+      return lock === undefined ? bot : { ...bot, status: { locked: lock } };
+    });
   }
 
   /**
@@ -251,8 +269,10 @@ export class AdminService {
       throw new NotFoundError(`${kind}_not_found`, `${kind} "${name}" does not exist`);
     }
     if (kind === 'bot') {
-      // A deleted bot leaves nothing that could still join or authenticate.
+      // A deleted bot leaves nothing that could still join or authenticate, and nothing that would
+      // hold a bot made again under its name (its lock).
       await this.context.instances.deleteAll(name);
+      await new BotLocks(this.context).forget(name);
       for (const token of await this.context.resources.list('token')) {
         if (token.spec.bot_name === name) await this.context.resources.delete('token', token.metadata.name);
       }

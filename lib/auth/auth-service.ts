@@ -11,6 +11,7 @@ import { AuditLog } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { type AuthenticatedBot, BotAuthenticator } from './bot-authenticator.js';
 import { BotInstanceStore } from './bot-instance-store.js';
+import { BotLocks } from './bot-locks.js';
 import { type CaStore, loadOrCreateCas } from './certificate-authorities.js';
 import { CertificateIssuer } from './certificate-issuer.js';
 import { recordHeartbeat } from './heartbeats.js';
@@ -46,6 +47,7 @@ export class AuthService {
   readonly outputs: OutputIssuance;
   readonly admin: AdminService;
   readonly locks: InstanceLocks;
+  readonly botLocks: BotLocks;
 
   private constructor(
     readonly context: AuthContext,
@@ -56,6 +58,7 @@ export class AuthService {
     this.outputs = new OutputIssuance(context);
     this.admin = new AdminService(context);
     this.locks = new InstanceLocks(context);
+    this.botLocks = new BotLocks(context);
   }
 
   renew(caller: AuthenticatedBot, request: RenewRequest, meta: RequestMeta): Promise<BotIdentityResponse> {
@@ -86,7 +89,7 @@ export class AuthService {
       issuer: new CertificateIssuer(cas, options.clock, options.random),
       storage: options.storage,
       resources: new ResourceStore(options.storage),
-      instances: new BotInstanceStore(options.storage),
+      instances: new BotInstanceStore(options.storage, options.clock),
       audit: new AuditLog(options.storage, options.clock, options.random, options.logger),
       clock: options.clock,
       random: options.random,

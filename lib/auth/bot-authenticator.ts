@@ -16,6 +16,7 @@ import {
   lockedInstanceMessage,
   type StoredInstance,
 } from './bot-instance-store.js';
+import { BOT_LOCKED, botLockedMessage, readBotLock } from './bot-locks.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
 export const REQUEST_FRESHNESS_MS = 5 * 60_000;
@@ -69,12 +70,17 @@ export class BotAuthenticator {
       // One round trip: the nonce is spent while the bot and its instance are read. Reading is not
       // acting on the request; nothing is checked, written or issued until the nonce is known to be
       // fresh, and a replay is refused as one whatever else was found.
-      const [, bot, instance] = await awaitAll([
+      const [, bot, instance, botLock] = await awaitAll([
         this.consumeNonce(headers.nonce),
         this.context.resources.get('bot', identity.botName),
         this.context.instances.get(identity.botName, identity.instanceId),
+        readBotLock(this.context.storage, identity.botName),
       ]);
-      return await this.checkInstance(identity, bot?.resource, instance, certificate.serialHex, meta);
+      const caller = await this.checkInstance(identity, bot?.resource, instance, certificate.serialHex, meta);
+      // After the instance's checks: a copy of an identity is caught (and its instance locked for good)
+      // even while its bot is locked.
+      if (botLock !== undefined) throw new AccessDeniedError(BOT_LOCKED, botLockedMessage(botLock));
+      return caller;
     } catch (error) {
       await this.context.audit.record({
         type: 'bot.authenticate',

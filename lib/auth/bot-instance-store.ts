@@ -1,4 +1,6 @@
+import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
+import { lockHolds, untilText } from './lock-expiry.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
 /** Teleport keeps the ten latest authentications and heartbeats of an instance. */
@@ -39,6 +41,8 @@ export interface InstanceLock {
   readonly reason: string;
   /** The operator who locked it (their IAM ARN on AWS, `local-admin` locally); absent for the service's own. */
   readonly by?: string;
+  /** When an operator's lock lifts by itself (`midctl lock --ttl`); the service's own never does. */
+  readonly expires?: string;
 }
 
 /**
@@ -65,7 +69,7 @@ export function lockedInstanceMessage(
   const instance = `bot instance ${name}${owner === undefined ? '' : ` of ${owner}`}`;
   return lock.by === undefined
     ? `${instance} is locked since ${lock.at} (${lock.reason}); ${serviceLockAdvice}`
-    : `${instance} was locked by an operator at ${lock.at}: ${lock.reason}. An operator lifts it with \`midctl unlock bot_instance/${name}\``;
+    : `${instance} was locked by an operator at ${lock.at}${untilText(lock.expires)}: ${lock.reason}. An operator lifts it with \`midctl unlock bot_instance/${name}\``;
 }
 
 /** The server-side record of one bot instance (one fresh join and everything after it). */
@@ -103,7 +107,10 @@ function keyOf(botName: string, instanceId: string): string {
 
 /** Bot instances over the storage port; every update is a compare-and-swap so concurrent writers never lose history. */
 export class BotInstanceStore {
-  constructor(private readonly storage: StorageBackend) {}
+  constructor(
+    private readonly storage: StorageBackend,
+    private readonly clock: Clock,
+  ) {}
 
   async create(record: BotInstanceRecord): Promise<void> {
     const created = await this.storage.create({
@@ -116,9 +123,7 @@ export class BotInstanceStore {
 
   async get(botName: string, instanceId: string): Promise<StoredInstance | undefined> {
     const item = await this.storage.get(keyOf(botName, instanceId));
-    return item === undefined
-      ? undefined
-      : { record: JSON.parse(item.value) as BotInstanceRecord, revision: item.revision };
+    return item === undefined ? undefined : { record: this.decode(item.value), revision: item.revision };
   }
 
   async require(botName: string, instanceId: string): Promise<StoredInstance> {
@@ -180,7 +185,18 @@ export class BotInstanceStore {
 
   async list(botName?: string): Promise<BotInstanceRecord[]> {
     const items = await this.storage.list(botName === undefined ? 'instances/' : `instances/${botName}/`);
-    return items.map((item) => JSON.parse(item.value) as BotInstanceRecord);
+    return items.map((item) => this.decode(item.value));
+  }
+
+  /**
+   * A stored record as the service acts on it: an operator's lock past its expiry is read as no lock,
+   * so every check of `locked` sees it lifted at that time, and the next write drops it.
+   */
+  private decode(value: string): BotInstanceRecord {
+    const record = JSON.parse(value) as BotInstanceRecord;
+    if (record.locked === undefined || lockHolds(record.locked.expires, this.clock.now())) return record;
+    const { locked: _expired, ...unlocked } = record;
+    return unlocked;
   }
 
   async deleteAll(botName: string): Promise<number> {

@@ -1,6 +1,7 @@
 import { ConflictError } from '../core/errors.js';
 import type { AuthContext } from './auth-context.js';
 import { type InstanceLock, toBotInstanceResource } from './bot-instance-store.js';
+import { type LockLifetime, lockExpiry, untilText } from './lock-expiry.js';
 
 /** What a lock says when the operator gives no message. */
 export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
@@ -11,7 +12,8 @@ export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
  * A locked instance is refused every call from then on: renewals, output certificates and heartbeats,
  * and an iam bot's next join from the same role session (which continues the same instance), all with
  * `instance_locked_by_operator` and the operator's message; midbot keeps retrying and carries on once
- * the lock is lifted, while its identity lasts. Certificates it already holds stay valid until they
+ * the lock is lifted (by `unlock`, or at the expiry `--ttl` / `--expires` gave it), while its identity
+ * lasts. Certificates it already holds stay valid until they
  * expire. Unlike `midctl rm bot_instance/…`, the record stays (its history is what an investigation
  * reads) and an iam bot cannot simply join again as a new instance from the same role session.
  *
@@ -24,19 +26,21 @@ export class InstanceLocks {
   async lock(
     botName: string,
     instanceId: string,
-    message: string | undefined,
+    request: LockLifetime & { readonly message?: string | undefined },
     actor: string,
   ): Promise<Record<string, unknown>> {
+    const now = this.context.clock.now();
+    const expires = lockExpiry(request, now);
     const found = await this.context.instances.require(botName, instanceId);
-    const at = new Date(this.context.clock.now()).toISOString();
-    const reason = message ?? DEFAULT_LOCK_MESSAGE;
+    const at = new Date(now).toISOString();
+    const reason = request.message ?? DEFAULT_LOCK_MESSAGE;
     const record = await this.context.instances.updateFrom(found, (current) => {
       // The service's own lock stays as it is: its reason is what the operator needs to read, and an
       // operator's lock in its place would offer an unlock that must not exist.
       if (current.locked !== undefined && current.locked.by === undefined) {
         throw lockedByService(current.locked, botName, instanceId, 'it stays locked as it is');
       }
-      return { ...current, locked: { at, reason, by: actor } };
+      return { ...current, locked: { at, reason, by: actor, ...(expires === undefined ? {} : { expires }) } };
     });
     await this.context.audit.record({
       type: 'bot.lock',
@@ -45,7 +49,7 @@ export class InstanceLocks {
       actor,
       bot: botName,
       instance: instanceId,
-      message: reason,
+      message: `${reason}${untilText(expires)}`,
     });
     return toBotInstanceResource(record);
   }
@@ -72,7 +76,9 @@ export class InstanceLocks {
       // Locking again moves the lock's time, so the lock lifted is only on record here.
       ...(lifted === undefined
         ? {}
-        : { message: `lifted the lock of ${lifted.by} from ${lifted.at}: ${lifted.reason}` }),
+        : {
+            message: `lifted the lock of ${lifted.by} from ${lifted.at}${untilText(lifted.expires)}: ${lifted.reason}`,
+          }),
     });
     return toBotInstanceResource(record);
   }

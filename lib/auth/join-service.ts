@@ -18,7 +18,8 @@ import {
   pushBounded,
   type StoredInstance,
 } from './bot-instance-store.js';
-import { ReadOnce, type ResourceReader } from './request-reads.js';
+import { BOT_LOCKED, botLockedMessage } from './bot-locks.js';
+import { type JoinReads, ReadOnce } from './request-reads.js';
 import type { Revisioned } from './resource-store.js';
 import { resolveRoleSet } from './role-resolver.js';
 import type { RoleSet } from './role-set.js';
@@ -50,7 +51,7 @@ export interface JoinMethod {
     context: AuthContext,
     token: Promise<Revisioned<Token>>,
     request: JoinRequest,
-    reads: ResourceReader,
+    reads: JoinReads,
   ): Promise<StartedJoin>;
   /** Called once the instance exists, so the method can index it (IAM: ARN → instance). */
   remember?(context: AuthContext, token: Token, proof: JoinProof, instanceId: string): Promise<void>;
@@ -97,7 +98,7 @@ export class JoinService {
       // then its roles while the method spends what is cheap to get again (see StartedJoin.prove).
       // Refusals come in that order too, as if each step ran after the other, and a token is only
       // consumed once the roles are found. The identity is issued with these roles, not read again.
-      const reads = new ReadOnce(this.context.resources);
+      const reads = new ReadOnce(this.context.resources, this.context.storage);
       const tokenRead = this.findToken(request, reads).then((token) => {
         if (token.resource.spec.join_method === 'iam') tokenRef = { token_name: request.token };
         return token;
@@ -150,8 +151,8 @@ export class JoinService {
   }
 
   /** The bot a join is for. */
-  private async findBot(botName: string, reads: ResourceReader): Promise<Bot> {
-    const found = await reads.get('bot', botName);
+  private async findBot(botName: string, reads: JoinReads): Promise<Bot> {
+    const [found, lock] = await awaitAll([reads.get('bot', botName), reads.botLock(botName)]);
     if (found === undefined) {
       throw new JoinError(
         'bot_not_found',
@@ -166,10 +167,13 @@ export class JoinService {
         `bot "${botName}" has a name of ${botName.length} characters, and its certificates would name it ${botUserName(botName)}, longer than the 64 characters a certificate's common name holds; the token was not used. Add the bot again under a name of at most ${MAX_BOT_NAME} characters (\`midctl bots add\`) and remove this one (\`midctl bots rm ${botName}\`)`,
       );
     }
+    // Also before the token is spent: the bot joins with it once the lock is lifted.
+    if (lock !== undefined)
+      throw new JoinError(BOT_LOCKED, `${botLockedMessage(lock)}; the token was not used`);
     return found.resource;
   }
 
-  private async findToken(request: JoinRequest, reads: ResourceReader): Promise<Revisioned<Token>> {
+  private async findToken(request: JoinRequest, reads: JoinReads): Promise<Revisioned<Token>> {
     const token = await reads.get('token', request.token);
     if (token === undefined) {
       if (request.join_method === 'token' && (await wasConsumed(this.context, request.token))) {

@@ -91,7 +91,7 @@ export class OutputIssuance {
     requests: readonly OutputCertificatesRequest[],
     meta: RequestMeta,
   ): Promise<OutputResult[]> {
-    const reads = new ReadOnce(this.context.resources);
+    const reads = new ReadOnce(this.context.resources, this.context.storage);
     const settled = await Promise.allSettled(
       requests.map((request) => this.issue(caller, request, meta, reads)),
     );

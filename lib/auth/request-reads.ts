@@ -1,17 +1,31 @@
+import { type BotLock, readBotLock } from './bot-locks.js';
 import type { ResourceOf, ResourceStore, Revisioned, StoredKind } from './resource-store.js';
+import type { StorageBackend } from './storage/storage-backend.js';
 
 /** The resource reads a use case makes: the store itself, or one request's {@link ReadOnce}. */
 export type ResourceReader = Pick<ResourceStore, 'get' | 'list'>;
+
+/** The reads of a join: resources, and the lock of the bot it is for (read alongside the bot). */
+export interface JoinReads extends ResourceReader {
+  botLock(botName: string): Promise<BotLock | undefined>;
+}
 
 /**
  * The resource reads of one request, each made once however many parts of the request need it: the
  * outputs of a batch share the bot's roles and the node list instead of paying a round trip each.
  * Lives only as long as its request, so a changed role or app still takes effect at the next one.
  */
-export class ReadOnce implements ResourceReader {
+export class ReadOnce implements JoinReads {
   private readonly reads = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly store: ResourceReader) {}
+  constructor(
+    private readonly store: ResourceReader,
+    private readonly storage: StorageBackend,
+  ) {}
+
+  botLock(botName: string): Promise<BotLock | undefined> {
+    return this.once(`lock bot/${botName}`, () => readBotLock(this.storage, botName));
+  }
 
   get<K extends StoredKind>(kind: K, name: string): Promise<Revisioned<ResourceOf<K>> | undefined> {
     return this.once(`get ${kind}/${name}`, () => this.store.get(kind, name));

@@ -21,7 +21,12 @@ const heartbeat = (
 describe('an operator lock on a bot instance', () => {
   it('refuses every call of the instance with the operator message and the way out, and audits who locked it', async () => {
     const { fixture, signer, id } = await joined();
-    const locked = await fixture.service.locks.lock('robot', id, 'key seen in a public log', OPERATOR);
+    const locked = await fixture.service.locks.lock(
+      'robot',
+      id,
+      { message: 'key seen in a public log' },
+      OPERATOR,
+    );
     expect(locked).toMatchObject({
       status: {
         locked: {
@@ -59,7 +64,7 @@ describe('an operator lock on a bot instance', () => {
 
   it('is lifted by unlock: the same identity is accepted again, and the unlock is audited', async () => {
     const { fixture, signer, id } = await joined();
-    await fixture.service.locks.lock('robot', id, undefined, OPERATOR);
+    await fixture.service.locks.lock('robot', id, {}, OPERATOR);
     await expect(heartbeat(fixture, signer)).rejects.toMatchObject({
       message: expect.stringContaining(`: ${DEFAULT_LOCK_MESSAGE}.`),
     });
@@ -74,9 +79,9 @@ describe('an operator lock on a bot instance', () => {
 
   it('takes a new message when locked again, and answers unlock of an unlocked instance with instance_not_locked', async () => {
     const { fixture, id } = await joined();
-    await fixture.service.locks.lock('robot', id, 'first look', OPERATOR);
+    await fixture.service.locks.lock('robot', id, { message: 'first look' }, OPERATOR);
     fixture.clock.advance(60_000);
-    const again = await fixture.service.locks.lock('robot', id, 'confirmed', 'admin');
+    const again = await fixture.service.locks.lock('robot', id, { message: 'confirmed' }, 'admin');
     expect(again).toMatchObject({ status: { locked: { reason: 'confirmed', by: 'admin' } } });
     expect(await fixture.service.admin.events({ type: 'bot.lock' })).toHaveLength(2);
     await fixture.service.locks.unlock('robot', id, OPERATOR);
@@ -100,7 +105,9 @@ describe('an operator lock on a bot instance', () => {
       message: expect.stringContaining(`Remove it (\`midctl rm bot_instance/robot/${id}\`)`),
     });
     // Locking it too is refused and changes nothing: no unlock may be offered for it.
-    await expect(fixture.service.locks.lock('robot', id, 'me too', OPERATOR)).rejects.toMatchObject({
+    await expect(
+      fixture.service.locks.lock('robot', id, { message: 'me too' }, OPERATOR),
+    ).rejects.toMatchObject({
       code: 'instance_locked_by_service',
       httpStatus: 409,
       message: expect.stringContaining('and it stays locked as it is'),
@@ -116,7 +123,7 @@ describe('an operator lock on a bot instance', () => {
   it('gives way to the service lock when a copy of the identity shows up while an operator has it locked', async () => {
     const { fixture, signer, id } = await joined();
     await renewIdentity(fixture, signer);
-    await fixture.service.locks.lock('robot', id, 'investigating', OPERATOR);
+    await fixture.service.locks.lock('robot', id, { message: 'investigating' }, OPERATOR);
     // The first certificate again, after its renewal, during the operator's investigation.
     await expect(renewIdentity(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
     const { record } = await fixture.service.context.instances.require('robot', id);
@@ -133,7 +140,7 @@ describe('an operator lock on a bot instance', () => {
 
   it('keeps the lock it lifted in the unlock record', async () => {
     const { fixture, id } = await joined();
-    await fixture.service.locks.lock('robot', id, 'first look', OPERATOR);
+    await fixture.service.locks.lock('robot', id, { message: 'first look' }, OPERATOR);
     const lockedAt = new Date(fixture.clock.now()).toISOString();
     fixture.clock.advance(60_000);
     await fixture.service.locks.unlock('robot', id, 'admin');
@@ -147,9 +154,9 @@ describe('an operator lock on a bot instance', () => {
   it('names an instance that does not exist', async () => {
     const { fixture } = await joined();
     for (const act of [
-      () => fixture.service.locks.lock('robot', 'no-such-id', undefined, OPERATOR),
+      () => fixture.service.locks.lock('robot', 'no-such-id', {}, OPERATOR),
       () => fixture.service.locks.unlock('robot', 'no-such-id', OPERATOR),
-      () => fixture.service.locks.lock('nobody', 'no-such-id', undefined, OPERATOR),
+      () => fixture.service.locks.lock('nobody', 'no-such-id', {}, OPERATOR),
     ]) {
       await expect(act()).rejects.toMatchObject({ code: 'instance_not_found', httpStatus: 404 });
     }
@@ -157,7 +164,7 @@ describe('an operator lock on a bot instance', () => {
 
   it('leaves the bot free to join again as a new instance with a new token (the lock is on one instance)', async () => {
     const { fixture, id } = await joined();
-    await fixture.service.locks.lock('robot', id, undefined, OPERATOR);
+    await fixture.service.locks.lock('robot', id, {}, OPERATOR);
     const token = await fixture.service.admin.addToken('robot', undefined, 'test');
     const { identity } = await fixture.join(token.metadata.name);
     expect(identity.instance_id).not.toBe(id);

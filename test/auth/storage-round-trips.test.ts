@@ -70,27 +70,27 @@ async function heartbeat(fixture: Fixture, signer: Signer) {
 }
 
 /** The bot's signed calls all start with one wave: the nonce spent while the bot and instance are read. */
-const AUTHENTICATION = ['create nonces', 'get bots/robot', 'get instances/robot'];
+const AUTHENTICATION = ['create nonces', 'get bot_locks', 'get bots/robot', 'get instances/robot'];
 
 describe('storage round trips per request', () => {
-  it('a token join: 8 calls in 7 waves, the roles read once, before the token is spent', async () => {
+  it('a token join: 9 calls in 7 waves, the roles read once, before the token is spent', async () => {
     const { fixture, counter, token } = await tokenFixture();
 
     const cost = await measure(counter, () => fixture.join(token));
 
     expect(cost.waves).toEqual([
       ['get tokens'],
-      ['get bots/robot'],
+      ['get bot_locks', 'get bots/robot'],
       ['get roles/apps', 'get roles/ops'],
       ['put consumed_tokens'],
       ['delete tokens'],
       ['create instances/robot'],
       ['put events'],
     ]);
-    expect(cost).toMatchObject({ calls: 8, depth: 7 });
+    expect(cost).toMatchObject({ calls: 9, depth: 7 });
   });
 
-  it('a renewal: 7 calls in 4 waves, swapping the instance at the revision the authenticator read', async () => {
+  it('a renewal: 8 calls in 4 waves, swapping the instance at the revision the authenticator read', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
@@ -102,10 +102,10 @@ describe('storage round trips per request', () => {
       ['compareAndSwap instances/robot'],
       ['put events'],
     ]);
-    expect(cost).toMatchObject({ calls: 7, depth: 4 });
+    expect(cost).toMatchObject({ calls: 8, depth: 4 });
   });
 
-  it('an output: 7 calls in 3 waves, the roles read alongside the app or the node list', async () => {
+  it('an output: 8 calls in 3 waves, the roles read alongside the app or the node list', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
@@ -119,13 +119,13 @@ describe('storage round trips per request', () => {
       ['get roles/apps', 'get roles/ops', 'list nodes'],
       ['put events'],
     ]);
-    expect(identity).toMatchObject({ calls: 7, depth: 3 });
+    expect(identity).toMatchObject({ calls: 8, depth: 3 });
     expect(application.waves).toEqual([
       AUTHENTICATION,
       ['get apps/grafana', 'get roles/apps', 'get roles/ops'],
       ['put events'],
     ]);
-    expect(application).toMatchObject({ calls: 7, depth: 3 });
+    expect(application).toMatchObject({ calls: 8, depth: 3 });
   });
 
   it('a batch of outputs: the waves of one output, the roles they share read once', async () => {
@@ -151,17 +151,17 @@ describe('storage round trips per request', () => {
       ['get apps/grafana', 'get roles/apps', 'get roles/ops', 'list nodes'],
       ['put events', 'put events', 'put events'],
     ]);
-    expect(cost).toMatchObject({ calls: 10, depth: 3 });
+    expect(cost).toMatchObject({ calls: 11, depth: 3 });
   });
 
-  it('a heartbeat: 4 calls in 2 waves, without reading the instance again', async () => {
+  it('a heartbeat: 5 calls in 2 waves, without reading the instance again', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
     const cost = await measure(counter, () => heartbeat(fixture, signer));
 
     expect(cost.waves).toEqual([AUTHENTICATION, ['compareAndSwap instances/robot']]);
-    expect(cost).toMatchObject({ calls: 4, depth: 2 });
+    expect(cost).toMatchObject({ calls: 5, depth: 2 });
   });
 
   describe('iam joins', () => {
@@ -181,14 +181,17 @@ describe('storage round trips per request', () => {
     }
 
     /** The challenge is read with the token; the bot once the token names it. */
-    const ADMISSION = [['get iam_challenges', 'get tokens'], ['get bots/robot']];
+    const ADMISSION = [
+      ['get iam_challenges', 'get tokens'],
+      ['get bot_locks', 'get bots/robot'],
+    ];
     /**
      * The roles are read while the challenge is spent (one compare-and-swap that marks it used): a
      * challenge costs the bot nothing to get again. STS is asked once both are done.
      */
     const ROLES_AND_SPENDING = ['compareAndSwap iam_challenges', 'get roles/ops'];
 
-    it('a first iam join: 9 calls in 6 waves, the instance and its ARN index written at once', async () => {
+    it('a first iam join: 10 calls in 6 waves, the instance and its ARN index written at once', async () => {
       await iamFixture();
       const signed = await iam.sign();
 
@@ -201,10 +204,10 @@ describe('storage round trips per request', () => {
         ['create instances/robot', 'put iam_instances'],
         ['put events'],
       ]);
-      expect(cost).toMatchObject({ calls: 9, depth: 6 });
+      expect(cost).toMatchObject({ calls: 10, depth: 6 });
     });
 
-    it('an iam join found by its ARN: 9 calls in 7 waves, the instance read once', async () => {
+    it('an iam join found by its ARN: 10 calls in 7 waves, the instance read once', async () => {
       await iamFixture();
       await iam.join(await iam.sign());
       const signed = await iam.sign();
@@ -219,10 +222,10 @@ describe('storage round trips per request', () => {
         ['compareAndSwap instances/robot'],
         ['put events'],
       ]);
-      expect(cost).toMatchObject({ calls: 9, depth: 7 });
+      expect(cost).toMatchObject({ calls: 10, depth: 7 });
     });
 
-    it('an iam join presenting its previous certificate (a warm Lambda run): 8 calls in 4 waves, the first reads at once', async () => {
+    it('an iam join presenting its previous certificate (a warm Lambda run): 9 calls in 4 waves, the first reads at once', async () => {
       await iamFixture();
       const first = await iam.join(await iam.sign());
       const signed = await iam.sign();
@@ -231,12 +234,12 @@ describe('storage round trips per request', () => {
 
       // The certificate names the bot and the instance: both are read with the token and the challenge.
       expect(cost.waves).toEqual([
-        ['get bots/robot', 'get iam_challenges', 'get instances/robot', 'get tokens'],
+        ['get bot_locks', 'get bots/robot', 'get iam_challenges', 'get instances/robot', 'get tokens'],
         ROLES_AND_SPENDING,
         ['compareAndSwap instances/robot'],
         ['put events'],
       ]);
-      expect(cost).toMatchObject({ calls: 8, depth: 4 });
+      expect(cost).toMatchObject({ calls: 9, depth: 4 });
     });
 
     it('a challenge: 1 call', async () => {

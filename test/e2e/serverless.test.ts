@@ -265,16 +265,17 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
     await expect(botHandler({})).resolves.toMatchObject({ bot: 'robot' });
   });
 
-  it("stops at an operator's lock of its instance with the message, secrets untouched, and runs again once unlocked", async () => {
+  it("stops at an operator's lock of its instance or its whole bot with the message, secrets untouched, and runs again once unlocked", async () => {
     const { instanceId } = (await botHandler({})) as { instanceId: string };
     // An admin call as API Gateway hands it to the auth Lambda once its IAM authoriser has verified the
     // operator's SigV4 signature (`midctl --aws-iam lock`).
-    const admin = (method: string, body?: unknown) =>
+    const instanceLock = `${ROUTES.adminBotInstances}/robot/${instanceId}/lock`;
+    const admin = (method: string, body?: unknown, path = instanceLock) =>
       authHandler(
         {
           version: '2.0',
           routeKey: '$default',
-          rawPath: `${ROUTES.adminBotInstances}/robot/${instanceId}/lock`,
+          rawPath: path,
           rawQueryString: '',
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           ...(body === undefined ? {} : { body: JSON.stringify(body), isBase64Encoded: false }),
@@ -282,7 +283,7 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
             requestId: `admin-${method}`,
             http: {
               method,
-              path: `${ROUTES.adminBotInstances}/robot/${instanceId}/lock`,
+              path,
               sourceIp: '127.0.0.1',
             },
             authorizer: { iam: { userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/admin/oncall` } },
@@ -295,6 +296,19 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
     await expect(botHandler({})).rejects.toThrow(/locked by an operator at .*: role under review/);
     expect(Object.values(SECRETS).map((secretId) => versions(secretId).length)).toEqual(before);
     expect((await admin('DELETE')).statusCode).toBe(200);
+    await expect(botHandler({})).resolves.toMatchObject({ instanceId });
+
+    // The whole bot: its next run is refused at the join, before STS is asked.
+    const botLock = `${ROUTES.adminBots}/robot/lock`;
+    expect(
+      (await admin('POST', { message: 'account under review', ttl_seconds: 3600 }, botLock)).statusCode,
+    ).toBe(200);
+    const unlockedVersions = Object.values(SECRETS).map((secretId) => versions(secretId).length);
+    await expect(botHandler({})).rejects.toThrow(
+      /bot "robot" was locked by an operator at \S+ \(until \S+\): account under review/,
+    );
+    expect(Object.values(SECRETS).map((secretId) => versions(secretId).length)).toEqual(unlockedVersions);
+    expect((await admin('DELETE', undefined, botLock)).statusCode).toBe(200);
     await expect(botHandler({})).resolves.toMatchObject({ instanceId });
   });
 });

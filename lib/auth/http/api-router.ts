@@ -2,7 +2,6 @@ import type * as z from 'zod';
 import {
   addBotRequestSchema,
   addTokenRequestSchema,
-  lockInstanceRequestSchema,
   MAX_EVENTS_PER_CALL,
   putResourcesRequestSchema,
   updateBotRequestSchema,
@@ -24,6 +23,7 @@ import type { AuthenticatedBot } from '../bot-authenticator.js';
 import { describeClusterCas } from '../cluster-cas.js';
 import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
 import { parseJsonBody } from './json-body.js';
+import { type AdminRouteHandler, lockRoutes } from './lock-routes.js';
 import { PublicRouteLimits } from './public-route-limits.js';
 
 type Handler = (request: ApiRequest, params: string[], meta: RequestMeta) => Promise<unknown>;
@@ -82,9 +82,7 @@ export class ApiRouter {
         ? {}
         : { maxChallengesPerSecond: options.maxChallengesPerSecond }),
     });
-    const admin = (
-      handler: (request: ApiRequest, params: string[], actor: string) => Promise<unknown>,
-    ): Handler => {
+    const admin = (handler: AdminRouteHandler): Handler => {
       return (request, params) => handler(request, params, this.options.admin.authenticate(request));
     };
     const bot = <T>(
@@ -98,9 +96,6 @@ export class ApiRouter {
         handler(await this.service.authenticator.authenticate(request, meta), request, meta);
     };
     const exact = (path: string) => new RegExp(`^${path.replace(/\//g, '\\/')}$`);
-    const instanceLock = new RegExp(
-      `^${ROUTES.adminBotInstances}/${SEGMENT}/${SEGMENT}/lock$`.replace(/\//g, '\\/'),
-    );
     this.routes = [
       { method: 'GET', pattern: exact(ROUTES.ping), handler: async () => this.ping() },
       {
@@ -229,23 +224,7 @@ export class ApiRouter {
           return { token: await this.service.admin.addToken(body.bot_name, body.ttl_seconds, actor) };
         }),
       },
-      {
-        method: 'POST',
-        pattern: instanceLock,
-        handler: admin(async (request, [bot, id], actor) => {
-          const body = parseJsonBody(request.body, lockInstanceRequestSchema);
-          return {
-            instance: await this.service.locks.lock(bot as string, id as string, body.message, actor),
-          };
-        }),
-      },
-      {
-        method: 'DELETE',
-        pattern: instanceLock,
-        handler: admin(async (_r, [bot, id], actor) => ({
-          instance: await this.service.locks.unlock(bot as string, id as string, actor),
-        })),
-      },
+      ...lockRoutes(this.service, SEGMENT, admin),
       {
         method: 'GET',
         pattern: exact(ROUTES.adminEvents),

@@ -5,7 +5,7 @@ import type { AuthContext } from '../auth-context.js';
 import { awaitAll } from '../await-all.js';
 import { lockedInstanceCode, lockedInstanceMessage, type StoredInstance } from '../bot-instance-store.js';
 import type { JoinMethod, JoinProof, StartedJoin } from '../join-service.js';
-import type { ResourceReader } from '../request-reads.js';
+import type { JoinReads } from '../request-reads.js';
 import type { Revisioned } from '../resource-store.js';
 import { HttpStsClient } from './http-sts-client.js';
 import { authorizeAwsIdentity } from './iam-allow-rules.js';
@@ -68,7 +68,7 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
       context: AuthContext,
       tokenRead: Promise<Revisioned<Token>>,
       request: JoinRequest,
-      reads: ResourceReader,
+      reads: JoinReads,
     ): Promise<StartedJoin> {
       if (request.iam === undefined) {
         throw new IamJoinError(
@@ -83,12 +83,13 @@ export function iamJoinMethod(options: IamJoinOptions = {}): JoinMethod {
         requireFips: options.requireFips === true,
       });
       // Only reads until `prove`, alongside the token: the challenge, and the instance a presented
-      // certificate names (and its bot, which the service reads next), whose continuation is decided
-      // once STS has said whose the request is.
+      // certificate names (and its bot and the bot's lock, which the service reads next), whose
+      // continuation is decided once STS has said whose the request is.
       const certified = certifiedInstance(context, request.previous_certificate);
       if (certified !== undefined) {
-        // Settled by the service's own read of the bot; a failure is reported there.
+        // Settled by the service's own reads of the bot and its lock; a failure is reported there.
         reads.get('bot', certified.botName).catch(() => undefined);
+        reads.botLock(certified.botName).catch(() => undefined);
       }
       const [token, challenge, instance] = await awaitAll([
         tokenRead,

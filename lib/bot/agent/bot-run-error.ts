@@ -26,18 +26,19 @@ export class BotRunError extends MidError {
 /** Destination failures a later attempt may not meet again (a full disk gets freed, I/O hiccups). */
 const TRANSIENT_DESTINATION_CODES = new Set(['destination_full', 'destination_write_failed']);
 
+/** Refusals of an operator's lock (on the instance or the whole bot): `midctl unlock` lifts them. */
+const OPERATOR_LOCK_CODES = new Set(['instance_locked_by_operator', 'bot_locked']);
+
 /**
  * Whether an error is worth retrying: the auth service unreachable, timing out, overloaded or failing
- * (5xx, 429), an operator's lock on the instance (lifted by `midctl unlock`, after which the same
- * identity carries on, as tbot does), or storage that failed for a passing reason. Other refusals (4xx),
+ * (5xx, 429), an operator's lock on the instance or the bot (lifted by `midctl unlock` or at its
+ * expiry, after which the same identity carries on, as tbot does), or storage that failed for a passing reason. Other refusals (4xx),
  * bad config and a CA pin mismatch are not: retrying would only repeat them.
  */
 export function isTransient(error: unknown): boolean {
   if (error instanceof BotRunError) return error.retryable;
   if (error instanceof ApiError) {
-    return (
-      error.httpStatus >= 500 || error.httpStatus === 429 || error.code === 'instance_locked_by_operator'
-    );
+    return error.httpStatus >= 500 || error.httpStatus === 429 || OPERATOR_LOCK_CODES.has(error.code);
   }
   if (error instanceof UpstreamError) return true;
   if (error instanceof StorageError) return error.code !== 'invalid_stored_identity';

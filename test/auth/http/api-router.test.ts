@@ -265,6 +265,54 @@ describe('the HTTP API router', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('locks and unlocks a whole bot for an admin only, with its lifetime checked as any body field', async () => {
+    const { router: api, fixture } = await router();
+    const { signer } = await fixture.join(await fixture.addBot('robot', ['ops']));
+    const path = `${ROUTES.adminBots}/robot/lock`;
+    expect((await api.handle(request('POST', path, {}))).status).toBe(401);
+    for (const [body, problem] of [
+      [{ ttl_seconds: 0 }, 'body.ttl_seconds: got 0, expected a positive TTL'],
+      [{ ttl_seconds: 1.5 }, 'expected whole seconds'],
+      [{ expires: 'tomorrow' }, 'body.expires: got "tomorrow"'],
+      [{ expires: '2020-01-01T00:00:00Z' }, 'which has already passed'],
+      [{ ttl_seconds: 60, expires: '2100-01-01T00:00:00Z' }, 'not both'],
+      [{ message: '' }, 'the message is blank'],
+    ] as const) {
+      const refused = await api.handle(request('POST', path, body, admin));
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body).error.message).toContain(problem);
+    }
+    expect(await fixture.service.admin.events({ type: 'bot.lock' })).toEqual([]);
+
+    const locked = await api.handle(
+      request('POST', path, { message: 'incident 42', ttl_seconds: 600 }, admin),
+    );
+    expect(locked.status).toBe(200);
+    expect(JSON.parse(locked.body).lock).toMatchObject({
+      bot: 'robot',
+      reason: 'incident 42',
+      by: 'local-admin',
+    });
+    const refused = await api.handle({
+      ...signer.request(ROUTES.botHeartbeat, {}),
+      query: new URLSearchParams(),
+      requestId: 'req-2',
+    });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error.code).toBe('bot_locked');
+    const listed = await api.handle(request('GET', `${ROUTES.adminResources}/bot/robot`, undefined, admin));
+    expect(JSON.parse(listed.body).resources[0].status.locked).toMatchObject({ reason: 'incident 42' });
+    expect((await api.handle(request('DELETE', path, undefined))).status).toBe(401);
+    const unlocked = await api.handle(request('DELETE', path, undefined, admin));
+    expect(unlocked.status).toBe(200);
+    expect(JSON.parse(unlocked.body).lifted).toMatchObject({ reason: 'incident 42' });
+    const again = await api.handle(request('DELETE', path, undefined, admin));
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).error.code).toBe('bot_not_locked');
+    const unknown = await api.handle(request('POST', `${ROUTES.adminBots}/nobody/lock`, {}, admin));
+    expect(unknown.status).toBe(404);
+  });
+
   it('hides unexpected errors behind a generic 500 with the request id', async () => {
     const { router: api, fixture } = await router();
     (fixture.storage as unknown as { list: () => never }).list = () => {

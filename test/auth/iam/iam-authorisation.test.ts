@@ -248,7 +248,7 @@ describe('authorising an iam join', () => {
     await fixture.service.locks.lock(
       'robot',
       first.instance_id,
-      'role session under review',
+      { message: 'role session under review' },
       'arn:aws:iam::1:user/ops',
     );
     await fixture.settleState();
@@ -258,6 +258,26 @@ describe('authorising an iam join', () => {
       message: `was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: role session under review. An operator lifts it with \`midctl unlock bot_instance/robot/${first.instance_id}\``,
     });
     await fixture.service.locks.unlock('robot', first.instance_id, 'arn:aws:iam::1:user/ops');
+    await fixture.settleState();
+    await expect(fixture.join(await fixture.sign())).resolves.toMatchObject({
+      instance_id: first.instance_id,
+    });
+  });
+
+  it('refuses every join for a locked bot before STS is asked, then admits the same instance once unlocked', async () => {
+    fixture = await createIamFixture();
+    const first = await fixture.join(await fixture.sign());
+    await fixture.service.botLocks.lock(
+      'robot',
+      { message: 'account under review' },
+      'arn:aws:iam::1:user/ops',
+    );
+    await fixture.settleState();
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'bot_locked', {
+      stsRequests: 1,
+      message: `bot "robot" was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: account under review. An operator lifts it with \`midctl unlock bot/robot\``,
+    });
+    await fixture.service.botLocks.unlock('robot', 'arn:aws:iam::1:user/ops');
     await fixture.settleState();
     await expect(fixture.join(await fixture.sign())).resolves.toMatchObject({
       instance_id: first.instance_id,

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/api/routes.js';
+import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
+import { ManualClock } from '../../lib/core/clock.js';
+import { createFixture, GRAFANA_APP, issueOutput, renewIdentity, START } from './auth-fixture.js';
+
+const OPERATOR = 'arn:aws:iam::123456789012:user/oncall';
+
+/** A fixture whose storage follows the service's clock, so that locks expire as the clock moves. */
+async function lockable() {
+  const clock = new ManualClock(START);
+  const fixture = await createFixture(new MemoryBackend(clock), clock);
+  await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
+  const first = await fixture.join(await fixture.addBot('robot', ['ops', 'apps']));
+  const second = await fixture.join(
+    (await fixture.service.admin.addToken('robot', undefined, 'test')).metadata.name,
+  );
+  return { fixture, signers: [first.signer, second.signer] };
+}
+
+type Fixture = Awaited<ReturnType<typeof lockable>>['fixture'];
+type Signer = Awaited<ReturnType<typeof lockable>>['signers'][number];
+
+const heartbeat = (fixture: Fixture, signer: Signer) =>
+  fixture.service.authenticator.authenticate(signer.request(ROUTES.botHeartbeat, {}), { requestId: 'h' });
+
+const now = (fixture: Fixture) => new Date(fixture.clock.now()).toISOString();
+
+describe('an operator lock on a whole bot', () => {
+  it('refuses every call of every instance of the bot with the operator message, and audits who locked it', async () => {
+    const { fixture, signers } = await lockable();
+    const lock = await fixture.service.botLocks.lock('robot', { message: 'CI runner compromised' }, OPERATOR);
+    expect(lock).toEqual({ bot: 'robot', at: now(fixture), reason: 'CI runner compromised', by: OPERATOR });
+    const refusal = {
+      code: 'bot_locked',
+      httpStatus: 403,
+      message: `bot "robot" was locked by an operator at ${now(fixture)}: CI runner compromised. An operator lifts it with \`midctl unlock bot/robot\``,
+    };
+    for (const signer of signers) {
+      await expect(heartbeat(fixture, signer)).rejects.toMatchObject(refusal);
+      await expect(renewIdentity(fixture, signer)).rejects.toMatchObject(refusal);
+      await expect(
+        issueOutput(fixture, signer, { output: 'application', app_name: 'grafana' }),
+      ).rejects.toMatchObject(refusal);
+    }
+    const [locked] = await fixture.service.admin.events({ type: 'bot.lock' });
+    expect(locked).toMatchObject({
+      outcome: 'success',
+      code: 'operator_lock',
+      actor: OPERATOR,
+      bot: 'robot',
+      message: 'CI runner compromised',
+    });
+    expect(locked?.instance).toBeUndefined();
+    const refused = await fixture.service.admin.events({ type: 'bot.authenticate' });
+    expect(refused.map((event) => event.code)).toEqual(Array(6).fill('bot_locked'));
+  });
+
+  it('refuses a join for the bot without spending the token, which joins once the lock is lifted', async () => {
+    const { fixture } = await lockable();
+    const token = (await fixture.service.admin.addToken('robot', undefined, 'test')).metadata.name;
+    await fixture.service.botLocks.lock('robot', {}, OPERATOR);
+    await expect(fixture.join(token)).rejects.toMatchObject({
+      code: 'bot_locked',
+      message: expect.stringMatching(/: locked by an operator\. .*; the token was not used$/),
+    });
+    expect(await fixture.service.context.resources.get('token', token)).toBeDefined();
+    await fixture.service.botLocks.unlock('robot', 'admin');
+    await expect(fixture.join(token)).resolves.toMatchObject({ identity: { bot_name: 'robot' } });
+  });
+
+  it('is lifted by unlock: the same identities are accepted again, and the unlock records the lock it lifted', async () => {
+    const { fixture, signers } = await lockable();
+    await fixture.service.botLocks.lock('robot', { message: 'first look' }, OPERATOR);
+    const lockedAt = now(fixture);
+    fixture.clock.advance(60_000);
+    await expect(fixture.service.botLocks.unlock('robot', 'admin')).resolves.toMatchObject({ by: OPERATOR });
+    for (const signer of signers) await expect(heartbeat(fixture, signer)).resolves.toBeDefined();
+    const [unlock] = await fixture.service.admin.events({ type: 'bot.unlock' });
+    expect(unlock).toMatchObject({
+      outcome: 'success',
+      actor: 'admin',
+      bot: 'robot',
+      message: `lifted the lock of ${OPERATOR} from ${lockedAt}: first look`,
+    });
+    await expect(fixture.service.botLocks.unlock('robot', 'admin')).rejects.toMatchObject({
+      code: 'bot_not_locked',
+      httpStatus: 409,
+      message: 'bot "robot" is not locked',
+    });
+  });
+
+  it('lifts by itself at the end of its --ttl, and says until when in each refusal', async () => {
+    const { fixture, signers } = await lockable();
+    const [signer] = signers as [Signer];
+    const lock = await fixture.service.botLocks.lock('robot', { ttl_seconds: 1800 }, OPERATOR);
+    const until = new Date(fixture.clock.now() + 1_800_000).toISOString();
+    expect(lock.expires).toBe(until);
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({
+      message: expect.stringContaining(`at ${now(fixture)} (until ${until}): locked by an operator.`),
+    });
+    fixture.clock.advance(1_799_000);
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({ code: 'bot_locked' });
+    fixture.clock.advance(1_000);
+    await expect(heartbeat(fixture, signer)).resolves.toBeDefined();
+    expect(await fixture.service.botLocks.list()).toEqual([]);
+    const [locked] = await fixture.service.admin.events({ type: 'bot.lock' });
+    expect(locked?.message).toBe(`locked by an operator (until ${until})`);
+  });
+
+  it('lifts by itself at its --expires time, and refuses a time already past or both lifetimes at once', async () => {
+    const { fixture, signers } = await lockable();
+    const [signer] = signers as [Signer];
+    const expires = new Date(fixture.clock.now() + 60_000).toISOString();
+    await fixture.service.botLocks.lock('robot', { expires }, OPERATOR);
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({ code: 'bot_locked' });
+    fixture.clock.advance(60_000);
+    await expect(heartbeat(fixture, signer)).resolves.toBeDefined();
+    await expect(
+      fixture.service.botLocks.lock(
+        'robot',
+        { expires: new Date(fixture.clock.now()).toISOString() },
+        OPERATOR,
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_lock_lifetime', httpStatus: 400 });
+    await expect(
+      fixture.service.botLocks.lock('robot', { ttl_seconds: 60, expires: '2100-01-01T00:00:00Z' }, OPERATOR),
+    ).rejects.toMatchObject({ code: 'invalid_lock_lifetime' });
+    expect(await fixture.service.admin.events({ type: 'bot.lock' })).toHaveLength(1);
+  });
+
+  it('is replaced by a second lock: its reason and lifetime', async () => {
+    const { fixture, signers } = await lockable();
+    await fixture.service.botLocks.lock('robot', { message: 'first look', ttl_seconds: 60 }, OPERATOR);
+    await fixture.service.botLocks.lock('robot', { message: 'confirmed' }, 'admin');
+    fixture.clock.advance(120_000);
+    await expect(heartbeat(fixture, signers[0] as Signer)).rejects.toMatchObject({
+      message: expect.stringContaining(': confirmed. An operator lifts it'),
+    });
+    expect(await fixture.service.botLocks.list()).toMatchObject([{ bot: 'robot', by: 'admin' }]);
+  });
+
+  it('still catches a copy of an identity while the bot is locked: the instance is locked for good', async () => {
+    const { fixture, signers } = await lockable();
+    const [signer] = signers as [Signer];
+    const renewed = await renewIdentity(fixture, signer);
+    await fixture.service.botLocks.lock('robot', {}, OPERATOR);
+    // The certificate before the renewal, used again: a copy.
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({ code: 'generation_mismatch' });
+    await fixture.service.botLocks.unlock('robot', OPERATOR);
+    const instance = await fixture.service.context.instances.get('robot', renewed.identity.instance_id);
+    expect(instance?.record.locked).toMatchObject({ reason: expect.stringContaining('generation') });
+  });
+
+  it('names a bot that does not exist, and goes when the bot is removed', async () => {
+    const { fixture } = await lockable();
+    await expect(fixture.service.botLocks.lock('nobody', {}, OPERATOR)).rejects.toMatchObject({
+      code: 'bot_not_found',
+      httpStatus: 404,
+    });
+    await fixture.service.botLocks.lock('robot', {}, OPERATOR);
+    await fixture.service.admin.deleteResource('bot', 'robot', undefined, 'test');
+    const token = await fixture.addBot('robot', ['ops']);
+    await expect(fixture.join(token)).resolves.toBeDefined();
+    expect(await fixture.service.botLocks.list()).toEqual([]);
+  });
+});
+
+describe('a bot instance lock with a lifetime', () => {
+  it('lifts by itself at the end of its --ttl and says until when; unlock then finds nothing to lift', async () => {
+    const { fixture, signers } = await lockable();
+    const [signer] = signers as [Signer];
+    const id = signer.identity.instance_id;
+    const locked = await fixture.service.locks.lock(
+      'robot',
+      id,
+      { message: 'look', ttl_seconds: 600 },
+      OPERATOR,
+    );
+    const until = new Date(fixture.clock.now() + 600_000).toISOString();
+    expect(locked).toMatchObject({ status: { locked: { reason: 'look', by: OPERATOR, expires: until } } });
+    await expect(heartbeat(fixture, signer)).rejects.toMatchObject({
+      code: 'instance_locked_by_operator',
+      message: expect.stringContaining(`at ${now(fixture)} (until ${until}): look.`),
+    });
+    fixture.clock.advance(600_000);
+    await expect(heartbeat(fixture, signer)).resolves.toBeDefined();
+    await expect(fixture.service.locks.unlock('robot', id, OPERATOR)).rejects.toMatchObject({
+      code: 'instance_not_locked',
+    });
+    const record = await fixture.service.context.instances.get('robot', id);
+    expect(record?.record.locked).toBeUndefined();
+  });
+});
