@@ -3,6 +3,7 @@ import {
   type AddBotResponse,
   type CasResponse,
   casResponseSchema,
+  type LockRequest,
   type StatusResponse,
   type UpdateBotRequest,
 } from '../api/admin.js';
@@ -24,6 +25,15 @@ export interface AuditEventJson extends Record<string, unknown> {
   readonly bot?: string;
   readonly instance?: string;
   readonly message?: string;
+}
+
+/** A bot's lock as the service sends it (`lib/auth/bot-locks.ts`). */
+export interface BotLockJson {
+  readonly bot: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly by: string;
+  readonly expires?: string;
 }
 
 /** Typed calls to the operator routes of the auth service. */
@@ -85,12 +95,12 @@ export class AdminApi {
   }
 
   /** Locks a bot instance (`message`: why, shown to the bot); answers the instance as it is now. */
-  async lockInstance(botName: string, instanceId: string, message?: string): Promise<ResourceJson> {
+  async lockInstance(botName: string, instanceId: string, request: LockRequest): Promise<ResourceJson> {
     return (
       await this.client.call<{ instance: ResourceJson }>({
         method: 'POST',
         path: instanceLockPath(botName, instanceId),
-        body: message === undefined ? {} : { message },
+        body: request,
       })
     ).instance;
   }
@@ -103,6 +113,23 @@ export class AdminApi {
         path: instanceLockPath(botName, instanceId),
       })
     ).instance;
+  }
+
+  /** Locks a whole bot; answers the lock. */
+  async lockBot(botName: string, request: LockRequest): Promise<BotLockJson> {
+    return (
+      await this.client.call<{ lock: BotLockJson }>({
+        method: 'POST',
+        path: botLockPath(botName),
+        body: request,
+      })
+    ).lock;
+  }
+
+  /** Lifts the lock on a bot; answers the lock lifted. */
+  async unlockBot(botName: string): Promise<BotLockJson> {
+    return (await this.client.call<{ lifted: BotLockJson }>({ method: 'DELETE', path: botLockPath(botName) }))
+      .lifted;
   }
 
   async events(query: { limit?: number; type?: string; bot?: string }): Promise<AuditEventJson[]> {
@@ -119,6 +146,10 @@ export class AdminApi {
       })
     ).events;
   }
+}
+
+function botLockPath(botName: string): string {
+  return `${ROUTES.adminBots}/${encodeURIComponent(botName)}/lock`;
 }
 
 function instanceLockPath(botName: string, instanceId: string): string {

@@ -1,6 +1,6 @@
 import { lockMessageProblem, MAX_EVENTS_PER_CALL } from '../api/admin.js';
 import { AUDIT_EVENT_CATEGORIES, AUDIT_EVENT_TYPES } from '../api/audit-event-types.js';
-import { MAX_TTL_SECONDS } from '../api/wire-schemas.js';
+import { isoTime, MAX_TTL_SECONDS } from '../api/wire-schemas.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { describeValue } from '../core/schema.js';
@@ -151,4 +151,37 @@ export function lockMessage(value: string): string {
     throw new ConfigError('invalid_flag', `--message: got ${describeValue(value)}, ${problem}`);
   }
   return value;
+}
+
+/** How long a lock lasts, as `midctl lock --ttl` / `--expires` give it; neither: until unlocked. */
+export function lockLifetime(flags: { ttl?: string | undefined; expires?: string | undefined }): {
+  ttl_seconds?: number;
+  expires?: string;
+} {
+  if (flags.ttl !== undefined && flags.expires !== undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      '--ttl and --expires were both given; a lock lasts for --ttl (e.g. --ttl=1h) or until --expires (e.g. --expires=2026-12-01T09:00:00Z), so give one',
+    );
+  }
+  if (flags.ttl !== undefined) {
+    const ms = parseDuration(flags.ttl, '--ttl');
+    if (ms <= 0 || ms > MAX_TTL_SECONDS * 1000) {
+      throw new ConfigError(
+        'invalid_flag',
+        `--ttl: got ${JSON.stringify(flags.ttl)}, expected a lifetime longer than zero and at most ${formatDuration(MAX_TTL_SECONDS * 1000)}, e.g. --ttl=12h; leave it out for a lock that lasts until \`midctl unlock\``,
+      );
+    }
+    return { ttl_seconds: Math.ceil(ms / 1000) };
+  }
+  if (flags.expires !== undefined) {
+    if (!isoTime.safeParse(flags.expires).success) {
+      throw new ConfigError(
+        'invalid_flag',
+        `--expires: got ${describeValue(flags.expires)}, expected an RFC 3339 time with its offset, e.g. --expires=2026-12-01T09:00:00Z`,
+      );
+    }
+    return { expires: flags.expires };
+  }
+  return {};
 }

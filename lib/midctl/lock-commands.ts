@@ -1,37 +1,35 @@
 import { type Command, Option } from 'commander';
 import type { AdminApi } from './admin-api.js';
-import {
-  lockInstance,
-  lockTarget,
-  TCTL_LOCK_FLAGS,
-  type TctlLockFlags,
-  tctlLockFlag,
-  unlockInstance,
-} from './commands/instance-lock.js';
+import { type LockFlags, lock, lockOrder, TCTL_LOCK_FLAGS, tctlLockFlag, unlock } from './commands/lock.js';
 
 /** Runs one admin command's work and prints what it returns (midctl's own `run`). */
 type RunAdmin = (work: (admin: AdminApi) => Promise<string>) => Promise<void>;
 
-/** `midctl lock` and `midctl unlock` of a bot instance. */
+/** `midctl lock` and `midctl unlock` of a whole bot or of one bot instance. */
 export function addLockCommands(program: Command, run: RunAdmin): void {
-  const lock = program
+  const lockCommand = program
     .command('lock')
     .description(
-      'Lock a bot instance: its renewals, certificates and heartbeats are refused until `midctl unlock`',
+      'Lock a bot (every instance and every join) or one bot instance: its calls are refused until `midctl unlock` or the lock expires',
     )
-    .argument('[bot_instance/BOT/ID]', 'the instance, as `midctl bots instances ls` lists it')
-    .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log');
-  // tctl lock's targets and lifetimes, accepted only to be refused with what to do instead.
+    .argument(
+      '[bot/NAME | bot_instance/BOT/ID]',
+      'the bot, or the instance as `midctl bots instances ls` lists it',
+    )
+    .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
+    .option('--ttl <duration>', 'lift the lock by itself after this long, e.g. 12h (default: until unlocked)')
+    .option('--expires <time>', 'lift the lock by itself at this RFC 3339 time, e.g. 2026-12-01T09:00:00Z');
+  // tctl lock's other targets, accepted only to be refused with what to do instead.
   for (const key of Object.keys(TCTL_LOCK_FLAGS))
-    lock.addOption(new Option(`${tctlLockFlag(key)} <value>`).hideHelp());
-  lock.action((ref: string | undefined, flags: TctlLockFlags & { message?: string }) => {
-    const target = lockTarget(ref, flags);
-    return run((admin) => lockInstance(admin, target, flags.message));
+    lockCommand.addOption(new Option(`${tctlLockFlag(key)} <value>`).hideHelp());
+  lockCommand.action((ref: string | undefined, flags: LockFlags) => {
+    const order = lockOrder(ref, flags);
+    return run((admin) => lock(admin, order));
   });
 
   program
     .command('unlock')
-    .description("Lift an operator's lock on a bot instance (a lock the service set itself stays)")
-    .argument('<bot_instance/BOT/ID>', 'the locked instance, as `midctl bots instances ls` lists it')
-    .action((ref: string) => run((admin) => unlockInstance(admin, ref)));
+    .description("Lift an operator's lock on a bot or a bot instance (a lock the service set itself stays)")
+    .argument('<bot/NAME | bot_instance/BOT/ID>', 'what was locked')
+    .action((ref: string) => run((admin) => unlock(admin, ref)));
 }

@@ -46,13 +46,14 @@ const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson,
       ],
     },
     bot: {
-      headers: ['Bot', 'Roles', 'Logins'],
+      headers: ['Bot', 'Roles', 'Logins', 'Locked'],
       row: (r) => {
         const traits = (spec(r)['traits'] ?? []) as Array<{ name: string; values: string[] }>;
         return [
           r.metadata.name,
           list(spec(r)['roles']),
           traits.find((t) => t.name === 'logins')?.values.join(',') ?? '',
+          botLockText(r),
         ];
       },
     },
@@ -105,6 +106,13 @@ const LAYOUTS: Record<string, { headers: string[]; row: (resource: ResourceJson,
       },
     },
   };
+
+/** `yes`, `until TIME` or nothing: a bot's lock as `bots ls` shows it (`midctl lock bot/NAME`). */
+function botLockText(r: ResourceJson): string {
+  const locked = (r['status'] as { locked?: { expires?: string } } | undefined)?.locked;
+  if (locked === undefined) return '';
+  return locked.expires === undefined ? 'yes' : `until ${locked.expires}`;
+}
 
 /** `now` decides which bot instances show as expired. */
 export function renderResourceTable(

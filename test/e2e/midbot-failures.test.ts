@@ -391,6 +391,84 @@ outputs:
     }
   }, 60_000);
 
+  it('stops a whole bot with a lock that expires: its running midbot waits, a join is refused without spending the token, and both carry on after', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'fleet', ['ops']);
+    const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
+    const daemon = startMidbotProcess([
+      'start',
+      '--auth-server',
+      server.url,
+      '--ca-pin',
+      bot.caPin,
+      '--data-dir',
+      join(dir, 'fleet-data'),
+      '--token',
+      bot.token,
+      '--destination-dir',
+      join(dir, 'fleet-out'),
+    ]);
+    try {
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/);
+      const added = await admin(['tokens', 'add', '--type=bot', '--bot-name=fleet', '--format', 'json']);
+      const { token } = JSON.parse(added.stdout) as { token: string };
+
+      const locked = await admin(['lock', 'bot/fleet', '--ttl', '6s', '--message', 'runner compromised']);
+      printed.push(locked.stdout, locked.stderr);
+      expect(locked.code).toBe(0);
+      expect(locked.stdout).toMatch(/^bot "fleet" is locked \(until \S+\): runner compromised\n/);
+      expect(locked.stdout).toContain('Lift the lock with `midctl unlock bot/fleet`, or let it expire.');
+      expect((await admin(['bots', 'ls'])).stdout).toMatch(/fleet +ops +until \S+/);
+
+      daemon.process.kill('SIGHUP');
+      await daemon.waitForLog(
+        /bot "fleet" was locked by an operator at \S+ \(until \S+\): runner compromised\..*retrying in/,
+      );
+      const out = join(dir, 'fleet-second-out');
+      const second = (extra: string[] = []) =>
+        runMidbot([
+          'start',
+          '--oneshot',
+          '--auth-server',
+          server.url,
+          '--ca-pin',
+          bot.caPin,
+          '--token',
+          token,
+          '--destination-dir',
+          out,
+          ...extra,
+        ]);
+      const refused = await second();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('bot "fleet" was locked by an operator');
+      expect(refused.stderr).toContain('the token was not used');
+      expect(existsSync(join(out, 'identity'))).toBe(false);
+
+      // The lock expires by itself: the daemon writes again, and the same token joins.
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/, 2, 30_000);
+      expect(daemon.logs()).not.toContain('tokens add');
+      const joined = await second();
+      expect(joined.code).toBe(0);
+      expect(joined.stderr).toContain('Joined the cluster as bot "fleet"');
+      expect((await admin(['bots', 'ls'])).stdout).not.toContain('until');
+
+      const events = await admin(['events', 'ls', '--type', 'bot', '--format', 'json']);
+      const types = (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
+        .filter((event) => event.bot === 'fleet')
+        .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'bot.lock:operator_lock',
+          'bot.authenticate:bot_locked',
+          'bot.join:bot_locked',
+        ]),
+      );
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+      printed.push(daemon.logs());
+    }
+  }, 90_000);
+
   it('refuses an unwritable --data-dir before joining, so the same token still joins afterwards', async () => {
     const bot = await addBotWithMidctl(server.dataDir, 'unwritable', ['ops']);
     const blocker = join(dir, 'data-is-a-file');

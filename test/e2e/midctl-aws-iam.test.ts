@@ -136,7 +136,7 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     expect(event).toMatchObject({ type: 'resource.create', resource: 'role/deployers', actor: ADMIN.arn });
   });
 
-  it('locks a bot instance kept in DynamoDB, names the operator on the lock and in the audit log, and unlocks it', async () => {
+  it('locks a bot instance and a whole bot kept in DynamoDB, names the operator on the lock and in the audit log, and unlocks them', async () => {
     const iam = ['--aws-iam', '--aws-region', REGION];
     await midctl([...iam, 'create', '-f', '-'], {
       input: 'kind: role\nversion: v7\nmetadata: {name: lockers}\nspec: {allow: {logins: [deploy]}}\n',
@@ -175,6 +175,18 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     expect(JSON.parse(after.stdout).status.locked).toBeUndefined();
     const [unlock] = JSON.parse((await auditEvents('bot.unlock')).stdout) as Array<Record<string, unknown>>;
     expect(unlock).toMatchObject({ actor: ADMIN.arn, bot: 'suspect' });
+
+    // The whole bot, until a set time.
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    const botLocked = await midctl([...iam, 'lock', 'bot/suspect', '--expires', expires]);
+    expect(botLocked.stderr).toBe('');
+    expect(botLocked.stdout).toContain(`bot "suspect" is locked (until ${expires}): locked by an operator`);
+    const bot = await midctl([...iam, 'get', 'bot/suspect', '--format', 'json']);
+    expect(JSON.parse(bot.stdout).status.locked).toMatchObject({ by: ADMIN.arn, expires });
+    expect((await midctl([...iam, 'unlock', 'bot/suspect'])).code).toBe(0);
+    const events = JSON.parse((await auditEvents('bot.unlock')).stdout) as Array<Record<string, unknown>>;
+    expect(events[0]).toMatchObject({ actor: ADMIN.arn, bot: 'suspect' });
+    expect(events[0]?.['instance']).toBeUndefined();
   });
 
   it('is refused at the API with the wrong secret key, and changes nothing', async () => {

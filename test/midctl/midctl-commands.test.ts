@@ -699,21 +699,38 @@ spec:
       ],
       [
         ['lock', '--user', 'bot-robot'],
-        'ERROR: lock --user: midctl locks bot instances, not users: lock each instance of the bot',
+        "ERROR: lock --user: midctl locks bots by name, not users: a bot's user bot-NAME is locked with `midctl lock bot/NAME`; here: `midctl lock bot/robot`",
       ],
       [
-        ['lock', '--ttl', '1h', 'bot_instance/robot/x'],
-        'ERROR: lock --ttl: a lock lasts until `midctl unlock`',
+        ['lock', 'bot/robot', '--ttl', '0s'],
+        'ERROR: --ttl: got "0s", expected a lifetime longer than zero and at most 8784h',
       ],
-      [['lock'], 'ERROR: lock needs the instance to lock: midctl lock bot_instance/BOT/ID'],
+      [['lock', 'bot/robot', '--ttl', '2 weeks'], 'ERROR: --ttl: "2 weeks" is not a duration'],
       [
-        ['lock', 'bot/robot'],
-        'ERROR: lock bot_instance/BOT/ID: got "bot/robot"; only bot instances are locked; to stop a whole bot, lock each of its instances (`midctl bots instances ls robot`)',
+        ['lock', 'bot/robot', '--ttl', '1h', '--expires', '2030-01-01T00:00:00Z'],
+        'ERROR: --ttl and --expires were both given',
+      ],
+      [
+        ['lock', 'bot/robot', '--expires', 'tomorrow'],
+        'ERROR: --expires: got "tomorrow", expected an RFC 3339 time with its offset, e.g. --expires=2026-12-01T09:00:00Z',
+      ],
+      [
+        ['lock', 'bot/robot', '--expires', '2020-01-01T00:00:00Z'],
+        'ERROR: expires: got "2020-01-01T00:00:00Z", which has already passed',
+      ],
+      [
+        ['lock'],
+        'ERROR: lock needs what to lock: midctl lock bot/NAME for a whole bot, or midctl lock bot_instance/BOT/ID for one instance',
+      ],
+      [
+        ['lock', 'role/ops'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "role/ops"; only bots and bot instances are locked',
       ],
       [
         ['unlock', 'bot_instance/robot'],
-        'ERROR: unlock bot_instance/BOT/ID: got "bot_instance/robot", which names no instance',
+        'ERROR: unlock bot/NAME or bot_instance/BOT/ID: got "bot_instance/robot", which names no instance',
       ],
+      [['unlock', 'bot/robot'], 'ERROR: bot "robot" is not locked'],
       [
         ['tokens', 'rm', 'abc/def'],
         'ERROR: tokens rm NAME: got a name (not shown: it may be the token itself), "/" is not allowed in a name',

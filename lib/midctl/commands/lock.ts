@@ -1,0 +1,141 @@
+import { untilText } from '../../auth/lock-expiry.js';
+import { ConfigError } from '../../core/errors.js';
+import type { AdminApi, ResourceJson } from '../admin-api.js';
+import { lockLifetime, lockMessage } from '../flag-values.js';
+import { parseResourceReference } from '../resource-reference.js';
+
+/** What `midctl lock` and `unlock` act on: a whole bot, or one of its instances. */
+type LockTarget =
+  | { readonly kind: 'bot'; readonly bot: string }
+  | { readonly kind: 'bot_instance'; readonly bot: string; readonly id: string };
+
+/** What a bot instance resource says about its lock and its identity, as the service sends it. */
+interface InstanceStatus {
+  readonly locked?: {
+    readonly at: string;
+    readonly reason: string;
+    readonly by?: string;
+    readonly expires?: string;
+  };
+  readonly latest_authentications?: ReadonlyArray<{ readonly expires_at?: string }>;
+}
+
+/** `bot/NAME` or `bot_instance/BOT/ID`, for `lock` and `unlock`, which take nothing else. */
+function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
+  const { kind, names } = parseResourceReference(ref, command);
+  const [bot, id] = names;
+  if (kind === 'bot' && bot !== undefined) return { kind, bot };
+  if (kind === 'bot_instance' && bot !== undefined && id !== undefined) return { kind, bot, id };
+  throw new ConfigError(
+    'invalid_reference',
+    `${command} bot/NAME or bot_instance/BOT/ID: got "${ref}"; only bots and bot instances are locked`,
+  );
+}
+
+function statusOf(instance: ResourceJson): InstanceStatus {
+  return (instance['status'] ?? {}) as InstanceStatus;
+}
+
+/**
+ * `tctl lock` flags a Teleport user may type, each with what to do instead: midctl locks bots and bot
+ * instances, named as `midctl rm` names them.
+ */
+export const TCTL_LOCK_FLAGS = {
+  user: "midctl locks bots by name, not users: a bot's user bot-NAME is locked with `midctl lock bot/NAME`",
+  role: 'midctl locks bots and bot instances, not roles: lock the bots that hold the role (`midctl lock bot/NAME`), or take it from them (`midctl bots update BOT --set-roles=...`)',
+  login:
+    'midctl locks bots and bot instances, not logins: take the login from the bots that have it (`midctl bots update BOT --set-logins=...`)',
+  botInstanceId:
+    'name the instance as an argument, bot_instance/BOT/ID (`midctl bots instances ls` lists them)',
+} as const;
+
+export type TctlLockFlags = { readonly [Flag in keyof typeof TCTL_LOCK_FLAGS]?: string };
+
+/** A key of {@link TCTL_LOCK_FLAGS} as typed on the command line: `botInstanceId` → `--bot-instance-id`. */
+export function tctlLockFlag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** `tctl lock --user=bot-robot` → `bot/robot`: the target a Teleport user meant, for the advice. */
+function meantTarget(flags: TctlLockFlags): string | undefined {
+  const user = flags.user;
+  return user?.startsWith('bot-') === true && user.length > 4 ? `bot/${user.slice(4)}` : undefined;
+}
+
+/** The flags of `midctl lock` beyond the target. */
+export interface LockFlags extends TctlLockFlags {
+  readonly message?: string;
+  readonly ttl?: string;
+  readonly expires?: string;
+}
+
+/** What `midctl lock` sends: the target as typed, and why and how long. */
+export interface LockOrder {
+  readonly ref: string;
+  readonly request: { message?: string; ttl_seconds?: number; expires?: string };
+}
+
+/**
+ * What `midctl lock` was given, checked before anything is sent (or a data directory looked for): the
+ * `tctl lock` flags typed are each refused with their advice.
+ */
+export function lockOrder(ref: string | undefined, flags: LockFlags): LockOrder {
+  for (const [flag, advice] of Object.entries(TCTL_LOCK_FLAGS)) {
+    if (flags[flag as keyof TctlLockFlags] !== undefined) {
+      const meant = meantTarget(flags);
+      const exactly = meant === undefined ? '' : `; here: \`midctl lock ${meant}\``;
+      throw new ConfigError('invalid_flag', `lock ${tctlLockFlag(flag)}: ${advice}${exactly}`);
+    }
+  }
+  if (ref === undefined) {
+    throw new ConfigError(
+      'invalid_reference',
+      'lock needs what to lock: midctl lock bot/NAME for a whole bot, or midctl lock bot_instance/BOT/ID for one instance (`midctl bots instances ls` lists them)',
+    );
+  }
+  targetOf(ref, 'lock');
+  const request = {
+    ...(flags.message === undefined ? {} : { message: lockMessage(flags.message) }),
+    ...lockLifetime(flags),
+  };
+  return { ref, request };
+}
+
+/** `midctl lock bot/NAME | bot_instance/BOT/ID [--message TEXT] [--ttl D | --expires TIME]`. */
+export async function lock(api: AdminApi, { ref, request }: LockOrder): Promise<string> {
+  const target = targetOf(ref, 'lock');
+  if (target.kind === 'bot') {
+    const locked = await api.lockBot(target.bot, request);
+    return [
+      `bot "${target.bot}" is locked${untilText(locked.expires)}: ${locked.reason}`,
+      'From now on every instance of it is refused at its next call to the auth service (renewals, output certificates, heartbeats), and so is every join for it (a token is not spent). A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
+      'The certificates its instances already hold stay valid until they expire (`midctl bots instances ls` shows when).',
+      `Lift the lock with \`midctl unlock bot/${target.bot}\`${locked.expires === undefined ? '' : ', or let it expire'}.`,
+      '',
+    ].join('\n');
+  }
+  const status = statusOf(await api.lockInstance(target.bot, target.id, request));
+  const name = `${target.bot}/${target.id}`;
+  const identityExpires = status.latest_authentications?.at(-1)?.expires_at;
+  return [
+    `bot instance ${name} is locked${untilText(status.locked?.expires)}: ${status.locked?.reason ?? ''}`,
+    'Its next call to the auth service is refused: renewals, output certificates and heartbeats, and for an iam bot its next join from the same role session. A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
+    `The certificates it already holds stay valid until they expire${identityExpires === undefined ? '' : ` (its identity expires at ${identityExpires})`}.`,
+    `Lift the lock with \`midctl unlock bot_instance/${name}\`${status.locked?.expires === undefined ? '' : ', or let it expire'}.`,
+    '',
+  ].join('\n');
+}
+
+const CARRIES_ON =
+  'A running midbot carries on at its next retry (within 5 minutes), a oneshot midbot or bot Lambda at its next run; an identity that expired meanwhile needs a new join token (an iam bot joins again by itself).';
+
+/** `midctl unlock bot/NAME | bot_instance/BOT/ID`. */
+export async function unlock(api: AdminApi, ref: string): Promise<string> {
+  const target = targetOf(ref, 'unlock');
+  if (target.kind === 'bot') {
+    const lifted = await api.unlockBot(target.bot);
+    return `bot "${target.bot}" is unlocked (the lock of ${lifted.by} from ${lifted.at}): its instances' calls and its joins are accepted again.\n${CARRIES_ON}\n`;
+  }
+  await api.unlockInstance(target.bot, target.id);
+  return `bot instance ${target.bot}/${target.id} is unlocked: its calls are accepted again.\n${CARRIES_ON}\n`;
+}
