@@ -85,6 +85,8 @@ export class BotAgent {
   private readonly keeper: BotIdentityKeeper;
   private readonly startedAt: number;
   private connection: ClusterConnection | undefined;
+  /** What the last "Connected to the auth service" line said (see `connect`). */
+  private announcedConnection: string | undefined;
   private wake: AbortController | undefined;
   private renderRequested = false;
   /** A reload asked for a full run: renew and write every output, not only those that failed. */
@@ -297,11 +299,20 @@ export class BotAgent {
     } catch (error) {
       throw new BotRunError('connecting to the auth service', error);
     }
-    this.logger.info('Connected to the auth service', {
+    const fields = {
       auth_server: this.config.auth_server,
       cluster: this.connection.ping.cluster_name,
       ca_pin: this.connection.pin,
-    });
+    };
+    // A daemon reconnects after every failed attempt (to check the pin again): said once, then only
+    // when what it connected to changed, so that a long outage or lock is not a connection line each try.
+    const announced = JSON.stringify(fields);
+    if (announced === this.announcedConnection) {
+      this.logger.debug('Reconnected to the auth service', fields);
+    } else {
+      this.logger.info('Connected to the auth service', fields);
+      this.announcedConnection = announced;
+    }
     return this.connection;
   }
 

@@ -120,6 +120,8 @@ describe('BotAgent.run', () => {
     expect(text).toContain('retrying in 2s attempt=2');
     expect(text).toContain('retrying in 4s attempt=3');
     expect(text).toContain('Next renewal in 20m');
+    // Connecting again after each failure is not news: said once, as long as nothing about it changed.
+    expect(text.match(/Connected to the auth service/g)).toHaveLength(1);
     // Recovery renewed the same instance: nothing was presented twice, nothing locked.
     const [instance] = await c.instances('daemon');
     expect(instance?.status.generation).toBe(2);
