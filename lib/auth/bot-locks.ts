@@ -1,6 +1,6 @@
 import { ConflictError } from '../core/errors.js';
 import type { AuthContext } from './auth-context.js';
-import { DEFAULT_LOCK_MESSAGE } from './instance-locks.js';
+import { DEFAULT_LOCK_MESSAGE, operatorLockEvent } from './instance-locks.js';
 import { type LockLifetime, lockExpiry, untilText } from './lock-expiry.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
@@ -70,14 +70,7 @@ export class BotLocks {
       value: JSON.stringify(lock),
       ...(expires === undefined ? {} : { expiresAt: Date.parse(expires) }),
     });
-    await this.context.audit.record({
-      type: 'bot.lock',
-      outcome: 'success',
-      code: 'operator_lock',
-      actor,
-      bot: botName,
-      message: `${lock.reason}${untilText(expires)}`,
-    });
+    await this.context.audit.record(operatorLockEvent(actor, botName, undefined, lock.reason, expires));
     return lock;
   }
 

@@ -1,4 +1,5 @@
 import { ConflictError } from '../core/errors.js';
+import type { AuditEvent } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { type InstanceLock, toBotInstanceResource } from './bot-instance-store.js';
 import { type LockLifetime, lockExpiry, untilText } from './lock-expiry.js';
@@ -42,15 +43,7 @@ export class InstanceLocks {
       }
       return { ...current, locked: { at, reason, by: actor, ...(expires === undefined ? {} : { expires }) } };
     });
-    await this.context.audit.record({
-      type: 'bot.lock',
-      outcome: 'success',
-      code: 'operator_lock',
-      actor,
-      bot: botName,
-      instance: instanceId,
-      message: `${reason}${untilText(expires)}`,
-    });
+    await this.context.audit.record(operatorLockEvent(actor, botName, instanceId, reason, expires));
     return toBotInstanceResource(record);
   }
 
@@ -82,6 +75,25 @@ export class InstanceLocks {
     });
     return toBotInstanceResource(record);
   }
+}
+
+/** The audit record of an operator's lock of a bot (`instanceId` undefined) or of one of its instances. */
+export function operatorLockEvent(
+  actor: string,
+  botName: string,
+  instanceId: string | undefined,
+  reason: string,
+  expires: string | undefined,
+): AuditEvent {
+  return {
+    type: 'bot.lock',
+    outcome: 'success',
+    code: 'operator_lock',
+    actor,
+    bot: botName,
+    ...(instanceId === undefined ? {} : { instance: instanceId }),
+    message: `${reason}${untilText(expires)}`,
+  };
 }
 
 /** The refusal of an operator's lock or unlock of an instance the service locked itself. */

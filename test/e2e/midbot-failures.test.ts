@@ -344,11 +344,7 @@ outputs:
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain('Renewed the bot identity');
 
-    const events = await admin(['events', 'ls', '--type', 'bot', '--format', 'json']);
-    const types = (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
-      .filter((event) => event.bot === 'suspect')
-      .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
-    expect(types).toEqual(
+    expect(await auditedFor(server.dataDir, 'suspect')).toEqual(
       expect.arrayContaining([
         'bot.lock:operator_lock',
         'bot.authenticate:instance_locked_by_operator',
@@ -452,11 +448,7 @@ outputs:
       expect(joined.stderr).toContain('Joined the cluster as bot "fleet"');
       expect((await admin(['bots', 'ls'])).stdout).not.toContain('until');
 
-      const events = await admin(['events', 'ls', '--type', 'bot', '--format', 'json']);
-      const types = (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
-        .filter((event) => event.bot === 'fleet')
-        .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
-      expect(types).toEqual(
+      expect(await auditedFor(server.dataDir, 'fleet')).toEqual(
         expect.arrayContaining([
           'bot.lock:operator_lock',
           'bot.authenticate:bot_locked',
@@ -504,3 +496,20 @@ outputs:
     expect(everything).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
   });
 });
+
+/** The `bot.*` audit events of `bot`, as `type:code` (`bot.lock:operator_lock`), from `midctl events ls`. */
+async function auditedFor(dataDir: string, bot: string): Promise<string[]> {
+  const events = await runMidctl([
+    '--data-dir',
+    dataDir,
+    'events',
+    'ls',
+    '--type',
+    'bot',
+    '--format',
+    'json',
+  ]);
+  return (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
+    .filter((event) => event.bot === bot)
+    .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
+}
