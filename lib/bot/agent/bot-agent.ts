@@ -180,7 +180,10 @@ export class BotAgent {
    */
   async run(signal: AbortSignal): Promise<void> {
     let attempt = 0;
-    const schedule = new RenewalSchedule(this.config.renewal_interval, await this.keeper.storedExpiry());
+    const storedExpiry = await this.keeper.storedExpiry();
+    const schedule = new RenewalSchedule(this.config.renewal_interval, storedExpiry);
+    // Whether artifacts of an earlier good run can be in place: a stored identity was made by one.
+    let wroteBefore = storedExpiry !== undefined;
     // The outputs that failed for a passing reason while the rest of the run went well: the next
     // attempt retries only them, unless a reload asked for everything or the regular run is due.
     let retryOnly: Set<number> | undefined;
@@ -197,6 +200,7 @@ export class BotAgent {
         const retried = only === undefined ? undefined : await this.retryOutputs(only);
         const summary = retried ?? (await this.runOnce());
         ranAt = this.clock.now();
+        wroteBefore ||= summary.outputs.some((output) => output.status !== 'failed');
         schedule.record(summary, retried === undefined, ranAt);
         this.options.observer?.ran(summary, ranAt);
         const transient = summary.outputs.filter((output) => output.status === 'failed' && output.retryable);
@@ -240,7 +244,7 @@ export class BotAgent {
         );
         delay = schedule.afterFailure(now, backoff, retryOnly);
         this.logger.warn(
-          `${failure.replace(/\.$/, '')}. The artifacts of the last good run stay in place; retrying in ${formatDuration(delay)}`,
+          `${failure.replace(/\.$/, '')}. ${wroteBefore ? 'The artifacts of the last good run stay in place' : 'Nothing was written yet'}; retrying in ${formatDuration(delay)}`,
           { attempt, retry_at: this.isoIn(delay), ...schedule.expiryLogFields(now) },
         );
       }

@@ -129,6 +129,32 @@ describe('BotAgent.run', () => {
     expect(snapshot(out)['tlscert']).not.toBe(before['tlscert']);
   });
 
+  it('says that nothing was written yet when its first attempt fails, and joins once the service is up', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('early', ['ops']);
+    const out = join(c.dataDir, 'early-out');
+    await c.stop();
+    const log = captureLog();
+    const stop = new AbortController();
+    const { sleep } = scriptedSleep(async (delay, call) => {
+      if (call === 1) await c.restart();
+      if (delay === TWENTY_MINUTES) stop.abort();
+    });
+    const agent = newAgent(
+      c,
+      agentConfig(c, token, {
+        outputs: [{ type: 'identity', destination: { type: 'directory', path: out } }],
+      }),
+      { sleep, logger: log.logger, random: () => 0 },
+    );
+    await agent.run(stop.signal);
+    agent.close();
+    expect(log.text()).toMatch(/ECONNREFUSED.*\. Nothing was written yet; retrying in 1s attempt=1/);
+    expect(log.text()).not.toContain('last good run');
+    expect(snapshot(out)['identity']).toBeDefined();
+  });
+
   it('stops, naming the new pin, when the service comes back with another CA', async () => {
     cluster = await startCluster();
     const c = cluster;
