@@ -106,14 +106,16 @@ export function lockMessageProblem(value: string): string | undefined {
 
 /**
  * `POST /v1/admin/bots/NAME/lock` and `POST /v1/admin/bot-instances/BOT/ID/lock`: why (shown to the
- * bot and in the audit log), and for a lock that lifts by itself, how long it lasts (`ttl_seconds`,
- * counted on the service's clock) or until when (`expires`); without either, until unlocked.
+ * bot and in the audit log), for a lock that lifts by itself how long it lasts (`ttl_seconds`, counted
+ * on the service's clock) or until when (`expires`), without either until unlocked; and `replace`.
  */
 export const lockRequestSchema = builtOnFirstUse(() =>
   z.strictObject({
     message: checkedString(lockMessageProblem).optional(),
     ttl_seconds: ttlSeconds.optional(),
     expires: isoTime.optional(),
+    /** Put this lock in the place of one in force; without it, locking a locked target is refused. */
+    replace: z.boolean().optional(),
   }),
 );
 export type LockRequest = z.infer<typeof lockRequestSchema>;

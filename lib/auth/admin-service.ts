@@ -220,7 +220,9 @@ export class AdminService {
     const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
     return bots.map((bot) => {
       const lock = lockOf.get(bot.metadata.name);
-      return lock === undefined ? bot : { ...bot, status: { locked: lock } };
+      if (lock === undefined) return bot;
+      const { bot: _named, ...locked } = lock;
+      return { ...bot, status: { locked } };
     });
   }
 
@@ -272,7 +274,7 @@ export class AdminService {
       // A deleted bot leaves nothing that could still join or authenticate, and nothing that would
       // hold a bot made again under its name (its lock).
       await this.context.instances.deleteAll(name);
-      await new BotLocks(this.context).forget(name);
+      await new BotLocks(this.context).forget(name, actor);
       for (const token of await this.context.resources.list('token')) {
         if (token.spec.bot_name === name) await this.context.resources.delete('token', token.metadata.name);
       }

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
-import { lockHolds, untilText } from './lock-expiry.js';
+import { liftText, lockHolds } from './operator-lock.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
 /** Teleport keeps the ten latest authentications and heartbeats of an instance. */
@@ -69,7 +69,7 @@ export function lockedInstanceMessage(
   const instance = `bot instance ${name}${owner === undefined ? '' : ` of ${owner}`}`;
   return lock.by === undefined
     ? `${instance} is locked since ${lock.at} (${lock.reason}); ${serviceLockAdvice}`
-    : `${instance} was locked by an operator at ${lock.at}${untilText(lock.expires)}: ${lock.reason}. An operator lifts it with \`midctl unlock bot_instance/${name}\``;
+    : `${instance} was locked by an operator at ${lock.at}: ${lock.reason}. ${liftText(lock.expires, `midctl unlock bot_instance/${name}`)}`;
 }
 
 /** The server-side record of one bot instance (one fresh join and everything after it). */

@@ -1,11 +1,13 @@
 import { ConflictError } from '../core/errors.js';
-import type { AuditEvent } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { type InstanceLock, toBotInstanceResource } from './bot-instance-store.js';
-import { type LockLifetime, lockExpiry, untilText } from './lock-expiry.js';
-
-/** What a lock says when the operator gives no message. */
-export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
+import {
+  DEFAULT_LOCK_MESSAGE,
+  describeLock,
+  type LockRequest,
+  lockExpiry,
+  operatorLockEvent,
+} from './operator-lock.js';
 
 /**
  * `midctl lock` and `midctl unlock` of one bot instance (Teleport's lock on a `bot_instance_id` target).
@@ -14,8 +16,7 @@ export const DEFAULT_LOCK_MESSAGE = 'locked by an operator';
  * and an iam bot's next join from the same role session (which continues the same instance), all with
  * `instance_locked_by_operator` and the operator's message; midbot keeps retrying and carries on once
  * the lock is lifted (by `unlock`, or at the expiry `--ttl` / `--expires` gave it), while its identity
- * lasts. Certificates it already holds stay valid until they
- * expire. Unlike `midctl rm bot_instance/…`, the record stays (its history is what an investigation
+ * lasts. Certificates it already holds stay valid until they expire. Unlike `midctl rm bot_instance/…`, the record stays (its history is what an investigation
  * reads) and an iam bot cannot simply join again as a new instance from the same role session.
  *
  * Only an operator's lock is lifted: one the service set itself (a copy of a renewable identity was
@@ -27,23 +28,39 @@ export class InstanceLocks {
   async lock(
     botName: string,
     instanceId: string,
-    request: LockLifetime & { readonly message?: string | undefined },
+    request: LockRequest,
     actor: string,
   ): Promise<Record<string, unknown>> {
     const now = this.context.clock.now();
     const expires = lockExpiry(request, now);
     const found = await this.context.instances.require(botName, instanceId);
     const at = new Date(now).toISOString();
-    const reason = request.message ?? DEFAULT_LOCK_MESSAGE;
+    const lock = {
+      at,
+      reason: request.message ?? DEFAULT_LOCK_MESSAGE,
+      by: actor,
+      ...(expires === undefined ? {} : { expires }),
+    };
+    let replaced: InstanceLock | undefined;
     const record = await this.context.instances.updateFrom(found, (current) => {
       // The service's own lock stays as it is: its reason is what the operator needs to read, and an
       // operator's lock in its place would offer an unlock that must not exist.
       if (current.locked !== undefined && current.locked.by === undefined) {
         throw lockedByService(current.locked, botName, instanceId, 'it stays locked as it is');
       }
-      return { ...current, locked: { at, reason, by: actor, ...(expires === undefined ? {} : { expires }) } };
+      // Silently replacing a colleague's lock (with a shorter --ttl, say) would lift it unnoticed.
+      if (current.locked !== undefined && request.replace !== true) {
+        throw new ConflictError(
+          'instance_already_locked',
+          `bot instance ${botName}/${instanceId} is already locked, by ${describeLock(current.locked).replace(/^the lock of /, '')}; to put this lock in its place, lock again with replace (midctl lock --replace)`,
+        );
+      }
+      replaced = current.locked;
+      return { ...current, locked: lock };
     });
-    await this.context.audit.record(operatorLockEvent(actor, botName, instanceId, reason, expires));
+    await this.context.audit.record(
+      operatorLockEvent(actor, { bot: botName, instance: instanceId }, lock, replaced),
+    );
     return toBotInstanceResource(record);
   }
 
@@ -66,34 +83,10 @@ export class InstanceLocks {
       actor,
       bot: botName,
       instance: instanceId,
-      // Locking again moves the lock's time, so the lock lifted is only on record here.
-      ...(lifted === undefined
-        ? {}
-        : {
-            message: `lifted the lock of ${lifted.by} from ${lifted.at}${untilText(lifted.expires)}: ${lifted.reason}`,
-          }),
+      ...(lifted === undefined ? {} : { message: `lifted ${describeLock(lifted)}` }),
     });
     return toBotInstanceResource(record);
   }
-}
-
-/** The audit record of an operator's lock of a bot (`instanceId` undefined) or of one of its instances. */
-export function operatorLockEvent(
-  actor: string,
-  botName: string,
-  instanceId: string | undefined,
-  reason: string,
-  expires: string | undefined,
-): AuditEvent {
-  return {
-    type: 'bot.lock',
-    outcome: 'success',
-    code: 'operator_lock',
-    actor,
-    bot: botName,
-    ...(instanceId === undefined ? {} : { instance: instanceId }),
-    message: `${reason}${untilText(expires)}`,
-  };
 }
 
 /** The refusal of an operator's lock or unlock of an instance the service locked itself. */

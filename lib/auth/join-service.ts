@@ -18,7 +18,7 @@ import {
   pushBounded,
   type StoredInstance,
 } from './bot-instance-store.js';
-import { BOT_LOCKED, botLockedMessage } from './bot-locks.js';
+import { BOT_LOCKED, type BotLock, botLockedMessage } from './bot-locks.js';
 import { type JoinReads, ReadOnce } from './request-reads.js';
 import type { Revisioned } from './resource-store.js';
 import { resolveRoleSet } from './role-resolver.js';
@@ -116,9 +116,14 @@ export class JoinService {
         );
       }
       const publicKey = parseSubjectPublicKey(request.public_key);
-      const admittedBot = await this.findBot(botName, reads);
+      const { bot: admittedBot, lock } = await this.findBot(botName, reads);
+      // A token is single use: its join is refused before it is spent, so that it joins once the lock
+      // is lifted. Other methods prove the caller first (an iam join: STS), so that only the bot hears
+      // the operator's reason and the refusal is audited with its ARN; their proof is cheap to repeat.
+      if (lock !== undefined && method.name === 'token') throw botLockedJoinError(lock);
       const roles = resolveRoleSet(reads, admittedBot, admittedBot.spec.roles);
       const [roleSet, proof] = await awaitAll([roles, started.prove(roles)]);
+      if (lock !== undefined) throw botLockedJoinError(lock, proof.awsArn);
       const identity = await this.startOrContinueInstance(
         admittedBot,
         roleSet,
@@ -150,8 +155,8 @@ export class JoinService {
     }
   }
 
-  /** The bot a join is for. */
-  private async findBot(botName: string, reads: JoinReads): Promise<Bot> {
+  /** The bot a join is for, and the operator's lock on it if there is one. */
+  private async findBot(botName: string, reads: JoinReads): Promise<{ bot: Bot; lock: BotLock | undefined }> {
     const [found, lock] = await awaitAll([reads.get('bot', botName), reads.botLock(botName)]);
     if (found === undefined) {
       throw new JoinError(
@@ -167,10 +172,7 @@ export class JoinService {
         `bot "${botName}" has a name of ${botName.length} characters, and its certificates would name it ${botUserName(botName)}, longer than the 64 characters a certificate's common name holds; the token was not used. Add the bot again under a name of at most ${MAX_BOT_NAME} characters (\`midctl bots add\`) and remove this one (\`midctl bots rm ${botName}\`)`,
       );
     }
-    // Also before the token is spent: the bot joins with it once the lock is lifted.
-    if (lock !== undefined)
-      throw new JoinError(BOT_LOCKED, `${botLockedMessage(lock)}; the token was not used`);
-    return found.resource;
+    return { bot: found.resource, lock };
   }
 
   private async findToken(request: JoinRequest, reads: JoinReads): Promise<Revisioned<Token>> {
@@ -269,6 +271,14 @@ export class JoinService {
     }
     return identity;
   }
+}
+
+/** The refusal of a join for a locked bot; `awsArn` once STS has said whose the request is. */
+function botLockedJoinError(lock: BotLock, awsArn?: string): JoinError {
+  const spent = awsArn === undefined ? '; the join token was not used' : '';
+  return new JoinError(BOT_LOCKED, `${botLockedMessage(lock)}${spent}`, {
+    ...(awsArn === undefined ? {} : { awsArn }),
+  });
 }
 
 function refuseLocked(record: BotInstanceRecord): void {

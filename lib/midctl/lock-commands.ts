@@ -18,7 +18,11 @@ export function addLockCommands(program: Command, run: RunAdmin): void {
     )
     .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
     .option('--ttl <duration>', 'lift the lock by itself after this long, e.g. 12h (default: until unlocked)')
-    .option('--expires <time>', 'lift the lock by itself at this RFC 3339 time, e.g. 2026-12-01T09:00:00Z');
+    .option('--expires <time>', 'lift the lock by itself at this RFC 3339 time, e.g. 2026-12-01T09:00:00Z')
+    .option(
+      '--replace',
+      'put this lock in the place of one in force (otherwise locking a locked target is refused)',
+    );
   // tctl lock's other targets, accepted only to be refused with what to do instead.
   for (const key of Object.keys(TCTL_LOCK_FLAGS))
     lockCommand.addOption(new Option(`${tctlLockFlag(key)} <value>`).hideHelp());

@@ -62,7 +62,9 @@ describe('an operator lock on a whole bot', () => {
     await fixture.service.botLocks.lock('robot', {}, OPERATOR);
     await expect(fixture.join(token)).rejects.toMatchObject({
       code: 'bot_locked',
-      message: expect.stringMatching(/: locked by an operator\. .*; the token was not used$/),
+      message: expect.stringMatching(
+        /: no reason given\. An operator lifts it with .*; the join token was not used$/,
+      ),
     });
     expect(await fixture.service.context.resources.get('token', token)).toBeDefined();
     await fixture.service.botLocks.unlock('robot', 'admin');
@@ -97,7 +99,7 @@ describe('an operator lock on a whole bot', () => {
     const until = new Date(fixture.clock.now() + 1_800_000).toISOString();
     expect(lock.expires).toBe(until);
     await expect(heartbeat(fixture, signer)).rejects.toMatchObject({
-      message: expect.stringContaining(`at ${now(fixture)} (until ${until}): locked by an operator.`),
+      message: `bot "robot" was locked by an operator at ${now(fixture)}: no reason given. It lifts by itself at ${until}, or an operator lifts it with \`midctl unlock bot/robot\``,
     });
     fixture.clock.advance(1_799_000);
     await expect(heartbeat(fixture, signer)).rejects.toMatchObject({ code: 'bot_locked' });
@@ -105,7 +107,7 @@ describe('an operator lock on a whole bot', () => {
     await expect(heartbeat(fixture, signer)).resolves.toBeDefined();
     expect(await fixture.service.botLocks.list()).toEqual([]);
     const [locked] = await fixture.service.admin.events({ type: 'bot.lock' });
-    expect(locked?.message).toBe(`locked by an operator (until ${until})`);
+    expect(locked?.message).toBe(`no reason given (until ${until})`);
   });
 
   it('lifts by itself at its --expires time, and refuses a time already past or both lifetimes at once', async () => {
@@ -129,15 +131,29 @@ describe('an operator lock on a whole bot', () => {
     expect(await fixture.service.admin.events({ type: 'bot.lock' })).toHaveLength(1);
   });
 
-  it('is replaced by a second lock: its reason and lifetime', async () => {
+  it("is replaced only when asked (replace): a shorter lock cannot lift a colleague's unnoticed", async () => {
     const { fixture, signers } = await lockable();
-    await fixture.service.botLocks.lock('robot', { message: 'first look', ttl_seconds: 60 }, OPERATOR);
-    await fixture.service.botLocks.lock('robot', { message: 'confirmed' }, 'admin');
-    fixture.clock.advance(120_000);
-    await expect(heartbeat(fixture, signers[0] as Signer)).rejects.toMatchObject({
-      message: expect.stringContaining(': confirmed. An operator lifts it'),
+    await fixture.service.botLocks.lock('robot', { message: 'incident 7' }, OPERATOR);
+    const firstAt = now(fixture);
+    await expect(
+      fixture.service.botLocks.lock('robot', { message: 'brief', ttl_seconds: 1 }, 'admin'),
+    ).rejects.toMatchObject({
+      code: 'bot_already_locked',
+      httpStatus: 409,
+      message: `bot "robot" is already locked, by ${OPERATOR} from ${firstAt}: incident 7; to put this lock in its place, lock again with replace (midctl lock --replace)`,
     });
-    expect(await fixture.service.botLocks.list()).toMatchObject([{ bot: 'robot', by: 'admin' }]);
+    await fixture.service.botLocks.lock(
+      'robot',
+      { message: 'confirmed', ttl_seconds: 60, replace: true },
+      'admin',
+    );
+    await expect(heartbeat(fixture, signers[0] as Signer)).rejects.toMatchObject({
+      message: expect.stringContaining(': confirmed. It lifts by itself at'),
+    });
+    const [replacing] = await fixture.service.admin.events({ type: 'bot.lock' });
+    expect(replacing?.message).toMatch(/^confirmed \(until \S+\); replaces the lock of .+: incident 7$/);
+    fixture.clock.advance(60_000);
+    await expect(heartbeat(fixture, signers[0] as Signer)).resolves.toBeDefined();
   });
 
   it('still catches a copy of an identity while the bot is locked: the instance is locked for good', async () => {
@@ -166,6 +182,53 @@ describe('an operator lock on a whole bot', () => {
   });
 });
 
+describe('bot locks racing other operators', () => {
+  it('drops a lock written while its bot was being removed, so that a bot made again under the name starts unlocked', async () => {
+    const { fixture } = await lockable();
+    const create = fixture.storage.create.bind(fixture.storage);
+    fixture.storage.create = async (item) => {
+      // `bots rm` runs between the lock's check of the bot and its write.
+      if (item.key.startsWith('bot_locks/'))
+        await fixture.service.admin.deleteResource('bot', 'robot', undefined, 'admin');
+      return create(item);
+    };
+    await expect(fixture.service.botLocks.lock('robot', {}, OPERATOR)).rejects.toMatchObject({
+      code: 'bot_not_found',
+    });
+    expect(await fixture.service.botLocks.list()).toEqual([]);
+    expect(await fixture.service.admin.events({ type: 'bot.lock' })).toEqual([]);
+    await expect(fixture.join(await fixture.addBot('robot', ['ops']))).resolves.toBeDefined();
+  });
+
+  it('audits a lock removed with its bot', async () => {
+    const { fixture } = await lockable();
+    await fixture.service.botLocks.lock('robot', { message: 'incident 9' }, OPERATOR);
+    await fixture.service.admin.deleteResource('bot', 'robot', undefined, 'admin');
+    const [removed] = await fixture.service.admin.events({ type: 'bot.unlock' });
+    expect(removed).toMatchObject({
+      actor: 'admin',
+      bot: 'robot',
+      message: `removed with the bot: the lock of ${OPERATOR} from ${now(fixture)}: incident 9`,
+    });
+  });
+
+  it('lifts only the lock it read: one put in its place meanwhile is named, and stays', async () => {
+    const { fixture } = await lockable();
+    await fixture.service.botLocks.lock('robot', { message: 'first' }, OPERATOR);
+    const remove = fixture.storage.delete.bind(fixture.storage);
+    fixture.storage.delete = async (key, revision) => {
+      fixture.storage.delete = remove;
+      await fixture.service.botLocks.lock('robot', { message: 'second', replace: true }, 'admin');
+      return remove(key, revision);
+    };
+    await expect(fixture.service.botLocks.unlock('robot', OPERATOR)).rejects.toMatchObject({
+      code: 'bot_lock_changed',
+      message: expect.stringContaining('was locked again meanwhile (the lock of admin from'),
+    });
+    expect(await fixture.service.botLocks.find('robot')).toMatchObject({ reason: 'second' });
+  });
+});
+
 describe('a bot instance lock with a lifetime', () => {
   it('lifts by itself at the end of its --ttl and says until when; unlock then finds nothing to lift', async () => {
     const { fixture, signers } = await lockable();
@@ -181,7 +244,9 @@ describe('a bot instance lock with a lifetime', () => {
     expect(locked).toMatchObject({ status: { locked: { reason: 'look', by: OPERATOR, expires: until } } });
     await expect(heartbeat(fixture, signer)).rejects.toMatchObject({
       code: 'instance_locked_by_operator',
-      message: expect.stringContaining(`at ${now(fixture)} (until ${until}): look.`),
+      message: expect.stringContaining(
+        `at ${now(fixture)}: look. It lifts by itself at ${until}, or an operator`,
+      ),
     });
     fixture.clock.advance(600_000);
     await expect(heartbeat(fixture, signer)).resolves.toBeDefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/api/routes.js';
-import { DEFAULT_LOCK_MESSAGE } from '../../lib/auth/instance-locks.js';
+import { DEFAULT_LOCK_MESSAGE } from '../../lib/auth/operator-lock.js';
 import { createFixture, GRAFANA_APP, issueOutput, renewIdentity } from './auth-fixture.js';
 
 const OPERATOR = 'arn:aws:iam::123456789012:user/oncall';
@@ -77,12 +77,29 @@ describe('an operator lock on a bot instance', () => {
     ]);
   });
 
-  it('takes a new message when locked again, and answers unlock of an unlocked instance with instance_not_locked', async () => {
+  it('is replaced only when asked (replace), with the replaced lock on record, and answers unlock of an unlocked instance with instance_not_locked', async () => {
     const { fixture, id } = await joined();
     await fixture.service.locks.lock('robot', id, { message: 'first look' }, OPERATOR);
+    const firstAt = new Date(fixture.clock.now()).toISOString();
     fixture.clock.advance(60_000);
-    const again = await fixture.service.locks.lock('robot', id, { message: 'confirmed' }, 'admin');
+    await expect(
+      fixture.service.locks.lock('robot', id, { message: 'short', ttl_seconds: 1 }, 'admin'),
+    ).rejects.toMatchObject({
+      code: 'instance_already_locked',
+      httpStatus: 409,
+      message: `bot instance robot/${id} is already locked, by ${OPERATOR} from ${firstAt}: first look; to put this lock in its place, lock again with replace (midctl lock --replace)`,
+    });
+    const again = await fixture.service.locks.lock(
+      'robot',
+      id,
+      { message: 'confirmed', replace: true },
+      'admin',
+    );
     expect(again).toMatchObject({ status: { locked: { reason: 'confirmed', by: 'admin' } } });
+    const [replacing] = await fixture.service.admin.events({ type: 'bot.lock' });
+    expect(replacing?.message).toBe(
+      `confirmed; replaces the lock of ${OPERATOR} from ${firstAt}: first look`,
+    );
     expect(await fixture.service.admin.events({ type: 'bot.lock' })).toHaveLength(2);
     await fixture.service.locks.unlock('robot', id, OPERATOR);
     await expect(fixture.service.locks.unlock('robot', id, OPERATOR)).rejects.toMatchObject({

@@ -413,11 +413,28 @@ outputs:
       expect(locked.code).toBe(0);
       expect(locked.stdout).toMatch(/^bot "fleet" is locked \(until \S+\): runner compromised\n/);
       expect(locked.stdout).toContain('Lift the lock with `midctl unlock bot/fleet`, or let it expire.');
+      // A second lock does not quietly take the place of the first.
+      const again = await admin(['lock', 'bot/fleet', '--ttl', '1s']);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(
+        /^ERROR: bot "fleet" is already locked, by local-admin from \S+ \(until \S+\): runner compromised; to put this lock in its place, lock again with replace \(midctl lock --replace\)\n$/,
+      );
+      const replaced = await admin([
+        'lock',
+        'bot/fleet',
+        '--ttl',
+        '6s',
+        '--message',
+        'runner compromised',
+        '--replace',
+      ]);
+      expect(replaced.code).toBe(0);
+      expect(replaced.stdout).toContain('It takes the place of the lock in force');
       expect((await admin(['bots', 'ls'])).stdout).toMatch(/fleet +ops +until \S+/);
 
       daemon.process.kill('SIGHUP');
       await daemon.waitForLog(
-        /bot "fleet" was locked by an operator at \S+ \(until \S+\): runner compromised\..*retrying in/,
+        /bot "fleet" was locked by an operator at \S+: runner compromised\. It lifts by itself at \S+, or an operator lifts it with `midctl unlock bot\/fleet`.*retrying in/,
       );
       const out = join(dir, 'fleet-second-out');
       const second = (extra: string[] = []) =>
@@ -437,7 +454,7 @@ outputs:
       const refused = await second();
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('bot "fleet" was locked by an operator');
-      expect(refused.stderr).toContain('the token was not used');
+      expect(refused.stderr).toContain('the join token was not used');
       expect(existsSync(join(out, 'identity'))).toBe(false);
 
       // The lock expires by itself: the daemon writes again, and the same token joins.

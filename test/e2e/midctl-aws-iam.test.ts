@@ -180,7 +180,7 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
     const expires = new Date(Date.now() + 3_600_000).toISOString();
     const botLocked = await midctl([...iam, 'lock', 'bot/suspect', '--expires', expires]);
     expect(botLocked.stderr).toBe('');
-    expect(botLocked.stdout).toContain(`bot "suspect" is locked (until ${expires}): locked by an operator`);
+    expect(botLocked.stdout).toContain(`bot "suspect" is locked (until ${expires}): no reason given`);
     const bot = await midctl([...iam, 'get', 'bot/suspect', '--format', 'json']);
     expect(JSON.parse(bot.stdout).status.locked).toMatchObject({ by: ADMIN.arn, expires });
     expect((await midctl([...iam, 'unlock', 'bot/suspect'])).code).toBe(0);

@@ -298,14 +298,14 @@ describe('serverless: bot Lambda, auth Lambda, Secrets Manager, consumer', () =>
     expect((await admin('DELETE')).statusCode).toBe(200);
     await expect(botHandler({})).resolves.toMatchObject({ instanceId });
 
-    // The whole bot: its next run is refused at the join, before STS is asked.
+    // The whole bot: its next run is refused at the join, once STS has said whose it is.
     const botLock = `${ROUTES.adminBots}/robot/lock`;
     expect(
       (await admin('POST', { message: 'account under review', ttl_seconds: 3600 }, botLock)).statusCode,
     ).toBe(200);
     const unlockedVersions = Object.values(SECRETS).map((secretId) => versions(secretId).length);
     await expect(botHandler({})).rejects.toThrow(
-      /bot "robot" was locked by an operator at \S+ \(until \S+\): account under review/,
+      /bot "robot" was locked by an operator at \S+: account under review\. It lifts by itself at \S+/,
     );
     expect(Object.values(SECRETS).map((secretId) => versions(secretId).length)).toEqual(unlockedVersions);
     expect((await admin('DELETE', undefined, botLock)).statusCode).toBe(200);

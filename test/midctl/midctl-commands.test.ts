@@ -730,7 +730,7 @@ spec:
         ['unlock', 'bot_instance/robot'],
         'ERROR: unlock bot/NAME or bot_instance/BOT/ID: got "bot_instance/robot", which names no instance',
       ],
-      [['unlock', 'bot/robot'], 'ERROR: bot "robot" is not locked'],
+      [['unlock', 'bot/robot'], 'ERROR: bot "robot" does not exist'],
       [
         ['tokens', 'rm', 'abc/def'],
         'ERROR: tokens rm NAME: got a name (not shown: it may be the token itself), "/" is not allowed in a name',

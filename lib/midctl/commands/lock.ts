@@ -1,4 +1,4 @@
-import { untilText } from '../../auth/lock-expiry.js';
+import { untilText } from '../../auth/operator-lock.js';
 import { ConfigError } from '../../core/errors.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { lockLifetime, lockMessage } from '../flag-values.js';
@@ -67,12 +67,13 @@ export interface LockFlags extends TctlLockFlags {
   readonly message?: string;
   readonly ttl?: string;
   readonly expires?: string;
+  readonly replace?: boolean;
 }
 
 /** What `midctl lock` sends: the target as typed, and why and how long. */
 export interface LockOrder {
   readonly ref: string;
-  readonly request: { message?: string; ttl_seconds?: number; expires?: string };
+  readonly request: { message?: string; ttl_seconds?: number; expires?: string; replace?: true };
 }
 
 /**
@@ -97,6 +98,7 @@ export function lockOrder(ref: string | undefined, flags: LockFlags): LockOrder 
   const request = {
     ...(flags.message === undefined ? {} : { message: lockMessage(flags.message) }),
     ...lockLifetime(flags),
+    ...(flags.replace === true ? { replace: true as const } : {}),
   };
   return { ref, request };
 }
@@ -108,9 +110,10 @@ export async function lock(api: AdminApi, { ref, request }: LockOrder): Promise<
     const locked = await api.lockBot(target.bot, request);
     return [
       `bot "${target.bot}" is locked${untilText(locked.expires)}: ${locked.reason}`,
-      'From now on every instance of it is refused at its next call to the auth service (renewals, output certificates, heartbeats), and so is every join for it (a token is not spent). A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
+      'Every call of its instances that starts from now on is refused (renewals, output certificates, heartbeats), and so is every join for it (a join token is not spent, but it may expire meanwhile). A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
       'The certificates its instances already hold stay valid until they expire (`midctl bots instances ls` shows when).',
       `Lift the lock with \`midctl unlock bot/${target.bot}\`${locked.expires === undefined ? '' : ', or let it expire'}.`,
+      ...replacedLine(request),
       '',
     ].join('\n');
   }
@@ -122,8 +125,18 @@ export async function lock(api: AdminApi, { ref, request }: LockOrder): Promise<
     'Its next call to the auth service is refused: renewals, output certificates and heartbeats, and for an iam bot its next join from the same role session. A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
     `The certificates it already holds stay valid until they expire${identityExpires === undefined ? '' : ` (its identity expires at ${identityExpires})`}.`,
     `Lift the lock with \`midctl unlock bot_instance/${name}\`${status.locked?.expires === undefined ? '' : ', or let it expire'}.`,
+    ...replacedLine(request),
     '',
   ].join('\n');
+}
+
+/** With --replace: where the lock it replaced is on record. */
+function replacedLine(request: LockOrder['request']): string[] {
+  return request.replace === true
+    ? [
+        'It takes the place of the lock in force, if there was one: `midctl events ls --type bot.lock` keeps that one.',
+      ]
+    : [];
 }
 
 const CARRIES_ON =

@@ -264,7 +264,7 @@ describe('authorising an iam join', () => {
     });
   });
 
-  it('refuses every join for a locked bot before STS is asked, then admits the same instance once unlocked', async () => {
+  it('refuses every join for a locked bot once STS has said whose it is (audited with the ARN), then admits the same instance once unlocked', async () => {
     fixture = await createIamFixture();
     const first = await fixture.join(await fixture.sign());
     await fixture.service.botLocks.lock(
@@ -274,7 +274,8 @@ describe('authorising an iam join', () => {
     );
     await fixture.settleState();
     await expectRefused(fixture, fixture.join(await fixture.sign()), 'bot_locked', {
-      stsRequests: 1,
+      stsRequests: 2,
+      awsArn: IDENTITIES.session1.arn,
       message: `bot "robot" was locked by an operator at ${new Date(fixture.clock.now()).toISOString()}: account under review. An operator lifts it with \`midctl unlock bot/robot\``,
     });
     await fixture.service.botLocks.unlock('robot', 'arn:aws:iam::1:user/ops');
