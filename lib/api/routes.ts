@@ -18,6 +18,8 @@ export const ROUTES = {
   adminBots: '/v1/admin/bots',
   adminTokens: '/v1/admin/tokens',
   adminEvents: '/v1/admin/events',
+  /** Every lock in force, on bots and on bot instances. */
+  adminLocks: '/v1/admin/locks',
   /** `/v1/admin/bot-instances/BOT/ID/lock`: POST locks the instance, DELETE lifts the lock. */
   adminBotInstances: '/v1/admin/bot-instances',
 } as const;

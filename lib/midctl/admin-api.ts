@@ -36,6 +36,17 @@ export interface BotLockJson {
   readonly expires?: string;
 }
 
+/** A lock in force as `GET /v1/admin/locks` lists it (`lib/auth/lock-listing.ts`). */
+export interface LockJson {
+  /** `bot/NAME` or `bot_instance/BOT/ID`. */
+  readonly target: string;
+  readonly at: string;
+  readonly reason: string;
+  /** Absent for a lock the service set itself. */
+  readonly by?: string;
+  readonly expires?: string;
+}
+
 /** Typed calls to the operator routes of the auth service. */
 export class AdminApi {
   constructor(readonly client: ApiClient) {}
@@ -113,6 +124,11 @@ export class AdminApi {
         path: instanceLockPath(botName, instanceId),
       })
     ).instance;
+  }
+
+  /** Every lock in force, on bots and on bot instances. */
+  async locks(): Promise<LockJson[]> {
+    return (await this.client.call<{ locks: LockJson[] }>({ method: 'GET', path: ROUTES.adminLocks })).locks;
   }
 
   /** Locks a whole bot; answers the lock. */

@@ -1,11 +1,19 @@
 import { type Command, Option } from 'commander';
 import type { AdminApi } from './admin-api.js';
-import { type LockFlags, lock, lockOrder, TCTL_LOCK_FLAGS, tctlLockFlag, unlock } from './commands/lock.js';
+import {
+  type LockFlags,
+  listLocks,
+  lock,
+  lockOrder,
+  TCTL_LOCK_FLAGS,
+  tctlLockFlag,
+  unlock,
+} from './commands/lock.js';
 
 /** Runs one admin command's work and prints what it returns (midctl's own `run`). */
 type RunAdmin = (work: (admin: AdminApi) => Promise<string>) => Promise<void>;
 
-/** `midctl lock` and `midctl unlock` of a whole bot or of one bot instance. */
+/** `midctl lock` and `midctl unlock` of a whole bot or of one bot instance, and `midctl locks ls`. */
 export function addLockCommands(program: Command, run: RunAdmin): void {
   const lockCommand = program
     .command('lock')
@@ -36,4 +44,14 @@ export function addLockCommands(program: Command, run: RunAdmin): void {
     .description("Lift an operator's lock on a bot or a bot instance (a lock the service set itself stays)")
     .argument('<bot/NAME | bot_instance/BOT/ID>', 'what was locked')
     .action((ref: string) => run((admin) => unlock(admin, ref)));
+
+  program
+    .command('locks')
+    .description('Locks in force')
+    .command('ls')
+    .description(
+      'List the locks in force on bots and bot instances (as tctl get locks), with who set them and until when',
+    )
+    .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
+    .action((flags: { format: 'text' | 'json' }) => run((admin) => listLocks(admin, flags.format)));
 }

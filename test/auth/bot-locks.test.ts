@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/api/routes.js';
+import { listLocks } from '../../lib/auth/lock-listing.js';
+import { DEFAULT_LOCK_MESSAGE } from '../../lib/auth/operator-lock.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import { ManualClock } from '../../lib/core/clock.js';
 import { createFixture, GRAFANA_APP, issueOutput, renewIdentity, START } from './auth-fixture.js';
@@ -226,6 +228,43 @@ describe('bot locks racing other operators', () => {
       message: expect.stringContaining('was locked again meanwhile (the lock of admin from'),
     });
     expect(await fixture.service.botLocks.find('robot')).toMatchObject({ reason: 'second' });
+  });
+});
+
+describe('the locks in force', () => {
+  it("lists the bots' and the instances' locks, the service's own too, and leaves out those past their expiry", async () => {
+    const { fixture, signers } = await lockable();
+    const [first, second] = signers as [Signer, Signer];
+    const at = now(fixture);
+    // The second instance's certificate used again after its renewal: the service locks it.
+    await renewIdentity(fixture, second);
+    await expect(heartbeat(fixture, second)).rejects.toMatchObject({ code: 'generation_mismatch' });
+    await fixture.service.botLocks.lock('robot', { message: 'incident 3' }, OPERATOR);
+    await fixture.service.locks.lock('robot', first.identity.instance_id, { ttl_seconds: 60 }, 'admin');
+    const locks = await listLocks(fixture.service.context);
+    expect(locks).toEqual(
+      expect.arrayContaining([
+        { target: 'bot/robot', at, reason: 'incident 3', by: OPERATOR },
+        {
+          target: `bot_instance/robot/${first.identity.instance_id}`,
+          at,
+          reason: DEFAULT_LOCK_MESSAGE,
+          by: 'admin',
+          expires: new Date(fixture.clock.now() + 60_000).toISOString(),
+        },
+        {
+          target: `bot_instance/robot/${second.identity.instance_id}`,
+          at,
+          reason: expect.stringContaining('generation'),
+        },
+      ]),
+    );
+    expect(locks).toHaveLength(3);
+    fixture.clock.advance(60_000);
+    expect((await listLocks(fixture.service.context)).map((lock) => lock.target)).toEqual([
+      'bot/robot',
+      `bot_instance/robot/${second.identity.instance_id}`,
+    ]);
   });
 });
 

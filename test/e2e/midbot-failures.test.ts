@@ -335,6 +335,10 @@ outputs:
     expect(readFileSync(join(out, 'identity'), 'utf8')).toBe(identityBefore);
     const status = await admin(['bots', 'instances', 'ls', 'suspect']);
     expect(status.stdout).toContain('locked');
+    const locks = await admin(['locks', 'ls']);
+    expect(locks.stdout).toMatch(
+      new RegExp(`^${ref} +local-admin +\\S+ +by midctl unlock +key seen in a public log$`, 'm'),
+    );
 
     const unlocked = await admin(['unlock', ref]);
     printed.push(unlocked.stdout, unlocked.stderr);
@@ -431,6 +435,9 @@ outputs:
       expect(replaced.code).toBe(0);
       expect(replaced.stdout).toContain('It takes the place of the lock in force');
       expect((await admin(['bots', 'ls'])).stdout).toMatch(/fleet +ops +until \S+/);
+      expect((await admin(['locks', 'ls'])).stdout).toMatch(
+        /^bot\/fleet +local-admin +\S+ +at \S+ +runner compromised$/m,
+      );
 
       daemon.process.kill('SIGHUP');
       await daemon.waitForLog(

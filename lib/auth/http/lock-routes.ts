@@ -1,6 +1,7 @@
 import { lockRequestSchema } from '../../api/admin.js';
 import { ROUTES } from '../../api/routes.js';
 import type { AuthService } from '../auth-service.js';
+import { listLocks } from '../lock-listing.js';
 import type { ApiRequest } from './api-request.js';
 import type { ApiRoute } from './api-router.js';
 import { parseJsonBody } from './json-body.js';
@@ -9,7 +10,7 @@ import { parseJsonBody } from './json-body.js';
 export type AdminRouteHandler = (request: ApiRequest, params: string[], actor: string) => Promise<unknown>;
 
 /**
- * `POST` locks and `DELETE` lifts: `/v1/admin/bots/NAME/lock` a whole bot, and
+ * `GET /v1/admin/locks` lists the locks in force. `POST` locks and `DELETE` lifts: `/v1/admin/bots/NAME/lock` a whole bot, and
  * `/v1/admin/bot-instances/BOT/ID/lock` one instance. `admin` authenticates the operator.
  */
 export function lockRoutes(
@@ -21,6 +22,11 @@ export function lockRoutes(
   const botLock = pattern(`${ROUTES.adminBots}/${segment}/lock`);
   const instanceLock = pattern(`${ROUTES.adminBotInstances}/${segment}/${segment}/lock`);
   return [
+    {
+      method: 'GET',
+      pattern: pattern(ROUTES.adminLocks),
+      handler: admin(async () => ({ locks: await listLocks(service.context) })),
+    },
     {
       method: 'POST',
       pattern: botLock,

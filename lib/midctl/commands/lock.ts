@@ -1,6 +1,7 @@
 import { untilText } from '../../auth/operator-lock.js';
+import { renderTable } from '../../cli/table.js';
 import { ConfigError } from '../../core/errors.js';
-import type { AdminApi, ResourceJson } from '../admin-api.js';
+import type { AdminApi, LockJson, ResourceJson } from '../admin-api.js';
 import { lockLifetime, lockMessage } from '../flag-values.js';
 import { parseResourceReference } from '../resource-reference.js';
 
@@ -151,4 +152,21 @@ export async function unlock(api: AdminApi, ref: string): Promise<string> {
   }
   await api.unlockInstance(target.bot, target.id);
   return `bot instance ${target.bot}/${target.id} is unlocked: its calls are accepted again.\n${CARRIES_ON}\n`;
+}
+
+/** When a listed lock lifts: at its expiry, at `midctl unlock`, or (the service's own) never. */
+function lifts(lock: LockJson): string {
+  if (lock.expires !== undefined) return `at ${lock.expires}`;
+  return lock.by === undefined ? 'never: remove the instance' : 'by midctl unlock';
+}
+
+/** `midctl locks ls [--format json]`: every lock in force, what it holds, whose it is, until when. */
+export async function listLocks(api: AdminApi, format: 'text' | 'json'): Promise<string> {
+  const locks = await api.locks();
+  if (format === 'json') return `${JSON.stringify(locks, null, 2)}\n`;
+  if (locks.length === 0) return 'Nothing is locked.\n';
+  return renderTable(
+    ['Target', 'Locked By', 'Since', 'Lifts', 'Reason'],
+    locks.map((lock) => [lock.target, lock.by ?? 'the auth service', lock.at, lifts(lock), lock.reason]),
+  );
 }

@@ -311,6 +311,9 @@ describe('the HTTP API router', () => {
     expect(JSON.parse(again.body).error.code).toBe('bot_not_locked');
     const unknown = await api.handle(request('POST', `${ROUTES.adminBots}/nobody/lock`, {}, admin));
     expect(unknown.status).toBe(404);
+    expect((await api.handle(request('GET', ROUTES.adminLocks))).status).toBe(401);
+    const listed2 = await api.handle(request('GET', ROUTES.adminLocks, undefined, admin));
+    expect(JSON.parse(listed2.body)).toEqual({ locks: [] });
   });
 
   it('hides unexpected errors behind a generic 500 with the request id', async () => {
