@@ -30,6 +30,7 @@ import { toBotInstanceResource } from './bot-instance-store.js';
 import { BotLocks } from './bot-locks.js';
 import { botLogins, updatedBot } from './bot-update.js';
 import { describeClusterCas } from './cluster-cas.js';
+import { listBotsWithLocks } from './lock-listing.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
 
 /** `tctl bots add` tokens live an hour unless asked otherwise. */
@@ -203,27 +204,9 @@ export class AdminService {
       if (instances.length === 0 && name !== undefined) await this.context.resources.require('bot', name);
       return instances.map(toBotInstanceResource);
     }
-    if (kind === 'bot') return this.botsWithLocks(name);
+    if (kind === 'bot') return listBotsWithLocks(this.context, name);
     if (name !== undefined) return [(await this.context.resources.require(kind, name)).resource];
     return this.context.resources.list(kind);
-  }
-
-  /** Bots as listed, each locked one with its lock as `status.locked` (which `create -f` ignores). */
-  private async botsWithLocks(name: string | undefined): Promise<Record<string, unknown>[]> {
-    const locks = new BotLocks(this.context);
-    const [bots, held] = await Promise.all([
-      name === undefined
-        ? this.context.resources.list('bot')
-        : this.context.resources.require('bot', name).then((found) => [found.resource]),
-      name === undefined ? locks.list() : locks.find(name).then((lock) => (lock === undefined ? [] : [lock])),
-    ]);
-    const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
-    return bots.map((bot) => {
-      const lock = lockOf.get(bot.metadata.name);
-      if (lock === undefined) return bot;
-      const { bot: _named, ...locked } = lock;
-      return { ...bot, status: { locked } };
-    });
   }
 
   /**

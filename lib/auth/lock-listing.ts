@@ -1,6 +1,10 @@
 import type { AuthContext } from './auth-context.js';
 import { BotLocks } from './bot-locks.js';
 
+/*
+ * Listings of what is locked, for operators: every lock (`midctl locks ls`) and the bots with theirs.
+ */
+
 /**
  * One lock in force, as `midctl locks ls` lists it (Teleport's `tctl get locks`): on a whole bot
  * (`bot/NAME`) or on one instance (`bot_instance/BOT/ID`), an operator's or the service's own.
@@ -27,4 +31,28 @@ export async function listLocks(context: AuthContext): Promise<LockEntry[]> {
       : [{ target: `bot_instance/${record.bot_name}/${record.instance_id}`, ...record.locked }],
   );
   return [...onBots, ...onInstances];
+}
+
+/**
+ * The bots as `midctl get bots` / `bots ls` list them (`name`: that one only), each locked one with
+ * its lock as `status.locked`, which `create -f` ignores when the listing is fed back to it.
+ */
+export async function listBotsWithLocks(
+  context: AuthContext,
+  name: string | undefined,
+): Promise<Record<string, unknown>[]> {
+  const locks = new BotLocks(context);
+  const [bots, held] = await Promise.all([
+    name === undefined
+      ? context.resources.list('bot')
+      : context.resources.require('bot', name).then((found) => [found.resource]),
+    name === undefined ? locks.list() : locks.find(name).then((lock) => (lock === undefined ? [] : [lock])),
+  ]);
+  const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
+  return bots.map((bot) => {
+    const lock = lockOf.get(bot.metadata.name);
+    if (lock === undefined) return bot;
+    const { bot: _named, ...locked } = lock;
+    return { ...bot, status: { locked } };
+  });
 }

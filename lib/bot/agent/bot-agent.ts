@@ -1,15 +1,15 @@
 import type { OutputCertificatesResponse } from '../../api/output-certificates.js';
 import type { Clock } from '../../core/clock.js';
-import { formatDuration } from '../../core/duration.js';
 import { MidError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
 import type { RunObserver } from './agent-health.js';
 import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
-import { BotRunError, isTransient } from './bot-run-error.js';
-import { type ClusterConnection, type ConnectOptions, connectToCluster } from './cluster-connection.js';
-import { nextRenewalLine, outputsNotWritten } from './daemon-log-lines.js';
+import { isTransient } from './bot-run-error.js';
+import type { ClusterConnection, ConnectOptions } from './cluster-connection.js';
+import { ClusterConnector } from './cluster-connector.js';
+import { nextRenewalLine, outputsNotWritten, retryLine } from './daemon-log-lines.js';
 import { sendHeartbeat } from './heartbeat-report.js';
 import { type IdentityStore, identityStoreFor } from './identity-store.js';
 import type { JoinProofProvider } from './join-proof-provider.js';
@@ -84,9 +84,7 @@ export class BotAgent {
   private readonly logger: Logger;
   private readonly keeper: BotIdentityKeeper;
   private readonly startedAt: number;
-  private connection: ClusterConnection | undefined;
-  /** What the last "Connected to the auth service" line said (see `connect`). */
-  private announcedConnection: string | undefined;
+  private readonly cluster: ClusterConnector;
   private wake: AbortController | undefined;
   private renderRequested = false;
   /** A reload asked for a full run: renew and write every output, not only those that failed. */
@@ -98,6 +96,7 @@ export class BotAgent {
     this.clock = options.clock;
     this.logger = options.logger;
     this.startedAt = options.clock.now();
+    this.cluster = ClusterConnector.forAgent(options.config, options.connect, options.clock, options.logger);
     this.outputs = resolveOutputs(options.config.outputs, options.destinationFactory);
     this.keeper = new BotIdentityKeeper(
       options.identityStore ?? identityStoreFor(options.config.storage),
@@ -111,7 +110,7 @@ export class BotAgent {
 
   /** Renews (or joins) once and writes every output. Throws `BotRunError` when no identity could be had. */
   async runOnce(): Promise<RunSummary> {
-    const connection = await this.connect();
+    const connection = await this.cluster.get();
     const current = await this.keeper.refresh(connection);
     return this.writeAndReport(connection, current);
   }
@@ -126,7 +125,7 @@ export class BotAgent {
     const held = this.keeper.held(HELD_IDENTITY_MARGIN_MS);
     if (held === undefined) return undefined;
     this.logger.debug(`Retrying ${[...indices].map((index) => `outputs[${index}]`).join(', ')} only`);
-    const summary = await this.writeAndReport(await this.connect(), held, indices);
+    const summary = await this.writeAndReport(await this.cluster.get(), held, indices);
     // The identity itself was refused (its instance removed or locked since): a full run says so,
     // with the way to a new token, instead of blaming the outputs.
     const identityGone = summary.outputs.some(
@@ -243,10 +242,11 @@ export class BotAgent {
           this.options.backoff,
         );
         delay = schedule.afterFailure(now, backoff, retryOnly);
-        this.logger.warn(
-          `${failure.replace(/\.$/, '')}. ${wroteBefore ? 'The artifacts of the last good run stay in place' : 'Nothing was written yet'}; retrying in ${formatDuration(delay)}`,
-          { attempt, retry_at: this.isoIn(delay), ...schedule.expiryLogFields(now) },
-        );
+        this.logger.warn(retryLine(failure, wroteBefore, delay), {
+          attempt,
+          retry_at: this.isoIn(delay),
+          ...schedule.expiryLogFields(now),
+        });
       }
       this.options.observer?.scheduled(now + delay);
       await this.pause(delay, signal);
@@ -274,8 +274,7 @@ export class BotAgent {
   }
 
   close(): void {
-    this.connection?.client.close();
-    this.connection = undefined;
+    this.cluster.close();
   }
 
   private async pause(delay: number, signal: AbortSignal): Promise<void> {
@@ -291,33 +290,6 @@ export class BotAgent {
       this.wake = undefined;
       this.renderRequested = false;
     }
-  }
-
-  private async connect(): Promise<ClusterConnection> {
-    if (this.connection !== undefined) return this.connection;
-    try {
-      this.connection = await connectToCluster(this.config.auth_server, this.config.onboarding, {
-        ...this.options.connect,
-        clock: this.clock,
-      });
-    } catch (error) {
-      throw new BotRunError('connecting to the auth service', error);
-    }
-    const fields = {
-      auth_server: this.config.auth_server,
-      cluster: this.connection.ping.cluster_name,
-      ca_pin: this.connection.pin,
-    };
-    // A daemon reconnects after every failed attempt (to check the pin again): said once, then only
-    // when what it connected to changed, so that a long outage or lock is not a connection line each try.
-    const announced = JSON.stringify(fields);
-    if (announced === this.announcedConnection) {
-      this.logger.debug('Reconnected to the auth service', fields);
-    } else {
-      this.logger.info('Connected to the auth service', fields);
-      this.announcedConnection = announced;
-    }
-    return this.connection;
   }
 
   /**

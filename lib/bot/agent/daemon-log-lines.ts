@@ -20,3 +20,12 @@ export function nextRenewalLine(delayMs: number, renewalIntervalMs: number, shor
       : ` (before renewal_interval ${formatDuration(renewalIntervalMs)}: the certificates expire at ${new Date(shortenedBy).toISOString()})`;
   return `Next renewal in ${formatDuration(delayMs)}${sooner}`;
 }
+
+/**
+ * The warning of a failed attempt: what failed, what stays in place (`wroteBefore`: whether an earlier
+ * good run, of this process or the one that stored the identity, wrote artifacts), and when it retries.
+ */
+export function retryLine(failure: string, wroteBefore: boolean, delayMs: number): string {
+  const kept = wroteBefore ? 'The artifacts of the last good run stay in place' : 'Nothing was written yet';
+  return `${failure.replace(/\.$/, '')}. ${kept}; retrying in ${formatDuration(delayMs)}`;
+}
