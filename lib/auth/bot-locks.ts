@@ -1,6 +1,7 @@
 import { ConflictError } from '../core/errors.js';
 import type { AuthContext } from './auth-context.js';
 import {
+  alreadyLockedMessage,
   DEFAULT_LOCK_MESSAGE,
   describeLock,
   type LockRequest,
@@ -83,12 +84,8 @@ export class BotLocks {
       replaced = current === undefined ? undefined : lockOf(current);
       await this.context.storage.put(item);
     } else if ((await this.context.storage.create(item)) === undefined) {
-      // Silently replacing a colleague's lock (with a shorter --ttl, say) would lift it unnoticed.
       const current = await readBotLock(this.context.storage, botName);
-      throw new ConflictError(
-        'bot_already_locked',
-        `bot "${botName}" is already locked, by ${current === undefined ? 'another operator' : describeLock(current).replace(/^the lock of /, '')}; to put this lock in its place, lock again with replace (midctl lock --replace)`,
-      );
+      throw new ConflictError('bot_already_locked', alreadyLockedMessage(`bot "${botName}"`, current));
     }
     // `bots rm` deletes the bot, then its lock: a lock written meanwhile would outlive the bot and hold
     // a bot made again under its name, so it goes too.

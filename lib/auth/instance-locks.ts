@@ -2,6 +2,7 @@ import { ConflictError } from '../core/errors.js';
 import type { AuthContext } from './auth-context.js';
 import { type InstanceLock, toBotInstanceResource } from './bot-instance-store.js';
 import {
+  alreadyLockedMessage,
   DEFAULT_LOCK_MESSAGE,
   describeLock,
   type LockRequest,
@@ -48,11 +49,10 @@ export class InstanceLocks {
       if (current.locked !== undefined && current.locked.by === undefined) {
         throw lockedByService(current.locked, botName, instanceId, 'it stays locked as it is');
       }
-      // Silently replacing a colleague's lock (with a shorter --ttl, say) would lift it unnoticed.
       if (current.locked !== undefined && request.replace !== true) {
         throw new ConflictError(
           'instance_already_locked',
-          `bot instance ${botName}/${instanceId} is already locked, by ${describeLock(current.locked).replace(/^the lock of /, '')}; to put this lock in its place, lock again with replace (midctl lock --replace)`,
+          alreadyLockedMessage(`bot instance ${botName}/${instanceId}`, current.locked),
         );
       }
       replaced = current.locked;

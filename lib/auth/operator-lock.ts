@@ -70,14 +70,32 @@ export function liftText(expires: string | undefined, unlockCommand: string): st
     : `It lifts by itself at ${expires}, or ${byOperator}`;
 }
 
-/** An operator's lock as the audit log and midctl quote it: who, since when, until when, why. */
-export function describeLock(lock: {
+/** The parts of a lock that say whose it is and why. */
+interface HeldLock {
   readonly by?: string | undefined;
   readonly at: string;
   readonly expires?: string | undefined;
   readonly reason: string;
-}): string {
-  return `the lock of ${lock.by ?? 'the auth service'} from ${lock.at}${untilText(lock.expires)}: ${lock.reason}`;
+}
+
+/** Who holds a lock, since when, until when, why: `arn:… from 2026-… (until …): reason`. */
+function holder(lock: HeldLock): string {
+  return `${lock.by ?? 'the auth service'} from ${lock.at}${untilText(lock.expires)}: ${lock.reason}`;
+}
+
+/** A lock as the audit log and refusals quote it: `the lock of arn:… from …: reason`. */
+export function describeLock(lock: HeldLock): string {
+  return `the lock of ${holder(lock)}`;
+}
+
+/**
+ * The refusal of a second lock on `target` (`bot "robot"`), naming the lock in force (unknown when it
+ * expired in between): silently replacing a colleague's lock, with a shorter --ttl say, would lift it
+ * unnoticed.
+ */
+export function alreadyLockedMessage(target: string, current: HeldLock | undefined): string {
+  const by = current === undefined ? 'another operator' : holder(current);
+  return `${target} is already locked, by ${by}; to put this lock in its place, lock again with replace (midctl lock --replace)`;
 }
 
 /**
@@ -88,7 +106,7 @@ export function operatorLockEvent(
   actor: string,
   target: { readonly bot: string; readonly instance?: string },
   lock: { readonly reason: string; readonly expires?: string | undefined },
-  replaced?: Parameters<typeof describeLock>[0],
+  replaced?: HeldLock,
 ): AuditEvent {
   return {
     type: 'bot.lock',

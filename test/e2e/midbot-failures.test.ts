@@ -49,6 +49,23 @@ describe('midbot when things go wrong', () => {
     tokens.push(bot.token);
     return bot;
   };
+  /** midctl against the shared auth service. */
+  const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
+  /** A midbot daemon of `bot` on the shared auth service, its storage and outputs under `<name>-data`, `<name>-out`. */
+  const startDaemon = (bot: { token: string; caPin: string }, name: string) =>
+    startMidbotProcess([
+      'start',
+      '--auth-server',
+      server.url,
+      '--ca-pin',
+      bot.caPin,
+      '--data-dir',
+      join(dir, `${name}-data`),
+      '--token',
+      bot.token,
+      '--destination-dir',
+      join(dir, `${name}-out`),
+    ]);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'midbot-e2e-fail-'));
@@ -58,6 +75,14 @@ describe('midbot when things go wrong', () => {
       (await runMidctl(['--data-dir', server.dataDir, 'create', '-f', join(dir, 'role.yaml')])).code,
     ).toBe(0);
   });
+
+  /** The `bot.*` audit events of `bot`, as `type:code` (`bot.lock:operator_lock`), from `midctl events ls`. */
+  const auditedFor = async (bot: string): Promise<string[]> => {
+    const events = await admin(['events', 'ls', '--type', 'bot', '--format', 'json']);
+    return (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
+      .filter((event) => event.bot === bot)
+      .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
+  };
 
   afterAll(async () => {
     await server?.stop();
@@ -308,7 +333,6 @@ outputs:
     const run = (extra: string[] = []) =>
       runMidbot(['start', '--oneshot', ...common, '--destination-dir', out, ...extra]);
     expect((await run(['--token', bot.token])).code).toBe(0);
-    const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
     const listed = await admin(['bots', 'instances', 'ls', 'suspect', '--format', 'json']);
     const [instance] = JSON.parse(listed.stdout) as Array<{ metadata: { name: string } }>;
     const ref = `bot_instance/suspect/${instance?.metadata.name}`;
@@ -348,7 +372,7 @@ outputs:
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain('Renewed the bot identity');
 
-    expect(await auditedFor(server.dataDir, 'suspect')).toEqual(
+    expect(await auditedFor('suspect')).toEqual(
       expect.arrayContaining([
         'bot.lock:operator_lock',
         'bot.authenticate:instance_locked_by_operator',
@@ -359,22 +383,9 @@ outputs:
 
   it('keeps a running midbot retrying while an operator has its instance locked, and it carries on once unlocked', async () => {
     const bot = await addBotWithMidctl(server.dataDir, 'waiter', ['ops']);
-    const daemon = startMidbotProcess([
-      'start',
-      '--auth-server',
-      server.url,
-      '--ca-pin',
-      bot.caPin,
-      '--data-dir',
-      join(dir, 'waiter-data'),
-      '--token',
-      bot.token,
-      '--destination-dir',
-      join(dir, 'waiter-out'),
-    ]);
+    const daemon = startDaemon(bot, 'waiter');
     try {
       await daemon.waitForLog(/Wrote 1 of 1 outputs/);
-      const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
       const listed = await admin(['bots', 'instances', 'ls', 'waiter', '--format', 'json']);
       const [instance] = JSON.parse(listed.stdout) as Array<{ metadata: { name: string } }>;
       const ref = `bot_instance/waiter/${instance?.metadata.name}`;
@@ -393,20 +404,7 @@ outputs:
 
   it('stops a whole bot with a lock that expires: its running midbot waits, a join is refused without spending the token, and both carry on after', async () => {
     const bot = await addBotWithMidctl(server.dataDir, 'fleet', ['ops']);
-    const admin = (args: string[]) => runMidctl(['--data-dir', server.dataDir, ...args]);
-    const daemon = startMidbotProcess([
-      'start',
-      '--auth-server',
-      server.url,
-      '--ca-pin',
-      bot.caPin,
-      '--data-dir',
-      join(dir, 'fleet-data'),
-      '--token',
-      bot.token,
-      '--destination-dir',
-      join(dir, 'fleet-out'),
-    ]);
+    const daemon = startDaemon(bot, 'fleet');
     try {
       await daemon.waitForLog(/Wrote 1 of 1 outputs/);
       const added = await admin(['tokens', 'add', '--type=bot', '--bot-name=fleet', '--format', 'json']);
@@ -472,7 +470,7 @@ outputs:
       expect(joined.stderr).toContain('Joined the cluster as bot "fleet"');
       expect((await admin(['bots', 'ls'])).stdout).not.toContain('until');
 
-      expect(await auditedFor(server.dataDir, 'fleet')).toEqual(
+      expect(await auditedFor('fleet')).toEqual(
         expect.arrayContaining([
           'bot.lock:operator_lock',
           'bot.authenticate:bot_locked',
@@ -520,20 +518,3 @@ outputs:
     expect(everything).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
   });
 });
-
-/** The `bot.*` audit events of `bot`, as `type:code` (`bot.lock:operator_lock`), from `midctl events ls`. */
-async function auditedFor(dataDir: string, bot: string): Promise<string[]> {
-  const events = await runMidctl([
-    '--data-dir',
-    dataDir,
-    'events',
-    'ls',
-    '--type',
-    'bot',
-    '--format',
-    'json',
-  ]);
-  return (JSON.parse(events.stdout) as Array<{ type: string; code?: string; bot?: string }>)
-    .filter((event) => event.bot === bot)
-    .map((event) => `${event.type}${event.code === undefined ? '' : `:${event.code}`}`);
-}

@@ -71,9 +71,9 @@ export interface LockFlags extends TctlLockFlags {
   readonly replace?: boolean;
 }
 
-/** What `midctl lock` sends: the target as typed, and why and how long. */
+/** What `midctl lock` sends: what to lock, and why and how long. */
 export interface LockOrder {
-  readonly ref: string;
+  readonly target: LockTarget;
   readonly request: { message?: string; ttl_seconds?: number; expires?: string; replace?: true };
 }
 
@@ -95,18 +95,17 @@ export function lockOrder(ref: string | undefined, flags: LockFlags): LockOrder 
       'lock needs what to lock: midctl lock bot/NAME for a whole bot, or midctl lock bot_instance/BOT/ID for one instance (`midctl bots instances ls` lists them)',
     );
   }
-  targetOf(ref, 'lock');
+  const target = targetOf(ref, 'lock');
   const request = {
     ...(flags.message === undefined ? {} : { message: lockMessage(flags.message) }),
     ...lockLifetime(flags),
     ...(flags.replace === true ? { replace: true as const } : {}),
   };
-  return { ref, request };
+  return { target, request };
 }
 
 /** `midctl lock bot/NAME | bot_instance/BOT/ID [--message TEXT] [--ttl D | --expires TIME]`. */
-export async function lock(api: AdminApi, { ref, request }: LockOrder): Promise<string> {
-  const target = targetOf(ref, 'lock');
+export async function lock(api: AdminApi, { target, request }: LockOrder): Promise<string> {
   if (target.kind === 'bot') {
     const locked = await api.lockBot(target.bot, request);
     return [

@@ -9,7 +9,7 @@ import type { Sleep } from '../../../lib/bot/agent/sleep.js';
 import type { Destination } from '../../../lib/bot/destinations/destination.js';
 import { MemoryDestination } from '../../../lib/bot/destinations/memory-destination.js';
 import { DestinationError } from '../../../lib/core/errors.js';
-import { silentLogger } from '../../../lib/core/logger.js';
+import { type Logger, silentLogger } from '../../../lib/core/logger.js';
 import {
   agentConfig,
   type Cluster,
@@ -77,6 +77,25 @@ function twoOutputs(second: Destination): {
   };
 }
 
+/** A daemon with one identity output in `out`, run until `signal` aborts, with no jitter in its backoff. */
+async function runIdentityDaemon(
+  c: Cluster,
+  token: string,
+  out: string,
+  options: { sleep: Sleep; logger: Logger },
+  signal: AbortSignal,
+): Promise<void> {
+  const config = agentConfig(c, token, {
+    outputs: [{ type: 'identity', destination: { type: 'directory', path: out } }],
+  });
+  const agent = newAgent(c, config, { ...options, random: () => 0 });
+  try {
+    await agent.run(signal);
+  } finally {
+    agent.close();
+  }
+}
+
 describe('BotAgent.run', () => {
   it('retries with backoff while the auth service is down, keeps the artifacts, and recovers', async () => {
     cluster = await startCluster();
@@ -101,15 +120,7 @@ describe('BotAgent.run', () => {
       during.push(snapshot(out));
       if (call === 4) await c.restart();
     });
-    const agent = newAgent(
-      c,
-      agentConfig(c, token, {
-        outputs: [{ type: 'identity', destination: { type: 'directory', path: out } }],
-      }),
-      { sleep, logger: log.logger, random: () => 0 },
-    );
-    await agent.run(stop.signal);
-    agent.close();
+    await runIdentityDaemon(c, token, out, { sleep, logger: log.logger }, stop.signal);
 
     expect(delays).toEqual([TWENTY_MINUTES, 1_000, 2_000, 4_000, TWENTY_MINUTES]);
     expect(during).toEqual([before, before, before]);
@@ -141,15 +152,7 @@ describe('BotAgent.run', () => {
       if (call === 1) await c.restart();
       if (delay === TWENTY_MINUTES) stop.abort();
     });
-    const agent = newAgent(
-      c,
-      agentConfig(c, token, {
-        outputs: [{ type: 'identity', destination: { type: 'directory', path: out } }],
-      }),
-      { sleep, logger: log.logger, random: () => 0 },
-    );
-    await agent.run(stop.signal);
-    agent.close();
+    await runIdentityDaemon(c, token, out, { sleep, logger: log.logger }, stop.signal);
     expect(log.text()).toMatch(/ECONNREFUSED.*\. Nothing was written yet; retrying in 1s attempt=1/);
     expect(log.text()).not.toContain('last good run');
     expect(snapshot(out)['identity']).toBeDefined();
