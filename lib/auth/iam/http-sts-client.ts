@@ -1,4 +1,9 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { ConfigError } from '../../core/errors.js';
@@ -88,6 +93,9 @@ export class HttpStsClient implements StsCaller {
   private readonly maxResponseBytes: number;
   private readonly override: Target | undefined;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // The loopback emulator's connections are kept open too, so that tests and the bench send the way the
+  // service sends to STS (one connection reused by a warm Lambda), not a new connection per join.
+  private readonly plainAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 
   constructor(options: HttpStsClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STS_TIMEOUT_MS;
@@ -107,53 +115,70 @@ export class HttpStsClient implements StsCaller {
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<StsAnswer>((resolve, reject) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      let req: ClientRequest | undefined;
       const finish = (outcome: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         outcome();
       };
-      const req = send(
-        {
-          protocol: target.protocol,
-          hostname: target.hostname,
-          port: target.port,
-          method: 'POST',
-          path: '/',
-          headers,
-          // The signed host header must reach STS unchanged; TLS still checks the certificate against
-          // the host we connect to.
-          setHost: false,
-          ...(target.protocol === 'https:'
-            ? { agent: this.agent, servername: target.hostname, minVersion: 'TLSv1.2' as const }
-            : { agent: false }),
-        },
-        (response) => this.read(response, req, finish, resolve, reject),
-      );
-      timer = setTimeout(() => {
+      // One deadline for the whole exchange, a retry included.
+      const timer = setTimeout(() => {
         const error = new StsCallError('sts_timeout', `STS did not answer within ${this.timeoutMs} ms`);
         finish(() => reject(error));
-        req.destroy(error);
+        req?.destroy(error);
       }, this.timeoutMs);
-      req.on('error', (error) =>
-        finish(() =>
-          reject(
-            error instanceof StsCallError
-              ? error
-              : new StsCallError('sts_unreachable', `STS could not be reached: ${error.message}`, {
-                  cause: error,
-                }),
-          ),
-        ),
-      );
-      req.end(body);
+      const attempt = (isRetry: boolean) => {
+        let answered = false;
+        const current = send(
+          {
+            protocol: target.protocol,
+            hostname: target.hostname,
+            port: target.port,
+            method: 'POST',
+            path: '/',
+            headers,
+            // The signed host header must reach STS unchanged; TLS still checks the certificate against
+            // the host we connect to.
+            setHost: false,
+            ...(target.protocol === 'https:'
+              ? { agent: this.agent, servername: target.hostname, minVersion: 'TLSv1.2' as const }
+              : { agent: this.plainAgent }),
+          },
+          (response) => {
+            answered = true;
+            this.read(response, current, finish, resolve, reject);
+          },
+        );
+        req = current;
+        current.on('error', (error) => {
+          if (settled) return;
+          // A kept-alive connection that STS closed while the Lambda was frozen between invocations
+          // fails as soon as it is written to. Nothing reached STS, and GetCallerIdentity changes
+          // nothing anyway: send again, once, on a new connection (node's documented way).
+          if (!isRetry && !answered && current.reusedSocket && isStaleConnectionError(error)) {
+            attempt(true);
+            return;
+          }
+          finish(() =>
+            reject(
+              error instanceof StsCallError
+                ? error
+                : new StsCallError('sts_unreachable', `STS could not be reached: ${error.message}`, {
+                    cause: error,
+                  }),
+            ),
+          );
+        });
+        current.end(body);
+      };
+      attempt(false);
     });
   }
 
   private read(
     response: IncomingMessage,
-    req: ReturnType<typeof httpRequest>,
+    req: ClientRequest,
     finish: (outcome: () => void) => void,
     resolve: (answer: StsAnswer) => void,
     reject: (error: unknown) => void,
@@ -200,4 +225,10 @@ export class HttpStsClient implements StsCaller {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** How a write to a connection the other end has already closed fails. */
+function isStaleConnectionError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }

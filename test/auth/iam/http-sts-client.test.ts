@@ -82,3 +82,101 @@ describe('reading an STS answer without Content-Length', () => {
     }
   });
 });
+
+describe('connections to STS', () => {
+  const REQUEST = {
+    host: 'sts.us-east-1.amazonaws.com',
+    headers: [['host', 'sts.us-east-1.amazonaws.com']] as Array<[string, string]>,
+    body: 'Action=GetCallerIdentity&Version=2011-06-15',
+  };
+
+  /**
+   * An STS stand-in that answers 200, except that `drop(n, reused)` may close the connection instead of
+   * answering the n-th request (counted from 1; `reused`: not the first request on its connection), as
+   * STS does to a connection it has timed out while the caller's Lambda was frozen.
+   */
+  async function stsStandIn(drop: (n: number, reused: boolean) => boolean = () => false) {
+    let requests = 0;
+    let connections = 0;
+    const seen = new WeakSet<object>();
+    const server = createServer((req, res) => {
+      requests += 1;
+      const reused = seen.has(req.socket);
+      seen.add(req.socket);
+      if (drop(requests, reused)) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end('<GetCallerIdentityResponse/>');
+      });
+    });
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return {
+      client: new HttpStsClient({
+        stsEndpointOverrideForTests: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      }),
+      requests: () => requests,
+      connections: () => connections,
+      close: () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
+    };
+  }
+
+  const outcome = (promise: Promise<{ status: number }>) =>
+    promise.then(
+      (answer) => `answered ${answer.status}`,
+      (error: { code?: string }) => `failed ${error.code}`,
+    );
+
+  it('keeps one connection open for the joins of a warm Lambda', async () => {
+    const sts = await stsStandIn();
+    try {
+      for (let join = 0; join < 3; join += 1)
+        expect(await outcome(sts.client.send(REQUEST))).toBe('answered 200');
+      expect([sts.requests(), sts.connections()]).toEqual([3, 1]);
+    } finally {
+      await sts.close();
+    }
+  });
+
+  it('sends again, once, on a new connection when the kept one turns out to be closed', async () => {
+    const sts = await stsStandIn((_n, reused) => reused);
+    try {
+      expect(await outcome(sts.client.send(REQUEST))).toBe('answered 200');
+      expect(await outcome(sts.client.send(REQUEST))).toBe('answered 200');
+      // The second call: refused on the kept connection, answered on a new one.
+      expect([sts.requests(), sts.connections()]).toEqual([3, 2]);
+    } finally {
+      await sts.close();
+    }
+  });
+
+  it('does not send again when the retry fails too', async () => {
+    const sts = await stsStandIn((n) => n > 1);
+    try {
+      expect(await outcome(sts.client.send(REQUEST))).toBe('answered 200');
+      expect(await outcome(sts.client.send(REQUEST))).toBe('failed sts_unreachable');
+      expect([sts.requests(), sts.connections()]).toEqual([3, 2]);
+    } finally {
+      await sts.close();
+    }
+  });
+
+  it('does not send again when a new connection fails: STS itself is in trouble', async () => {
+    const sts = await stsStandIn(() => true);
+    try {
+      expect(await outcome(sts.client.send(REQUEST))).toBe('failed sts_unreachable');
+      expect([sts.requests(), sts.connections()]).toEqual([1, 1]);
+    } finally {
+      await sts.close();
+    }
+  });
+});
