@@ -26,11 +26,10 @@ import type { Token } from '../resources/token.js';
 import { type TokenBotState, tokenLifetimeProblem } from '../resources/token-lifetime.js';
 import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
-import { toBotInstanceResource } from './bot-instance-store.js';
 import { BotLocks } from './bot-locks.js';
 import { botLogins, updatedBot } from './bot-update.js';
 import { describeClusterCas } from './cluster-cas.js';
-import { listBotsWithLocks } from './lock-listing.js';
+import { listBotsWithLocks, listInstancesWithBotLocks } from './lock-listing.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
 
 /** `tctl bots add` tokens live an hour unless asked otherwise. */
@@ -196,13 +195,10 @@ export class AdminService {
     const kind = resolveKind(kindText);
     refuseSecondName(kind, subName);
     if (kind === 'bot_instance') {
-      if (name !== undefined && subName !== undefined) {
-        return [toBotInstanceResource((await this.context.instances.require(name, subName)).record)];
-      }
-      const instances = await this.context.instances.list(name);
+      const instances = await listInstancesWithBotLocks(this.context, name, subName);
       // No instances of a bot that does not exist says nothing: a mistyped name should be told so.
       if (instances.length === 0 && name !== undefined) await this.context.resources.require('bot', name);
-      return instances.map(toBotInstanceResource);
+      return instances;
     }
     if (kind === 'bot') return listBotsWithLocks(this.context, name);
     if (name !== undefined) return [(await this.context.resources.require(kind, name)).resource];

@@ -1,4 +1,5 @@
 import type { AuthContext } from './auth-context.js';
+import { toBotInstanceResource } from './bot-instance-store.js';
 import { BotLocks } from './bot-locks.js';
 
 /*
@@ -54,5 +55,33 @@ export async function listBotsWithLocks(
     if (lock === undefined) return bot;
     const { bot: _named, ...locked } = lock;
     return { ...bot, status: { locked } };
+  });
+}
+
+/**
+ * The instances as `midctl get bot_instance` / `bots instances ls` list them (`bot`: that bot's only;
+ * `instanceId` too: that one, which must exist), each instance of a locked bot with the bot's lock as
+ * `status.bot_locked`: it is refused as surely as one locked itself, and a listing that showed it as
+ * active would mislead whoever reads it.
+ */
+export async function listInstancesWithBotLocks(
+  context: AuthContext,
+  bot: string | undefined,
+  instanceId?: string,
+): Promise<Record<string, unknown>[]> {
+  const locks = new BotLocks(context);
+  const [instances, held] = await Promise.all([
+    bot !== undefined && instanceId !== undefined
+      ? context.instances.require(bot, instanceId).then((found) => [found.record])
+      : context.instances.list(bot),
+    bot === undefined ? locks.list() : locks.find(bot).then((lock) => (lock === undefined ? [] : [lock])),
+  ]);
+  const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
+  return instances.map((record) => {
+    const resource = toBotInstanceResource(record);
+    const lock = lockOf.get(record.bot_name);
+    if (lock === undefined) return resource;
+    const { bot: _named, ...botLocked } = lock;
+    return { ...resource, status: { ...(resource['status'] as object), bot_locked: botLocked } };
   });
 }

@@ -266,6 +266,23 @@ describe('the locks in force', () => {
       `bot_instance/robot/${second.identity.instance_id}`,
     ]);
   });
+  it("shows a bot's lock on each of its instances, listed or fetched, until it lifts", async () => {
+    const { fixture, signers } = await lockable();
+    const [first] = signers as [Signer];
+    const id = first.identity.instance_id;
+    await fixture.service.botLocks.lock('robot', { message: 'incident 4', ttl_seconds: 60 }, OPERATOR);
+    const expires = new Date(fixture.clock.now() + 60_000).toISOString();
+    const botLocked = { at: now(fixture), reason: 'incident 4', by: OPERATOR, expires };
+    const statuses = async (...names: string[]) =>
+      (await fixture.service.admin.getResources('bot_instance', ...names)).map(
+        (instance) => (instance['status'] as { bot_locked?: unknown }).bot_locked,
+      );
+    expect(await statuses()).toEqual([botLocked, botLocked]);
+    expect(await statuses('robot')).toEqual([botLocked, botLocked]);
+    expect(await statuses('robot', id)).toEqual([botLocked]);
+    fixture.clock.advance(60_000);
+    expect(await statuses('robot')).toEqual([undefined, undefined]);
+  });
 });
 
 describe('a bot instance lock with a lifetime', () => {

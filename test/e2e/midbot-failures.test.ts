@@ -433,6 +433,8 @@ outputs:
       expect(replaced.code).toBe(0);
       expect(replaced.stdout).toContain('It takes the place of the lock in force');
       expect((await admin(['bots', 'ls'])).stdout).toMatch(/fleet +ops +until \S+/);
+      // Its instance is shown as held by the bot's lock, not as active.
+      expect((await admin(['bots', 'instances', 'ls', 'fleet'])).stdout).toMatch(/ bot locked until \S+\n$/);
       expect((await admin(['locks', 'ls'])).stdout).toMatch(
         /^bot\/fleet +local-admin +\S+ +at \S+ +runner compromised$/m,
       );

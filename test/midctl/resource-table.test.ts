@@ -72,6 +72,35 @@ describe('the bot instance table', () => {
       .at(-1);
     expect(row).toMatch(/ locked by operator$/);
   });
+
+  it.each([
+    [
+      'an operator lock with its end',
+      { locked: { at: 'x', reason: 'y', by: 'admin', expires: '2030-01-01T13:00:00Z' } },
+      'locked by operator until 2030-01-01T13:00:00Z',
+    ],
+    ['the lock on its whole bot', { bot_locked: { at: 'x', reason: 'y', by: 'admin' } }, 'bot locked'],
+    [
+      'the lock on its whole bot with its end',
+      { bot_locked: { at: 'x', reason: 'y', by: 'admin', expires: '2030-01-01T13:00:00Z' } },
+      'bot locked until 2030-01-01T13:00:00Z',
+    ],
+    [
+      "its own lock before its bot's: the service's needs the instance removed",
+      { locked: { at: 'x', reason: 'y' }, bot_locked: { at: 'x', reason: 'y', by: 'admin' } },
+      'locked',
+    ],
+  ])('shows %s', (_what, status, expected) => {
+    const row = renderResourceTable(
+      'bot_instance',
+      [instance({ ...status, latest_authentications: [{}] })],
+      NOW,
+    )
+      .trim()
+      .split('\n')
+      .at(-1);
+    expect(row?.endsWith(` ${expected}`)).toBe(true);
+  });
 });
 
 describe('the token table', () => {
