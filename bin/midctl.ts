@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { MidError } from '../lib/core/errors.js';
+import { readSmallStdin } from '../lib/core/read-small-file.js';
 import { buildMidctlProgram } from '../lib/midctl/program.js';
+import { MAX_YAML_BYTES } from '../lib/resources/yaml-documents.js';
 
 // The entry is the only place that turns errors into exit codes and stderr lines.
 const program = buildMidctlProgram({
   write: (text) => process.stdout.write(text),
-  readStdin: () => readFileSync(0, 'utf8'),
+  // Bounded: `create -f - < /dev/zero` must be refused, not fill the memory.
+  readStdin: () => readSmallStdin(MAX_YAML_BYTES).toString('utf8'),
   now: () => Date.now(),
   untilStopped: () =>
     new Promise((resolve) => {

@@ -26,7 +26,13 @@ import {
   updateBot,
 } from './commands/bots.js';
 import { listEvents } from './commands/events.js';
-import { createResources, formatResources, getResources, removeResource } from './commands/resources.js';
+import {
+  createResources,
+  formatResources,
+  getResources,
+  readCreateInput,
+  removeResource,
+} from './commands/resources.js';
 import { showStatus } from './commands/status.js';
 import { showVersion } from './commands/version.js';
 import {
@@ -213,16 +219,10 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .argument('[file]', 'the same as --file (as tctl create takes it)')
     .option('-f, --file <file>', 'YAML file, or - for standard input')
     .option('--force', 'replace resources that already exist', false)
-    .action((positional: string | undefined, flags: { file?: string; force: boolean }) =>
-      run((admin) =>
-        createResources(
-          admin,
-          { file: createFile(positional, flags.file), force: flags.force },
-          io.readStdin,
-          io.now(),
-        ),
-      ),
-    );
+    .action((positional: string | undefined, flags: { file?: string; force: boolean }) => {
+      const input = readCreateInput(createFile(positional, flags.file), io.readStdin);
+      return run((admin) => createResources(admin, input, flags.force, io.now()));
+    });
 
   program
     .command('get')

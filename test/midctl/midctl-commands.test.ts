@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,6 +88,35 @@ describe('midctl against a local auth service', () => {
     it('says -f names a folder, not that an operation is illegal', async () => {
       await expect(midctl(['create', '-f', root])).rejects.toMatchObject({
         message: `-f ${root}: that is a folder; pass a YAML file, or - to read standard input`,
+      });
+    });
+
+    it('refuses a device, a FIFO or an oversized file before reading it whole', async () => {
+      const fifo = join(root, 'resources.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = join(root, 'big.yaml');
+      writeFileSync(big, `# ${'x'.repeat(1024 * 1024)}\n${ROLE('big')}`);
+      const notRegular =
+        'that is not a regular file (a device, a FIFO or a socket); pass a YAML file, or - to read standard input (midctl create -f - < FILE)';
+      await expect(midctl(['create', '-f', '/dev/zero'])).rejects.toMatchObject({
+        message: `-f /dev/zero: ${notRegular}`,
+      });
+      await expect(midctl(['create', '-f', fifo])).rejects.toMatchObject({
+        message: `-f ${fifo}: ${notRegular}`,
+      });
+      await expect(midctl(['create', '-f', big])).rejects.toMatchObject({
+        code: 'invalid_yaml',
+        message: `-f ${big}: is over the 1 MiB limit for a YAML file; split it into smaller files`,
+      });
+    });
+
+    it('checks the file before asking for a service: a bad one is refused with none running', async () => {
+      const nowhere = inProcessMidctl(join(root, 'no-service'));
+      await expect(nowhere(['create', '-f', '-'], 'kind: role\n')).rejects.toMatchObject({
+        message: expect.stringContaining('(stdin): role: version (line 1): got nothing'),
+      });
+      await expect(nowhere(['create', '-f', '-'], ROLE('fine'))).rejects.toMatchObject({
+        message: expect.stringContaining('no auth server address'),
       });
     });
 

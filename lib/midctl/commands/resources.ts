@@ -1,37 +1,60 @@
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
 import { MAX_RESOURCES_PER_PUT } from '../../api/admin.js';
 import { nameSegmentsOf } from '../../api/resource-kinds.js';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { formatDuration } from '../../core/duration.js';
 import { ConfigError, MidError } from '../../core/errors.js';
+import { type ReadProblem, readProblemOf, readSmallFileBytes } from '../../core/read-small-file.js';
 import { parseResource, type Resource } from '../../resources/resource.js';
 import { describeResource, findRepeatedResource } from '../../resources/resource-identity.js';
 import { roleNotices } from '../../resources/role-notices.js';
 import { type TokenBotState, tokenLifetimeProblem } from '../../resources/token-lifetime.js';
-import { readYamlDocuments, toYamlDocuments, type YamlDocument } from '../../resources/yaml-documents.js';
+import {
+  MAX_YAML_BYTES,
+  readYamlDocuments,
+  toYamlDocuments,
+  type YamlDocument,
+} from '../../resources/yaml-documents.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { PRINCIPAL_COUNT_KINDS, principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { parseResourceReference } from '../resource-reference.js';
 import { renderResourceTable, textTableKind } from '../resource-table.js';
 import { botRemovalNote, instanceRemovalNote } from '../running-agent-notes.js';
 
+/**
+ * The text of `-f FILE` (`-` reads standard input): at most {@link MAX_YAML_BYTES}, from a regular file
+ * (a device or a FIFO would fill the memory or hang), UTF-8 text.
+ */
 function readInput(file: string, readStdin: () => string): string {
-  if (file === '-') return readStdin();
+  const tooLarge = `is over the ${MAX_YAML_BYTES / 1024 / 1024} MiB limit for a YAML file; split it into smaller files`;
+  if (file === '-') {
+    try {
+      return readStdin();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EFBIG') throw error;
+      throw new ConfigError('invalid_yaml', `-f -: standard input ${tooLarge}`);
+    }
+  }
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readSmallFileBytes(file, MAX_YAML_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'that is a folder; pass a YAML file, or - to read standard input'
-          : code === 'EACCES'
-            ? 'permission denied; run midctl as a user that may read it'
-            : (error as Error).message;
-    throw new ConfigError('unreadable_file', `-f ${file}: ${why}`);
+    const problem = readProblemOf(error);
+    const why: Record<ReadProblem, string> = {
+      missing: 'no such file',
+      folder: 'that is a folder; pass a YAML file, or - to read standard input',
+      not_regular:
+        'that is not a regular file (a device, a FIFO or a socket); pass a YAML file, or - to read standard input (midctl create -f - < FILE)',
+      too_large: tooLarge,
+      other:
+        (error as NodeJS.ErrnoException).code === 'EACCES'
+          ? 'permission denied; run midctl as a user that may read it'
+          : (error as Error).message,
+    };
+    throw new ConfigError(
+      problem === 'too_large' ? 'invalid_yaml' : 'unreadable_file',
+      `-f ${file}: ${why[problem]}`,
+    );
   }
   if (!isUtf8(bytes)) {
     throw new ConfigError(
@@ -139,15 +162,28 @@ async function refuseTokenLifetimes(
   }
 }
 
-/** `midctl create -f FILE [--force]`: every document is checked locally (with line numbers) and by the service. */
+/** The resources of `create -f FILE`, read and checked before the service is asked anything. */
+export interface CreateInput extends ReturnType<typeof readResources> {
+  readonly file: string;
+}
+
+/**
+ * Reads `-f FILE` (`-`: standard input) and checks every document locally, with line numbers: a file
+ * that cannot be applied is refused without a service to ask.
+ */
+export function readCreateInput(file: string, readStdin: () => string): CreateInput {
+  const source = file === '-' ? '(stdin)' : file;
+  return { file, ...readResources(readInput(file, readStdin), source) };
+}
+
+/** `midctl create -f FILE [--force]`: the resources `readCreateInput` read, checked again by the service. */
 export async function createResources(
   api: AdminApi,
-  options: { file: string; force: boolean },
-  readStdin: () => string,
+  read: CreateInput,
+  force: boolean,
   now: number,
 ): Promise<string> {
-  const source = options.file === '-' ? '(stdin)' : options.file;
-  const read = readResources(readInput(options.file, readStdin), source);
+  const options = { file: read.file, force };
   const { documents, resources } = read;
   await refuseTokenLifetimes(api, read, now);
   const { results } = await api
