@@ -71,6 +71,14 @@ export function parseResourceReference(ref: string, command: keyof typeof COMMAN
   }
   const kind = resourceKindOf(kindText);
   if (kind === undefined) {
+    // `tctl get locks`: locks are listed by a command of their own here.
+    if (/^locks?$/.test(kindText)) {
+      throw refuse(
+        command === 'rm'
+          ? 'but a lock is lifted with `midctl unlock bot/NAME` or `midctl unlock bot_instance/BOT/ID` (`midctl locks ls` lists them)'
+          : 'but locks are listed with `midctl locks ls`',
+      );
+    }
     throw refuse(`unknown resource kind "${kindText}"; use one of ${RESOURCE_KIND_LISTS.join(', ')}`);
   }
   const segments = nameSegmentsOf(kind);

@@ -701,6 +701,15 @@ spec:
         ['get', 'rol/access'],
         'ERROR: get KIND[/NAME]: got "rol/access", unknown resource kind "rol"; use one of roles, bots, tokens, apps, kube_clusters, nodes, bot_instances',
       ],
+      [['get', 'locks'], 'ERROR: get KIND[/NAME]: got "locks", but locks are listed with `midctl locks ls`'],
+      [
+        ['get', 'lock/x'],
+        'ERROR: get KIND[/NAME]: got "lock/x", but locks are listed with `midctl locks ls`',
+      ],
+      [
+        ['rm', 'lock/x'],
+        'ERROR: rm KIND/NAME: got "lock/x", but a lock is lifted with `midctl unlock bot/NAME` or `midctl unlock bot_instance/BOT/ID`',
+      ],
       [['bots', 'rm', 'robot/abc'], 'ERROR: bots rm NAME: got "robot/abc", "/" is not allowed in a name'],
       [
         ['bots', 'rm', 'a,b'],
@@ -754,7 +763,35 @@ spec:
       ],
       [
         ['lock', 'role/ops'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "role/ops"; only bots and bot instances are locked',
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "role/ops", midctl locks bots and bot instances, not roles: lock the bots that hold the role (`midctl lock bot/NAME`)',
+      ],
+      [
+        ['lock', 'robot'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "robot", which names no kind; to lock the bot "robot", write bot/robot',
+      ],
+      [
+        ['unlock', 'robot'],
+        'ERROR: unlock bot/NAME or bot_instance/BOT/ID: got "robot", which names no kind; to unlock the bot "robot", write bot/robot',
+      ],
+      [
+        ['lock', 'user/bot-robot'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "user/bot-robot", a user; midctl locks bots by name: write bot/robot',
+      ],
+      [
+        ['lock', 'user/alice'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "user/alice", midctl locks bots by name, not users: a bot\'s user bot-NAME is locked with `midctl lock bot/NAME`',
+      ],
+      [
+        ['lock', 'token/abc'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "token/…", only bots and bot instances are locked',
+      ],
+      [
+        ['lock', 'node/web-1'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "node/web-1", only bots and bot instances are locked',
+      ],
+      [
+        ['lock', 'bot'],
+        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "bot", which names no resource; write bot/<name>',
       ],
       [
         ['unlock', 'bot_instance/robot'],

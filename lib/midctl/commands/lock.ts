@@ -1,6 +1,8 @@
+import { resourceKindOf } from '../../api/resource-kinds.js';
 import { untilText } from '../../auth/operator-lock.js';
 import { renderTable } from '../../cli/table.js';
 import { ConfigError } from '../../core/errors.js';
+import { resourceNameProblem } from '../../resources/metadata.js';
 import type { AdminApi, LockJson, ResourceJson } from '../admin-api.js';
 import { lockLifetime, lockMessage } from '../flag-values.js';
 import { parseResourceReference } from '../resource-reference.js';
@@ -21,15 +23,40 @@ interface InstanceStatus {
   readonly latest_authentications?: ReadonlyArray<{ readonly expires_at?: string }>;
 }
 
-/** `bot/NAME` or `bot_instance/BOT/ID`, for `lock` and `unlock`, which take nothing else. */
+/**
+ * `bot/NAME` or `bot_instance/BOT/ID`, for `lock` and `unlock`, which take nothing else: a bare name,
+ * or what a Teleport user would lock (`user/bot-NAME`, `role/NAME`), is answered with what to write.
+ */
 function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
-  const { kind, names } = parseResourceReference(ref, command);
+  const [kindText = '', first, ...rest] = ref.split('/');
+  const kind = resourceKindOf(kindText);
+  // A token's name is its secret: not echoed.
+  const shown = kind === 'token' && first !== undefined ? `${kindText}/…` : ref;
+  const refuse = (why: string) =>
+    new ConfigError(
+      'invalid_reference',
+      `${command} bot/NAME or bot_instance/BOT/ID: got "${shown}", ${why}`,
+    );
+  if (kind === undefined) {
+    if (first === undefined && resourceNameProblem(ref) === undefined) {
+      throw refuse(`which names no kind; to ${command} the bot "${ref}", write bot/${ref}`);
+    }
+    if (kindText === 'user' && first?.startsWith('bot-') === true && first.length > 4 && rest.length === 0) {
+      throw refuse(`a user; midctl ${command}s bots by name: write bot/${first.slice(4)}`);
+    }
+    if (kindText === 'user' || kindText === 'login') throw refuse(TCTL_LOCK_FLAGS[kindText]);
+    throw refuse('only bots and bot instances are locked');
+  }
+  if (kind === 'role') throw refuse(TCTL_LOCK_FLAGS.role);
+  if (kind !== 'bot' && kind !== 'bot_instance') throw refuse('only bots and bot instances are locked');
+  const { names } = parseResourceReference(ref, command);
   const [bot, id] = names;
   if (kind === 'bot' && bot !== undefined) return { kind, bot };
   if (kind === 'bot_instance' && bot !== undefined && id !== undefined) return { kind, bot, id };
-  throw new ConfigError(
-    'invalid_reference',
-    `${command} bot/NAME or bot_instance/BOT/ID: got "${ref}"; only bots and bot instances are locked`,
+  throw refuse(
+    kind === 'bot'
+      ? 'which names no bot; write bot/NAME (`midctl bots ls` lists them)'
+      : 'which names no instance; write bot_instance/BOT/ID (`midctl bots instances ls BOT` lists them)',
   );
 }
 
