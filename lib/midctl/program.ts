@@ -211,7 +211,9 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .command('status')
     .description('Show the cluster name, version, signature suite and CA pin')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
-    .action((flags: { format: 'text' | 'json' }) => run((admin) => showStatus(admin, flags.format)));
+    .action((flags: { format: 'text' | 'json' }) =>
+      run((admin) => showStatus(admin, flags.format, servedAddresses(globals()))),
+    );
 
   program
     .command('create')

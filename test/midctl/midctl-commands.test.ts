@@ -880,7 +880,9 @@ describe('midctl bots add prints the address a bot on another host uses', () => 
       await midctl(['create', '-f', '-'], ROLE('access'));
       const text = await midctl(['bots', 'add', 'far', '--roles=access']);
       const json = JSON.parse(await midctl(['bots', 'add', 'farther', '--roles=access', '--format', 'json']));
-      return { text, json, port: server.port };
+      const status = await midctl(['status']);
+      const statusJson = JSON.parse(await midctl(['status', '--format', 'json']));
+      return { text, json, status, statusJson, port: server.port };
     } finally {
       await server.close();
       rmSync(root, { recursive: true, force: true });
@@ -898,6 +900,23 @@ describe('midctl bots add prints the address a bot on another host uses', () => 
     expect(text).not.toContain('NOTE:');
     expect(json).toMatchObject({ auth_server: `https://192.0.2.2:${port}` });
     expect(json.notes).toBeUndefined();
+  });
+
+  it('midctl status gives the same address, and the one midctl uses on this host', async () => {
+    const { status, statusJson, port } = await botsAddOn({
+      host: '0.0.0.0',
+      publicAddrs: ['mid.example.test'],
+    });
+    expect(status).toContain(
+      `Auth server  https://mid.example.test:${port} (midctl uses https://127.0.0.1:${port} on this host)\n`,
+    );
+    expect(statusJson).toMatchObject({
+      auth_server: `https://mid.example.test:${port}`,
+      admin_url: `https://127.0.0.1:${port}`,
+    });
+    const local = await botsAddOn({ host: '127.0.0.1' });
+    expect(local.status).toContain(`Auth server  https://127.0.0.1:${local.port}\n`);
+    expect(local.statusJson.admin_url).toBeUndefined();
   });
 
   it('says that 127.0.0.1 works only on this host when it listens on all interfaces without --public-addr', async () => {

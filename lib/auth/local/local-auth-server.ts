@@ -166,6 +166,12 @@ async function serveFromDataDir(
       joinMethods: [...(iam === undefined ? [] : [iam]), ...(options.joinMethods ?? [])],
     });
     const { cas } = service.context;
+    if (options.suite !== undefined && cas.suite !== options.suite) {
+      throw new ConfigError(
+        'suite_mismatch',
+        `--suite ${options.suite}: the CAs in ${options.dataDir} are of the ${cas.suite} suite, and a cluster keeps the suite it was made with; drop --suite, or use a new data directory for a ${options.suite} cluster`,
+      );
+    }
     const adminToken = readOrCreateAdminToken(files.adminToken);
     const router = new ApiRouter(service, {
       admin: new BearerAdminAuthenticator(adminToken),

@@ -107,6 +107,22 @@ describe('midctl auth start: the cluster name of a new cluster', () => {
     expect(same.clusterName).toBe('example.test');
     await same.close();
   });
+
+  it('refuses a different --suite on an existing cluster instead of ignoring it, and keeps the cluster', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const first = await start(dataDir);
+    const pin = first.caPin;
+    await first.close();
+    await expect(start(dataDir, { suite: 'legacy' })).rejects.toMatchObject({
+      code: 'suite_mismatch',
+      message: `--suite legacy: the CAs in ${dataDir} are of the balanced suite, and a cluster keeps the suite it was made with; drop --suite, or use a new data directory for a legacy cluster`,
+    });
+    for (const suite of [undefined, 'balanced' as const]) {
+      const again = await start(dataDir, suite === undefined ? {} : { suite });
+      expect(again.caPin).toBe(pin);
+      await again.close();
+    }
+  });
 });
 
 describe('midctl auth start that fails to listen', () => {
