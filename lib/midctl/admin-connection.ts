@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { ApiClient, ApiError } from '../api/api-client.js';
 import { normaliseAuthServer } from '../api/auth-server-address.js';
 import { localServerFiles } from '../auth/local/local-server-files.js';
@@ -106,12 +106,7 @@ export function connectAdmin(flags: ConnectionFlags): ApiClient {
   const files = localServerFiles(flags.dataDir);
   let url = flags.authServer;
   if (url === undefined) {
-    if (!existsSync(files.serverInfo)) {
-      throw new ConfigError(
-        'auth_server_unknown',
-        `no auth server address: ${files.serverInfo} is missing; start it with \`midctl auth start --data-dir ${flags.dataDir}\` or pass --auth-server`,
-      );
-    }
+    if (!existsSync(files.serverInfo)) throw unknownAuthServer(flags.dataDir, files.serverInfo);
     url = readServerInfo(files.serverInfo, flags.dataDir).url;
   }
   const adminToken = readFileOrExplain(files.adminToken, 'the admin credential').trim();
@@ -175,5 +170,23 @@ function refuseDataDirNotAFolder(dataDir: string): void {
   throw new ConfigError(
     'invalid_data_dir',
     `--data-dir ${dataDir} is a file, not the auth service's data directory; pass the folder that holds it (${dirname(dataDir)}), the one \`midctl auth start --data-dir\` was given`,
+  );
+}
+
+/**
+ * Why midctl has no address for the service of `dataDir`. A relative data directory that does not
+ * exist is most likely another folder's (MID_DATA_DIR=./auth exported elsewhere): starting a service
+ * there, as the usual advice says, would make a second cluster with keys of its own.
+ */
+function unknownAuthServer(dataDir: string, serverInfo: string): ConfigError {
+  if (!existsSync(dataDir) && !isAbsolute(dataDir)) {
+    return new ConfigError(
+      'auth_server_unknown',
+      `no auth server address: the data directory ${dataDir} does not exist in ${process.cwd()} (a relative --data-dir or MID_DATA_DIR is read from the current directory); run midctl from the folder the service was started in, or give the data directory's absolute path (to start a new cluster there: \`midctl auth start --data-dir ${dataDir}\`)`,
+    );
+  }
+  return new ConfigError(
+    'auth_server_unknown',
+    `no auth server address: ${serverInfo} is missing; start it with \`midctl auth start --data-dir ${dataDir}\` or pass --auth-server`,
   );
 }

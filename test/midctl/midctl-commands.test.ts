@@ -532,6 +532,19 @@ spec:
       },
     );
 
+    it('says a relative --data-dir that does not exist is read from the current directory, instead of advising a new cluster there', async () => {
+      const relative = join('no-such-folder-here', 'auth');
+      await expect(inProcessMidctl(relative)(['status'])).rejects.toMatchObject({
+        code: 'auth_server_unknown',
+        message: `no auth server address: the data directory ${relative} does not exist in ${process.cwd()} (a relative --data-dir or MID_DATA_DIR is read from the current directory); run midctl from the folder the service was started in, or give the data directory's absolute path (to start a new cluster there: \`midctl auth start --data-dir ${relative}\`)`,
+      });
+      const absolute = join(root, 'never-started');
+      await expect(inProcessMidctl(absolute)(['status'])).rejects.toMatchObject({
+        code: 'auth_server_unknown',
+        message: `no auth server address: ${localServerFiles(absolute).serverInfo} is missing; start it with \`midctl auth start --data-dir ${absolute}\` or pass --auth-server`,
+      });
+    });
+
     it('refuses a --data-dir that is one of its files, naming the folder to pass', async () => {
       const file = localServerFiles(localDataDir).adminToken;
       await expect(inProcessMidctl(file)(['status'])).rejects.toMatchObject({
