@@ -98,7 +98,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     // Set before the commands are added: they copy the program's output settings when created.
     .configureOutput({
       writeOut: (text) => io.write(text),
-      outputError: (text, write) => write(`${asOneErrorLine(text)}\n`),
+      outputError: (text, write) => write(`${asOneErrorLine(withDebugFlagHint(text))}\n`),
     });
 
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
@@ -387,4 +387,16 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     );
 
   return program;
+}
+
+/**
+ * tctl, teleport and tbot (midbot too) take `-d` for `--debug`; here it is `--data-dir`, so a `-d`
+ * typed out of habit ends in "argument missing": say what was meant.
+ */
+function withDebugFlagHint(text: string): string {
+  if (!text.includes("option '-d, --data-dir <dir>' argument missing")) return text;
+  return text.replace(
+    /\n?$/,
+    '; -d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug)\n',
+  );
 }

@@ -115,6 +115,11 @@ describe('midctl auth start as real processes', () => {
 describe("commander's own refusals", () => {
   it.each([
     [['status', '--bogus'], "ERROR: unknown option '--bogus' (run with --help for usage)"],
+    // -d out of the habit of tctl, teleport and tbot, where it means --debug.
+    [
+      ['auth', 'start', '-d'],
+      "ERROR: option '-d, --data-dir <dir>' argument missing; -d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug) (run with --help for usage)",
+    ],
     [
       ['status', '--formt', 'json'],
       "ERROR: unknown option '--formt'; did you mean --format? (run with --help for usage)",
