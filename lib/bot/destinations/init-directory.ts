@@ -195,7 +195,7 @@ async function refuseBotStorage(dir: string, readerName: string): Promise<void> 
   if (found.length === 0) return;
   throw new DestinationError(
     'destination_is_bot_storage',
-    `${dir} holds a bot's storage (${found.join(', ')}): its renewable identity, which ${readerName} must never read. Give the outputs a folder of their own, such as ${path.join(dir, 'out')}, run init on that, and keep --data-dir private to the bot`,
+    `${dir} holds a bot's storage (${found.join(', ')}): its renewable identity, which ${readerName} must never read. Give the outputs a folder of their own outside it, such as ${dir}-out, run init on that, and keep --data-dir private to the bot`,
   );
 }
 

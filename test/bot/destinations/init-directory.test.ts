@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFromFlags } from '../../../lib/bot/config/load-bot-config.js';
 import { DirectoryDestination } from '../../../lib/bot/destinations/directory-destination.js';
 import { initDirectory } from '../../../lib/bot/destinations/init-directory.js';
 import type { CommandRunner } from '../../../lib/bot/destinations/system-accounts.js';
@@ -16,6 +17,7 @@ import { runCommand } from '../../support/run-command.js';
  */
 const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/setfacl') && existsSync('/usr/sbin/useradd');
 
+const PIN = `sha256:${'1'.repeat(64)}`;
 const suffix = randomBytes(3).toString('hex');
 const users = { bot: `mbbot${suffix}`, reader: `mbread${suffix}`, other: `mbother${suffix}` };
 let work: string;
@@ -152,8 +154,17 @@ describe.skipIf(!canRun)('initDirectory', () => {
       expect(error).toBeInstanceOf(DestinationError);
       expect(error).toMatchObject({ code: 'destination_is_bot_storage' });
       expect((error as Error).message).toBe(
-        `${dir} holds a bot's storage (${stored}): its renewable identity, which ${users.reader} must never read. Give the outputs a folder of their own, such as ${dir}/out, run init on that, and keep --data-dir private to the bot`,
+        `${dir} holds a bot's storage (${stored}): its renewable identity, which ${users.reader} must never read. Give the outputs a folder of their own outside it, such as ${dir}-out, run init on that, and keep --data-dir private to the bot`,
       );
+      // The folder suggested is one `midbot start --data-dir` accepts as --destination-dir.
+      const suggested = /such as (\S+),/.exec((error as Error).message)?.[1] ?? '';
+      const startFlags = {
+        dataDir: dir,
+        destinationDir: suggested,
+        authServer: 'a.example:443',
+        caPins: [PIN],
+      };
+      expect(() => configFromFlags(startFlags)).not.toThrow();
       const aclAfter = (await runCommand('getfacl', ['--omit-header', '--absolute-names', '-R', dir])).stdout;
       expect(aclAfter).toBe(aclBefore);
       expect(aclAfter).not.toContain(users.reader);
