@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
-import { parseWithSchema } from '../../core/schema.js';
+import { formatPath, parseWithSchema } from '../../core/schema.js';
 import type { Locate } from '../../core/yaml-locator.js';
 import { type BotConfig, type BotConfigParts, botConfigPartsSchema, botConfigSchema } from './bot-config.js';
 import { locateHeldValues } from './config-text.js';
@@ -8,9 +8,21 @@ import { locateHeldValues } from './config-text.js';
 const KEY_HINTS: Record<string, string> = {
   proxy_server: 'midbot talks to the auth service directly; use auth_server',
   credential_ttl: 'midbot calls this certificate_ttl',
-  services: 'midbot has no services; describe what to write under outputs',
+  services:
+    'midbot has no services: for an application tunnel (type: application-tunnel), add an application output and run `midbot proxy app` on its folder beside `midbot start`; write certificates under outputs',
   destinations:
     'destinations is the v1 shape; with version: v2 write outputs (see the v1 conversion warning)',
+  insecure:
+    'midbot always authenticates the auth service and has no insecure mode: list the pin printed by `midctl bots add` or `midctl status` under onboarding.ca_pins (or set onboarding.public_tls: true for an auth service with a publicly trusted certificate, as behind API Gateway), and remove the key',
+  fips: 'midbot has no FIPS mode (it uses the OpenSSL built into Node.js, and nothing in midbot limits it to FIPS-validated algorithms); remove the key',
+};
+
+/** The same for the keys of an output of each type (`outputs[N].KEY`). */
+const OUTPUT_KEY_HINTS: Record<string, Record<string, string>> = {
+  identity: {
+    ssh_config:
+      'midbot always writes ssh_config with an identity output (nothing to switch off); remove the key',
+  },
 };
 
 /**
@@ -42,12 +54,32 @@ export function checkV2ConfigParts(
 }
 
 function refuseHintedKeys(document: Record<string, unknown>, source: string, locate?: Locate): void {
-  for (const [key, hint] of Object.entries(KEY_HINTS)) {
-    if (key in document) {
-      const at = locate?.([key]);
+  refuseKeys(document, KEY_HINTS, [], source, locate);
+  const outputs = document['outputs'];
+  if (!Array.isArray(outputs)) return;
+  outputs.forEach((output: unknown, index) => {
+    if (output === null || typeof output !== 'object') return;
+    const type = (output as Record<string, unknown>)['type'];
+    const hints = typeof type === 'string' ? OUTPUT_KEY_HINTS[type] : undefined;
+    if (hints !== undefined) {
+      refuseKeys(output as Record<string, unknown>, hints, ['outputs', index], source, locate);
+    }
+  });
+}
+
+function refuseKeys(
+  record: Record<string, unknown>,
+  hints: Record<string, string>,
+  at: readonly (string | number)[],
+  source: string,
+  locate?: Locate,
+): void {
+  for (const [key, hint] of Object.entries(hints)) {
+    if (Object.hasOwn(record, key)) {
+      const line = locate?.([...at, key]);
       throw new ConfigError(
         'invalid_config',
-        `${source}: ${key}${at === undefined ? '' : ` (${at})`}: unknown key; ${hint}`,
+        `${source}: ${formatPath([...at, key])}${line === undefined ? '' : ` (${line})`}: unknown key; ${hint}`,
       );
     }
   }

@@ -298,8 +298,8 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
     ],
     [
       'an unknown output key',
-      withOutputs('outputs:\n  - type: identity\n    destination: {type: memory}\n    ssh_config: off\n'),
-      /outputs\[0\]: unknown key "ssh_config"/,
+      withOutputs('outputs:\n  - type: identity\n    destination: {type: memory}\n    format: pem\n'),
+      /outputs\[0\]: unknown key "format"; remove it or check the spelling$/,
     ],
     [
       'an unknown destination key',
