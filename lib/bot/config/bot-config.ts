@@ -180,8 +180,10 @@ const botConfigShape = {
   onboarding: onboardingSchema,
   storage: storageSchema,
   outputs: list(outputSchema, 'a list of outputs').default([]),
-  /** Milliseconds. */
-  certificate_ttl: durationSchema.default(DEFAULT_CERTIFICATE_TTL_MS),
+  /** Milliseconds; `DEFAULT_CERTIFICATE_TTL_MS` when neither it nor `credential_ttl` is given. */
+  certificate_ttl: durationSchema.optional(),
+  /** tbot v2's name for `certificate_ttl` (v1's, which midbot kept): either may be given, not both. */
+  credential_ttl: durationSchema.optional(),
   /** Milliseconds. */
   renewal_interval: renewalIntervalSchema.default(DEFAULT_RENEWAL_INTERVAL_MS),
   oneshot: flag('true or false').default(false),
@@ -195,11 +197,43 @@ const botConfigShape = {
  * as the flags that set them (`-c FILE` with flags).
  */
 export function botConfigSchemaNaming(names: ConfigNames) {
-  return strictObject(botConfigShape).superRefine((config, ctx) => {
-    for (const problem of findConfigProblems(config, names)) {
-      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-    }
+  return strictObject(botConfigShape)
+    .superRefine((config, ctx) => {
+      if (refuseBothTtlKeys(config, ctx)) return;
+      // The rules speak of the key the file holds (a flag's value replaces credential_ttl, see
+      // `loadBotConfigWithFlags`, so its name stays).
+      const spelled = config.credential_ttl === undefined ? 'certificate_ttl' : 'credential_ttl';
+      const naming = spelled === 'credential_ttl' ? { ...names, certificate_ttl: spelled } : names;
+      for (const problem of findConfigProblems(withCertificateTtl(config), naming)) {
+        const path = problem.path[0] === 'certificate_ttl' ? [spelled] : problem.path;
+        ctx.addIssue({ code: 'custom', path, message: problem.message });
+      }
+    })
+    .transform(withCertificateTtl);
+}
+
+/** The config with the lifetime under `certificate_ttl`, however the file spelled it. */
+function withCertificateTtl<T extends { certificate_ttl?: number; credential_ttl?: number }>({
+  certificate_ttl,
+  credential_ttl,
+  ...rest
+}: T): Omit<T, 'certificate_ttl' | 'credential_ttl'> & { certificate_ttl: number } {
+  return { ...rest, certificate_ttl: certificate_ttl ?? credential_ttl ?? DEFAULT_CERTIFICATE_TTL_MS };
+}
+
+/** Refuses `certificate_ttl` and `credential_ttl` given together; true when it did. */
+function refuseBothTtlKeys(
+  config: { certificate_ttl?: number | undefined; credential_ttl?: number | undefined },
+  ctx: z.RefinementCtx,
+): boolean {
+  if (config.certificate_ttl === undefined || config.credential_ttl === undefined) return false;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['credential_ttl'],
+    message:
+      'expected only one of certificate_ttl and credential_ttl: they are the same setting (tbot v2 calls it credential_ttl, v1 certificate_ttl); keep one and remove the other',
   });
+  return true;
 }
 
 export const botConfigSchema = botConfigSchemaNaming(CONFIG_KEYS);
@@ -211,7 +245,11 @@ export const botConfigSchema = botConfigSchemaNaming(CONFIG_KEYS);
 export const botConfigPartsSchema = strictObject({
   ...botConfigShape,
   onboarding: onboardingFieldsSchema.partial(),
-}).partial();
+})
+  .partial()
+  .superRefine((config, ctx) => {
+    refuseBothTtlKeys(config, ctx);
+  });
 
 export type BotConfig = z.output<typeof botConfigSchema>;
 /** The keys a v2 file holds, each checked on its own (`botConfigPartsSchema`). */

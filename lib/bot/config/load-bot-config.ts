@@ -175,7 +175,11 @@ export function loadBotConfigWithFlags(
     document['outputs'] = [...outputs, flags.output];
   }
   // As typed, so that a message about them shows what the user wrote.
-  if (flags.certificateTtl !== undefined) document['certificate_ttl'] = flags.certificateTtl;
+  if (flags.certificateTtl !== undefined) {
+    document['certificate_ttl'] = flags.certificateTtl;
+    // The same setting under tbot v2's name, which the flag replaces as it does certificate_ttl.
+    delete document['credential_ttl'];
+  }
   if (flags.renewalInterval !== undefined) document['renewal_interval'] = flags.renewalInterval;
   if (flags.oneshot !== undefined) document['oneshot'] = flags.oneshot;
   if (checked.diag_addr !== undefined) document['diag_addr'] = checked.diag_addr;

@@ -7,7 +7,6 @@ import { locateHeldValues } from './config-text.js';
 /** Keys tbot users may bring along that midbot spells differently or does not need. */
 const KEY_HINTS: Record<string, string> = {
   proxy_server: 'midbot talks to the auth service directly; use auth_server',
-  credential_ttl: 'midbot calls this certificate_ttl',
   services:
     'midbot has no services: for an application tunnel (type: application-tunnel), add an application output and run `midbot proxy app` on its folder beside `midbot start`; write certificates under outputs',
   destinations:

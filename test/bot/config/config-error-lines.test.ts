@@ -77,8 +77,8 @@ describe('config errors name the line of the YAML value they are about', () => {
   });
 
   it('gives the line of a tbot key that midbot spells differently', () => {
-    expect(errorOf(() => loadBotConfig(`${CONFIG}credential_ttl: 1h\n`, SOURCE))).toMatch(
-      /^\/etc\/midbot\.yaml: credential_ttl \(line 20\): unknown key; midbot calls this certificate_ttl$/,
+    expect(errorOf(() => loadBotConfig(`${CONFIG}proxy_server: x:443\n`, SOURCE))).toMatch(
+      /^\/etc\/midbot\.yaml: proxy_server \(line 20\): unknown key; midbot talks to the auth service directly; use auth_server$/,
     );
   });
 

@@ -280,8 +280,8 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
     ],
     [
       'a tbot key midbot spells differently',
-      withOutputs('outputs: []\ncredential_ttl: 1h\n'),
-      /credential_ttl: .*certificate_ttl/,
+      withOutputs('outputs: []\nproxy_server: example.teleport.sh:443\n'),
+      /proxy_server: unknown key; midbot talks to the auth service directly; use auth_server$/,
     ],
     [
       'an unknown onboarding key',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { botConfigYaml } from '../../../lib/bot/config/config-yaml.js';
 import {
   loadBotConfig,
   loadBotConfigWithFlags,
@@ -6,7 +7,7 @@ import {
 } from '../../../lib/bot/config/load-bot-config.js';
 import { ConfigError } from '../../../lib/core/errors.js';
 
-/** Keys of a tbot.yaml that midbot has no use for, refused with what to do instead. */
+/** Keys of a tbot.yaml (a current one: Teleport 14 and later) that midbot spells or treats differently. */
 
 const SOURCE = '/etc/tbot.yaml';
 const PIN = `sha256:${'1'.repeat(64)}`;
@@ -77,6 +78,55 @@ describe('a tbot key midbot has no use for is refused with what to do instead', 
     });
     expect(errorOf(() => loadBotConfig(json, SOURCE))).toMatch(
       /^\/etc\/tbot\.yaml: outputs\[0\]\.ssh_config: unknown key; midbot always writes ssh_config/,
+    );
+  });
+});
+
+describe('credential_ttl, the name tbot v2 gives certificate_ttl', () => {
+  it('is read as certificate_ttl', () => {
+    const { config: read } = loadBotConfig(config('credential_ttl: 2h\n'), SOURCE);
+    expect(read.certificate_ttl).toBe(7_200_000);
+    expect(read).toEqual(loadBotConfig(config('certificate_ttl: 2h\n'), SOURCE).config);
+    expect(read).not.toHaveProperty('credential_ttl');
+  });
+
+  it('is printed back by midbot configure as certificate_ttl, which reads as the same config', () => {
+    const { config: read } = loadBotConfig(config('credential_ttl: 2h\n'), SOURCE);
+    const yaml = botConfigYaml(read);
+    expect(yaml).toContain('certificate_ttl: 2h\n');
+    expect(yaml).not.toContain('credential_ttl');
+    expect(loadBotConfig(yaml, SOURCE).config).toEqual(read);
+  });
+
+  it('is refused beside certificate_ttl, naming both', () => {
+    const text = config('certificate_ttl: 1h\ncredential_ttl: 2h\n');
+    const message = `${SOURCE}: credential_ttl (line 11): got "2h", expected only one of certificate_ttl and credential_ttl: they are the same setting (tbot v2 calls it credential_ttl, v1 certificate_ttl); keep one and remove the other`;
+    expect(errorOf(() => loadBotConfig(text, SOURCE))).toBe(message);
+    expect(errorOf(() => loadConfigOutputs(text, SOURCE))).toBe(message);
+    expect(errorOf(() => loadBotConfigWithFlags(text, SOURCE, { certificateTtl: '3h' }))).toBe(message);
+  });
+
+  it('gets the checks of certificate_ttl, under its own name', () => {
+    expect(errorOf(() => loadBotConfig(config('credential_ttl: soon\n'), SOURCE))).toBe(
+      `${SOURCE}: credential_ttl (line 10): got "soon", expected a duration; write it like 1h, 20m, 90s or 1h30m`,
+    );
+    expect(errorOf(() => loadBotConfig(config('credential_ttl: 10m\n'), SOURCE))).toBe(
+      `${SOURCE}: credential_ttl (line 10): got "10m", expected more than renewal_interval (20m, the default when not set), or certificates expire before they are renewed; raise credential_ttl or lower renewal_interval`,
+    );
+    expect(
+      errorOf(() =>
+        loadBotConfigWithFlags(config('credential_ttl: 10m\n'), SOURCE, { renewalInterval: '30m' }),
+      ),
+    ).toBe(
+      '--renewal-interval: got "30m", expected less than credential_ttl (10m), or certificates expire before they are renewed; lower --renewal-interval or raise credential_ttl',
+    );
+  });
+
+  it('is replaced by --certificate-ttl, as certificate_ttl is', () => {
+    const text = config('credential_ttl: 30m\n');
+    expect(loadBotConfigWithFlags(text, SOURCE, {}).config.certificate_ttl).toBe(1_800_000);
+    expect(loadBotConfigWithFlags(text, SOURCE, { certificateTtl: '3h' }).config.certificate_ttl).toBe(
+      10_800_000,
     );
   });
 });
