@@ -6,6 +6,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { MidbotIo } from '../midbot-io.js';
 import { buildStartConfig } from '../start-config.js';
 import type { ModeChoice, StartFlagOptions } from '../start-flag-options.js';
+import { withTeleportTokenNote } from '../teleport-token-note.js';
 import { writeWholeFile } from '../whole-file.js';
 
 export interface ConfigureOptions extends StartFlagOptions {
@@ -31,7 +32,7 @@ export interface Configured {
  */
 export function configure(options: ConfigureOptions, io: MidbotIo): Configured {
   const target = outputTarget(options.outputFile);
-  const { config, warnings } = buildStartConfig(options.config, options, io, options.mode);
+  const { config, warnings } = configFor(options, io);
   // As midbot start would, short of reading a token file.
   checkTokenShape(
     config.onboarding,
@@ -94,4 +95,13 @@ export function printConfigured(result: Configured, io: MidbotIo): void {
     return;
   }
   io.writeLog(`Wrote ${result.file} (mode 0600); run it with: midbot start -c ${result.file}`);
+}
+
+/** The config the flags make, as `midbot start` builds it. */
+function configFor(options: ConfigureOptions, io: MidbotIo) {
+  try {
+    return buildStartConfig(options.config, options, io, options.mode);
+  } catch (error) {
+    throw withTeleportTokenNote(error, io.env);
+  }
 }

@@ -14,6 +14,7 @@ import { type DiagServer, startDiagServer } from '../diag-server.js';
 import { type MidbotIo, type MidbotSignal, midbotLogger } from '../midbot-io.js';
 import { loadStartConfig } from '../start-config.js';
 import type { ModeChoice, StartFlagOptions } from '../start-flag-options.js';
+import { withTeleportTokenNote } from '../teleport-token-note.js';
 
 export interface StartOptions extends StartFlagOptions {
   /** `midbot start MODE ...`: the mode's output is added to the others. */
@@ -29,7 +30,8 @@ export interface StartOptions extends StartFlagOptions {
 export async function start(options: StartOptions, io: MidbotIo): Promise<RunSummary | undefined> {
   try {
     return await startLogging(options, io);
-  } catch (error) {
+  } catch (caught) {
+    const error = withTeleportTokenNote(caught, io.env);
     if (options.logFormat !== 'json') throw error;
     // The reason midbot stops, as JSON like every other line a log shipper reads.
     midbotLogger(io, 'json').error(error instanceof Error ? error.message : String(error), {
