@@ -35,6 +35,7 @@ import {
 } from './commands/resources.js';
 import { showStatus } from './commands/status.js';
 import { showVersion } from './commands/version.js';
+import { withDebugFlagHint } from './debug-flag-hint.js';
 import {
   checkedName,
   createFile,
@@ -387,16 +388,4 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     );
 
   return program;
-}
-
-/**
- * tctl, teleport and tbot (midbot too) take `-d` for `--debug`; here it is `--data-dir`, so a `-d`
- * typed out of habit ends in "argument missing": say what was meant.
- */
-function withDebugFlagHint(text: string): string {
-  if (!text.includes("option '-d, --data-dir <dir>' argument missing")) return text;
-  return text.replace(
-    /\n?$/,
-    '; -d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug)\n',
-  );
 }

@@ -5,7 +5,7 @@ import {
   loadConfigOutputs,
 } from '../../../lib/bot/config/load-bot-config.js';
 import { loadBotConfigLazily } from '../../../lib/bot/config/load-bot-config-lazily.js';
-import { ConfigError } from '../../../lib/core/errors.js';
+import { configErrorOf } from '../../support/config-error-of.js';
 
 const SOURCE = '/etc/midbot.yaml';
 const PIN = `sha256:${'ab'.repeat(32)}`;
@@ -35,34 +35,24 @@ const CONFIG = lines(
   '19       path: /opt/machine-id/grafana',
 );
 
-function errorOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  return expect.unreachable('expected a ConfigError');
-}
-
 describe('config errors name the line of the YAML value they are about', () => {
   it('gives the line of a misspelt key deep in an output and the key it most likely meant, not that key as missing', () => {
     const text = CONFIG.replace('      path: /opt/machine-id/grafana', '      paht: /opt/machine-id/grafana');
-    expect(errorOf(() => loadBotConfig(text, SOURCE))).toBe(
+    expect(configErrorOf(() => loadBotConfig(text, SOURCE))).toBe(
       `${SOURCE}: outputs[1].destination (line 19): unknown key "paht"; did you mean "path"?`,
     );
   });
 
   it('gives the line of a misspelt key whose value is a block below it, not the line of that block', () => {
     const text = CONFIG.replace('onboarding:', 'onbording:');
-    expect(errorOf(() => loadBotConfig(text, SOURCE))).toMatch(
+    expect(configErrorOf(() => loadBotConfig(text, SOURCE))).toMatch(
       /^\/etc\/midbot\.yaml: \(top level\) \(line 3\): unknown key "onbording"; did you mean "onboarding"\?/,
     );
     const nested = CONFIG.replace(
       '    destination:\n      type: directory\n      path: /opt/machine-id/grafana',
       '    destinaton:\n      type: directory\n      path: /opt/machine-id/grafana',
     );
-    expect(errorOf(() => loadBotConfig(nested, SOURCE))).toMatch(
+    expect(configErrorOf(() => loadBotConfig(nested, SOURCE))).toMatch(
       /outputs\[1\] \(line 17\): unknown key "destinaton"/,
     );
   });
@@ -70,31 +60,31 @@ describe('config errors name the line of the YAML value they are about', () => {
   it('gives the line of a wrong value, in every way a file is read', async () => {
     const text = CONFIG.replace('  - type: application', '  - type: app');
     const expected = /^\/etc\/midbot\.yaml: outputs\[1\]\.type \(line 15\): got "app", expected one of /;
-    expect(errorOf(() => loadBotConfig(text, SOURCE))).toMatch(expected);
-    expect(errorOf(() => loadConfigOutputs(text, SOURCE))).toMatch(expected);
-    expect(errorOf(() => loadBotConfigWithFlags(text, SOURCE, {}))).toMatch(expected);
+    expect(configErrorOf(() => loadBotConfig(text, SOURCE))).toMatch(expected);
+    expect(configErrorOf(() => loadConfigOutputs(text, SOURCE))).toMatch(expected);
+    expect(configErrorOf(() => loadBotConfigWithFlags(text, SOURCE, {}))).toMatch(expected);
     await expect(loadBotConfigLazily(text, SOURCE)).rejects.toThrow(expected);
   });
 
   it('gives the line of a tbot key that midbot spells differently', () => {
-    expect(errorOf(() => loadBotConfig(`${CONFIG}proxy_server: x:443\n`, SOURCE))).toMatch(
+    expect(configErrorOf(() => loadBotConfig(`${CONFIG}proxy_server: x:443\n`, SOURCE))).toMatch(
       /^\/etc\/midbot\.yaml: proxy_server \(line 20\): unknown key; midbot talks to the auth service directly; use auth_server$/,
     );
   });
 
   it('gives no line for a missing key: the nearest line above would be the wrong one', () => {
     const text = CONFIG.replace('      path: /opt/machine-id/grafana\n', '');
-    expect(errorOf(() => loadBotConfig(text, SOURCE))).toMatch(
+    expect(configErrorOf(() => loadBotConfig(text, SOURCE))).toMatch(
       /^\/etc\/midbot\.yaml: outputs\[1\]\.destination\.path: got nothing, /,
     );
   });
 
   it('gives the file line for a value from the file and none for a value from a flag', () => {
-    const fromFile = errorOf(() =>
+    const fromFile = configErrorOf(() =>
       loadBotConfigWithFlags(CONFIG, SOURCE, { dataDir: '/opt/machine-id/identity' }),
     );
     expect(fromFile).toMatch(/^\/etc\/midbot\.yaml: outputs\[0\]\.destination\.path \(line 14\): got /);
-    const fromFlag = errorOf(() => loadBotConfigWithFlags(CONFIG, SOURCE, { renewalInterval: '2h' }));
+    const fromFlag = configErrorOf(() => loadBotConfigWithFlags(CONFIG, SOURCE, { renewalInterval: '2h' }));
     expect(fromFlag).toMatch(/^--renewal-interval: got "2h"/);
   });
 
@@ -111,7 +101,7 @@ describe('config errors name the line of the YAML value they are about', () => {
       '9   - directory: /opt/machine-id',
       '10     roles: 7',
     );
-    expect(errorOf(() => loadBotConfig(v1, SOURCE))).toMatch(
+    expect(configErrorOf(() => loadBotConfig(v1, SOURCE))).toMatch(
       /^\/etc\/midbot\.yaml: destinations\[0\]\.roles \(line 10\): got 7, /,
     );
   });
@@ -123,6 +113,6 @@ describe('config errors name the line of the YAML value they are about', () => {
       auth_server: 'auth.example.com:443',
       oneshot: 'yes',
     });
-    expect(errorOf(() => loadBotConfig(json, SOURCE))).not.toContain('(line');
+    expect(configErrorOf(() => loadBotConfig(json, SOURCE))).not.toContain('(line');
   });
 });

@@ -5,7 +5,7 @@ import {
   loadBotConfigWithFlags,
   loadConfigOutputs,
 } from '../../../lib/bot/config/load-bot-config.js';
-import { ConfigError } from '../../../lib/core/errors.js';
+import { configErrorOf } from '../../support/config-error-of.js';
 
 /** Keys of a tbot.yaml (a current one: Teleport 14 and later) that midbot spells or treats differently. */
 
@@ -23,16 +23,6 @@ storage:
   type: directory
   path: /var/lib/midbot
 ${extra}`;
-
-function errorOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  return expect.unreachable('expected a ConfigError');
-}
 
 describe('a tbot key midbot has no use for is refused with what to do instead', () => {
   it.each([
@@ -63,9 +53,9 @@ describe('a tbot key midbot has no use for is refused with what to do instead', 
     ],
   ])('%s', (_name, extra, message) => {
     const text = config(extra);
-    expect(errorOf(() => loadBotConfig(text, SOURCE))).toBe(message);
-    expect(errorOf(() => loadConfigOutputs(text, SOURCE))).toBe(message);
-    expect(errorOf(() => loadBotConfigWithFlags(text, SOURCE, { certificateTtl: '2h' }))).toBe(message);
+    expect(configErrorOf(() => loadBotConfig(text, SOURCE))).toBe(message);
+    expect(configErrorOf(() => loadConfigOutputs(text, SOURCE))).toBe(message);
+    expect(configErrorOf(() => loadBotConfigWithFlags(text, SOURCE, { certificateTtl: '2h' }))).toBe(message);
   });
 
   it('gives the same advice in a JSON config, without a line', () => {
@@ -76,7 +66,7 @@ describe('a tbot key midbot has no use for is refused with what to do instead', 
       storage: { type: 'memory' },
       outputs: [{ type: 'identity', destination: { type: 'memory' }, ssh_config: 'off' }],
     });
-    expect(errorOf(() => loadBotConfig(json, SOURCE))).toMatch(
+    expect(configErrorOf(() => loadBotConfig(json, SOURCE))).toMatch(
       /^\/etc\/tbot\.yaml: outputs\[0\]\.ssh_config: unknown key; midbot always writes ssh_config/,
     );
   });
@@ -101,20 +91,20 @@ describe('credential_ttl, the name tbot v2 gives certificate_ttl', () => {
   it('is refused beside certificate_ttl, naming both', () => {
     const text = config('certificate_ttl: 1h\ncredential_ttl: 2h\n');
     const message = `${SOURCE}: credential_ttl (line 11): got "2h", expected only one of certificate_ttl and credential_ttl: they are the same setting (tbot v2 calls it credential_ttl, v1 certificate_ttl); keep one and remove the other`;
-    expect(errorOf(() => loadBotConfig(text, SOURCE))).toBe(message);
-    expect(errorOf(() => loadConfigOutputs(text, SOURCE))).toBe(message);
-    expect(errorOf(() => loadBotConfigWithFlags(text, SOURCE, { certificateTtl: '3h' }))).toBe(message);
+    expect(configErrorOf(() => loadBotConfig(text, SOURCE))).toBe(message);
+    expect(configErrorOf(() => loadConfigOutputs(text, SOURCE))).toBe(message);
+    expect(configErrorOf(() => loadBotConfigWithFlags(text, SOURCE, { certificateTtl: '3h' }))).toBe(message);
   });
 
   it('gets the checks of certificate_ttl, under its own name', () => {
-    expect(errorOf(() => loadBotConfig(config('credential_ttl: soon\n'), SOURCE))).toBe(
+    expect(configErrorOf(() => loadBotConfig(config('credential_ttl: soon\n'), SOURCE))).toBe(
       `${SOURCE}: credential_ttl (line 10): got "soon", expected a duration; write it like 1h, 20m, 90s or 1h30m`,
     );
-    expect(errorOf(() => loadBotConfig(config('credential_ttl: 10m\n'), SOURCE))).toBe(
+    expect(configErrorOf(() => loadBotConfig(config('credential_ttl: 10m\n'), SOURCE))).toBe(
       `${SOURCE}: credential_ttl (line 10): got "10m", expected more than renewal_interval (20m, the default when not set), or certificates expire before they are renewed; raise credential_ttl or lower renewal_interval`,
     );
     expect(
-      errorOf(() =>
+      configErrorOf(() =>
         loadBotConfigWithFlags(config('credential_ttl: 10m\n'), SOURCE, { renewalInterval: '30m' }),
       ),
     ).toBe(
