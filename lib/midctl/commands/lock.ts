@@ -41,9 +41,8 @@ function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
     if (first === undefined && resourceNameProblem(ref) === undefined) {
       throw refuse(`which names no kind; to ${command} the bot "${ref}", write bot/${ref}`);
     }
-    if (kindText === 'user' && first?.startsWith('bot-') === true && first.length > 4 && rest.length === 0) {
-      throw refuse(`a user; midctl ${command}s bots by name: write bot/${first.slice(4)}`);
-    }
+    const meant = kindText === 'user' && rest.length === 0 ? meantTarget({ user: first }) : undefined;
+    if (meant !== undefined) throw refuse(`a user; midctl ${command}s bots by name: write ${meant}`);
     if (kindText === 'user' || kindText === 'login') throw refuse(TCTL_LOCK_FLAGS[kindText]);
     throw refuse('only bots and bot instances are locked');
   }
@@ -53,11 +52,8 @@ function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
   const [bot, id] = names;
   if (kind === 'bot' && bot !== undefined) return { kind, bot };
   if (kind === 'bot_instance' && bot !== undefined && id !== undefined) return { kind, bot, id };
-  throw refuse(
-    kind === 'bot'
-      ? 'which names no bot; write bot/NAME (`midctl bots ls` lists them)'
-      : 'which names no instance; write bot_instance/BOT/ID (`midctl bots instances ls BOT` lists them)',
-  );
+  // Not reached: parseResourceReference refuses a reference that names too little for its kind.
+  throw refuse('which names too little');
 }
 
 function statusOf(instance: ResourceJson): InstanceStatus {
