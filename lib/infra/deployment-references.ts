@@ -35,7 +35,7 @@ export function undefinedReferences(
     const line = locate(path);
     const [closest] = closestNames(name, known);
     warnings.push(
-      `${formatPath(path)}${line === undefined ? '' : ` (${line})`}: ${kind} "${name}" is not among the ${kind}s this file defines${closest === undefined ? '' : `; did you mean "${closest}"?`} Unless the cluster has it already (midctl create), ${consequence}`,
+      `${formatPath(path)}${line === undefined ? '' : ` (${line})`}: ${kind} "${name}" is not among the ${kind}s this file defines${closest === undefined ? '.' : `; did you mean "${closest}"?`} Unless the cluster has it already (midctl create), ${consequence}`,
     );
   };
   bots.forEach((bot, botIndex) => {

@@ -46,6 +46,13 @@ describe('deployment file: names the file does not define', () => {
     ]);
   });
 
+  it('ends the sentence when it has no likely name to offer', () => {
+    const text = FILE.replace('app_name: grafana', 'app_name: prometheus');
+    expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([
+      'deploy/test.yaml: bots[0].outputs[0].app_name (line 17): app "prometheus" is not among the apps this file defines. Unless the cluster has it already (midctl create), output "grafana" fails on every run',
+    ]);
+  });
+
   it('checks no names of a kind the file defines none of: those are managed in the cluster', () => {
     const text = `cluster_name: prod.example.com
 bots:
