@@ -149,7 +149,7 @@ export class JoinService {
         ...base,
         ...tokenRef,
         ...refusal(error),
-        ...(bot === undefined ? {} : { bot }),
+        ...auditedBot(bot, error),
       });
       throw error;
     }
@@ -178,10 +178,13 @@ export class JoinService {
   private async findToken(request: JoinRequest, reads: JoinReads): Promise<Revisioned<Token>> {
     const token = await reads.get('token', request.token);
     if (token === undefined) {
-      if (request.join_method === 'token' && (await wasConsumed(this.context, request.token))) {
+      const consumed =
+        request.join_method === 'token' ? await consumedToken(this.context, request.token) : undefined;
+      if (consumed !== undefined) {
         throw new JoinError(
           'token_already_used',
-          'this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again',
+          `this join token was already used: tokens of the token method are single use. Create a new one with \`midctl tokens add --type=bot --bot-name=${consumed.bot ?? 'NAME'}\`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again`,
+          consumed.bot === undefined ? {} : { bot: consumed.bot },
         );
       }
       throw new JoinError('token_not_found', UNKNOWN_TOKEN);
@@ -191,6 +194,7 @@ export class JoinService {
       throw new JoinError(
         'token_expired',
         `the join token expired at ${expires}; create a new one with \`midctl tokens add --type=bot --bot-name=${token.resource.spec.bot_name}\``,
+        { bot: token.resource.spec.bot_name },
       );
     }
     if (token.resource.spec.join_method !== request.join_method) {
@@ -297,14 +301,25 @@ function refuseLocked(record: BotInstanceRecord): void {
 /** Consumed tokens leave a tombstone (by fingerprint) so that a reuse gets a precise answer. */
 const TOMBSTONE_TTL_MS = 7 * 24 * 3_600_000;
 
-export async function markConsumed(context: AuthContext, tokenName: string): Promise<void> {
+/** The tombstone names the token's bot, so that a reuse is audited as that bot's and told its name. */
+export async function markConsumed(context: AuthContext, tokenName: string, bot: string): Promise<void> {
   await context.storage.put({
     key: `consumed_tokens/${tokenFingerprint(tokenName)}`,
-    value: JSON.stringify({ consumed_at: new Date(context.clock.now()).toISOString() }),
+    value: JSON.stringify({ consumed_at: new Date(context.clock.now()).toISOString(), bot }),
     expiresAt: context.clock.now() + TOMBSTONE_TTL_MS,
   });
 }
 
-async function wasConsumed(context: AuthContext, tokenName: string): Promise<boolean> {
-  return (await context.storage.get(`consumed_tokens/${tokenFingerprint(tokenName)}`)) !== undefined;
+/** The tombstone of a spent token (`bot`: absent from those written before it was kept). */
+async function consumedToken(context: AuthContext, tokenName: string): Promise<{ bot?: string } | undefined> {
+  const item = await context.storage.get(`consumed_tokens/${tokenFingerprint(tokenName)}`);
+  if (item === undefined) return undefined;
+  const { bot } = JSON.parse(item.value) as { bot?: unknown };
+  return typeof bot === 'string' ? { bot } : {};
+}
+
+/** The bot a refused join is audited under: the one the join found, or the one its refusal names. */
+function auditedBot(found: string | undefined, error: unknown): { bot?: string } {
+  const bot = found ?? (error instanceof JoinError ? error.bot : undefined);
+  return bot === undefined ? {} : { bot };
 }

@@ -21,12 +21,14 @@ export const tokenJoinMethod: JoinMethod = {
         // The tombstone goes first: a join that finds the token gone must also find the tombstone, or it
         // would be told "unknown token" instead of "already used" (over DynamoDB the gap is a round trip).
         const name = token.resource.metadata.name;
-        await markConsumed(context, name);
+        const bot = token.resource.spec.bot_name;
+        await markConsumed(context, name, bot);
         const consumed = await context.resources.delete('token', name, token.revision);
         if (!consumed) {
           throw new JoinError(
             'token_already_used',
-            'this join token was just used by another join: tokens of the token method are single use; create a new one with `midctl tokens add --type=bot --bot-name=NAME`',
+            `this join token was just used by another join: tokens of the token method are single use; create a new one with \`midctl tokens add --type=bot --bot-name=${bot}\``,
+            { bot },
           );
         }
         return {};

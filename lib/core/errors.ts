@@ -42,10 +42,13 @@ export class JoinError extends MidError {
   override readonly httpStatus: number = 403;
   /** The AWS identity STS vouched for, when the refusal came after STS answered (for the audit log). */
   readonly awsArn?: string;
+  /** The bot the refused join was for, when the refusal knows it before the join service does. */
+  readonly bot?: string;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; awsArn?: string }) {
+  constructor(code: string, message: string, options?: { cause?: unknown; awsArn?: string; bot?: string }) {
     super(code, message, options);
     if (options?.awsArn !== undefined) this.awsArn = options.awsArn;
+    if (options?.bot !== undefined) this.bot = options.bot;
   }
 }
 

@@ -26,7 +26,10 @@ describe('joining with a token', () => {
     const fixture = await createFixture();
     const token = await fixture.addBot('robot', ['ops']);
     await fixture.join(token);
-    await expect(fixture.join(token)).rejects.toMatchObject({ code: 'token_already_used' });
+    await expect(fixture.join(token)).rejects.toMatchObject({
+      code: 'token_already_used',
+      message: expect.stringContaining('`midctl tokens add --type=bot --bot-name=robot`'),
+    });
   });
 
   it('refuses an expired token and names when it expired', async () => {
@@ -37,6 +40,21 @@ describe('joining with a token', () => {
       code: 'token_expired',
       message: expect.stringContaining('expired at'),
     });
+  });
+
+  it("audits a used or expired token's refusal as its bot's, so that events ls --bot finds it", async () => {
+    const fixture = await createFixture();
+    const used = await fixture.addBot('robot', ['ops']);
+    await fixture.join(used);
+    await fixture.join(used).catch(() => undefined);
+    await fixture.service.admin.addToken('robot', undefined, 'test');
+    const expiring = (await fixture.service.admin.addToken('robot', undefined, 'test')).metadata.name;
+    fixture.clock.advance(2 * 3_600_000);
+    await fixture.join(expiring).catch(() => undefined);
+    const refusals = (await fixture.service.admin.events({ type: 'bot.join', bot: 'robot' })).filter(
+      (event) => event.outcome === 'failure',
+    );
+    expect(refusals.map((event) => event.code)).toEqual(['token_expired', 'token_already_used']);
   });
 
   it('refuses an unknown token without revealing anything', async () => {

@@ -299,7 +299,7 @@ describe('BotAgent identity', () => {
     expect(error.code).toBe('token_already_used');
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
-      'joining the cluster with the join token failed: this join token was already used: tokens of the token method are single use. Create a new one with `midctl tokens add --type=bot --bot-name=NAME`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again. Pass the new token with --token (or MID_BOT_TOKEN) or onboarding.token.',
+      `joining the cluster with the join token failed: this join token was already used: tokens of the token method are single use. Create a new one with \`midctl tokens add --type=bot --bot-name=${bot.name}\`, or, while the saved identity of the bot (storage) has not expired, restart the bot from it instead of joining again. Pass the new token with --token (or MID_BOT_TOKEN) or onboarding.token.`,
     );
     expect(error.message).not.toContain(bot.token);
   });
