@@ -6,7 +6,7 @@ import type { SigningIdentity } from '../auth-client/bot-api-client.js';
 import type { BotConfig } from '../config/bot-config.js';
 import type { RunObserver } from './agent-health.js';
 import { BotIdentityKeeper, type CurrentIdentity, IDENTITY_GONE } from './bot-identity-keeper.js';
-import { isTransient } from './bot-run-error.js';
+import { isFixableWhileRunning, isTransient } from './bot-run-error.js';
 import type { ClusterConnection, ConnectOptions } from './cluster-connection.js';
 import { ClusterConnector } from './cluster-connector.js';
 import { nextRenewalLine, outputsNotWritten, retryLine } from './daemon-log-lines.js';
@@ -208,7 +208,7 @@ export class BotAgent {
           failure = outputsNotWritten([...retryOnly]);
         }
       } catch (error) {
-        if (!isTransient(error)) throw error;
+        if (!isTransient(error) && !(wroteBefore && isFixableWhileRunning(error))) throw error;
         failure = error instanceof Error ? error.message : String(error);
         this.options.observer?.failed(failure, this.clock.now());
         // Check the pin again on the next attempt: the service may have come back with another CA.

@@ -47,3 +47,15 @@ export function isTransient(error: unknown): boolean {
   // Node network errors that escaped a wrapper (ECONNRESET and the like).
   return typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string';
 }
+
+/**
+ * Folders a person makes writable again while midbot runs (`chmod`, a remount read-write): the storage
+ * check before each renewal, or an output's folder. A daemon that has written before keeps retrying
+ * these, with its artifacts in place until they expire, instead of stopping for good; a first run
+ * still stops on them, before joining, so that the same token joins once the folder is fixed.
+ */
+const FIXABLE_FOLDER_CODES = new Set(['destination_permission_denied', 'destination_read_only']);
+
+export function isFixableWhileRunning(error: unknown): boolean {
+  return error instanceof MidError && FIXABLE_FOLDER_CODES.has(error.code);
+}

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalAuthServer, startLocalAuthServer } from '../../../lib/auth/local/local-auth-server.js';
+import { BotRunError } from '../../../lib/bot/agent/bot-run-error.js';
 import { identityStoreFor } from '../../../lib/bot/agent/identity-store.js';
 import type { DestinationFactory } from '../../../lib/bot/agent/output-destinations.js';
 import type { Sleep } from '../../../lib/bot/agent/sleep.js';
@@ -398,6 +399,71 @@ describe('BotAgent.run', () => {
       /WARN {2}Stopping after a failed run: renewing the bot identity failed: cannot reach the auth service/,
     );
     expect(log.text()).toContain('Stopped');
+  });
+
+  /** An identity store in memory whose storage check fails as a folder made read-only does, on the checks `failing` names. */
+  function storeFailingChecks(failing: (check: number) => boolean) {
+    const store = identityStoreFor({ type: 'memory' });
+    let checks = 0;
+    return {
+      describe: () => store.describe(),
+      load: () => store.load(),
+      save: (identity: Parameters<typeof store.save>[0]) => store.save(identity),
+      checkWritable: async () => {
+        checks += 1;
+        if (failing(checks)) {
+          throw new BotRunError(
+            'checking that storage can be written',
+            new DestinationError(
+              'destination_permission_denied',
+              'cannot write /var/lib/midbot: permission denied',
+            ),
+          );
+        }
+      },
+    };
+  }
+
+  it('keeps retrying a storage folder made unwritable after it wrote, and carries on once it is fixed', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('chmodded', ['ops']);
+    const stop = new AbortController();
+    const log = captureLog();
+    const { sleep, delays } = scriptedSleep(() => {
+      if (delays.filter((delay) => delay === TWENTY_MINUTES).length === 2) stop.abort();
+    });
+    // The check before the first renewal fails; the next one passes.
+    const agent = newAgent(c, agentConfig(c, token), {
+      sleep,
+      logger: log.logger,
+      identityStore: storeFailingChecks((check) => check === 2),
+    });
+
+    await agent.run(stop.signal);
+    agent.close();
+
+    expect(log.text()).toMatch(
+      /checking that storage can be written failed: cannot write \/var\/lib\/midbot: permission denied.*retrying in/,
+    );
+    expect(delays).toHaveLength(3);
+    expect(delays[1]).toBeLessThan(TWENTY_MINUTES);
+    const [instance] = await c.instances('chmodded');
+    expect(instance?.status.generation).toBe(2);
+  });
+
+  it('stops on a storage folder it cannot write before its first run: nothing was written, the token is unspent', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const token = await c.addBot('unwritable-first', ['ops']);
+    const agent = newAgent(c, agentConfig(c, token), {
+      identityStore: storeFailingChecks(() => true),
+    });
+    await expect(agent.run(new AbortController().signal)).rejects.toMatchObject({
+      code: 'destination_permission_denied',
+    });
+    agent.close();
+    expect(await c.instances('unwritable-first')).toEqual([]);
   });
 
   it('retries only the output that failed, with the identity it has, and renews at the next interval', async () => {
