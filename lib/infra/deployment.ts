@@ -210,6 +210,41 @@ function refuseStackOutputIdClash(bots: z.output<typeof botSchema>[], ctx: z.Ref
   ctx.addIssue({ code: 'custom', path: [clash.bot, ...at, 'name'], message: clash.message });
 }
 
+/**
+ * Two bots whose outputs would write the same secret (`secret_name_prefix` + output name, the prefix
+ * `machine-id/<bot>/` when unset): CloudFormation would fail the deploy at the second secret, after
+ * the auth service and every bot before it were made, and at run time each bot would overwrite the
+ * other's. Refused at the second, naming the first.
+ */
+function refuseSharedSecretNames(bots: z.output<typeof botSchema>[], ctx: z.RefinementCtx): void {
+  // A bot name given twice is refused as such (its secrets clash as a consequence).
+  if (new Set(bots.map((bot) => bot.name)).size < bots.length) return;
+  const writers = new Map<string, { bot: number; output: number }>();
+  bots.forEach((bot, botIndex) => {
+    const prefix = bot.secret_name_prefix ?? `machine-id/${bot.name}/`;
+    bot.outputs.forEach((output, outputIndex) => {
+      const secret = `${prefix}${output.name}`;
+      const first = writers.get(secret);
+      if (first === undefined) {
+        writers.set(secret, { bot: botIndex, output: outputIndex });
+        return;
+      }
+      if (first.bot === botIndex) return;
+      const firstBot = bots[first.bot];
+      ctx.addIssue({
+        code: 'custom',
+        path: [
+          botIndex,
+          ...(bot.secret_name_prefix === undefined
+            ? ['outputs', outputIndex, 'name']
+            : ['secret_name_prefix']),
+        ],
+        message: `output "${output.name}" of bot "${bot.name}" would write the secret "${secret}", which output "${firstBot?.outputs[first.output]?.name}" of bot "${firstBot?.name}" (bots[${first.bot}].outputs[${first.output}]) writes already; give one of the bots another secret_name_prefix`,
+      });
+    });
+  });
+}
+
 /** The schema of a deployment file (see `deploy/example.yaml` for what each field means). */
 export const deploymentSchema = z.strictObject({
   cluster_name: z
@@ -246,6 +281,7 @@ export const deploymentSchema = z.strictObject({
         'its Lambda, output secrets and join token are named after it',
       );
       refuseStackOutputIdClash(bots, ctx);
+      refuseSharedSecretNames(bots, ctx);
     }),
 });
 

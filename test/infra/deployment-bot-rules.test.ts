@@ -82,6 +82,35 @@ describe('deployment file: bot rules', () => {
     );
   });
 
+  it("refuses a second bot whose output would write another bot's secret, naming the first", () => {
+    const shared = FILE.replace(
+      '    roles: [access]\n',
+      '    roles: [access]\n    secret_name_prefix: shared/\n',
+    );
+    expect(
+      deploymentRefusal(
+        `${shared}  - name: cd\n    roles: [access]\n    secret_name_prefix: shared/\n    outputs: [{ name: ssh, type: identity }]\n`,
+      ),
+    ).toBe(
+      'deploy/test.yaml: bots[1].secret_name_prefix (line 15): got "shared/", output "ssh" of bot "cd" would write the secret "shared/ssh", which output "ssh" of bot "ci" (bots[0].outputs[0]) writes already; give one of the bots another secret_name_prefix',
+    );
+    // A prefix that is another bot's default.
+    expect(
+      deploymentRefusal(
+        `${FILE}  - name: cd\n    roles: [access]\n    secret_name_prefix: machine-id/ci/\n    outputs: [{ name: grafana-2, type: identity }, { name: ssh, type: identity }]\n`,
+      ),
+    ).toBe(
+      'deploy/test.yaml: bots[1].secret_name_prefix (line 14): got "machine-id/ci/", output "ssh" of bot "cd" would write the secret "machine-id/ci/ssh", which output "ssh" of bot "ci" (bots[0].outputs[0]) writes already; give one of the bots another secret_name_prefix',
+    );
+    // The same output names under each bot's own default prefix are fine.
+    expect(
+      parseDeployment(
+        `${FILE}  - name: cd\n    roles: [access]\n    outputs: [{ name: ssh, type: identity }]\n`,
+        'd.yaml',
+      ).bots,
+    ).toHaveLength(2);
+  });
+
   it('refuses an output name used twice in one bot', () => {
     expect(deploymentRefusal(FILE.replace('- name: grafana', '- name: ssh'))).toBe(
       'deploy/test.yaml: bots[0].outputs[1].name (line 9): got "ssh", outputs[0] has this name already; give each its own name (its secret is named after it)',
