@@ -40,8 +40,9 @@ export class IdentityNotFoundError extends ConsumerError {
 }
 
 /**
- * This process may not read the secret (`secretsmanager:GetSecretValue`) or decrypt it (`kms:Decrypt`).
- * Code `identity_access_denied`.
+ * This process may not read the secret (`secretsmanager:GetSecretValue`) or decrypt it (`kms:Decrypt`),
+ * or AWS refused its credentials themselves (a wrong key, an expired session token): not an outage,
+ * so a cached identity is not served in its place. Code `identity_access_denied`.
  *
  * @example
  * if (error instanceof IdentityAccessDeniedError) console.error('grant the task role read access: bot.grantRead(taskRole)');

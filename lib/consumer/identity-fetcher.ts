@@ -72,6 +72,19 @@ export class SecretsManagerFetcher implements IdentityFetcher {
   }
 }
 
+/**
+ * AWS's refusals of the caller's credentials themselves: a setting of this process to fix, not an
+ * outage to wait out (the loader would serve its cached identity through an outage, hiding it).
+ */
+const REFUSED_CREDENTIALS = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'InvalidClientTokenId',
+  'MissingAuthenticationToken',
+]);
+
 /** Maps an AWS SDK error from `GetSecretValue` to the consumer error a caller can act on. */
 export function secretsManagerError(error: unknown, secretId: string): ConsumerError {
   if (error instanceof ConsumerError) return error;
@@ -82,6 +95,12 @@ export function secretsManagerError(error: unknown, secretId: string): ConsumerE
   if (kind === 'not_found' || (name === 'InvalidRequestException' && /deletion/i.test(message))) {
     return new IdentityNotFoundError(
       `secret ${secretId} cannot be read: ${describeAwsError(error)}. Check the name or ARN, the region (AWS_REGION) and account, and that the bot has run and written it`,
+      options,
+    );
+  }
+  if (REFUSED_CREDENTIALS.has(name ?? '')) {
+    return new IdentityAccessDeniedError(
+      `Secrets Manager refused this process's AWS credentials reading secret ${secretId}: ${describeAwsError(error)}. Check the credentials it runs with: a wrong access key or secret key, an expired session token, or a clock far off (a signature holds for 5 minutes)`,
       options,
     );
   }

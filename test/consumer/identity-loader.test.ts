@@ -225,6 +225,24 @@ describe('IdentityLoader', () => {
     expect(error.message).not.toContain('..');
   });
 
+  it("says the process's credentials were refused, as a setting to fix rather than an outage", async () => {
+    const own = new SecretsManagerClient({
+      region: sm.region,
+      endpoint: sm.url,
+      credentials: { ...AWS_TEST_CREDENTIALS, accessKeyId: 'AKIANOTAREALKEY00000' },
+      maxAttempts: 1,
+    });
+    try {
+      const error = await rejection(new IdentityLoader({ client: own, clock }).load(SECRET));
+      expect(error).toBeInstanceOf(IdentityAccessDeniedError);
+      expect(error.message).toMatch(
+        /^Secrets Manager refused this process's AWS credentials reading secret .*UnrecognizedClientException.*Check the credentials it runs with: a wrong access key or secret key, an expired session token, or a clock far off/,
+      );
+    } finally {
+      own.destroy();
+    }
+  });
+
   it.each([
     [
       'a client without a region',
