@@ -337,6 +337,15 @@ export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
       ),
     );
   }
+  const secretId = (options as { secretId?: unknown } | null | undefined)?.secretId;
+  if (typeof secretId !== 'string') {
+    return Promise.reject(
+      new ConsumerError(
+        'invalid_secret_id',
+        `loadIdentity: options.secretId is ${secretId === undefined ? 'missing (an environment variable that is not set?)' : describeArgument(secretId)}; give the secret name or ARN as a string, e.g. loadIdentity({ secretId: 'machine-id/ci/billing' })`,
+      ),
+    );
+  }
   let shared = sharedLoaders.find(
     (entry) =>
       entry.client === options.client &&
@@ -365,6 +374,7 @@ export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
 /** How a wrong argument reads in a message: never its content beyond a secret id's first characters. */
 function describeArgument(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

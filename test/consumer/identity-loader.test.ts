@@ -686,6 +686,18 @@ describe('loadIdentity', () => {
     });
   });
 
+  it.each([
+    ['missing', { client }, 'missing (an environment variable that is not set?)'],
+    ['not a string', { secretId: 42, client }, 'a number'],
+  ])('names options.secretId when it is %s, and makes no call', async (_what, options, described) => {
+    const error = await rejection(loadIdentity(options as unknown as LoadIdentityOptions));
+    expect(error).toMatchObject({
+      code: 'invalid_secret_id',
+      message: `loadIdentity: options.secretId is ${described}; give the secret name or ARN as a string, e.g. loadIdentity({ secretId: 'machine-id/ci/billing' })`,
+    });
+    expect(sm.calls).toEqual([]);
+  });
+
   it('caches across calls made with the same client and clock', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
 
