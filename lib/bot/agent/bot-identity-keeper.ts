@@ -7,6 +7,7 @@ import { generateKeyPair } from '../../pki/signature-suite.js';
 import { type SigningIdentity, signingIdentity } from '../auth-client/bot-api-client.js';
 import { BotRunError } from './bot-run-error.js';
 import type { ClusterConnection } from './cluster-connection.js';
+import { otherBotJoinedLine } from './daemon-log-lines.js';
 import type { IdentityStore } from './identity-store.js';
 import type { JoinProofProvider } from './join-proof-provider.js';
 import type { StoredIdentity } from './stored-identity.js';
@@ -348,6 +349,11 @@ export class BotIdentityKeeper {
       roles: response.roles.join(','),
       expires_at: response.expires_at,
     });
+    // A token of another bot given to this storage: not wrong in itself, but whoever made the
+    // mistake should hear that every output now carries the other bot's certificates.
+    const otherBot =
+      stored === undefined ? undefined : otherBotJoinedLine(this.store.describe(), stored.identity, response);
+    if (otherBot !== undefined) this.logger.warn(otherBot.line, otherBot.fields);
     return { stored: next, signing: signingIdentity(response.tls_cert, keys.privateKey), obtained: 'joined' };
   }
 

@@ -29,3 +29,29 @@ export function retryLine(failure: string, wroteBefore: boolean, delayMs: number
   const kept = wroteBefore ? 'The artifacts of the last good run stay in place' : 'Nothing was written yet';
   return `${failure.replace(/\.$/, '')}. ${kept}; retrying in ${formatDuration(delayMs)}`;
 }
+
+interface JoinedAs {
+  readonly cluster_name: string;
+  readonly bot_name: string;
+  readonly instance_id: string;
+}
+
+/**
+ * The warning when a join with a new token made the storage another bot's (the token was meant for
+ * another data directory, most likely): undefined when the bot stayed the same, or the cluster changed
+ * (then the stored identity was useless anyway).
+ */
+export function otherBotJoinedLine(
+  storage: string,
+  previous: JoinedAs,
+  joined: JoinedAs,
+): { line: string; fields: Record<string, string> } | undefined {
+  if (previous.cluster_name !== joined.cluster_name || previous.bot_name === joined.bot_name)
+    return undefined;
+  const was = previous.bot_name;
+  const now = joined.bot_name;
+  return {
+    line: `${storage} held the identity of bot "${was}", and the new join token is bot "${now}"'s: the outputs now carry "${now}"'s certificates, and instance ${previous.instance_id} of "${was}" is no longer used (\`midctl rm bot_instance/${was}/${previous.instance_id}\` removes it). If the token was meant for another data directory, start this one with a token of "${was}"`,
+    fields: { previous_bot: was, bot: now },
+  };
+}

@@ -284,6 +284,34 @@ describe('BotAgent identity', () => {
     expect(rejoined.identity.instanceId).not.toBe(joined.identity.instanceId);
   });
 
+  it("warns when a new token makes the storage another bot's, naming both and the instance left behind", async () => {
+    const robot = await newBot();
+    const other = await newBot();
+    const store = new DestinationIdentityStore(new MemoryDestination());
+    const first = newAgent(cluster, agentConfig(cluster, robot.token), { identityStore: store });
+    const joined = await first.runOnce();
+    first.close();
+    const log = captureLog();
+    const second = newAgent(cluster, agentConfig(cluster, other.token), {
+      identityStore: store,
+      logger: log.logger,
+    });
+    await second.runOnce();
+    second.close();
+    const instance = joined.identity.instanceId;
+    expect(log.text()).toContain(
+      `WARN  ${store.describe()} held the identity of bot "${robot.name}", and the new join token is bot "${other.name}"'s: the outputs now carry "${other.name}"'s certificates, and instance ${instance} of "${robot.name}" is no longer used (\`midctl rm bot_instance/${robot.name}/${instance}\` removes it). If the token was meant for another data directory, start this one with a token of "${robot.name}"`,
+    );
+    // The same bot's new token says nothing of the kind.
+    const third = newAgent(cluster, agentConfig(cluster, await cluster.addToken(other.name)), {
+      identityStore: store,
+      logger: log.logger,
+    });
+    await third.runOnce();
+    third.close();
+    expect(log.text().match(/held the identity of bot/g)).toHaveLength(1);
+  });
+
   it('refuses a token that was already used, saying once how to get a new one', async () => {
     const bot = await newBot();
     const first = newAgent(cluster, agentConfig(cluster, bot.token));
