@@ -1,10 +1,10 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SECRET_ARN, SECRET_NAME } from '../bot/destinations/secret-value.js';
 import { ConsumerError, IdentityExpiredError, SecretsManagerUnavailableError } from './errors.js';
 import type { Identity } from './identity.js';
 import { parseIdentity } from './identity.js';
 import { type IdentityCache, MemoryIdentityCache } from './identity-cache.js';
 import { type IdentityFetcher, SecretsManagerFetcher, secretsManagerError } from './identity-fetcher.js';
+import { checkSecretId, loadIdentityOptionsProblem } from './secret-id-argument.js';
 
 /** Passed to `onRefreshError` when a refresh failed and the loader served its cached identity instead. */
 export interface RefreshErrorContext {
@@ -337,15 +337,8 @@ export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
       ),
     );
   }
-  const secretId = (options as { secretId?: unknown } | null | undefined)?.secretId;
-  if (typeof secretId !== 'string') {
-    return Promise.reject(
-      new ConsumerError(
-        'invalid_secret_id',
-        `loadIdentity: options.secretId is ${secretId === undefined ? 'missing (an environment variable that is not set?)' : describeArgument(secretId)}; give the secret name or ARN as a string, e.g. loadIdentity({ secretId: 'machine-id/ci/billing' })`,
-      ),
-    );
-  }
+  const refused = loadIdentityOptionsProblem(options);
+  if (refused !== undefined) return Promise.reject(refused);
   let shared = sharedLoaders.find(
     (entry) =>
       entry.client === options.client &&
@@ -369,35 +362,4 @@ export function loadIdentity(options: LoadIdentityOptions): Promise<Identity> {
     if (sharedLoaders.length > MAX_SHARED_LOADERS) sharedLoaders.shift();
   }
   return shared.loader.load(options.secretId);
-}
-
-/** How a wrong argument reads in a message: never its content beyond a secret id's first characters. */
-function describeArgument(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-/**
- * `load` takes the secret id itself while `loadIdentity` takes options holding it: plain JavaScript
- * callers (and casts) mix them up, and `String({})` made the refusal read "[object Object]".
- */
-function checkSecretId(secretId: unknown, method: 'load' | 'invalidate'): asserts secretId is string {
-  if (typeof secretId !== 'string') {
-    const options = secretId !== null && typeof secretId === 'object' && Object.hasOwn(secretId, 'secretId');
-    throw new ConsumerError(
-      'invalid_secret_id',
-      options
-        ? `IdentityLoader.${method} takes the secret name or ARN itself, a string, but got an object with secretId (the options loadIdentity takes); call loader.${method}(options.secretId)`
-        : `IdentityLoader.${method} takes the secret name or ARN as a string, e.g. loader.${method}('machine-id/ci/billing'), but got ${describeArgument(secretId)}`,
-    );
-  }
-  if (!SECRET_NAME.test(secretId) && !SECRET_ARN.test(secretId)) {
-    throw new ConsumerError(
-      'invalid_secret_id',
-      `${JSON.stringify(secretId.slice(0, 100))} is not a Secrets Manager secret name (1-512 of letters, digits and /_+=.@-) or secret ARN`,
-      { secretId },
-    );
-  }
 }
