@@ -1,6 +1,6 @@
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
-import { BotLocks } from './bot-locks.js';
+import { type BotLock, BotLocks } from './bot-locks.js';
 
 /*
  * Listings of what is locked, for operators: every lock (`midctl locks ls`) and the bots with theirs.
@@ -42,19 +42,15 @@ export async function listBotsWithLocks(
   context: AuthContext,
   name: string | undefined,
 ): Promise<Record<string, unknown>[]> {
-  const locks = new BotLocks(context);
-  const [bots, held] = await Promise.all([
+  const [bots, lockOf] = await Promise.all([
     name === undefined
       ? context.resources.list('bot')
       : context.resources.require('bot', name).then((found) => [found.resource]),
-    name === undefined ? locks.list() : locks.find(name).then((lock) => (lock === undefined ? [] : [lock])),
+    botLocksByName(context, name),
   ]);
-  const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
   return bots.map((bot) => {
-    const lock = lockOf.get(bot.metadata.name);
-    if (lock === undefined) return bot;
-    const { bot: _named, ...locked } = lock;
-    return { ...bot, status: { locked } };
+    const locked = lockOf.get(bot.metadata.name);
+    return locked === undefined ? bot : { ...bot, status: { locked } };
   });
 }
 
@@ -69,19 +65,30 @@ export async function listInstancesWithBotLocks(
   bot: string | undefined,
   instanceId?: string,
 ): Promise<Record<string, unknown>[]> {
-  const locks = new BotLocks(context);
-  const [instances, held] = await Promise.all([
+  const [instances, lockOf] = await Promise.all([
     bot !== undefined && instanceId !== undefined
       ? context.instances.require(bot, instanceId).then((found) => [found.record])
       : context.instances.list(bot),
-    bot === undefined ? locks.list() : locks.find(bot).then((lock) => (lock === undefined ? [] : [lock])),
+    botLocksByName(context, bot),
   ]);
-  const lockOf = new Map(held.map((lock) => [lock.bot, lock]));
   return instances.map((record) => {
     const resource = toBotInstanceResource(record);
-    const lock = lockOf.get(record.bot_name);
-    if (lock === undefined) return resource;
-    const { bot: _named, ...botLocked } = lock;
+    const botLocked = lockOf.get(record.bot_name);
+    if (botLocked === undefined) return resource;
     return { ...resource, status: { ...(resource['status'] as object), bot_locked: botLocked } };
   });
+}
+
+/** The operators' locks on `bot` (undefined: on every bot), by bot name, as listings show them. */
+async function botLocksByName(
+  context: AuthContext,
+  bot: string | undefined,
+): Promise<Map<string, Omit<BotLock, 'bot'>>> {
+  const locks = new BotLocks(context);
+  const held = bot === undefined ? await locks.list() : [await locks.find(bot)];
+  return new Map(held.flatMap((lock) => (lock === undefined ? [] : [[lock.bot, withoutBot(lock)] as const])));
+}
+
+function withoutBot({ bot: _named, ...lock }: BotLock): Omit<BotLock, 'bot'> {
+  return lock;
 }

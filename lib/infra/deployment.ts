@@ -22,7 +22,7 @@ import { stackOutputIdClash } from './bot-stack-output-ids.js';
 import { undefinedReferences } from './deployment-references.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
-import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
+import { defaultSecretNamePrefix, secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
 /**
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
@@ -221,7 +221,7 @@ function refuseSharedSecretNames(bots: z.output<typeof botSchema>[], ctx: z.Refi
   if (new Set(bots.map((bot) => bot.name)).size < bots.length) return;
   const writers = new Map<string, { bot: number; output: number }>();
   bots.forEach((bot, botIndex) => {
-    const prefix = bot.secret_name_prefix ?? `machine-id/${bot.name}/`;
+    const prefix = bot.secret_name_prefix ?? defaultSecretNamePrefix(bot.name);
     bot.outputs.forEach((output, outputIndex) => {
       const secret = `${prefix}${output.name}`;
       const first = writers.get(secret);

@@ -22,6 +22,7 @@ import {
 import { validateMachineIdBotProps } from './machine-id-bot-props-validation.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
 import { renderBotConfig } from './render-bot-config.js';
+import { defaultSecretNamePrefix } from './secret-name-prefix-rule.js';
 
 /** Properties of {@link MachineIdBot}. */
 export interface MachineIdBotProps {
@@ -164,7 +165,7 @@ export class MachineIdBot extends Construct {
     this.certificateTtl = props.certificateTtl ?? Duration.millis(DEFAULT_BOT_TIMES.certificateTtlMs);
     const flexibleWindow =
       props.flexibleTimeWindow ?? Duration.millis(DEFAULT_BOT_TIMES.flexibleTimeWindowMs);
-    const secretNamePrefix = props.secretNamePrefix ?? `machine-id/${props.botName}/`;
+    const secretNamePrefix = props.secretNamePrefix ?? defaultSecretNamePrefix(props.botName);
     validateMachineIdBotProps(this, props, {
       renewalInterval: this.renewalInterval,
       certificateTtl: this.certificateTtl,

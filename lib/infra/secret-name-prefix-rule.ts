@@ -8,6 +8,11 @@ import type { BotFieldWords, BotRuleProblem } from './bot-rules.js';
  * the auth service and every earlier bot were created, so it is refused before anything is deployed.
  */
 
+/** The prefix of a bot's output secrets when none is given: `machine-id/<bot>/`. */
+export function defaultSecretNamePrefix(botName: string): string {
+  return `machine-id/${botName}/`;
+}
+
 /** The characters Secrets Manager takes in a secret name. */
 const SECRET_NAME_CHARACTER = /[A-Za-z0-9/_+=.@-]/;
 /** Secrets Manager's longest secret name. */

@@ -183,16 +183,15 @@ export async function createResources(
   force: boolean,
   now: number,
 ): Promise<string> {
-  const options = { file: read.file, force };
   const { documents, resources } = read;
   await refuseTokenLifetimes(api, read, now);
   const { results } = await api
     .putResources(
       documents.map((document) => document.value),
-      options.force,
+      force,
     )
     .catch((error: unknown) => {
-      throw explainAlreadyExists(error, options.file);
+      throw explainAlreadyExists(error, read.file);
     });
   // The service answers in the file's order; a token-method token's name (its secret) is not printed.
   const created = results.map((result, index) => {
