@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { JoinError, MidError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Random } from '../core/random.js';
+import type { RequestMeta } from './auth-context.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
 /** Events are kept for a year, then expire from storage. */
@@ -37,6 +38,18 @@ export interface AuditEvent {
   readonly resource?: string;
   readonly request_id?: string;
   readonly remote_addr?: string;
+}
+
+/**
+ * The fields of an audit record that say which request it was: the request id, and the address it
+ * came from where the transport knows it (the socket's peer locally, API Gateway's `sourceIp` on AWS;
+ * never a header the caller writes), so a refused join can be traced to the machine that tried it.
+ */
+export function auditedRequest(meta: RequestMeta): Pick<AuditEvent, 'request_id' | 'remote_addr'> {
+  return {
+    request_id: meta.requestId,
+    ...(meta.remoteAddr === undefined ? {} : { remote_addr: meta.remoteAddr }),
+  };
 }
 
 export interface RecordedAuditEvent extends AuditEvent {

@@ -5,7 +5,7 @@ import {
 } from '../api/bot-request-signature.js';
 import { AccessDeniedError, AuthenticationError } from '../core/errors.js';
 import type { Bot } from '../resources/bot.js';
-import { refusal } from './audit-log.js';
+import { auditedRequest, refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import { type VerifiedBotCertificate, verifyBotCertificate } from './bot-certificate.js';
@@ -85,7 +85,7 @@ export class BotAuthenticator {
       await this.context.audit.record({
         type: 'bot.authenticate',
         ...refusal(error),
-        request_id: meta.requestId,
+        ...auditedRequest(meta),
         ...(identity === undefined ? {} : { bot: identity.botName, instance: identity.instanceId }),
       });
       throw error;
@@ -170,7 +170,7 @@ export class BotAuthenticator {
         bot: identity.botName,
         instance: identity.instanceId,
         serials: [serialHex],
-        request_id: meta.requestId,
+        ...auditedRequest(meta),
         message: `presented generation ${identity.generation}, current ${record.generation}`,
       });
       throw new AccessDeniedError(

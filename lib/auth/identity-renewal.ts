@@ -1,7 +1,7 @@
 import type { BotIdentityResponse, RenewRequest } from '../api/bot-identity.js';
 import { AccessDeniedError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
-import { refusal } from './audit-log.js';
+import { auditedRequest, refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
@@ -31,7 +31,7 @@ export async function renewIdentity(
     bot: caller.bot.metadata.name,
     instance: caller.instance.instance_id,
     join_method: caller.instance.join_method,
-    request_id: meta.requestId,
+    ...auditedRequest(meta),
   };
   try {
     if (!caller.instance.renewable) {
@@ -100,7 +100,7 @@ export async function renewIdentity(
           code: 'generation_mismatch',
           bot: base.bot,
           instance: base.instance,
-          request_id: meta.requestId,
+          ...auditedRequest(meta),
           message: `two renewals with the certificate of generation ${caller.instance.generation} raced`,
         });
         throw new AccessDeniedError(

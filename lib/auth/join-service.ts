@@ -6,7 +6,7 @@ import { randomUuid } from '../core/random.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
 import { type Bot, botUserName, MAX_BOT_NAME } from '../resources/bot.js';
 import type { Token } from '../resources/token.js';
-import { refusal, tokenFingerprint } from './audit-log.js';
+import { auditedRequest, refusal, tokenFingerprint } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
@@ -91,7 +91,7 @@ export class JoinService {
     let tokenRef: { token_fingerprint: string } | { token_name: string } = {
       token_fingerprint: tokenFingerprint(request.token),
     };
-    const base = { type: 'bot.join' as const, join_method: request.join_method, request_id: meta.requestId };
+    const base = { type: 'bot.join' as const, join_method: request.join_method, ...auditedRequest(meta) };
     let bot: string | undefined;
     try {
       // The token is read while the method reads what its proof needs (an IAM challenge), then the bot,

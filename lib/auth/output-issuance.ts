@@ -10,7 +10,7 @@ import type { App } from '../resources/app.js';
 import { botUserName } from '../resources/bot.js';
 import type { KubeCluster } from '../resources/kube-cluster.js';
 import type { Node } from '../resources/node.js';
-import { refusal } from './audit-log.js';
+import { auditedRequest, refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
@@ -115,7 +115,7 @@ export class OutputIssuance {
       bot: caller.bot.metadata.name,
       instance: caller.instance.instance_id,
       output: request.output,
-      request_id: meta.requestId,
+      ...auditedRequest(meta),
     };
     try {
       checkFields(request);

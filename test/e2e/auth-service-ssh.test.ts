@@ -170,12 +170,18 @@ describe('auth service with midctl, end to end with OpenSSH', () => {
 
     // The audit trail shows the joins and the issuance, and midctl sees the instances.
     const events = await runMidctl(['--data-dir', server.dataDir, 'events', 'ls', '--format', 'json']);
-    const types = (JSON.parse(events.stdout) as Array<{ type: string; outcome: string }>).map(
-      (e) => `${e.type}:${e.outcome}`,
-    );
+    const recorded = JSON.parse(events.stdout) as Array<{
+      type: string;
+      outcome: string;
+      remote_addr?: string;
+    }>;
+    const types = recorded.map((e) => `${e.type}:${e.outcome}`);
     expect(types).toEqual(
       expect.arrayContaining(['bot.join:success', 'cert.issue:success', 'bot.create:success']),
     );
+    // The bots' calls carry the address they came from (the socket's peer), the operator's do not.
+    const fromBots = recorded.filter((e) => e.type === 'bot.join' || e.type === 'cert.issue');
+    expect(fromBots.map((e) => e.remote_addr)).toEqual(fromBots.map(() => '127.0.0.1'));
     const instances = await runMidctl(['--data-dir', server.dataDir, 'bots', 'instances', 'ls', 'robot']);
     expect(instances.stdout).toContain(robot.joined.instance_id);
     robot.client.close();

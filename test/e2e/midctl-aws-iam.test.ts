@@ -157,6 +157,13 @@ describe('midctl --aws-iam: administering the auth Lambda through an IAM-authori
       })
       .finally(() => client.close());
     const ref = `bot_instance/suspect/${identity.instance_id}`;
+    // The join is on record with the address API Gateway saw (`requestContext.http.sourceIp`).
+    const joins = JSON.parse((await auditEvents('bot.join')).stdout) as Array<Record<string, unknown>>;
+    expect(joins.find((event) => event['instance'] === identity.instance_id)).toMatchObject({
+      outcome: 'success',
+      bot: 'suspect',
+      remote_addr: '127.0.0.1',
+    });
 
     const locked = await midctl([...iam, 'lock', ref, '--message', 'rotating the role']);
     expect(locked.stderr).toBe('');

@@ -16,7 +16,7 @@ import {
 import type { PingResponse } from '../../api/ping.js';
 import { ADMIN_PREFIX, ROUTES } from '../../api/routes.js';
 import { InvalidRequestError, MidError, NotFoundError } from '../../core/errors.js';
-import { type AuditEvent, refusal } from '../audit-log.js';
+import { type AuditEvent, auditedRequest, refusal } from '../audit-log.js';
 import type { RequestMeta } from '../auth-context.js';
 import type { AuthService } from '../auth-service.js';
 import type { AuthenticatedBot } from '../bot-authenticator.js';
@@ -274,7 +274,7 @@ export class ApiRouter {
     try {
       return parseJsonBody(request.body, schema, redact);
     } catch (error) {
-      await this.service.context.audit.record({ ...event, ...refusal(error), request_id: meta.requestId });
+      await this.service.context.audit.record({ ...event, ...refusal(error), ...auditedRequest(meta) });
       throw error;
     }
   }

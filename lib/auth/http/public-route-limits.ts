@@ -1,7 +1,7 @@
 import type { AuditEventType } from '../../api/audit-event-types.js';
 import { ROUTES } from '../../api/routes.js';
 import { LimitExceededError, type MidError } from '../../core/errors.js';
-import { refusal } from '../audit-log.js';
+import { auditedRequest, refusal } from '../audit-log.js';
 import type { AuthContext, RequestMeta } from '../auth-context.js';
 import { MAX_BODY_BYTES } from './json-body.js';
 import { TokenBucket } from './token-bucket.js';
@@ -85,8 +85,7 @@ export class PublicRouteLimits {
       type,
       ...refusal(error),
       message: `${error.message}${since > 0 ? ` (${since} more refused since the previous record)` : ''}`,
-      request_id: meta.requestId,
-      ...(meta.remoteAddr === undefined ? {} : { remote_addr: meta.remoteAddr }),
+      ...auditedRequest(meta),
     });
   }
 

@@ -22,8 +22,17 @@ export async function listEvents(
   );
 }
 
-/** The Detail column: what the event was about, or for a lock or unlock by an operator, who and why. */
+/**
+ * The Detail column: what the event was about, or for a lock or unlock by an operator, who and why;
+ * then the address the request came from, when the service knew it (a bot's calls, not an operator's).
+ */
 function detail(event: AuditEventJson): string {
+  const remoteAddr = event['remote_addr'];
+  const from = typeof remoteAddr === 'string' ? `from ${remoteAddr}` : '';
+  return [subject(event), from].filter((part) => part !== '').join(' ');
+}
+
+function subject(event: AuditEventJson): string {
   const actor = event['actor'];
   if ((event.type === 'bot.lock' || event.type === 'bot.unlock') && typeof actor === 'string') {
     return event.message === undefined ? actor : `${actor}: ${event.message}`;

@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAuthServer, startLocalAuthServer } from '../../lib/auth/local/local-auth-server.js';
+import { silentLogger } from '../../lib/core/logger.js';
+import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
+import { generateKeyPair } from '../../lib/pki/signature-suite.js';
+import { inProcessMidctl } from './in-process-midctl.js';
+
+describe('midctl events ls, as a table', () => {
+  let root: string;
+  let server: LocalAuthServer;
+  let midctl: ReturnType<typeof inProcessMidctl>;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'mid-events-'));
+    const dataDir = join(root, 'data');
+    server = await startLocalAuthServer({ dataDir, port: 0, logger: silentLogger, iamJoin: false });
+    midctl = inProcessMidctl(dataDir);
+    await midctl(['create', '-f', '-'], 'kind: role\nversion: v7\nmetadata: {name: access}\nspec: {}\n');
+  });
+
+  afterAll(async () => {
+    await server.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("ends a bot's call with the address it came from, and an operator's without one", async () => {
+    const added = JSON.parse(await midctl(['bots', 'add', 'robot', '--roles=access', '--format', 'json']));
+    const publicKey = publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey);
+    await server.service.join.join(
+      { join_method: 'token', token: added.token, public_key: publicKey },
+      { requestId: 'req-1', remoteAddr: '203.0.113.7' },
+    );
+    const joins = (await midctl(['events', 'ls', '--type', 'bot.join'])).split('\n');
+    expect(joins[0]).toMatch(/Detail\s*$/);
+    expect(joins[2]).toMatch(/bot\.join\s+success\s+robot\s+[0-9a-f]{8}\s+from 203\.0\.113\.7$/);
+    const created = (await midctl(['events', 'ls', '--type', 'bot.create'])).split('\n');
+    expect(created[2]).toMatch(/bot\.create\s+success\s+robot\s*$/);
+  });
+});
