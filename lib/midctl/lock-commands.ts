@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import type { AdminApi } from './admin-api.js';
 import {
   type LockFlags,
   listLocks,
@@ -9,9 +8,7 @@ import {
   tctlLockFlag,
   unlock,
 } from './commands/lock.js';
-
-/** Runs one admin command's work and prints what it returns (midctl's own `run`). */
-type RunAdmin = (work: (admin: AdminApi) => Promise<string>) => Promise<void>;
+import type { RunAdmin } from './run-admin.js';
 
 /** `midctl lock` and `midctl unlock` of a whole bot or of one bot instance, and `midctl locks ls`. */
 export function addLockCommands(program: Command, run: RunAdmin): void {

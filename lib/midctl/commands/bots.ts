@@ -1,9 +1,10 @@
-import type { AddBotResponse, UpdateBotRequest } from '../../api/admin.js';
+import type { UpdateBotRequest } from '../../api/admin.js';
 import type { OutputFormat } from '../../cli/output-format.js';
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi } from '../admin-api.js';
-import { type BotFacingAddress, botFacingAddress, type ServedAddresses } from '../bot-facing-address.js';
+import { botFacingAddress, type ServedAddresses } from '../bot-facing-address.js';
 import { checkedName, loginList, nameList, tokenTtlSeconds } from '../flag-values.js';
+import { type JoinTicket, joinInstructions, joinInstructionsJson } from '../join-instructions.js';
 import { principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { botRemovalNote } from '../running-agent-notes.js';
 import { describeTtl, formatNamedResource, formatResources } from './resources.js';
@@ -19,50 +20,6 @@ export interface AddBotOptions {
 
 function ttlSeconds(ttl: string | undefined): number | undefined {
   return ttl === undefined ? undefined : tokenTtlSeconds(ttl);
-}
-
-/** The follow-up `tctl bots add` prints: the token plus a ready midbot command and config. */
-function explainNewBot(response: AddBotResponse, address: BotFacingAddress, now: number): string {
-  const pin = response.ca_pins[0] ?? '';
-  const { token } = response;
-  const authServer = address.url;
-  const lines = [
-    `The bot token: ${token.name}`,
-    token.join_method === 'token'
-      ? `This token ${describeTtl(token.expires, now)}.`
-      : `This is the ${token.join_method} token "${token.name}"; it is not a secret.`,
-    '',
-    ...(address.note === undefined ? [] : [`NOTE: ${address.note}`, '']),
-    'Run this midbot command on the host where the bot should run:',
-    '',
-    '> midbot start \\',
-    '   --data-dir=/var/lib/midbot \\',
-    '   --destination-dir=/opt/machine-id \\',
-    `   --token=${token.name} \\`,
-    `   --join-method=${token.join_method} \\`,
-    `   --ca-pin=${pin} \\`,
-    `   --auth-server=${authServer}`,
-    '',
-    'Or use this configuration file (midbot.yaml) with `midbot start -c midbot.yaml`:',
-    '',
-    'version: v2',
-    `auth_server: "${authServer}"`,
-    'onboarding:',
-    `  join_method: "${token.join_method}"`,
-    `  token: "${token.name}"`,
-    '  ca_pins:',
-    `  - "${pin}"`,
-    'storage:',
-    '  type: directory',
-    '  path: /var/lib/midbot',
-    'outputs:',
-    '  - type: identity',
-    '    destination:',
-    '      type: directory',
-    '      path: /opt/machine-id',
-    '',
-  ];
-  return lines.join('\n');
 }
 
 /**
@@ -85,24 +42,14 @@ export async function addBot(
   });
   const warnings = await principalLimitWarnings(api);
   const address = botFacingAddress(api.client.baseUrl, served);
-  if (options.format === 'json') {
-    return `${JSON.stringify(
-      {
-        bot: options.name,
-        token: response.token.name,
-        join_method: response.token.join_method,
-        expires: response.token.expires ?? null,
-        ca_pin: response.ca_pins[0],
-        auth_server: address.url,
-        cluster_name: response.cluster_name,
-        ...(address.note === undefined ? {} : { notes: [address.note] }),
-        ...(warnings.length === 0 ? {} : { warnings }),
-      },
-      null,
-      2,
-    )}\n`;
-  }
-  return explainNewBot(response, address, now) + warningLines(warnings);
+  const ticket: JoinTicket = {
+    bot: options.name,
+    token: response.token,
+    caPin: response.ca_pins[0] ?? '',
+    clusterName: response.cluster_name,
+  };
+  if (options.format === 'json') return joinInstructionsJson(ticket, address, warnings);
+  return joinInstructions(ticket, address, now) + warningLines(warnings);
 }
 
 export async function listBots(api: AdminApi, format: OutputFormat, now: number): Promise<string> {
