@@ -112,14 +112,16 @@ describe.concurrent('midctl auth start on an unusable database', () => {
     const before = storedState(database);
     let user: number | undefined;
     if (runningAsRoot) {
-      // The service user owns its data directory, but the database file is not theirs to write.
+      // The service user owns its data directory and its files (a file of another user's there is
+      // refused before the database is opened), but the database is read-only.
       chownSync(join(dataDir, '..'), NOBODY, NOBODY);
+      for (const entry of readdirSync(dataDir, { recursive: true, encoding: 'utf8' })) {
+        chownSync(join(dataDir, entry), NOBODY, NOBODY);
+      }
       chownSync(dataDir, NOBODY, NOBODY);
-      chmodSync(database, 0o644);
       user = NOBODY;
-    } else {
-      chmodSync(database, 0o400);
     }
+    chmodSync(database, 0o400);
     const result = await authStart(dataDir, user);
     expect(result.timedOut).toBe(false);
     expect(result.code).toBe(1);

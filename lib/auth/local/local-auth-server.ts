@@ -20,6 +20,7 @@ import type { JoinMethod } from '../join-service.js';
 import { SqliteBackend } from '../storage/sqlite-backend.js';
 import { clusterNameProblem } from './cluster-name.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { refuseUnsafeDataDir } from './data-dir-ownership.js';
 import { localServerFiles } from './local-server-files.js';
 import type { LocalServerInfo } from './local-server-info.js';
 import { noteFilesBeforeStart } from './start-rollback.js';
@@ -113,6 +114,8 @@ export async function startLocalAuthServer(options: LocalAuthServerOptions): Pro
   await refuseBadNewClusterName(options.dataDir, options.clusterName);
   const directoryIsNew = !existsSync(options.dataDir);
   createDataDir(options.dataDir);
+  // Before the mode is changed or anything in it is read: a folder someone else prepared is refused.
+  refuseUnsafeDataDir(options.dataDir);
   chmodSync(options.dataDir, 0o700);
   const lock = lockDataDir(options.dataDir);
   const rollback = noteFilesBeforeStart(options.dataDir, { directoryIsNew });

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
@@ -239,6 +243,74 @@ describe('midctl auth start: a data directory that cannot be created', () => {
   it.runIf(existsSync('/proc/self'))('refuses a folder under /proc at once', async () => {
     await expect(start('/proc/no-such-folder/data')).rejects.toThrow(
       'cannot create the data directory /proc/no-such-folder/data: the filesystem there refuses new folders',
+    );
+  });
+});
+
+describe('midctl auth start: a data directory someone else could have prepared', () => {
+  const runningAsRoot = process.getuid?.() === 0;
+  const NOBODY = 65534;
+
+  it('refuses a symlink planted at a file it writes, and writes nothing through it', async () => {
+    const root = newRoot();
+    const dataDir = join(root, 'data');
+    mkdirSync(dataDir, { mode: 0o700 });
+    const outside = join(root, 'outside.txt');
+    writeFileSync(outside, 'not the service file\n');
+    symlinkSync(outside, localServerFiles(dataDir).hostCa);
+    const refused = start(dataDir);
+    await expect(refused).rejects.toMatchObject({ code: 'unsafe_data_dir' });
+    await expect(refused).rejects.toThrow(
+      `${localServerFiles(dataDir).hostCa} is a symlink; the auth service never reads or writes its files through one. Someone may have tampered with ${dataDir}: check who created the link, and remove it`,
+    );
+    expect(readFileSync(outside, 'utf8')).toBe('not the service file\n');
+    expect(readdirSync(dataDir)).toEqual(['host-ca.pem']);
+  });
+
+  it('refuses an admin credential that others may read, naming the file and the fix', async () => {
+    const dataDir = join(newRoot(), 'data');
+    mkdirSync(dataDir, { mode: 0o700 });
+    const file = localServerFiles(dataDir).adminToken;
+    writeFileSync(file, 'a-credential-someone-else-knows\n', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const refused = start(dataDir);
+    await expect(refused).rejects.toMatchObject({ code: 'unsafe_data_dir' });
+    await expect(refused).rejects.toThrow(
+      `${file} may be read or changed by users other than its owner (mode 0644); make it private with chmod 600 ${file} (or, if someone else may have read it, delete it: the next start makes a new admin credential)`,
+    );
+    await expect(refused).rejects.not.toThrow(/someone-else-knows/);
+    chmodSync(file, 0o600);
+    const server = await start(dataDir);
+    await server.close();
+  });
+
+  it.runIf(runningAsRoot)(
+    'refuses a folder owned by another user, before changing its mode or trusting its credential',
+    async () => {
+      const dataDir = join(newRoot(), 'data');
+      mkdirSync(dataDir);
+      chmodSync(dataDir, 0o777);
+      writeFileSync(localServerFiles(dataDir).adminToken, 'planted\n', { mode: 0o600 });
+      chownSync(localServerFiles(dataDir).adminToken, NOBODY, NOBODY);
+      chownSync(dataDir, NOBODY, NOBODY);
+      const refused = start(dataDir);
+      await expect(refused).rejects.toMatchObject({ code: 'unsafe_data_dir' });
+      await expect(refused).rejects.toThrow(
+        `--data-dir ${dataDir} is owned by uid ${NOBODY}, not by uid 0 running the auth service: its owner could replace the CA keys and the admin credential in it. Run the service as its owner, or give the folder to this user (chown -R 0 ${dataDir}) once you have checked what it holds`,
+      );
+      expect(statSync(dataDir).mode & 0o777).toBe(0o777);
+      expect(readdirSync(dataDir)).toEqual(['admin-token']);
+    },
+  );
+
+  it.runIf(runningAsRoot)('refuses CA keys owned by another user in its own folder', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const first = await start(dataDir);
+    await first.close();
+    const keys = join(localServerFiles(dataDir).caFolder, 'cas.json');
+    chownSync(keys, NOBODY, NOBODY);
+    await expect(start(dataDir)).rejects.toThrow(
+      `${keys} is owned by uid ${NOBODY}, not by uid 0 running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown 0 ${keys}) or remove it`,
     );
   });
 });
