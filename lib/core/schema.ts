@@ -159,7 +159,8 @@ export const HIDE_VALUE: HideValue = Object.freeze({ hideValue: true });
  * listed so a person can fix several mistakes at once.
  *
  * `redact` lists keys whose values must never be echoed (tokens, keys); for an item of a list, the
- * list's key counts (`headers` hides `headers[0][1]`).
+ * list's key counts (`headers` hides `headers[0][1]`), and a value under no key is hidden whenever
+ * `redact` names any.
  */
 export function parseWithSchema<S extends z.ZodType>(
   schema: S,
@@ -198,7 +199,9 @@ export function parseWithSchema<S extends z.ZodType>(
     // A missing or empty value has nothing to hide: "got nothing" or `got ""` says what is wrong.
     // A schema may also hide a value that looks like something else, a secret (see HIDE_VALUE).
     const hidden = issue.code === 'custom' && (issue.params as HideValue | undefined)?.hideValue === true;
-    const secret = hidden || (typeof field === 'string' && redact.has(field));
+    // Under no key at all (the input itself, or an item of a list at the top), a value may be one of the
+    // secrets sent bare: a join body that is only the token, `"…"`, would otherwise be quoted back.
+    const secret = hidden || (typeof field === 'string' ? redact.has(field) : redact.size > 0);
     const shown = secret && value !== undefined && value !== '' ? '(value hidden)' : describeValue(value);
     return `${where(issuePath)}: got ${shown}, ${issue.message}`;
   });

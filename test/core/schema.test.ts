@@ -85,6 +85,21 @@ describe('parseWithSchema', () => {
     expect(refusal({ headers: [] })).toContain('token: got nothing');
   });
 
+  it('hides the whole input when it is not a mapping and some of its keys are secret (a token sent bare)', () => {
+    const join = z.strictObject({ token: z.string() });
+    for (const input of ['d29ff3a31c0ffee5ecre7', ['d29ff3a31c0ffee5ecre7'], 4242424242]) {
+      const refusal = () => parseWithSchema(join, input, { root: 'body', redact: ['token'] });
+      expect(refusal).toThrow(/^body: got /);
+      expect(refusal).not.toThrow(/d29ff3|4242424242/);
+    }
+    expect(() => parseWithSchema(join, 'd29ff3a31c0ffee5ecre7', { root: 'body', redact: ['token'] })).toThrow(
+      'body: got (value hidden), expected a mapping',
+    );
+    expect(() => parseWithSchema(join, 'plain', { root: 'body' })).toThrow(
+      'body: got "plain", expected a mapping',
+    );
+  });
+
   it('says a redacted value is empty, which hides nothing', () => {
     const schema = z.strictObject({ token: z.string().min(1, 'expected the token, not an empty string') });
     expect(() => parseWithSchema(schema, { token: '' }, { redact: ['token'] })).toThrow(

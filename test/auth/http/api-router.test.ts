@@ -159,6 +159,21 @@ describe('the HTTP API router', () => {
     }
   });
 
+  it('never quotes a join body that is the token alone, in the answer or the audit log (SECURITY rule 10)', async () => {
+    const { router: api, fixture } = await router();
+    const secret = 'd29ff3a31c0ffee5ecre7d29ff3a31c0f';
+    // `curl -d '"TOKEN"'`: valid JSON, but a string where the join request goes.
+    const bare = await api.handle(request('POST', ROUTES.join, JSON.stringify(secret)));
+    expect(bare.status).toBe(400);
+    expect(JSON.parse(bare.body).error).toMatchObject({
+      code: 'invalid_body',
+      message: 'body: got (value hidden), expected a mapping',
+    });
+    const events = JSON.stringify(await fixture.service.admin.events({ type: 'bot.join' }));
+    expect(events).toContain('invalid_body');
+    for (const text of [bare.body, events]) expect(text).not.toContain(secret.slice(0, 6));
+  });
+
   it('answers 404 for unknown routes and 405 for wrong methods', async () => {
     const { router: api } = await router();
     expect((await api.handle(request('GET', '/v1/nope'))).status).toBe(404);
