@@ -17,6 +17,7 @@ import {
   type StoredInstance,
 } from './bot-instance-store.js';
 import { BOT_LOCKED, botLockedMessage, readBotLock } from './bot-locks.js';
+import { SampledAudit } from './sampled-audit.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
 export const REQUEST_FRESHNESS_MS = 5 * 60_000;
@@ -46,12 +47,19 @@ export interface AuthenticatedBot {
  * identity name (output certificates are refused), freshness, the signature over the request with the
  * certificate's key, a single-use nonce, and for renewable identities the generation counter — a stale
  * generation means a copy of an old identity is in use, so the instance is locked (SECURITY rule 7).
+ * Every refusal is audited; those of callers who proved no bot key, which anyone can send, in summary.
  */
 export class BotAuthenticator {
-  constructor(private readonly context: AuthContext) {}
+  /** Refusals of callers who proved no bot key: anyone can send those, as fast as they like. */
+  private readonly anonymousRefusals: SampledAudit;
+
+  constructor(private readonly context: AuthContext) {
+    this.anonymousRefusals = new SampledAudit(context);
+  }
 
   async authenticate(request: BotRequest, meta: RequestMeta): Promise<AuthenticatedBot> {
     let identity: BotIdentityName | undefined;
+    let provedKey = false;
     try {
       const headers = parseBotAuthHeaders(request.headers);
       const certificate = verifyBotCertificate(
@@ -67,6 +75,7 @@ export class BotAuthenticator {
         );
       }
       this.checkSignature(request, headers, certificate);
+      provedKey = true;
       // One round trip: the nonce is spent while the bot and its instance are read. Reading is not
       // acting on the request; nothing is checked, written or issued until the nonce is known to be
       // fresh, and a replay is refused as one whatever else was found.
@@ -82,12 +91,16 @@ export class BotAuthenticator {
       if (botLock !== undefined) throw new AccessDeniedError(BOT_LOCKED, botLockedMessage(botLock));
       return caller;
     } catch (error) {
-      await this.context.audit.record({
-        type: 'bot.authenticate',
+      const event = {
+        type: 'bot.authenticate' as const,
         ...refusal(error),
         ...auditedRequest(meta),
         ...(identity === undefined ? {} : { bot: identity.botName, instance: identity.instanceId }),
-      });
+      };
+      // Sampled per kind and bot (a bot name comes only from a certificate the CA signed, so a flood
+      // cannot make up keys); a caller holding a bot key is on record call by call.
+      if (provedKey) await this.context.audit.record(event);
+      else await this.anonymousRefusals.record(`${event.code}/${identity?.botName ?? ''}`, event);
       throw error;
     }
   }

@@ -3,6 +3,7 @@ import { ROUTES } from '../../api/routes.js';
 import { LimitExceededError, type MidError } from '../../core/errors.js';
 import { auditedRequest, refusal } from '../audit-log.js';
 import type { AuthContext, RequestMeta } from '../auth-context.js';
+import { SampledAudit } from '../sampled-audit.js';
 import { MAX_BODY_BYTES } from './json-body.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -23,7 +24,7 @@ const OVERSIZED_BODY_TYPES = new Map<string, AuditEventType>([
  */
 export class PublicRouteLimits {
   private joinsInFlight = 0;
-  private readonly floods = new Map<string, { recordedAt: number; since: number }>();
+  private readonly sampled: SampledAudit;
   private readonly maxConcurrentJoins: number;
   private readonly challenges: TokenBucket;
 
@@ -31,6 +32,7 @@ export class PublicRouteLimits {
     private readonly context: Pick<AuthContext, 'clock' | 'audit'>,
     options: { readonly maxConcurrentJoins?: number; readonly maxChallengesPerSecond?: number },
   ) {
+    this.sampled = new SampledAudit(context);
     this.maxConcurrentJoins = options.maxConcurrentJoins ?? 256;
     const challengesPerSecond = options.maxChallengesPerSecond ?? 100;
     this.challenges = new TokenBucket(challengesPerSecond, 2 * challengesPerSecond, context.clock.now());
@@ -67,24 +69,12 @@ export class PublicRouteLimits {
 
   /**
    * Refusals a flood produces (joins over the in-flight limit, oversized bodies) are audited too
-   * (SECURITY rule 10), but at most one record a second per kind, carrying how many more were refused
-   * since the previous one: a flood must not turn into a flood of storage writes.
+   * (SECURITY rule 10), but sampled: see {@link SampledAudit}.
    */
   private async auditSampledRefusal(type: AuditEventType, error: MidError, meta: RequestMeta): Promise<void> {
-    const now = this.context.clock.now();
-    const key = `${type}/${error.code}`;
-    const window = this.floods.get(key) ?? { recordedAt: Number.NEGATIVE_INFINITY, since: 0 };
-    if (now - window.recordedAt < 1_000) {
-      window.since += 1;
-      this.floods.set(key, window);
-      return;
-    }
-    const since = window.since;
-    this.floods.set(key, { recordedAt: now, since: 0 });
-    await this.context.audit.record({
+    await this.sampled.record(`${type}/${error.code}`, {
       type,
       ...refusal(error),
-      message: `${error.message}${since > 0 ? ` (${since} more refused since the previous record)` : ''}`,
       ...auditedRequest(meta),
     });
   }
