@@ -13,6 +13,7 @@ import type { Deadline } from '../../core/invocation-deadline.js';
 import { type BatchTarget, batchGetItems, batchPutItems } from './dynamodb-batch-requests.js';
 import { deadlinePassed, isConditionalCheckFailed, toStorageError } from './dynamodb-errors.js';
 import {
+  checkListAfter,
   type ItemInput,
   type ListOptions,
   type StorageBackend,
@@ -190,6 +191,7 @@ export class DynamoDbBackend implements StorageBackend {
           'the collection is the DynamoDB partition key.',
       );
     }
+    checkListAfter(prefix, options);
     const limit = options.limit === undefined ? undefined : Math.max(0, Math.floor(options.limit));
     const out: StoredItem[] = [];
     if (limit === 0) return out;
@@ -198,7 +200,9 @@ export class DynamoDbBackend implements StorageBackend {
     // (DynamoDB filters after it), so each further page asks for twice as many as the last: a long run of
     // expired items costs a few round trips rather than one per item.
     let pageLimit = limit;
-    let startKey: Attributes | undefined;
+    // A key of the listing is a valid place to start after, whether or not its item still exists.
+    let startKey: Attributes | undefined =
+      options.after === undefined ? undefined : { pk: { S: collection }, sk: { S: options.after } };
     do {
       const requested = minDefined(pageLimit, this.pageSize);
       const page: QueryCommandOutput = await this.call('Query', () =>

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import {
+  checkListAfter,
   type ItemInput,
   type ListOptions,
   type StorageBackend,
@@ -57,7 +58,12 @@ export class MemoryBackend implements StorageBackend {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<StoredItem[]> {
-    const keys = [...this.items.keys()].filter((key) => key.startsWith(prefix)).sort(compareCodePoints);
+    checkListAfter(prefix, options);
+    const { after } = options;
+    const keys = [...this.items.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .filter((key) => after === undefined || compareCodePoints(key, after) * (options.reverse ? -1 : 1) > 0)
+      .sort(compareCodePoints);
     if (options.reverse) keys.reverse();
     const out: StoredItem[] = [];
     if (options.limit !== undefined && options.limit <= 0) return out;

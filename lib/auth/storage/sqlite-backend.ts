@@ -6,6 +6,7 @@ import { StorageError } from '../../core/errors.js';
 import { makeFoldersSync } from '../../core/make-folders.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import {
+  checkListAfter,
   type ItemInput,
   type ListOptions,
   type StorageBackend,
@@ -167,14 +168,22 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<StoredItem[]> {
+    checkListAfter(prefix, options);
     return this.read(() => {
       const limit = options.limit === undefined ? -1 : Math.max(0, Math.floor(options.limit));
       // SQLite orders every BLOB after every TEXT, so a one-byte BLOB is an upper bound that excludes
       // nothing while keeping the condition a plain range the primary key index can serve.
       const upper = prefixUpperBound(prefix) ?? Buffer.of(0xff);
       const params = { prefix, upper, now: this.clock.now(), limit };
-      const statement = options.reverse ? this.statements.listDescending : this.statements.listAscending;
-      return statement.all(params).map(toItem);
+      const { after } = options;
+      if (after === undefined) {
+        const statement = options.reverse ? this.statements.listDescending : this.statements.listAscending;
+        return statement.all(params).map(toItem);
+      }
+      const statement = options.reverse
+        ? this.statements.listDescendingAfter
+        : this.statements.listAscendingAfter;
+      return statement.all({ ...params, after }).map(toItem);
     });
   }
 
@@ -222,6 +231,13 @@ function prepareStatements(db: Database.Database) {
        WHERE key >= @prefix AND key < @upper AND ${LIVE}
        ORDER BY key ${order} LIMIT @limit`,
     );
+  // Reading on from a page's last key: one more bound on the same primary key range.
+  const listAfter = (order: 'ASC' | 'DESC') =>
+    db.prepare<[{ prefix: string; upper: string | Buffer; now: number; limit: number; after: string }], Row>(
+      `SELECT ${columns} FROM items
+       WHERE key >= @prefix AND key < @upper AND key ${order === 'ASC' ? '>' : '<'} @after AND ${LIVE}
+       ORDER BY key ${order} LIMIT @limit`,
+    );
   return {
     get: db.prepare<[{ key: string; now: number }], Row>(
       `SELECT ${columns} FROM items WHERE key = @key AND ${LIVE}`,
@@ -248,6 +264,8 @@ function prepareStatements(db: Database.Database) {
     ),
     listAscending: list('ASC'),
     listDescending: list('DESC'),
+    listAscendingAfter: listAfter('ASC'),
+    listDescendingAfter: listAfter('DESC'),
     sweep: db.prepare<[{ now: number; batch: number }]>(
       `DELETE FROM items WHERE key IN
          (SELECT key FROM items WHERE expires_at <= @now ORDER BY expires_at LIMIT @batch)`,

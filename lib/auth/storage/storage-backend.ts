@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { StorageError } from '../../core/errors.js';
 
 /**
  * The storage port of the auth service: a small key-value interface that an in-memory map, an embedded
@@ -43,6 +44,22 @@ export interface ListOptions {
   readonly limit?: number;
   /** Descending key order (newest first for time-ordered keys). */
   readonly reverse?: boolean;
+  /**
+   * Only keys that come after this one in the listing's order (greater, or smaller when `reverse`):
+   * the last key of the previous page, to read on from there. It must start with the prefix (a key
+   * of the listing), and need not exist any more.
+   */
+  readonly after?: string;
+}
+
+/** Refuses an `after` that is not a key of the listing: DynamoDB would refuse it as out of bounds. */
+export function checkListAfter(prefix: string, options: ListOptions): void {
+  if (options.after !== undefined && !options.after.startsWith(prefix)) {
+    throw new StorageError(
+      'storage_invalid_key',
+      `list: "after" must be a key under the prefix "${prefix}" (the last key of the previous page)`,
+    );
+  }
 }
 
 export interface StorageBackend {

@@ -259,6 +259,32 @@ export function describeStorageContract(
         expect(await store.list('audit/', { limit: 0 })).toEqual([]);
       });
 
+      it('reads on after a key, in either order, also when that key is gone', async () => {
+        await putAll(['audit/1', 'audit/2', 'audit/3', 'audit/4', 'audit/5', 'auditx/1']);
+
+        const first = await store.list('audit/', { reverse: true, limit: 2 });
+        expect(keysOf(first)).toEqual(['audit/5', 'audit/4']);
+        const next = await store.list('audit/', { reverse: true, limit: 2, after: 'audit/4' });
+        expect(keysOf(next)).toEqual(['audit/3', 'audit/2']);
+        await store.delete('audit/2');
+        expect(keysOf(await store.list('audit/', { reverse: true, after: 'audit/2' }))).toEqual(['audit/1']);
+        expect(keysOf(await store.list('audit/', { after: 'audit/2' }))).toEqual([
+          'audit/3',
+          'audit/4',
+          'audit/5',
+        ]);
+        expect(keysOf(await store.list('audit/', { after: 'audit/5' }))).toEqual([]);
+        expect(keysOf(await store.list('audit/', { reverse: true, after: 'audit/1' }))).toEqual([]);
+        // Between two keys: the listing goes on from where that key would be.
+        expect(keysOf(await store.list('audit/', { limit: 1, after: 'audit/25' }))).toEqual(['audit/3']);
+      });
+
+      it('refuses to read on after a key outside the prefix', async () => {
+        await expect(store.list('audit/', { after: 'auditx/1' })).rejects.toMatchObject({
+          code: 'storage_invalid_key',
+        });
+      });
+
       it('counts only live items towards the limit', async () => {
         await store.put({ key: 'audit/1', value: '{}', expiresAt: T0 + 10 });
         await store.put({ key: 'audit/2', value: '{}', expiresAt: T0 + 10 });
