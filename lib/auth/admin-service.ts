@@ -24,7 +24,13 @@ import { parseResource, type Resource } from '../resources/resource.js';
 import { describeResource, findRepeatedResource, hasSecretName } from '../resources/resource-identity.js';
 import type { Token } from '../resources/token.js';
 import { type TokenBotState, tokenLifetimeProblem } from '../resources/token-lifetime.js';
-import { type AuditEvent, type RecordedAuditEvent, tokenFingerprint } from './audit-log.js';
+import {
+  type AuditEvent,
+  type AuditQuery,
+  type AuditSearch,
+  type RecordedAuditEvent,
+  tokenFingerprint,
+} from './audit-log.js';
 import type { AuthContext } from './auth-context.js';
 import { BotLocks } from './bot-locks.js';
 import { botLogins, updatedBot } from './bot-update.js';
@@ -373,8 +379,13 @@ export class AdminService {
     ) as Token;
   }
 
-  async events(options: { limit?: number; type?: string; bot?: string }): Promise<RecordedAuditEvent[]> {
+  async events(options: AuditQuery): Promise<RecordedAuditEvent[]> {
     return this.context.audit.list(options);
+  }
+
+  /** `midctl events ls`: the events, and how far back the search went when it stopped early. */
+  async searchEvents(options: AuditQuery): Promise<AuditSearch> {
+    return this.context.audit.search(options);
   }
 }
 

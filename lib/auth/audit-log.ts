@@ -119,19 +119,79 @@ export class AuditLog {
   }
 
   /** Newest first. */
-  async list(options: { limit?: number; type?: string; bot?: string } = {}): Promise<RecordedAuditEvent[]> {
-    const limit = options.limit ?? 100;
-    const filtered = options.type !== undefined || options.bot !== undefined;
-    const items = await this.storage.list('events/', { reverse: true, ...(filtered ? {} : { limit }) });
-    const events = items.map((item) => JSON.parse(item.value) as RecordedAuditEvent);
-    return events
-      .filter(
-        (event) =>
-          options.type === undefined ||
-          event.type === options.type ||
-          event.type.startsWith(`${options.type}.`),
-      )
-      .filter((event) => options.bot === undefined || event.bot === options.bot)
-      .slice(0, limit);
+  async list(options: AuditQuery = {}): Promise<RecordedAuditEvent[]> {
+    return (await this.search(options)).events;
   }
+
+  /**
+   * Newest first, read a page at a time: a filtered listing (`--type`, `--bot`) stops at `limit`
+   * matches or after {@link MAX_EVENTS_SEARCHED} events, so that a year of a busy cluster's events is
+   * never read into memory at once (nor beyond a Lambda's time).
+   */
+  async search(options: AuditQuery = {}): Promise<AuditSearch> {
+    const limit = options.limit ?? 100;
+    const matches = (event: RecordedAuditEvent) =>
+      (options.type === undefined ||
+        event.type === options.type ||
+        event.type.startsWith(`${options.type}.`)) &&
+      (options.bot === undefined || event.bot === options.bot);
+    const events: RecordedAuditEvent[] = [];
+    let searched = 0;
+    let after: string | undefined;
+    while (events.length < limit) {
+      const wanted = Math.min(SEARCH_PAGE, MAX_EVENTS_SEARCHED - searched);
+      if (wanted === 0) {
+        return {
+          events,
+          complete: false,
+          searched,
+          ...(after === undefined ? {} : { searchedBackTo: timeOf(after) }),
+        };
+      }
+      const filtered = options.type !== undefined || options.bot !== undefined;
+      const page = await this.storage.list('events/', {
+        reverse: true,
+        limit: filtered ? wanted : Math.min(wanted, limit - events.length),
+        ...(after === undefined ? {} : { after }),
+      });
+      searched += page.length;
+      for (const item of page) {
+        const event = JSON.parse(item.value) as RecordedAuditEvent;
+        if (matches(event)) events.push(event);
+        if (events.length === limit) break;
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < wanted) break;
+      after = last.key;
+    }
+    return { events, complete: true, searched };
+  }
+}
+
+/** What `midctl events ls` asks for. */
+export interface AuditQuery {
+  readonly limit?: number;
+  /** A type (`bot.join`) or a category (`bot`). */
+  readonly type?: string;
+  readonly bot?: string;
+}
+
+/** Events found, and whether every stored event was searched for them. */
+export interface AuditSearch {
+  readonly events: RecordedAuditEvent[];
+  /** False when the search stopped at {@link MAX_EVENTS_SEARCHED} events, older ones unread. */
+  readonly complete: boolean;
+  readonly searched: number;
+  /** When the search stopped early: the time of the oldest event it read. */
+  readonly searchedBackTo?: string;
+}
+
+/** Events read per storage call while searching. */
+const SEARCH_PAGE = 1_000;
+/** The most events one filtered listing reads (a few MB; seconds on DynamoDB). */
+export const MAX_EVENTS_SEARCHED = 20_000;
+
+/** The time in an event's key (`events/<ISO time>.<sequence>.<random>`). */
+function timeOf(key: string): string {
+  return key.slice('events/'.length).split('.').slice(0, 2).join('.');
 }

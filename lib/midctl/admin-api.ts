@@ -37,6 +37,11 @@ export interface BotLockJson {
 }
 
 /** A lock in force as `GET /v1/admin/locks` lists it (`lib/auth/lock-listing.ts`). */
+export interface EventSearchJson {
+  readonly events: AuditEventJson[];
+  readonly incomplete_search?: { readonly searched: number; readonly back_to: string | null };
+}
+
 export interface LockJson {
   /** `bot/NAME` or `bot_instance/BOT/ID`. */
   readonly target: string;
@@ -149,18 +154,17 @@ export class AdminApi {
   }
 
   async events(query: { limit?: number; type?: string; bot?: string }): Promise<AuditEventJson[]> {
+    return (await this.searchEvents(query)).events;
+  }
+
+  /** The events, and for a filtered search that stopped before the oldest event, how far back it went. */
+  searchEvents(query: { limit?: number; type?: string; bot?: string }): Promise<EventSearchJson> {
     const params = {
       limit: query.limit === undefined ? undefined : String(query.limit),
       type: query.type,
       bot: query.bot,
     };
-    return (
-      await this.client.call<{ events: AuditEventJson[] }>({
-        method: 'GET',
-        path: ROUTES.adminEvents,
-        query: params,
-      })
-    ).events;
+    return this.client.call<EventSearchJson>({ method: 'GET', path: ROUTES.adminEvents, query: params });
   }
 }
 

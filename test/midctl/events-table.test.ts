@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_EVENTS_SEARCHED } from '../../lib/auth/audit-log.js';
 import { type LocalAuthServer, startLocalAuthServer } from '../../lib/auth/local/local-auth-server.js';
 import { silentLogger } from '../../lib/core/logger.js';
 import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
@@ -38,5 +39,33 @@ describe('midctl events ls, as a table', () => {
     expect(joins[2]).toMatch(/bot\.join\s+success\s+robot\s+[0-9a-f]{8}\s+from 203\.0\.113\.7$/);
     const created = (await midctl(['events', 'ls', '--type', 'bot.create'])).split('\n');
     expect(created[2]).toMatch(/bot\.create\s+success\s+robot\s*$/);
+  });
+
+  it('says where a filtered search stopped, when older events were left unread', async () => {
+    const storage = server.service.context.storage;
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    for (let batch = 0; batch < MAX_EVENTS_SEARCHED / 1_000; batch += 1) {
+      await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) => {
+          const time = new Date(start + batch * 1_000 + i).toISOString();
+          const event = {
+            time,
+            id: `${time}.000000.00000000`,
+            type: 'bot.heartbeat',
+            outcome: 'success',
+            bot: 'busy',
+          };
+          return storage.put({ key: `events/${event.id}`, value: JSON.stringify(event) });
+        }),
+      );
+    }
+    const text = await midctl(['events', 'ls', '--bot', 'nobody-at-all']);
+    expect(text).toContain(
+      `NOTE: the search stopped after the newest ${MAX_EVENTS_SEARCHED} events (back to `,
+    );
+    expect(text).toContain('older events were not searched');
+    const json = JSON.parse(await midctl(['events', 'ls', '--bot', 'nobody-at-all', '--format', 'json']));
+    expect(json).toEqual([]);
+    expect(await midctl(['events', 'ls', '--limit', '3'])).not.toContain('NOTE');
   });
 });

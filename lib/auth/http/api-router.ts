@@ -228,9 +228,16 @@ export class ApiRouter {
       {
         method: 'GET',
         pattern: exact(ROUTES.adminEvents),
-        handler: admin(async (request) => ({
-          events: await this.service.admin.events(eventQuery(request.query)),
-        })),
+        handler: admin(async (request) => {
+          const search = await this.service.admin.searchEvents(eventQuery(request.query));
+          return {
+            events: search.events,
+            // A filtered search that stopped before the oldest event says how far back it went.
+            ...(search.complete
+              ? {}
+              : { incomplete_search: { searched: search.searched, back_to: search.searchedBackTo ?? null } }),
+          };
+        }),
       },
       ...(options.extraRoutes ?? []).map(
         (route): Route =>

@@ -6,9 +6,13 @@ export async function listEvents(
   api: AdminApi,
   options: { limit?: number; type?: string; bot?: string; format: 'text' | 'json' },
 ): Promise<string> {
-  const events = await api.events(options);
+  const { events, incomplete_search: incomplete } = await api.searchEvents(options);
   if (options.format === 'json') return `${JSON.stringify(events, null, 2)}\n`;
-  return renderTable(
+  const note =
+    incomplete === undefined
+      ? ''
+      : `NOTE: the search stopped after the newest ${incomplete.searched} events${incomplete.back_to === null ? '' : ` (back to ${incomplete.back_to})`}; older events were not searched. The auth service also logs every audit record ("audit":true): search its log (CloudWatch Logs on AWS) for older ones\n`;
+  const table = renderTable(
     ['Time', 'Type', 'Outcome', 'Code', 'Bot', 'Instance', 'Detail'],
     events.map((event) => [
       event.time,
@@ -20,6 +24,7 @@ export async function listEvents(
       detail(event),
     ]),
   );
+  return table + note;
 }
 
 /**
