@@ -1,9 +1,9 @@
-import { DefaultStackSynthesizer, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
+import { deployRoleArns, SECRET_REPLACE_ACTIONS } from './secret-replacement.js';
 
 /** DynamoDB actions the auth service uses: item reads and writes (batched when side by side), conditional writes, Query. */
 export const AUTH_TABLE_ACTIONS = [
@@ -25,17 +25,6 @@ export const AUTH_CA_SECRET_ACTIONS = [
   'secretsmanager:GetSecretValue',
   'secretsmanager:PutSecretValue',
   'secretsmanager:ListSecretVersionIds',
-] as const;
-
-/**
- * Actions that replace or roll back the CA secret's value without reading it: `UpdateSecret` with a
- * `SecretString` writes a new AWSCURRENT version, and `UpdateSecretVersionStage` can move AWSCURRENT
- * back to the deploy-time placeholder, which takes the cluster down (the auth service refuses to make new
- * CAs over earlier ones, see `lib/auth/secrets-manager-ca-store.ts`, but no longer finds the CAs either).
- */
-export const CA_SECRET_REPLACE_ACTIONS = [
-  'secretsmanager:UpdateSecret',
-  'secretsmanager:UpdateSecretVersionStage',
 ] as const;
 
 /**
@@ -88,7 +77,7 @@ export function grantAuthServiceAccess(parts: {
       sid: 'OnlyTheAuthServiceAndDeploysUpdateTheCaSecret',
       effect: iam.Effect.DENY,
       principals: [new iam.AnyPrincipal()],
-      actions: [...CA_SECRET_REPLACE_ACTIONS],
+      actions: [...SECRET_REPLACE_ACTIONS],
       resources: ['*'],
       conditions: {
         ArnNotEquals: { 'aws:PrincipalArn': [role.roleArn, ...deployRoleArns(caSecret)] },
@@ -114,19 +103,4 @@ export function grantAuthServiceAccess(parts: {
       }),
     );
   }
-}
-
-/**
- * The role CloudFormation deploys `scope`'s stack with, when the stack names one: the CDK bootstrap's
- * CloudFormation execution role under the DefaultStackSynthesizer (and its subclasses). Other
- * synthesizers deploy with the caller's own credentials, which cannot be known at synth time: with
- * those, a deploy that changes the CA secret's description or KMS key is denied UpdateSecret and fails.
- */
-function deployRoleArns(scope: Construct): string[] {
-  const synthesizer = Stack.of(scope).synthesizer;
-  if (!(synthesizer instanceof DefaultStackSynthesizer)) return [];
-  const roleArn = synthesizer.cloudFormationExecutionRoleArn;
-  // The synthesizer leaves `${AWS::Partition}` (and, in an environment-agnostic stack, the account and
-  // region) as placeholders for CloudFormation to fill in; a role given as a token needs no filling.
-  return [Token.isUnresolved(roleArn) ? roleArn : Fn.sub(roleArn)];
 }

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { secretsManagerDestinationLabel } from '../bot/destinations/secret-value.js';
 import { EXPIRY_ALARM_MARGIN_MS } from './bot-rules.js';
 import { invalidProps } from './invalid-props.js';
+import { deployRoleArns, SECRET_REPLACE_ACTIONS } from './secret-replacement.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
 /** Kinds of output a bot writes, as in the agent's config. */
@@ -317,6 +318,21 @@ export class MachineIdBotOutput extends Construct {
         actions: ['secretsmanager:PutSecretValue'],
         resources: ['*'],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': writer.roleArn } },
+      }),
+    );
+    // Nor may anyone replace the value another way, or roll AWSCURRENT back to older certificates or
+    // the placeholder. The bot never needs to; the deploys of this stack do (a new description or key).
+    const deployers = deployRoleArns(secret);
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyDeploysUpdateTheSecret',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...SECRET_REPLACE_ACTIONS],
+        resources: ['*'],
+        ...(deployers.length === 0
+          ? {}
+          : { conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployers } } }),
       }),
     );
   }

@@ -119,7 +119,8 @@ export interface MachineIdBotProps {
  * output's time to expiry.
  *
  * The bot's execution role may write its own output secrets and nothing else; each secret's resource
- * policy denies `PutSecretValue` to every other principal.
+ * policy denies `PutSecretValue` to every other principal, and `UpdateSecret` and
+ * `UpdateSecretVersionStage` to all but the stack's deploys.
  *
  * @example
  * const bot = new MachineIdBot(this, 'Grafana', {

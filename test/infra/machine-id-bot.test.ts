@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { type MachineIdBotOutputProps, outputTarget } from '../../lib/infra/mach
 import { UNINITIALISED_SECRET_VALUE } from '../../lib/infra/uninitialised-secret-value.js';
 import { parseResources } from '../../lib/resources/parse-resources.js';
 import {
+  cdkContext,
   getAtt,
   INLINE_CODE,
   logicalIdOf,
@@ -24,6 +25,9 @@ import {
 } from './support.js';
 
 const READER_ARN = 'arn:aws:iam::123456789012:role/dashboard-exporter';
+const BOOTSTRAP_EXECUTION_ROLE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders for CloudFormation, not a template
+  'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}';
 
 // One stack for the whole file: two bots on one auth, and two consumers granted different reads.
 const stack = newStack();
@@ -361,8 +365,62 @@ describe('MachineIdBot output secrets', () => {
             Resource: '*',
             Condition: { ArnNotEquals: { 'aws:PrincipalArn': getAtt(id.ciRole) } },
           },
+          Match.objectLike({ Sid: 'OnlyDeploysUpdateTheSecret', Effect: 'Deny' }),
         ],
       },
+    });
+  });
+
+  it("denies replacing or rolling back the value outside PutSecretValue to everyone but the stack's deploys", () => {
+    // UpdateSecret with a SecretString writes a new AWSCURRENT version, and UpdateSecretVersionStage
+    // moves AWSCURRENT to an older one (expired certificates, or the placeholder): either would go
+    // around the PutSecretValue deny and hand every consumer certificates and CAs of the caller's
+    // choosing. CloudFormation's execution role still updates the description and KMS key.
+    for (const secret of [id.ciSsh, id.ciGrafana, id.otherKube]) {
+      template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+        SecretId: ref(secret),
+        ResourcePolicy: Match.objectLike({
+          Statement: Match.arrayWith([
+            {
+              Sid: 'OnlyDeploysUpdateTheSecret',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: ['secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+              Resource: '*',
+              Condition: {
+                ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::Sub': BOOTSTRAP_EXECUTION_ROLE }] },
+              },
+            },
+          ]),
+        }),
+      });
+    }
+  });
+
+  it("denies replacing the value to everyone when the stack deploys with the caller's credentials", () => {
+    const cli = new Stack(new App({ context: cdkContext() }), 'CliDeployer', {
+      synthesizer: new CliCredentialsStackSynthesizer(),
+    });
+    new MachineIdBot(cli, 'Bot', {
+      auth: new MachineIdAuth(cli, 'Auth', { code: INLINE_CODE }),
+      botName: 'ci',
+      roles: ['access'],
+      outputs: [{ name: 'ssh', type: 'identity' }],
+      code: INLINE_CODE,
+    });
+    Template.fromStack(cli).hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      SecretId: ref(logicalIdOf(cli, 'Bot/Output-ssh/Secret')),
+      ResourcePolicy: Match.objectLike({
+        Statement: Match.arrayWith([
+          {
+            Sid: 'OnlyDeploysUpdateTheSecret',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: ['secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+            Resource: '*',
+          },
+        ]),
+      }),
     });
   });
 
@@ -373,6 +431,7 @@ describe('MachineIdBot output secrets', () => {
         Statement: [
           Match.objectLike({ Sid: 'TheBotWrites' }),
           Match.objectLike({ Sid: 'OnlyTheBotWrites', Effect: 'Deny' }),
+          Match.objectLike({ Sid: 'OnlyDeploysUpdateTheSecret', Effect: 'Deny' }),
         ],
       }),
     });
