@@ -198,6 +198,8 @@ export class MachineIdAuth extends Construct {
         ? {}
         : { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.kmsKey }),
       removalPolicy,
+      // Kept past the stack, it is kept from a DeleteTable by hand too (bots, tokens, locks, audit log).
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
     });
     this.table = table;
 

@@ -101,6 +101,12 @@ describe('MachineIdAuth state', () => {
     expect(table?.DeletionPolicy).toBe('Retain');
   });
 
+  it('turns on deletion protection for the retained table, so that no one deletes it by hand either', () => {
+    // The table holds the bots, their join tokens and locks, and the audit log: a DeleteTable call
+    // (a script, a console click, someone covering their tracks) takes every join down with it.
+    expect(resources[id.table]?.Properties['DeletionProtectionEnabled']).toBe(true);
+  });
+
   it('creates the CA secret with the placeholder the CA store initialises, and retains it', () => {
     const secret = resources[id.secret];
     expect(secret?.Properties['SecretString']).toBe(UNINITIALISED_SECRET_VALUE);
@@ -166,6 +172,10 @@ describe('MachineIdAuth state', () => {
     new MachineIdAuth(other, 'Auth', { removalPolicy: RemovalPolicy.DESTROY, code: INLINE_CODE });
     const disposable = Template.fromStack(other);
     disposable.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    // Deletion protection would make the stack's deletion fail on the table it was asked to delete.
+    disposable.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: false,
+    });
     disposable.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
     // The cluster name defaults to the stack name.
     disposable.hasResourceProperties('AWS::Lambda::Function', {
