@@ -7,8 +7,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { clusterNameProblem } from '../auth/local/cluster-name.js';
 import { ConfigError } from '../core/errors.js';
@@ -29,6 +27,7 @@ import {
 import { iamTokenName } from './bot-name-rules.js';
 import { invalidProps } from './invalid-props.js';
 import { createMachineIdFunction, LAMBDAS_DIR } from './machine-id-function.js';
+import { createResourcesProvider } from './resources-provider.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
 export type MachineIdLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -351,33 +350,7 @@ export class MachineIdAuth extends Construct {
     fn: lambda.IFunction,
     logRetention: logs.RetentionDays,
   ): CustomResource {
-    // The provider framework answers CloudFormation (also when the handler throws or times out), so the
-    // auth handler only returns or throws; a hand-rolled response that never arrives stalls a deploy
-    // for an hour.
-    const provider = new cr.Provider(this, 'ResourcesProvider', {
-      onEventHandler: fn,
-      logGroup: new logs.LogGroup(this, 'ResourcesProviderLogs', { retention: logRetention }),
-    });
-    NagSuppressions.addResourceSuppressions(
-      provider,
-      [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason:
-            'The CDK custom resource provider framework attaches AWSLambdaBasicExecutionRole to its own function, which only forwards CloudFormation events to the auth Lambda',
-          appliesTo: [
-            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-          ],
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'The provider framework may invoke any version of the auth Lambda (`<function arn>:*`); it is still that one function',
-          appliesTo: [{ regex: '/^Resource::<.*Function[0-9A-F]{8}\\.Arn>:\\*$/g' }],
-        },
-      ],
-      true,
-    );
+    const provider = createResourcesProvider(this, { fn, logRetention, clusterName: this.clusterName });
     return new CustomResource(this, 'Resources', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::MachineIdResources',

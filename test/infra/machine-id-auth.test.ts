@@ -332,6 +332,27 @@ describe('MachineIdAuth resources', () => {
       Environment: { Variables: Match.objectLike({ USER_ON_EVENT_FUNCTION_ARN: getAtt(id.fn) }) },
     });
   });
+  it('lets the provider function write only its own logs and call the auth Lambda', () => {
+    // Whoever controls that function administers the cluster (README, Security notes); its role gets
+    // nothing beyond forwarding events, unlike AWSLambdaBasicExecutionRole's logs on every group.
+    const provider = resources[logicalIdOf(stack, 'Auth/ResourcesProvider/framework-onEvent')];
+    const roleId = logicalIdOf(stack, 'Auth/ResourcesProviderRole');
+    expect(provider?.Properties['Role']).toEqual(getAtt(roleId));
+    expect(resources[roleId]?.Properties['ManagedPolicyArns']).toBeUndefined();
+    expect(statementsOf(roleId)).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: getAtt(logicalIdOf(stack, 'Auth/ResourcesProviderLogs')),
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [getAtt(id.fn), { 'Fn::Join': ['', [getAtt(id.fn), ':*']] }],
+      },
+      { Action: 'lambda:GetFunction', Effect: 'Allow', Resource: getAtt(id.fn) },
+    ]);
+  });
 });
 
 describe('MachineIdAuth alarms', () => {
