@@ -115,6 +115,17 @@ describe('MachineIdAuth state', () => {
     expect(secret?.DeletionPolicy).toBe('Retain');
   });
 
+  it("keeps the CA secret's resource policy with the secret", () => {
+    // Left to CDK, the policy is deleted with the stack while the secret is kept: the kept CA keys
+    // would then be readable by anyone whose own policies allow GetSecretValue.
+    const policy = template.findResources('AWS::SecretsManager::ResourcePolicy', {
+      Properties: { SecretId: ref(id.secret) },
+    });
+    expect(Object.values(policy)).toMatchObject([
+      { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+    ]);
+  });
+
   it('denies reading or putting the CA keys to every principal but the auth role, and replacing them to all but it and the deploys', () => {
     template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
       SecretId: ref(id.secret),
@@ -177,6 +188,7 @@ describe('MachineIdAuth state', () => {
       DeletionProtectionEnabled: false,
     });
     disposable.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+    disposable.hasResource('AWS::SecretsManager::ResourcePolicy', { DeletionPolicy: 'Delete' });
     // The cluster name defaults to the stack name.
     disposable.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
