@@ -16,9 +16,14 @@ import { startKubeApiStandIn } from '../support/kube-api-server.js';
 import { runKubectl } from '../support/kubectl.js';
 import { createOpensslCa } from '../support/openssl-ca.js';
 import { runCommand } from '../support/run-command.js';
+import { issueTlsFiles } from './tls-files.js';
 
 /** Where the bot rendered the output; ssh_config names it. */
 const BOT_DIR = '/opt/machine-id';
+/** Three identities' worth of TLS files: the output, and an old and a new one to replace each other. */
+const TLS = issueTlsFiles();
+const OLD = issueTlsFiles();
+const NEW = issueTlsFiles();
 
 let work: string;
 
@@ -53,11 +58,9 @@ const sshConfig = renderSshConfig({
 const identityOutput = () =>
   identityOf({
     identity: 'identity file with PRIVATE KEY\n',
-    key: '-----BEGIN PRIVATE KEY-----\n',
+    ...TLS,
     'key.pub': 'ssh-ed25519 AAAA\n',
     'key-cert.pub': 'ssh-ed25519-cert-v01@openssh.com AAAA\n',
-    tlscert: '-----BEGIN CERTIFICATE-----\n',
-    tlscacerts: '-----BEGIN CERTIFICATE-----\n',
     sshcacerts: 'cert-authority ssh-ed25519 AAAA\n',
     known_hosts: '@cert-authority *.example.test ssh-ed25519 AAAA\n',
     ssh_config: sshConfig,
@@ -102,7 +105,7 @@ describe('writeIdentityFiles', () => {
       tlscert: '644',
     });
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('-----BEGIN PRIVATE KEY-----\n');
+    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe(TLS.key);
   });
 
   it('points ssh_config at the new folder, so ssh -F uses the written key, certificate and known_hosts', async () => {
@@ -129,38 +132,22 @@ describe('writeIdentityFiles', () => {
     const dir = path.join(work, 'replace');
     await writeIdentityFiles(identityOutput(), dir);
 
-    await writeIdentityFiles(
-      identityOf({
-        key: '-----BEGIN PRIVATE KEY-----\nnew key\n',
-        tlscert: '-----BEGIN CERTIFICATE-----\nnew cert\n',
-      }),
-      dir,
-    );
+    await writeIdentityFiles(identityOf({ key: NEW.key, tlscert: NEW.tlscert }), dir);
 
-    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('-----BEGIN PRIVATE KEY-----\nnew key\n');
+    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe(NEW.key);
     expect((await readdir(dir)).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
   it('refuses a symlink planted at a file name and leaves the previous files', async () => {
     const dir = path.join(work, 'planted');
-    await writeIdentityFiles(
-      identityOf({
-        key: '-----BEGIN PRIVATE KEY-----\nold key\n',
-        tlscert: '-----BEGIN CERTIFICATE-----\nold cert\n',
-      }),
-      dir,
-    );
+    await writeIdentityFiles(identityOf({ key: OLD.key, tlscert: OLD.tlscert }), dir);
     await rm(path.join(dir, 'tlscert'));
     await writeFile(path.join(work, 'elsewhere'), 'not yours\n');
     await symlink(path.join(work, 'elsewhere'), path.join(dir, 'tlscert'));
 
-    const error = await writeIdentityFiles(
-      identityOf({
-        key: '-----BEGIN PRIVATE KEY-----\nnew key\n',
-        tlscert: '-----BEGIN CERTIFICATE-----\nnew cert\n',
-      }),
-      dir,
-    ).catch((caught: unknown) => caught);
+    const error = await writeIdentityFiles(identityOf({ key: NEW.key, tlscert: NEW.tlscert }), dir).catch(
+      (caught: unknown) => caught,
+    );
 
     expect(error).toBeInstanceOf(IdentityWriteError);
     expect((error as IdentityWriteError).code).toBe('identity_write_failed');
@@ -170,7 +157,7 @@ describe('writeIdentityFiles', () => {
     // Advice for a consumer, not for the bot.
     expect((error as Error).message).toContain('write the identity again');
     expect((error as Error).message).not.toContain('run midbot');
-    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe('-----BEGIN PRIVATE KEY-----\nold key\n');
+    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe(OLD.key);
     expect(await readFile(path.join(work, 'elsewhere'), 'utf8')).toBe('not yours\n');
     expect((await lstat(path.join(dir, 'tlscert'))).isSymbolicLink()).toBe(true);
   });
@@ -179,9 +166,9 @@ describe('writeIdentityFiles', () => {
     const dir = path.join(work, 'traversal');
     await mkdir(dir);
 
-    await expect(
-      writeIdentityFiles(identityOf({ key: '-----BEGIN PRIVATE KEY-----\n', '../escape': 'x\n' }), dir),
-    ).rejects.toThrow(IdentityFormatError);
+    await expect(writeIdentityFiles(identityOf({ key: TLS.key, '../escape': 'x\n' }), dir)).rejects.toThrow(
+      IdentityFormatError,
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 
