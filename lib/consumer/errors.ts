@@ -73,8 +73,9 @@ export class IdentityExpiredError extends ConsumerError {
 
 /**
  * The secret's value is not the JSON object the bot writes (not JSON, a missing or malformed
- * metadata key, a non-string value, an artifact the call needs is absent, a file name that cannot be
- * a file). Code `identity_format_invalid`.
+ * metadata key, a non-string value, a `tlscert` or `key` OpenSSL cannot read, a `key` that is not the
+ * private key of `tlscert`, an artifact the call needs is absent, a file name that cannot be a file).
+ * Code `identity_format_invalid`.
  *
  * @example
  * if (error instanceof IdentityFormatError) console.error(`${error.secretId} was not written by midbot: ${error.message}`);

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import * as z from 'zod';
 import { SECRET_METADATA_KEYS } from '../bot/destinations/secret-value.js';
 import { IdentityFormatError, IdentityNotFoundError } from './errors.js';
+import { checkTlsKeyPair } from './identity-key-pair.js';
 
 /**
  * One output of a bot, as the bot last wrote it to its secret: every artifact file's text, the
@@ -85,10 +86,12 @@ const secretValueSchema = z
 /**
  * Parses a secret value the bot wrote (DESIGN, Artifacts: a flat JSON object of file names and
  * `expires_at`, `issued_at`, `bot`, `output`, `serial`) into an {@link Identity}. Checks the format,
- * not the expiry: the loader decides what to do with an expired one.
+ * not the expiry: the loader decides what to do with an expired one. When present, `tlscert` must be
+ * a certificate OpenSSL can read, `key` a private key it can read, and `key` the private key of
+ * `tlscert`.
  *
- * @throws {@link IdentityFormatError} when the value is not that object; the message names the key,
- * never a value.
+ * @throws {@link IdentityFormatError} when the value is not that object, or its `tlscert` and `key`
+ * are not a usable pair; the message names the key, never a value.
  *
  * @example
  * const identity = parseIdentity(secretString, 'machine-id/ci/identity');
@@ -147,6 +150,7 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
       );
     }
   }
+  checkTlsKeyPair(files, secretId);
   const typed: Record<string, string> = {};
   for (const [field, fileName] of Object.entries(TYPED_FIELDS)) {
     const content = files[fileName];

@@ -426,6 +426,20 @@ describe('IdentityLoader', () => {
       },
       /"key": expected a PEM private key/,
     ],
+    [
+      // The key is the one whose lines rejection() looks for in the message.
+      'a tlscert issued for another key',
+      {
+        ...FILES,
+        tlscert: issueTlsFiles().tlscert,
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+      },
+      /"key" is not the private key of the certificate in key "tlscert"/,
+    ],
     ['a list', ['PRIVATE-KEY-MATERIAL'], /expected a JSON object/],
   ])('refuses %s', async (_, value, message) => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
