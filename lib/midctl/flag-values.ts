@@ -1,6 +1,7 @@
 import { lockMessageProblem, MAX_EVENTS_PER_CALL } from '../api/admin.js';
 import { AUDIT_EVENT_CATEGORIES, AUDIT_EVENT_TYPES } from '../api/audit-event-types.js';
 import { isoTime, MAX_TTL_SECONDS } from '../api/wire-schemas.js';
+import { closestNames } from '../core/closest-names.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { describeValue } from '../core/schema.js';
@@ -102,12 +103,18 @@ export function eventLimit(text: string): number {
 
 /**
  * `events ls --type bot.join` (or a category, `--type bot`). A type the log cannot hold would list
- * nothing, which reads as "no such events" rather than as the typo it is.
+ * nothing, which reads as "no such events" rather than as the typo it is. The suggestions cover a type
+ * given without its category (`join`) and a misspelt one (`bot.joinn`, `bot_join`, `bots`).
  */
 export function eventType(text: string): string {
   const types: readonly string[] = AUDIT_EVENT_TYPES;
   if (types.includes(text) || AUDIT_EVENT_CATEGORIES.includes(text)) return text;
-  const near = types.filter((type) => type.endsWith(`.${text}`));
+  const near = [
+    ...new Set([
+      ...types.filter((type) => type.endsWith(`.${text}`)),
+      ...closestNames(text, [...types, ...AUDIT_EVENT_CATEGORIES]),
+    ]),
+  ];
   throw new ConfigError(
     'invalid_flag',
     `--type: got ${JSON.stringify(text)}, expected an event type (${types.join(', ')}) or a category for all its types (${AUDIT_EVENT_CATEGORIES.join(', ')})${near.length === 0 ? '' : `; did you mean ${near.map((type) => `--type ${type}`).join(' or ')}?`}`,

@@ -649,6 +649,12 @@ spec:
         'ERROR: --type: got "join", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
       ],
       [
+        ['events', 'ls', '--type', 'bot.joinn'],
+        'ERROR: --type: got "bot.joinn", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
+      ],
+      [['events', 'ls', '--type', 'cert_issue'], '; did you mean --type cert.issue?'],
+      [['events', 'ls', '--type', 'bots'], '; did you mean --type bot?'],
+      [
         ['events', 'ls', '--type', 'bot.*'],
         'ERROR: --type: got "bot.*", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token)',
       ],
