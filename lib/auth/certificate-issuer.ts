@@ -54,7 +54,9 @@ export class CertificateIssuer {
     if (!(ttlMs > 0))
       throw new IssuanceError('invalid_ttl', `certificate TTL must be positive, got ${ttlMs} ms`);
     const now = this.clock.now();
-    const notAfter = Math.min(now + ttlMs, ca.notAfter.getTime());
+    // Whole seconds, as X.509 and OpenSSH certificates hold it: the `expires_at` given with a
+    // certificate is then exactly its notAfter, never up to a second after it.
+    const notAfter = Math.floor(Math.min(now + ttlMs, ca.notAfter.getTime()) / 1000) * 1000;
     if (notAfter <= now) {
       throw new IssuanceError('ca_expired', 'the certificate authority has expired; rotate the cluster CAs');
     }

@@ -5,6 +5,7 @@ import { type VerifiedBotCertificate, verifyBotCertificate } from '../../lib/aut
 import type { TlsCa } from '../../lib/auth/certificate-authorities.js';
 import { AuthenticationError } from '../../lib/core/errors.js';
 import { type Random, secureRandom } from '../../lib/core/random.js';
+import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
 import { createFixture, type Fixture, GRAFANA_APP, issueOutput } from './auth-fixture.js';
 
 /** The same CA as a new object: nothing is remembered for it, so every certificate is parsed. */
@@ -120,5 +121,21 @@ describe('verifyBotCertificate', () => {
     expect(refusal(foreign.tls_cert)).toBe('untrusted_certificate');
     expect(refusal(output.tls_cert as string)).toBe('not_a_bot_identity');
     expect(refusal('not a certificate')).toBe('bot_auth_malformed');
+  });
+});
+
+describe('expires_at', () => {
+  it('is exactly the notAfter of the certificates it comes with, also when issued between two seconds', async () => {
+    const fixture = await createFixture();
+    fixture.clock.advance(1_234);
+    const token = await fixture.addBot('robot', ['apps', 'ops']);
+    const { identity, signer } = await fixture.join(token);
+    const notAfter = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString();
+    expect(identity.expires_at).toBe(notAfter(identity.tls_cert));
+    expect(identity.expires_at).toBe(parseSshCertificate(identity.ssh_cert).validBefore.toISOString());
+
+    await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
+    const output = await issueOutput(fixture, signer, { output: 'application', app_name: 'grafana' });
+    expect(output.expires_at).toBe(notAfter(output.tls_cert ?? ''));
   });
 });
