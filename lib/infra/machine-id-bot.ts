@@ -73,7 +73,8 @@ export interface MachineIdBotProps {
   readonly kmsKey?: kms.IKey;
 
   /**
-   * Prefix of the output secrets' names: each is `<prefix><output name>`.
+   * Prefix of the output secrets' names: each is `<prefix><output name>`. It must end in a separator
+   * (`/`, or one of `_ + = . @ -`): `machine-id` is refused, as it would make `machine-idgrafana`.
    *
    * @default `machine-id/<botName>/`
    */

@@ -15,6 +15,8 @@ export function defaultSecretNamePrefix(botName: string): string {
 
 /** The characters Secrets Manager takes in a secret name. */
 const SECRET_NAME_CHARACTER = /[A-Za-z0-9/_+=.@-]/;
+/** A prefix the output name would run into. */
+const ENDS_IN_LETTER_OR_DIGIT = /[A-Za-z0-9]$/;
 /** Secrets Manager's longest secret name. */
 const MAX_SECRET_NAME = 512;
 
@@ -34,9 +36,18 @@ export function secretNamePrefixProblem(
   }
   const longest = outputNames.reduce((a, b) => (b.length > a.length ? b : a), '');
   const length = prefix.length + longest.length;
-  if (length <= MAX_SECRET_NAME) return undefined;
+  if (length > MAX_SECRET_NAME) {
+    return {
+      fields: ['secretNamePrefix'],
+      message: `${field} is ${prefix.length} characters long, so the secret of output "${longest}" would have a name of ${length}; Secrets Manager takes at most ${MAX_SECRET_NAME}, so shorten ${field}`,
+    };
+  }
+  // The output name is appended as is: `machine-id` makes `machine-idgrafana`, a secret no consumer
+  // looking under `machine-id/` would find. A prefix for flat names ends in a separator (`prod-`).
+  if (!ENDS_IN_LETTER_OR_DIGIT.test(prefix)) return undefined;
+  const [first = 'NAME'] = outputNames;
   return {
     fields: ['secretNamePrefix'],
-    message: `${field} is ${prefix.length} characters long, so the secret of output "${longest}" would have a name of ${length}; Secrets Manager takes at most ${MAX_SECRET_NAME}, so shorten ${field}`,
+    message: `${field} "${prefix}" does not end in a separator, so the secret of output "${first}" would be named "${prefix}${first}"; end it with "/" ("${prefix}/", making "${prefix}/${first}"), or another of _ + = . @ - for names without folders`,
   };
 }

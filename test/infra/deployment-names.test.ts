@@ -72,6 +72,20 @@ describe('deployment file: names', () => {
     );
   });
 
+  it('refuses a secret name prefix that the output names would run into, with the separator to add', () => {
+    expect(deploymentRefusal(FILE.replace('machine-id/ci/', 'machine-id'))).toBe(
+      'deploy/test.yaml: bots[0].secret_name_prefix (line 5): got "machine-id", secret_name_prefix "machine-id" does not end in a separator, so the secret of output "ssh" would be named "machine-idssh"; end it with "/" ("machine-id/", making "machine-id/ssh"), or another of _ + = . @ - for names without folders',
+    );
+    expect(deploymentRefusal(FILE.replace('machine-id/ci/', 'ci2'))).toContain('"ci2/"');
+    // A prefix for names without folders ends in a separator of its own, and no prefix at all is the
+    // output name alone.
+    for (const prefix of ['machine-id/', 'prod-', 'prod_', 'prod.', '""']) {
+      expect(parseDeployment(FILE.replace('machine-id/ci/', prefix), 'deploy/test.yaml').bots).toHaveLength(
+        1,
+      );
+    }
+  });
+
   it("refuses a secret name prefix that makes an output's secret name too long", () => {
     const message = deploymentRefusal(FILE.replace('machine-id/ci/', 'p'.repeat(510)));
     expect(message).toContain('bots[0].secret_name_prefix (line 5): got "ppp');

@@ -99,6 +99,15 @@ describe('MachineIdBot props', () => {
     );
   });
 
+  it("refuses a secret name prefix that the output names would run into, in the construct's words", () => {
+    expect(botError({ secretNamePrefix: 'machine-id' })).toBe(
+      'Test/Bot: secretNamePrefix "machine-id" does not end in a separator, so the secret of output "ssh" would be named "machine-idssh"; end it with "/" ("machine-id/", making "machine-id/ssh"), or another of _ + = . @ - for names without folders',
+    );
+    for (const secretNamePrefix of ['machine-id/', 'prod-', '']) {
+      expect(() => stackWithBot({ secretNamePrefix })).not.toThrow();
+    }
+  });
+
   it('refuses a bot without outputs, showing what one looks like', () => {
     expect(botError({ outputs: [] })).toBe(
       'Test/Bot: outputs is empty; a bot needs at least one output, e.g. outputs: [{ name: "identity", type: "identity" }]',
