@@ -16,6 +16,7 @@ import { awaitAll } from './await-all.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import type { Validity } from './certificate-issuer.js';
 import { describeClusterCas } from './cluster-cas.js';
+import { nodeNames } from './node-names.js';
 import { ReadOnce, type ResourceReader } from './request-reads.js';
 import { resolveRoleSet } from './role-resolver.js';
 import { type RoleSet, selectRoles } from './role-set.js';
@@ -316,16 +317,6 @@ export class OutputIssuance {
 /** A refusal of the caller's request (4xx), as opposed to a failure of the service. */
 function isRefusal(error: unknown): error is MidError {
   return error instanceof MidError && error.httpStatus >= 400 && error.httpStatus < 500;
-}
-
-/**
- * The names a registered node answers to: its hostname, hostname.<cluster>, and the host of its address.
- * A host certificate may only name these, so a bot allowed to create host certificates still cannot
- * mint one for a host the cluster does not know (SECURITY rule 9: names come from resource data).
- */
-export function nodeNames(node: Node, clusterName: string): string[] {
-  const host = node.spec.addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return [node.spec.hostname, `${node.spec.hostname}.${clusterName}`, host];
 }
 
 /**

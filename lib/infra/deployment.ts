@@ -334,7 +334,7 @@ export function parseDeployment(text: string, source: string): Deployment {
   refuseRepeatedResources(resources, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
-  const warnings = undefinedReferences(parsed.bots, resources, document.locate).map(
+  const warnings = undefinedReferences(parsed.bots, resources, parsed.cluster_name, document.locate).map(
     (warning) => `${source}: ${warning}`,
   );
   return { ...parsed, resourcesYaml, warnings };

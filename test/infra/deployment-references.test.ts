@@ -66,6 +66,54 @@ bots:
     expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([]);
   });
 
+  describe('ssh_host principals', () => {
+    const HOSTS = `cluster_name: prod.example.com
+resources:
+  - kind: node
+    version: v2
+    sub_kind: openssh
+    metadata: {name: web1}
+    spec: {addr: '10.0.0.5:22', hostname: web1.internal}
+bots:
+  - name: web1
+    roles: [host-certs]
+    outputs:
+      - name: host
+        type: ssh_host
+        principals: [web1.internal]
+`;
+
+    it('accepts any name the service takes for a node: its hostname, hostname.<cluster> or address', () => {
+      for (const principals of ['[web1.internal]', '[web1.internal.prod.example.com, 10.0.0.5]']) {
+        const text = HOSTS.replace('[web1.internal]', principals);
+        expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([]);
+      }
+    });
+
+    it('warns of a principal no node of the file answers to, at its line, with the likely name', () => {
+      const text = HOSTS.replace('[web1.internal]', '[web1.internal, web1.intenral]');
+      expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([
+        'deploy/test.yaml: bots[0].outputs[0].principals[1] (line 14): principal "web1.intenral" is not the hostname, hostname.prod.example.com or address of any node this file defines; did you mean "web1.internal"? Unless the cluster has such a node already (midctl create), output "host" fails on every run: host certificates name registered nodes only',
+      ]);
+      expect(
+        parseDeployment(HOSTS.replace('[web1.internal]', '[ci-runner.example.net]'), 'deploy/test.yaml')
+          .warnings,
+      ).toEqual([
+        'deploy/test.yaml: bots[0].outputs[0].principals[0] (line 14): principal "ci-runner.example.net" is not the hostname, hostname.prod.example.com or address of any node this file defines. Unless the cluster has such a node already (midctl create), output "host" fails on every run: host certificates name registered nodes only',
+      ]);
+    });
+
+    it('checks no principals when the file defines no nodes: those are managed in the cluster', () => {
+      const withoutNodes = HOSTS.replace(/resources:[\s\S]*?(?=bots:)/, '').replace(
+        '[web1.internal]',
+        '[ci-runner.example.net]',
+      );
+      const deployment = parseDeployment(withoutNodes, 'deploy/test.yaml');
+      expect(deployment.resources).toEqual([]);
+      expect(deployment.warnings).toEqual([]);
+    });
+  });
+
   it('shows the warnings at synth', () => {
     const deployment = parseDeployment(
       FILE.replace('roles: [grafana-reader]', 'roles: [grafana-readr]'),
