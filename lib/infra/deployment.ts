@@ -20,6 +20,7 @@ import {
 } from './bot-rules.js';
 import { stackOutputIdClash } from './bot-stack-output-ids.js';
 import { undefinedReferences } from './deployment-references.js';
+import { unreachableOutputs } from './deployment-role-reach.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
 import { defaultSecretNamePrefix, secretNamePrefixProblem } from './secret-name-prefix-rule.js';
@@ -289,7 +290,7 @@ export const deploymentSchema = z.strictObject({
 export type Deployment = z.output<typeof deploymentSchema> & {
   /** `resources` as multi-document YAML, checked against the resource schemas. */
   readonly resourcesYaml: string | undefined;
-  /** What synth should warn of, in the file's words (`deployment-references.ts`). */
+  /** What synth should warn of, in the file's words (`deployment-references.ts`, `deployment-role-reach.ts`). */
   readonly warnings: readonly string[];
 };
 /** One entry of `bots:`. */
@@ -334,9 +335,10 @@ export function parseDeployment(text: string, source: string): Deployment {
   refuseRepeatedResources(resources, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
-  const warnings = undefinedReferences(parsed.bots, resources, parsed.cluster_name, document.locate).map(
-    (warning) => `${source}: ${warning}`,
-  );
+  const warnings = [
+    ...undefinedReferences(parsed.bots, resources, parsed.cluster_name, document.locate),
+    ...unreachableOutputs(parsed.bots, resources, document.locate),
+  ].map((warning) => `${source}: ${warning}`);
   return { ...parsed, resourcesYaml, warnings };
 }
 

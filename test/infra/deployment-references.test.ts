@@ -15,7 +15,7 @@ const RESOURCES = `resources:
     spec: {allow: {app_labels: {team: payments}}}
   - kind: app
     version: v3
-    metadata: {name: grafana}
+    metadata: {name: grafana, labels: {team: payments}}
     spec: {uri: 'https://grafana.internal'}
 `;
 
