@@ -19,6 +19,7 @@ import {
   outputRolesProblem,
 } from './bot-rules.js';
 import { stackOutputIdClash } from './bot-stack-output-ids.js';
+import { refuseRepeatedReaders } from './deployment-readers.js';
 import { undefinedReferences } from './deployment-references.js';
 import { unreachableOutputs } from './deployment-role-reach.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
@@ -333,6 +334,7 @@ export function parseDeployment(text: string, source: string): Deployment {
     ),
   );
   refuseRepeatedResources(resources, source, document.locate);
+  refuseRepeatedReaders(parsed.bots, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
   const warnings = [
