@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { clusterNameProblem } from '../auth/local/cluster-name.js';
 import { durationAdvice, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
-import { parseWithSchema } from '../core/schema.js';
+import { formatPath, parseWithSchema } from '../core/schema.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { resourceNameProblem, resourceNameSchema } from '../resources/metadata.js';
 import { parseResource, type Resource } from '../resources/resource.js';
@@ -291,6 +291,11 @@ export const deploymentSchema = z.strictObject({
 export type Deployment = z.output<typeof deploymentSchema> & {
   /** `resources` as multi-document YAML, checked against the resource schemas. */
   readonly resourcesYaml: string | undefined;
+  /**
+   * Names a path of the file as its refusals do, `deploy/prod.yaml: kms_key_arn (line 8)`: for checks
+   * that need the stack (its region), made after the file is parsed.
+   */
+  readonly where: (path: readonly PropertyKey[]) => string;
   /** What synth should warn of, in the file's words (`deployment-references.ts`, `deployment-role-reach.ts`). */
   readonly warnings: readonly string[];
 };
@@ -341,7 +346,11 @@ export function parseDeployment(text: string, source: string): Deployment {
     ...undefinedReferences(parsed.bots, resources, parsed.cluster_name, document.locate),
     ...unreachableOutputs(parsed.bots, resources, document.locate),
   ].map((warning) => `${source}: ${warning}`);
-  return { ...parsed, resourcesYaml, warnings };
+  const where = (path: readonly PropertyKey[]) => {
+    const line = document.locate(path);
+    return `${source}: ${formatPath(path)}${line === undefined ? '' : ` (${line})`}`;
+  };
+  return { ...parsed, resourcesYaml, warnings, where };
 }
 
 /**

@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { botFunctionOutputId, botSecretOutputId, stackOutputIdClash } from './bot-stack-output-ids.js';
 import type { Deployment, DeploymentOutput } from './deployment.js';
+import { checkKmsKeyRegion } from './deployment-kms-region.js';
 import { invalidProps } from './invalid-props.js';
 import { MachineIdAuth } from './machine-id-auth.js';
 import { MachineIdBot } from './machine-id-bot.js';
@@ -57,6 +58,9 @@ export class MachineIdStack extends Stack {
       ...props,
     });
     const { deployment } = props;
+    if (deployment.kms_key_arn !== undefined) {
+      checkKmsKeyRegion(this, deployment.kms_key_arn, deployment.where(['kms_key_arn']));
+    }
     const kmsKey =
       deployment.kms_key_arn === undefined
         ? undefined

@@ -78,7 +78,7 @@ describe('deployment-file readers without a customer managed key', () => {
       deploymentStack(deploymentWith([reader]), HOME),
       deploymentStack(deploymentWith([reader], KEY_ARN)),
     ]) {
-      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('decided at deploy'));
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('account is decided at deploy'));
     }
   });
 });
