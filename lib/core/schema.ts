@@ -31,7 +31,8 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return visibleJson(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (Array.isArray(value)) return 'a list';
+  // "got a list, expected at least one item" would leave the reader to see that the list is empty.
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (value === null) return 'null';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid date' : value.toISOString();
   if (typeof value === 'object') return 'a mapping';

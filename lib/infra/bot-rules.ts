@@ -195,6 +195,6 @@ export function outputRolesProblem(
     };
   }
   return outputRoles.length === 0
-    ? { message: "the list is empty; remove it to use all the bot's roles, or list some" }
+    ? { message: "no role is asked for; remove it to use all the bot's roles, or list some" }
     : undefined;
 }

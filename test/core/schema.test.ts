@@ -130,7 +130,9 @@ describe('parseWithSchema messages', () => {
 
   it('speaks of strings, lists and mappings rather than JavaScript types', () => {
     expect(message(schema, { name: 'a', items: 'x' })).toBe('items: got "x", expected a list');
-    expect(message(schema, { name: 'a', items: [[]] })).toBe('items[0]: got a list, expected a mapping');
+    expect(message(schema, { name: 'a', items: [[]] })).toBe(
+      'items[0]: got an empty list, expected a mapping',
+    );
     expect(message(schema, { items: [] })).toBe('name: got nothing, expected a string');
     expect(message(z.object({ n: z.number().int() }), { n: 1.5 })).toBe(
       'n: got 1.5, expected a whole number',
@@ -143,7 +145,9 @@ describe('parseWithSchema messages', () => {
       '(top level): got "ec2", expected one of "token", "iam"',
     );
     expect(message(z.literal('v1'), 'v2')).toBe('(top level): got "v2", expected "v1"');
-    expect(message(z.array(z.string()).min(1), [])).toBe('(top level): got a list, expected at least 1 item');
+    expect(message(z.array(z.string()).min(1), [])).toBe(
+      '(top level): got an empty list, expected at least 1 item',
+    );
     expect(message(z.string().max(3), 'abcd')).toBe('(top level): got "abcd", expected at most 3 characters');
   });
 

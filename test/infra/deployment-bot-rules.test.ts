@@ -71,7 +71,7 @@ describe('deployment file: bot rules', () => {
       'deploy/test.yaml: bots[0].outputs[0].roles[1] (line 11): got "admin", the bot does not hold role "admin"; an output may only ask for roles the bot has (access), so add it to the bot\'s roles or remove it here',
     );
     expect(deploymentRefusal(FILE.replace('type: identity', 'type: identity\n        roles: []'))).toBe(
-      "deploy/test.yaml: bots[0].outputs[0].roles (line 9): got a list, the list is empty; remove it to use all the bot's roles, or list some",
+      "deploy/test.yaml: bots[0].outputs[0].roles (line 9): got an empty list, no role is asked for; remove it to use all the bot's roles, or list some",
     );
   });
 

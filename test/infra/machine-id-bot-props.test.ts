@@ -123,7 +123,7 @@ describe('MachineIdBot props', () => {
       'outputs[0].roles: the bot does not hold role "admin"; an output may only ask for roles the bot has (access)',
     );
     expect(botError({ outputs: [{ name: 'ssh', type: 'identity', roles: [] }] })).toBe(
-      "Test/Bot: outputs[0].roles: the list is empty; remove it to use all the bot's roles, or list some",
+      "Test/Bot: outputs[0].roles: no role is asked for; remove it to use all the bot's roles, or list some",
     );
   });
 

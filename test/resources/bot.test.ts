@@ -43,7 +43,7 @@ describe('bot', () => {
 
   it('refuses a bot without roles', () => {
     expect(errorOf(withField(bot, 'spec.roles', []))).toContain(
-      'bot "robot": spec.roles: got a list, a bot needs at least one role; list role names, e.g. roles: [access]',
+      'bot "robot": spec.roles: got an empty list, a bot needs at least one role; list role names, e.g. roles: [access]',
     );
     expect(errorOf(withField(bot, 'spec.roles', undefined))).toContain(
       'spec.roles: got nothing, expected a list',

@@ -81,7 +81,7 @@ describe('role', () => {
       'root',
       'spec.allow.logins: got "root", expected a list',
     ],
-    ['spec as a list', 'spec', [], 'spec: got a list, expected a mapping'],
+    ['spec as a list', 'spec', [], 'spec: got an empty list, expected a mapping'],
     ['a number login', 'spec.allow.logins', [0], 'spec.allow.logins[0]: got 0, expected a string'],
     ['a missing spec', 'spec', undefined, 'spec: got nothing, expected a mapping'],
     ['a missing name', 'metadata.name', undefined, 'metadata.name: got nothing, expected a string'],
@@ -152,7 +152,7 @@ describe('role', () => {
     [
       'an empty value list',
       { env: [] },
-      'spec.allow.node_labels.env: got a list, expected at least one value',
+      'spec.allow.node_labels.env: got an empty list, expected at least one value',
     ],
     [
       'a number value',
@@ -236,7 +236,7 @@ describe('role', () => {
 
   it('refuses a rule without verbs or with an odd resource name', () => {
     expect(errorOf(withField(role, 'spec.allow.rules', [{ resources: ['host_cert'], verbs: [] }]))).toContain(
-      'spec.allow.rules[0].verbs: got a list, expected at least 1 item',
+      'spec.allow.rules[0].verbs: got an empty list, expected at least 1 item',
     );
     expect(
       errorOf(withField(role, 'spec.allow.rules', [{ resources: ['Host Cert'], verbs: ['create'] }])),

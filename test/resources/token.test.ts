@@ -71,7 +71,7 @@ describe('token', () => {
       'token "iam-token": spec.allow: got nothing, an iam token needs at least one allow rule naming the AWS account that may join';
     expect(errorOf(withField(iam, 'spec.allow', undefined))).toContain(message);
     expect(errorOf(withField(iam, 'spec.allow', []))).toContain(
-      'spec.allow: got a list, an iam token needs at least one allow rule',
+      'spec.allow: got an empty list, an iam token needs at least one allow rule',
     );
   });
 
@@ -121,7 +121,7 @@ describe('token', () => {
 
   it.each([[['Bot', 'Node']], [['Node']], [['bot']], [[]]])('refuses roles %j: only Bot for now', (roles) => {
     expect(errorOf(withField(iam, 'spec.roles', roles))).toContain(
-      'token "iam-token": spec.roles: got a list, only bot join tokens are supported for now; write roles: [Bot]',
+      `token "iam-token": spec.roles: got ${roles.length === 0 ? 'an empty list' : 'a list'}, only bot join tokens are supported for now; write roles: [Bot]`,
     );
   });
 

@@ -451,7 +451,7 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
     [
       'empty principals',
       withOutputs('outputs:\n  - type: ssh_host\n    principals: []\n    destination: {type: memory}\n'),
-      /outputs\[0\]\.principals: got a list, expected at least one host name/,
+      /outputs\[0\]\.principals: got an empty list, expected at least one host name/,
     ],
     [
       'a relative destination path',
