@@ -68,12 +68,19 @@ const outputSchema = z.strictObject({
 
 const botFields = z.strictObject({
   name: z.string(),
-  roles: z.array(resourceNameSchema).min(1, 'a bot needs at least one role'),
+  roles: z
+    .array(resourceNameSchema)
+    .min(
+      1,
+      'a bot needs at least one role; list one, e.g. roles: [access] (a role defined under resources or in the cluster)',
+    ),
   renewal_interval: durationSchema.optional(),
   certificate_ttl: durationSchema.optional(),
   flexible_time_window: durationSchema.optional(),
   secret_name_prefix: z.string().optional(),
-  outputs: z.array(outputSchema).min(1, 'a bot needs at least one output'),
+  outputs: z
+    .array(outputSchema)
+    .min(1, 'a bot needs at least one output; add one, e.g. outputs: [{name: ssh, type: identity}]'),
   readers: z
     .array(z.string().regex(ROLE_ARN, 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/app'))
     .optional(),

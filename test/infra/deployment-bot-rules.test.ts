@@ -62,6 +62,15 @@ describe('deployment file: bot rules', () => {
     );
   });
 
+  it('refuses a bot without outputs or roles, saying the list is empty and what to write', () => {
+    expect(deploymentRefusal(FILE.replace(/outputs:[\s\S]*$/, 'outputs: []\n'))).toBe(
+      'deploy/test.yaml: bots[0].outputs (line 6): got an empty list, a bot needs at least one output; add one, e.g. outputs: [{name: ssh, type: identity}]',
+    );
+    expect(deploymentRefusal(FILE.replace('roles: [access]', 'roles: []'))).toBe(
+      'deploy/test.yaml: bots[0].roles (line 4): got an empty list, a bot needs at least one role; list one, e.g. roles: [access] (a role defined under resources or in the cluster)',
+    );
+  });
+
   it("refuses an output role the bot does not hold, at the role's own line", () => {
     const asked = FILE.replace(
       'type: identity',
