@@ -22,9 +22,10 @@ import { stackOutputIdClash } from './bot-stack-output-ids.js';
 import { refuseRepeatedReaders } from './deployment-readers.js';
 import { undefinedReferences } from './deployment-references.js';
 import { unreachableOutputs } from './deployment-role-reach.js';
+import { refuseSharedSecretNames } from './deployment-secret-names.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
 import { FILE_WORDS } from './deployment-words.js';
-import { defaultSecretNamePrefix, secretNamePrefixProblem } from './secret-name-prefix-rule.js';
+import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
 /**
  * The deployment file `cdk deploy` reads (`deploy/example.yaml` documents every field): the cluster,
@@ -217,41 +218,6 @@ function refuseStackOutputIdClash(bots: z.output<typeof botSchema>[], ctx: z.Ref
   if (clash === undefined || clash.repeated) return;
   const at = clash.output === undefined ? [] : ['outputs', clash.output];
   ctx.addIssue({ code: 'custom', path: [clash.bot, ...at, 'name'], message: clash.message });
-}
-
-/**
- * Two bots whose outputs would write the same secret (`secret_name_prefix` + output name, the prefix
- * `machine-id/<bot>/` when unset): CloudFormation would fail the deploy at the second secret, after
- * the auth service and every bot before it were made, and at run time each bot would overwrite the
- * other's. Refused at the second, naming the first.
- */
-function refuseSharedSecretNames(bots: z.output<typeof botSchema>[], ctx: z.RefinementCtx): void {
-  // A bot name given twice is refused as such (its secrets clash as a consequence).
-  if (new Set(bots.map((bot) => bot.name)).size < bots.length) return;
-  const writers = new Map<string, { bot: number; output: number }>();
-  bots.forEach((bot, botIndex) => {
-    const prefix = bot.secret_name_prefix ?? defaultSecretNamePrefix(bot.name);
-    bot.outputs.forEach((output, outputIndex) => {
-      const secret = `${prefix}${output.name}`;
-      const first = writers.get(secret);
-      if (first === undefined) {
-        writers.set(secret, { bot: botIndex, output: outputIndex });
-        return;
-      }
-      if (first.bot === botIndex) return;
-      const firstBot = bots[first.bot];
-      ctx.addIssue({
-        code: 'custom',
-        path: [
-          botIndex,
-          ...(bot.secret_name_prefix === undefined
-            ? ['outputs', outputIndex, 'name']
-            : ['secret_name_prefix']),
-        ],
-        message: `output "${output.name}" of bot "${bot.name}" would write the secret "${secret}", which output "${firstBot?.outputs[first.output]?.name}" of bot "${firstBot?.name}" (bots[${first.bot}].outputs[${first.output}]) writes already; give one of the bots another secret_name_prefix`,
-      });
-    });
-  });
 }
 
 /** The schema of a deployment file (see `deploy/example.yaml` for what each field means). */
