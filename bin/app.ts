@@ -4,6 +4,7 @@
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MidError } from '../lib/core/errors.js';
+import { cliEnvironment } from '../lib/infra/cli-environment.js';
 import { loadDeployment } from '../lib/infra/deployment.js';
 import { MachineIdStack, stackIdFor } from '../lib/infra/machine-id-stack.js';
 
@@ -17,7 +18,11 @@ function main(): void {
       ? fromContext
       : (process.env['MID_DEPLOYMENT'] ?? DEFAULT_DEPLOYMENT);
   const deployment = loadDeployment(path);
-  new MachineIdStack(app, stackIdFor(deployment.cluster_name), { deployment });
+  const env = cliEnvironment();
+  new MachineIdStack(app, stackIdFor(deployment.cluster_name), {
+    deployment,
+    ...(env === undefined ? {} : { env }),
+  });
   // The AWS Solutions rules run on every synth: a finding without a written suppression fails it.
   Aspects.of(app).add(new AwsSolutionsChecks());
   app.synth();

@@ -5,8 +5,9 @@ import { ConfigError } from '../core/errors.js';
  * Checks the deployment file's `kms_key_arn` against the region the stack deploys to. A KMS key is used
  * only in its own region, and the table, the CA secret and every output secret name it: a key of
  * another region fails the deploy at the table, the first of them, and is caught at synth when the
- * stack's region is known. An environment-agnostic stack (as `bin/app.ts` builds) learns its region
- * only at deploy, so there the region the key needs is told as a warning, as readers' accounts are.
+ * stack's region is known (`bin/app.ts` builds the stack for the CLI's region when the CLI has
+ * credentials). An environment-agnostic stack learns its region only at deploy, so there the region
+ * the key needs is told as a warning, as readers' accounts are.
  *
  * @param at names the field as refusals do: `deploy/prod.yaml: kms_key_arn (line 8)`.
  * @throws ConfigError `invalid_deployment` naming both regions and the fix.
@@ -26,6 +27,6 @@ export function checkKmsKeyRegion(stack: Stack, keyArn: string, at: string): voi
   if (comparison === TokenComparison.SAME) return;
   Annotations.of(stack).addWarningV2(
     'machine-id:kms-key-region-unchecked',
-    `${at}: the key is in ${keyRegion}; this stack's region is decided at deploy (AWS_REGION or the profile's region), and if it is another one, the deploy fails, as a KMS key is used only in its own region; deploy to ${keyRegion}, or ${useAnotherKey}`,
+    `${at}: the key is in ${keyRegion}; the stack's region is not known at synth (an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no \`env\`), and if it is another one, the deploy fails, as a KMS key is used only in its own region; deploy to ${keyRegion}, or ${useAnotherKey}`,
   );
 }

@@ -279,7 +279,7 @@ export class MachineIdBotOutput extends Construct {
     if (firstLiteral !== undefined) {
       Annotations.of(this).addWarningV2(
         'machine-id:reader-account-unchecked',
-        `${via}: ${describePrincipal(firstLiteral.reader)} is in account ${firstLiteral.account}; this stack's account is decided at deploy, and if it is another one, ${fix}`,
+        `${via}: ${describePrincipal(firstLiteral.reader)} is in account ${firstLiteral.account}; the stack's account is not known at synth (an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no \`env\`), and if it is another one, ${fix}`,
       );
     }
   }

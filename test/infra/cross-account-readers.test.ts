@@ -67,7 +67,7 @@ describe('deployment-file readers without a customer managed key', () => {
     Annotations.fromStack(stack).hasWarning(
       '/Readers/Bot-ci/Output-ssh',
       Match.stringLikeRegexp(
-        `readers: arn:aws:iam::${ELSEWHERE}:role/a is in account ${ELSEWHERE}; this stack's account is decided at deploy, and if it is another one, a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey`,
+        `readers: arn:aws:iam::${ELSEWHERE}:role/a is in account ${ELSEWHERE}; the stack's account is not known at synth \\(an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no \`env\`\\), and if it is another one, a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey`,
       ),
     );
   });
@@ -78,7 +78,7 @@ describe('deployment-file readers without a customer managed key', () => {
       deploymentStack(deploymentWith([reader]), HOME),
       deploymentStack(deploymentWith([reader], KEY_ARN)),
     ]) {
-      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('account is decided at deploy'));
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('account is not known at synth'));
     }
   });
 });

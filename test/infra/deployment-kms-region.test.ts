@@ -56,7 +56,7 @@ describe('deployment file: kms_key_arn and the stack region', () => {
     Annotations.fromStack(stack).hasWarning(
       '/Keys',
       Match.stringLikeRegexp(
-        "^deploy/keys.yaml: kms_key_arn \\(line 2\\): the key is in eu-west-1; this stack's region is decided at deploy \\(AWS_REGION or the profile's region\\), and if it is another one, the deploy fails, as a KMS key is used only in its own region; deploy to eu-west-1, or use the ARN of a key in the region you deploy to",
+        "^deploy/keys.yaml: kms_key_arn \\(line 2\\): the key is in eu-west-1; the stack's region is not known at synth \\(an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no `env`\\), and if it is another one, the deploy fails, as a KMS key is used only in its own region; deploy to eu-west-1, or use the ARN of a key in the region you deploy to",
       ),
     );
     // Without a key there is nothing to tell.
