@@ -4,6 +4,7 @@ import { ConfigError, DestinationError } from '../../core/errors.js';
 import { FOLDER_NOT_CREATABLE, makeFolders } from '../../core/make-folders.js';
 import { STORAGE_LOCK_FILE } from '../agent/storage-lock.js';
 import { STORED_IDENTITY_FILE } from '../agent/stored-identity.js';
+import { adoptFolderFile } from './adopt-folder-file.js';
 import {
   type Account,
   type CommandRunner,
@@ -93,16 +94,15 @@ export async function initDirectory(options: InitDirectoryOptions): Promise<Init
   const entriesSkipped: string[] = [];
   for (const name of await wrapFs(() => fs.readdir(dir), dir, 'list')) {
     const entryPath = path.join(dir, name);
-    const stats = await fs.lstat(entryPath).catch(() => undefined);
     // A hard link could point at a file outside the folder (say /etc/shadow, planted by the folder's
-    // owner); only files with one link are certainly the folder's own.
-    if (!stats?.isFile() || stats.nlink !== 1) {
-      entriesSkipped.push(name);
-      continue;
-    }
-    await wrapFs(() => fs.lchown(entryPath, owner.user.id, owner.group.id), entryPath, 'set the owner of');
-    await setfacl(run, fileAcl, entryPath);
-    filesUpdated.push(name);
+    // owner); only regular files with one link are certainly the folder's own, and they are changed
+    // through the descriptor that checked them (see adoptFolderFile).
+    const adopted = await wrapFs(
+      () => adoptFolderFile(entryPath, owner, (opened) => setfacl(run, fileAcl, entryPath, opened)),
+      entryPath,
+      'set the owner of',
+    );
+    (adopted ? filesUpdated : entriesSkipped).push(name);
   }
   if (filesUpdated.length > 0)
     lines.push(`updated owner and ACL of existing files: ${filesUpdated.join(', ')}`);
@@ -238,13 +238,14 @@ async function findClosedAncestors(dir: string): Promise<string[]> {
   return warnings;
 }
 
-async function setfacl(run: CommandRunner, spec: string, target: string): Promise<void> {
-  const result = await runOrExplain(
-    run,
-    'setfacl',
-    ['-P', '--set', spec, '--', target],
-    'setfacl (package "acl")',
-  );
+/**
+ * `setfacl --set` on `target`, never through a symlink (`-P`); or, given `opened` (a `/proc/<pid>/fd/<fd>`
+ * of a file this process holds open), on that file, reached through its descriptor's link (which `-P`
+ * would skip). Refusals name `target`.
+ */
+async function setfacl(run: CommandRunner, spec: string, target: string, opened?: string): Promise<void> {
+  const args = opened === undefined ? ['-P', '--set', spec, '--', target] : ['--set', spec, '--', opened];
+  const result = await runOrExplain(run, 'setfacl', args, 'setfacl (package "acl")');
   if (result.code === 0) return;
   const detail = result.stderr.trim();
   if (/not supported/i.test(detail)) {

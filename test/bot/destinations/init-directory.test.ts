@@ -137,6 +137,34 @@ describe.skipIf(!canRun)('initDirectory', () => {
     expect(hostnameAcl).not.toContain(users.reader);
   });
 
+  it('changes the file it checked, not one swapped in under its name before the change', async () => {
+    const dir = path.join(work, 'swapped');
+    await fs.mkdir(dir, { mode: 0o700 });
+    await fs.writeFile(path.join(dir, 'key'), 'old key\n', { mode: 0o600 });
+    const outside = path.join(work, 'outside-swapped');
+    await fs.writeFile(outside, 'secret\n', { mode: 0o600 });
+    // The folder's owner swaps `key` for a hard link to a file outside, after init checked it and
+    // before it sets the ACL (where fs.protected_hardlinks is off, the owner may link any file).
+    const swapping: CommandRunner = async (file, args) => {
+      if (file === 'setfacl' && args.at(-1) !== dir) {
+        await fs.link(outside, path.join(dir, 'planted'));
+        await fs.rename(path.join(dir, 'planted'), path.join(dir, 'key'));
+      }
+      return runCommand(file, [...args]);
+    };
+
+    const result = await initDirectory({
+      destinationDir: dir,
+      botUser: users.bot,
+      readerUser: users.reader,
+      run: swapping,
+    });
+    expect(result.filesUpdated).toEqual(['key']);
+    const outsideAcl = (await runCommand('getfacl', ['--omit-header', '--absolute-names', outside])).stdout;
+    expect(outsideAcl).not.toContain(users.reader);
+    expect((await fs.stat(outside)).uid).toBe(0);
+  });
+
   it("refuses a bot's storage folder before changing anything in it", async () => {
     for (const stored of ['bot-identity.json', 'midbot.lock']) {
       const dir = path.join(work, `storage-${stored}`);
