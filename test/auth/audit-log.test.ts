@@ -6,6 +6,7 @@ import { StorageError } from '../../lib/core/errors.js';
 import { createLogger, silentLogger } from '../../lib/core/logger.js';
 import { secureRandom } from '../../lib/core/random.js';
 import { CountingBackend } from '../support/counting-backend.js';
+import { storedHeartbeatEvent } from '../support/stored-audit-event.js';
 
 function loggedLines() {
   const lines: string[] = [];
@@ -89,15 +90,7 @@ describe('AuditLog', () => {
       await record('rare');
       // Straight into storage, as a busy cluster's older events are: recording each would take long.
       for (let i = 0; i < MAX_EVENTS_SEARCHED; i += 1) {
-        const time = new Date(clock.now()).toISOString();
-        const event = {
-          time,
-          id: `${time}.000000.00000000`,
-          type: 'bot.heartbeat',
-          outcome: 'success',
-          bot: 'busy',
-        };
-        await storage.inner.put({ key: `events/${event.id}`, value: JSON.stringify(event) });
+        await storage.inner.put(storedHeartbeatEvent(clock.now(), 'busy'));
         clock.advance(1);
       }
       await record('rare');

@@ -7,6 +7,7 @@ import { type LocalAuthServer, startLocalAuthServer } from '../../lib/auth/local
 import { silentLogger } from '../../lib/core/logger.js';
 import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
 import { generateKeyPair } from '../../lib/pki/signature-suite.js';
+import { storedHeartbeatEvent } from '../support/stored-audit-event.js';
 import { inProcessMidctl } from './in-process-midctl.js';
 
 describe('midctl events ls, as a table', () => {
@@ -46,17 +47,9 @@ describe('midctl events ls, as a table', () => {
     const start = Date.parse('2026-01-01T00:00:00Z');
     for (let batch = 0; batch < MAX_EVENTS_SEARCHED / 1_000; batch += 1) {
       await Promise.all(
-        Array.from({ length: 1_000 }, (_, i) => {
-          const time = new Date(start + batch * 1_000 + i).toISOString();
-          const event = {
-            time,
-            id: `${time}.000000.00000000`,
-            type: 'bot.heartbeat',
-            outcome: 'success',
-            bot: 'busy',
-          };
-          return storage.put({ key: `events/${event.id}`, value: JSON.stringify(event) });
-        }),
+        Array.from({ length: 1_000 }, (_, i) =>
+          storage.put(storedHeartbeatEvent(start + batch * 1_000 + i, 'busy')),
+        ),
       );
     }
     const text = await midctl(['events', 'ls', '--bot', 'nobody-at-all']);
