@@ -20,20 +20,25 @@ const REWRITE =
  * The messages name the secret, the key of the secret at fault and OpenSSL's error code, never a
  * value. The causes are OpenSSL's own errors, which describe the failure, not the input.
  *
+ * @returns the certificate of `tlscert` as read, for its dates; `undefined` when there is none.
  * @throws {@link IdentityFormatError} naming the secret and the key at fault.
  */
-export function checkTlsKeyPair(files: Readonly<Record<string, string>>, secretId: string): void {
+export function checkTlsKeyPair(
+  files: Readonly<Record<string, string>>,
+  secretId: string,
+): X509Certificate | undefined {
   const certPem = files['tlscert'];
   const keyPem = files['key'];
   const certificate = certPem === undefined ? undefined : readCertificate(certPem, secretId);
   const key = keyPem === undefined ? undefined : readPrivateKey(keyPem, secretId);
-  if (certificate === undefined || key === undefined) return;
+  if (certificate === undefined || key === undefined) return certificate;
   if (!certificate.checkPrivateKey(key)) {
     throw new IdentityFormatError(
       `secret ${secretId} is not a midbot identity: key "key" is not the private key of the certificate in key "tlscert", so mutual TLS cannot use the pair; ${REWRITE}`,
       { secretId },
     );
   }
+  return certificate;
 }
 
 function readCertificate(pem: string, secretId: string): X509Certificate {

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { inspect } from 'node:util';
 import * as z from 'zod';
 import { SECRET_METADATA_KEYS } from '../bot/destinations/secret-value.js';
@@ -25,6 +26,7 @@ export interface Identity {
   /** Serial of the output's certificate. */
   readonly serial: string;
   readonly issuedAt: Date;
+  /** `expires_at`, or the notAfter of `tlscert` when that is earlier: the loader never serves it past this. */
   readonly expiresAt: Date;
   /** Every artifact by its file name (`tlscert`, `key`, `ssh_config`, `kubeconfig.yaml`, ...). */
   readonly files: Readonly<Record<string, string>>;
@@ -130,8 +132,7 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
   }
   const value = parsed.data;
   const issuedAt = new Date(value.issued_at);
-  const expiresAt = new Date(value.expires_at);
-  if (expiresAt.getTime() <= issuedAt.getTime()) {
+  if (Date.parse(value.expires_at) <= issuedAt.getTime()) {
     throw new IdentityFormatError(
       `secret ${secretId}: expires_at ${value.expires_at} is not after issued_at ${value.issued_at}`,
       { secretId },
@@ -150,7 +151,13 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
       );
     }
   }
-  checkTlsKeyPair(files, secretId);
+  const expiresAt = expiryOf(value.expires_at, checkTlsKeyPair(files, secretId));
+  if (expiresAt.getTime() <= issuedAt.getTime()) {
+    throw new IdentityFormatError(
+      `secret ${secretId}: key "tlscert": the certificate expires at ${expiresAt.toISOString()}, not after issued_at ${value.issued_at}; let the bot write the secret again`,
+      { secretId },
+    );
+  }
   const typed: Record<string, string> = {};
   for (const [field, fileName] of Object.entries(TYPED_FIELDS)) {
     const content = files[fileName];
@@ -166,6 +173,17 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
     files: Object.freeze(files),
     ...typed,
   });
+}
+
+/**
+ * The earlier of `expires_at` and the certificate's notAfter. midbot writes them equal, but a value
+ * whose `expires_at` runs later (an older bot's was up to a second late; a value written by hand) must
+ * not have the loader serve a certificate every server already refuses.
+ */
+function expiryOf(expiresAt: string, certificate: X509Certificate | undefined): Date {
+  const stated = Date.parse(expiresAt);
+  const notAfter = certificate === undefined ? Number.NaN : Date.parse(certificate.validTo);
+  return new Date(Number.isNaN(notAfter) ? stated : Math.min(stated, notAfter));
 }
 
 /** What `toJSON` and `util.inspect` show of an identity: no file content. */

@@ -440,6 +440,19 @@ describe('IdentityLoader', () => {
       },
       /"key" is not the private key of the certificate in key "tlscert"/,
     ],
+    [
+      'a tlscert that expired before its issued_at',
+      {
+        ...FILES,
+        ...issueTlsFiles({ notAfter: new Date(T0 - MINUTE) }),
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+      },
+      /key "tlscert": the certificate expires at 2029-12-31T23:59:00.000Z, not after issued_at/,
+    ],
     ['a list', ['PRIVATE-KEY-MATERIAL'], /expected a JSON object/],
   ])('refuses %s', async (_, value, message) => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
@@ -458,6 +471,28 @@ describe('IdentityLoader', () => {
 
     expect(error).toBeInstanceOf(IdentityExpiredError);
     expect(error.message).toMatch(/expired at 2029-12-31T23:30:00.000Z: the bot has not renewed it/);
+  });
+
+  it("never serves an identity past its certificate's notAfter, whatever expires_at says", async () => {
+    // A value whose expires_at runs past its certificate (written by an older bot, whose expires_at was
+    // up to a second late, or by hand): the certificate is what a server checks.
+    const tls = issueTlsFiles({ notAfter: new Date(T0 + 30 * MINUTE) });
+    await writeIdentitySecret(client, SECRET, { ...FILES, ...tls }, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader();
+
+    now = T0 + 5 * MINUTE;
+    expect((await ids.load(SECRET)).expiresAt).toEqual(new Date(T0 + 30 * MINUTE));
+    now = T0 + 30 * MINUTE;
+    sm.setFault('GetSecretValue', { kind: 'internal-error', status: 503 });
+    const cached = await rejection(ids.load(SECRET));
+    sm.setFault('GetSecretValue', undefined);
+    const fetched = await rejection(loader().load(SECRET));
+
+    for (const error of [cached, fetched]) {
+      expect(error).toBeInstanceOf(IdentityExpiredError);
+      expect((error as IdentityExpiredError).expiresAt).toEqual(new Date(T0 + 30 * MINUTE));
+    }
+    expect(fetched.message).toMatch(/expired at 2030-01-01T00:30:00.000Z/);
   });
 
   it('never returns an identity at the very millisecond it expires, cached or fetched', async () => {

@@ -10,8 +10,8 @@ export interface TlsFiles {
   readonly tlscacerts: string;
 }
 
-// Around 2030-01-01, the day the consumer tests' clocks read. The library does not compare these with
-// expires_at, so the secrets' own times stay free to move within a test.
+// Around 2030-01-01, the day the consumer tests' clocks read. The library takes the earlier of
+// expires_at and the certificate's notAfter, so within that day the secrets' own times decide.
 const NOT_BEFORE = new Date('2029-12-31T00:00:00Z');
 const NOT_AFTER = new Date('2030-01-02T00:00:00Z');
 
@@ -20,6 +20,8 @@ export interface TlsFilesOptions {
   readonly commonName?: string;
   /** @default 'balanced' (P-256, a few milliseconds; 'legacy' is RSA-2048, a tenth of a second or so) */
   readonly suite?: SignatureSuiteName;
+  /** The client certificate's notAfter. @default 2030-01-02T00:00:00Z */
+  readonly notAfter?: Date;
 }
 
 /**
@@ -51,7 +53,7 @@ export function issueTlsFiles(options: TlsFilesOptions = {}): TlsFiles {
       serial: secureRandom.bytes(16),
       subject: { commonName: options.commonName ?? 'bot-ci' },
       notBefore: NOT_BEFORE,
-      notAfter: NOT_AFTER,
+      notAfter: options.notAfter ?? NOT_AFTER,
       publicKey: keys.publicKey,
       isCa: false,
       keyUsage: ['digitalSignature'],

@@ -35,12 +35,16 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function identityOf(files: Record<string, string>): Identity {
+/** `issuedAt` must fall within the validity of a `tlscert` given: the certificate's notAfter caps the identity. */
+function identityOf(
+  files: Record<string, string>,
+  issuedAt = Date.parse('2030-01-01T00:00:00.000Z'),
+): Identity {
   return parseIdentity(
     JSON.stringify({
       ...files,
-      expires_at: '2030-01-01T01:00:00.000Z',
-      issued_at: '2030-01-01T00:00:00.000Z',
+      expires_at: new Date(issuedAt + 3_600_000).toISOString(),
+      issued_at: new Date(issuedAt).toISOString(),
       bot: 'ci',
       output: 'identity',
       serial: 'serial-1',
@@ -196,7 +200,10 @@ describe('writeIdentityFiles', () => {
       });
       const dir = path.join(work, 'kube');
 
-      await writeIdentityFiles(identityOf({ 'kubeconfig.yaml': kubeconfig, tlscert: client.certPem }), dir);
+      await writeIdentityFiles(
+        identityOf({ 'kubeconfig.yaml': kubeconfig, tlscert: client.certPem }, Date.now()),
+        dir,
+      );
 
       expect(((await stat(path.join(dir, 'kubeconfig.yaml'))).mode & 0o777).toString(8)).toBe('600');
       const result = await runKubectl(['get', 'pods', '-n', 'default', '-o', 'name'], {
