@@ -246,8 +246,13 @@ export class IdentityLoader {
     const now = this.clock();
     const cached = this.cache.get(secretId)?.identity;
     // Right after the bot writes, a read may still get the previous version: never step back to it.
+    // Unless the cached one has expired: a valid identity, however old, beats refusing every caller.
     const identity =
-      cached !== undefined && cached.issuedAt.getTime() > fetched.issuedAt.getTime() ? cached : fetched;
+      cached !== undefined &&
+      cached.issuedAt.getTime() > fetched.issuedAt.getTime() &&
+      now < cached.expiresAt.getTime()
+        ? cached
+        : fetched;
     if (now >= identity.expiresAt.getTime()) {
       throw new IdentityExpiredError(
         `the identity in secret ${secretId} (output ${identity.output} of bot ${identity.bot}) expired at ${identity.expiresAt.toISOString()}: the bot has not renewed it. Check the bot's logs and schedule`,

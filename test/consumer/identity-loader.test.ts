@@ -556,6 +556,34 @@ describe('IdentityLoader', () => {
     expect(cache.get(SECRET)?.checkedAt).toBe(T0 + 85 * MINUTE);
   });
 
+  it('takes a valid identity it reads over an expired cached one, even one issued earlier', async () => {
+    // AWSCURRENT moved back to a longer-lived version (update-secret-version-stage) after a short one.
+    const versions = [
+      { issued: T0 + 10 * MINUTE, lifetime: 30 * MINUTE, serial: 'short' },
+      { issued: T0, lifetime: 120 * MINUTE, serial: 'long' },
+    ];
+    const fetcher: IdentityFetcher = {
+      fetch: async () => {
+        const next = (versions.length > 1 ? versions.shift() : versions[0]) ?? versions[0];
+        if (next === undefined) throw new Error('no version');
+        return JSON.stringify({
+          ...FILES,
+          issued_at: new Date(next.issued).toISOString(),
+          expires_at: new Date(next.issued + next.lifetime).toISOString(),
+          bot: 'ci',
+          output: 'o',
+          serial: next.serial,
+        });
+      },
+    };
+    const ids = new IdentityLoader({ fetcher, clock, minRefreshIntervalMs: 0 });
+
+    now = T0 + 15 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('short');
+    now = T0 + 41 * MINUTE; // the short one expired a minute ago
+    expect((await ids.load(SECRET)).serial).toBe('long');
+  });
+
   it('treats an unknown error from a custom fetcher as an outage', async () => {
     let fail = false;
     const fetcher: IdentityFetcher = {
