@@ -80,7 +80,7 @@ export class BotAuthenticator {
       // acting on the request; nothing is checked, written or issued until the nonce is known to be
       // fresh, and a replay is refused as one whatever else was found.
       const [, bot, instance, botLock] = await awaitAll([
-        this.consumeNonce(headers.nonce),
+        this.consumeNonce(headers.nonce, headers.timestamp),
         this.context.resources.get('bot', identity.botName),
         this.context.instances.get(identity.botName, identity.instanceId),
         readBotLock(this.context.storage, identity.botName),
@@ -132,12 +132,17 @@ export class BotAuthenticator {
     }
   }
 
-  private async consumeNonce(nonce: string): Promise<void> {
-    const now = this.context.clock.now();
+  /**
+   * Spends the nonce of a request signed at `timestamp`. It is kept for as long as that timestamp
+   * passes the freshness check, its last millisecond included (a stored item is gone at its
+   * `expiresAt`): kept for a fixed time from now instead, a request signed by a clock ahead would be
+   * fresh for one millisecond after its nonce was gone, and could be replayed then.
+   */
+  private async consumeNonce(nonce: string, timestamp: number): Promise<void> {
     const created = await this.context.storage.create({
       key: `nonces/${nonce}`,
       value: '{}',
-      expiresAt: now + 2 * REQUEST_FRESHNESS_MS,
+      expiresAt: timestamp + REQUEST_FRESHNESS_MS + 1,
     });
     if (created === undefined) {
       throw new AuthenticationError('replayed_request', 'this signed request was already used once');

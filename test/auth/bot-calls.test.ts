@@ -1,6 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/api/routes.js';
+import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
+import { ManualClock } from '../../lib/core/clock.js';
 import { publicKeyToPem } from '../../lib/pki/key-encoding.js';
 import { generateKeyPair } from '../../lib/pki/signature-suite.js';
 import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
@@ -61,6 +63,27 @@ describe('bot calls', () => {
           request_id: 't',
         }),
       ]);
+    });
+
+    it('refuses a replay for as long as its timestamp is fresh, to the last millisecond', async () => {
+      const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+      const fixture = await createFixture(new MemoryBackend(clock), clock);
+      const { signer } = await fixture.join(await fixture.addBot('robot', ['ops']));
+      // Signed by a clock five minutes ahead: fresh until ten minutes from now, both ends included.
+      const request = signer.request(
+        ROUTES.botHeartbeat,
+        {},
+        { timestamp: fixture.clock.now() + 5 * 60_000 },
+      );
+      await fixture.service.authenticator.authenticate(request, { requestId: 't' });
+      fixture.clock.advance(10 * 60_000);
+      await expect(
+        fixture.service.authenticator.authenticate(request, { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'replayed_request' });
+      fixture.clock.advance(1);
+      await expect(
+        fixture.service.authenticator.authenticate(request, { requestId: 't' }),
+      ).rejects.toMatchObject({ code: 'stale_request' });
     });
 
     it('refuses a body changed after signing', async () => {
