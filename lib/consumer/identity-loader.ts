@@ -181,6 +181,9 @@ export class IdentityLoader {
     } finally {
       clearTimeout(timer);
     }
+    // Expired while the caller waited: nothing valid to serve, so the refresh's outcome is the answer,
+    // as for any load with an expired identity cached.
+    if (this.clock() >= cached.expiresAt.getTime()) return refreshing;
     // The refresh goes on; whatever it ends in is for the next call (an outage is handled by it).
     refreshing.catch(() => {});
     return cached;

@@ -655,6 +655,22 @@ describe('IdentityLoader', () => {
     expect(() => new IdentityLoader({ fetcher, refreshWaitMs: -1 })).toThrow(/refreshWaitMs/);
   });
 
+  it('never serves the cached identity if it expired while the caller waited for a hung refresh', async () => {
+    await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
+    const ids = loader({ refreshWaitMs: 50 });
+    await ids.load(SECRET);
+
+    // The refresh is due 200 ms before expiry; Secrets Manager hangs past it.
+    sm.setFault('GetSecretValue', { kind: 'delay', ms: 300 });
+    now = T0 + 60 * MINUTE - 200;
+    const waiting = ids.load(SECRET);
+    now = T0 + 60 * MINUTE; // what the clock reads when the wait is over
+
+    const error = await rejection(waiting);
+    expect(error).toBeInstanceOf(IdentityExpiredError);
+    expect((error as IdentityExpiredError).expiresAt).toEqual(new Date(T0 + 60 * MINUTE));
+  });
+
   it('fetches again after invalidate', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
     const ids = loader();
