@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { StorageError } from '../core/errors.js';
 import { findEarlierCas } from './ca-secret-history.js';
 import type { CaStore, StoredCas } from './certificate-authorities.js';
+import { storedCasProblems } from './stored-cas-problems.js';
 
 export interface SecretsManagerCaStoreOptions {
   /** Built once per cold start by the caller. */
@@ -276,6 +277,10 @@ export class SecretsManagerCaStore implements CaStore {
         .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
         .join('; ');
       throw this.corrupt(`does not hold a valid set of CAs (${problems})`);
+    }
+    const problems = storedCasProblems(parsed.data);
+    if (problems.length > 0) {
+      throw this.corrupt(`does not hold a valid set of CAs (${problems.slice(0, 5).join('; ')})`);
     }
     return parsed.data;
   }

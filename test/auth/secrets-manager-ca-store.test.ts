@@ -21,6 +21,7 @@ import { StorageError } from '../../lib/core/errors.js';
 import { silentLogger } from '../../lib/core/logger.js';
 import { secureRandom } from '../../lib/core/random.js';
 import { caPin } from '../../lib/pki/ca-pin.js';
+import { issueTlsFiles } from '../consumer/tls-files.js';
 import { AWS_TEST_CREDENTIALS } from '../support/aws-test-credentials.js';
 import { type RunningDynalite, startDynalite } from '../support/dynalite.js';
 import {
@@ -300,6 +301,7 @@ describe('SecretsManagerCaStore', () => {
 
   describe('a secret that holds something else', () => {
     const cas = newCas();
+    const client = issueTlsFiles();
     const corrupt: Record<string, string> = {
       'text that is not JSON': 'hunter2',
       'truncated CA JSON': JSON.stringify(cas).slice(0, 400),
@@ -307,6 +309,14 @@ describe('SecretsManagerCaStore', () => {
       'CAs with an unknown member': JSON.stringify({ ...cas, extra: 1 }),
       'CAs with an unknown suite': JSON.stringify({ ...cas, suite: 'quantum' }),
       'CAs whose key is not PEM': JSON.stringify({ ...cas, sshUser: { privateKeyPem: 'AAAA' } }),
+      'CAs whose user CA key is not the key of its certificate': JSON.stringify({
+        ...cas,
+        tlsUser: { ...cas.tlsUser, privateKeyPem: cas.tlsHost.privateKeyPem },
+      }),
+      'CAs whose host CA certificate is not a CA': JSON.stringify({
+        ...cas,
+        tlsHost: { certificatePem: client.tlscert, privateKeyPem: client.key },
+      }),
       'a JSON array': '[]',
       'uninitialised set to a string': JSON.stringify({ uninitialised: 'yes' }),
     };
