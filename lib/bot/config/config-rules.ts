@@ -1,5 +1,6 @@
 import { formatDuration } from '../../core/duration.js';
 import type { BotConfig } from './bot-config.js';
+import { maySameSecret, type SecretReference, secretReference } from './secret-reference.js';
 
 /**
  * The rules of a bot config that span several fields, found after each field parsed on its own, and
@@ -92,19 +93,26 @@ export function findConfigProblems(
   }
   problems.push(...findFolderNesting(config, names));
   const seen = new Map<string, number>();
+  const secrets: Array<{ reference: SecretReference; index: number }> = [];
   config.outputs.forEach((output, index) => {
     const destination = output.destination;
     if (destination.type === 'memory') return;
-    const key = destination.type === 'directory' ? `dir:${destination.path}` : `secret:${destination.name}`;
     const field = destination.type === 'directory' ? 'path' : 'name';
-    const first = seen.get(key);
+    let first: number | undefined;
+    if (destination.type === 'directory') {
+      first = seen.get(destination.path);
+      if (first === undefined) seen.set(destination.path, index);
+    } else {
+      // By what the name resolves to: a name and an ARN of one secret clash as much as two equal names.
+      const reference = secretReference(destination.name, destination.region);
+      first = secrets.find((earlier) => maySameSecret(earlier.reference, reference))?.index;
+      if (first === undefined) secrets.push({ reference, index });
+    }
     if (first !== undefined) {
       problems.push({
         path: ['outputs', index, 'destination', field],
-        message: `the same ${destination.type === 'directory' ? 'folder' : 'secret'} as outputs[${first}]; each output needs its own destination (outputs[${first}] and outputs[${index}] would overwrite each other's files)`,
+        message: `the same ${destination.type === 'directory' ? 'folder' : 'secret'} as outputs[${first}]${destination.type === 'directory' ? '' : ' (by name or ARN; give each a region: if they are in different regions)'}; each output needs its own destination (outputs[${first}] and outputs[${index}] would overwrite each other's files)`,
       });
-    } else {
-      seen.set(key, index);
     }
     if (
       destination.type === 'directory' &&

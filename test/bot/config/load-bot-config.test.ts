@@ -498,6 +498,13 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /outputs\[1\]\.destination\.name: got "midbot\/x", the same secret as outputs\[0\]/,
     ],
     [
+      'two outputs in one secret, named by its name and by its ARN',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: aws_secrets_manager, name: midbot/x, region: eu-west-1}\n  - type: identity\n    destination: {type: aws_secrets_manager, name: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot/x-AbC123"}\n',
+      ),
+      /outputs\[1\]\.destination\.name: got "arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot\/x-AbC123", the same secret as outputs\[0\] \(by name or ARN; give each a region: if they are in different regions\)/,
+    ],
+    [
       'an output in the storage folder',
       withOutputs(
         'outputs:\n  - type: identity\n    destination: {type: directory, path: /var/lib/midbot}\n',
