@@ -3,6 +3,7 @@ import type { JoinProofProvider } from '../agent/join-proof-provider.js';
 import type { DestinationFactory } from '../agent/output-destinations.js';
 import { defaultDestinationFactory, MEMORY_ARTIFACT_DIR } from '../agent/output-destinations.js';
 import type { OnboardingConfig } from '../config/onboarding-config.js';
+import { regionOfSecretArn } from '../config/secret-reference.js';
 import { createSecretsManagerClient } from '../destinations/secrets-manager-client.js';
 import { SecretsManagerDestination } from '../destinations/secrets-manager-destination.js';
 import { IamJoinProof } from '../iam/iam-join-proof.js';
@@ -51,7 +52,8 @@ export function awsDestinationFactory(environment: AwsAgentEnvironment): Destina
     if (config.type !== 'aws_secrets_manager') return defaultDestinationFactory(config, index);
     return {
       destination: new SecretsManagerDestination({
-        client: clientFor(config.region ?? environment.region),
+        // A secret named by its ARN is called in the ARN's region (the config refuses another region:).
+        client: clientFor(config.region ?? regionOfSecretArn(config.name) ?? environment.region),
         secretId: config.name,
         ...(config.kms_key_id === undefined ? {} : { kmsKeyId: config.kms_key_id }),
       }),

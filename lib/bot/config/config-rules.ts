@@ -1,6 +1,11 @@
 import { formatDuration } from '../../core/duration.js';
 import type { BotConfig } from './bot-config.js';
-import { maySameSecret, type SecretReference, secretReference } from './secret-reference.js';
+import {
+  maySameSecret,
+  regionOfSecretArn,
+  type SecretReference,
+  secretReference,
+} from './secret-reference.js';
 
 /**
  * The rules of a bot config that span several fields, found after each field parsed on its own, and
@@ -103,6 +108,13 @@ export function findConfigProblems(
       first = seen.get(destination.path);
       if (first === undefined) seen.set(destination.path, index);
     } else {
+      const arnRegion = regionOfSecretArn(destination.name);
+      if (arnRegion !== undefined && destination.region !== undefined && destination.region !== arnRegion) {
+        problems.push({
+          path: ['outputs', index, 'destination', 'region'],
+          message: `the secret's ARN is in ${arnRegion}, and a secret is reached only in its own region; remove region: (midbot calls an ARN's region) or set it to ${arnRegion}`,
+        });
+      }
       // By what the name resolves to: a name and an ARN of one secret clash as much as two equal names.
       const reference = secretReference(destination.name, destination.region);
       first = secrets.find((earlier) => maySameSecret(earlier.reference, reference))?.index;

@@ -16,6 +16,11 @@ export interface SecretReference {
 /** The random suffix Secrets Manager puts at the end of a secret's ARN. */
 const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
 
+/** The region of a secret named by its ARN, or undefined for a name: the region to call it in. */
+export function regionOfSecretArn(name: string): string | undefined {
+  return SECRET_ARN.test(name) ? name.split(':')[3] : undefined;
+}
+
 export function secretReference(name: string, region: string | undefined): SecretReference {
   if (!SECRET_ARN.test(name)) return { names: [name], ...(region === undefined ? {} : { region }) };
   // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>

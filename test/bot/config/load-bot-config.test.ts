@@ -498,6 +498,13 @@ describe('loadBotConfig: mistakes get an error naming the file, the key, the val
       /outputs\[1\]\.destination\.name: got "midbot\/x", the same secret as outputs\[0\]/,
     ],
     [
+      'a secret named by its ARN with another region:',
+      withOutputs(
+        'outputs:\n  - type: identity\n    destination: {type: aws_secrets_manager, name: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot/x", region: us-east-1}\n',
+      ),
+      /outputs\[0\]\.destination\.region: got "us-east-1", the secret's ARN is in eu-west-1, and a secret is reached only in its own region; remove region: \(midbot calls an ARN's region\) or set it to eu-west-1/,
+    ],
+    [
       'two outputs in one secret, named by its name and by its ARN',
       withOutputs(
         'outputs:\n  - type: identity\n    destination: {type: aws_secrets_manager, name: midbot/x, region: eu-west-1}\n  - type: identity\n    destination: {type: aws_secrets_manager, name: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:midbot/x-AbC123"}\n',
