@@ -16,6 +16,8 @@ import { awaitAll } from './await-all.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import type { Validity } from './certificate-issuer.js';
 import { describeClusterCas } from './cluster-cas.js';
+import { allowsHostCertificates, HOST_CERT_RULE } from './host-cert-rule.js';
+import { kubernetesSubjects } from './kubernetes-identity.js';
 import { nodeNames } from './node-names.js';
 import { ReadOnce, type ResourceReader } from './request-reads.js';
 import { resolveRoleSet } from './role-resolver.js';
@@ -250,15 +252,14 @@ export class OutputIssuance {
             `the roles ${roleSet.names.join(', ')} do not allow Kubernetes cluster "${clusterName}" (kubernetes_labels)`,
           );
         }
-        const users = roleSet.kubernetesUsers(cluster.metadata.labels ?? {});
-        const groups = roleSet.kubernetesGroups(cluster.metadata.labels ?? {});
-        if (users.length === 0 && groups.length === 0) {
+        const { users, groups, problem } = kubernetesSubjects(roleSet, cluster.metadata.labels ?? {});
+        if (problem === 'no_kubernetes_identity') {
           throw new AccessDeniedError(
             'no_kubernetes_identity',
             `the roles that allow Kubernetes cluster "${clusterName}" set neither kubernetes_users nor kubernetes_groups`,
           );
         }
-        if (users.length > 1) {
+        if (problem === 'ambiguous_kubernetes_user') {
           throw new AccessDeniedError(
             'ambiguous_kubernetes_user',
             `the roles allow several kubernetes_users (${users.join(', ')}); narrow the output with roles: so that one remains`,
@@ -288,12 +289,12 @@ export class OutputIssuance {
         };
       }
       case 'ssh_host': {
-        if (!roleSet.allowsRule('host_cert', 'create')) {
+        if (!allowsHostCertificates(roleSet)) {
           // Narrowed by the output's roles:, the bot may hold the rule in a role left out.
           const narrowed = request.roles !== undefined && request.roles.length > 0;
           throw new AccessDeniedError(
             'host_cert_not_allowed',
-            `ssh_host outputs need a role with \`rules: [{resources: [host_cert], verbs: [create]}]\`; ${
+            `ssh_host outputs need a role with \`${HOST_CERT_RULE}\`; ${
               narrowed
                 ? `this output's roles (${roleSet.names.join(', ')}) hold none: add such a role to the output's roles: (the bot holds ${caller.bot.spec.roles.join(', ')})`
                 : `the bot's roles (${roleSet.names.join(', ')}) hold none: give the bot such a role (midctl bots update ${caller.bot.metadata.name} --add-roles=ROLE)`
