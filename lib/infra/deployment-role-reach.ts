@@ -1,10 +1,11 @@
 import { RoleSet } from '../auth/role-set.js';
 import { formatPath } from '../core/schema.js';
 import { matchLabels } from '../resources/labels.js';
-import type { LabelSelector } from '../resources/metadata.js';
 import type { Resource } from '../resources/resource.js';
 import type { Role } from '../resources/role.js';
 import type { DeploymentBot } from './deployment.js';
+import { definedRoles, outputRoleSet, whoseRoles } from './deployment-output-roles.js';
+import { describeLabels } from './describe-labels.js';
 
 /** Where a path of the file was written (`line 12`), when known. */
 type Locate = (path: readonly PropertyKey[]) => string | undefined;
@@ -47,10 +48,9 @@ export function unreachableOutputs(
   resources: readonly Resource[],
   locate: Locate,
 ): string[] {
-  const roles = new Map<string, Role>();
+  const roles = definedRoles(resources);
   const labelsOf = new Map<string, Record<string, string>>();
   for (const resource of resources) {
-    if (resource.kind === 'role') roles.set(resource.metadata.name, resource);
     if (resource.kind === 'app' || resource.kind === 'kube_cluster') {
       labelsOf.set(`${resource.kind}/${resource.metadata.name}`, resource.metadata.labels ?? {});
     }
@@ -63,18 +63,13 @@ export function unreachableOutputs(
       const name = target === undefined ? undefined : output[target.field];
       if (target === undefined || name === undefined) return;
       const labels = labelsOf.get(`${target.kind}/${name}`);
-      const used = (output.roles ?? bot.roles).map((role) => roles.get(role));
-      if (labels === undefined || !used.every((role) => role !== undefined)) return;
-      const roleSet = new RoleSet(used);
-      if (target.allows(roleSet, labels)) return;
+      const roleSet = outputRoleSet(bot, output, roles);
+      if (labels === undefined || roleSet === undefined || target.allows(roleSet, labels)) return;
+      const used = roleSet.roles;
       const path = ['bots', botIndex, 'outputs', index, target.field];
       const line = locate(path);
-      const whose =
-        output.roles === undefined
-          ? `bot "${bot.name}" holds`
-          : `output "${output.name}" of bot "${bot.name}" uses`;
       warnings.push(
-        `${formatPath(path)}${line === undefined ? '' : ` (${line})`}: ${whose} roles that do not allow ${target.kind} "${name}" (labels ${describeLabels(labels)}): ${used.map((role) => describeRole(role, target)).join('; ')}. Every run of output "${output.name}" would be refused (${target.refusal}); ${fixFor(used, target, name, labels)}`,
+        `${formatPath(path)}${line === undefined ? '' : ` (${line})`}: ${whoseRoles(bot, output)} roles that do not allow ${target.kind} "${name}" (labels ${describeLabels(labels)}): ${used.map((role) => describeRole(role, target)).join('; ')}. Every run of output "${output.name}" would be refused (${target.refusal}); ${fixFor(used, target, name, labels)}`,
       );
     });
   });
@@ -102,15 +97,4 @@ function fixFor(used: readonly Role[], target: Target, name: string, labels: Rec
   return Object.keys(labels).length === 0
     ? `give ${target.kind} "${name}" labels (metadata.labels) that one of these roles' ${target.selector} select`
     : `add a selector its labels match to one of these roles' ${target.selector} (e.g. ${target.selector}: ${describeLabels(labels)}), or give ${target.kind} "${name}" labels a role selects`;
-}
-
-/** `{env: [staging, prod], team: web}`, quoting what YAML would not read as plain text. */
-function describeLabels(selector: LabelSelector | Record<string, string>): string {
-  if (Object.keys(selector).length === 0) return '(none)';
-  const plain = (value: string) => (/^[A-Za-z0-9][\w./-]*$/.test(value) ? value : JSON.stringify(value));
-  const entries = Object.entries(selector).map(
-    ([key, value]) =>
-      `${plain(key)}: ${Array.isArray(value) ? `[${value.map(plain).join(', ')}]` : plain(value as string)}`,
-  );
-  return `{${entries.join(', ')}}`;
 }

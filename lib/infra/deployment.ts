@@ -20,10 +20,9 @@ import {
 } from './bot-rules.js';
 import { stackOutputIdClash } from './bot-stack-output-ids.js';
 import { refuseRepeatedReaders } from './deployment-readers.js';
-import { undefinedReferences } from './deployment-references.js';
-import { unreachableOutputs } from './deployment-role-reach.js';
 import { refuseSharedSecretNames } from './deployment-secret-names.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
+import { deploymentWarnings } from './deployment-warnings.js';
 import { FILE_WORDS } from './deployment-words.js';
 import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
@@ -269,7 +268,7 @@ export type Deployment = z.output<typeof deploymentSchema> & {
    * that need the stack (its region), made after the file is parsed.
    */
   readonly where: (path: readonly PropertyKey[]) => string;
-  /** What synth should warn of, in the file's words (`deployment-references.ts`, `deployment-role-reach.ts`). */
+  /** What synth should warn of, in the file's words (`deployment-warnings.ts`). */
   readonly warnings: readonly string[];
 };
 /** One entry of `bots:`. */
@@ -315,10 +314,9 @@ export function parseDeployment(text: string, source: string): Deployment {
   refuseRepeatedReaders(parsed.bots, source, document.locate);
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
-  const warnings = [
-    ...undefinedReferences(parsed.bots, resources, parsed.cluster_name, document.locate),
-    ...unreachableOutputs(parsed.bots, resources, document.locate),
-  ].map((warning) => `${source}: ${warning}`);
+  const warnings = deploymentWarnings(parsed.bots, resources, parsed.cluster_name, document.locate).map(
+    (warning) => `${source}: ${warning}`,
+  );
   const where = (path: readonly PropertyKey[]) => {
     const line = document.locate(path);
     return `${source}: ${formatPath(path)}${line === undefined ? '' : ` (${line})`}`;
