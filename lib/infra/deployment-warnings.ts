@@ -1,5 +1,6 @@
 import type { Resource } from '../resources/resource.js';
 import type { DeploymentBot } from './deployment.js';
+import { outputsWithoutHostCertRule } from './deployment-host-cert-rule.js';
 import { undefinedReferences } from './deployment-references.js';
 import { unreachableOutputs } from './deployment-role-reach.js';
 
@@ -17,5 +18,6 @@ export function deploymentWarnings(
   return [
     ...undefinedReferences(bots, resources, clusterName, locate),
     ...unreachableOutputs(bots, resources, locate),
+    ...outputsWithoutHostCertRule(bots, resources, locate),
   ];
 }
