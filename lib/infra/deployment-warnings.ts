@@ -1,6 +1,7 @@
 import type { Resource } from '../resources/resource.js';
 import type { DeploymentBot } from './deployment.js';
 import { outputsWithoutHostCertRule } from './deployment-host-cert-rule.js';
+import { outputsWithoutKubernetesIdentity } from './deployment-kubernetes-identity.js';
 import { undefinedReferences } from './deployment-references.js';
 import { unreachableOutputs } from './deployment-role-reach.js';
 
@@ -19,5 +20,6 @@ export function deploymentWarnings(
     ...undefinedReferences(bots, resources, clusterName, locate),
     ...unreachableOutputs(bots, resources, locate),
     ...outputsWithoutHostCertRule(bots, resources, locate),
+    ...outputsWithoutKubernetesIdentity(bots, resources, locate),
   ];
 }
