@@ -2,6 +2,7 @@ import type { Resource } from '../resources/resource.js';
 import type { DeploymentBot } from './deployment.js';
 import { outputsWithoutHostCertRule } from './deployment-host-cert-rule.js';
 import { outputsWithoutKubernetesIdentity } from './deployment-kubernetes-identity.js';
+import { outputsOverPrincipalLimit } from './deployment-principal-limit.js';
 import { undefinedReferences } from './deployment-references.js';
 import { unreachableOutputs } from './deployment-role-reach.js';
 
@@ -21,5 +22,6 @@ export function deploymentWarnings(
     ...unreachableOutputs(bots, resources, locate),
     ...outputsWithoutHostCertRule(bots, resources, locate),
     ...outputsWithoutKubernetesIdentity(bots, resources, locate),
+    ...outputsOverPrincipalLimit(bots, resources, locate),
   ];
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_LOGIN_PRINCIPAL } from '../../lib/auth/certificate-issuer.js';
 import { parseSshCertificate } from '../../lib/pki/ssh-certificate.js';
 import { createFixture, issueOutput } from './auth-fixture.js';
 
@@ -98,5 +99,12 @@ describe('node-scoped SSH principals', () => {
       code: 'too_many_principals',
       message: expect.stringContaining('2 logins and 260 node-scoped principals'),
     });
+  });
+
+  it('issues roles without logins an identity whose SSH certificate names no account', async () => {
+    // Not refused: the TLS certificate serves on its own, and a deployment file's synth stays silent.
+    const fixture = await withResources([NODE('web-1', { tier: 'web' }, true)]);
+
+    expect(await principalsOf(fixture, ['apps'])).toEqual([NO_LOGIN_PRINCIPAL]);
   });
 });
