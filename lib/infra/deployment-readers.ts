@@ -1,11 +1,10 @@
 import { ConfigError } from '../core/errors.js';
 import type { DeploymentBot } from './deployment.js';
+import { repeatedReaderProblem } from './repeated-reader-rule.js';
 
 /**
- * Refuses a reader listed twice in one bot's `readers:`, at the second, naming the first with its line.
- * The stack would deploy it as one, so nothing breaks; but a list of role ARNs is most often copied and
- * edited, and a repeated ARN is then most likely the reader that was meant to be changed, which would
- * be left without access until someone noticed.
+ * Refuses a reader listed twice in one bot's `readers:`, at the second, naming the first with its line
+ * (`repeated-reader-rule.ts` says why).
  *
  * @throws ConfigError `invalid_deployment`.
  */
@@ -16,17 +15,14 @@ export function refuseRepeatedReaders(
 ): void {
   bots.forEach((bot, botIndex) => {
     const readers = bot.readers ?? [];
-    readers.forEach((reader, index) => {
-      const first = readers.indexOf(reader);
-      if (first === index) return;
-      const at = (i: number) => {
-        const line = locate(['bots', botIndex, 'readers', i]);
-        return `bots[${botIndex}].readers[${i}]${line === undefined ? '' : ` (${line})`}`;
-      };
-      throw new ConfigError(
-        'invalid_deployment',
-        `${source}: ${at(index)}: ${reader} is listed already as ${at(first)}; list each reader once (if one of them was meant to be another role, put its ARN there)`,
-      );
+    const problem = repeatedReaderProblem(readers, (reader) => reader, {
+      at: (index) => {
+        const line = locate(['bots', botIndex, 'readers', index]);
+        return `bots[${botIndex}].readers[${index}]${line === undefined ? '' : ` (${line})`}`;
+      },
+      reader: (index) => readers[index] ?? '',
+      instead: 'another role, put its ARN there',
     });
+    if (problem !== undefined) throw new ConfigError('invalid_deployment', `${source}: ${problem}`);
   });
 }
