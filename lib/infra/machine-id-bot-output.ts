@@ -15,6 +15,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { secretsManagerDestinationLabel } from '../bot/destinations/secret-value.js';
 import { EXPIRY_ALARM_MARGIN_MS } from './bot-rules.js';
+import { describePrincipal } from './describe-principal.js';
 import { invalidProps } from './invalid-props.js';
 import { deployRoleArns, SECRET_REPLACE_ACTIONS } from './secret-replacement.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
@@ -383,11 +384,4 @@ function accountOf(principal: iam.IPrincipal): string | undefined {
   if (principal.principalAccount !== undefined) return principal.principalAccount;
   if (!(principal instanceof iam.ArnPrincipal) || Token.isUnresolved(principal.arn)) return undefined;
   return ARN_ACCOUNT.exec(principal.arn)?.[1];
-}
-
-/** The principal as an operator wrote it: its ARN for an ARN principal, CDK's description otherwise. */
-function describePrincipal(principal: iam.IPrincipal): string {
-  return principal instanceof iam.ArnPrincipal && !Token.isUnresolved(principal.arn)
-    ? principal.arn
-    : principal.toString();
 }

@@ -1,11 +1,16 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { resourceNameProblem } from '../resources/metadata.js';
 import { botNameProblem } from './bot-name-rules.js';
 import { type BotFieldWords, botTimesProblem, outputFieldsProblem, outputRolesProblem } from './bot-rules.js';
+import { describePrincipal } from './describe-principal.js';
 import { invalidProps } from './invalid-props.js';
+import { KMS_KEY_REGION_UNCHECKED, kmsKeyRegionProblem } from './kms-key-region-rule.js';
 import type { MachineIdBotProps } from './machine-id-bot.js';
 import type { MachineIdBotOutputProps, MachineIdOutputType } from './machine-id-bot-output.js';
+import { repeatedReaderProblem } from './repeated-reader-rule.js';
 import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
 /** The props with their defaults applied, as the construct uses them. */
@@ -39,6 +44,8 @@ export function validateMachineIdBotProps(
   validateRoles(scope, props.roles);
   validateOutputs(scope, props.outputs, props.roles, times.secretNamePrefix);
   validateTimes(scope, times);
+  validateReaders(scope, props.readers ?? []);
+  if (props.kmsKey !== undefined) validateKmsKey(scope, props.kmsKey);
 }
 
 function validateRoles(scope: Construct, roles: readonly string[]): void {
@@ -128,4 +135,44 @@ function validateTimes(scope: Construct, times: ResolvedTimes): void {
     PROP_WORDS,
   );
   if (problem !== undefined) throw invalidProps(scope, problem.message);
+}
+
+/** Refuses a reader given twice (`repeated-reader-rule.ts` says why). */
+function validateReaders(scope: Construct, readers: readonly iam.IPrincipal[]): void {
+  const stack = Stack.of(scope);
+  const problem = repeatedReaderProblem(
+    readers,
+    // One reader, however written, when IAM would read it alike: an ARN given twice, a role passed
+    // twice, an ArnPrincipal of a role of this app and the role itself.
+    (reader) =>
+      JSON.stringify(
+        stack.resolve({
+          principal: reader.policyFragment.principalJson,
+          conditions: reader.policyFragment.conditions,
+        }),
+      ),
+    {
+      at: (index) => `readers[${index}]`,
+      reader: (index) => describePrincipal(readers[index] as iam.IPrincipal),
+      instead: 'another principal, put that one there',
+    },
+  );
+  if (problem !== undefined) throw invalidProps(scope, problem);
+}
+
+/**
+ * Refuses a key of another region than the stack's, and warns of one whose region synth cannot compare
+ * with an environment-agnostic stack's (`kms-key-region-rule.ts`).
+ */
+function validateKmsKey(scope: Construct, key: kms.IKey): void {
+  const problem = kmsKeyRegionProblem(Stack.of(scope).region, key.env.region, {
+    key: `got ${Token.isUnresolved(key.keyArn) ? key.node.path : `"${key.keyArn}"`}`,
+    users: "the bot's output secrets",
+    useAnotherKey:
+      "pass a key of the region the stack deploys to (of a multi-Region key, its replica there: kms.Key.fromKeyArn with the replica's ARN)",
+  });
+  if (problem?.refusal !== undefined) throw invalidProps(scope, `kmsKey: ${problem.refusal}`);
+  if (problem?.warning !== undefined) {
+    Annotations.of(scope).addWarningV2(KMS_KEY_REGION_UNCHECKED, `kmsKey: ${problem.warning}`);
+  }
 }

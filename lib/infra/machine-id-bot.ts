@@ -65,8 +65,9 @@ export interface MachineIdBotProps {
   readonly certificateTtl?: Duration;
 
   /**
-   * Customer managed key of the output secrets. Its key policy must let IAM policies in this account
-   * grant its use (the default key policy does).
+   * Customer managed key of the output secrets, in the stack's region (a KMS key is used only in its
+   * own region: another region's is refused at synth). Its key policy must let IAM policies in this
+   * account grant its use (the default key policy does).
    *
    * @default - the AWS managed key `aws/secretsmanager`
    */
@@ -83,7 +84,8 @@ export interface MachineIdBotProps {
   /**
    * Principals allowed to read every output through the secrets' resource policies, for readers this
    * app does not manage (a role in another account needs `kmsKey` too). For functions and roles in
-   * this app use {@link MachineIdBot.grantRead} or `bot.output(name).grantRead`.
+   * this app use {@link MachineIdBot.grantRead} or `bot.output(name).grantRead`. Each listed once: a
+   * repeat is refused at synth, as most likely a copy meant to name another principal.
    *
    * @default - none
    */

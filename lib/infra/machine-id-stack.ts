@@ -8,6 +8,7 @@ import { botFunctionOutputId, botSecretOutputId, stackOutputIdClash } from './bo
 import type { Deployment, DeploymentOutput } from './deployment.js';
 import { checkKmsKeyRegion } from './deployment-kms-region.js';
 import { invalidProps } from './invalid-props.js';
+import { KMS_KEY_REGION_UNCHECKED } from './kms-key-region-rule.js';
 import { MachineIdAuth } from './machine-id-auth.js';
 import { MachineIdBot } from './machine-id-bot.js';
 import type { MachineIdBotOutputProps } from './machine-id-bot-output.js';
@@ -109,6 +110,8 @@ export class MachineIdStack extends Stack {
         ...(dir === undefined ? {} : { entry: `${dir}bot.ts` }),
         ...(props.code?.bot === undefined ? {} : { code: props.code.bot }),
       });
+      // The file's check told of the key's region already, in the file's words and at its line.
+      Annotations.of(bot).acknowledgeWarning(KMS_KEY_REGION_UNCHECKED);
       bots.set(spec.name, bot);
       new CfnOutput(this, botFunctionOutputId(spec.name), {
         description: `Bot ${spec.name}: its Lambda (aws lambda invoke --function-name <this> /dev/null runs it now)`,

@@ -1,9 +1,13 @@
-import { Duration, type Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
 import { MachineIdBot, type MachineIdBotProps } from '../../lib/infra/machine-id-bot.js';
-import { INLINE_CODE, newStack, propsErrorOf } from './support.js';
+import { cdkContext, INLINE_CODE, newStack, propsErrorOf } from './support.js';
+
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /** A stack with an auth service and a bot with `patch` over valid props. */
 function stackWithBot(patch: Partial<MachineIdBotProps>): Stack {
@@ -188,5 +192,98 @@ describe('MachineIdBot props', () => {
           }),
       ),
     ).toContain("create the bot in the auth's stack");
+  });
+
+  it('refuses a reader given twice, at the second, naming the first', () => {
+    const app = new iam.ArnPrincipal('arn:aws:iam::123456789012:role/dashboard-exporter');
+    const backup = new iam.ArnPrincipal('arn:aws:iam::123456789012:role/backup');
+    expect(
+      botError({
+        readers: [app, backup, new iam.ArnPrincipal('arn:aws:iam::123456789012:role/dashboard-exporter')],
+      }),
+    ).toBe(
+      'Test/Bot: readers[2]: arn:aws:iam::123456789012:role/dashboard-exporter is listed already as readers[0]; list each reader once (if one of them was meant to be another principal, put that one there)',
+    );
+    // A role of the app is one reader however it is passed: itself, or its ARN.
+    const stack = newStack();
+    const role = new iam.Role(stack, 'Exporter', { assumedBy: new iam.AccountRootPrincipal() });
+    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+    const withReaders = (id: string, readers: iam.IPrincipal[]) => () =>
+      new MachineIdBot(stack, id, {
+        auth,
+        botName: id.toLowerCase(),
+        roles: ['access'],
+        outputs: [{ name: 'ssh', type: 'identity' }],
+        readers,
+        code: INLINE_CODE,
+      });
+    expect(propsErrorOf(withReaders('Twice', [role, role]))).toMatch(
+      /^Test\/Twice: readers\[1\]: Test\/Exporter is listed already as readers\[0\]/,
+    );
+    expect(propsErrorOf(withReaders('Arn', [role, new iam.ArnPrincipal(role.roleArn)]))).toContain(
+      'readers[1]: ',
+    );
+  });
+
+  it('accepts different readers, and one reader for two bots', () => {
+    const app = new iam.ArnPrincipal('arn:aws:iam::123456789012:role/dashboard-exporter');
+    const backup = new iam.ArnPrincipal('arn:aws:iam::123456789012:role/backup');
+    const stack = stackWithBot({ readers: [app, backup] });
+    const auth = stack.node.findChild('Auth') as MachineIdAuth;
+    expect(
+      () =>
+        new MachineIdBot(stack, 'Other', {
+          auth,
+          botName: 'cd',
+          roles: ['access'],
+          outputs: [{ name: 'ssh', type: 'identity' }],
+          readers: [app],
+          code: INLINE_CODE,
+        }),
+    ).not.toThrow();
+  });
+
+  it("refuses a kmsKey of another region than the stack's, naming both regions and the fix", () => {
+    const stack = new Stack(new App({ context: cdkContext() }), 'Test', {
+      env: { account: '123456789012', region: 'eu-central-1' },
+    });
+    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+    const bot = (id: string, kmsKey: kms.IKey) => () =>
+      new MachineIdBot(stack, id, {
+        auth,
+        botName: id.toLowerCase(),
+        roles: ['access'],
+        outputs: [{ name: 'ssh', type: 'identity' }],
+        kmsKey,
+        code: INLINE_CODE,
+      });
+    expect(propsErrorOf(bot('Bot', kms.Key.fromKeyArn(stack, 'Key', KEY_ARN)))).toBe(
+      `Test/Bot: kmsKey: got "${KEY_ARN}", a key in eu-west-1, but the stack deploys to eu-central-1; a KMS key is used only in its own region, so the bot's output secrets could not use it and the deploy would fail; pass a key of the region the stack deploys to (of a multi-Region key, its replica there: kms.Key.fromKeyArn with the replica's ARN), or deploy to eu-west-1`,
+    );
+    // A key of the stack's region, imported or made in the stack, passes without a warning.
+    const here = KEY_ARN.replace('eu-west-1', 'eu-central-1');
+    expect(bot('Here', kms.Key.fromKeyArn(stack, 'HereKey', here))).not.toThrow();
+    expect(bot('Own', new kms.Key(stack, 'OwnKey'))).not.toThrow();
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('kmsKey'));
+  });
+
+  it('warns, in an environment-agnostic stack, of the region the kmsKey needs', () => {
+    const stack = newStack();
+    const key = kms.Key.fromKeyArn(stack, 'Key', KEY_ARN);
+    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+    new MachineIdBot(stack, 'Bot', {
+      auth,
+      botName: 'ci',
+      roles: ['access'],
+      outputs: [{ name: 'ssh', type: 'identity' }],
+      kmsKey: key,
+      code: INLINE_CODE,
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Bot',
+      Match.stringLikeRegexp(
+        "^kmsKey: the key is in eu-west-1; the stack's region is not known at synth .*; deploy to eu-west-1, or pass a key of the region the stack deploys to",
+      ),
+    );
   });
 });
