@@ -32,12 +32,12 @@ export function addBotCommands(program: Command, run: RunAdmin, context: BotComm
     .option('--roles <roles>', 'comma-separated roles the bot holds (required)')
     .option('--logins <logins>', 'comma-separated SSH logins (trait for {{internal.logins}})')
     .option('--token <name>', 'use this existing token (e.g. an iam token) instead of a new one')
-    .option('--ttl <duration>', 'lifetime of the new token', '1h')
+    .option('--ttl <duration>', 'lifetime of the new token (default: 1h; not with --token)')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
     .action(
       (
         name: string,
-        flags: { roles?: string; logins?: string; token?: string; ttl: string; format: 'text' | 'json' },
+        flags: { roles?: string; logins?: string; token?: string; ttl?: string; format: 'text' | 'json' },
       ) => {
         // Before anything is read or sent: a missing flag needs no data directory to be told.
         const roles = requiredRoles(flags.roles, name);
@@ -97,16 +97,16 @@ export function addBotCommands(program: Command, run: RunAdmin, context: BotComm
     )
     .argument('<bot>')
     .option('--token <name>', 'use this existing token of the bot (e.g. its iam token) instead of a new one')
-    .option('--ttl <duration>', 'lifetime of the new token', '1h')
+    .option('--ttl <duration>', 'lifetime of the new token (default: 1h; not with --token)')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
-    .action((bot: string, flags: { token?: string; ttl: string; format: 'text' | 'json' }) =>
+    .action((bot: string, flags: { token?: string; ttl?: string; format: 'text' | 'json' }) =>
       run((admin) =>
         addBotInstance(
           admin,
           {
             bot,
             ...(flags.token === undefined ? {} : { token: flags.token }),
-            ttl: flags.ttl,
+            ...(flags.ttl === undefined ? {} : { ttl: flags.ttl }),
             format: flags.format,
           },
           context.served(),

@@ -89,6 +89,22 @@ export function tokenTtlSeconds(text: string): number {
   return Math.ceil(ms / 1000);
 }
 
+/**
+ * `--ttl` of `bots add` and `bots instances add`, which sets the lifetime of the token they make: with
+ * `--token` no token is made, and the existing one keeps its own expiry, so the two are refused
+ * together rather than `--ttl` being dropped unsaid.
+ */
+export function newTokenTtlSeconds(ttl: string | undefined, token: string | undefined): number | undefined {
+  if (ttl === undefined) return undefined;
+  if (token !== undefined) {
+    throw new ConfigError(
+      'invalid_flag',
+      '--ttl and --token were both given; --ttl is the lifetime of a new token, and the token --token names keeps its own expiry (`midctl tokens ls`): leave out --ttl, or --token for a new token of that lifetime',
+    );
+  }
+  return tokenTtlSeconds(ttl);
+}
+
 /** `events ls --limit N`. */
 export function eventLimit(text: string): number {
   const limit = Number(text);

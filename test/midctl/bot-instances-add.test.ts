@@ -15,10 +15,11 @@ describe('midctl bots instances add', () => {
   let root: string;
   let server: LocalAuthServer;
   let midctl: ReturnType<typeof inProcessMidctl>;
+  let dataDir: string;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'mid-instances-add-'));
-    const dataDir = join(root, 'data');
+    dataDir = join(root, 'data');
     server = await startLocalAuthServer({ dataDir, port: 0, logger: silentLogger, iamJoin: false });
     midctl = inProcessMidctl(dataDir);
     await midctl(['create', '-f', '-'], 'kind: role\nversion: v7\nmetadata: {name: access}\nspec: {}\n');
@@ -104,5 +105,33 @@ describe('midctl bots instances add', () => {
         'other-iam',
       ].sort(),
     );
+  });
+
+  it('refuses --ttl beside --token, and an expired --token, rather than print a command that cannot join', async () => {
+    await expect(
+      midctl(['bots', 'instances', 'add', 'robot', '--token', 'robot-iam', '--ttl', '2h']),
+    ).rejects.toMatchObject({
+      code: 'invalid_flag',
+      message: expect.stringContaining('--ttl and --token were both given'),
+    });
+    await expect(
+      midctl(['bots', 'add', 'third', '--roles=access', '--token', 'third-iam', '--ttl', '2h']),
+    ).rejects.toMatchObject({ code: 'invalid_flag' });
+    expect(
+      JSON.parse(await midctl(['get', 'bots', '--format', 'json'])).map(
+        (bot: { metadata: { name: string } }) => bot.metadata.name,
+      ),
+    ).not.toContain('third');
+
+    const expiring = JSON.parse(
+      await midctl(['tokens', 'add', '--type=bot', '--bot-name=robot', '--ttl', '10m', '--format', 'json']),
+    ) as { token: string; expires: string };
+    const anHourOn = inProcessMidctl(dataDir, () => Date.now() + 3_600_000);
+    await expect(
+      anHourOn(['bots', 'instances', 'add', 'robot', '--token', expiring.token]),
+    ).rejects.toMatchObject({
+      code: 'token_expired',
+      message: `--token: that token of bot "robot" expired at ${expiring.expires}; leave out --token for a new one (\`midctl tokens rm\` removes the expired one)`,
+    });
   });
 });

@@ -1,8 +1,8 @@
 import type { AddBotResponse } from '../../api/admin.js';
-import { AccessDeniedError, NotFoundError } from '../../core/errors.js';
+import { AccessDeniedError, ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi, ResourceJson } from '../admin-api.js';
 import { botFacingAddress, type ServedAddresses } from '../bot-facing-address.js';
-import { checkedName, tokenTtlSeconds } from '../flag-values.js';
+import { checkedName, newTokenTtlSeconds } from '../flag-values.js';
 import { type JoinTicket, joinInstructions, joinInstructionsJson } from '../join-instructions.js';
 
 export interface AddBotInstanceOptions {
@@ -25,8 +25,9 @@ export async function addBotInstance(
   now: number,
 ): Promise<string> {
   const bot = checkedName(options.bot, 'bots instances add BOT');
+  const ttl = newTokenTtlSeconds(options.ttl, options.token);
   const [token, status] = await Promise.all([
-    options.token === undefined ? newToken(api, bot, options.ttl) : existingToken(api, bot, options.token),
+    options.token === undefined ? newToken(api, bot, ttl) : existingToken(api, bot, options.token, now),
     api.status(),
   ]);
   const ticket: JoinTicket = { bot, token, caPin: status.ca_pin, clusterName: status.cluster_name };
@@ -37,12 +38,12 @@ export async function addBotInstance(
 
 type TokenSummary = AddBotResponse['token'];
 
-async function newToken(api: AdminApi, bot: string, ttl: string | undefined): Promise<TokenSummary> {
+async function newToken(api: AdminApi, bot: string, ttlSeconds: number | undefined): Promise<TokenSummary> {
   // The service refuses a token for a bot that does not exist, so the bot is not read first.
-  return summary(await api.addToken(bot, ttl === undefined ? undefined : tokenTtlSeconds(ttl)));
+  return summary(await api.addToken(bot, ttlSeconds));
 }
 
-async function existingToken(api: AdminApi, bot: string, name: string): Promise<TokenSummary> {
+async function existingToken(api: AdminApi, bot: string, name: string, now: number): Promise<TokenSummary> {
   const checked = checkedName(name, '--token', 'a name (not shown: it may be the token itself)');
   // Reading the bot refuses one that does not exist, in the service's words.
   const [, tokens] = await Promise.all([api.getResources('bot', bot), api.getResources('tokens')]);
@@ -50,7 +51,7 @@ async function existingToken(api: AdminApi, bot: string, name: string): Promise<
   if (found === undefined) {
     throw new NotFoundError(
       'token_not_found',
-      `--token: no such join token (the name is not shown: it may be the token itself); list them with \`midctl tokens ls\`, or leave out --token for a new single-use token of bot "${bot}"`,
+      `--token: no such join token (the name is not shown: it may be the token itself; a single-use token is gone once an instance joined with it); list them with \`midctl tokens ls\`, or leave out --token for a new single-use token of bot "${bot}"`,
     );
   }
   const token = summary(found);
@@ -58,6 +59,13 @@ async function existingToken(api: AdminApi, bot: string, name: string): Promise<
     throw new AccessDeniedError(
       'token_for_another_bot',
       `--token: that token is for bot "${token.bot_name}", not "${bot}"; use a token of bot "${bot}" (\`midctl tokens ls\`), or leave out --token for a new one`,
+    );
+  }
+  if (token.expires !== undefined && Date.parse(token.expires) <= now) {
+    // No instance could join with it: printing it with a command to run would only defer the refusal.
+    throw new ConfigError(
+      'token_expired',
+      `--token: that token of bot "${bot}" expired at ${token.expires}; leave out --token for a new one (\`midctl tokens rm\` removes the expired one)`,
     );
   }
   return token;

@@ -3,7 +3,7 @@ import type { OutputFormat } from '../../cli/output-format.js';
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { AdminApi } from '../admin-api.js';
 import { botFacingAddress, type ServedAddresses } from '../bot-facing-address.js';
-import { checkedName, loginList, nameList, tokenTtlSeconds } from '../flag-values.js';
+import { checkedName, loginList, nameList, newTokenTtlSeconds } from '../flag-values.js';
 import { type JoinTicket, joinInstructions, joinInstructionsJson } from '../join-instructions.js';
 import { principalLimitWarnings, warningLines } from '../principal-limit-warnings.js';
 import { botRemovalNote } from '../running-agent-notes.js';
@@ -18,10 +18,6 @@ export interface AddBotOptions {
   readonly format: 'text' | 'json';
 }
 
-function ttlSeconds(ttl: string | undefined): number | undefined {
-  return ttl === undefined ? undefined : tokenTtlSeconds(ttl);
-}
-
 /**
  * `midctl bots add NAME --roles=R1,R2`. `served` is how the local auth service listens, when known: it
  * decides which address the printed midbot command uses.
@@ -32,7 +28,7 @@ export async function addBot(
   served: ServedAddresses | undefined,
   now: number,
 ): Promise<string> {
-  const ttl = ttlSeconds(options.ttl);
+  const ttl = newTokenTtlSeconds(options.ttl, options.token);
   const response = await api.addBot({
     name: options.name,
     roles: options.roles,
@@ -153,7 +149,10 @@ export async function addToken(
 ): Promise<string> {
   if (options.type !== 'bot')
     throw new ConfigError('invalid_flag', `--type: got "${options.type}", only "bot" tokens exist`);
-  const token = await api.addToken(checkedName(options.botName, '--bot-name'), ttlSeconds(options.ttl));
+  const token = await api.addToken(
+    checkedName(options.botName, '--bot-name'),
+    newTokenTtlSeconds(options.ttl, undefined),
+  );
   const expires = (token.metadata as { expires?: string }).expires;
   if (options.format === 'json')
     return `${JSON.stringify({ token: token.metadata.name, bot: options.botName, expires }, null, 2)}\n`;
