@@ -38,6 +38,11 @@ export interface AuditEvent {
   readonly resource?: string;
   readonly request_id?: string;
   readonly remote_addr?: string;
+  /**
+   * On a record of a flood (`SampledAudit`): how many more refusals of its kind, from any
+   * address, went unrecorded since the previous record of that kind.
+   */
+  readonly more_refused?: number;
 }
 
 /**

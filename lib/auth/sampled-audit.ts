@@ -61,8 +61,10 @@ export class SampledAudit {
 }
 
 function withCount(event: AuditEvent, more: number): AuditEvent {
+  if (more === 0) return event;
   return {
     ...event,
-    message: `${event.message ?? ''}${more > 0 ? ` (${more} more refused since the previous record)` : ''}`,
+    message: `${event.message ?? ''} (${more} more refused since the previous record)`,
+    more_refused: more,
   };
 }

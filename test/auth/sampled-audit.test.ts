@@ -38,6 +38,7 @@ describe('SampledAudit', () => {
     expect(closing).toMatchObject({
       request_id: 'r49',
       message: 'no bot signature (48 more refused since the previous record)',
+      more_refused: 48,
     });
 
     // Nothing left to count: no record more, and the next refusal is recorded at once, alone.
@@ -45,6 +46,7 @@ describe('SampledAudit', () => {
     expect(await audit.list()).toHaveLength(2);
     await sample.record('flood', refusal(50));
     expect((await audit.list())[0]).toMatchObject({ request_id: 'r50', message: 'no bot signature' });
+    expect((await audit.list())[0]).not.toHaveProperty('more_refused');
   });
 
   it('counts a burst once, whether a later refusal or the closing record reports it', async () => {

@@ -14,11 +14,19 @@ describe('midctl events ls, as a table', () => {
   let root: string;
   let server: LocalAuthServer;
   let midctl: ReturnType<typeof inProcessMidctl>;
+  /** Moved ahead to let a second pass on the service clock, without waiting it out. */
+  let skew = 0;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'mid-events-'));
     const dataDir = join(root, 'data');
-    server = await startLocalAuthServer({ dataDir, port: 0, logger: silentLogger, iamJoin: false });
+    server = await startLocalAuthServer({
+      dataDir,
+      port: 0,
+      logger: silentLogger,
+      iamJoin: false,
+      clock: { now: () => Date.now() + skew },
+    });
     midctl = inProcessMidctl(dataDir);
     await midctl(['create', '-f', '-'], 'kind: role\nversion: v7\nmetadata: {name: access}\nspec: {}\n');
   });
@@ -40,6 +48,23 @@ describe('midctl events ls, as a table', () => {
     expect(joins[2]).toMatch(/bot\.join\s+success\s+robot\s+[0-9a-f]{8}\s+from 203\.0\.113\.7$/);
     const created = (await midctl(['events', 'ls', '--type', 'bot.create'])).split('\n');
     expect(created[2]).toMatch(/bot\.create\s+success\s+robot\s*$/);
+  });
+
+  it('shows on the record of a flood how many more refusals it stands for', async () => {
+    const unsigned = { method: 'POST', path: '/v1/bot/heartbeat', headers: {}, body: Buffer.from('{}') };
+    const meta = (i: number) => ({ requestId: `flood-${i}`, remoteAddr: '198.51.100.4' });
+    const refuse = (i: number) =>
+      server.service.authenticator.authenticate(unsigned, meta(i)).catch(() => undefined);
+    await refuse(0);
+    for (let i = 1; i < 25; i += 1) await refuse(i);
+    // The next refusal a second later is recorded with the count of those in between.
+    skew += 1_000;
+    await refuse(25);
+    const rows = (await midctl(['events', 'ls', '--type', 'bot.authenticate'])).split('\n');
+    expect(rows[2]).toMatch(
+      /bot_auth_missing\s+from 198\.51\.100\.4 \(\+24 more refused since the previous record\)$/,
+    );
+    expect(rows[3]).toMatch(/bot_auth_missing\s+from 198\.51\.100\.4$/);
   });
 
   it('says where a filtered search stopped, when older events were left unread', async () => {

@@ -29,12 +29,16 @@ export async function listEvents(
 
 /**
  * The Detail column: what the event was about, or for a lock or unlock by an operator, who and why;
- * then the address the request came from, when the service knew it (a bot's calls, not an operator's).
+ * then the address the request came from, when the service knew it (a bot's calls, not an operator's);
+ * on a record of a flood, the refusals it stands for that were not recorded each (their addresses may
+ * differ from this one's).
  */
 function detail(event: AuditEventJson): string {
   const remoteAddr = event['remote_addr'];
   const from = typeof remoteAddr === 'string' ? `from ${remoteAddr}` : '';
-  return [subject(event), from].filter((part) => part !== '').join(' ');
+  const more = event['more_refused'];
+  const flood = typeof more === 'number' ? `(+${more} more refused since the previous record)` : '';
+  return [subject(event), from, flood].filter((part) => part !== '').join(' ');
 }
 
 function subject(event: AuditEventJson): string {
