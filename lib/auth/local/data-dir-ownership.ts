@@ -62,13 +62,18 @@ export function refuseUnsafeDataDir(dataDir: string, uid: number | undefined = p
       );
     }
     if (stats.uid !== uid) {
+      // Removing the CA keys is no fix: the next start would make new CAs, which nothing trusts.
+      const remedy =
+        path === caKeys || path === files.caFolder
+          ? `; removing it would give the cluster new CAs, which no bot, node or app trusts`
+          : ' or remove it';
       throw refused(
-        `${path} is owned by uid ${stats.uid}, not by uid ${uid} running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown ${uid} ${path}) or remove it`,
+        `${path} is owned by uid ${stats.uid}, not by uid ${uid} running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown ${uid} ${path})${remedy}`,
       );
     }
     if (secrets.has(path) && (stats.mode & 0o077) !== 0) {
       throw refused(
-        `${path} may be read or changed by users other than its owner (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}); make it private with chmod 600 ${path}${path === files.adminToken ? ' (or, if someone else may have read it, delete it: the next start makes a new admin credential)' : ''}`,
+        `${path} may be read or changed by users other than its owner (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}); make it private with chmod 600 ${path}${path === files.adminToken ? ' (or, if someone else may have read it, delete it: the next start makes a new admin credential)' : ' (if someone else may have read it, they can sign as the cluster: start a new cluster in a new data directory and have bots, nodes and apps trust its CAs)'}`,
       );
     }
   }

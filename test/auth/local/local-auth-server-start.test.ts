@@ -310,7 +310,18 @@ describe('midctl auth start: a data directory someone else could have prepared',
     const keys = join(localServerFiles(dataDir).caFolder, 'cas.json');
     chownSync(keys, NOBODY, NOBODY);
     await expect(start(dataDir)).rejects.toThrow(
-      `${keys} is owned by uid ${NOBODY}, not by uid 0 running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown 0 ${keys}) or remove it`,
+      `${keys} is owned by uid ${NOBODY}, not by uid 0 running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown 0 ${keys}); removing it would give the cluster new CAs, which no bot, node or app trusts`,
+    );
+  });
+
+  it('refuses CA keys that others may read, saying what a reader of them could do', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const first = await start(dataDir);
+    await first.close();
+    const keys = join(localServerFiles(dataDir).caFolder, 'cas.json');
+    chmodSync(keys, 0o640);
+    await expect(start(dataDir)).rejects.toThrow(
+      `${keys} may be read or changed by users other than its owner (mode 0640); make it private with chmod 600 ${keys} (if someone else may have read it, they can sign as the cluster: start a new cluster in a new data directory and have bots, nodes and apps trust its CAs)`,
     );
   });
 });
