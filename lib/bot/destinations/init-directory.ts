@@ -55,7 +55,7 @@ export interface InitDirectoryResult {
   readonly fileAcl: string;
   /** Regular files already in the folder whose owner and ACL were set. */
   readonly filesUpdated: readonly string[];
-  /** Entries left alone (symlinks, folders, pipes): midbot never writes through them. */
+  /** Entries left alone (symlinks, folders, pipes, hard links): midbot never writes through them. */
   readonly entriesSkipped: readonly string[];
   /** Folders above the destination the reader may not be able to enter. */
   readonly warnings: readonly string[];
@@ -108,7 +108,7 @@ export async function initDirectory(options: InitDirectoryOptions): Promise<Init
     lines.push(`updated owner and ACL of existing files: ${filesUpdated.join(', ')}`);
   if (entriesSkipped.length > 0) {
     lines.push(
-      `left alone (not regular files, midbot will refuse to write over them): ${entriesSkipped.join(', ')}`,
+      `left alone (not plain files of one link, such as folders, symlinks, pipes and hard links; midbot never writes through them): ${entriesSkipped.join(', ')}`,
     );
   }
 

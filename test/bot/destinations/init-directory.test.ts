@@ -129,6 +129,9 @@ describe.skipIf(!canRun)('initDirectory', () => {
     expect(result.created).toBe(false);
     expect(result.filesUpdated).toEqual(['key']);
     expect([...result.entriesSkipped].sort()).toEqual(['hardlinked', 'planted']);
+    expect(result.description).toMatch(
+      /^left alone \(not plain files of one link, such as folders, symlinks, pipes and hard links; midbot never writes through them\): (hardlinked, planted|planted, hardlinked)$/m,
+    );
     expect((await as(users.reader, `cat '${dir}/key'`)).stdout).toBe('old key\n');
     const outsideAcl = (await runCommand('getfacl', ['--omit-header', '--absolute-names', outside])).stdout;
     expect(outsideAcl).not.toContain(users.reader);
