@@ -20,6 +20,9 @@ import { invalidProps } from './invalid-props.js';
 import { deployRoleArns, SECRET_REPLACE_ACTIONS } from './secret-replacement.js';
 import { UNINITIALISED_SECRET_VALUE } from './uninitialised-secret-value.js';
 
+/** The warning of readers whose account is checked only at deploy (an environment-agnostic stack). */
+export const READER_ACCOUNT_UNCHECKED = 'machine-id:reader-account-unchecked';
+
 /** Kinds of output a bot writes, as in the agent's config. */
 export type MachineIdOutputType = 'identity' | 'application' | 'kubernetes' | 'ssh_host';
 
@@ -279,7 +282,7 @@ export class MachineIdBotOutput extends Construct {
     // One account, decided only at deploy: the reader is fine there and locked out anywhere else.
     if (firstLiteral !== undefined) {
       Annotations.of(this).addWarningV2(
-        'machine-id:reader-account-unchecked',
+        READER_ACCOUNT_UNCHECKED,
         `${via}: ${describePrincipal(firstLiteral.reader)} is in account ${firstLiteral.account}; the stack's account is not known at synth (an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no \`env\`), and if it is another one, ${fix}`,
       );
     }

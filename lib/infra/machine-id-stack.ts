@@ -7,11 +7,12 @@ import type { Construct } from 'constructs';
 import { botFunctionOutputId, botSecretOutputId, stackOutputIdClash } from './bot-stack-output-ids.js';
 import type { Deployment, DeploymentOutput } from './deployment.js';
 import { checkKmsKeyRegion } from './deployment-kms-region.js';
+import { checkReaderAccounts } from './deployment-reader-accounts.js';
 import { invalidProps } from './invalid-props.js';
 import { KMS_KEY_REGION_UNCHECKED } from './kms-key-region-rule.js';
 import { MachineIdAuth } from './machine-id-auth.js';
 import { MachineIdBot } from './machine-id-bot.js';
-import type { MachineIdBotOutputProps } from './machine-id-bot-output.js';
+import { type MachineIdBotOutputProps, READER_ACCOUNT_UNCHECKED } from './machine-id-bot-output.js';
 
 /** Properties of {@link MachineIdStack}. */
 export interface MachineIdStackProps extends StackProps {
@@ -61,6 +62,8 @@ export class MachineIdStack extends Stack {
     const { deployment } = props;
     if (deployment.kms_key_arn !== undefined) {
       checkKmsKeyRegion(this, deployment.kms_key_arn, deployment.where(['kms_key_arn']));
+    } else {
+      checkReaderAccounts(this, deployment.bots, deployment.where);
     }
     const kmsKey =
       deployment.kms_key_arn === undefined
@@ -112,6 +115,11 @@ export class MachineIdStack extends Stack {
       });
       // The file's check told of the key's region already, in the file's words and at its line.
       Annotations.of(bot).acknowledgeWarning(KMS_KEY_REGION_UNCHECKED);
+      // The file's readers were warned of once, at their line, above: not again for every output.
+      Annotations.of(bot).acknowledgeWarning(
+        READER_ACCOUNT_UNCHECKED,
+        'warned of at the deployment file line',
+      );
       bots.set(spec.name, bot);
       new CfnOutput(this, botFunctionOutputId(spec.name), {
         description: `Bot ${spec.name}: its Lambda (aws lambda invoke --function-name <this> /dev/null runs it now)`,

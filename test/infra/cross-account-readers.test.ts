@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lib/core/errors.js';
 import { parseDeployment } from '../../lib/infra/deployment.js';
 import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
 import { MachineIdBot } from '../../lib/infra/machine-id-bot.js';
@@ -39,11 +40,23 @@ function deploymentStack(text: string, account?: string): Stack {
   });
 }
 
+/** Runs `build`, expects the deployment file's refusal, and returns its message. */
+function deploymentErrorOf(build: () => unknown): string {
+  try {
+    build();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('invalid_deployment');
+    return (error as ConfigError).message;
+  }
+  return expect.unreachable('expected the deployment file to be refused');
+}
+
 describe('deployment-file readers without a customer managed key', () => {
   it('refuses a reader in another account than the stack, naming the reader, both accounts and the fix', () => {
     const reader = `arn:aws:iam::${ELSEWHERE}:role/dashboard-exporter`;
-    expect(propsErrorOf(() => deploymentStack(deploymentWith([reader]), HOME))).toBe(
-      `Readers/Bot-ci/Output-ssh: readers: ${reader} is in account ${ELSEWHERE}, not the stack's ${HOME}, and a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey (kms_key_arn in a deployment file) whose key policy grants that account kms:Decrypt, or remove the reader`,
+    expect(deploymentErrorOf(() => deploymentStack(deploymentWith([reader]), HOME))).toBe(
+      `deploy/readers.yaml: bots[0].readers[0] (line 5): ${reader} is in account ${ELSEWHERE}, not the stack's ${HOME}, and a secret under the AWS managed key cannot be read from another account; set kms_key_arn to a customer managed key whose key policy grants account ${ELSEWHERE} kms:Decrypt, or remove the reader`,
     );
   });
 
@@ -55,21 +68,29 @@ describe('deployment-file readers without a customer managed key', () => {
   it('refuses, in an environment-agnostic stack, readers in two accounts: one of them is foreign', () => {
     const here = `arn:aws:iam::${HOME}:role/here`;
     const there = `arn:aws:iam::${ELSEWHERE}:role/there`;
-    expect(propsErrorOf(() => deploymentStack(deploymentWith([here, there])))).toContain(
-      `readers: ${here} (account ${HOME}) and ${there} (account ${ELSEWHERE}) cannot both be in the stack's account`,
+    expect(deploymentErrorOf(() => deploymentStack(deploymentWith([here, there])))).toContain(
+      `deploy/readers.yaml: bots[0].readers[1] (line 5): ${there} (account ${ELSEWHERE}) and ${here} (account ${HOME}, deploy/readers.yaml: bots[0].readers[0] (line 5)) cannot both be in the stack's account`,
     );
   });
 
-  it("accepts, in an environment-agnostic stack, readers of one account (the stack's is known only at deploy), with a warning", () => {
+  it("accepts, in an environment-agnostic stack, readers of one account (the stack's is known only at deploy), with one warning at the file's line", () => {
     const stack = deploymentStack(
-      deploymentWith([`arn:aws:iam::${ELSEWHERE}:role/a`, `arn:aws:iam::${ELSEWHERE}:role/b`]),
-    );
-    Annotations.fromStack(stack).hasWarning(
-      '/Readers/Bot-ci/Output-ssh',
-      Match.stringLikeRegexp(
-        `readers: arn:aws:iam::${ELSEWHERE}:role/a is in account ${ELSEWHERE}; the stack's account is not known at synth \\(an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no \`env\`\\), and if it is another one, a secret under the AWS managed key cannot be read from another account; give the bot a kmsKey`,
+      deploymentWith([`arn:aws:iam::${ELSEWHERE}:role/a`, `arn:aws:iam::${ELSEWHERE}:role/b`]).replace(
+        '        type: identity\n',
+        '        type: identity\n      - name: ssh2\n        type: identity\n',
       ),
     );
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning(
+      '/Readers',
+      Match.stringLikeRegexp(
+        `^deploy/readers.yaml: bots\\[0\\].readers\\[0\\] \\(line 5\\): arn:aws:iam::${ELSEWHERE}:role/a is in account ${ELSEWHERE}; the stack's account is not known at synth \\(an environment-agnostic stack: the CDK CLI had no AWS credentials, or the stack no \`env\`\\), and if it is another one, a secret under the AWS managed key cannot be read from another account; set kms_key_arn`,
+      ),
+    );
+    // Once for the file, not again for each output of the bot.
+    expect(
+      annotations.findWarning('*', Match.stringLikeRegexp('account is not known at synth')),
+    ).toHaveLength(1);
   });
 
   it('gives no such warning when the stack account is known, or with a customer managed key', () => {
