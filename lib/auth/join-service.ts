@@ -201,6 +201,7 @@ export class JoinService {
       throw new JoinError(
         'join_method_mismatch',
         `the token is for the ${token.resource.spec.join_method} join method, but the bot used ${request.join_method}; set onboarding.join_method: ${token.resource.spec.join_method}`,
+        { bot: token.resource.spec.bot_name },
       );
     }
     return token;

@@ -106,6 +106,9 @@ describe('joining with a token', () => {
       'test',
     );
     await expect(fixture.join('iam-token')).rejects.toMatchObject({ code: 'join_method_mismatch' });
+    // Audited as the bot's, as a used or expired token is, so that events ls --bot finds it.
+    const [refused] = await fixture.service.admin.events({ type: 'bot.join', bot: 'robot' });
+    expect(refused).toMatchObject({ outcome: 'failure', code: 'join_method_mismatch', bot: 'robot' });
   });
 
   describe('token resources created from a file (midctl create -f)', () => {
