@@ -67,6 +67,14 @@ describe('midctl events ls, as a table', () => {
     expect(rows[3]).toMatch(/bot_auth_missing\s+from 198\.51\.100\.4$/);
   });
 
+  it('notes a --bot that names no bot, with the likely name, when nothing was found', async () => {
+    expect(await midctl(['events', 'ls', '--bot', 'robt'])).toMatch(
+      /\nNOTE: no bot is named "robt" now \(a removed bot's events stay listed under its name\); did you mean --bot robot\?\n$/,
+    );
+    expect(await midctl(['events', 'ls', '--bot', 'robot'])).not.toContain('NOTE');
+    expect(JSON.parse(await midctl(['events', 'ls', '--bot', 'robt', '--format', 'json']))).toEqual([]);
+  });
+
   it('says where a filtered search stopped, when older events were left unread', async () => {
     const storage = server.service.context.storage;
     const start = Date.parse('2026-01-01T00:00:00Z');

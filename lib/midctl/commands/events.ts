@@ -1,4 +1,5 @@
 import { renderTable } from '../../cli/table.js';
+import { closestNames } from '../../core/closest-names.js';
 import type { AdminApi, AuditEventJson } from '../admin-api.js';
 
 /** `midctl events ls`: the audit trail, newest first. */
@@ -12,6 +13,8 @@ export async function listEvents(
     incomplete === undefined
       ? ''
       : `NOTE: the search stopped after the newest ${incomplete.searched} events${incomplete.back_to === null ? '' : ` (back to ${incomplete.back_to})`}; older events were not searched. The auth service also logs every audit record ("audit":true): search its log (CloudWatch Logs on AWS) for older ones\n`;
+  const unknownBot =
+    events.length === 0 && options.bot !== undefined ? await unknownBotNote(api, options.bot) : '';
   const table = renderTable(
     ['Time', 'Type', 'Outcome', 'Code', 'Bot', 'Instance', 'Detail'],
     events.map((event) => [
@@ -24,7 +27,7 @@ export async function listEvents(
       detail(event),
     ]),
   );
-  return table + note;
+  return table + note + unknownBot;
 }
 
 /**
@@ -47,4 +50,16 @@ function subject(event: AuditEventJson): string {
     return event.message === undefined ? actor : `${actor}: ${event.message}`;
   }
   return String(event['resource'] ?? event['output'] ?? event['aws_arn'] ?? '');
+}
+
+/**
+ * For a `--bot` listing that found nothing: whether the name is a bot's at all, with the likely one.
+ * Events of a removed bot stay in the log, so the name was searched anyway and is not refused.
+ */
+async function unknownBotNote(api: AdminApi, bot: string): Promise<string> {
+  const names = (await api.getResources('bots')).map((found) => found.metadata.name);
+  if (names.includes(bot)) return '';
+  const likely = closestNames(bot, names);
+  const meant = likely.length === 0 ? '' : `; did you mean --bot ${likely.join(' or --bot ')}?`;
+  return `NOTE: no bot is named "${bot}" now (a removed bot's events stay listed under its name)${meant}\n`;
 }
