@@ -22,7 +22,7 @@ import { stackOutputIdClash } from './bot-stack-output-ids.js';
 import { refuseRepeatedReaders } from './deployment-readers.js';
 import { refuseSharedSecretNames } from './deployment-secret-names.js';
 import { refuseCappedLifetimes } from './deployment-session-caps.js';
-import { deploymentWarnings } from './deployment-warnings.js';
+import { type DeploymentWarning, deploymentWarnings } from './deployment-warnings.js';
 import { FILE_WORDS } from './deployment-words.js';
 import { secretNamePrefixProblem } from './secret-name-prefix-rule.js';
 
@@ -269,7 +269,7 @@ export type Deployment = z.output<typeof deploymentSchema> & {
    */
   readonly where: (path: readonly PropertyKey[]) => string;
   /** What synth should warn of, in the file's words (`deployment-warnings.ts`). */
-  readonly warnings: readonly string[];
+  readonly warnings: readonly DeploymentWarning[];
 };
 /** One entry of `bots:`. */
 export type DeploymentBot = Deployment['bots'][number];
@@ -315,7 +315,7 @@ export function parseDeployment(text: string, source: string): Deployment {
   refuseCappedLifetimes(parsed.bots, resources, source, document.locate);
   const resourcesYaml = parsed.resources.length === 0 ? undefined : toYamlDocuments(parsed.resources);
   const warnings = deploymentWarnings(parsed.bots, resources, parsed.cluster_name, document.locate).map(
-    (warning) => `${source}: ${warning}`,
+    (warning) => ({ ...warning, message: `${source}: ${warning.message}` }),
   );
   const where = (path: readonly PropertyKey[]) => {
     const line = document.locate(path);

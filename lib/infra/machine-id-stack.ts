@@ -82,9 +82,7 @@ export class MachineIdStack extends Stack {
       ...(props.code?.auth === undefined ? {} : { code: props.code.auth }),
     });
 
-    for (const warning of deployment.warnings) {
-      Annotations.of(this).addWarningV2('machine-id:undefined-reference', warning);
-    }
+    for (const warning of deployment.warnings) Annotations.of(this).addWarningV2(warning.id, warning.message);
 
     const clash = stackOutputIdClash(deployment.bots);
     if (clash !== undefined) throw invalidProps(this, clash.message);

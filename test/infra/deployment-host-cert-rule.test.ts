@@ -28,7 +28,8 @@ bots:
         principals: [web1]
 `;
 
-const warningsOf = (text: string) => parseDeployment(text, 'deploy/test.yaml').warnings;
+const warningsOf = (text: string) =>
+  parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message);
 
 describe('deployment file: ssh_host outputs without the host_cert rule', () => {
   it('warns of nothing when a role allows host certificates', () => {

@@ -30,7 +30,8 @@ bots:
         kubernetes_cluster: prod
 `;
 
-const warningsOf = (text: string) => parseDeployment(text, 'deploy/test.yaml').warnings;
+const warningsOf = (text: string) =>
+  parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message);
 
 describe('deployment file: kubernetes outputs without a Kubernetes identity', () => {
   it('warns of nothing when the roles give the cluster a group, or a single user', () => {

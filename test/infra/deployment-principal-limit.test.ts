@@ -32,7 +32,8 @@ bots:
 /** The file with its node marked scoped_principals: 200 more principals, 401 in all. */
 const SCOPED = FILE.replace("addr: '10.0.0.5:22'", "addr: '10.0.0.5:22', scoped_principals: true");
 
-const warningsOf = (text: string) => parseDeployment(text, 'deploy/test.yaml').warnings;
+const warningsOf = (text: string) =>
+  parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message);
 
 describe('deployment file: identity outputs over the OpenSSH principal limit', () => {
   it('warns of nothing while the principals fit', () => {

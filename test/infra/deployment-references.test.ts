@@ -31,8 +31,8 @@ ${RESOURCES}bots:
 
 describe('deployment file: names the file does not define', () => {
   it('warns of nothing when every name is defined, as in the example deployment', () => {
-    expect(parseDeployment(FILE, 'deploy/test.yaml').warnings).toEqual([]);
-    expect(loadDeployment('deploy/example.yaml').warnings).toEqual([]);
+    expect(parseDeployment(FILE, 'deploy/test.yaml').warnings.map((warning) => warning.message)).toEqual([]);
+    expect(loadDeployment('deploy/example.yaml').warnings.map((warning) => warning.message)).toEqual([]);
   });
 
   it('warns of a role and an app the file does not define, at their lines, with the likely name', () => {
@@ -40,7 +40,7 @@ describe('deployment file: names the file does not define', () => {
       'app_name: grafana',
       'app_name: grafna',
     );
-    expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([
+    expect(parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message)).toEqual([
       'deploy/test.yaml: bots[0].roles[0] (line 13): role "grafana-readr" is not among the roles this file defines; did you mean "grafana-reader"? Unless the cluster has it already (midctl create), every run of bot "ci" fails',
       'deploy/test.yaml: bots[0].outputs[0].app_name (line 17): app "grafna" is not among the apps this file defines; did you mean "grafana"? Unless the cluster has it already (midctl create), output "grafana" fails on every run',
     ]);
@@ -48,7 +48,7 @@ describe('deployment file: names the file does not define', () => {
 
   it('ends the sentence when it has no likely name to offer', () => {
     const text = FILE.replace('app_name: grafana', 'app_name: prometheus');
-    expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([
+    expect(parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message)).toEqual([
       'deploy/test.yaml: bots[0].outputs[0].app_name (line 17): app "prometheus" is not among the apps this file defines. Unless the cluster has it already (midctl create), output "grafana" fails on every run',
     ]);
   });
@@ -63,7 +63,7 @@ bots:
         type: application
         app_name: grafana
 `;
-    expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([]);
+    expect(parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message)).toEqual([]);
   });
 
   describe('ssh_host principals', () => {
@@ -86,18 +86,22 @@ bots:
     it('accepts any name the service takes for a node: its hostname, hostname.<cluster> or address', () => {
       for (const principals of ['[web1.internal]', '[web1.internal.prod.example.com, 10.0.0.5]']) {
         const text = HOSTS.replace('[web1.internal]', principals);
-        expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([]);
+        expect(parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message)).toEqual(
+          [],
+        );
       }
     });
 
     it('warns of a principal no node of the file answers to, at its line, with the likely name', () => {
       const text = HOSTS.replace('[web1.internal]', '[web1.internal, web1.intenral]');
-      expect(parseDeployment(text, 'deploy/test.yaml').warnings).toEqual([
+      expect(parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message)).toEqual([
         'deploy/test.yaml: bots[0].outputs[0].principals[1] (line 14): principal "web1.intenral" is not the hostname, hostname.prod.example.com or address of any node this file defines; did you mean "web1.internal"? Unless the cluster has such a node already (midctl create), output "host" fails on every run: host certificates name registered nodes only',
       ]);
       expect(
-        parseDeployment(HOSTS.replace('[web1.internal]', '[ci-runner.example.net]'), 'deploy/test.yaml')
-          .warnings,
+        parseDeployment(
+          HOSTS.replace('[web1.internal]', '[ci-runner.example.net]'),
+          'deploy/test.yaml',
+        ).warnings.map((warning) => warning.message),
       ).toEqual([
         'deploy/test.yaml: bots[0].outputs[0].principals[0] (line 14): principal "ci-runner.example.net" is not the hostname, hostname.prod.example.com or address of any node this file defines. Unless the cluster has such a node already (midctl create), output "host" fails on every run: host certificates name registered nodes only',
       ]);
@@ -110,7 +114,7 @@ bots:
       );
       const deployment = parseDeployment(withoutNodes, 'deploy/test.yaml');
       expect(deployment.resources).toEqual([]);
-      expect(deployment.warnings).toEqual([]);
+      expect(deployment.warnings.map((warning) => warning.message)).toEqual([]);
     });
   });
 

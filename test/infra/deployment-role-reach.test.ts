@@ -37,7 +37,8 @@ bots:
         kubernetes_cluster: prod
 `;
 
-const warningsOf = (text: string) => parseDeployment(text, 'deploy/test.yaml').warnings;
+const warningsOf = (text: string) =>
+  parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.message);
 
 describe('deployment file: roles that cannot reach an output', () => {
   it('warns of nothing when the roles select the app and the cluster', () => {
@@ -50,6 +51,15 @@ describe('deployment file: roles that cannot reach an output', () => {
     expect(warningsOf(FILE.replace('app_labels: {app: grafana}', 'app_labels: {team: payments}'))).toEqual([
       'deploy/test.yaml: bots[0].outputs[0].app_name (line 25): bot "ci" holds roles that do not allow app "grafana" (labels {app: grafana}): role "grafana-reader" allows app_labels {team: payments}; role "deployer" sets no app_labels. Every run of output "grafana" would be refused (app_not_allowed); add a selector its labels match to one of these roles\' app_labels (e.g. app_labels: {app: grafana}), or give app "grafana" labels a role selects',
     ]);
+  });
+
+  it('warns under an id of its own, so that acknowledging names kept in the cluster does not hide it', () => {
+    const text = FILE.replace('app_labels: {app: grafana}', 'app_labels: {team: payments}').replace(
+      'kubernetes_cluster: prod',
+      'kubernetes_cluster: prd',
+    );
+    const ids = parseDeployment(text, 'deploy/test.yaml').warnings.map((warning) => warning.id);
+    expect(ids.sort()).toEqual(['machine-id:output-not-allowed-by-roles', 'machine-id:undefined-reference']);
   });
 
   it('warns of a Kubernetes cluster the roles do not select', () => {
