@@ -103,7 +103,7 @@ const SECRET_MODE_WITH_READER_ACL = 0o640;
 const CREATED_FOLDER_MODE = 0o700;
 
 /** Our temporary files: `.<artifact>.<16 hex>.tmp`, and the writability probe's `.write-probe.<hex>.tmp`. */
-const TEMP_FILE = /^\.[^/]+\.[0-9a-f]{16}\.tmp$/;
+export const TEMP_FILE = /^\.[^/]+\.[0-9a-f]{16}\.tmp$/;
 /**
  * A temporary file older than this was left by a process killed mid-write (a live write takes
  * milliseconds), and may hold a private key: the first write of a run removes it.

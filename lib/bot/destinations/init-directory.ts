@@ -5,6 +5,7 @@ import { FOLDER_NOT_CREATABLE, makeFolders } from '../../core/make-folders.js';
 import { STORAGE_LOCK_FILE } from '../agent/storage-lock.js';
 import { STORED_IDENTITY_FILE } from '../agent/stored-identity.js';
 import { adoptFolderFile } from './adopt-folder-file.js';
+import { refuseOthersFilesBeforeInit } from './init-foreign-files.js';
 import {
   type Account,
   type CommandRunner,
@@ -76,7 +77,10 @@ export async function initDirectory(options: InitDirectoryOptions): Promise<Init
 
   const lines: string[] = [];
   const created = await ensureFolder(dir);
-  if (!created) await refuseBotStorage(dir, readerUser.account.name);
+  if (!created) {
+    await refuseBotStorage(dir, readerUser.account.name);
+    await refuseOthersFilesBeforeInit(dir, await wrapFs(() => fs.readdir(dir), dir, 'list'));
+  }
   lines.push(created ? `created ${dir}` : `using existing folder ${dir}`);
 
   // lchown and `setfacl -P` never follow a symlink: init runs as root in a folder another user owns.

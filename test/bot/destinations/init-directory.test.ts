@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromFlags } from '../../../lib/bot/config/load-bot-config.js';
 import { DirectoryDestination } from '../../../lib/bot/destinations/directory-destination.js';
 import { initDirectory } from '../../../lib/bot/destinations/init-directory.js';
+import { OWNED_FILES_LIST, ownedFilesText } from '../../../lib/bot/destinations/owned-files.js';
 import type { CommandRunner } from '../../../lib/bot/destinations/system-accounts.js';
 import { ConfigError, DestinationError } from '../../../lib/core/errors.js';
 import { runCommand } from '../../support/run-command.js';
@@ -120,6 +121,7 @@ describe.skipIf(!canRun)('initDirectory', () => {
     const dir = path.join(work, 'existing');
     await fs.mkdir(dir, { mode: 0o700 });
     await fs.writeFile(path.join(dir, 'key'), 'old key\n', { mode: 0o600 });
+    await fs.writeFile(path.join(dir, OWNED_FILES_LIST), ownedFilesText(['key']));
     await fs.symlink('/etc/hostname', path.join(dir, 'planted'));
     const outside = path.join(work, 'outside-secret');
     await fs.writeFile(outside, 'secret\n', { mode: 0o600 });
@@ -127,7 +129,7 @@ describe.skipIf(!canRun)('initDirectory', () => {
 
     const result = await initDirectory({ destinationDir: dir, botUser: users.bot, readerUser: users.reader });
     expect(result.created).toBe(false);
-    expect(result.filesUpdated).toEqual(['key']);
+    expect(result.filesUpdated).toEqual([OWNED_FILES_LIST, 'key'].sort());
     expect([...result.entriesSkipped].sort()).toEqual(['hardlinked', 'planted']);
     expect(result.description).toMatch(
       /^left alone \(not plain files of one link, such as folders, symlinks, pipes and hard links; midbot never writes through them\): (hardlinked, planted|planted, hardlinked)$/m,
@@ -144,12 +146,17 @@ describe.skipIf(!canRun)('initDirectory', () => {
     const dir = path.join(work, 'swapped');
     await fs.mkdir(dir, { mode: 0o700 });
     await fs.writeFile(path.join(dir, 'key'), 'old key\n', { mode: 0o600 });
+    await fs.writeFile(path.join(dir, OWNED_FILES_LIST), ownedFilesText(['key']));
     const outside = path.join(work, 'outside-swapped');
     await fs.writeFile(outside, 'secret\n', { mode: 0o600 });
     // The folder's owner swaps `key` for a hard link to a file outside, after init checked it and
     // before it sets the ACL (where fs.protected_hardlinks is off, the owner may link any file).
+    let swapped = false;
     const swapping: CommandRunner = async (file, args) => {
-      if (file === 'setfacl' && args.at(-1) !== dir) {
+      const target = String(args.at(-1));
+      const opened = target.startsWith('/proc/') ? await fs.readlink(target).catch(() => '') : target;
+      if (file === 'setfacl' && opened === path.join(dir, 'key') && !swapped) {
+        swapped = true;
         await fs.link(outside, path.join(dir, 'planted'));
         await fs.rename(path.join(dir, 'planted'), path.join(dir, 'key'));
       }
@@ -162,10 +169,33 @@ describe.skipIf(!canRun)('initDirectory', () => {
       readerUser: users.reader,
       run: swapping,
     });
-    expect(result.filesUpdated).toEqual(['key']);
+    expect(swapped).toBe(true);
+    expect([...result.filesUpdated].sort()).toEqual([OWNED_FILES_LIST, 'key']);
     const outsideAcl = (await runCommand('getfacl', ['--omit-header', '--absolute-names', outside])).stdout;
     expect(outsideAcl).not.toContain(users.reader);
     expect((await fs.stat(outside)).uid).toBe(0);
+  });
+
+  it('refuses a folder holding files midbot did not write (~/.ssh given by mistake) before changing anything', async () => {
+    const dir = path.join(work, 'dot-ssh');
+    await fs.mkdir(dir, { mode: 0o700 });
+    await fs.writeFile(path.join(dir, 'id_ed25519'), 'PRIVATE\n', { mode: 0o600 });
+    await fs.writeFile(path.join(dir, 'known_hosts'), 'host key\n', { mode: 0o644 });
+    const before = await fs.stat(dir);
+
+    await expect(
+      initDirectory({ destinationDir: dir, botUser: users.bot, readerUser: users.reader }),
+    ).rejects.toMatchObject({
+      code: 'destination_holds_other_files',
+      message: expect.stringContaining(`${dir} holds files midbot did not write (id_ed25519, known_hosts;`),
+    });
+    const after = await fs.stat(dir);
+    expect([after.uid, after.mode]).toEqual([before.uid, before.mode]);
+    expect((await as(users.reader, `cat '${dir}/known_hosts'`)).code).not.toBe(0);
+    const acl = (
+      await runCommand('getfacl', ['--omit-header', '--absolute-names', path.join(dir, 'id_ed25519')])
+    ).stdout;
+    expect(acl).not.toContain(users.reader);
   });
 
   it("refuses a bot's storage folder before changing anything in it", async () => {
