@@ -23,6 +23,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { refuseUnsafeDataDir } from './data-dir-ownership.js';
 import { localServerFiles } from './local-server-files.js';
 import type { LocalServerInfo } from './local-server-info.js';
+import { refuseLostCaKeys } from './lost-ca-keys.js';
 import { noteFilesBeforeStart } from './start-rollback.js';
 
 export interface LocalAuthServerOptions {
@@ -154,6 +155,7 @@ async function serveFromDataDir(
   iam: JoinMethod | undefined,
 ): Promise<LocalAuthServer> {
   const files = localServerFiles(options.dataDir);
+  refuseLostCaKeys(options.dataDir);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
   const storage = SqliteBackend.open(files.database, { clock });

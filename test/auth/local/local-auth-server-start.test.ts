@@ -188,6 +188,34 @@ describe('midctl auth start that fails to listen', () => {
   });
 });
 
+describe('a data directory that lost its CA keys', () => {
+  it('is refused rather than given new CAs nothing trusts, and keeps its state', async () => {
+    const dataDir = join(newRoot(), 'data');
+    const first = await start(dataDir, { clusterName: 'kept.test' });
+    const pin = first.service.context.cas.caPin;
+    await first.close();
+    const files = localServerFiles(dataDir);
+    const caKeys = join(files.caFolder, 'cas.json');
+    const saved = readFileSync(caKeys);
+    rmSync(caKeys);
+    const database = readFileSync(files.database);
+
+    await expect(start(dataDir)).rejects.toMatchObject({
+      code: 'ca_keys_missing',
+      message: expect.stringContaining(
+        `holds a cluster's state (${files.database}) but not its CA keys (${caKeys})`,
+      ),
+    });
+    expect(existsSync(caKeys)).toBe(false);
+    expect(readFileSync(files.database).equals(database)).toBe(true);
+
+    writeFileSync(caKeys, saved, { mode: 0o600 });
+    const restored = await start(dataDir);
+    expect(restored.service.context.cas.caPin).toBe(pin);
+    await restored.close();
+  });
+});
+
 describe('one auth service per data directory', () => {
   it('refuses a second service on a directory in use, naming the pid and address, and changes nothing', async () => {
     const dataDir = join(newRoot(), 'data');
