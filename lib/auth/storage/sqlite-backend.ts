@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { StorageError } from '../../core/errors.js';
 import { makeFoldersSync } from '../../core/make-folders.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
+import { prepareStatements, type Row } from './sqlite-statements.js';
 import {
   checkListAfter,
   type ItemInput,
@@ -37,17 +38,9 @@ export interface SqliteBackendOptions {
   readonly sweepEvery?: number;
 }
 
-interface Row {
-  key: string;
-  value: string;
-  revision: string;
-  expires_at: number | null;
-}
-
 const SCHEMA_VERSION = 1;
 // Bounds one sweep so an opportunistic cleanup never turns a fast write into a long one.
 const SWEEP_BATCH = 500;
-const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
 /**
  * The embedded store of the auth service: one SQLite file that several processes (the server and
@@ -223,57 +216,6 @@ export class SqliteBackend implements StorageBackend {
   }
 }
 
-function prepareStatements(db: Database.Database) {
-  const columns = 'key, value, revision, expires_at';
-  const list = (order: 'ASC' | 'DESC') =>
-    db.prepare<[{ prefix: string; upper: string | Buffer; now: number; limit: number }], Row>(
-      `SELECT ${columns} FROM items
-       WHERE key >= @prefix AND key < @upper AND ${LIVE}
-       ORDER BY key ${order} LIMIT @limit`,
-    );
-  // Reading on from a page's last key: one more bound on the same primary key range.
-  const listAfter = (order: 'ASC' | 'DESC') =>
-    db.prepare<[{ prefix: string; upper: string | Buffer; now: number; limit: number; after: string }], Row>(
-      `SELECT ${columns} FROM items
-       WHERE key >= @prefix AND key < @upper AND key ${order === 'ASC' ? '>' : '<'} @after AND ${LIVE}
-       ORDER BY key ${order} LIMIT @limit`,
-    );
-  return {
-    get: db.prepare<[{ key: string; now: number }], Row>(
-      `SELECT ${columns} FROM items WHERE key = @key AND ${LIVE}`,
-    ),
-    put: db.prepare<[Row]>(
-      `INSERT INTO items (${columns}) VALUES (@key, @value, @revision, @expires_at)
-       ON CONFLICT (key) DO UPDATE
-       SET value = excluded.value, revision = excluded.revision, expires_at = excluded.expires_at`,
-    ),
-    // The upsert only overwrites a row that has expired, so "absent or expired" is decided under the lock.
-    create: db.prepare<[Row & { now: number }]>(
-      `INSERT INTO items (${columns}) VALUES (@key, @value, @revision, @expires_at)
-       ON CONFLICT (key) DO UPDATE
-       SET value = excluded.value, revision = excluded.revision, expires_at = excluded.expires_at
-       WHERE items.expires_at IS NOT NULL AND items.expires_at <= @now`,
-    ),
-    compareAndSwap: db.prepare<[Row & { expected: string; now: number }]>(
-      `UPDATE items SET value = @value, revision = @revision, expires_at = @expires_at
-       WHERE key = @key AND revision = @expected AND ${LIVE}`,
-    ),
-    delete: db.prepare<[{ key: string; now: number }]>(`DELETE FROM items WHERE key = @key AND ${LIVE}`),
-    deleteRevision: db.prepare<[{ key: string; now: number; expected: string }]>(
-      `DELETE FROM items WHERE key = @key AND revision = @expected AND ${LIVE}`,
-    ),
-    listAscending: list('ASC'),
-    listDescending: list('DESC'),
-    listAscendingAfter: listAfter('ASC'),
-    listDescendingAfter: listAfter('DESC'),
-    sweep: db.prepare<[{ now: number; batch: number }]>(
-      `DELETE FROM items WHERE key IN
-         (SELECT key FROM items WHERE expires_at <= @now ORDER BY expires_at LIMIT @batch)`,
-    ),
-  };
-}
-
-/** Creates the folder and file with private modes; an existing file keeps its mode and owner. */
 function createPrivateFile(path: string): void {
   makeFoldersSync(dirname(path), 0o700);
   try {
