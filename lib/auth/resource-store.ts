@@ -1,3 +1,4 @@
+import { closestNames } from '../core/closest-names.js';
 import { NotFoundError } from '../core/errors.js';
 import type { Resource } from '../resources/resource.js';
 import type { StorageBackend, StoredItem } from './storage/storage-backend.js';
@@ -48,9 +49,17 @@ export class ResourceStore {
   async require<K extends StoredKind>(kind: K, name: string): Promise<Revisioned<ResourceOf<K>>> {
     const found = await this.get(kind, name);
     if (found === undefined) {
+      // Read only on the way to a refusal. Never for tokens: their names are the secrets of the other tokens.
+      const [closest] =
+        kind === 'token'
+          ? []
+          : closestNames(
+              name,
+              (await this.list(kind)).map((resource) => (resource as Resource).metadata.name),
+            );
       throw new NotFoundError(
         `${kind}_not_found`,
-        `${kind} "${name}" does not exist; list them with \`midctl get ${COLLECTION[kind]}\``,
+        `${kind} "${name}" does not exist${closest === undefined ? '' : ` (did you mean "${closest}"?)`}; list them with \`midctl get ${COLLECTION[kind]}\``,
       );
     }
     return found;

@@ -84,6 +84,19 @@ describe('midctl bots instances add', () => {
       code: 'bot_not_found',
       message: expect.stringContaining('bot "ghost" does not exist'),
     });
+    await expect(midctl(['bots', 'instances', 'add', 'robo'])).rejects.toMatchObject({
+      code: 'bot_not_found',
+      message: 'bot "robo" does not exist (did you mean "robot"?); list them with `midctl get bots`',
+    });
+    // A token's name is a secret: one mistyped by a character is never answered with the real one.
+    const [token] = JSON.parse(await midctl(['tokens', 'ls', '--format', 'json'])) as Array<{
+      metadata: { name: string };
+    }>;
+    const name = token?.metadata.name ?? '';
+    const typo = `${name.slice(0, -1)}${name.endsWith('0') ? '1' : '0'}`;
+    const refused = midctl(['bots', 'add', 'newcomer', '--roles=access', '--token', typo]);
+    await expect(refused).rejects.toMatchObject({ code: 'token_not_found' });
+    await expect(refused).rejects.not.toMatchObject({ message: expect.stringContaining(name) });
     await midctl(['create', '-f', '-'], IAM_TOKEN('other'));
     await expect(midctl(['bots', 'instances', 'add', 'robot', '--token', 'other-iam'])).rejects.toMatchObject(
       {
