@@ -21,7 +21,9 @@ export function describeShortenedLifetime(
 ): string | undefined {
   const issuedMs = Date.parse(issued.expires_at) - Date.parse(issued.issued_at);
   if (!(requestedMs - issuedMs > LIFETIME_SLACK_MS)) return undefined;
-  const lifetime = formatDuration(Math.max(0, Math.round(issuedMs / 1000) * 1000));
+  // The service ends a certificate on a whole second, up to a second before the cap from issued_at:
+  // rounded up, a 30m cap reads as 30m, not 29m59s.
+  const lifetime = formatDuration(Math.max(0, Math.ceil(issuedMs / 1000) * 1000));
   // A daemon renews halfway through a lifetime shorter than two intervals, but never sooner than
   // MIN_RENEWAL_INTERVAL_MS: below twice that, the certificate expires before it is replaced.
   const expiresFirst =
