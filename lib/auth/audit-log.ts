@@ -140,6 +140,8 @@ export class AuditLog {
         event.type === options.type ||
         event.type.startsWith(`${options.type}.`)) &&
       (options.bot === undefined || event.bot === options.bot);
+    // Unfiltered, every event read is one listed: a page asks for no more than the limit leaves.
+    const filtered = options.type !== undefined || options.bot !== undefined;
     const events: RecordedAuditEvent[] = [];
     let searched = 0;
     let after: string | undefined;
@@ -153,7 +155,6 @@ export class AuditLog {
           ...(after === undefined ? {} : { searchedBackTo: timeOf(after) }),
         };
       }
-      const filtered = options.type !== undefined || options.bot !== undefined;
       const page = await this.storage.list('events/', {
         reverse: true,
         limit: filtered ? wanted : Math.min(wanted, limit - events.length),

@@ -78,8 +78,9 @@ export async function initDirectory(options: InitDirectoryOptions): Promise<Init
   const lines: string[] = [];
   const created = await ensureFolder(dir);
   if (!created) {
-    await refuseBotStorage(dir, readerUser.account.name);
-    await refuseOthersFilesBeforeInit(dir, await wrapFs(() => fs.readdir(dir), dir, 'list'));
+    const names = await wrapFs(() => fs.readdir(dir), dir, 'list');
+    refuseBotStorage(dir, names, readerUser.account.name);
+    await refuseOthersFilesBeforeInit(dir, names);
   }
   lines.push(created ? `created ${dir}` : `using existing folder ${dir}`);
 
@@ -193,8 +194,7 @@ function checkFolderPath(dir: string): string {
  * Refuses a folder that holds a bot's storage (`--data-dir`): its renewable identity would become
  * readable by the reader, and stay so, as every later renewal inherits the default ACL.
  */
-async function refuseBotStorage(dir: string, readerName: string): Promise<void> {
-  const names = await wrapFs(() => fs.readdir(dir), dir, 'list');
+function refuseBotStorage(dir: string, names: readonly string[], readerName: string): void {
   const found = [STORED_IDENTITY_FILE, STORAGE_LOCK_FILE].filter((name) => names.includes(name));
   if (found.length === 0) return;
   throw new DestinationError(
