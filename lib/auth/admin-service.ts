@@ -22,6 +22,7 @@ import { randomHex } from '../core/random.js';
 import type { Bot } from '../resources/bot.js';
 import { parseResource, type Resource } from '../resources/resource.js';
 import { describeResource, findRepeatedResource, hasSecretName } from '../resources/resource-identity.js';
+import { refuseOversizedResource } from '../resources/resource-size.js';
 import type { Token } from '../resources/token.js';
 import { type TokenBotState, tokenLifetimeProblem } from '../resources/token-lifetime.js';
 import {
@@ -128,6 +129,7 @@ export class AdminService {
   ): Promise<ResourceWriteResult[]> {
     const resources = documents.map((document, index) => {
       const resource = parseResource(document, `resources[${index}]`);
+      refuseOversizedResource(resource, `resources[${index}]`);
       if (resource.kind === 'bot_instance') {
         throw new ConfigError('read_only_kind', 'bot_instance resources are created by joins, not by hand');
       }

@@ -69,3 +69,21 @@ describe('removing a token-method token', () => {
 function roleDocument(name: string) {
   return { kind: 'role', version: 'v7', metadata: { name }, spec: { allow: { logins: ['deploy'] } } };
 }
+
+describe('a resource too large to store', () => {
+  it('is refused by name before anything of the file is written', async () => {
+    const fixture = await createFixture();
+    const logins = Array.from({ length: 6_000 }, (_, index) => `login-${index}`);
+    const big = `kind: role\nversion: v7\nmetadata: {name: big}\nspec: {allow: {logins: [${logins.join(', ')}]}}\n`;
+    await expect(
+      provisionResources(fixture.service, event('Create', `${ROLE('small')}---\n${big}`)),
+    ).rejects.toMatchObject({
+      code: 'resource_too_large',
+      message: expect.stringMatching(
+        /^resources\[1\]: role "big" is \d+ KiB as JSON; a resource may be at most 64 KiB/,
+      ),
+    });
+    expect(await fixture.service.context.resources.get('role', 'small')).toBeUndefined();
+    expect(await fixture.service.context.resources.get('role', 'big')).toBeUndefined();
+  });
+});
