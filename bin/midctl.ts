@@ -7,6 +7,7 @@ import { MAX_YAML_BYTES } from '../lib/resources/yaml-documents.js';
 // The entry is the only place that turns errors into exit codes and stderr lines.
 const program = buildMidctlProgram({
   write: (text) => process.stdout.write(text),
+  note: (text) => process.stderr.write(text),
   // Bounded: `create -f - < /dev/zero` must be refused, not fill the memory.
   readStdin: () => readSmallStdin(MAX_YAML_BYTES).toString('utf8'),
   now: () => Date.now(),

@@ -27,6 +27,11 @@ import { addLockCommands } from './lock-commands.js';
 /** What the commands need from the outside world; the entry passes the real ones, tests their own. */
 export interface MidctlIo {
   write(text: string): void;
+  /**
+   * Lines for the person at the terminal beside a command's output (stderr), so that the output stays
+   * what a program reading it expects: a note beside a JSON listing.
+   */
+  note(text: string): void;
   readStdin(): string;
   now(): number;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); used by long-running commands. */
@@ -253,7 +258,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .option('--bot <name>', 'only events of this bot')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
     .action((flags: { limit: number; type?: string; bot?: string; format: 'text' | 'json' }) =>
-      run((admin) => listEvents(admin, flags)),
+      run((admin) => listEvents(admin, flags, io.note)),
     );
 
   return program;

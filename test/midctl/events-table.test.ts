@@ -14,6 +14,8 @@ describe('midctl events ls, as a table', () => {
   let root: string;
   let server: LocalAuthServer;
   let midctl: ReturnType<typeof inProcessMidctl>;
+  /** What midctl wrote beside its output (stderr). */
+  const notes: string[] = [];
   /** Moved ahead to let a second pass on the service clock, without waiting it out. */
   let skew = 0;
 
@@ -27,7 +29,7 @@ describe('midctl events ls, as a table', () => {
       iamJoin: false,
       clock: { now: () => Date.now() + skew },
     });
-    midctl = inProcessMidctl(dataDir);
+    midctl = inProcessMidctl(dataDir, undefined, notes);
     await midctl(['create', '-f', '-'], 'kind: role\nversion: v7\nmetadata: {name: access}\nspec: {}\n');
   });
 
@@ -72,7 +74,9 @@ describe('midctl events ls, as a table', () => {
       /\nNOTE: no bot is named "robt" now \(a removed bot's events stay listed under its name\); did you mean --bot robot\?\n$/,
     );
     expect(await midctl(['events', 'ls', '--bot', 'robot'])).not.toContain('NOTE');
+    notes.length = 0;
     expect(JSON.parse(await midctl(['events', 'ls', '--bot', 'robt', '--format', 'json']))).toEqual([]);
+    expect(notes.join('')).toContain('NOTE: no bot is named "robt" now');
   });
 
   it('says where a filtered search stopped, when older events were left unread', async () => {
@@ -90,8 +94,13 @@ describe('midctl events ls, as a table', () => {
       `NOTE: the search stopped after the newest ${MAX_EVENTS_SEARCHED} events (back to `,
     );
     expect(text).toContain('older events were not searched');
+    notes.length = 0;
     const json = JSON.parse(await midctl(['events', 'ls', '--bot', 'nobody-at-all', '--format', 'json']));
     expect(json).toEqual([]);
+    // Beside the JSON array, on stderr: a script reading the array learns it may be incomplete too.
+    expect(notes.join('')).toContain(
+      `NOTE: the search stopped after the newest ${MAX_EVENTS_SEARCHED} events (back to `,
+    );
     expect(await midctl(['events', 'ls', '--limit', '3'])).not.toContain('NOTE');
   });
 });

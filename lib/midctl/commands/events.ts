@@ -2,19 +2,26 @@ import { renderTable } from '../../cli/table.js';
 import { closestNames } from '../../core/closest-names.js';
 import type { AdminApi, AuditEventJson } from '../admin-api.js';
 
-/** `midctl events ls`: the audit trail, newest first. */
+/**
+ * `midctl events ls`: the audit trail, newest first. The notes (where a filtered search stopped, a
+ * `--bot` that names no bot) end the table; beside a JSON listing they go to `note` (stderr), so that
+ * the output stays a JSON array.
+ */
 export async function listEvents(
   api: AdminApi,
   options: { limit?: number; type?: string; bot?: string; format: 'text' | 'json' },
+  note: (text: string) => void,
 ): Promise<string> {
   const { events, incomplete_search: incomplete } = await api.searchEvents(options);
-  if (options.format === 'json') return `${JSON.stringify(events, null, 2)}\n`;
-  const note =
-    incomplete === undefined
+  const notes =
+    (incomplete === undefined
       ? ''
-      : `NOTE: the search stopped after the newest ${incomplete.searched} events${incomplete.back_to === null ? '' : ` (back to ${incomplete.back_to})`}; older events were not searched. The auth service also logs every audit record ("audit":true): search its log (CloudWatch Logs on AWS) for older ones\n`;
-  const unknownBot =
-    events.length === 0 && options.bot !== undefined ? await unknownBotNote(api, options.bot) : '';
+      : `NOTE: the search stopped after the newest ${incomplete.searched} events${incomplete.back_to === null ? '' : ` (back to ${incomplete.back_to})`}; older events were not searched. The auth service also logs every audit record ("audit":true): search its log (CloudWatch Logs on AWS) for older ones\n`) +
+    (events.length === 0 && options.bot !== undefined ? await unknownBotNote(api, options.bot) : '');
+  if (options.format === 'json') {
+    if (notes !== '') note(notes);
+    return `${JSON.stringify(events, null, 2)}\n`;
+  }
   const table = renderTable(
     ['Time', 'Type', 'Outcome', 'Code', 'Bot', 'Instance', 'Detail'],
     events.map((event) => [
@@ -27,7 +34,7 @@ export async function listEvents(
       detail(event),
     ]),
   );
-  return table + note + unknownBot;
+  return table + notes;
 }
 
 /**

@@ -24,6 +24,7 @@ function midctl() {
   const output: string[] = [];
   const program = buildMidctlProgram({
     write: (text) => output.push(text),
+    note: () => {},
     readStdin: () => '',
     now: () => Date.now(),
     untilStopped: async () => {},
