@@ -2,6 +2,7 @@ import { lstatSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { localServerFiles } from './local-server-files.js';
+import { describeUid } from './user-names.js';
 
 function statOrUndefined(stat: (path: string) => Stats, path: string): Stats | undefined {
   try {
@@ -34,7 +35,7 @@ export function refuseUnsafeDataDir(dataDir: string, uid: number | undefined = p
   const folder = statSync(dataDir);
   if (folder.uid !== uid) {
     throw refused(
-      `--data-dir ${dataDir} is owned by uid ${folder.uid}, not by uid ${uid} running the auth service: its owner could replace the CA keys and the admin credential in it. Run the service as its owner, or give the folder to this user (chown -R ${uid} ${dataDir}) once you have checked what it holds`,
+      `--data-dir ${dataDir} is owned by ${describeUid(folder.uid)}, not by ${describeUid(uid)} running the auth service: its owner could replace the CA keys and the admin credential in it. Run the service as its owner, or give the folder to this user (chown -R ${uid} ${dataDir}) once you have checked what it holds`,
     );
   }
   const files = localServerFiles(dataDir);
@@ -68,7 +69,7 @@ export function refuseUnsafeDataDir(dataDir: string, uid: number | undefined = p
           ? `; removing it would give the cluster new CAs, which no bot, node or app trusts`
           : ' or remove it';
       throw refused(
-        `${path} is owned by uid ${stats.uid}, not by uid ${uid} running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown ${uid} ${path})${remedy}`,
+        `${path} is owned by ${describeUid(stats.uid)}, not by ${describeUid(uid)} running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown ${uid} ${path})${remedy}`,
       );
     }
     if (secrets.has(path) && (stats.mode & 0o077) !== 0) {

@@ -324,7 +324,7 @@ describe('midctl auth start: a data directory someone else could have prepared',
       const refused = start(dataDir);
       await expect(refused).rejects.toMatchObject({ code: 'unsafe_data_dir' });
       await expect(refused).rejects.toThrow(
-        `--data-dir ${dataDir} is owned by uid ${NOBODY}, not by uid 0 running the auth service: its owner could replace the CA keys and the admin credential in it. Run the service as its owner, or give the folder to this user (chown -R 0 ${dataDir}) once you have checked what it holds`,
+        `--data-dir ${dataDir} is owned by uid ${NOBODY} (nobody), not by uid 0 (root) running the auth service: its owner could replace the CA keys and the admin credential in it. Run the service as its owner, or give the folder to this user (chown -R 0 ${dataDir}) once you have checked what it holds`,
       );
       expect(statSync(dataDir).mode & 0o777).toBe(0o777);
       expect(readdirSync(dataDir)).toEqual(['admin-token']);
@@ -338,7 +338,7 @@ describe('midctl auth start: a data directory someone else could have prepared',
     const keys = join(localServerFiles(dataDir).caFolder, 'cas.json');
     chownSync(keys, NOBODY, NOBODY);
     await expect(start(dataDir)).rejects.toThrow(
-      `${keys} is owned by uid ${NOBODY}, not by uid 0 running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown 0 ${keys}); removing it would give the cluster new CAs, which no bot, node or app trusts`,
+      `${keys} is owned by uid ${NOBODY} (nobody), not by uid 0 (root) running the auth service; someone may have tampered with ${dataDir}: check the file, then give it to this user (chown 0 ${keys}); removing it would give the cluster new CAs, which no bot, node or app trusts`,
     );
   });
 
