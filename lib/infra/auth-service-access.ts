@@ -38,6 +38,8 @@ export function grantAuthServiceAccess(parts: {
   readonly table: dynamodb.Table;
   readonly caSecret: secretsmanager.Secret;
   readonly kmsKey: kms.IKey | undefined;
+  /** Whether the CA secret outlives the stack (any removal policy but DESTROY). */
+  readonly retained: boolean;
 }): void {
   const { role, table, caSecret, kmsKey } = parts;
   role.addToPrincipalPolicy(
@@ -84,6 +86,22 @@ export function grantAuthServiceAccess(parts: {
       },
     }),
   );
+  if (parts.retained) {
+    // A kept CA secret is kept from a DeleteSecret by hand too, as the table is by its deletion
+    // protection: deleted, every cold start would stop (the service never makes CAs in place of lost
+    // ones), and with ForceDeleteWithoutRecovery the keys would be gone for good, with every bot, node
+    // and app trusting CAs no one can sign with. CloudFormation never deletes a kept secret; whoever
+    // means it removes this statement (or the whole resource policy) first.
+    caSecret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoOneDeletesTheKeptCaSecret',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:DeleteSecret'],
+        resources: ['*'],
+      }),
+    );
+  }
   if (kmsKey !== undefined) {
     const region = Stack.of(role).region;
     role.addToPrincipalPolicy(
@@ -99,7 +117,14 @@ export function grantAuthServiceAccess(parts: {
         sid: 'KeyViaSecretsManager',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: [kmsKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+        // For the CA secret alone: Secrets Manager names the secret in the encryption context of
+        // every call it makes to KMS for it, so other secrets under the same key stay out of reach.
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `secretsmanager.${region}.amazonaws.com`,
+            'kms:EncryptionContext:SecretARN': caSecret.secretArn,
+          },
+        },
       }),
     );
   }

@@ -229,7 +229,13 @@ export class MachineIdAuth extends Construct {
     });
     this.function = auth.function;
     this.role = auth.role;
-    grantAuthServiceAccess({ role: auth.role, table, caSecret, kmsKey: props.kmsKey });
+    grantAuthServiceAccess({
+      role: auth.role,
+      table,
+      caSecret,
+      kmsKey: props.kmsKey,
+      retained: removalPolicy !== RemovalPolicy.DESTROY,
+    });
     // CDK deletes a secret's resource policy with the stack even when the secret is kept
     // (aws/aws-cdk#30408): a kept CA secret would lose its denies, its keys readable by anyone whose own
     // policies allow GetSecretValue. The policy goes (or stays) with the secret, under its construct ID.

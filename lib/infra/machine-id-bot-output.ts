@@ -215,7 +215,14 @@ export class MachineIdBotOutput extends Construct {
           grantee,
           actions: ['kms:Decrypt'],
           resourceArns: [this.kmsKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+          // This output's secret alone (Secrets Manager names it in the encryption context): a reader
+          // of one output cannot decrypt another secret under the same key, whatever else it may read.
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com`,
+              'kms:EncryptionContext:SecretARN': this.secret.secretArn,
+            },
+          },
         }),
       );
     }

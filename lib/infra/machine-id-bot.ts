@@ -313,8 +313,13 @@ export class MachineIdBot extends Construct {
           sid: 'OutputKeyViaSecretsManager',
           actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           resources: [kmsKey.keyArn],
+          // For the bot's own output secrets alone (Secrets Manager names the secret in the encryption
+          // context of each call), not for every secret under the same key.
           conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+            StringEquals: {
+              'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
+              'kms:EncryptionContext:SecretARN': this.outputs.map((output) => output.secret.secretArn),
+            },
           },
         }),
       );

@@ -45,8 +45,17 @@ function statementsOf(roleId: string): Array<Record<string, unknown>> {
 }
 
 const viaService = (service: string) => ({
+  'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+});
+
+/** Through Secrets Manager, and for these secrets only: the encryption context names the secret. */
+const forSecrets = (...secrets: string[]) => ({
   StringEquals: {
-    'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+    ...viaService('secretsmanager'),
+    'kms:EncryptionContext:SecretARN':
+      secrets.length === 1
+        ? ref(logicalIdOf(stack, secrets[0] as string))
+        : secrets.map((secret) => ref(logicalIdOf(stack, secret))),
   },
 });
 
@@ -62,7 +71,7 @@ describe('with a customer managed key', () => {
     }
   });
 
-  it('lets the auth role use the key only through DynamoDB and Secrets Manager', () => {
+  it('lets the auth role use the key only through DynamoDB, and through Secrets Manager for its CA secret alone', () => {
     const kmsStatements = statementsOf(logicalIdOf(stack, 'Auth/FunctionRole')).filter((s) =>
       [s['Action']].flat().some((action) => String(action).startsWith('kms:')),
     );
@@ -72,19 +81,19 @@ describe('with a customer managed key', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
         Resource: KEY_ARN,
-        Condition: viaService('dynamodb'),
+        Condition: { StringEquals: viaService('dynamodb') },
       },
       {
         Sid: 'KeyViaSecretsManager',
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: KEY_ARN,
-        Condition: viaService('secretsmanager'),
+        Condition: forSecrets('Auth/CaSecret'),
       },
     ]);
   });
 
-  it('lets the bot role write new values (GenerateDataKey and Decrypt, as PutSecretValue needs) only through Secrets Manager', () => {
+  it('lets the bot role write new values (GenerateDataKey and Decrypt, as PutSecretValue needs) only through Secrets Manager, for its own outputs', () => {
     const kmsStatements = statementsOf(logicalIdOf(stack, 'Bot/FunctionRole')).filter((s) =>
       [s['Action']].flat().some((action) => String(action).startsWith('kms:')),
     );
@@ -94,12 +103,12 @@ describe('with a customer managed key', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: KEY_ARN,
-        Condition: viaService('secretsmanager'),
+        Condition: forSecrets('Bot/Output-ssh/Secret', 'Bot/Output-app/Secret'),
       },
     ]);
   });
 
-  it('grants readers kms:Decrypt through Secrets Manager along with the read', () => {
+  it('grants readers kms:Decrypt through Secrets Manager for the secret they read, along with the read', () => {
     expect(statementsOf(logicalIdOf(stack, '/Reader'))).toEqual([
       {
         Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
@@ -110,7 +119,8 @@ describe('with a customer managed key', () => {
         Action: 'kms:Decrypt',
         Effect: 'Allow',
         Resource: KEY_ARN,
-        Condition: viaService('secretsmanager'),
+        // The one output it may read, not the bot's other output under the same key.
+        Condition: forSecrets('Bot/Output-app/Secret'),
       },
     ]);
   });
@@ -148,6 +158,7 @@ describe('with a customer managed key', () => {
               },
             },
           },
+          Match.objectLike({ Sid: 'NoOneDeletesTheKeptCaSecret' }),
         ],
       },
     });

@@ -54,14 +54,24 @@ const BOOTSTRAP_EXECUTION_ROLE =
 
 interface ResourcePolicyStatement {
   readonly Sid?: string;
+  readonly Action?: unknown;
   readonly Condition?: { readonly ArnNotEquals?: Record<string, unknown> };
+}
+
+/** The statements of the CA secret's resource policy in `of`. */
+function caSecretStatements(of: Stack): ResourcePolicyStatement[] {
+  const [policy] = Object.values(Template.fromStack(of).findResources('AWS::SecretsManager::ResourcePolicy'));
+  return (policy as { Properties: { ResourcePolicy: { Statement: ResourcePolicyStatement[] } } }).Properties
+    .ResourcePolicy.Statement;
+}
+
+function toArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
 }
 
 /** Who is exempt from each deny statement of the CA secret's resource policy in `of`. */
 function caSecretDenies(of: Stack): { readOrPut: unknown[]; update: unknown[] } {
-  const [policy] = Object.values(Template.fromStack(of).findResources('AWS::SecretsManager::ResourcePolicy'));
-  const statements = (policy as { Properties: { ResourcePolicy: { Statement: ResourcePolicyStatement[] } } })
-    .Properties.ResourcePolicy.Statement;
+  const statements = caSecretStatements(of);
   const exempt = (sid: string) =>
     [
       statements.find((statement) => statement.Sid === sid)?.Condition?.ArnNotEquals?.['aws:PrincipalArn'],
@@ -152,9 +162,33 @@ describe('MachineIdAuth state', () => {
               },
             },
           },
+          {
+            Sid: 'NoOneDeletesTheKeptCaSecret',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'secretsmanager:DeleteSecret',
+            Resource: '*',
+          },
         ],
       },
     });
+  });
+
+  it('denies deleting the retained CA secret to everyone, as the table is kept from deletion', () => {
+    // Deleted (with ForceDeleteWithoutRecovery, for good), every cold start stops and everything that
+    // trusts the cluster trusts CAs no one can sign with any more.
+    const statements = caSecretStatements(stack);
+    expect(
+      statements.filter((statement) => toArray(statement.Action).includes('secretsmanager:DeleteSecret')),
+    ).toEqual([
+      {
+        Sid: 'NoOneDeletesTheKeptCaSecret',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'secretsmanager:DeleteSecret',
+        Resource: '*',
+      },
+    ]);
   });
 
   it("exempts the execution role the stack's DefaultStackSynthesizer names from the update deny, and nothing else", () => {
@@ -189,6 +223,12 @@ describe('MachineIdAuth state', () => {
     });
     disposable.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
     disposable.hasResource('AWS::SecretsManager::ResourcePolicy', { DeletionPolicy: 'Delete' });
+    // Nor may a deny of DeleteSecret: the stack's deletion deletes the secret.
+    expect(
+      caSecretStatements(other).filter((statement) =>
+        toArray(statement.Action).includes('secretsmanager:DeleteSecret'),
+      ),
+    ).toEqual([]);
     // The cluster name defaults to the stack name.
     disposable.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
