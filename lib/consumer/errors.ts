@@ -74,7 +74,7 @@ export class IdentityExpiredError extends ConsumerError {
 /**
  * The secret's value is not the JSON object the bot writes (not JSON, a missing or malformed
  * metadata key, a non-string value, a `tlscert` or `key` OpenSSL cannot read, a `key` that is not the
- * private key of `tlscert`, an artifact the call needs is absent, a file name that cannot be a file).
+ * private key of `tlscert`, a `key-cert.pub` or `ssh_host-cert.pub` that is not an OpenSSH certificate, an artifact the call needs is absent, a file name that cannot be a file).
  * Code `identity_format_invalid`.
  *
  * @example

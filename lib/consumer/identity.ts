@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { SECRET_METADATA_KEYS } from '../bot/destinations/secret-value.js';
 import { IdentityFormatError, IdentityNotFoundError } from './errors.js';
 import { checkTlsKeyPair } from './identity-key-pair.js';
+import { type CertificateEnd, sshCertificateEnds } from './identity-ssh-certificates.js';
 
 /**
  * One output of a bot, as the bot last wrote it to its secret: every artifact file's text, the
@@ -26,7 +27,11 @@ export interface Identity {
   /** Serial of the output's certificate. */
   readonly serial: string;
   readonly issuedAt: Date;
-  /** `expires_at`, or the notAfter of `tlscert` when that is earlier: the loader never serves it past this. */
+  /**
+   * `expires_at`, or the end of a certificate's validity when that is earlier (the notAfter of
+   * `tlscert`, the valid_before of `key-cert.pub` or `ssh_host-cert.pub`): the loader never serves it
+   * past this.
+   */
   readonly expiresAt: Date;
   /** Every artifact by its file name (`tlscert`, `key`, `ssh_config`, `kubeconfig.yaml`, ...). */
   readonly files: Readonly<Record<string, string>>;
@@ -90,7 +95,8 @@ const secretValueSchema = z
  * `expires_at`, `issued_at`, `bot`, `output`, `serial`) into an {@link Identity}. Checks the format,
  * not the expiry: the loader decides what to do with an expired one. When present, `tlscert` must be
  * a certificate OpenSSL can read, `key` a private key it can read, and `key` the private key of
- * `tlscert`.
+ * `tlscert`; `key-cert.pub` and `ssh_host-cert.pub` must be OpenSSH certificates, whose valid_before
+ * caps `expiresAt` as `tlscert`'s notAfter does.
  *
  * @throws {@link IdentityFormatError} when the value is not that object, or its `tlscert` and `key`
  * are not a usable pair; the message names the key, never a value.
@@ -151,13 +157,19 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
       );
     }
   }
-  const expiresAt = expiryOf(value.expires_at, checkTlsKeyPair(files, secretId));
-  if (expiresAt.getTime() <= issuedAt.getTime()) {
-    throw new IdentityFormatError(
-      `secret ${secretId}: key "tlscert": the certificate expires at ${expiresAt.toISOString()}, not after issued_at ${value.issued_at}; let the bot write the secret again`,
-      { secretId },
-    );
+  const certificateEnds = [
+    ...tlsCertificateEnd(checkTlsKeyPair(files, secretId)),
+    ...sshCertificateEnds(files, secretId),
+  ];
+  for (const end of certificateEnds) {
+    if (end.validBefore.getTime() <= issuedAt.getTime()) {
+      throw new IdentityFormatError(
+        `secret ${secretId}: key ${JSON.stringify(end.file)}: the certificate expires at ${end.validBefore.toISOString()}, not after issued_at ${value.issued_at}; let the bot write the secret again`,
+        { secretId },
+      );
+    }
   }
+  const expiresAt = expiryOf(value.expires_at, certificateEnds);
   const typed: Record<string, string> = {};
   for (const [field, fileName] of Object.entries(TYPED_FIELDS)) {
     const content = files[fileName];
@@ -176,14 +188,20 @@ export function parseIdentity(secretString: string, secretId: string): Identity 
 }
 
 /**
- * The earlier of `expires_at` and the certificate's notAfter. midbot writes them equal, but a value
- * whose `expires_at` runs later (an older bot's was up to a second late; a value written by hand) must
- * not have the loader serve a certificate every server already refuses.
+ * The earliest of `expires_at` and the certificates' ends. midbot writes them equal, but a value whose
+ * `expires_at` runs later (an older bot's was up to a second late; a value written by hand) must not
+ * have the loader serve a certificate every server already refuses.
  */
-function expiryOf(expiresAt: string, certificate: X509Certificate | undefined): Date {
-  const stated = Date.parse(expiresAt);
+function expiryOf(expiresAt: string, certificateEnds: readonly CertificateEnd[]): Date {
+  return new Date(
+    Math.min(Date.parse(expiresAt), ...certificateEnds.map((end) => end.validBefore.getTime())),
+  );
+}
+
+/** The notAfter of `tlscert`, as a certificate end; none when there is no `tlscert`. */
+function tlsCertificateEnd(certificate: X509Certificate | undefined): CertificateEnd[] {
   const notAfter = certificate === undefined ? Number.NaN : Date.parse(certificate.validTo);
-  return new Date(Number.isNaN(notAfter) ? stated : Math.min(stated, notAfter));
+  return Number.isNaN(notAfter) ? [] : [{ file: 'tlscert', validBefore: new Date(notAfter) }];
 }
 
 /** What `toJSON` and `util.inspect` show of an identity: no file content. */

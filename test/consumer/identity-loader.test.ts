@@ -27,6 +27,7 @@ import {
   startSecretsManagerEmulator,
 } from '../support/secrets-manager-emulator.js';
 import { MINUTE, writeIdentitySecret } from './identity-secret.js';
+import { issueSshCertificateLine } from './ssh-files.js';
 import { issueTlsFiles } from './tls-files.js';
 
 const SECRET = 'midbot/ci/grafana';
@@ -38,7 +39,7 @@ const KEY_LINES = KEY.split('\n').filter((line) => line !== '' && !line.startsWi
 
 const FILES = {
   ...TLS,
-  'key-cert.pub': 'ssh-ed25519-cert-v01@openssh.com AAAA\n',
+  'key-cert.pub': issueSshCertificateLine(),
   'kubeconfig.yaml': 'apiVersion: v1\nkind: Config\n',
   known_hosts: '@cert-authority *.example.test ssh-ed25519 AAAA\n',
 };
@@ -453,6 +454,32 @@ describe('IdentityLoader', () => {
       },
       /key "tlscert": the certificate expires at 2029-12-31T23:59:00.000Z, not after issued_at/,
     ],
+    [
+      'an SSH certificate that cannot be read',
+      {
+        ...FILES,
+        'key-cert.pub': 'ssh-ed25519-cert-v01@openssh.com AAAA\n',
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+      },
+      /key "key-cert.pub": expected an OpenSSH certificate, but it cannot be read as one/,
+    ],
+    [
+      'an SSH certificate that expired before its issued_at',
+      {
+        ...FILES,
+        'key-cert.pub': issueSshCertificateLine({ validBefore: new Date(T0 - MINUTE) }),
+        expires_at: '2030-01-01T01:00:00Z',
+        issued_at: '2030-01-01T00:00:00Z',
+        bot: 'b',
+        output: 'o',
+        serial: 's',
+      },
+      /key "key-cert.pub": the certificate expires at 2029-12-31T23:59:00.000Z, not after issued_at/,
+    ],
     ['a list', ['PRIVATE-KEY-MATERIAL'], /expected a JSON object/],
   ])('refuses %s', async (_, value, message) => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
@@ -494,6 +521,46 @@ describe('IdentityLoader', () => {
     }
     expect(fetched.message).toMatch(/expired at 2030-01-01T00:30:00.000Z/);
   });
+
+  it.each([
+    ['identity', 'key-cert.pub', FILES],
+    // An ssh_host output has no tlscert: its host certificate is all a reader has to go by.
+    [
+      'ssh_host',
+      'ssh_host-cert.pub',
+      { ssh_host: KEY, 'ssh_host-user-ca.pub': 'ssh-ed25519 AAAA user-ca\n' },
+    ],
+  ])(
+    "never serves an %s output past its SSH certificate's valid_before, whatever expires_at says",
+    async (kind, name, files) => {
+      // OpenSSH refuses a certificate from valid_before on: a value whose expires_at runs later (an
+      // older bot wrote it up to a second late; a value written by hand) must not outlive it.
+      const sshCert = issueSshCertificateLine({
+        type: kind === 'identity' ? 'user' : 'host',
+        validBefore: new Date(T0 + 30 * MINUTE),
+      });
+      await writeIdentitySecret(
+        client,
+        SECRET,
+        { ...files, [name]: sshCert },
+        { issuedAt: T0, serial: 'serial-1', output: kind },
+      );
+      const ids = loader();
+
+      now = T0 + 5 * MINUTE;
+      expect((await ids.load(SECRET)).expiresAt).toEqual(new Date(T0 + 30 * MINUTE));
+      now = T0 + 30 * MINUTE;
+      sm.setFault('GetSecretValue', { kind: 'internal-error', status: 503 });
+      const cached = await rejection(ids.load(SECRET));
+      sm.setFault('GetSecretValue', undefined);
+      const fetched = await rejection(loader().load(SECRET));
+
+      for (const error of [cached, fetched]) {
+        expect(error).toBeInstanceOf(IdentityExpiredError);
+        expect((error as IdentityExpiredError).expiresAt).toEqual(new Date(T0 + 30 * MINUTE));
+      }
+    },
+  );
 
   it('never returns an identity at the very millisecond it expires, cached or fetched', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });

@@ -16,6 +16,7 @@ import { startKubeApiStandIn } from '../support/kube-api-server.js';
 import { runKubectl } from '../support/kubectl.js';
 import { createOpensslCa } from '../support/openssl-ca.js';
 import { runCommand } from '../support/run-command.js';
+import { issueSshCertificateLine } from './ssh-files.js';
 import { issueTlsFiles } from './tls-files.js';
 
 /** Where the bot rendered the output; ssh_config names it. */
@@ -64,7 +65,7 @@ const identityOutput = () =>
     identity: 'identity file with PRIVATE KEY\n',
     ...TLS,
     'key.pub': 'ssh-ed25519 AAAA\n',
-    'key-cert.pub': 'ssh-ed25519-cert-v01@openssh.com AAAA\n',
+    'key-cert.pub': issueSshCertificateLine(),
     sshcacerts: 'cert-authority ssh-ed25519 AAAA\n',
     known_hosts: '@cert-authority *.example.test ssh-ed25519 AAAA\n',
     ssh_config: sshConfig,
