@@ -4,6 +4,7 @@ import { DirectoryDestination } from '../bot/destinations/directory-destination.
 import { DestinationError } from '../core/errors.js';
 import { IdentityFormatError, IdentityWriteError } from './errors.js';
 import type { Identity } from './identity.js';
+import { refuseFolderOthersCanChange } from './identity-folder-check.js';
 
 /**
  * Files that are safe to show (mode 0644). Everything else, including any name this library does
@@ -46,6 +47,9 @@ export interface WrittenIdentityFiles {
  * - Modes: 0600 for key material (`key`, `tls.key`, `identity`, `ssh_host`, `kubeconfig.yaml`, and
  *   any file it does not know), 0644 for certificates and public files.
  * - Symlinks at a file's name or as `dir` itself are refused, never followed.
+ * - A folder another user could change files in is refused before anything is written: `dir` and
+ *   each folder above it must be owned by this process's user or root, and writable by no one else
+ *   unless sticky (`/tmp`), as OpenSSH asks of `~/.ssh`.
  * - `ssh_config` names the folder the *bot* rendered it for; its `IdentityFile`, `CertificateFile`
  *   and `UserKnownHostsFile` lines are rewritten to point into `dir`.
  *
@@ -79,6 +83,7 @@ export async function writeIdentityFiles(identity: Identity, dir: string): Promi
       secret: !PUBLIC_FILES.has(name),
     };
   });
+  await refuseFolderOthersCanChange(root);
   try {
     // The folder is the consumer's own: keys get exactly 0600, whatever default ACL it carries.
     await new DirectoryDestination(root, { readerAclProbe: async () => false, purpose: 'copy' }).write(files);

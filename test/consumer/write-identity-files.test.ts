@@ -1,4 +1,16 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +31,8 @@ import { runCommand } from '../support/run-command.js';
 import { issueSshCertificateLine } from './ssh-files.js';
 import { issueTlsFiles } from './tls-files.js';
 
+/** A user other than the one running the tests (as root): `nobody`. */
+const NOBODY = 65534;
 /** Where the bot rendered the output; ssh_config names it. */
 const BOT_DIR = '/opt/machine-id';
 /** Three identities' worth of TLS files: the output, and an old and a new one to replace each other. */
@@ -176,6 +190,59 @@ describe('writeIdentityFiles', () => {
     );
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it('refuses a folder its group may write, writing nothing, and writes once it is private', async () => {
+    const dir = path.join(work, 'group-writable');
+    await mkdir(dir);
+    await chmod(dir, 0o775);
+
+    const error = await writeIdentityFiles(identityOutput(), dir).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(IdentityWriteError);
+    expect((error as Error).message).toBe(
+      `${dir} may be written by users other than its owner (mode 0775): they could replace ssh_config, known_hosts or kubeconfig.yaml after they are written. Make it private (chmod go-w ${dir}), or write the identity to a folder of this user's own`,
+    );
+    expect(await readdir(dir)).toEqual([]);
+    await chmod(dir, 0o755);
+    await writeIdentityFiles(identityOutput(), dir);
+    expect(await readFile(path.join(dir, 'key'), 'utf8')).toBe(TLS.key);
+  });
+
+  it('refuses a folder under one that others may write, which they could swap for their own', async () => {
+    const open = path.join(work, 'world-writable');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const dir = path.join(open, 'machine-id');
+
+    await expect(writeIdentityFiles(identityOutput(), dir)).rejects.toThrow(
+      `${open} may be written by users other than its owner (mode 0777)`,
+    );
+    await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('writes into a new folder under a sticky one such as /tmp', async () => {
+    const sticky = path.join(work, 'sticky');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+
+    await writeIdentityFiles(identityOutput(), path.join(sticky, 'machine-id'));
+
+    expect(await readFile(path.join(sticky, 'machine-id', 'key'), 'utf8')).toBe(TLS.key);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses a folder of another user, whose owner could change it',
+    async () => {
+      const dir = path.join(work, 'not-mine');
+      await mkdir(dir, { mode: 0o700 });
+      await chown(dir, NOBODY, NOBODY);
+
+      await expect(writeIdentityFiles(identityOutput(), dir)).rejects.toThrow(
+        `${dir} is owned by uid ${NOBODY}, not by this process's user (uid 0) or root`,
+      );
+      expect(await readdir(dir)).toEqual([]);
+    },
+  );
 
   it('writes a kubeconfig.yaml that kubectl uses as is', async () => {
     const ca = await createOpensslCa(work, 'Kube CA');
