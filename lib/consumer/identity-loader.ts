@@ -258,7 +258,7 @@ export class IdentityLoader {
         : fetched;
     if (now >= identity.expiresAt.getTime()) {
       throw new IdentityExpiredError(
-        `the identity in secret ${secretId} (output ${identity.output} of bot ${identity.bot}) expired at ${identity.expiresAt.toISOString()}: the bot has not renewed it. Check the bot's logs and schedule`,
+        `the identity in secret ${secretId} (output ${identity.output} of bot ${identity.bot}) expired at ${identity.expiresAt.toISOString()}: the bot has not renewed it. Check the bot's logs and schedule (or this machine's clock, which reads ${new Date(now).toISOString()}: one running ahead sees identities expire early)`,
         { secretId, expiresAt: identity.expiresAt },
       );
     }

@@ -498,6 +498,8 @@ describe('IdentityLoader', () => {
 
     expect(error).toBeInstanceOf(IdentityExpiredError);
     expect(error.message).toMatch(/expired at 2029-12-31T23:30:00.000Z: the bot has not renewed it/);
+    // What this machine's clock says, for the reader to compare: one running ahead expires them early.
+    expect(error.message).toContain("or this machine's clock, which reads 2030-01-01T00:00:00.000Z");
   });
 
   it("never serves an identity past its certificate's notAfter, whatever expires_at says", async () => {
