@@ -47,10 +47,24 @@ export class FolderOwnership {
   async check(writing: readonly string[]): Promise<{ entries: string[]; owned: ReadonlySet<string> }> {
     const names = await this.folder.readdir();
     const entries = names.filter((name) => !this.folder.isTemporary(name) && name !== OWNED_FILES_LIST);
-    const owned = (await this.isOurs(OWNED_FILES_LIST))
-      ? parseOwnedFiles((await this.folder.readFile(OWNED_FILES_LIST))?.toString('utf8'))
-      : new Set<string>();
-    refuseReplacingOthersFiles({ folder: this.folder.root, writing, entries, owned });
+    const distrust = names.includes(OWNED_FILES_LIST) ? await this.distrust(OWNED_FILES_LIST) : 'missing';
+    const owned =
+      distrust === undefined
+        ? parseOwnedFiles((await this.folder.readFile(OWNED_FILES_LIST))?.toString('utf8'))
+        : new Set<string>();
+    refuseReplacingOthersFiles({
+      folder: this.folder.root,
+      writing,
+      entries,
+      owned,
+      // After `midbot init` gave the folder to the bot user, a run as root finds the list there but
+      // cannot trust it: "the list does not name them" would send the user looking in the wrong place.
+      ...(typeof distrust === 'object'
+        ? {
+            listDistrusted: `${OWNED_FILES_LIST} there belongs to uid ${distrust.uid}, and midbot, running as uid ${distrust.me}, trusts only a list its own user or root wrote; run midbot as the user that owns the folder (the --bot-user \`midbot init\` gave it to)`,
+          }
+        : {}),
+    });
     return { entries, owned };
   }
 
@@ -92,9 +106,21 @@ export class FolderOwnership {
    * else can make a file root's).
    */
   private async isOurs(name: string): Promise<boolean> {
+    return (await this.distrust(name)) === undefined;
+  }
+
+  /**
+   * Why a file of the folder is not one midbot made (see {@link isOurs}), or undefined when it is:
+   * missing, not a plain file of one link, or another user's (that user's uid, and midbot's).
+   */
+  private async distrust(
+    name: string,
+  ): Promise<'missing' | 'not_plain' | { uid: number; me: number } | undefined> {
     const stats = await this.folder.lstat(name).catch(() => undefined);
+    if (stats === undefined) return 'missing';
+    if (!stats.isFile() || stats.nlink !== 1) return 'not_plain';
     const me = process.geteuid?.();
-    const owner = me === undefined || stats?.uid === me || stats?.uid === 0;
-    return stats?.isFile() === true && stats.nlink === 1 && owner;
+    if (me === undefined || stats.uid === me || stats.uid === 0) return undefined;
+    return { uid: stats.uid, me };
   }
 }

@@ -40,6 +40,8 @@ export interface PlannedWrite {
   readonly entries: readonly string[];
   /** The names on the folder's list. */
   readonly owned: ReadonlySet<string>;
+  /** Why a list the folder holds was not read (another user's, say): it then names nothing. */
+  readonly listDistrusted?: string;
 }
 
 /**
@@ -53,8 +55,15 @@ export function refuseReplacingOthersFiles(planned: PlannedWrite): void {
   const present = new Set(planned.entries);
   const notOurs = planned.writing.filter((name) => present.has(name) && !planned.owned.has(name));
   if (notOurs.length === 0) return;
+  const them = notOurs.length > 1 ? 'them' : 'it';
+  if (planned.listDistrusted !== undefined) {
+    throw new DestinationError(
+      'destination_holds_other_files',
+      `${planned.folder} already holds ${notOurs.join(', ')}, which midbot cannot tell it wrote: ${planned.listDistrusted}, or move ${them} away if midbot may own ${notOurs.length > 1 ? 'these names' : 'that name'}; nothing was written`,
+    );
+  }
   throw new DestinationError(
     'destination_holds_other_files',
-    `${planned.folder} already holds ${notOurs.join(', ')}, which midbot did not write (${OWNED_FILES_LIST} does not list ${notOurs.length > 1 ? 'them' : 'it'}) and would replace. Give the output a folder of its own (such as ${planned.folder.replace(/\/$/, '')}/machine-id), or move ${notOurs.length > 1 ? 'them' : 'it'} away if midbot may own ${notOurs.length > 1 ? 'these names' : 'that name'} (files an older midbot wrote there, before it kept that list, included); nothing was written`,
+    `${planned.folder} already holds ${notOurs.join(', ')}, which midbot did not write (${OWNED_FILES_LIST} does not list ${them}) and would replace. Give the output a folder of its own (such as ${planned.folder.replace(/\/$/, '')}/machine-id), or move ${them} away if midbot may own ${notOurs.length > 1 ? 'these names' : 'that name'} (files an older midbot wrote there, before it kept that list, included); nothing was written`,
   );
 }

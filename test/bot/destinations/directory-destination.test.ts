@@ -246,6 +246,25 @@ describe('DirectoryDestination', () => {
     },
   );
 
+  it.runIf(process.getuid?.() === 0)(
+    "says the list is the bot user's, not that it lacks the files, when root writes a folder `midbot init` gave away",
+    async () => {
+      const destination = new DirectoryDestination(root, noAcl);
+      await destination.write(output('v1'));
+      // What `midbot init --bot-user` does to a folder midbot wrote: every file goes to the bot user.
+      for (const name of await fs.readdir(root)) await fs.chown(path.join(root, name), 65534, 65534);
+
+      const error = await destinationError(destination.write(output('v2')));
+
+      expect(error.code).toBe('destination_holds_other_files');
+      expect(error.message).toContain(
+        `.midbot-files.json there belongs to uid 65534, and midbot, running as uid 0, trusts only a list its own user or root wrote; run midbot as the user that owns the folder (the --bot-user \`midbot init\` gave it to)`,
+      );
+      expect(error.message).not.toContain('does not list');
+      expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v1\n');
+    },
+  );
+
   it('sets 0600 on a key even where a previous version was world-readable', async () => {
     await new DirectoryDestination(root, noAcl).write(output('v1'));
     await fs.chmod(path.join(root, 'key'), 0o666);
