@@ -129,7 +129,15 @@ export class BotInstanceStore {
   async require(botName: string, instanceId: string): Promise<StoredInstance> {
     const found = await this.get(botName, instanceId);
     if (found === undefined) {
-      throw new NotFoundError('instance_not_found', `bot instance ${botName}/${instanceId} does not exist`);
+      // `midctl events ls` shows an instance by the first characters of its id: one of those, copied,
+      // is answered with the whole id. Read only on the way to a refusal.
+      const [only, another] = await this.storage.list(keyOf(botName, instanceId), { limit: 2 });
+      const likely =
+        only === undefined || another !== undefined ? undefined : this.decode(only.value).instance_id;
+      throw new NotFoundError(
+        'instance_not_found',
+        `bot instance ${botName}/${instanceId} does not exist${likely === undefined ? '' : ` (did you mean ${botName}/${likely}?)`}`,
+      );
     }
     return found;
   }

@@ -120,6 +120,37 @@ describe('midctl against a local auth service', () => {
       });
     });
 
+    it('answers an instance id cut short, as the events table shows it, with the whole id', async () => {
+      await midctl(['bots', 'add', 'short', '--roles=access']);
+      const [token] = (await json(['tokens', 'ls'])) as Array<{ metadata: { name: string } }>;
+      const { instance_id: id } = await server.service.join.join(
+        {
+          join_method: 'token',
+          token: token?.metadata.name ?? '',
+          public_key: publicKeyToPem(generateKeyPair('balanced', 'subject').publicKey),
+        },
+        { requestId: 'test' },
+      );
+      const cut = id.slice(0, 8);
+      const likely = `bot instance short/${cut} does not exist (did you mean short/${id}?)`;
+
+      for (const args of [
+        ['bots', 'instances', 'show', `short/${cut}`],
+        ['get', `bot_instance/short/${cut}`],
+        ['lock', `bot_instance/short/${cut}`],
+        ['rm', `bot_instance/short/${cut}`],
+      ]) {
+        await expect(midctl(args)).rejects.toMatchObject({ code: 'instance_not_found', message: likely });
+      }
+      await expect(midctl(['lock', 'bot_instance/short/zz'])).rejects.toMatchObject({
+        message: 'bot instance short/zz does not exist',
+      });
+      expect(await json(['bots', 'instances', 'ls', 'short'])).toEqual([
+        expect.objectContaining({ metadata: { name: id } }),
+      ]);
+      await midctl(['bots', 'rm', 'short']);
+    });
+
     it('says a bot does not exist rather than listing no instances of it', async () => {
       await expect(midctl(['bots', 'instances', 'ls', 'ghost'])).rejects.toMatchObject({
         code: 'bot_not_found',
