@@ -32,5 +32,13 @@ export function describeShortenedLifetime(
       : issuedMs < 2 * renewalIntervalMs
         ? `; a daemon renews it halfway through its lifetime rather than after renewal_interval (${formatDuration(renewalIntervalMs)})`
         : '';
-  return `the auth service issued the certificate for ${lifetime}, shorter than the ${formatDuration(requestedMs)} asked for (certificate_ttl, --certificate-ttl): a role's max_session_ttl caps it (or the CA expires sooner); raise the roles' max_session_ttl or lower certificate_ttl to ${lifetime}${expiresFirst}`;
+  // certificate_ttl must be longer than renewal_interval, itself at least MIN_RENEWAL_INTERVAL_MS: a
+  // lower certificate_ttl is offered only where midbot would take it.
+  const lowerTtl =
+    issuedMs <= MIN_RENEWAL_INTERVAL_MS
+      ? ''
+      : issuedMs <= renewalIntervalMs
+        ? ` or lower certificate_ttl to ${lifetime} and renewal_interval below it`
+        : ` or lower certificate_ttl to ${lifetime}`;
+  return `the auth service issued the certificate for ${lifetime}, shorter than the ${formatDuration(requestedMs)} asked for (certificate_ttl, --certificate-ttl): a role's max_session_ttl caps it (or the CA expires sooner); raise the roles' max_session_ttl${lowerTtl}${expiresFirst}`;
 }

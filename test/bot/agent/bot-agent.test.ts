@@ -623,7 +623,7 @@ describe('BotAgent outputs', () => {
       /WARN {2}outputs\[1\] \(identity\): the auth service issued the certificate for 30m, shorter than the 1h asked for \(certificate_ttl, --certificate-ttl\): a role's max_session_ttl caps it \(or the CA expires sooner\); raise the roles' max_session_ttl or lower certificate_ttl to 30m; a daemon renews it halfway through its lifetime rather than after renewal_interval \(20m\) roles=ops,brief expires_at=\S+$/,
     );
     expect(warnings[1]).toMatch(
-      /WARN {2}outputs\[2\] \(identity\): the auth service issued the certificate for 15m, .*lower certificate_ttl to 15m; a daemon renews it halfway through its lifetime rather than after renewal_interval \(20m\) /,
+      /WARN {2}outputs\[2\] \(identity\): the auth service issued the certificate for 15m, .*lower certificate_ttl to 15m and renewal_interval below it; a daemon renews it halfway through its lifetime rather than after renewal_interval \(20m\) /,
     );
   });
 

@@ -17,6 +17,25 @@ describe('the warning for a certificate issued for less time than asked', () => 
     expect(warning).toContain('lower certificate_ttl to 30m;');
   });
 
+  it('offers a lower certificate_ttl only where midbot takes it: longer than renewal_interval, itself 1m or more', () => {
+    const cappedAt = (cap: string) =>
+      describeShortenedLifetime(HOUR, TWENTY_MINUTES, {
+        issued_at: '2026-11-22T11:26:47.000Z',
+        expires_at: new Date(
+          Date.parse('2026-11-22T11:26:47.000Z') + Number.parseInt(cap, 10) * 60_000,
+        ).toISOString(),
+      });
+
+    expect(cappedAt('10m')).toContain(
+      "raise the roles' max_session_ttl or lower certificate_ttl to 10m and renewal_interval below it; a daemon renews it halfway",
+    );
+    const oneMinute = cappedAt('1m');
+    expect(oneMinute).toContain(
+      "raise the roles' max_session_ttl; midbot renews at most every 1m, so it expires before it is replaced",
+    );
+    expect(oneMinute).not.toContain('lower certificate_ttl');
+  });
+
   it('says nothing of a certificate that lives as long as asked, give or take the whole second', () => {
     expect(
       describeShortenedLifetime(HOUR, TWENTY_MINUTES, {
