@@ -80,7 +80,7 @@ const symlinksSchema = z
   .enum(['secure', 'try-secure', 'insecure'], { error: () => oneOf(['secure']) })
   .refine((mode) => mode === 'secure', {
     message:
-      'expected secure: midbot never follows symlinks inside a destination or the storage folder (SECURITY rule 12); remove the key or set it to secure',
+      'expected secure: midbot never follows symlinks inside a destination or the storage folder; remove the key or set it to secure',
   });
 
 export const storageSchema = byType(
