@@ -239,10 +239,8 @@ export class AdminService {
       });
       return;
     }
-    const existing = await this.context.resources.get(kind, name);
-    if (existing === undefined) {
-      throw new NotFoundError(`${kind}_not_found`, `${kind} "${name}" does not exist`);
-    }
+    // Refused as `get` refuses it: with the likely name (never a token's, the other tokens' secrets).
+    const existing = await this.context.resources.require(kind, name);
     if (kind === 'role' && options.evenIfHeld !== true) {
       const holders = (await this.context.resources.list('bot'))
         .filter((bot) => bot.spec.roles.includes(name))

@@ -249,6 +249,23 @@ spec:
     });
   });
 
+  it("refuses to remove what does not exist as get refuses to show it: with the likely name, never a token's", async () => {
+    await expect(midctl(['rm', 'role/acess'])).rejects.toMatchObject({
+      code: 'role_not_found',
+      message: 'role "acess" does not exist (did you mean "access"?); list them with `midctl get roles`',
+    });
+    const secret = 'd'.repeat(32);
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    await midctl(
+      ['create', '-f', '-'],
+      `kind: token\nversion: v2\nmetadata:\n  name: ${secret}\n  expires: ${expires}\nspec:\n  join_method: token\n  bot_name: robot\n  roles: [Bot]\n`,
+    );
+    const refused = midctl(['rm', `token/${secret.slice(0, -1)}e`]);
+    await expect(refused).rejects.toMatchObject({ code: 'token_not_found' });
+    await expect(refused).rejects.not.toMatchObject({ message: expect.stringContaining(secret) });
+    await midctl(['rm', `token/${secret}`]);
+  });
+
   describe('get prints YAML that create -f reads back', () => {
     it('exports a role that, edited, is created again (tctl get, edit, tctl create)', async () => {
       const file = join(root, 'access.yaml');
