@@ -214,6 +214,24 @@ outputs:
     expect(readdirSync(out)).toEqual(['key']);
   });
 
+  it("refuses a second bot's output in a folder that holds the first bot's, keeping the first bot's certificate", async () => {
+    const first = await addBotWithMidctl(server.dataDir, 'shared-one', ['ops']);
+    const second = await addBotWithMidctl(server.dataDir, 'shared-two', ['ops']);
+    const out = join(dir, 'shared-out');
+    expect((await runMidbot(flags(first.token, first.caPin, out))).code).toBe(0);
+    const firstCertificate = readFileSync(join(out, 'key-cert.pub'), 'utf8');
+
+    const result = await runMidbot(
+      flags(second.token, second.caPin, out, ['--data-dir', join(dir, 'shared-two-data')]),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `holds the artifacts of bot "shared-one" (.midbot-files.json says so), and this output is bot "shared-two"'s`,
+    );
+    expect(readFileSync(join(out, 'key-cert.pub'), 'utf8')).toBe(firstCertificate);
+  });
+
   it('keeps the artifacts while the auth service is down, retries, recovers, and re-renders on SIGHUP', async () => {
     const data = join(dir, 'outage-data');
     let auth = await startAuthServerProcess(data, ['--cluster-name', 'outage.test']);

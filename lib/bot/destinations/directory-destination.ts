@@ -5,7 +5,13 @@ import path from 'node:path';
 import { isErrno } from '../../core/errno.js';
 import { DestinationError } from '../../core/errors.js';
 import { makeFolders } from '../../core/make-folders.js';
-import { type ArtifactFile, checkArtifactFiles, checkArtifactName, type Destination } from './destination.js';
+import {
+  type ArtifactFile,
+  checkArtifactFiles,
+  checkArtifactName,
+  type Destination,
+  type OutputMetadata,
+} from './destination.js';
 import {
   type FsErrorHow,
   KEPT,
@@ -161,14 +167,14 @@ export class DirectoryDestination implements Destination {
     return `directory ${this.root}`;
   }
 
-  async write(files: readonly ArtifactFile[]): Promise<void> {
+  async write(files: readonly ArtifactFile[], metadata?: OutputMetadata): Promise<void> {
     checkArtifactFiles(files);
     const root = await this.ensureRoot();
     await this.sweepStaleTemps();
     // An output's folder also gets the list of what midbot wrote there, renamed in with the files.
     // A symlink or a folder at a name says more (tampering?) than that midbot did not write it.
     for (const file of files) await this.checkTarget(file.name);
-    const owned = this.purpose === 'output' ? await this.ownership.after(files) : undefined;
+    const owned = this.purpose === 'output' ? await this.ownership.after(files, metadata?.bot) : undefined;
     const toWrite = owned === undefined ? files : [...files, owned.list];
     if (owned !== undefined) await this.checkTarget(OWNED_FILES_LIST);
     // Only an output's key is for readers. The bot's own identity (storage) and a consumer's copy stay

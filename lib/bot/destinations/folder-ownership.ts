@@ -2,8 +2,10 @@ import { ALL_ARTIFACT_NAMES } from '../render/artifact-names.js';
 import type { ArtifactFile } from './destination.js';
 import {
   OWNED_FILES_LIST,
+  type OwnedFilesList,
   ownedFilesText,
-  parseOwnedFiles,
+  readOwnedFilesList,
+  refuseAnotherBotsFolder,
   refuseReplacingOthersFiles,
 } from './owned-files.js';
 
@@ -44,14 +46,19 @@ export class FolderOwnership {
   constructor(private readonly folder: OwnershipAccess) {}
 
   /** The folder's entries and the files midbot wrote there, after refusing to replace anyone else's. */
-  async check(writing: readonly string[]): Promise<{ entries: string[]; owned: ReadonlySet<string> }> {
+  async check(
+    writing: readonly string[],
+    bot?: string,
+  ): Promise<{ entries: string[]; owned: ReadonlySet<string> }> {
     const names = await this.folder.readdir();
     const entries = names.filter((name) => !this.folder.isTemporary(name) && name !== OWNED_FILES_LIST);
     const distrust = names.includes(OWNED_FILES_LIST) ? await this.distrust(OWNED_FILES_LIST) : 'missing';
-    const owned =
+    const list: OwnedFilesList =
       distrust === undefined
-        ? parseOwnedFiles((await this.folder.readFile(OWNED_FILES_LIST))?.toString('utf8'))
-        : new Set<string>();
+        ? readOwnedFilesList((await this.folder.readFile(OWNED_FILES_LIST))?.toString('utf8'))
+        : { files: new Set<string>() };
+    const owned = list.files;
+    refuseAnotherBotsFolder(this.folder.root, list.bot, bot);
     refuseReplacingOthersFiles({
       folder: this.folder.root,
       writing,
@@ -73,12 +80,15 @@ export class FolderOwnership {
    * replace a file of someone else's; and the files midbot wrote here before that this write leaves
    * out, stale once it is done (the output's type or naming changed).
    */
-  async after(files: readonly ArtifactFile[]): Promise<{ list: ArtifactFile; stale: string[] }> {
+  async after(
+    files: readonly ArtifactFile[],
+    bot?: string,
+  ): Promise<{ list: ArtifactFile; stale: string[] }> {
     const writing = files.map((file) => file.name);
-    const { entries, owned } = await this.check(writing);
+    const { entries, owned } = await this.check(writing, bot);
     const stale = entries.filter((name) => owned.has(name) && !writing.includes(name));
     return {
-      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing), secret: false },
+      list: { name: OWNED_FILES_LIST, data: ownedFilesText(writing, bot), secret: false },
       stale,
     };
   }

@@ -10,25 +10,65 @@ import { DestinationError } from '../../core/errors.js';
  */
 export const OWNED_FILES_LIST = '.midbot-files.json';
 
-const ownedFilesSchema = z.object({ written_by: z.literal('midbot'), files: z.array(z.string()) });
+/** `bot`: whose artifacts the files are (absent from lists an older midbot wrote). */
+const ownedFilesSchema = z.object({
+  written_by: z.literal('midbot'),
+  bot: z.string().optional(),
+  files: z.array(z.string()),
+});
+
+/** What a folder's list says: the files midbot wrote there, and for which bot. */
+export interface OwnedFilesList {
+  readonly files: ReadonlySet<string>;
+  readonly bot?: string;
+}
 
 /**
- * The names on a list's text. A list that cannot be read counts as none: every file already at an
+ * A list's text, read. A list that cannot be read counts as naming nothing: every file already at an
  * artifact's name is then refused (see {@link refuseReplacingOthersFiles}) until someone looks.
  */
-export function parseOwnedFiles(text: string | undefined): ReadonlySet<string> {
-  if (text === undefined) return new Set();
+export function readOwnedFilesList(text: string | undefined): OwnedFilesList {
+  if (text === undefined) return { files: new Set() };
   try {
     const parsed = ownedFilesSchema.safeParse(JSON.parse(text));
-    return new Set(parsed.success ? parsed.data.files : []);
+    if (!parsed.success) return { files: new Set() };
+    const { files, bot } = parsed.data;
+    return bot === undefined ? { files: new Set(files) } : { files: new Set(files), bot };
   } catch {
-    return new Set();
+    return { files: new Set() };
   }
 }
 
-/** The text of the list naming `names`. */
-export function ownedFilesText(names: Iterable<string>): string {
-  return `${JSON.stringify({ written_by: 'midbot', files: [...new Set(names)].sort() }, null, 2)}\n`;
+/** The names on a list's text (see {@link readOwnedFilesList}). */
+export function parseOwnedFiles(text: string | undefined): ReadonlySet<string> {
+  return readOwnedFilesList(text).files;
+}
+
+/** The text of the list naming `names`, written for `bot`'s artifacts. */
+export function ownedFilesText(names: Iterable<string>, bot?: string): string {
+  const list = {
+    written_by: 'midbot',
+    ...(bot === undefined ? {} : { bot }),
+    files: [...new Set(names)].sort(),
+  };
+  return `${JSON.stringify(list, null, 2)}\n`;
+}
+
+/**
+ * Refuses to write one bot's artifacts over another bot's: two bots given the same folder by mistake
+ * would each replace the other's identity at every run, and whatever reads the folder would present
+ * one bot's certificate one moment and the other's the next.
+ */
+export function refuseAnotherBotsFolder(
+  folder: string,
+  listed: string | undefined,
+  bot: string | undefined,
+): void {
+  if (listed === undefined || bot === undefined || listed === bot) return;
+  throw new DestinationError(
+    'destination_of_another_bot',
+    `${folder} holds the artifacts of bot "${listed}" (${OWNED_FILES_LIST} says so), and this output is bot "${bot}"'s: writing would replace "${listed}"'s identity there, and each bot would replace the other's at every run. Give each bot's output a folder of its own; to hand this folder to "${bot}" for good, first move "${listed}"'s files out of it; nothing was written`,
+  );
 }
 
 /** What a write is about to do in a destination folder. */

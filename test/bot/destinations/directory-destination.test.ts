@@ -161,6 +161,52 @@ describe('DirectoryDestination', () => {
     });
   });
 
+  it("refuses to write one bot's artifacts over another bot's, keeping the first bot's files", async () => {
+    const metadata = (bot: string) => ({
+      bot,
+      output: 'identity',
+      serial: '01',
+      issuedAt: '2030-01-01T00:00:00.000Z',
+      expiresAt: '2030-01-01T01:00:00.000Z',
+    });
+    await new DirectoryDestination(root, noAcl).write(output('robot'), metadata('robot'));
+    expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'))).toMatchObject({
+      bot: 'robot',
+    });
+
+    const error = await new DirectoryDestination(root, noAcl)
+      .write(output('robot2'), metadata('robot2'))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({
+      code: 'destination_of_another_bot',
+      message: `${root} holds the artifacts of bot "robot" (.midbot-files.json says so), and this output is bot "robot2"'s: writing would replace "robot"'s identity there, and each bot would replace the other's at every run. Give each bot's output a folder of its own; to hand this folder to "robot2" for good, first move "robot"'s files out of it; nothing was written`,
+    });
+    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key robot\n');
+    // Another instance of the same bot (a new join) writes on as before.
+    await new DirectoryDestination(root, noAcl).write(output('robot again'), metadata('robot'));
+    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key robot again\n');
+  });
+
+  it('takes over a list an older midbot wrote, which names no bot, for the bot writing now', async () => {
+    await new DirectoryDestination(root, noAcl).write(output('v1'));
+    const meta = {
+      bot: 'robot',
+      output: 'identity',
+      serial: '02',
+      issuedAt: '2030-01-01T00:00:00.000Z',
+      expiresAt: '2030-01-01T01:00:00.000Z',
+    };
+
+    await new DirectoryDestination(root, noAcl).write(output('v2'), meta);
+
+    expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'))).toEqual({
+      written_by: 'midbot',
+      bot: 'robot',
+      files: ['key', 'key-cert.pub', 'tlscert'],
+    });
+  });
+
   it("removes the files an earlier write left that this one does not write, and nobody else's", async () => {
     await fs.mkdir(root);
     await fs.writeFile(path.join(root, 'notes.txt'), 'mine\n');
