@@ -822,7 +822,7 @@ spec:
       ],
       [
         ['lock', 'bot/robot', '--expires', '2020-01-01T00:00:00Z'],
-        'ERROR: expires: got "2020-01-01T00:00:00Z", which has already passed',
+        'ERROR: --expires: got "2020-01-01T00:00:00Z", which has already passed',
       ],
       [
         ['lock'],

@@ -1,3 +1,4 @@
+import { ApiError } from '../../api/api-client.js';
 import { resourceKindOf } from '../../api/resource-kinds.js';
 import { untilText } from '../../auth/operator-lock.js';
 import { renderTable } from '../../cli/table.js';
@@ -128,7 +129,20 @@ export function lockOrder(ref: string | undefined, flags: LockFlags): LockOrder 
 }
 
 /** `midctl lock bot/NAME | bot_instance/BOT/ID [--message TEXT] [--ttl D | --expires TIME]`. */
-export async function lock(api: AdminApi, { target, request }: LockOrder): Promise<string> {
+export async function lock(api: AdminApi, order: LockOrder): Promise<string> {
+  try {
+    return await lockTarget(api, order);
+  } catch (error) {
+    // The service judges --expires by its own clock and names the field as its API does (`expires:`);
+    // the person typed the flag.
+    if (error instanceof ApiError && error.message.startsWith('expires: ')) {
+      throw new ApiError(error.httpStatus, error.code, `--${error.message}`, error.requestId);
+    }
+    throw error;
+  }
+}
+
+async function lockTarget(api: AdminApi, { target, request }: LockOrder): Promise<string> {
   if (target.kind === 'bot') {
     const locked = await api.lockBot(target.bot, request);
     return [
