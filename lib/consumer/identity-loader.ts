@@ -48,6 +48,15 @@ export interface IdentityLoaderOptions {
    */
   readonly refreshWaitMs?: number;
   /**
+   * The longest one fetch may take before it counts as Secrets Manager being unavailable (then the
+   * cached identity is served while valid, as for any outage). The default client gives up well
+   * before this (3 s to connect, 5 s a request, three attempts); this bounds a client of your own
+   * without timeouts, or a custom `fetcher`, which would otherwise hold every caller for as long as
+   * one call hangs once nothing valid is cached. Its answer, should it come later, is dropped.
+   * @default 30_000
+   */
+  readonly fetchTimeoutMs?: number;
+  /**
    * After a fetch failed with no valid identity to serve instead (the secret is missing or still the
    * placeholder, access is denied, Secrets Manager is throttling), later loads of that secret throw
    * the same error without asking Secrets Manager for a while: 1 s, doubling with each failure in a
@@ -68,6 +77,7 @@ const DEFAULT_REFRESH_WHEN_REMAINING = 1 / 3;
 const DEFAULT_MIN_REFRESH_INTERVAL_MS = 30_000;
 const DEFAULT_REFRESH_WAIT_MS = 1_000;
 const DEFAULT_MAX_FAILURE_BACKOFF_MS = 30_000;
+const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 const FIRST_FAILURE_BACKOFF_MS = 1_000;
 
 /** A failed fetch, answered again without a call until `retryAt`. */
@@ -107,6 +117,7 @@ export class IdentityLoader {
   private readonly minRefreshIntervalMs: number;
   private readonly refreshWaitMs: number;
   private readonly maxFailureBackoffMs: number;
+  private readonly fetchTimeoutMs: number;
   private readonly onRefreshError: IdentityLoaderOptions['onRefreshError'];
   private readonly inFlight = new Map<string, Promise<Identity>>();
   private readonly failures = new Map<string, RecentFailure>();
@@ -132,6 +143,11 @@ export class IdentityLoader {
       throw new ConsumerError('invalid_option', `maxFailureBackoffMs must be 0 or more, got ${backoff}`);
     }
     this.maxFailureBackoffMs = backoff;
+    const fetchTimeout = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    if (!(fetchTimeout > 0 && Number.isFinite(fetchTimeout))) {
+      throw new ConsumerError('invalid_option', `fetchTimeoutMs must be more than 0, got ${fetchTimeout}`);
+    }
+    this.fetchTimeoutMs = fetchTimeout;
     this.refreshWaitMs = wait;
     this.fetcher = options.fetcher ?? new SecretsManagerFetcher({ client: options.client });
     this.cache = options.cache ?? new MemoryIdentityCache();
@@ -238,10 +254,34 @@ export class IdentityLoader {
     this.failures.set(secretId, { error, retryAt: this.clock() + backoffMs, backoffMs });
   }
 
+  /** The fetcher's answer, or {@link SecretsManagerUnavailableError} after `fetchTimeoutMs`. */
+  private async fetchWithin(secretId: string): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new SecretsManagerUnavailableError(
+              `Secrets Manager did not answer for ${secretId} within ${this.fetchTimeoutMs} ms (fetchTimeoutMs); a client of your own needs timeouts (requestHandler: { connectionTimeout, requestTimeout })`,
+              { secretId },
+            ),
+          ),
+        this.fetchTimeoutMs,
+      );
+      // A hung fetch must not keep a process (or a Lambda's event loop) alive on its own account.
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([this.fetcher.fetch(secretId), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async fetchAndCache(secretId: string): Promise<Identity> {
     let value: string;
     try {
-      value = await this.fetcher.fetch(secretId);
+      value = await this.fetchWithin(secretId);
     } catch (error) {
       return this.serveCached(secretId, secretsManagerError(error, secretId));
     }

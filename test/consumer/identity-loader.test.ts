@@ -724,6 +724,46 @@ describe('IdentityLoader', () => {
     expect(() => new IdentityLoader({ fetcher, refreshWaitMs: -1 })).toThrow(/refreshWaitMs/);
   });
 
+  it('gives up on a fetch that hangs after fetchTimeoutMs, so no caller waits on it forever', async () => {
+    let fetches = 0;
+    let hang = false;
+    let issuedAt = T0;
+    const fetcher: IdentityFetcher = {
+      fetch: () => {
+        fetches += 1;
+        if (hang) return new Promise<string>(() => {});
+        return Promise.resolve(
+          JSON.stringify({
+            ...FILES,
+            issued_at: new Date(issuedAt).toISOString(),
+            expires_at: new Date(issuedAt + 60 * MINUTE).toISOString(),
+            bot: 'ci',
+            output: 'o',
+            serial: `s${fetches}`,
+          }),
+        );
+      },
+    };
+    const ids = new IdentityLoader({ fetcher, clock, fetchTimeoutMs: 50, maxFailureBackoffMs: 0 });
+    await ids.load(SECRET);
+
+    // Expired, and the one fetch that could replace it never answers (a client without timeouts).
+    hang = true;
+    now = T0 + 61 * MINUTE;
+    const started = performance.now();
+    const error = await rejection(ids.load(SECRET));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(IdentityExpiredError);
+    expect(error.message).toContain('did not answer for');
+    expect(error.message).toContain('within 50 ms (fetchTimeoutMs)');
+    // The hung call is not the one later callers wait on: the next load asks again.
+    hang = false;
+    issuedAt = T0 + 60 * MINUTE;
+    expect((await ids.load(SECRET)).serial).toBe('s3');
+    expect(fetches).toBe(3);
+    expect(() => new IdentityLoader({ fetcher, fetchTimeoutMs: 0 })).toThrow(/fetchTimeoutMs/);
+  });
+
   it('never serves the cached identity if it expired while the caller waited for a hung refresh', async () => {
     await writeIdentitySecret(client, SECRET, FILES, { issuedAt: T0, serial: 'serial-1' });
     const ids = loader({ refreshWaitMs: 50 });
