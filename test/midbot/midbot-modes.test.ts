@@ -152,20 +152,22 @@ outputs:
 
   it('takes the join token from MID_BOT_TOKEN, a flag still winning over it', async () => {
     const token = await cluster.addBot('mode-env-token', ['ops']);
-    const flags = [
-      '--destination=env-out',
-      '--oneshot',
-      `--ca-pin=${cluster.server.caPin}`,
-      `--auth-server=${cluster.url}`,
-    ];
+    const flags = ['--oneshot', `--ca-pin=${cluster.server.caPin}`, `--auth-server=${cluster.url}`];
     process.env['MID_BOT_TOKEN'] = token;
     try {
-      const io = await midbot(['start', 'identity', ...flags]);
+      const io = await midbot(['start', 'identity', '--destination=env-out', ...flags]);
       expect(io.logs.join('\n')).toContain('Joined the cluster as bot "mode-env-token"');
       expect(io.logs.join('\n')).not.toContain(token);
       const fromFlag = await cluster.addBot('mode-flag-token', ['ops']);
       process.env['MID_BOT_TOKEN'] = await cluster.addBot('mode-env-unused', ['ops']);
-      const second = await midbot(['start', 'identity', ...flags, `--token=${fromFlag}`]);
+      // Another bot: a folder of its own (midbot refuses one bot's output over another's).
+      const second = await midbot([
+        'start',
+        'identity',
+        '--destination=flag-out',
+        ...flags,
+        `--token=${fromFlag}`,
+      ]);
       expect(second.logs.join('\n')).toContain('Joined the cluster as bot "mode-flag-token"');
     } finally {
       delete process.env['MID_BOT_TOKEN'];
