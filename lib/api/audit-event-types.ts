@@ -15,6 +15,8 @@ export const AUDIT_EVENT_TYPES = [
   'resource.create',
   'resource.delete',
   'resource.update',
+  'role.lock',
+  'role.unlock',
   'token.create',
   /** An oversized body sent to a path that is no route. */
   'request',

@@ -18,7 +18,9 @@ export const ROUTES = {
   adminBots: '/v1/admin/bots',
   adminTokens: '/v1/admin/tokens',
   adminEvents: '/v1/admin/events',
-  /** Every lock in force, on bots and on bot instances. */
+  /** `/v1/admin/roles/NAME/lock`: POST locks the role, DELETE lifts the lock (roles are resources otherwise). */
+  adminRoles: '/v1/admin/roles',
+  /** Every lock in force, on bots, bot instances and roles. */
   adminLocks: '/v1/admin/locks',
   /** `/v1/admin/bot-instances/BOT/ID/lock`: POST locks the instance, DELETE lifts the lock. */
   adminBotInstances: '/v1/admin/bot-instances',

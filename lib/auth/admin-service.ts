@@ -38,6 +38,7 @@ import { botLogins, updatedBot } from './bot-update.js';
 import { describeClusterCas } from './cluster-cas.js';
 import { listBotsWithLocks, listInstancesWithBotLocks } from './lock-listing.js';
 import { COLLECTION, type ResourceOf, type StoredKind } from './resource-store.js';
+import { RoleLocks } from './role-locks.js';
 
 /** `tctl bots add` tokens live an hour unless asked otherwise. */
 export const DEFAULT_TOKEN_TTL_MS = 3_600_000;
@@ -264,6 +265,8 @@ export class AdminService {
         if (token.spec.bot_name === name) await this.context.resources.delete('token', token.metadata.name);
       }
     }
+    // A role made again under a removed role's name starts unlocked.
+    if (kind === 'role') await new RoleLocks(this.context).forget(name, actor);
     await this.audit(actor, {
       type: 'resource.delete',
       outcome: 'success',

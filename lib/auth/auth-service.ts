@@ -20,6 +20,7 @@ import { InstanceLocks } from './instance-locks.js';
 import { type JoinMethod, JoinService } from './join-service.js';
 import { OutputIssuance } from './output-issuance.js';
 import { ResourceStore } from './resource-store.js';
+import { RoleLocks } from './role-locks.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 import { tokenJoinMethod } from './token-join-method.js';
 
@@ -48,6 +49,7 @@ export class AuthService {
   readonly admin: AdminService;
   readonly locks: InstanceLocks;
   readonly botLocks: BotLocks;
+  readonly roleLocks: RoleLocks;
 
   private constructor(
     readonly context: AuthContext,
@@ -59,6 +61,7 @@ export class AuthService {
     this.admin = new AdminService(context);
     this.locks = new InstanceLocks(context);
     this.botLocks = new BotLocks(context);
+    this.roleLocks = new RoleLocks(context);
   }
 
   renew(caller: AuthenticatedBot, request: RenewRequest, meta: RequestMeta): Promise<BotIdentityResponse> {

@@ -3,6 +3,7 @@ import { AccessDeniedError } from '../core/errors.js';
 import { parseSubjectPublicKey } from '../pki/subject-public-key.js';
 import { auditedRequest, refusal } from './audit-log.js';
 import type { AuthContext, RequestMeta } from './auth-context.js';
+import { awaitAll } from './await-all.js';
 import type { AuthenticatedBot } from './bot-authenticator.js';
 import { issueBotIdentity } from './bot-identity-issuer.js';
 import {
@@ -11,6 +12,7 @@ import {
   lockedInstanceMessage,
   pushBounded,
 } from './bot-instance-store.js';
+import { refuseLockedRoles } from './role-locks.js';
 import { resolveRoleSet } from './role-resolver.js';
 
 /**
@@ -42,7 +44,11 @@ export async function renewIdentity(
     }
     const publicKey = parseSubjectPublicKey(request.public_key);
     const generation = caller.instance.generation + 1;
-    const roleSet = await resolveRoleSet(context.resources, caller.bot, caller.bot.spec.roles);
+    // The locks on its roles are read with the roles: one round trip.
+    const [roleSet] = await awaitAll([
+      resolveRoleSet(context.resources, caller.bot, caller.bot.spec.roles),
+      refuseLockedRoles(context.storage, caller.bot),
+    ]);
     const identity = issueBotIdentity(context, {
       bot: caller.bot,
       roleSet,

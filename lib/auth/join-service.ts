@@ -21,6 +21,7 @@ import {
 import { BOT_LOCKED, type BotLock, botLockedMessage } from './bot-locks.js';
 import { type JoinReads, ReadOnce } from './request-reads.js';
 import type { Revisioned } from './resource-store.js';
+import { ROLE_LOCKED, type RoleLock, roleLockedMessage } from './role-locks.js';
 import { resolveRoleSet } from './role-resolver.js';
 import type { RoleSet } from './role-set.js';
 
@@ -121,9 +122,20 @@ export class JoinService {
       // is lifted. Other methods prove the caller first (an iam join: STS), so that only the bot hears
       // the operator's reason and the refusal is audited with its ARN; their proof is cheap to repeat.
       if (lock !== undefined && method.name === 'token') throw botLockedJoinError(lock);
-      const roles = resolveRoleSet(reads, admittedBot, admittedBot.spec.roles);
-      const [roleSet, proof] = await awaitAll([roles, started.prove(roles)]);
+      // A lock on one of the bot's roles is read with the roles, and refuses the join as a bot lock
+      // does: a token join before the token is spent, another once its proof says whose it is.
+      const roleLock = reads.roleLock(admittedBot);
+      const resolved = resolveRoleSet(reads, admittedBot, admittedBot.spec.roles);
+      const roles =
+        method.name === 'token'
+          ? awaitAll([resolved, roleLock]).then(([set, held]) => {
+              if (held !== undefined) throw roleLockedJoinError(held, botName);
+              return set;
+            })
+          : resolved;
+      const [roleSet, proof, heldRoleLock] = await awaitAll([roles, started.prove(roles), roleLock]);
       if (lock !== undefined) throw botLockedJoinError(lock, proof.awsArn);
+      if (heldRoleLock !== undefined) throw roleLockedJoinError(heldRoleLock, botName, proof.awsArn);
       const identity = await this.startOrContinueInstance(
         admittedBot,
         roleSet,
@@ -282,6 +294,13 @@ export class JoinService {
 function botLockedJoinError(lock: BotLock, awsArn?: string): JoinError {
   const spent = awsArn === undefined ? '; the join token was not used' : '';
   return new JoinError(BOT_LOCKED, `${botLockedMessage(lock)}${spent}`, {
+    ...(awsArn === undefined ? {} : { awsArn }),
+  });
+}
+
+function roleLockedJoinError(lock: RoleLock, botName: string, awsArn?: string): JoinError {
+  const spent = awsArn === undefined ? '; the join token was not used' : '';
+  return new JoinError(ROLE_LOCKED, `${roleLockedMessage(lock, botName)}${spent}`, {
     ...(awsArn === undefined ? {} : { awsArn }),
   });
 }

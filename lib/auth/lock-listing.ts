@@ -1,6 +1,7 @@
 import type { AuthContext } from './auth-context.js';
 import { toBotInstanceResource } from './bot-instance-store.js';
 import { type BotLock, BotLocks } from './bot-locks.js';
+import { RoleLocks } from './role-locks.js';
 
 /*
  * Listings of what is locked, for operators: every lock (`midctl locks ls`) and the bots with theirs.
@@ -8,7 +9,8 @@ import { type BotLock, BotLocks } from './bot-locks.js';
 
 /**
  * One lock in force, as `midctl locks ls` lists it (Teleport's `tctl get locks`): on a whole bot
- * (`bot/NAME`) or on one instance (`bot_instance/BOT/ID`), an operator's or the service's own.
+ * (`bot/NAME`), on one instance (`bot_instance/BOT/ID`) or on a role (`role/NAME`), an operator's or
+ * the service's own.
  */
 export interface LockEntry {
   readonly target: string;
@@ -20,18 +22,23 @@ export interface LockEntry {
 }
 
 /**
- * Every lock in force: the bots' (one query), then the instances' (a read of every instance record,
- * which an operator's rare listing can afford; locks past their expiry are left out by both reads).
+ * Every lock in force: the bots', the instances' (a read of every instance record, which an operator's
+ * rare listing can afford) and the roles' (locks past their expiry are left out by every read).
  */
 export async function listLocks(context: AuthContext): Promise<LockEntry[]> {
-  const [botLocks, instances] = await Promise.all([new BotLocks(context).list(), context.instances.list()]);
+  const [botLocks, instances, roleLocks] = await Promise.all([
+    new BotLocks(context).list(),
+    context.instances.list(),
+    new RoleLocks(context).list(),
+  ]);
   const onBots = botLocks.map(({ bot, ...lock }): LockEntry => ({ target: `bot/${bot}`, ...lock }));
+  const onRoles = roleLocks.map(({ role, ...lock }): LockEntry => ({ target: `role/${role}`, ...lock }));
   const onInstances = instances.flatMap((record): LockEntry[] =>
     record.locked === undefined
       ? []
       : [{ target: `bot_instance/${record.bot_name}/${record.instance_id}`, ...record.locked }],
   );
-  return [...onBots, ...onInstances];
+  return [...onBots, ...onInstances, ...onRoles];
 }
 
 /**

@@ -20,6 +20,7 @@ import { allowsHostCertificates, HOST_CERT_RULE } from './host-cert-rule.js';
 import { kubernetesSubjects } from './kubernetes-identity.js';
 import { nodeNames } from './node-names.js';
 import { ReadOnce, type ResourceReader } from './request-reads.js';
+import { refuseRoleLock } from './role-locks.js';
 import { resolveRoleSet } from './role-resolver.js';
 import { type RoleSet, selectRoles } from './role-set.js';
 import { sshUserPrincipals } from './ssh-user-principals.js';
@@ -111,7 +112,7 @@ export class OutputIssuance {
     caller: AuthenticatedBot,
     request: OutputCertificatesRequest,
     meta: RequestMeta,
-    reads: ResourceReader = this.context.resources,
+    reads: ReadOnce = new ReadOnce(this.context.resources, this.context.storage),
   ): Promise<OutputCertificatesResponse> {
     const base = {
       type: 'cert.issue' as const,
@@ -124,11 +125,13 @@ export class OutputIssuance {
       checkFields(request);
       const roleNames = selectRoles(caller.bot.metadata.name, caller.bot.spec.roles, request.roles);
       const publicKey = parseSubjectPublicKey(request.public_key);
-      // The roles and the resources the output names do not depend on each other: one round trip. A
-      // missing role is still refused before a missing app or cluster.
+      // The roles, the locks on them and the resources the output names do not depend on each other:
+      // one round trip. A missing role is still refused before a missing app or cluster. A lock on any
+      // role the bot holds refuses the output, whichever of them it asks for (as tctl lock --role).
       const [roleSet, named] = await awaitAll([
         resolveRoleSet(reads, caller.bot, roleNames),
         this.readNamed(request, reads),
+        reads.roleLock(caller.bot).then((lock) => refuseRoleLock(lock, caller.bot)),
       ]);
       const ttlMs = Math.min(
         (request.ttl_seconds ?? DEFAULT_OUTPUT_TTL_MS / 1000) * 1000,

@@ -1,5 +1,7 @@
+import type { Bot } from '../resources/bot.js';
 import { type BotLock, readBotLock } from './bot-locks.js';
 import type { ResourceOf, ResourceStore, Revisioned, StoredKind } from './resource-store.js';
+import { findRoleLock, type RoleLock } from './role-locks.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
 /** The resource reads a use case makes: the store itself, or one request's {@link ReadOnce}. */
@@ -8,6 +10,8 @@ export type ResourceReader = Pick<ResourceStore, 'get' | 'list'>;
 /** The reads of a join: resources, and the lock of the bot it is for (read alongside the bot). */
 export interface JoinReads extends ResourceReader {
   botLock(botName: string): Promise<BotLock | undefined>;
+  /** The first lock on one of `bot`'s roles, read alongside the roles. */
+  roleLock(bot: Bot): Promise<RoleLock | undefined>;
 }
 
 /**
@@ -25,6 +29,10 @@ export class ReadOnce implements JoinReads {
 
   botLock(botName: string): Promise<BotLock | undefined> {
     return this.once(`lock bot/${botName}`, () => readBotLock(this.storage, botName));
+  }
+
+  roleLock(bot: Bot): Promise<RoleLock | undefined> {
+    return this.once(`lock roles of bot/${bot.metadata.name}`, () => findRoleLock(this.storage, bot));
   }
 
   get<K extends StoredKind>(kind: K, name: string): Promise<Revisioned<ResourceOf<K>> | undefined> {

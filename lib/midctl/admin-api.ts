@@ -36,14 +36,23 @@ export interface BotLockJson {
   readonly expires?: string;
 }
 
-/** A lock in force as `GET /v1/admin/locks` lists it (`lib/auth/lock-listing.ts`). */
+/** A role's lock as the service sends it (`lib/auth/role-locks.ts`). */
+export interface RoleLockJson {
+  readonly role: string;
+  readonly at: string;
+  readonly reason: string;
+  readonly by: string;
+  readonly expires?: string;
+}
+
 export interface EventSearchJson {
   readonly events: AuditEventJson[];
   readonly incomplete_search?: { readonly searched: number; readonly back_to: string | null };
 }
 
+/** A lock in force as `GET /v1/admin/locks` lists it (`lib/auth/lock-listing.ts`). */
 export interface LockJson {
-  /** `bot/NAME` or `bot_instance/BOT/ID`. */
+  /** `bot/NAME`, `bot_instance/BOT/ID` or `role/NAME`. */
   readonly target: string;
   readonly at: string;
   readonly reason: string;
@@ -131,26 +140,37 @@ export class AdminApi {
     ).instance;
   }
 
-  /** Every lock in force, on bots and on bot instances. */
+  /** Every lock in force, on bots, bot instances and roles. */
   async locks(): Promise<LockJson[]> {
     return (await this.client.call<{ locks: LockJson[] }>({ method: 'GET', path: ROUTES.adminLocks })).locks;
   }
 
   /** Locks a whole bot; answers the lock. */
-  async lockBot(botName: string, request: LockRequest): Promise<BotLockJson> {
-    return (
-      await this.client.call<{ lock: BotLockJson }>({
-        method: 'POST',
-        path: botLockPath(botName),
-        body: request,
-      })
-    ).lock;
+  lockBot(botName: string, request: LockRequest): Promise<BotLockJson> {
+    return this.lockNamed<BotLockJson>(namedLockPath(ROUTES.adminBots, botName), request);
   }
 
   /** Lifts the lock on a bot; answers the lock lifted. */
-  async unlockBot(botName: string): Promise<BotLockJson> {
-    return (await this.client.call<{ lifted: BotLockJson }>({ method: 'DELETE', path: botLockPath(botName) }))
-      .lifted;
+  unlockBot(botName: string): Promise<BotLockJson> {
+    return this.unlockNamed<BotLockJson>(namedLockPath(ROUTES.adminBots, botName));
+  }
+
+  /** Locks a role: every bot holding it is refused certificates; answers the lock. */
+  lockRole(roleName: string, request: LockRequest): Promise<RoleLockJson> {
+    return this.lockNamed<RoleLockJson>(namedLockPath(ROUTES.adminRoles, roleName), request);
+  }
+
+  /** Lifts the lock on a role; answers the lock lifted. */
+  unlockRole(roleName: string): Promise<RoleLockJson> {
+    return this.unlockNamed<RoleLockJson>(namedLockPath(ROUTES.adminRoles, roleName));
+  }
+
+  private async lockNamed<Lock>(path: string, request: LockRequest): Promise<Lock> {
+    return (await this.client.call<{ lock: Lock }>({ method: 'POST', path, body: request })).lock;
+  }
+
+  private async unlockNamed<Lock>(path: string): Promise<Lock> {
+    return (await this.client.call<{ lifted: Lock }>({ method: 'DELETE', path })).lifted;
   }
 
   async events(query: { limit?: number; type?: string; bot?: string }): Promise<AuditEventJson[]> {
@@ -168,8 +188,9 @@ export class AdminApi {
   }
 }
 
-function botLockPath(botName: string): string {
-  return `${ROUTES.adminBots}/${encodeURIComponent(botName)}/lock`;
+/** `/v1/admin/bots/NAME/lock` or `/v1/admin/roles/NAME/lock`. */
+function namedLockPath(collection: string, name: string): string {
+  return `${collection}/${encodeURIComponent(name)}/lock`;
 }
 
 function instanceLockPath(botName: string, instanceId: string): string {

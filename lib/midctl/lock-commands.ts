@@ -10,16 +10,16 @@ import {
 } from './commands/lock.js';
 import type { RunAdmin } from './run-admin.js';
 
-/** `midctl lock` and `midctl unlock` of a whole bot or of one bot instance, and `midctl locks ls`. */
+/** `midctl lock` and `midctl unlock` of a whole bot, one bot instance or a role, and `midctl locks ls`. */
 export function addLockCommands(program: Command, run: RunAdmin): void {
   const lockCommand = program
     .command('lock')
     .description(
-      'Lock a bot (every instance and every join) or one bot instance: its calls are refused until `midctl unlock` or the lock expires',
+      'Lock a bot (every instance and every join), one bot instance, or a role (every bot holding it is refused certificates) until `midctl unlock` or the lock expires',
     )
     .argument(
-      '[bot/NAME | bot_instance/BOT/ID]',
-      'the bot, or the instance as `midctl bots instances ls` lists it',
+      '[bot/NAME | bot_instance/BOT/ID | role/NAME]',
+      'the bot, the instance as `midctl bots instances ls` lists it, or the role',
     )
     .option('--message <text>', 'why, shown to the bot in each refusal and kept in the audit log')
     .option('--ttl <duration>', 'lift the lock by itself after this long, e.g. 12h (default: until unlocked)')
@@ -38,8 +38,10 @@ export function addLockCommands(program: Command, run: RunAdmin): void {
 
   program
     .command('unlock')
-    .description("Lift an operator's lock on a bot or a bot instance (a lock the service set itself stays)")
-    .argument('<bot/NAME | bot_instance/BOT/ID>', 'what was locked')
+    .description(
+      "Lift an operator's lock on a bot, a bot instance or a role (a lock the service set itself stays)",
+    )
+    .argument('<bot/NAME | bot_instance/BOT/ID | role/NAME>', 'what was locked')
     .action((ref: string) => run((admin) => unlock(admin, ref)));
 
   program
@@ -47,7 +49,7 @@ export function addLockCommands(program: Command, run: RunAdmin): void {
     .description('Locks in force')
     .command('ls')
     .description(
-      'List the locks in force on bots and bot instances (as tctl get locks), with who set them and until when',
+      'List the locks in force on bots, bot instances and roles (as tctl get locks), with who set them and until when',
     )
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
     .action((flags: { format: 'text' | 'json' }) => run((admin) => listLocks(admin, flags.format)));

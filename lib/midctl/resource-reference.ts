@@ -37,8 +37,8 @@ function extraNamesProblem(kind: ResourceKind, names: readonly string[]): string
 const COMMANDS = {
   get: { usage: 'get KIND[/NAME]', needsEveryName: false },
   rm: { usage: 'rm KIND/NAME', needsEveryName: true },
-  lock: { usage: 'lock bot/NAME or bot_instance/BOT/ID', needsEveryName: true },
-  unlock: { usage: 'unlock bot/NAME or bot_instance/BOT/ID', needsEveryName: true },
+  lock: { usage: 'lock bot/NAME, bot_instance/BOT/ID or role/NAME', needsEveryName: true },
+  unlock: { usage: 'unlock bot/NAME, bot_instance/BOT/ID or role/NAME', needsEveryName: true },
 } as const;
 
 /**

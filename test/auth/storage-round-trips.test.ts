@@ -73,7 +73,7 @@ async function heartbeat(fixture: Fixture, signer: Signer) {
 const AUTHENTICATION = ['create nonces', 'get bot_locks', 'get bots/robot', 'get instances/robot'];
 
 describe('storage round trips per request', () => {
-  it('a token join: 9 calls in 7 waves, the roles read once, before the token is spent', async () => {
+  it('a token join: 11 calls in 7 waves, the roles and their locks read once, before the token is spent', async () => {
     const { fixture, counter, token } = await tokenFixture();
 
     const cost = await measure(counter, () => fixture.join(token));
@@ -81,16 +81,16 @@ describe('storage round trips per request', () => {
     expect(cost.waves).toEqual([
       ['get tokens'],
       ['get bot_locks', 'get bots/robot'],
-      ['get roles/apps', 'get roles/ops'],
+      ['get role_locks', 'get role_locks', 'get roles/apps', 'get roles/ops'],
       ['put consumed_tokens'],
       ['delete tokens'],
       ['create instances/robot'],
       ['put events'],
     ]);
-    expect(cost).toMatchObject({ calls: 9, depth: 7 });
+    expect(cost).toMatchObject({ calls: 11, depth: 7 });
   });
 
-  it('a renewal: 8 calls in 4 waves, swapping the instance at the revision the authenticator read', async () => {
+  it('a renewal: 10 calls in 4 waves, swapping the instance at the revision the authenticator read', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
@@ -98,14 +98,14 @@ describe('storage round trips per request', () => {
 
     expect(cost.waves).toEqual([
       AUTHENTICATION,
-      ['get roles/apps', 'get roles/ops'],
+      ['get role_locks', 'get role_locks', 'get roles/apps', 'get roles/ops'],
       ['compareAndSwap instances/robot'],
       ['put events'],
     ]);
-    expect(cost).toMatchObject({ calls: 8, depth: 4 });
+    expect(cost).toMatchObject({ calls: 10, depth: 4 });
   });
 
-  it('an output: 8 calls in 3 waves, the roles read alongside the app or the node list', async () => {
+  it('an output: 10 calls in 3 waves, the roles and their locks read alongside the app or the node list', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
 
@@ -116,19 +116,19 @@ describe('storage round trips per request', () => {
 
     expect(identity.waves).toEqual([
       AUTHENTICATION,
-      ['get roles/apps', 'get roles/ops', 'list nodes'],
+      ['get role_locks', 'get role_locks', 'get roles/apps', 'get roles/ops', 'list nodes'],
       ['put events'],
     ]);
-    expect(identity).toMatchObject({ calls: 8, depth: 3 });
+    expect(identity).toMatchObject({ calls: 10, depth: 3 });
     expect(application.waves).toEqual([
       AUTHENTICATION,
-      ['get apps/grafana', 'get roles/apps', 'get roles/ops'],
+      ['get apps/grafana', 'get role_locks', 'get role_locks', 'get roles/apps', 'get roles/ops'],
       ['put events'],
     ]);
-    expect(application).toMatchObject({ calls: 8, depth: 3 });
+    expect(application).toMatchObject({ calls: 10, depth: 3 });
   });
 
-  it('a batch of outputs: the waves of one output, the roles they share read once', async () => {
+  it('a batch of outputs: the waves of one output, the roles and locks they share read once', async () => {
     const { fixture, counter, token } = await tokenFixture();
     const { signer } = await fixture.join(token);
     const requests: OutputCertificatesRequest[] = [
@@ -148,10 +148,17 @@ describe('storage round trips per request', () => {
 
     expect(cost.waves).toEqual([
       AUTHENTICATION,
-      ['get apps/grafana', 'get roles/apps', 'get roles/ops', 'list nodes'],
+      [
+        'get apps/grafana',
+        'get role_locks',
+        'get role_locks',
+        'get roles/apps',
+        'get roles/ops',
+        'list nodes',
+      ],
       ['put events', 'put events', 'put events'],
     ]);
-    expect(cost).toMatchObject({ calls: 11, depth: 3 });
+    expect(cost).toMatchObject({ calls: 13, depth: 3 });
   });
 
   it('a heartbeat: 5 calls in 2 waves, without reading the instance again', async () => {
@@ -186,12 +193,12 @@ describe('storage round trips per request', () => {
       ['get bot_locks', 'get bots/robot'],
     ];
     /**
-     * The roles are read while the challenge is spent (one compare-and-swap that marks it used): a
+     * The roles and their locks are read while the challenge is spent (one compare-and-swap that marks it used): a
      * challenge costs the bot nothing to get again. STS is asked once both are done.
      */
-    const ROLES_AND_SPENDING = ['compareAndSwap iam_challenges', 'get roles/ops'];
+    const ROLES_AND_SPENDING = ['compareAndSwap iam_challenges', 'get role_locks', 'get roles/ops'];
 
-    it('a first iam join: 10 calls in 6 waves, the instance and its ARN index written at once', async () => {
+    it('a first iam join: 11 calls in 6 waves, the instance and its ARN index written at once', async () => {
       await iamFixture();
       const signed = await iam.sign();
 
@@ -204,10 +211,10 @@ describe('storage round trips per request', () => {
         ['create instances/robot', 'put iam_instances'],
         ['put events'],
       ]);
-      expect(cost).toMatchObject({ calls: 10, depth: 6 });
+      expect(cost).toMatchObject({ calls: 11, depth: 6 });
     });
 
-    it('an iam join found by its ARN: 10 calls in 7 waves, the instance read once', async () => {
+    it('an iam join found by its ARN: 11 calls in 7 waves, the instance read once', async () => {
       await iamFixture();
       await iam.join(await iam.sign());
       const signed = await iam.sign();
@@ -222,10 +229,10 @@ describe('storage round trips per request', () => {
         ['compareAndSwap instances/robot'],
         ['put events'],
       ]);
-      expect(cost).toMatchObject({ calls: 10, depth: 7 });
+      expect(cost).toMatchObject({ calls: 11, depth: 7 });
     });
 
-    it('an iam join presenting its previous certificate (a warm Lambda run): 9 calls in 4 waves, the first reads at once', async () => {
+    it('an iam join presenting its previous certificate (a warm Lambda run): 10 calls in 4 waves, the first reads at once', async () => {
       await iamFixture();
       const first = await iam.join(await iam.sign());
       const signed = await iam.sign();
@@ -239,7 +246,7 @@ describe('storage round trips per request', () => {
         ['compareAndSwap instances/robot'],
         ['put events'],
       ]);
-      expect(cost).toMatchObject({ calls: 9, depth: 4 });
+      expect(cost).toMatchObject({ calls: 10, depth: 4 });
     });
 
     it('a challenge: 1 call', async () => {

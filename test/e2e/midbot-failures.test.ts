@@ -420,6 +420,34 @@ outputs:
     }
   }, 60_000);
 
+  it("keeps a running midbot retrying while one of its bot's roles is locked, and it carries on once unlocked", async () => {
+    writeFileSync(join(dir, 'role-ci.yaml'), ROLE.replace('name: ops', 'name: ci'));
+    expect((await admin(['create', '-f', join(dir, 'role-ci.yaml')])).code).toBe(0);
+    const bot = await addBotWithMidctl(server.dataDir, 'roled', ['ci']);
+    const daemon = startDaemon(bot, 'roled');
+    try {
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/);
+      const locked = await admin(['lock', 'role/ci', '--message', 'ci role under review']);
+      printed.push(locked.stdout, locked.stderr);
+      expect(locked.code).toBe(0);
+      expect(locked.stdout).toMatch(/^role "ci" is locked: ci role under review\n/);
+      expect((await admin(['locks', 'ls'])).stdout).toMatch(
+        /^role\/ci +local-admin +\S+ +by midctl unlock +ci role under review$/m,
+      );
+      daemon.process.kill('SIGHUP');
+      await daemon.waitForLog(
+        /bot \\?"roled\\?" holds role \\?"ci\\?", which an operator locked at \S+: ci role under review\..*retrying in/,
+      );
+      const unlocked = await admin(['unlock', 'role/ci']);
+      expect(unlocked.stdout).toMatch(/^role "ci" is unlocked /);
+      await daemon.waitForLog(/Wrote 1 of 1 outputs/, 2, 20_000);
+      expect(await auditedFor('roled')).toContain('bot.renew:role_locked');
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+      printed.push(daemon.logs());
+    }
+  }, 60_000);
+
   it('stops a whole bot with a lock that expires: its running midbot waits, a join is refused without spending the token, and both carry on after', async () => {
     const bot = await addBotWithMidctl(server.dataDir, 'fleet', ['ops']);
     const daemon = startDaemon(bot, 'fleet');

@@ -694,17 +694,17 @@ spec:
       ],
       [
         ['events', 'ls', '--type', 'join'],
-        'ERROR: --type: got "join", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
+        'ERROR: --type: got "join", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, role.lock, role.unlock, token.create, request) or a category for all its types (bot, cert, resource, role, token); did you mean --type bot.join?',
       ],
       [
         ['events', 'ls', '--type', 'bot.joinn'],
-        'ERROR: --type: got "bot.joinn", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token); did you mean --type bot.join?',
+        'ERROR: --type: got "bot.joinn", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, role.lock, role.unlock, token.create, request) or a category for all its types (bot, cert, resource, role, token); did you mean --type bot.join?',
       ],
       [['events', 'ls', '--type', 'cert_issue'], '; did you mean --type cert.issue?'],
       [['events', 'ls', '--type', 'bots'], '; did you mean --type bot?'],
       [
         ['events', 'ls', '--type', 'bot.*'],
-        'ERROR: --type: got "bot.*", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, token.create, request) or a category for all its types (bot, cert, resource, token)',
+        'ERROR: --type: got "bot.*", expected an event type (bot.authenticate, bot.create, bot.heartbeat, bot.join, bot.lock, bot.renew, bot.unlock, bot.update, cert.issue, resource.create, resource.delete, resource.update, role.lock, role.unlock, token.create, request) or a category for all its types (bot, cert, resource, role, token)',
       ],
       [
         ['bots', 'add', 'x', '--roles=access', '--logins=root user'],
@@ -826,43 +826,44 @@ spec:
       ],
       [
         ['lock'],
-        'ERROR: lock needs what to lock: midctl lock bot/NAME for a whole bot, or midctl lock bot_instance/BOT/ID for one instance',
+        'ERROR: lock needs what to lock: midctl lock bot/NAME for a whole bot, midctl lock bot_instance/BOT/ID for one instance',
       ],
+      [['lock', 'role/nope'], 'ERROR: role "nope" does not exist'],
       [
-        ['lock', 'role/ops'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "role/ops", midctl locks bots and bot instances, not roles: lock the bots that hold the role (`midctl lock bot/NAME`)',
+        ['lock', '--role', 'ops'],
+        'ERROR: lock --role: name the role as an argument, role/NAME; here: `midctl lock role/ops`',
       ],
       [
         ['lock', 'robot'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "robot", which names no kind; to lock the bot "robot", write bot/robot',
+        'ERROR: lock bot/NAME, bot_instance/BOT/ID or role/NAME: got "robot", which names no kind; to lock the bot "robot", write bot/robot',
       ],
       [
         ['unlock', 'robot'],
-        'ERROR: unlock bot/NAME or bot_instance/BOT/ID: got "robot", which names no kind; to unlock the bot "robot", write bot/robot',
+        'ERROR: unlock bot/NAME, bot_instance/BOT/ID or role/NAME: got "robot", which names no kind; to unlock the bot "robot", write bot/robot',
       ],
       [
         ['lock', 'user/bot-robot'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "user/bot-robot", a user; midctl locks bots by name: write bot/robot',
+        'ERROR: lock bot/NAME, bot_instance/BOT/ID or role/NAME: got "user/bot-robot", a user; midctl locks bots by name: write bot/robot',
       ],
       [
         ['lock', 'user/alice'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "user/alice", midctl locks bots by name, not users: a bot\'s user bot-NAME is locked with `midctl lock bot/NAME`',
+        'ERROR: lock bot/NAME, bot_instance/BOT/ID or role/NAME: got "user/alice", midctl locks bots by name, not users: a bot\'s user bot-NAME is locked with `midctl lock bot/NAME`',
       ],
       [
         ['lock', 'token/abc'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "token/…", only bots and bot instances are locked',
+        'ERROR: lock bot/NAME, bot_instance/BOT/ID or role/NAME: got "token/…", only bots, bot instances and roles are locked',
       ],
       [
         ['lock', 'node/web-1'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "node/web-1", only bots and bot instances are locked',
+        'ERROR: lock bot/NAME, bot_instance/BOT/ID or role/NAME: got "node/web-1", only bots, bot instances and roles are locked',
       ],
       [
         ['lock', 'bot'],
-        'ERROR: lock bot/NAME or bot_instance/BOT/ID: got "bot", which names no resource; write bot/<name>',
+        'ERROR: lock bot/NAME, bot_instance/BOT/ID or role/NAME: got "bot", which names no resource; write bot/<name>',
       ],
       [
         ['unlock', 'bot_instance/robot'],
-        'ERROR: unlock bot/NAME or bot_instance/BOT/ID: got "bot_instance/robot", which names no instance',
+        'ERROR: unlock bot/NAME, bot_instance/BOT/ID or role/NAME: got "bot_instance/robot", which names no instance',
       ],
       [['unlock', 'bot/robot'], 'ERROR: bot "robot" does not exist'],
       [

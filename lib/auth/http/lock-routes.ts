@@ -10,8 +10,9 @@ import { parseJsonBody } from './json-body.js';
 export type AdminRouteHandler = (request: ApiRequest, params: string[], actor: string) => Promise<unknown>;
 
 /**
- * `GET /v1/admin/locks` lists the locks in force. `POST` locks and `DELETE` lifts: `/v1/admin/bots/NAME/lock` a whole bot, and
- * `/v1/admin/bot-instances/BOT/ID/lock` one instance. `admin` authenticates the operator.
+ * `GET /v1/admin/locks` lists the locks in force. `POST` locks and `DELETE` lifts: `/v1/admin/bots/NAME/lock` a whole bot,
+ * `/v1/admin/bot-instances/BOT/ID/lock` one instance, and `/v1/admin/roles/NAME/lock` a role.
+ * `admin` authenticates the operator.
  */
 export function lockRoutes(
   service: AuthService,
@@ -21,6 +22,7 @@ export function lockRoutes(
   const pattern = (path: string) => new RegExp(`^${path}$`.replace(/\//g, '\\/'));
   const botLock = pattern(`${ROUTES.adminBots}/${segment}/lock`);
   const instanceLock = pattern(`${ROUTES.adminBotInstances}/${segment}/${segment}/lock`);
+  const roleLock = pattern(`${ROUTES.adminRoles}/${segment}/lock`);
   return [
     {
       method: 'GET',
@@ -43,6 +45,24 @@ export function lockRoutes(
       pattern: botLock,
       handler: admin(async (_r, [name], actor) => ({
         lifted: await service.botLocks.unlock(name as string, actor),
+      })),
+    },
+    {
+      method: 'POST',
+      pattern: roleLock,
+      handler: admin(async (request, [name], actor) => ({
+        lock: await service.roleLocks.lock(
+          name as string,
+          parseJsonBody(request.body, lockRequestSchema),
+          actor,
+        ),
+      })),
+    },
+    {
+      method: 'DELETE',
+      pattern: roleLock,
+      handler: admin(async (_r, [name], actor) => ({
+        lifted: await service.roleLocks.unlock(name as string, actor),
       })),
     },
     {

@@ -26,8 +26,8 @@ export class BotRunError extends MidError {
 /** Destination failures a later attempt may not meet again (a full disk gets freed, I/O hiccups). */
 const TRANSIENT_DESTINATION_CODES = new Set(['destination_full', 'destination_write_failed']);
 
-/** Refusals of an operator's lock (on the instance or the whole bot): `midctl unlock` lifts them. */
-const OPERATOR_LOCK_CODES = new Set(['instance_locked_by_operator', 'bot_locked']);
+/** Refusals of an operator's lock (on the instance, the whole bot or one of its roles): `midctl unlock` lifts them. */
+const OPERATOR_LOCK_CODES = new Set(['instance_locked_by_operator', 'bot_locked', 'role_locked']);
 
 /**
  * Whether an error is worth retrying: the auth service unreachable, timing out, overloaded or failing

@@ -8,10 +8,15 @@ import type { AdminApi, LockJson, ResourceJson } from '../admin-api.js';
 import { lockLifetime, lockMessage } from '../flag-values.js';
 import { parseResourceReference } from '../resource-reference.js';
 
-/** What `midctl lock` and `unlock` act on: a whole bot, or one of its instances. */
+/** What `midctl lock` and `unlock` act on: a whole bot, one of its instances, or a role. */
 type LockTarget =
   | { readonly kind: 'bot'; readonly bot: string }
-  | { readonly kind: 'bot_instance'; readonly bot: string; readonly id: string };
+  | { readonly kind: 'bot_instance'; readonly bot: string; readonly id: string }
+  | { readonly kind: 'role'; readonly role: string };
+
+/** The targets as the refusals of a wrong one list them. */
+const TARGETS = 'bot/NAME, bot_instance/BOT/ID or role/NAME';
+const ONLY = 'only bots, bot instances and roles are locked';
 
 /** What a bot instance resource says about its lock and its identity, as the service sends it. */
 interface InstanceStatus {
@@ -25,8 +30,9 @@ interface InstanceStatus {
 }
 
 /**
- * `bot/NAME` or `bot_instance/BOT/ID`, for `lock` and `unlock`, which take nothing else: a bare name,
- * or what a Teleport user would lock (`user/bot-NAME`, `role/NAME`), is answered with what to write.
+ * `bot/NAME`, `bot_instance/BOT/ID` or `role/NAME`, for `lock` and `unlock`, which take nothing else: a
+ * bare name, or what a Teleport user would lock (`user/bot-NAME`, `login/NAME`), is answered with what
+ * to write.
  */
 function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
   const [kindText = '', first, ...rest] = ref.split('/');
@@ -34,10 +40,7 @@ function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
   // A token's name is its secret: not echoed.
   const shown = kind === 'token' && first !== undefined ? `${kindText}/…` : ref;
   const refuse = (why: string) =>
-    new ConfigError(
-      'invalid_reference',
-      `${command} bot/NAME or bot_instance/BOT/ID: got "${shown}", ${why}`,
-    );
+    new ConfigError('invalid_reference', `${command} ${TARGETS}: got "${shown}", ${why}`);
   if (kind === undefined) {
     if (first === undefined && resourceNameProblem(ref) === undefined) {
       throw refuse(`which names no kind; to ${command} the bot "${ref}", write bot/${ref}`);
@@ -45,12 +48,12 @@ function targetOf(ref: string, command: 'lock' | 'unlock'): LockTarget {
     const meant = kindText === 'user' && rest.length === 0 ? meantTarget({ user: first }) : undefined;
     if (meant !== undefined) throw refuse(`a user; midctl ${command}s bots by name: write ${meant}`);
     if (kindText === 'user' || kindText === 'login') throw refuse(TCTL_LOCK_FLAGS[kindText]);
-    throw refuse('only bots and bot instances are locked');
+    throw refuse(ONLY);
   }
-  if (kind === 'role') throw refuse(TCTL_LOCK_FLAGS.role);
-  if (kind !== 'bot' && kind !== 'bot_instance') throw refuse('only bots and bot instances are locked');
+  if (kind !== 'bot' && kind !== 'bot_instance' && kind !== 'role') throw refuse(ONLY);
   const { names } = parseResourceReference(ref, command);
   const [bot, id] = names;
+  if (kind === 'role' && bot !== undefined) return { kind, role: bot };
   if (kind === 'bot' && bot !== undefined) return { kind, bot };
   if (kind === 'bot_instance' && bot !== undefined && id !== undefined) return { kind, bot, id };
   // Not reached: parseResourceReference refuses a reference that names too little for its kind.
@@ -67,9 +70,9 @@ function statusOf(instance: ResourceJson): InstanceStatus {
  */
 export const TCTL_LOCK_FLAGS = {
   user: "midctl locks bots by name, not users: a bot's user bot-NAME is locked with `midctl lock bot/NAME`",
-  role: 'midctl locks bots and bot instances, not roles: lock the bots that hold the role (`midctl lock bot/NAME`), or take it from them (`midctl bots update BOT --set-roles=...`)',
+  role: 'name the role as an argument, role/NAME',
   login:
-    'midctl locks bots and bot instances, not logins: take the login from the bots that have it (`midctl bots update BOT --set-logins=...`)',
+    'midctl locks bots, bot instances and roles, not logins: take the login from the bots that have it (`midctl bots update BOT --set-logins=...`)',
   botInstanceId:
     'name the instance as an argument, bot_instance/BOT/ID (`midctl bots instances ls` lists them)',
 } as const;
@@ -81,8 +84,9 @@ export function tctlLockFlag(key: string): string {
   return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 
-/** `tctl lock --user=bot-robot` → `bot/robot`: the target a Teleport user meant, for the advice. */
+/** `tctl lock --user=bot-robot` → `bot/robot`, `--role=ops` → `role/ops`: the target a Teleport user meant. */
 function meantTarget(flags: TctlLockFlags): string | undefined {
+  if (flags.role !== undefined && flags.role !== '') return `role/${flags.role}`;
   const user = flags.user;
   return user?.startsWith('bot-') === true && user.length > 4 ? `bot/${user.slice(4)}` : undefined;
 }
@@ -116,7 +120,7 @@ export function lockOrder(ref: string | undefined, flags: LockFlags): LockOrder 
   if (ref === undefined) {
     throw new ConfigError(
       'invalid_reference',
-      'lock needs what to lock: midctl lock bot/NAME for a whole bot, or midctl lock bot_instance/BOT/ID for one instance (`midctl bots instances ls` lists them)',
+      'lock needs what to lock: midctl lock bot/NAME for a whole bot, midctl lock bot_instance/BOT/ID for one instance (`midctl bots instances ls` lists them), or midctl lock role/NAME for every bot holding the role',
     );
   }
   const target = targetOf(ref, 'lock');
@@ -128,7 +132,7 @@ export function lockOrder(ref: string | undefined, flags: LockFlags): LockOrder 
   return { target, request };
 }
 
-/** `midctl lock bot/NAME | bot_instance/BOT/ID [--message TEXT] [--ttl D | --expires TIME]`. */
+/** `midctl lock bot/NAME | bot_instance/BOT/ID | role/NAME [--message TEXT] [--ttl D | --expires TIME]`. */
 export async function lock(api: AdminApi, order: LockOrder): Promise<string> {
   try {
     return await lockTarget(api, order);
@@ -143,6 +147,17 @@ export async function lock(api: AdminApi, order: LockOrder): Promise<string> {
 }
 
 async function lockTarget(api: AdminApi, { target, request }: LockOrder): Promise<string> {
+  if (target.kind === 'role') {
+    const locked = await api.lockRole(target.role, request);
+    return [
+      `role "${target.role}" is locked${untilText(locked.expires)}: ${locked.reason}`,
+      'Every bot that holds it is refused every certificate from now on, whichever roles it asks for: its joins (a join token is not spent), renewals and output certificates. Running midbots keep retrying, and carry on once the lock is lifted if their identities are still valid then.',
+      'The certificates already issued stay valid until they expire (`midctl bots instances ls` shows when).',
+      `Lift the lock with \`midctl unlock role/${target.role}\`${locked.expires === undefined ? '' : ', or let it expire'}.`,
+      ...replacedLine(request, 'role.lock'),
+      '',
+    ].join('\n');
+  }
   if (target.kind === 'bot') {
     const locked = await api.lockBot(target.bot, request);
     return [
@@ -150,7 +165,7 @@ async function lockTarget(api: AdminApi, { target, request }: LockOrder): Promis
       'Every call of its instances that starts from now on is refused (renewals, output certificates, heartbeats), and so is every join for it (a join token is not spent, but it may expire meanwhile). A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
       'The certificates its instances already hold stay valid until they expire (`midctl bots instances ls` shows when).',
       `Lift the lock with \`midctl unlock bot/${target.bot}\`${locked.expires === undefined ? '' : ', or let it expire'}.`,
-      ...replacedLine(request),
+      ...replacedLine(request, 'bot.lock'),
       '',
     ].join('\n');
   }
@@ -162,16 +177,16 @@ async function lockTarget(api: AdminApi, { target, request }: LockOrder): Promis
     'Its next call to the auth service is refused: renewals, output certificates and heartbeats, and for an iam bot its next join from the same role session. A running midbot keeps retrying, and carries on once the lock is lifted if its identity is still valid then.',
     `The certificates it already holds stay valid until they expire${identityExpires === undefined ? '' : ` (its identity expires at ${identityExpires})`}.`,
     `Lift the lock with \`midctl unlock bot_instance/${name}\`${status.locked?.expires === undefined ? '' : ', or let it expire'}.`,
-    ...replacedLine(request),
+    ...replacedLine(request, 'bot.lock'),
     '',
   ].join('\n');
 }
 
 /** With --replace: where the lock it replaced is on record. */
-function replacedLine(request: LockOrder['request']): string[] {
+function replacedLine(request: LockOrder['request'], type: 'bot.lock' | 'role.lock'): string[] {
   return request.replace === true
     ? [
-        'It takes the place of the lock in force, if there was one: `midctl events ls --type bot.lock` keeps that one.',
+        `It takes the place of the lock in force, if there was one: \`midctl events ls --type ${type}\` keeps that one.`,
       ]
     : [];
 }
@@ -179,9 +194,13 @@ function replacedLine(request: LockOrder['request']): string[] {
 const CARRIES_ON =
   'A running midbot carries on at its next retry (within 5 minutes), a oneshot midbot or bot Lambda at its next run; an identity that expired meanwhile needs a new join token (an iam bot joins again by itself).';
 
-/** `midctl unlock bot/NAME | bot_instance/BOT/ID`. */
+/** `midctl unlock bot/NAME | bot_instance/BOT/ID | role/NAME`. */
 export async function unlock(api: AdminApi, ref: string): Promise<string> {
   const target = targetOf(ref, 'unlock');
+  if (target.kind === 'role') {
+    const lifted = await api.unlockRole(target.role);
+    return `role "${target.role}" is unlocked (the lock of ${lifted.by} from ${lifted.at}): the bots holding it are issued certificates again.\n${CARRIES_ON}\n`;
+  }
   if (target.kind === 'bot') {
     const lifted = await api.unlockBot(target.bot);
     return `bot "${target.bot}" is unlocked (the lock of ${lifted.by} from ${lifted.at}): its instances' calls and its joins are accepted again.\n${CARRIES_ON}\n`;

@@ -285,6 +285,23 @@ describe('authorising an iam join', () => {
     });
   });
 
+  it('refuses every join of a bot holding a locked role once STS has said whose it is (audited with the ARN), then admits it once unlocked', async () => {
+    fixture = await createIamFixture();
+    const first = await fixture.join(await fixture.sign());
+    await fixture.service.roleLocks.lock('ops', { message: 'role under review' }, 'arn:aws:iam::1:user/ops');
+    await fixture.settleState();
+    await expectRefused(fixture, fixture.join(await fixture.sign()), 'role_locked', {
+      stsRequests: 2,
+      awsArn: IDENTITIES.session1.arn,
+      message: `bot "robot" holds role "ops", which an operator locked at ${new Date(fixture.clock.now()).toISOString()}: role under review. No certificate is issued to a bot holding a locked role. An operator lifts it with \`midctl unlock role/ops\``,
+    });
+    await fixture.service.roleLocks.unlock('ops', 'arn:aws:iam::1:user/ops');
+    await fixture.settleState();
+    await expect(fixture.join(await fixture.sign())).resolves.toMatchObject({
+      instance_id: first.instance_id,
+    });
+  });
+
   it('starts a fresh instance when the remembered one was removed', async () => {
     fixture = await createIamFixture();
     const first = await fixture.join(await fixture.sign());
