@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { clusterNameProblem } from '../auth/local/cluster-name.js';
+import { parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { SIGNATURE_SUITES, type SignatureSuiteName } from '../pki/signature-suite.js';
 import { resourceNameProblem } from '../resources/metadata.js';
@@ -173,6 +174,8 @@ export class MachineIdAuth extends Construct {
 
   private readonly userResources: string | undefined;
   private readonly userResourceNames = new Set<string>();
+  /** The `max_session_ttl` of each role in `resources` that has one. */
+  private readonly sessionCaps = new Map<string, Duration>();
   private readonly bots: MachineIdBotRegistration[] = [];
 
   constructor(scope: Construct, id: string, props: MachineIdAuthProps = {}) {
@@ -287,6 +290,15 @@ export class MachineIdAuth extends Construct {
     this.bots.push(bot);
   }
 
+  /**
+   * The `max_session_ttl` of role `roleName` when this construct's `resources` define it with one: no
+   * certificate carrying the role lives longer. Undefined for a role without a cap or defined elsewhere
+   * (with `midctl`), which synth cannot see.
+   */
+  public sessionCapOf(roleName: string): Duration | undefined {
+    return this.sessionCaps.get(roleName);
+  }
+
   /** Names of the registered bots, in registration order. */
   public get botNames(): string[] {
     return this.bots.map((bot) => bot.botName);
@@ -320,6 +332,9 @@ export class MachineIdAuth extends Construct {
     if (props.resources !== undefined) {
       for (const resource of this.checkResources(props.resources)) {
         this.userResourceNames.add(`${resource.kind}/${resource.metadata.name}`);
+        const cap = resource.kind === 'role' ? resource.spec.options?.max_session_ttl : undefined;
+        if (cap !== undefined)
+          this.sessionCaps.set(resource.metadata.name, Duration.millis(parseDuration(cap)));
       }
     }
   }

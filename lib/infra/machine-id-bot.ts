@@ -12,6 +12,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { iamTokenName } from './bot-name-rules.js';
 import { DEFAULT_BOT_TIMES } from './bot-rules.js';
+import { cappedOutputLifetime } from './capped-output-lifetime.js';
 import { invalidProps } from './invalid-props.js';
 import type { MachineIdAuth } from './machine-id-auth.js';
 import {
@@ -222,7 +223,13 @@ export class MachineIdBot extends Construct {
           kmsKey: props.kmsKey,
           renewalInterval: this.renewalInterval,
           longestGap,
-          certificateTtl: this.certificateTtl,
+          certificateTtl: cappedOutputLifetime(
+            this,
+            { output: output.name, field: 'certificateTtl (certificate_ttl in a deployment file)' },
+            this.certificateTtl,
+            output.roles ?? props.roles,
+            (role) => props.auth.sessionCapOf(role),
+          ),
         }),
     );
     this.grantOwnOutputs(bot.role, props.kmsKey);

@@ -77,6 +77,55 @@ describe('MachineIdBot props', () => {
     expect(alarm?.Properties.EvaluationPeriods).toBe(288);
   });
 
+  it("sizes an output's Expiry alarm from the lifetime a role caps its certificates at, and warns of the cap", () => {
+    const stack = newStack();
+    const auth = new MachineIdAuth(stack, 'Auth', {
+      code: INLINE_CODE,
+      resources: `kind: role
+version: v7
+metadata: {name: short}
+spec: {options: {max_session_ttl: 1h}, allow: {logins: [root]}}
+---
+kind: role
+version: v7
+metadata: {name: long}
+spec: {allow: {logins: [deploy]}}
+`,
+    });
+    new MachineIdBot(stack, 'Bot', {
+      auth,
+      botName: 'ci',
+      roles: ['short', 'long'],
+      certificateTtl: Duration.hours(2),
+      outputs: [
+        { name: 'capped', type: 'identity' },
+        { name: 'free', type: 'identity', roles: ['long'] },
+      ],
+      code: INLINE_CODE,
+    });
+    const periods = (output: string) => {
+      const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
+        Properties: {
+          MetricName: 'SecondsUntilExpiry',
+          AlarmDescription: Match.stringLikeRegexp(`output "${output}"`),
+        },
+      });
+      return (Object.values(alarms)[0] as { Properties: { EvaluationPeriods: number } }).Properties
+        .EvaluationPeriods;
+    };
+    // 1 h certificates cross the 30 min threshold 30 min after the last write: 6 periods of 5 min,
+    // not the 18 that 2 h certificates would take (the alarm would fire half an hour after expiry).
+    expect(periods('capped')).toBe(6);
+    expect(periods('free')).toBe(18);
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('caps its certificates'),
+    );
+    expect(warnings.map((warning) => warning.entry.data)).toEqual([
+      'output "capped": role "short" caps its certificates at 1 hour (max_session_ttl), below the 2 hours of certificateTtl (certificate_ttl in a deployment file): they live 1 hour, and its Expiry alarm is sized for that. Set certificateTtl (certificate_ttl in a deployment file) to 1 hour or less to say so, or raise the role\'s max_session_ttl [ack: machine-id:certificate-ttl-capped]',
+    ]);
+  });
+
   it('refuses a renewal interval that is not whole minutes', () => {
     expect(botError({ renewalInterval: Duration.seconds(90) })).toContain(
       'renewalInterval is 1 minute 30 seconds; EventBridge Scheduler runs at whole minutes',
