@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { closestNames } from '../core/closest-names.js';
 import { ConfigError } from '../core/errors.js';
 import { describeValue, parseWithSchema } from '../core/schema.js';
 import { APP_VERSIONS, type App, appSchema } from './app.js';
@@ -89,9 +90,10 @@ function parseAt(doc: unknown, context: Context): Resource {
   }
   const kind = property(doc, 'kind');
   if (!isKind(kind)) {
+    const [meant] = typeof kind === 'string' ? closestNames(kind, RESOURCE_KINDS) : [];
     throw new ConfigError(
       'invalid_resource',
-      `${head}kind${at(['kind'])}: got ${describeValue(kind)}, expected one of ${kinds}`,
+      `${head}kind${at(['kind'])}: got ${describeValue(kind)}, expected one of ${kinds}${meant === undefined ? '' : `; did you mean ${meant}?`}`,
     );
   }
   // For `token`-method tokens the name is the secret itself, so it is never echoed.

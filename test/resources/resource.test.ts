@@ -42,6 +42,11 @@ describe('parseResource', () => {
     expect(configErrorOf(() => parseResource({ metadata: { name: 'x' } }))).toBe(
       'kind: got nothing, expected one of role, bot, token, bot_instance, app, kube_cluster, node',
     );
+    // A kind in the plural (as `tctl get roles` spells it) or with a dash gets the one it meant.
+    expect(configErrorOf(() => parseResource({ ...role, kind: 'roles' }))).toMatch(/; did you mean role\?$/);
+    expect(configErrorOf(() => parseResource({ ...role, kind: 'kube-cluster' }))).toMatch(
+      /; did you mean kube_cluster\?$/,
+    );
   });
 
   it('does not take kinds from the prototype', () => {
@@ -118,7 +123,7 @@ describe('parseResources', () => {
         ),
       ),
     ).toBe(
-      'r.yaml: kind (line 6): got "rolee", expected one of role, bot, token, bot_instance, app, kube_cluster, node',
+      'r.yaml: kind (line 6): got "rolee", expected one of role, bot, token, bot_instance, app, kube_cluster, node; did you mean role?',
     );
     expect(configErrorOf(() => parseResources('kind: app\n---\nkind: rolee\n', 'r.yaml'))).toMatch(
       /^r\.yaml: app: version \(line 1\): got nothing/,
