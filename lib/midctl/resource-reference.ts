@@ -4,6 +4,7 @@ import {
   type ResourceKind,
   resourceKindOf,
 } from '../api/resource-kinds.js';
+import { closestNames } from '../core/closest-names.js';
 import { ConfigError } from '../core/errors.js';
 import { resourceNameProblem } from '../resources/metadata.js';
 
@@ -75,11 +76,19 @@ export function parseResourceReference(ref: string, command: keyof typeof COMMAN
     if (/^locks?$/.test(kindText)) {
       throw refuse(
         command === 'rm'
-          ? 'but a lock is lifted with `midctl unlock bot/NAME` or `midctl unlock bot_instance/BOT/ID` (`midctl locks ls` lists them)'
+          ? 'but a lock is lifted with `midctl unlock bot/NAME`, `midctl unlock bot_instance/BOT/ID` or `midctl unlock role/NAME` (`midctl locks ls` lists them)'
           : 'but locks are listed with `midctl locks ls`',
       );
     }
-    throw refuse(`unknown resource kind "${kindText}"; use one of ${RESOURCE_KIND_LISTS.join(', ')}`);
+    const [meant] = closestNames(kindText, RESOURCE_KIND_LISTS);
+    // `midctl rm access`: a name without its kind, as `rm` takes no bare names.
+    const bareName =
+      meant === undefined && names.length === 0 && command === 'rm'
+        ? `; to remove a resource named "${kindText}", write its kind too, e.g. role/${kindText}`
+        : '';
+    throw refuse(
+      `unknown resource kind "${kindText}"; use one of ${RESOURCE_KIND_LISTS.join(', ')}${meant === undefined ? '' : ` (did you mean ${meant}?)`}${bareName}`,
+    );
   }
   const segments = nameSegmentsOf(kind);
   if (names.length > segments) throw refuse(extraNamesProblem(kind, names));

@@ -775,7 +775,15 @@ spec:
       ],
       [
         ['rm', 'lock/x'],
-        'ERROR: rm KIND/NAME: got "lock/x", but a lock is lifted with `midctl unlock bot/NAME` or `midctl unlock bot_instance/BOT/ID`',
+        'ERROR: rm KIND/NAME: got "lock/x", but a lock is lifted with `midctl unlock bot/NAME`, `midctl unlock bot_instance/BOT/ID` or `midctl unlock role/NAME`',
+      ],
+      [
+        ['rm', 'access'],
+        'ERROR: rm KIND/NAME: got "access", unknown resource kind "access"; use one of roles, bots, tokens, apps, kube_clusters, nodes, bot_instances; to remove a resource named "access", write its kind too, e.g. role/access',
+      ],
+      [
+        ['get', 'tokenz'],
+        'ERROR: get KIND[/NAME]: got "tokenz", unknown resource kind "tokenz"; use one of roles, bots, tokens, apps, kube_clusters, nodes, bot_instances (did you mean tokens?)',
       ],
       [['bots', 'rm', 'robot/abc'], 'ERROR: bots rm NAME: got "robot/abc", "/" is not allowed in a name'],
       [
