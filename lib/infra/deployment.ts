@@ -306,7 +306,7 @@ export function parseDeployment(text: string, source: string): Deployment {
   });
   // Each resource's errors give the line in this file of what they are about, not of the resource.
   const resources = parsed.resources.map((resource, index) =>
-    parseResource(resource, `${source} resources[${index}]`, (path) =>
+    parseResource(resource, `${source}: resources[${index}]`, (path) =>
       document.locate(['resources', index, ...path]),
     ),
   );

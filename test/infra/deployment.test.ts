@@ -123,7 +123,7 @@ describe('parseDeployment', () => {
     const error = errorOf(text);
     expect(error.code).toBe('invalid_resource');
     expect(error.message).toBe(
-      'deploy/test.yaml resources[0]: role "ops": spec (line 14): unknown key "colour"; remove it or check the spelling',
+      'deploy/test.yaml: resources[0]: role "ops": spec (line 14): unknown key "colour"; remove it or check the spelling',
     );
   });
 
