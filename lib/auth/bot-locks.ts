@@ -1,13 +1,7 @@
 import type { AuthContext } from './auth-context.js';
 import { type NamedLock, NamedLockStore } from './named-lock-store.js';
-import {
-  DEFAULT_LOCK_MESSAGE,
-  describeLock,
-  type LockRequest,
-  liftText,
-  lockExpiry,
-  operatorLockEvent,
-} from './operator-lock.js';
+import { liftText, operatorLockEvent } from './operator-lock.js';
+import { OperatorNamedLocks } from './operator-named-locks.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
 /**
@@ -50,72 +44,14 @@ export function botLockedMessage(lock: BotLock): string {
  * the lock is lifted or has expired. Certificates already issued stay valid until they expire.
  * Removing the bot removes its lock.
  */
-export class BotLocks {
-  private readonly store: NamedLockStore<BotLock>;
-
-  constructor(private readonly context: AuthContext) {
-    this.store = lockStore(context.storage);
-  }
-
-  /** Locks `botName`; a lock in force is only replaced when `request.replace` says so. */
-  async lock(botName: string, request: LockRequest, actor: string): Promise<BotLock> {
-    const now = this.context.clock.now();
-    const expires = lockExpiry(request, now);
-    await this.context.resources.require('bot', botName);
-    const lock: BotLock = {
-      bot: botName,
-      at: new Date(now).toISOString(),
-      reason: request.message ?? DEFAULT_LOCK_MESSAGE,
-      by: actor,
-      ...(expires === undefined ? {} : { expires }),
-    };
-    const replaced = await this.store.put(botName, lock, request.replace === true);
-    // `bots rm` deletes the bot, then its lock: a lock written meanwhile would outlive the bot and hold
-    // a bot made again under its name, so it goes too.
-    if ((await this.context.resources.get('bot', botName)) === undefined) {
-      await this.context.storage.delete(this.store.key(botName));
-      await this.context.resources.require('bot', botName);
-    }
-    await this.context.audit.record(operatorLockEvent(actor, { bot: botName }, lock, replaced));
-    return lock;
-  }
-
-  async unlock(botName: string, actor: string): Promise<BotLock> {
-    const lifted = await this.store.take(botName);
-    if (lifted === undefined) {
-      await this.context.resources.require('bot', botName);
-      throw this.store.notLocked(botName);
-    }
-    await this.context.audit.record({
-      type: 'bot.unlock',
-      outcome: 'success',
-      actor,
-      bot: botName,
-      message: `lifted ${describeLock(lifted)}`,
-    });
-    return lifted;
-  }
-
-  /** The lock on `botName` that holds now, if any. */
-  find(botName: string): Promise<BotLock | undefined> {
-    return this.store.read(botName);
-  }
-
-  /** Every bot lock that holds now: for `midctl bots ls`. */
-  list(): Promise<BotLock[]> {
-    return this.store.list();
-  }
-
-  /** Drops the lock of a bot being removed (a bot made again under its name starts unlocked), audited. */
-  async forget(botName: string, actor: string): Promise<void> {
-    const dropped = await this.store.drop(botName);
-    if (dropped === undefined) return;
-    await this.context.audit.record({
-      type: 'bot.unlock',
-      outcome: 'success',
-      actor,
-      bot: botName,
-      message: `removed with the bot: ${describeLock(dropped)}`,
+export class BotLocks extends OperatorNamedLocks<BotLock> {
+  constructor(context: AuthContext) {
+    super(context, {
+      resourceKind: 'bot',
+      store: lockStore,
+      lockOn: (bot, lock) => ({ bot, ...lock }),
+      lockedEvent: (actor, bot, lock, replaced) => operatorLockEvent(actor, { bot }, lock, replaced),
+      liftedEvent: (actor, bot, message) => ({ type: 'bot.unlock', outcome: 'success', actor, bot, message }),
     });
   }
 }

@@ -115,6 +115,14 @@ export function operatorLockEvent(
     actor,
     bot: target.bot,
     ...(target.instance === undefined ? {} : { instance: target.instance }),
-    message: `${lock.reason}${untilText(lock.expires)}${replaced === undefined ? '' : `; replaces ${describeLock(replaced)}`}`,
+    message: lockEventMessage(lock, replaced),
   };
+}
+
+/** What the audit record of a lock says: why, until when, and the lock it took the place of. */
+export function lockEventMessage(
+  lock: { readonly reason: string; readonly expires?: string | undefined },
+  replaced?: HeldLock,
+): string {
+  return `${lock.reason}${untilText(lock.expires)}${replaced === undefined ? '' : `; replaces ${describeLock(replaced)}`}`;
 }

@@ -3,14 +3,8 @@ import type { Bot } from '../resources/bot.js';
 import type { AuthContext } from './auth-context.js';
 import { awaitAll } from './await-all.js';
 import { type NamedLock, NamedLockStore } from './named-lock-store.js';
-import {
-  DEFAULT_LOCK_MESSAGE,
-  describeLock,
-  type LockRequest,
-  liftText,
-  lockExpiry,
-  untilText,
-} from './operator-lock.js';
+import { liftText, lockEventMessage } from './operator-lock.js';
+import { OperatorNamedLocks } from './operator-named-locks.js';
 import type { StorageBackend } from './storage/storage-backend.js';
 
 /**
@@ -61,74 +55,27 @@ export async function refuseLockedRoles(storage: StorageBackend, bot: Bot): Prom
 }
 
 /** `midctl lock role/NAME` and `midctl unlock role/NAME`; removing the role removes its lock. */
-export class RoleLocks {
-  private readonly store: NamedLockStore<RoleLock>;
-
-  constructor(private readonly context: AuthContext) {
-    this.store = lockStore(context.storage);
-  }
-
-  /** Locks `roleName`; a lock in force is only replaced when `request.replace` says so. */
-  async lock(roleName: string, request: LockRequest, actor: string): Promise<RoleLock> {
-    const now = this.context.clock.now();
-    const expires = lockExpiry(request, now);
-    await this.context.resources.require('role', roleName);
-    const lock: RoleLock = {
-      role: roleName,
-      at: new Date(now).toISOString(),
-      reason: request.message ?? DEFAULT_LOCK_MESSAGE,
-      by: actor,
-      ...(expires === undefined ? {} : { expires }),
-    };
-    const replaced = await this.store.put(roleName, lock, request.replace === true);
-    // A role removed meanwhile takes the lock along, as `rm role/NAME` would have: a role made again
-    // under its name starts unlocked.
-    if ((await this.context.resources.get('role', roleName)) === undefined) {
-      await this.context.storage.delete(this.store.key(roleName));
-      await this.context.resources.require('role', roleName);
-    }
-    await this.context.audit.record({
-      type: 'role.lock',
-      outcome: 'success',
-      code: 'operator_lock',
-      actor,
-      resource: `role/${roleName}`,
-      message: `${lock.reason}${untilText(lock.expires)}${replaced === undefined ? '' : `; replaces ${describeLock(replaced)}`}`,
-    });
-    return lock;
-  }
-
-  async unlock(roleName: string, actor: string): Promise<RoleLock> {
-    const lifted = await this.store.take(roleName);
-    if (lifted === undefined) {
-      await this.context.resources.require('role', roleName);
-      throw this.store.notLocked(roleName);
-    }
-    await this.context.audit.record({
-      type: 'role.unlock',
-      outcome: 'success',
-      actor,
-      resource: `role/${roleName}`,
-      message: `lifted ${describeLock(lifted)}`,
-    });
-    return lifted;
-  }
-
-  /** Every role lock that holds now: for `midctl locks ls`. */
-  list(): Promise<RoleLock[]> {
-    return this.store.list();
-  }
-
-  /** Drops the lock of a role being removed (a role made again under its name starts unlocked), audited. */
-  async forget(roleName: string, actor: string): Promise<void> {
-    const dropped = await this.store.drop(roleName);
-    if (dropped === undefined) return;
-    await this.context.audit.record({
-      type: 'role.unlock',
-      outcome: 'success',
-      actor,
-      resource: `role/${roleName}`,
-      message: `removed with the role: ${describeLock(dropped)}`,
+export class RoleLocks extends OperatorNamedLocks<RoleLock> {
+  constructor(context: AuthContext) {
+    super(context, {
+      resourceKind: 'role',
+      store: lockStore,
+      lockOn: (role, lock) => ({ role, ...lock }),
+      lockedEvent: (actor, role, lock, replaced) => ({
+        type: 'role.lock',
+        outcome: 'success',
+        code: 'operator_lock',
+        actor,
+        resource: `role/${role}`,
+        message: lockEventMessage(lock, replaced),
+      }),
+      liftedEvent: (actor, role, message) => ({
+        type: 'role.unlock',
+        outcome: 'success',
+        actor,
+        resource: `role/${role}`,
+        message,
+      }),
     });
   }
 }

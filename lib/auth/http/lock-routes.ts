@@ -20,51 +20,32 @@ export function lockRoutes(
   admin: (handler: AdminRouteHandler) => ApiRoute['handler'],
 ): ApiRoute[] {
   const pattern = (path: string) => new RegExp(`^${path}$`.replace(/\//g, '\\/'));
-  const botLock = pattern(`${ROUTES.adminBots}/${segment}/lock`);
   const instanceLock = pattern(`${ROUTES.adminBotInstances}/${segment}/${segment}/lock`);
-  const roleLock = pattern(`${ROUTES.adminRoles}/${segment}/lock`);
+  // A whole bot and a role: one lock per name, each under its collection's path.
+  const namedLocks = [
+    { path: pattern(`${ROUTES.adminBots}/${segment}/lock`), locks: service.botLocks },
+    { path: pattern(`${ROUTES.adminRoles}/${segment}/lock`), locks: service.roleLocks },
+  ];
   return [
     {
       method: 'GET',
       pattern: pattern(ROUTES.adminLocks),
       handler: admin(async () => ({ locks: await listLocks(service.context) })),
     },
-    {
-      method: 'POST',
-      pattern: botLock,
-      handler: admin(async (request, [name], actor) => ({
-        lock: await service.botLocks.lock(
-          name as string,
-          parseJsonBody(request.body, lockRequestSchema),
-          actor,
-        ),
-      })),
-    },
-    {
-      method: 'DELETE',
-      pattern: botLock,
-      handler: admin(async (_r, [name], actor) => ({
-        lifted: await service.botLocks.unlock(name as string, actor),
-      })),
-    },
-    {
-      method: 'POST',
-      pattern: roleLock,
-      handler: admin(async (request, [name], actor) => ({
-        lock: await service.roleLocks.lock(
-          name as string,
-          parseJsonBody(request.body, lockRequestSchema),
-          actor,
-        ),
-      })),
-    },
-    {
-      method: 'DELETE',
-      pattern: roleLock,
-      handler: admin(async (_r, [name], actor) => ({
-        lifted: await service.roleLocks.unlock(name as string, actor),
-      })),
-    },
+    ...namedLocks.flatMap(({ path, locks }): ApiRoute[] => [
+      {
+        method: 'POST',
+        pattern: path,
+        handler: admin(async (request, [name], actor) => ({
+          lock: await locks.lock(name as string, parseJsonBody(request.body, lockRequestSchema), actor),
+        })),
+      },
+      {
+        method: 'DELETE',
+        pattern: path,
+        handler: admin(async (_r, [name], actor) => ({ lifted: await locks.unlock(name as string, actor) })),
+      },
+    ]),
     {
       method: 'POST',
       pattern: instanceLock,
