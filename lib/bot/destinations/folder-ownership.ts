@@ -58,7 +58,7 @@ export class FolderOwnership {
         ? readOwnedFilesList((await this.folder.readFile(OWNED_FILES_LIST))?.toString('utf8'))
         : { files: new Set<string>() };
     const owned = list.files;
-    refuseAnotherBotsFolder(this.folder.root, list.bot, bot);
+    refuseAnotherBotsFolder(this.folder.root, list, bot, entries);
     refuseReplacingOthersFiles({
       folder: this.folder.root,
       writing,

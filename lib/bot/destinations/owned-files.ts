@@ -57,14 +57,19 @@ export function ownedFilesText(names: Iterable<string>, bot?: string): string {
 /**
  * Refuses to write one bot's artifacts over another bot's: two bots given the same folder by mistake
  * would each replace the other's identity at every run, and whatever reads the folder would present
- * one bot's certificate one moment and the other's the next.
+ * one bot's certificate one moment and the other's the next. A folder whose `entries` no longer hold
+ * any of the files on the other bot's list is handed over: its files were moved out (a `mv out/*`
+ * leaves the hidden list behind), and there is nothing of that bot's left to replace.
  */
 export function refuseAnotherBotsFolder(
   folder: string,
-  listed: string | undefined,
+  list: OwnedFilesList,
   bot: string | undefined,
+  entries: readonly string[],
 ): void {
+  const listed = list.bot;
   if (listed === undefined || bot === undefined || listed === bot) return;
+  if (!entries.some((name) => list.files.has(name))) return;
   throw new DestinationError(
     'destination_of_another_bot',
     `${folder} holds the artifacts of bot "${listed}" (${OWNED_FILES_LIST} says so), and this output is bot "${bot}"'s: writing would replace "${listed}"'s identity there, and each bot would replace the other's at every run. Give each bot's output a folder of its own; to hand this folder to "${bot}" for good, first move "${listed}"'s files out of it; nothing was written`,

@@ -188,6 +188,26 @@ describe('DirectoryDestination', () => {
     expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key robot again\n');
   });
 
+  it("hands a folder to another bot once the first bot's files were moved out of it, as the refusal says", async () => {
+    const metadata = (bot: string) => ({
+      bot,
+      output: 'identity',
+      serial: '01',
+      issuedAt: '2030-01-01T00:00:00.000Z',
+      expiresAt: '2030-01-01T01:00:00.000Z',
+    });
+    await new DirectoryDestination(root, noAcl).write(output('robot'), metadata('robot'));
+    // What a person does: `mv out/* elsewhere/`, which leaves the hidden list in place.
+    for (const name of ['key', 'tlscert', 'key-cert.pub']) await fs.rm(path.join(root, name));
+
+    await new DirectoryDestination(root, noAcl).write(output('robot2'), metadata('robot2'));
+
+    expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key robot2\n');
+    expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'))).toMatchObject({
+      bot: 'robot2',
+    });
+  });
+
   it('takes over a list an older midbot wrote, which names no bot, for the bot writing now', async () => {
     await new DirectoryDestination(root, noAcl).write(output('v1'));
     const meta = {
