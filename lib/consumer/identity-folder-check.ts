@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { IdentityWriteError } from './errors.js';
 
@@ -16,6 +16,9 @@ const STICKY = 0o1000;
  * server of their choosing. The folder and each folder above it must be owned by this user or root, and
  * writable by no one else unless it is sticky (`/tmp`: others may add files there but not replace ours).
  * A folder that does not exist yet is checked from the nearest one that does (it is created 0700).
+ * A symlink on the way leads the files elsewhere: the folders they land in are checked as well (as
+ * OpenSSH checks the real path), and so are those on the path as written, whose owners could point
+ * the symlink elsewhere.
  *
  * @param uid this process's user; undefined where there are no POSIX users (nothing is checked)
  * @throws {@link IdentityWriteError} naming the folder, what is wrong and the fix
@@ -25,7 +28,27 @@ export async function refuseFolderOthersCanChange(
   uid: number | undefined = process.getuid?.(),
 ): Promise<void> {
   if (uid === undefined) return;
-  for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
+  const written = path.resolve(dir);
+  await refuseFolders(written, uid);
+  const real = await realNearestFolder(written);
+  if (real !== undefined && real !== written) await refuseFolders(real, uid);
+}
+
+/** The real path of `folder`, or of the nearest folder above it that exists. */
+async function realNearestFolder(folder: string): Promise<string | undefined> {
+  for (let current = folder; ; current = path.dirname(current)) {
+    try {
+      return await realpath(current);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (current === path.dirname(current)) return undefined;
+  }
+}
+
+/** Refuses `dir` or a folder above it that someone other than `uid` or root could change. */
+async function refuseFolders(dir: string, uid: number): Promise<void> {
+  for (let folder = dir; ; folder = path.dirname(folder)) {
     const stats = await lstatOrUndefined(folder);
     // A symlink as the folder itself is refused by the writer; one above it is the operator's layout.
     if (stats !== undefined && !stats.isSymbolicLink()) {

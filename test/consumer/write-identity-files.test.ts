@@ -220,6 +220,19 @@ describe('writeIdentityFiles', () => {
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('refuses a folder reached through a symlink to one that others may write', async () => {
+    const open = path.join(work, 'world-writable-target');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const link = path.join(work, 'link-to-open');
+    await symlink(open, link);
+
+    await expect(writeIdentityFiles(identityOutput(), path.join(link, 'machine-id'))).rejects.toThrow(
+      `${open} may be written by users other than its owner (mode 0777)`,
+    );
+    await expect(stat(path.join(open, 'machine-id'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('writes into a new folder under a sticky one such as /tmp', async () => {
     const sticky = path.join(work, 'sticky');
     await mkdir(sticky);
