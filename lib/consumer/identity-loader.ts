@@ -78,6 +78,8 @@ const DEFAULT_MIN_REFRESH_INTERVAL_MS = 30_000;
 const DEFAULT_REFRESH_WAIT_MS = 1_000;
 const DEFAULT_MAX_FAILURE_BACKOFF_MS = 30_000;
 const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+/** The longest a Node.js timer waits: a longer delay is taken as 1 ms, which would time out every call. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const FIRST_FAILURE_BACKOFF_MS = 1_000;
 
 /** A failed fetch, answered again without a call until `retryAt`. */
@@ -135,8 +137,11 @@ export class IdentityLoader {
       throw new ConsumerError('invalid_option', `minRefreshIntervalMs must be 0 or more, got ${interval}`);
     }
     const wait = options.refreshWaitMs ?? DEFAULT_REFRESH_WAIT_MS;
-    if (!(wait >= 0 && Number.isFinite(wait))) {
-      throw new ConsumerError('invalid_option', `refreshWaitMs must be 0 or more, got ${wait}`);
+    if (!(wait >= 0 && wait <= MAX_TIMER_MS)) {
+      throw new ConsumerError(
+        'invalid_option',
+        `refreshWaitMs must be 0 or more and at most ${MAX_TIMER_MS} (about 24.8 days), got ${wait}`,
+      );
     }
     const backoff = options.maxFailureBackoffMs ?? DEFAULT_MAX_FAILURE_BACKOFF_MS;
     if (!(backoff >= 0 && Number.isFinite(backoff))) {
@@ -144,8 +149,11 @@ export class IdentityLoader {
     }
     this.maxFailureBackoffMs = backoff;
     const fetchTimeout = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    if (!(fetchTimeout > 0 && Number.isFinite(fetchTimeout))) {
-      throw new ConsumerError('invalid_option', `fetchTimeoutMs must be more than 0, got ${fetchTimeout}`);
+    if (!(fetchTimeout > 0 && fetchTimeout <= MAX_TIMER_MS)) {
+      throw new ConsumerError(
+        'invalid_option',
+        `fetchTimeoutMs must be more than 0 and at most ${MAX_TIMER_MS} (about 24.8 days), got ${fetchTimeout}`,
+      );
     }
     this.fetchTimeoutMs = fetchTimeout;
     this.refreshWaitMs = wait;

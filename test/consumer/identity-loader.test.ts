@@ -755,6 +755,11 @@ describe('IdentityLoader', () => {
     expect((await ids.load(SECRET)).serial).toBe('s3');
     expect(fetches).toBe(3);
     expect(() => new IdentityLoader({ fetcher, fetchTimeoutMs: 0 })).toThrow(/fetchTimeoutMs/);
+    // Past what a Node.js timer takes, a delay becomes 1 ms: refused rather than timing out every call.
+    expect(() => new IdentityLoader({ fetcher, fetchTimeoutMs: 3e9 })).toThrow(
+      'fetchTimeoutMs must be more than 0 and at most 2147483647 (about 24.8 days), got 3000000000',
+    );
+    expect(() => new IdentityLoader({ fetcher, refreshWaitMs: 3e9 })).toThrow(/refreshWaitMs must be/);
   });
 
   it('never serves the cached identity if it expired while the caller waited for a hung refresh', async () => {
