@@ -6,6 +6,7 @@ export function withDebugFlagHint(text: string): string {
   if (!text.includes("option '-d, --data-dir <dir>' argument missing")) return text;
   return text.replace(
     /\n?$/,
-    '; -d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug)\n',
+    // A line of its own: the one-line error puts it after commander's, which it rewords.
+    '\n-d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug)\n',
   );
 }

@@ -118,7 +118,7 @@ describe("commander's own refusals", () => {
     // -d out of the habit of tctl, teleport and tbot, where it means --debug.
     [
       ['auth', 'start', '-d'],
-      "ERROR: option '-d, --data-dir <dir>' argument missing; -d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug) (run with --help for usage)",
+      'ERROR: --data-dir: expected a value after it; -d is --data-dir in midctl: for debug logs, use --debug (midctl auth start --debug) (run with --help for usage)',
     ],
     [
       ['status', '--formt', 'json'],
@@ -126,7 +126,7 @@ describe("commander's own refusals", () => {
     ],
     [
       ['tokens', 'add', '--bot-name=x'],
-      "ERROR: required option '--type <type>' not specified (run with --help for usage)",
+      'ERROR: --type is required, and was not given (run with --help for usage)',
     ],
     // Teleport 15+ makes a bot without roles; here the refusal says so, before needing a data directory.
     [
@@ -152,7 +152,7 @@ describe("commander's own refusals", () => {
     ],
     [
       ['status', '--format', 'yaml'],
-      "ERROR: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, json. (run with --help for usage)",
+      'ERROR: --format: got "yaml", expected one of text, json (run with --help for usage)',
     ],
   ])('midctl %j prints one ERROR line', async (args, expected) => {
     expect(oneErrorLine(await runMidctl(args))).toBe(expected);

@@ -523,11 +523,11 @@ describe('midbot command table', () => {
     ],
     [
       ['init', '--destination-dir', '/opt/m', '--reader-user', 'app'],
-      "ERROR: required option '--bot-user <user>' not specified (run with --help for usage)",
+      'ERROR: --bot-user is required, and was not given (run with --help for usage)',
     ],
     [
       ['start', '--log-format', 'yaml'],
-      "ERROR: option '--log-format <format>' argument 'yaml' is invalid. Allowed choices are text, json. (run with --help for usage)",
+      'ERROR: --log-format: got "yaml", expected one of text, json (run with --help for usage)',
     ],
     [['stat'], "ERROR: unknown command 'stat'; did you mean start? (run with --help for usage)"],
   ])("prints commander's refusal of %j as one ERROR line", async (argv, line) => {
