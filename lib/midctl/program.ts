@@ -176,12 +176,10 @@ export function buildMidctlProgram(io: MidctlIo): Command {
     .addOption(
       new Option(
         '--type <type>',
-        "user: SSH user CA keys for sshd's TrustedUserCAKeys; host: @cert-authority lines for known_hosts; tls-user / tls-host: PEM CA certificates",
-      )
-        .choices(EXPORT_TYPES)
-        .makeOptionMandatory(),
+        "user: SSH user CA keys for sshd's TrustedUserCAKeys; host: @cert-authority lines for known_hosts; tls-user / tls-host: PEM CA certificates (default: both SSH CAs, as tctl prints them)",
+      ).choices(EXPORT_TYPES),
     )
-    .action((flags: { type: ExportType }) => run((admin) => exportCas(admin, flags.type)));
+    .action((flags: { type?: ExportType }) => run((admin) => exportCas(admin, flags.type)));
 
   program
     .command('version')

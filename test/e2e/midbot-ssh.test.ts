@@ -337,6 +337,10 @@ spec:
     expect(ping.stdout).toContain('example.test');
     const refused = await runMidctl(['--data-dir', server.dataDir, 'auth', 'export', '--type', 'db']);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain("'db' is invalid");
+    expect(refused.stderr).toContain('--type: got "db", expected one of user, host, tls-user, tls-host');
+    // Without --type, both SSH CAs as tctl prints them: the host line, then the user key for authorized_keys.
+    const both = await runMidctl(['--data-dir', server.dataDir, 'auth', 'export']);
+    expect(both.code).toBe(0);
+    expect(both.stdout).toBe(`${host.text}cert-authority ${user.text}`);
   });
 });

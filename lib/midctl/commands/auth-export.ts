@@ -14,10 +14,17 @@ export type ExportType = (typeof EXPORT_TYPES)[number];
  * - `host`: `@cert-authority *.<cluster> …` lines for a client's known_hosts.
  * - `tls-user` / `tls-host`: the PEM certificates of the CAs that sign bots' and apps' client
  *   certificates, and hosts' server certificates.
+ * - no type: both SSH CAs as tctl prints them without one: the host CA's `@cert-authority` lines, then
+ *   the user CA's keys as `cert-authority` lines (an `authorized_keys` file takes those as they are).
  */
-export async function exportCas(api: AdminApi, type: ExportType): Promise<string> {
+export async function exportCas(api: AdminApi, type: ExportType | undefined): Promise<string> {
   const { cluster_name: cluster, cas } = await api.cas();
   switch (type) {
+    case undefined:
+      return (
+        renderKnownHosts(cluster, cas.ssh_host_ca_keys, []) +
+        cas.ssh_user_ca_keys.map((line) => `cert-authority ${line.trim()}\n`).join('')
+      );
     case 'user':
       return cas.ssh_user_ca_keys.map((line) => `${line.trim()}\n`).join('');
     case 'host':
