@@ -4,82 +4,11 @@ import type { Identity } from './identity.js';
 import { parseIdentity } from './identity.js';
 import { type IdentityCache, MemoryIdentityCache } from './identity-cache.js';
 import { type IdentityFetcher, SecretsManagerFetcher, secretsManagerError } from './identity-fetcher.js';
+import { type IdentityLoaderOptions, loaderTimings } from './identity-loader-options.js';
 import { checkSecretId, loadIdentityOptionsProblem } from './secret-id-argument.js';
 
-/** Passed to `onRefreshError` when a refresh failed and the loader served its cached identity instead. */
-export interface RefreshErrorContext {
-  readonly secretId: string;
-  /** The still-valid identity that was served. */
-  readonly served: Identity;
-}
+export type { IdentityLoaderOptions, RefreshErrorContext } from './identity-loader-options.js';
 
-export interface IdentityLoaderOptions {
-  /**
-   * The client the default fetcher uses; build it once and share it. Ignored when `fetcher` is given.
-   * @default a client for the environment's region and credentials (see {@link SecretsManagerFetcher})
-   */
-  readonly client?: SecretsManagerClient;
-  /** @default new SecretsManagerFetcher({ client }) */
-  readonly fetcher?: IdentityFetcher;
-  /** @default new MemoryIdentityCache() */
-  readonly cache?: IdentityCache;
-  /** Epoch milliseconds. @default Date.now */
-  readonly clock?: () => number;
-  /**
-   * Refresh once less than this fraction of the identity's lifetime (expires_at − issued_at) remains.
-   * With the default schedule (1 h certificates, renewed every 20 min) a third means the loader
-   * picks up the renewal 40 min in, when the bot has written it 20 min earlier. Between 0 and 1.
-   * @default 1/3
-   */
-  readonly refreshWhenRemaining?: number;
-  /**
-   * While refreshing is due, ask Secrets Manager at most this often: when the bot has not renewed
-   * yet, or Secrets Manager is down, every call would otherwise go to Secrets Manager.
-   * An expired cached identity is always refetched.
-   * @default 30_000
-   */
-  readonly minRefreshIntervalMs?: number;
-  /**
-   * How long a caller waits for a due refresh while a still valid identity is cached. A slower
-   * Secrets Manager (a hung connection, a long retry) does not hold the caller: it gets the cached
-   * identity, and the refresh finishes in the background for the next call. A fast definite answer
-   * (secret deleted, access revoked) is still thrown.
-   * @default 1_000
-   */
-  readonly refreshWaitMs?: number;
-  /**
-   * The longest one fetch may take before it counts as Secrets Manager being unavailable (then the
-   * cached identity is served while valid, as for any outage). The default client gives up well
-   * before this (3 s to connect, 5 s a request, three attempts); this bounds a client of your own
-   * without timeouts, or a custom `fetcher`, which would otherwise hold every caller for as long as
-   * one call hangs once nothing valid is cached. Its answer, should it come later, is dropped.
-   * @default 30_000
-   */
-  readonly fetchTimeoutMs?: number;
-  /**
-   * After a fetch failed with no valid identity to serve instead (the secret is missing or still the
-   * placeholder, access is denied, Secrets Manager is throttling), later loads of that secret throw
-   * the same error without asking Secrets Manager for a while: 1 s, doubling with each failure in a
-   * row up to this. Callers that load on every request then do not turn a misconfiguration or an
-   * outage into a flood of calls. A success or `invalidate` ends it; 0 turns it off.
-   * @default 30_000
-   */
-  readonly maxFailureBackoffMs?: number;
-  /**
-   * Called when a refresh failed because Secrets Manager was unavailable and the cached, still valid
-   * identity was served instead; for logs and metrics. The error carries no secret value.
-   * @default nothing
-   */
-  readonly onRefreshError?: (error: SecretsManagerUnavailableError, context: RefreshErrorContext) => void;
-}
-
-const DEFAULT_REFRESH_WHEN_REMAINING = 1 / 3;
-const DEFAULT_MIN_REFRESH_INTERVAL_MS = 30_000;
-const DEFAULT_REFRESH_WAIT_MS = 1_000;
-const DEFAULT_MAX_FAILURE_BACKOFF_MS = 30_000;
-const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
-/** The longest a Node.js timer waits: a longer delay is taken as 1 ms, which would time out every call. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const FIRST_FAILURE_BACKOFF_MS = 1_000;
 
 /** A failed fetch, answered again without a call until `retryAt`. */
@@ -125,43 +54,15 @@ export class IdentityLoader {
   private readonly failures = new Map<string, RecentFailure>();
 
   constructor(options: IdentityLoaderOptions = {}) {
-    const fraction = options.refreshWhenRemaining ?? DEFAULT_REFRESH_WHEN_REMAINING;
-    if (!(fraction > 0 && fraction < 1)) {
-      throw new ConsumerError(
-        'invalid_option',
-        `refreshWhenRemaining must be a fraction of the lifetime between 0 and 1 (e.g. 1/3), got ${fraction}`,
-      );
-    }
-    const interval = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
-    if (!(interval >= 0 && Number.isFinite(interval))) {
-      throw new ConsumerError('invalid_option', `minRefreshIntervalMs must be 0 or more, got ${interval}`);
-    }
-    const wait = options.refreshWaitMs ?? DEFAULT_REFRESH_WAIT_MS;
-    if (!(wait >= 0 && wait <= MAX_TIMER_MS)) {
-      throw new ConsumerError(
-        'invalid_option',
-        `refreshWaitMs must be 0 or more and at most ${MAX_TIMER_MS} (about 24.8 days), got ${wait}`,
-      );
-    }
-    const backoff = options.maxFailureBackoffMs ?? DEFAULT_MAX_FAILURE_BACKOFF_MS;
-    if (!(backoff >= 0 && Number.isFinite(backoff))) {
-      throw new ConsumerError('invalid_option', `maxFailureBackoffMs must be 0 or more, got ${backoff}`);
-    }
-    this.maxFailureBackoffMs = backoff;
-    const fetchTimeout = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-    if (!(fetchTimeout > 0 && fetchTimeout <= MAX_TIMER_MS)) {
-      throw new ConsumerError(
-        'invalid_option',
-        `fetchTimeoutMs must be more than 0 and at most ${MAX_TIMER_MS} (about 24.8 days), got ${fetchTimeout}`,
-      );
-    }
-    this.fetchTimeoutMs = fetchTimeout;
-    this.refreshWaitMs = wait;
+    const timings = loaderTimings(options);
+    this.refreshWhenRemaining = timings.refreshWhenRemaining;
+    this.minRefreshIntervalMs = timings.minRefreshIntervalMs;
+    this.refreshWaitMs = timings.refreshWaitMs;
+    this.maxFailureBackoffMs = timings.maxFailureBackoffMs;
+    this.fetchTimeoutMs = timings.fetchTimeoutMs;
     this.fetcher = options.fetcher ?? new SecretsManagerFetcher({ client: options.client });
     this.cache = options.cache ?? new MemoryIdentityCache();
     this.clock = options.clock ?? Date.now;
-    this.refreshWhenRemaining = fraction;
-    this.minRefreshIntervalMs = interval;
     this.onRefreshError = options.onRefreshError;
   }
 
