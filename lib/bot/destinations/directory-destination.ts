@@ -21,9 +21,12 @@ import {
   READING,
   rootIsSymlink,
 } from './directory-errors.js';
+import type { DirectoryFileHandle, DirectoryFs } from './directory-fs.js';
 import { type FolderIdentity, FolderOwnership } from './folder-ownership.js';
 import { OWNED_FILES_LIST } from './owned-files.js';
 import { hasReaderDefaultAcl } from './reader-default-acl.js';
+
+export type { DirectoryFileHandle, DirectoryFs } from './directory-fs.js';
 
 /**
  * The directory destination (SECURITY rule 12).
@@ -52,34 +55,6 @@ import { hasReaderDefaultAcl } from './reader-default-acl.js';
  * A symlink planted at an artifact's name between our last check and the `rename` is replaced by the
  * new file (rename never follows it), so nothing is written outside the folder in that case.
  */
-
-/** The filesystem calls the destination makes; tests inject failures (ENOSPC, EACCES) through it. */
-export interface DirectoryFs {
-  lstat(target: string): Promise<{
-    isFile(): boolean;
-    isDirectory(): boolean;
-    isSymbolicLink(): boolean;
-    readonly mtimeMs: number;
-    readonly uid: number;
-    readonly nlink: number;
-    readonly dev: number;
-    readonly ino: number;
-  }>;
-  readdir(target: string): Promise<string[]>;
-  mkdir(target: string, options: { recursive: boolean; mode: number }): Promise<string | undefined>;
-  open(target: string, flags: number, mode?: number): Promise<DirectoryFileHandle>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(target: string): Promise<void>;
-}
-
-export interface DirectoryFileHandle {
-  writeFile(data: string | Uint8Array): Promise<void>;
-  readFile(): Promise<Buffer>;
-  stat(): Promise<{ isFile(): boolean }>;
-  chmod(mode: number): Promise<void>;
-  sync(): Promise<void>;
-  close(): Promise<void>;
-}
 
 export interface DirectoryDestinationOptions {
   /** @default node:fs/promises */

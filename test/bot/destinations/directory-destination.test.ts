@@ -33,6 +33,15 @@ const output = (version: string): ArtifactFile[] => [
   { name: 'key-cert.pub', data: Buffer.from(`ssh cert ${version}\n`), secret: false },
 ];
 
+/** What the agent tells a destination of an output of `bot`, beside its files. */
+const metadata = (bot: string) => ({
+  bot,
+  output: 'identity',
+  serial: '01',
+  issuedAt: '2030-01-01T00:00:00.000Z',
+  expiresAt: '2030-01-01T01:00:00.000Z',
+});
+
 /** The artifacts in `dir`, by name; the list of midbot's files is looked at on its own. */
 async function contents(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -162,13 +171,6 @@ describe('DirectoryDestination', () => {
   });
 
   it("refuses to write one bot's artifacts over another bot's, keeping the first bot's files", async () => {
-    const metadata = (bot: string) => ({
-      bot,
-      output: 'identity',
-      serial: '01',
-      issuedAt: '2030-01-01T00:00:00.000Z',
-      expiresAt: '2030-01-01T01:00:00.000Z',
-    });
     await new DirectoryDestination(root, noAcl).write(output('robot'), metadata('robot'));
     expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'))).toMatchObject({
       bot: 'robot',
@@ -189,13 +191,6 @@ describe('DirectoryDestination', () => {
   });
 
   it("hands a folder to another bot once the first bot's files were moved out of it, as the refusal says", async () => {
-    const metadata = (bot: string) => ({
-      bot,
-      output: 'identity',
-      serial: '01',
-      issuedAt: '2030-01-01T00:00:00.000Z',
-      expiresAt: '2030-01-01T01:00:00.000Z',
-    });
     await new DirectoryDestination(root, noAcl).write(output('robot'), metadata('robot'));
     // What a person does: `mv out/* elsewhere/`, which leaves the hidden list in place.
     for (const name of ['key', 'tlscert', 'key-cert.pub']) await fs.rm(path.join(root, name));
@@ -210,15 +205,7 @@ describe('DirectoryDestination', () => {
 
   it('takes over a list an older midbot wrote, which names no bot, for the bot writing now', async () => {
     await new DirectoryDestination(root, noAcl).write(output('v1'));
-    const meta = {
-      bot: 'robot',
-      output: 'identity',
-      serial: '02',
-      issuedAt: '2030-01-01T00:00:00.000Z',
-      expiresAt: '2030-01-01T01:00:00.000Z',
-    };
-
-    await new DirectoryDestination(root, noAcl).write(output('v2'), meta);
+    await new DirectoryDestination(root, noAcl).write(output('v2'), metadata('robot'));
 
     expect(JSON.parse(await fs.readFile(path.join(root, OWNED_FILES_LIST), 'utf8'))).toEqual({
       written_by: 'midbot',
