@@ -65,8 +65,8 @@ function statusOf(instance: ResourceJson): InstanceStatus {
 }
 
 /**
- * `tctl lock` flags a Teleport user may type, each with what to do instead: midctl locks bots and bot
- * instances, named as `midctl rm` names them.
+ * `tctl lock` flags a Teleport user may type, each with what to do instead: midctl locks bots, bot
+ * instances and roles, named as `midctl rm` names them.
  */
 export const TCTL_LOCK_FLAGS = {
   user: "midctl locks bots by name, not users: a bot's user bot-NAME is locked with `midctl lock bot/NAME`",
