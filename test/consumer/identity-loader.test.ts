@@ -68,6 +68,18 @@ afterEach(async () => {
 
 const gets = () => sm.calls.filter((call) => call === 'GetSecretValue').length;
 
+/** A value as the bot writes it (output `o` of bot `ci`), issued at `issuedAt` for `lifetimeMs`. */
+function secretValue(serial: string, issuedAt: number, lifetimeMs = 60 * MINUTE): string {
+  return JSON.stringify({
+    ...FILES,
+    issued_at: new Date(issuedAt).toISOString(),
+    expires_at: new Date(issuedAt + lifetimeMs).toISOString(),
+    bot: 'ci',
+    output: 'o',
+    serial,
+  });
+}
+
 function loader(options: IdentityLoaderOptions = {}): IdentityLoader {
   return new IdentityLoader({ client, clock, ...options });
 }
@@ -598,14 +610,7 @@ describe('IdentityLoader', () => {
     const fetcher: IdentityFetcher = {
       fetch: async () => {
         const next = versions.shift() ?? { issued: T0, serial: 'old' };
-        return JSON.stringify({
-          ...FILES,
-          issued_at: new Date(next.issued).toISOString(),
-          expires_at: new Date(next.issued + 60 * MINUTE).toISOString(),
-          bot: 'ci',
-          output: 'o',
-          serial: next.serial,
-        });
+        return secretValue(next.serial, next.issued);
       },
     };
     const cache = new MemoryIdentityCache();
@@ -628,14 +633,7 @@ describe('IdentityLoader', () => {
       fetch: async () => {
         const next = (versions.length > 1 ? versions.shift() : versions[0]) ?? versions[0];
         if (next === undefined) throw new Error('no version');
-        return JSON.stringify({
-          ...FILES,
-          issued_at: new Date(next.issued).toISOString(),
-          expires_at: new Date(next.issued + next.lifetime).toISOString(),
-          bot: 'ci',
-          output: 'o',
-          serial: next.serial,
-        });
+        return secretValue(next.serial, next.issued, next.lifetime);
       },
     };
     const ids = new IdentityLoader({ fetcher, clock, minRefreshIntervalMs: 0 });
@@ -651,14 +649,7 @@ describe('IdentityLoader', () => {
     const fetcher: IdentityFetcher = {
       fetch: async () => {
         if (fail) throw new Error('socket hang up');
-        return JSON.stringify({
-          ...FILES,
-          issued_at: new Date(T0).toISOString(),
-          expires_at: new Date(T0 + 60 * MINUTE).toISOString(),
-          bot: 'ci',
-          output: 'o',
-          serial: 's',
-        });
+        return secretValue('s', T0);
       },
     };
     const ids = new IdentityLoader({ fetcher, clock });
@@ -672,16 +663,7 @@ describe('IdentityLoader', () => {
   });
 
   it('does not hold a caller on a hung Secrets Manager while a valid identity is cached', async () => {
-    const value = (serial: string, issuedAt: number) =>
-      JSON.stringify({
-        ...FILES,
-        issued_at: new Date(issuedAt).toISOString(),
-        expires_at: new Date(issuedAt + 60 * MINUTE).toISOString(),
-        bot: 'ci',
-        output: 'o',
-        serial,
-      });
-    let answer: () => Promise<string> = async () => value('first', T0);
+    let answer: () => Promise<string> = async () => secretValue('first', T0);
     let fetches = 0;
     const fetcher: IdentityFetcher = {
       fetch: () => {
@@ -703,7 +685,7 @@ describe('IdentityLoader', () => {
     expect((await ids.load(SECRET)).serial).toBe('first');
     expect(performance.now() - started).toBeLessThan(1_000);
     // The refresh goes on in the background; when it lands, the next call gets the new identity.
-    release(value('second', T0 + 40 * MINUTE));
+    release(secretValue('second', T0 + 40 * MINUTE));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect((await ids.load(SECRET)).serial).toBe('second');
     expect(fetches).toBe(2);
@@ -725,16 +707,7 @@ describe('IdentityLoader', () => {
       fetch: () => {
         fetches += 1;
         if (hang) return new Promise<string>(() => {});
-        return Promise.resolve(
-          JSON.stringify({
-            ...FILES,
-            issued_at: new Date(issuedAt).toISOString(),
-            expires_at: new Date(issuedAt + 60 * MINUTE).toISOString(),
-            bot: 'ci',
-            output: 'o',
-            serial: `s${fetches}`,
-          }),
-        );
+        return Promise.resolve(secretValue(`s${fetches}`, issuedAt));
       },
     };
     const ids = new IdentityLoader({ fetcher, clock, fetchTimeoutMs: 50, maxFailureBackoffMs: 0 });
