@@ -3,23 +3,29 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { MachineIdAuth } from '../../lib/infra/machine-id-auth.js';
+import { MachineIdAuth, type MachineIdAuthProps } from '../../lib/infra/machine-id-auth.js';
 import { MachineIdBot, type MachineIdBotProps } from '../../lib/infra/machine-id-bot.js';
 import { cdkContext, INLINE_CODE, newStack, propsErrorOf } from './support.js';
 
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-/** A stack with an auth service and a bot with `patch` over valid props. */
-function stackWithBot(patch: Partial<MachineIdBotProps>): Stack {
+/**
+ * A stack with an auth service (`authProps` over the defaults) and a bot with `patch` over valid props;
+ * a `patch` given as a function is made in the stack, for props that are constructs of their own.
+ */
+function stackWithBot(
+  patch: Partial<MachineIdBotProps> | ((stack: Stack) => Partial<MachineIdBotProps>),
+  authProps: Partial<MachineIdAuthProps> = {},
+): Stack {
   const stack = newStack();
-  const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
+  const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE, ...authProps });
   new MachineIdBot(stack, 'Bot', {
     auth,
     botName: 'ci',
     roles: ['access'],
     outputs: [{ name: 'ssh', type: 'identity' }],
     code: INLINE_CODE,
-    ...patch,
+    ...(typeof patch === 'function' ? patch(stack) : patch),
   });
   return stack;
 }
@@ -78,10 +84,17 @@ describe('MachineIdBot props', () => {
   });
 
   it("sizes an output's Expiry alarm from the lifetime a role caps its certificates at, and warns of the cap", () => {
-    const stack = newStack();
-    const auth = new MachineIdAuth(stack, 'Auth', {
-      code: INLINE_CODE,
-      resources: `kind: role
+    const stack = stackWithBot(
+      {
+        roles: ['short', 'long'],
+        certificateTtl: Duration.hours(2),
+        outputs: [
+          { name: 'capped', type: 'identity' },
+          { name: 'free', type: 'identity', roles: ['long'] },
+        ],
+      },
+      {
+        resources: `kind: role
 version: v7
 metadata: {name: short}
 spec: {options: {max_session_ttl: 1h}, allow: {logins: [root]}}
@@ -91,18 +104,8 @@ version: v7
 metadata: {name: long}
 spec: {allow: {logins: [deploy]}}
 `,
-    });
-    new MachineIdBot(stack, 'Bot', {
-      auth,
-      botName: 'ci',
-      roles: ['short', 'long'],
-      certificateTtl: Duration.hours(2),
-      outputs: [
-        { name: 'capped', type: 'identity' },
-        { name: 'free', type: 'identity', roles: ['long'] },
-      ],
-      code: INLINE_CODE,
-    });
+      },
+    );
     const periods = (output: string) => {
       const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm', {
         Properties: {
@@ -317,17 +320,7 @@ spec: {allow: {logins: [deploy]}}
   });
 
   it('warns, in an environment-agnostic stack, of the region the kmsKey needs', () => {
-    const stack = newStack();
-    const key = kms.Key.fromKeyArn(stack, 'Key', KEY_ARN);
-    const auth = new MachineIdAuth(stack, 'Auth', { code: INLINE_CODE });
-    new MachineIdBot(stack, 'Bot', {
-      auth,
-      botName: 'ci',
-      roles: ['access'],
-      outputs: [{ name: 'ssh', type: 'identity' }],
-      kmsKey: key,
-      code: INLINE_CODE,
-    });
+    const stack = stackWithBot((scope) => ({ kmsKey: kms.Key.fromKeyArn(scope, 'Key', KEY_ARN) }));
     Annotations.fromStack(stack).hasWarning(
       '/Test/Bot',
       Match.stringLikeRegexp(
