@@ -93,40 +93,43 @@ export interface LoaderTimings {
  * @throws {@link ConsumerError} `invalid_option` naming the option, what it must be and the value.
  */
 export function loaderTimings(options: IdentityLoaderOptions): LoaderTimings {
-  const refreshWhenRemaining = options.refreshWhenRemaining ?? DEFAULT_REFRESH_WHEN_REMAINING;
-  if (!(refreshWhenRemaining > 0 && refreshWhenRemaining < 1)) {
-    throw new ConsumerError(
-      'invalid_option',
-      `refreshWhenRemaining must be a fraction of the lifetime between 0 and 1 (e.g. 1/3), got ${refreshWhenRemaining}`,
-    );
-  }
-  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS;
-  if (!(minRefreshIntervalMs >= 0 && Number.isFinite(minRefreshIntervalMs))) {
-    throw new ConsumerError(
-      'invalid_option',
-      `minRefreshIntervalMs must be 0 or more, got ${minRefreshIntervalMs}`,
-    );
-  }
-  const refreshWaitMs = options.refreshWaitMs ?? DEFAULT_REFRESH_WAIT_MS;
-  if (!(refreshWaitMs >= 0 && refreshWaitMs <= MAX_TIMER_MS)) {
-    throw new ConsumerError(
-      'invalid_option',
-      `refreshWaitMs must be 0 or more and at most ${MAX_TIMER_MS} (about 24.8 days), got ${refreshWaitMs}`,
-    );
-  }
-  const maxFailureBackoffMs = options.maxFailureBackoffMs ?? DEFAULT_MAX_FAILURE_BACKOFF_MS;
-  if (!(maxFailureBackoffMs >= 0 && Number.isFinite(maxFailureBackoffMs))) {
-    throw new ConsumerError(
-      'invalid_option',
-      `maxFailureBackoffMs must be 0 or more, got ${maxFailureBackoffMs}`,
-    );
-  }
-  const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  if (!(fetchTimeoutMs > 0 && fetchTimeoutMs <= MAX_TIMER_MS)) {
-    throw new ConsumerError(
-      'invalid_option',
-      `fetchTimeoutMs must be more than 0 and at most ${MAX_TIMER_MS} (about 24.8 days), got ${fetchTimeoutMs}`,
-    );
-  }
-  return { refreshWhenRemaining, minRefreshIntervalMs, refreshWaitMs, maxFailureBackoffMs, fetchTimeoutMs };
+  const upToTimer = `at most ${MAX_TIMER_MS} (about 24.8 days)`;
+  return {
+    refreshWhenRemaining: checked(
+      'refreshWhenRemaining',
+      options.refreshWhenRemaining ?? DEFAULT_REFRESH_WHEN_REMAINING,
+      (value) => value > 0 && value < 1,
+      'a fraction of the lifetime between 0 and 1 (e.g. 1/3)',
+    ),
+    minRefreshIntervalMs: checked(
+      'minRefreshIntervalMs',
+      options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS,
+      (value) => value >= 0 && Number.isFinite(value),
+      '0 or more',
+    ),
+    refreshWaitMs: checked(
+      'refreshWaitMs',
+      options.refreshWaitMs ?? DEFAULT_REFRESH_WAIT_MS,
+      (value) => value >= 0 && value <= MAX_TIMER_MS,
+      `0 or more and ${upToTimer}`,
+    ),
+    maxFailureBackoffMs: checked(
+      'maxFailureBackoffMs',
+      options.maxFailureBackoffMs ?? DEFAULT_MAX_FAILURE_BACKOFF_MS,
+      (value) => value >= 0 && Number.isFinite(value),
+      '0 or more',
+    ),
+    fetchTimeoutMs: checked(
+      'fetchTimeoutMs',
+      options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      (value) => value > 0 && value <= MAX_TIMER_MS,
+      `more than 0 and ${upToTimer}`,
+    ),
+  };
+}
+
+/** `value`, when `ok` holds for it; otherwise refused as `OPTION must be RULE, got VALUE`. */
+function checked(option: string, value: number, ok: (value: number) => boolean, rule: string): number {
+  if (ok(value)) return value;
+  throw new ConsumerError('invalid_option', `${option} must be ${rule}, got ${value}`);
 }
