@@ -17,6 +17,7 @@ import {
   type StoredInstance,
 } from './bot-instance-store.js';
 import { BOT_LOCKED, botLockedMessage, readBotLock } from './bot-locks.js';
+import { ReadOnce } from './request-reads.js';
 import { SampledAudit } from './sampled-audit.js';
 
 /** How far a signed request's timestamp may be from the service's clock. */
@@ -40,7 +41,17 @@ export interface AuthenticatedBot {
   readonly instance: BotInstanceRecord;
   readonly instanceRevision: string;
   readonly serialHex: string;
+  /** The request's reads: the use case reads through these, finding what was read ahead. */
+  readonly reads: ReadOnce;
 }
+
+/**
+ * Reads a use case will make, started while the caller is authenticated so that they share its round
+ * trip: given the request's reads and the roles the caller's certificate names (a hint, see
+ * {@link VerifiedBotCertificate.roles}). Called once the request is known to be signed with the key of
+ * a certificate this cluster issued, and before anything else about the caller is known.
+ */
+export type ReadsAhead = (reads: ReadOnce, certificateRoles: readonly string[]) => void;
 
 /**
  * Authenticates calls to the bot routes: certificate chain to the TLS user CA, validity, the bot
@@ -57,9 +68,14 @@ export class BotAuthenticator {
     this.anonymousRefusals = new SampledAudit(context);
   }
 
-  async authenticate(request: BotRequest, meta: RequestMeta): Promise<AuthenticatedBot> {
+  async authenticate(
+    request: BotRequest,
+    meta: RequestMeta,
+    readsAhead?: ReadsAhead,
+  ): Promise<AuthenticatedBot> {
     let identity: BotIdentityName | undefined;
     let provedKey = false;
+    const reads = new ReadOnce(this.context.resources, this.context.storage);
     try {
       const headers = parseBotAuthHeaders(request.headers);
       const certificate = verifyBotCertificate(
@@ -76,21 +92,31 @@ export class BotAuthenticator {
       }
       this.checkSignature(request, headers, certificate);
       provedKey = true;
-      // One round trip: the nonce is spent while the bot and its instance are read. Reading is not
-      // acting on the request; nothing is checked, written or issued until the nonce is known to be
-      // fresh, and a replay is refused as one whatever else was found.
+      // One round trip: the nonce is spent while the bot and its instance are read, and what the use
+      // case reads ahead with them. Reading is not acting on the request; nothing is checked, written
+      // or issued until the nonce is known to be fresh, and a replay is refused as one whatever else
+      // was found.
+      readsAhead?.(reads, certificate.roles);
       const [, bot, instance, botLock] = await awaitAll([
         this.consumeNonce(headers.nonce, headers.timestamp),
         this.context.resources.get('bot', identity.botName),
         this.context.instances.get(identity.botName, identity.instanceId),
         readBotLock(this.context.storage, identity.botName),
       ]);
-      const caller = await this.checkInstance(identity, bot?.resource, instance, certificate.serialHex, meta);
+      const caller = await this.checkInstance(
+        identity,
+        bot?.resource,
+        instance,
+        certificate.serialHex,
+        meta,
+        reads,
+      );
       // After the instance's checks: a copy of an identity is caught (and its instance locked for good)
       // even while its bot is locked.
       if (botLock !== undefined) throw new AccessDeniedError(BOT_LOCKED, botLockedMessage(botLock));
       return caller;
     } catch (error) {
+      await reads.settled();
       const event = {
         type: 'bot.authenticate' as const,
         ...refusal(error),
@@ -155,6 +181,7 @@ export class BotAuthenticator {
     found: StoredInstance | undefined,
     serialHex: string,
     meta: RequestMeta,
+    reads: ReadOnce,
   ): Promise<AuthenticatedBot> {
     if (bot === undefined) {
       throw new AccessDeniedError('bot_not_found', `bot "${identity.botName}" was deleted`);
@@ -196,7 +223,7 @@ export class BotAuthenticator {
         'this bot identity was renewed since this certificate was issued, so a copy of it is in use elsewhere; the instance is now locked. Join again with a new token',
       );
     }
-    return { bot, identity, instance: record, instanceRevision: revision, serialHex };
+    return { bot, identity, instance: record, instanceRevision: revision, serialHex, reads };
   }
 
   private async lock(found: StoredInstance, reason: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { AuthenticationError } from '../core/errors.js';
 import { certificateDer } from '../pki/certificate-der.js';
 import { positiveSerialHex } from '../pki/x509-certificate.js';
+import { resourceNameProblem } from '../resources/metadata.js';
 import { type BotIdentityName, parseBotIdentityName } from './bot-identity-name.js';
 import type { TlsCa } from './certificate-authorities.js';
 
@@ -15,6 +16,11 @@ export interface VerifiedBotCertificate {
   readonly publicKey: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /**
+   * The roles the bot held when the certificate was issued (its subject's organizations). A hint of what
+   * a request will read, never a grant: what the bot may do comes from its record as read for the call.
+   */
+  readonly roles: readonly string[];
 }
 
 /** Certificates known to be signed by a CA, per CA, by their exact DER (base64). */
@@ -123,5 +129,18 @@ function signedBotCertificate(certificateText: Buffer | string, ca: TlsCa): Veri
     publicKey: certificate.publicKey,
     notBefore: new Date(certificate.validFrom),
     notAfter: new Date(certificate.validTo),
+    roles: organizationNames(certificate.subject),
   };
+}
+
+/**
+ * The organization (O) values of a subject as node's X509Certificate gives it, one attribute a line,
+ * that are resource names: role names are, so nothing else can be taken for one.
+ */
+function organizationNames(subject: string): string[] {
+  return subject
+    .split('\n')
+    .filter((line) => line.startsWith('O='))
+    .map((line) => line.slice(2))
+    .filter((name) => resourceNameProblem(name) === undefined);
 }

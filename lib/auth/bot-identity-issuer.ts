@@ -56,6 +56,7 @@ export function issueBotIdentity(
     publicKey: options.publicKey,
     notBefore: tls.notBefore,
     notAfter: tls.notAfter,
+    roles: roleSet.names,
   });
   const sshCert = context.issuer.issueSshUserCertificate({
     publicKey: options.publicKey,

@@ -12,8 +12,17 @@ import {
   lockedInstanceMessage,
   pushBounded,
 } from './bot-instance-store.js';
-import { refuseLockedRoles } from './role-locks.js';
+import type { ReadOnce } from './request-reads.js';
+import { refuseRoleLock } from './role-locks.js';
 import { resolveRoleSet } from './role-resolver.js';
+
+/**
+ * What a renewal reads, started while its caller is authenticated: the roles the certificate names and
+ * their locks, which are the bot's roles unless an operator changed them since.
+ */
+export function renewalReadsAhead(reads: ReadOnce, certificateRoles: readonly string[]): void {
+  reads.readRolesAhead(certificateRoles);
+}
 
 /**
  * Renews a token-joined bot's identity: the next generation, for a fresh key. The instance record is
@@ -44,10 +53,11 @@ export async function renewIdentity(
     }
     const publicKey = parseSubjectPublicKey(request.public_key);
     const generation = caller.instance.generation + 1;
-    // The locks on its roles are read with the roles: one round trip.
+    // The locks on its roles are read with the roles, ahead, with the caller (see renewalReadsAhead).
+    const { reads, bot } = caller;
     const [roleSet] = await awaitAll([
-      resolveRoleSet(context.resources, caller.bot, caller.bot.spec.roles),
-      refuseLockedRoles(context.storage, caller.bot),
+      resolveRoleSet(reads, bot, bot.spec.roles),
+      reads.roleLock(bot).then((lock) => refuseRoleLock(lock, bot)),
     ]);
     const identity = issueBotIdentity(context, {
       bot: caller.bot,

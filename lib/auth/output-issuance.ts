@@ -19,7 +19,7 @@ import { describeClusterCas } from './cluster-cas.js';
 import { allowsHostCertificates, HOST_CERT_RULE } from './host-cert-rule.js';
 import { kubernetesSubjects } from './kubernetes-identity.js';
 import { nodeNames } from './node-names.js';
-import { ReadOnce, type ResourceReader } from './request-reads.js';
+import type { ReadOnce, ResourceReader } from './request-reads.js';
 import { refuseRoleLock } from './role-locks.js';
 import { resolveRoleSet } from './role-resolver.js';
 import { type RoleSet, selectRoles } from './role-set.js';
@@ -70,6 +70,51 @@ interface Named {
   readonly kubeCluster?: KubeCluster | undefined;
 }
 
+/** Reads the resources an output names (its app, its cluster, or the node list) through `reads`. */
+async function readOutputResources(
+  reads: ResourceReader,
+  request: OutputCertificatesRequest,
+): Promise<Named> {
+  switch (request.output) {
+    case 'identity':
+      return { nodes: await reads.list('node') };
+    case 'application':
+      return { app: (await reads.get('app', request.app_name as string))?.resource };
+    case 'kubernetes':
+      return {
+        kubeCluster: (await reads.get('kube_cluster', request.kubernetes_cluster as string))?.resource,
+      };
+    case 'ssh_host':
+      return { nodes: await reads.list('node') };
+  }
+}
+
+/**
+ * What a batch of outputs reads, started while its caller is authenticated (one round trip for both):
+ * the roles the certificate names, the locks on them, and what each output names. An output with the
+ * wrong fields for its kind reads nothing ahead, as it is refused before it reads.
+ */
+export function outputReadsAhead(
+  reads: ReadOnce,
+  certificateRoles: readonly string[],
+  requests: readonly OutputCertificatesRequest[],
+): void {
+  reads.readRolesAhead(certificateRoles);
+  for (const request of requests) {
+    // Not awaited here: the output that uses these awaits them, and sees any failure then.
+    if (hasItsFields(request)) readOutputResources(reads, request).catch(() => undefined);
+  }
+}
+
+function hasItsFields(request: OutputCertificatesRequest): boolean {
+  try {
+    checkFields(request);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface Draft {
   readonly tls_cert?: string;
   readonly ssh_cert?: string;
@@ -95,10 +140,7 @@ export class OutputIssuance {
     requests: readonly OutputCertificatesRequest[],
     meta: RequestMeta,
   ): Promise<OutputResult[]> {
-    const reads = new ReadOnce(this.context.resources, this.context.storage);
-    const settled = await Promise.allSettled(
-      requests.map((request) => this.issue(caller, request, meta, reads)),
-    );
+    const settled = await Promise.allSettled(requests.map((request) => this.issue(caller, request, meta)));
     const failure = settled.find((result) => result.status === 'rejected' && !isRefusal(result.reason));
     if (failure?.status === 'rejected') throw failure.reason;
     return settled.map((result) => {
@@ -112,8 +154,8 @@ export class OutputIssuance {
     caller: AuthenticatedBot,
     request: OutputCertificatesRequest,
     meta: RequestMeta,
-    reads: ReadOnce = new ReadOnce(this.context.resources, this.context.storage),
   ): Promise<OutputCertificatesResponse> {
+    const { reads } = caller;
     const base = {
       type: 'cert.issue' as const,
       bot: caller.bot.metadata.name,
@@ -130,7 +172,7 @@ export class OutputIssuance {
       // role the bot holds refuses the output, whichever of them it asks for (as tctl lock --role).
       const [roleSet, named] = await awaitAll([
         resolveRoleSet(reads, caller.bot, roleNames),
-        this.readNamed(request, reads),
+        readOutputResources(reads, request),
         reads.roleLock(caller.bot).then((lock) => refuseRoleLock(lock, caller.bot)),
       ]);
       const ttlMs = Math.min(
@@ -165,21 +207,6 @@ export class OutputIssuance {
         ...refusal(error),
       });
       throw error;
-    }
-  }
-
-  private async readNamed(request: OutputCertificatesRequest, resources: ResourceReader): Promise<Named> {
-    switch (request.output) {
-      case 'identity':
-        return { nodes: await resources.list('node') };
-      case 'application':
-        return { app: (await resources.get('app', request.app_name as string))?.resource };
-      case 'kubernetes':
-        return {
-          kubeCluster: (await resources.get('kube_cluster', request.kubernetes_cluster as string))?.resource,
-        };
-      case 'ssh_host':
-        return { nodes: await resources.list('node') };
     }
   }
 

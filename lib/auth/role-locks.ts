@@ -1,7 +1,6 @@
 import { AccessDeniedError } from '../core/errors.js';
 import type { Bot } from '../resources/bot.js';
 import type { AuthContext } from './auth-context.js';
-import { awaitAll } from './await-all.js';
 import { type NamedLock, NamedLockStore } from './named-lock-store.js';
 import { liftText, lockEventMessage } from './operator-lock.js';
 import { OperatorNamedLocks } from './operator-named-locks.js';
@@ -33,13 +32,11 @@ export function roleLockedMessage(lock: RoleLock, botName: string): string {
 }
 
 /**
- * The first lock among `bot`'s roles that holds now, if any: one key read per role, made alongside the
- * roles' own reads so that they join the same batch (no extra round trip).
+ * The lock on `role` that holds now, if any: one key read, made alongside the role's own read so that
+ * both join the same batch (no extra round trip). A request reads these through its `ReadOnce`.
  */
-export async function findRoleLock(storage: StorageBackend, bot: Bot): Promise<RoleLock | undefined> {
-  const store = lockStore(storage);
-  const locks = await awaitAll(bot.spec.roles.map((role) => store.read(role)));
-  return locks.find((lock) => lock !== undefined);
+export function readRoleLock(storage: StorageBackend, role: string): Promise<RoleLock | undefined> {
+  return lockStore(storage).read(role);
 }
 
 /** Refuses a certificate for `bot` while `lock`, on one of its roles, holds. */
@@ -47,11 +44,6 @@ export function refuseRoleLock(lock: RoleLock | undefined, bot: Bot): void {
   if (lock !== undefined) {
     throw new AccessDeniedError(ROLE_LOCKED, roleLockedMessage(lock, bot.metadata.name));
   }
-}
-
-/** Refuses a certificate for `bot` while one of its roles is locked (see {@link findRoleLock}). */
-export async function refuseLockedRoles(storage: StorageBackend, bot: Bot): Promise<void> {
-  refuseRoleLock(await findRoleLock(storage, bot), bot);
 }
 
 /** `midctl lock role/NAME` and `midctl unlock role/NAME`; removing the role removes its lock. */

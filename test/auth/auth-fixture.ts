@@ -6,6 +6,8 @@ import { ROUTES } from '../../lib/api/routes.js';
 import { AuthService } from '../../lib/auth/auth-service.js';
 import type { BotRequest } from '../../lib/auth/bot-authenticator.js';
 import type { CaStore, StoredCas } from '../../lib/auth/certificate-authorities.js';
+import { renewalReadsAhead } from '../../lib/auth/identity-renewal.js';
+import { outputReadsAhead } from '../../lib/auth/output-issuance.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import type { StorageBackend } from '../../lib/auth/storage/storage-backend.js';
 import { type Clock, ManualClock } from '../../lib/core/clock.js';
@@ -155,6 +157,7 @@ export async function issueOutput(
   const caller = await fixture.service.authenticator.authenticate(
     signer.request(ROUTES.botCertificates, request),
     { requestId: 't' },
+    (reads, roles) => outputReadsAhead(reads, roles, [request]),
   );
   return fixture.service.outputs.issue(caller, request, { requestId: 't' });
 }
@@ -163,9 +166,11 @@ export async function issueOutput(
 export async function renewIdentity(fixture: Fixture, signer: Signer): Promise<Signer> {
   const keys = generateKeyPair('balanced', 'subject');
   const request = { public_key: publicKeyToPem(keys.publicKey) };
-  const caller = await fixture.service.authenticator.authenticate(signer.request(ROUTES.botRenew, request), {
-    requestId: 't',
-  });
+  const caller = await fixture.service.authenticator.authenticate(
+    signer.request(ROUTES.botRenew, request),
+    { requestId: 't' },
+    renewalReadsAhead,
+  );
   const identity = await fixture.service.renew(caller, request, { requestId: 't' });
   return makeSigner(identity, keys.privateKey, fixture.clock);
 }

@@ -43,6 +43,7 @@ describe('verifyBotCertificate', () => {
     });
     expect(parsed.serialHex).toBe(new X509Certificate(identity.tls_cert).serialNumber.toLowerCase());
     expect(parsed.notAfter.toISOString()).toBe(identity.expires_at);
+    expect(parsed.roles).toEqual(['ops']);
   });
 
   it('reads a serial that starts with a zero byte the same way on both paths', async () => {

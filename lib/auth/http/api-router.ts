@@ -21,6 +21,9 @@ import type { RequestMeta } from '../auth-context.js';
 import type { AuthService } from '../auth-service.js';
 import type { AuthenticatedBot } from '../bot-authenticator.js';
 import { describeClusterCas } from '../cluster-cas.js';
+import { renewalReadsAhead } from '../identity-renewal.js';
+import { outputReadsAhead } from '../output-issuance.js';
+import type { ReadOnce } from '../request-reads.js';
 import type { AdminAuthenticator, ApiRequest, ApiResponse } from './api-request.js';
 import { parseJsonBody } from './json-body.js';
 import { type AdminRouteHandler, lockRoutes } from './lock-routes.js';
@@ -85,15 +88,44 @@ export class ApiRouter {
     const admin = (handler: AdminRouteHandler): Handler => {
       return (request, params) => handler(request, params, this.options.admin.authenticate(request));
     };
-    const bot = <T>(
-      handler: (
-        caller: Awaited<ReturnType<AuthService['authenticator']['authenticate']>>,
-        request: ApiRequest,
-        meta: RequestMeta,
-      ) => Promise<T>,
+    const authenticate = this.service.authenticator.authenticate.bind(this.service.authenticator);
+    const bot = <T>(handler: (caller: AuthenticatedBot, request: ApiRequest) => Promise<T>): Handler => {
+      return async (request, _params, meta) => {
+        const caller = await authenticate(request, meta);
+        return handler(caller, request);
+      };
+    };
+    /**
+     * A bot route whose body says what it will read: the body is parsed as soon as the request is known
+     * to be signed with a bot's key, inside the authentication, so that those reads start alongside
+     * the authentication's own (one round trip for both). A body that does not parse is refused, and
+     * audited naming the caller, once the caller is known, as any refusal.
+     */
+    const botWithBody = <S extends z.ZodType, T>(
+      schema: S,
+      event: AuditEvent['type'],
+      readsAhead: (reads: ReadOnce, certificateRoles: readonly string[], body: z.output<S>) => void,
+      handler: (caller: AuthenticatedBot, body: z.output<S>, meta: RequestMeta) => Promise<T>,
     ): Handler => {
-      return async (request, _params, meta) =>
-        handler(await this.service.authenticator.authenticate(request, meta), request, meta);
+      return async (request, _params, meta) => {
+        let body: z.output<S> | undefined;
+        const caller = await authenticate(request, meta, (reads, certificateRoles) => {
+          try {
+            body = parseJsonBody(request.body, schema);
+          } catch {
+            return; // Refused below, once the caller is known.
+          }
+          readsAhead(reads, certificateRoles, body);
+        });
+        try {
+          const parsed =
+            body ?? (await this.auditedBody(request, schema, { type: event, ...who(caller) }, meta));
+          return await handler(caller, parsed, meta);
+        } finally {
+          // What was read ahead and not used is back before the answer, as every storage call is.
+          await caller.reads.settled();
+        }
+      };
     };
     const exact = (path: string) => new RegExp(`^${path.replace(/\//g, '\\/')}$`);
     this.routes = [
@@ -116,42 +148,31 @@ export class ApiRouter {
       {
         method: 'POST',
         pattern: exact(ROUTES.botRenew),
-        handler: bot(async (caller, request, meta) =>
-          this.service.renew(
-            caller,
-            await this.auditedBody(request, renewRequestSchema, { type: 'bot.renew', ...who(caller) }, meta),
-            meta,
-          ),
+        handler: botWithBody(renewRequestSchema, 'bot.renew', renewalReadsAhead, (caller, body, meta) =>
+          this.service.renew(caller, body, meta),
         ),
       },
       {
         method: 'POST',
         pattern: exact(ROUTES.botCertificates),
-        handler: bot(async (caller, request, meta) =>
-          this.service.outputs.issue(
-            caller,
-            await this.auditedBody(
-              request,
-              outputCertificatesRequestSchema,
-              { type: 'cert.issue', ...who(caller) },
-              meta,
-            ),
-            meta,
-          ),
+        handler: botWithBody(
+          outputCertificatesRequestSchema,
+          'cert.issue',
+          (reads, roles, body) => outputReadsAhead(reads, roles, [body]),
+          (caller, body, meta) => this.service.outputs.issue(caller, body, meta),
         ),
       },
       {
         method: 'POST',
         pattern: exact(ROUTES.botCertificatesBatch),
-        handler: bot(async (caller, request, meta) => {
-          const body = await this.auditedBody(
-            request,
-            outputCertificatesBatchRequestSchema,
-            { type: 'cert.issue', ...who(caller) },
-            meta,
-          );
-          return { outputs: await this.service.outputs.issueAll(caller, body.outputs, meta) };
-        }),
+        handler: botWithBody(
+          outputCertificatesBatchRequestSchema,
+          'cert.issue',
+          (reads, roles, body) => outputReadsAhead(reads, roles, body.outputs),
+          async (caller, body, meta) => ({
+            outputs: await this.service.outputs.issueAll(caller, body.outputs, meta),
+          }),
+        ),
       },
       {
         method: 'POST',
