@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { BotConfigFlags } from '../bot/config/start-flags.js';
 import { type ModeFlags, START_MODES, type StartMode } from '../bot/config/start-modes.js';
+import { ignoreEmptyEnvironment } from '../cli/empty-environment.js';
 import { closestNames } from '../core/closest-names.js';
 import { ConfigError } from '../core/errors.js';
 import { addTbotFlagHints, TBOT_MODE_FLAG_HINTS, TBOT_START_FLAG_HINTS } from './tbot-flag-hints.js';
@@ -101,10 +102,8 @@ export function addStartFlags(command: Command, options: { destinationDir: boole
  * set) counts as none.
  */
 function tokenFromEnvironment(command: Command): void {
-  if (command.getOptionValueSource('token') !== 'env') return;
-  if (command.getOptionValue('token') === '') {
-    command.setOptionValueWithSource('token', undefined, 'default');
-  } else {
+  ignoreEmptyEnvironment(command, ['token']);
+  if (command.getOptionValueSource('token') === 'env') {
     command.setOptionValueWithSource('tokenName', TOKEN_ENV, 'env');
   }
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { LOCAL_AUTH_PORT } from '../api/local-auth-port.js';
+import { ignoreEmptyEnvironment } from '../cli/empty-environment.js';
 import { asOneErrorLine } from '../cli/one-error-line.js';
 import { parseOutputFormat } from '../cli/output-format.js';
 import { UnknownFlagFirstCommand } from '../cli/unknown-flag-first-command.js';
@@ -78,6 +79,7 @@ export function buildMidctlProgram(io: MidctlIo): Command {
         "region to sign for with --aws-iam (default: the region in the API's execute-api address)",
       ),
     )
+    .hook('preAction', (self) => ignoreEmptyEnvironment(self, ['authServer', 'dataDir']))
     // Set before the commands are added: they copy the program's output settings when created.
     .configureOutput({
       writeOut: (text) => io.write(text),
