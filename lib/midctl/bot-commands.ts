@@ -127,8 +127,8 @@ export function addBotCommands(program: Command, run: RunAdmin, context: BotComm
   tokens
     .command('add')
     .description('Create a single-use join token for a bot')
-    .requiredOption('--type <type>', 'token type (bot)')
-    .requiredOption('--bot-name <name>', 'the bot that joins with it')
+    .requiredOption('--type <type>', 'token type: bot (required)')
+    .requiredOption('--bot-name <name>', 'the bot that joins with it (required)')
     .option('--ttl <duration>', 'lifetime', '1h')
     .addOption(new Option('--format <format>').choices(['text', 'json']).default('text'))
     .action((flags: { type: string; botName: string; ttl: string; format: 'text' | 'json' }) =>

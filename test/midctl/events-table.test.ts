@@ -52,6 +52,18 @@ describe('midctl events ls, as a table', () => {
     expect(created[2]).toMatch(/bot\.create\s+success\s+robot\s*$/);
   });
 
+  it('shows who locked or unlocked a role, and why', async () => {
+    await midctl(['lock', 'role/access', '--message', 'key leaked']);
+    await midctl(['unlock', 'role/access']);
+
+    const locks = (await midctl(['events', 'ls', '--type', 'role'])).split('\n');
+
+    expect(locks[2]).toMatch(/role\.unlock\s+success\s+role\/access by local-admin: lifted the lock/);
+    expect(locks[3]).toMatch(
+      /role\.lock\s+success\s+operator_lock\s+role\/access by local-admin: .*key leaked/,
+    );
+  });
+
   it('shows on the record of a flood how many more refusals it stands for', async () => {
     const unsigned = { method: 'POST', path: '/v1/bot/heartbeat', headers: {}, body: Buffer.from('{}') };
     const meta = (i: number) => ({ requestId: `flood-${i}`, remoteAddr: '198.51.100.4' });

@@ -53,11 +53,15 @@ function detail(event: AuditEventJson): string {
 
 function subject(event: AuditEventJson): string {
   const actor = event['actor'];
-  if ((event.type === 'bot.lock' || event.type === 'bot.unlock') && typeof actor === 'string') {
-    return event.message === undefined ? actor : `${actor}: ${event.message}`;
-  }
-  return String(event['resource'] ?? event['output'] ?? event['aws_arn'] ?? '');
+  const resource = event['resource'];
+  const operatorLock = OPERATOR_LOCK_EVENTS.has(event.type) && typeof actor === 'string';
+  if (!operatorLock) return String(resource ?? event['output'] ?? event['aws_arn'] ?? '');
+  // A bot's lock names the bot in its own column; a role's names the role here.
+  const who = typeof resource === 'string' ? `${resource} by ${actor}` : actor;
+  return event.message === undefined ? who : `${who}: ${event.message}`;
 }
+
+const OPERATOR_LOCK_EVENTS = new Set(['bot.lock', 'bot.unlock', 'role.lock', 'role.unlock']);
 
 /**
  * For a `--bot` listing that found nothing: whether the name is a bot's at all, with the likely one.
