@@ -8,8 +8,10 @@ import {
   issueJoinChallenge,
   MAX_CHALLENGE_TTL_MS,
 } from '../../../lib/auth/iam/join-challenges.js';
+import { MemoryBackend } from '../../../lib/auth/storage/memory-backend.js';
 import { SqliteBackend } from '../../../lib/auth/storage/sqlite-backend.js';
-import type { ManualClock } from '../../../lib/core/clock.js';
+import { ManualClock } from '../../../lib/core/clock.js';
+import type { Random } from '../../../lib/core/random.js';
 import { expectRefused } from './expect-refusal.js';
 import { createIamFixture, type IamFixture, replacingHeader, withoutHeader } from './iam-fixture.js';
 
@@ -29,6 +31,13 @@ describe('the join challenge', () => {
     expect(first.challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(second.challenge).not.toBe(first.challenge);
     expect(Date.parse(first.expires_at) - fixture.clock.now()).toBe(2 * 60_000);
+  });
+
+  it('takes all 32 of its bytes from the random source, none of them fixed', async () => {
+    const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+    const random: Random = { bytes: (length) => Buffer.alloc(length, 0xa5) };
+    const issued = await issueJoinChallenge({ storage: new MemoryBackend(clock), clock, random });
+    expect(Buffer.from(issued.challenge, 'base64url')).toEqual(Buffer.alloc(32, 0xa5));
   });
 
   it('refuses a configured lifetime over five minutes (or under a second)', () => {
