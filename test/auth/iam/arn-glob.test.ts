@@ -40,6 +40,13 @@ describe('aws_arn glob semantics', () => {
     ],
     ['arn:aws:iam::123456789012:user/ci/*', 'arn:aws:iam::123456789012:user/ci/alice', true, 'name the path'],
     [`${ROLE}/ci.role/*`, `${ROLE}/ciXrole/s1`, false, '. is literal, not a regex'],
+    [
+      'arn:aws:iam::123456789012:user/ci/*',
+      'arn:aws:iam::123456789012:user/ci:alice',
+      false,
+      '/ and : each match only themselves',
+    ],
+    ['arn:aws:iam::123456789012:user/*', 'arn:aws:iam::123456789012/user/alice', false, ': never matches /'],
     [`${ROLE}/ci-role/**`, `${ROLE}/ci-role/s1`, true, '** is the same as *'],
   ])('%s vs %s → %s (%s)', (pattern, arn, expected) => {
     expect(matchArnGlob(pattern, arn)).toBe(expected);
