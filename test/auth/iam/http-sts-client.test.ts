@@ -1,7 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { HttpStsClient, parseStsEndpointOverride } from '../../../lib/auth/iam/http-sts-client.js';
+import {
+  DEFAULT_STS_MAX_RESPONSE_BYTES,
+  HttpStsClient,
+  parseStsEndpointOverride,
+} from '../../../lib/auth/iam/http-sts-client.js';
 import { iamJoinMethod } from '../../../lib/auth/iam/iam-join-method.js';
 import { ConfigError } from '../../../lib/core/errors.js';
 
@@ -77,6 +81,47 @@ describe('reading an STS answer without Content-Length', () => {
         );
       expect(error.code).toBe('sts_response_too_large');
       expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  /** A server that answers `size()` bytes of `x` in 4 KiB chunks (Transfer-Encoding: chunked), then ends. */
+  async function chunkedServer(size: () => number): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      const body = Buffer.alloc(size(), 'x');
+      for (let at = 0; at < body.length; at += 4096) res.write(body.subarray(at, at + 4096));
+      res.end();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
+    };
+  }
+
+  it('refuses an answer that ends one byte over the size cap, and reads one exactly at it', async () => {
+    let size = DEFAULT_STS_MAX_RESPONSE_BYTES + 1;
+    const server = await chunkedServer(() => size);
+    try {
+      const client = new HttpStsClient({ stsEndpointOverrideForTests: server.url });
+      const send = () =>
+        client.send({
+          host: 'sts.us-east-1.amazonaws.com',
+          headers: [['host', 'sts.us-east-1.amazonaws.com']],
+          body: 'Action=GetCallerIdentity&Version=2011-06-15',
+        });
+      await expect(send()).rejects.toMatchObject({ code: 'sts_response_too_large' });
+      size = DEFAULT_STS_MAX_RESPONSE_BYTES;
+      const answer = await send();
+      expect(answer.status).toBe(200);
+      expect(answer.body).toHaveLength(DEFAULT_STS_MAX_RESPONSE_BYTES);
+      client.close();
     } finally {
       await server.close();
     }
