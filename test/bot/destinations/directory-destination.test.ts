@@ -406,6 +406,32 @@ describe('DirectoryDestination', () => {
     expect(await fs.readFile(path.join(root, 'key'), 'utf8')).toBe('private key v2\n');
   });
 
+  it('never writes through a symlink planted at the name of its temporary file', async () => {
+    const destination = new DirectoryDestination(root, { ...noAcl, randomSuffix: () => '0123456789abcdef' });
+    await destination.write(output('v1'));
+    const outside = path.join(work, 'outside-secret');
+    await fs.writeFile(outside, 'do not touch\n');
+    await fs.symlink(outside, path.join(root, '.key.0123456789abcdef.tmp'));
+
+    await destinationError(destination.write(output('v2')));
+
+    expect(await fs.readFile(outside, 'utf8')).toBe('do not touch\n');
+    expect((await fs.lstat(path.join(root, 'key'))).isFile()).toBe(true);
+    expect(await contents(root)).toMatchObject({ key: 'private key v1\n', tlscert: 'certificate v1\n' });
+  });
+
+  it("never writes into someone's file at the name of its temporary file", async () => {
+    const destination = new DirectoryDestination(root, { ...noAcl, randomSuffix: () => '0123456789abcdef' });
+    await destination.write(output('v1'));
+    const planted = path.join(root, '.key.0123456789abcdef.tmp');
+    await fs.writeFile(planted, 'not yours\n', { mode: 0o666 });
+
+    await destinationError(destination.write(output('v2')));
+
+    expect(await fs.readFile(planted, 'utf8')).toBe('not yours\n');
+    expect(await contents(root)).toMatchObject({ key: 'private key v1\n', tlscert: 'certificate v1\n' });
+  });
+
   it('refuses to read through a symlink', async () => {
     await fs.mkdir(root);
     await fs.writeFile(path.join(work, 'outside'), 'x');
