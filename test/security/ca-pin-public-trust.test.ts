@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/api/routes.js';
 import { localServerFiles } from '../../lib/auth/local/local-server-files.js';
+import { caPin } from '../../lib/pki/ca-pin.js';
 import {
   type AuthServerProcess,
   addBotWithMidctl,
@@ -138,6 +139,29 @@ outputs:
     );
     expect(joined.stderr).toContain('Joined the cluster as bot "public"');
     expect(joined.code).toBe(0);
+  });
+
+  it('with public_tls and pins, refuses a publicly trusted service that reports none of the pinned CAs', async () => {
+    const bot = await addBotWithMidctl(server.dataDir, 'otherpin', ['reader']);
+    const otherPin = caPin(publicRoot.certPem);
+    expect(otherPin).not.toBe(bot.caPin);
+    const refused = await runMidbot(
+      [
+        'start',
+        '--oneshot',
+        '-c',
+        config(
+          'otherpin',
+          server.url,
+          `  join_method: token\n  token: "${bot.token}"\n  ca_pins: ["${otherPin}"]\n  public_tls: true`,
+        ),
+      ],
+      { env: { NODE_EXTRA_CA_CERTS: hostCaPath() } },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`which matches none of the configured ca_pins (${otherPin})`);
+    expect(refused.stderr).not.toContain('Joined the cluster');
+    expect(refused.stderr).not.toContain(bot.token);
   });
 
   it('with public_tls and no pins, refuses a certificate the system roots do not verify', async () => {
