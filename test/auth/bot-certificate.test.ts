@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BotIdentityResponse } from '../../lib/api/bot-identity.js';
 import { type VerifiedBotCertificate, verifyBotCertificate } from '../../lib/auth/bot-certificate.js';
+import { botIdentityUri } from '../../lib/auth/bot-identity-name.js';
 import type { TlsCa } from '../../lib/auth/certificate-authorities.js';
 import { AuthenticationError } from '../../lib/core/errors.js';
 import { type Random, secureRandom } from '../../lib/core/random.js';
@@ -122,6 +123,28 @@ describe('verifyBotCertificate', () => {
     expect(refusal(foreign.tls_cert)).toBe('untrusted_certificate');
     expect(refusal(output.tls_cert as string)).toBe('not_a_bot_identity');
     expect(refusal('not a certificate')).toBe('bot_auth_malformed');
+  });
+
+  it('refuses a certificate of this CA that names two bot identities', async () => {
+    const fixture = await createFixture();
+    const identity = await joinedBot(fixture);
+    const { cas, issuer } = fixture.service.context;
+    const own = {
+      clusterName: 'example.test',
+      botName: 'robot',
+      instanceId: identity.instance_id,
+      generation: identity.generation,
+    };
+    const twoNames = issuer.issueClientCertificate({
+      publicKey: new X509Certificate(identity.tls_cert).publicKey,
+      subject: { commonName: 'bot-robot' },
+      uris: [botIdentityUri(own), botIdentityUri({ ...own, botName: 'admin' })],
+      validity: issuer.validity(600_000),
+    });
+
+    expect(() => verifyBotCertificate(twoNames.pem, freshCaObject(cas.tlsUser), fixture.clock)).toThrow(
+      expect.objectContaining({ code: 'not_a_bot_identity' }),
+    );
   });
 });
 
