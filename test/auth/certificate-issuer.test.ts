@@ -54,3 +54,17 @@ describe.each<SignatureSuiteName>(['balanced', 'legacy'])('key usage of %s leave
     );
   });
 });
+
+/** SECURITY rule 9: a lifetime that is not a positive number of milliseconds gets no certificate. */
+describe('certificate lifetimes', () => {
+  it.each([0, -1, Number.NaN])('refuses a TTL of %s ms as invalid_ttl', async (ttlMs) => {
+    const cas = await loadOrCreateCas(new MemoryCaStore(), {
+      clusterName: 'example.test',
+      suite: 'balanced',
+      clock: systemClock,
+      random: secureRandom,
+    });
+    const issuer = new CertificateIssuer(cas, systemClock, secureRandom);
+    expect(() => issuer.validity(ttlMs)).toThrow(expect.objectContaining({ code: 'invalid_ttl' }));
+  });
+});
