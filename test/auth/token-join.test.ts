@@ -9,6 +9,24 @@ import { SqliteBackend } from '../../lib/auth/storage/sqlite-backend.js';
 import { ManualClock } from '../../lib/core/clock.js';
 import { createFixture, newPublicKeyPem, START } from './auth-fixture.js';
 
+/** Memory storage that runs `interleave` once, when a key under `prefix` is next read, before answering. */
+class InterleavingBackend extends MemoryBackend {
+  private pending: { prefix: string; interleave: () => Promise<unknown> } | undefined;
+
+  onNextRead(prefix: string, interleave: () => Promise<unknown>): void {
+    this.pending = { prefix, interleave };
+  }
+
+  override async get(key: string) {
+    const pending = this.pending;
+    if (pending !== undefined && key.startsWith(pending.prefix)) {
+      this.pending = undefined;
+      await pending.interleave();
+    }
+    return super.get(key);
+  }
+}
+
 describe('joining with a token', () => {
   it('issues a bot identity and records a new bot instance', async () => {
     const fixture = await createFixture();
@@ -172,6 +190,25 @@ describe('joining with a token', () => {
       expect(JSON.stringify(created)).not.toContain(secretName);
       expect(created[0]).toMatchObject({ resource: `token/${tokenFingerprint(secretName)}` });
       await expect(fixture.join(secretName)).resolves.toMatchObject({ identity: { bot_name: 'robot' } });
+    });
+
+    it('spends only the token it read: one rewritten for another bot meanwhile joins nothing and stays', async () => {
+      const storage = new InterleavingBackend(new ManualClock(START));
+      const fixture = await createFixture(storage);
+      await fixture.addBot('robot', ['ops']);
+      await fixture.addBot('other', ['ops']);
+      const expires = new Date(fixture.clock.now() + 3_600_000).toISOString();
+      await fixture.service.admin.putResources([tokenMethod({ expires })], false, 'test');
+      const rewritten = { ...tokenMethod({ expires }), spec: { ...tokenMethod({}).spec, bot_name: 'other' } };
+      // The operator rewrites the token for another bot while the join reads the bot's roles.
+      storage.onNextRead('roles/', () => fixture.service.admin.putResources([rewritten], true, 'test'));
+
+      await expect(fixture.join(secretName)).rejects.toMatchObject({ code: 'token_already_used' });
+
+      expect(await fixture.service.context.instances.list('robot')).toEqual([]);
+      const kept = await fixture.service.context.resources.get('token', secretName);
+      expect(kept?.resource.spec.bot_name).toBe('other');
+      await expect(fixture.join(secretName)).resolves.toMatchObject({ identity: { bot_name: 'other' } });
     });
 
     it('lets an iam token be open-ended, and name a bot that does not exist yet (then `bots add --token`)', async () => {
