@@ -19,6 +19,7 @@ import {
   type StoredInstance,
 } from './bot-instance-store.js';
 import { BOT_LOCKED, type BotLock, botLockedMessage } from './bot-locks.js';
+import { consumedToken } from './consumed-tokens.js';
 import { type JoinReads, ReadOnce } from './request-reads.js';
 import type { Revisioned } from './resource-store.js';
 import { ROLE_LOCKED, type RoleLock, roleLockedMessage } from './role-locks.js';
@@ -316,26 +317,6 @@ function refuseLocked(record: BotInstanceRecord): void {
       ),
     );
   }
-}
-
-/** Consumed tokens leave a tombstone (by fingerprint) so that a reuse gets a precise answer. */
-const TOMBSTONE_TTL_MS = 7 * 24 * 3_600_000;
-
-/** The tombstone names the token's bot, so that a reuse is audited as that bot's and told its name. */
-export async function markConsumed(context: AuthContext, tokenName: string, bot: string): Promise<void> {
-  await context.storage.put({
-    key: `consumed_tokens/${tokenFingerprint(tokenName)}`,
-    value: JSON.stringify({ consumed_at: new Date(context.clock.now()).toISOString(), bot }),
-    expiresAt: context.clock.now() + TOMBSTONE_TTL_MS,
-  });
-}
-
-/** The tombstone of a spent token (`bot`: absent from those written before it was kept). */
-async function consumedToken(context: AuthContext, tokenName: string): Promise<{ bot?: string } | undefined> {
-  const item = await context.storage.get(`consumed_tokens/${tokenFingerprint(tokenName)}`);
-  if (item === undefined) return undefined;
-  const { bot } = JSON.parse(item.value) as { bot?: unknown };
-  return typeof bot === 'string' ? { bot } : {};
 }
 
 /** The bot a refused join is audited under: the one the join found, or the one its refusal names. */

@@ -1,7 +1,8 @@
 import { JoinError } from '../core/errors.js';
 import type { Token } from '../resources/token.js';
 import type { AuthContext } from './auth-context.js';
-import { type JoinMethod, markConsumed, type StartedJoin } from './join-service.js';
+import { markConsumed, unmarkConsumed } from './consumed-tokens.js';
+import type { JoinMethod, StartedJoin } from './join-service.js';
 import type { Revisioned } from './resource-store.js';
 
 /**
@@ -22,9 +23,19 @@ export const tokenJoinMethod: JoinMethod = {
         // would be told "unknown token" instead of "already used" (over DynamoDB the gap is a round trip).
         const name = token.resource.metadata.name;
         const bot = token.resource.spec.bot_name;
-        await markConsumed(context, name, bot);
+        const tombstone = await markConsumed(context, name, bot);
         const consumed = await context.resources.delete('token', name, token.revision);
         if (!consumed) {
+          // Gone: another join spent it. Still there: an operator rewrote it after this join read it
+          // (for another bot, maybe), so nothing was spent and this join's reads are stale.
+          if ((await context.resources.get('token', name)) !== undefined) {
+            await unmarkConsumed(context, tombstone);
+            throw new JoinError(
+              'token_changed',
+              'the join token was rewritten by an operator while this join was using it, so it was not spent and nothing joined; join again with it',
+              { bot },
+            );
+          }
           throw new JoinError(
             'token_already_used',
             `this join token was just used by another join: tokens of the token method are single use; create a new one with \`midctl tokens add --type=bot --bot-name=${bot}\``,

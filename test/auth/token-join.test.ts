@@ -203,12 +203,35 @@ describe('joining with a token', () => {
       // The operator rewrites the token for another bot while the join reads the bot's roles.
       storage.onNextRead('roles/', () => fixture.service.admin.putResources([rewritten], true, 'test'));
 
-      await expect(fixture.join(secretName)).rejects.toMatchObject({ code: 'token_already_used' });
+      await expect(fixture.join(secretName)).rejects.toMatchObject({
+        code: 'token_changed',
+        message: expect.stringContaining('rewritten by an operator while this join was using it'),
+      });
 
       expect(await fixture.service.context.instances.list('robot')).toEqual([]);
       const kept = await fixture.service.context.resources.get('token', secretName);
       expect(kept?.resource.spec.bot_name).toBe('other');
+      // Not spent, so no tombstone says it was: once the token is removed, it is unknown, not used.
+      await fixture.service.admin.deleteResource('token', secretName, undefined, 'test');
+      await expect(fixture.join(secretName)).rejects.toMatchObject({ code: 'token_not_found' });
+    });
+
+    it('a rewritten token is still joined once: the rewritten one, after the refused join', async () => {
+      const storage = new InterleavingBackend(new ManualClock(START));
+      const fixture = await createFixture(storage);
+      await fixture.addBot('robot', ['ops']);
+      await fixture.addBot('other', ['ops']);
+      const expires = new Date(fixture.clock.now() + 3_600_000).toISOString();
+      await fixture.service.admin.putResources([tokenMethod({ expires })], false, 'test');
+      const rewritten = { ...tokenMethod({ expires }), spec: { ...tokenMethod({}).spec, bot_name: 'other' } };
+      storage.onNextRead('roles/', () => fixture.service.admin.putResources([rewritten], true, 'test'));
+      await expect(fixture.join(secretName)).rejects.toMatchObject({ code: 'token_changed' });
+
       await expect(fixture.join(secretName)).resolves.toMatchObject({ identity: { bot_name: 'other' } });
+      await expect(fixture.join(secretName)).rejects.toMatchObject({
+        code: 'token_already_used',
+        bot: 'other',
+      });
     });
 
     it('lets an iam token be open-ended, and name a bot that does not exist yet (then `bots add --token`)', async () => {
