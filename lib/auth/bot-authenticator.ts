@@ -95,7 +95,9 @@ export class BotAuthenticator {
       // One round trip: the nonce is spent while the bot and its instance are read, and what the use
       // case reads ahead with them. Reading is not acting on the request; nothing is checked, written
       // or issued until the nonce is known to be fresh, and a replay is refused as one whatever else
-      // was found.
+      // was found. A caller refused here (replayed, locked) has still cost those reads: bounded by the
+      // roles a certificate can name and ended by its expiry. The items are read each at its own moment,
+      // as with the bot and its lock here, not as one snapshot: see the README on swapping locks.
       readsAhead?.(reads, certificate.roles);
       const [, bot, instance, botLock] = await awaitAll([
         this.consumeNonce(headers.nonce, headers.timestamp),
