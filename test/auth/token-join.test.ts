@@ -192,7 +192,8 @@ describe('joining with a token', () => {
       await expect(fixture.join(secretName)).resolves.toMatchObject({ identity: { bot_name: 'robot' } });
     });
 
-    it('spends only the token it read: one rewritten for another bot meanwhile joins nothing and stays', async () => {
+    /** A token of bot robot that the operator rewrites for bot other while the next join reads the roles. */
+    async function tokenRewrittenDuringNextJoin() {
       const storage = new InterleavingBackend(new ManualClock(START));
       const fixture = await createFixture(storage);
       await fixture.addBot('robot', ['ops']);
@@ -200,8 +201,12 @@ describe('joining with a token', () => {
       const expires = new Date(fixture.clock.now() + 3_600_000).toISOString();
       await fixture.service.admin.putResources([tokenMethod({ expires })], false, 'test');
       const rewritten = { ...tokenMethod({ expires }), spec: { ...tokenMethod({}).spec, bot_name: 'other' } };
-      // The operator rewrites the token for another bot while the join reads the bot's roles.
       storage.onNextRead('roles/', () => fixture.service.admin.putResources([rewritten], true, 'test'));
+      return fixture;
+    }
+
+    it('spends only the token it read: one rewritten for another bot meanwhile joins nothing and stays', async () => {
+      const fixture = await tokenRewrittenDuringNextJoin();
 
       await expect(fixture.join(secretName)).rejects.toMatchObject({
         code: 'token_changed',
@@ -217,14 +222,7 @@ describe('joining with a token', () => {
     });
 
     it('a rewritten token is still joined once: the rewritten one, after the refused join', async () => {
-      const storage = new InterleavingBackend(new ManualClock(START));
-      const fixture = await createFixture(storage);
-      await fixture.addBot('robot', ['ops']);
-      await fixture.addBot('other', ['ops']);
-      const expires = new Date(fixture.clock.now() + 3_600_000).toISOString();
-      await fixture.service.admin.putResources([tokenMethod({ expires })], false, 'test');
-      const rewritten = { ...tokenMethod({ expires }), spec: { ...tokenMethod({}).spec, bot_name: 'other' } };
-      storage.onNextRead('roles/', () => fixture.service.admin.putResources([rewritten], true, 'test'));
+      const fixture = await tokenRewrittenDuringNextJoin();
       await expect(fixture.join(secretName)).rejects.toMatchObject({ code: 'token_changed' });
 
       await expect(fixture.join(secretName)).resolves.toMatchObject({ identity: { bot_name: 'other' } });
