@@ -2,16 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { OutputCertificatesBatchResponse } from '../../lib/api/output-certificates.js';
 import { ROUTES } from '../../lib/api/routes.js';
-import type { BotRequest } from '../../lib/auth/bot-authenticator.js';
-import type { ApiRequest } from '../../lib/auth/http/api-request.js';
-import { ApiRouter } from '../../lib/auth/http/api-router.js';
-import { BearerAdminAuthenticator } from '../../lib/auth/http/bearer-admin-authenticator.js';
 import { MemoryBackend } from '../../lib/auth/storage/memory-backend.js';
 import type { StoredItem } from '../../lib/auth/storage/storage-backend.js';
 import { ManualClock } from '../../lib/core/clock.js';
 import { StorageError } from '../../lib/core/errors.js';
 import { CountingBackend } from '../support/counting-backend.js';
 import { createFixture, GRAFANA_APP, newPublicKeyPem, START } from './auth-fixture.js';
+import { fromBot, routerForBots } from './http/bot-routes.js';
 
 /**
  * A renewal or an output reads the roles its caller's certificate names while the caller is being
@@ -32,10 +29,6 @@ class SteeredBackend extends MemoryBackend {
   }
 }
 
-function fromBot(signed: BotRequest): ApiRequest {
-  return { ...signed, query: new URLSearchParams(), requestId: 'ahead' };
-}
-
 /** A bot `robot` joined holding `ops` and `apps`, whose certificate names both. */
 async function setup() {
   const clock = new ManualClock(START);
@@ -44,7 +37,7 @@ async function setup() {
   const fixture = await createFixture(counter, clock);
   await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
   const { signer } = await fixture.join(await fixture.addBot('robot', ['ops', 'apps']));
-  const api = new ApiRouter(fixture.service, { admin: new BearerAdminAuthenticator('a'.repeat(64)) });
+  const api = routerForBots(fixture.service);
   const batch = async (outputs: unknown[]) => {
     const response = await api.handle(fromBot(signer.request(ROUTES.botCertificatesBatch, { outputs })));
     return { status: response.status, ...(JSON.parse(response.body) as OutputCertificatesBatchResponse) };

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lib/api/routes.js';
-import type { BotRequest } from '../../../lib/auth/bot-authenticator.js';
-import type { ApiRequest } from '../../../lib/auth/http/api-request.js';
-import { ApiRouter } from '../../../lib/auth/http/api-router.js';
-import { BearerAdminAuthenticator } from '../../../lib/auth/http/bearer-admin-authenticator.js';
 import { createFixture } from '../auth-fixture.js';
-
-const fromBot = (signed: BotRequest): ApiRequest => ({
-  ...signed,
-  query: new URLSearchParams(),
-  requestId: 'r',
-});
+import { fromBot, routerForBots } from './bot-routes.js';
 
 /** A bot's body is parsed once its signature is checked: a bad one is the bot's, audited and spent. */
 describe('a bot body that its schema refuses', () => {
   it('is refused as invalid_body, audited naming the bot, and its nonce spent; unsigned, it is a 401', async () => {
     const fixture = await createFixture();
     const { signer } = await fixture.join(await fixture.addBot('robot', ['ops']));
-    const api = new ApiRouter(fixture.service, { admin: new BearerAdminAuthenticator('a'.repeat(64)) });
+    const api = routerForBots(fixture.service);
     const signed = signer.request(ROUTES.botRenew, { public_key: 'x' });
     // The signed headers of another body: the body hash no longer matches.
     const tampered = { ...signer.request(ROUTES.botRenew, {}), body: Buffer.from('{"public_key":') };

@@ -5,24 +5,18 @@ import {
   type OutputCertificatesBatchResponse,
 } from '../../../lib/api/output-certificates.js';
 import { ROUTES } from '../../../lib/api/routes.js';
-import type { BotRequest } from '../../../lib/auth/bot-authenticator.js';
-import type { ApiRequest, ApiResponse } from '../../../lib/auth/http/api-request.js';
-import { ApiRouter } from '../../../lib/auth/http/api-router.js';
-import { BearerAdminAuthenticator } from '../../../lib/auth/http/bearer-admin-authenticator.js';
+import type { ApiResponse } from '../../../lib/auth/http/api-request.js';
 import { MemoryBackend } from '../../../lib/auth/storage/memory-backend.js';
 import type { ListOptions, StoredItem } from '../../../lib/auth/storage/storage-backend.js';
 import { ManualClock } from '../../../lib/core/clock.js';
 import { StorageError } from '../../../lib/core/errors.js';
 import { createFixture, GRAFANA_APP, newPublicKeyPem, START } from '../auth-fixture.js';
+import { fromBot, routerForBots } from './bot-routes.js';
 
 /**
  * `POST /v1/bot/certificates/batch`: several outputs in one authenticated call. Each output is issued,
  * refused and audited as the single-output call would; only a failure of the service fails the call.
  */
-
-function fromBot(signed: BotRequest, requestId = 'batch'): ApiRequest {
-  return { ...signed, query: new URLSearchParams(), requestId };
-}
 
 function answerOf(response: ApiResponse): OutputCertificatesBatchResponse {
   return JSON.parse(response.body) as OutputCertificatesBatchResponse;
@@ -44,7 +38,7 @@ async function setup() {
   const fixture = await createFixture(storage, clock);
   await fixture.service.admin.putResources([GRAFANA_APP], false, 'test');
   const { signer } = await fixture.join(await fixture.addBot('robot', ['ops', 'apps']));
-  const api = new ApiRouter(fixture.service, { admin: new BearerAdminAuthenticator('a'.repeat(64)) });
+  const api = routerForBots(fixture.service);
   const issued = () => fixture.service.admin.events({ type: 'cert.issue', limit: 100 });
   return { fixture, storage, signer, api, issued };
 }
